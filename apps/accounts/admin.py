@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from apps.accounts.models import Team, User, WorkingHours
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+    list_display = ["username", "display_name", "email", "role_names", "team", "is_active"]
+    list_filter = ["groups", "team", "is_active", "is_staff"]
+    list_select_related = ["team"]
+    inlines = [WorkingHoursInline]
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        ("Routing", {"fields": ("team", "phone", "sms_alerts", "time_zone", "open_task_capacity")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Roles")
+    def role_names(self, user: User) -> str:
+        return ", ".join(group.name for group in user.groups.all())
+
+
+@admin.register(Team)
+class TeamAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "manager"]
+    list_select_related = ["manager"]
+    search_fields = ["name"]

@@ -1,0 +1,111 @@
+"""The six roles of Cue, as Django groups, and the permissions each one holds.
+
+Permissions are written as `app_label.codename` patterns (fnmatch). A pattern that matches
+no permission yet is fine: its models arrive with a later app, whose migration syncs roles
+again (see `RolesSync`).
+"""
+
+from fnmatch import fnmatchcase
+
+from django.db import migrations
+
+MARKETER = "Marketer"
+APPROVER = "Approver"
+COMPLIANCE = "Compliance"
+SALES_REP = "Sales rep"
+SALES_MANAGER = "Sales manager"
+ADMIN = "Admin"
+
+ROLES = (MARKETER, APPROVER, COMPLIANCE, SALES_REP, SALES_MANAGER, ADMIN)
+
+# Roles that work in the admin; sales reps and managers work on /tasks/.
+STAFF_ROLES = frozenset({MARKETER, APPROVER, COMPLIANCE, ADMIN})
+
+CUE_APPS = (
+    "core",
+    "accounts",
+    "contacts",
+    "consent",
+    "library",
+    "sends",
+    "routing",
+    "journeys",
+    "reporting",
+)
+
+_READ_CRM = ["contacts.view_*", "consent.view_*"]
+_READ_CONTENT = ["library.view_*", "journeys.view_*", "reporting.view_*", "sends.view_*"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    MARKETER: [
+        *_READ_CRM,
+        *_READ_CONTENT,
+        "contacts.add_segment",
+        "contacts.change_segment",
+        "library.add_messagetemplate",
+        "library.change_messagetemplate",
+        "library.add_templateversion",
+        "library.change_templateversion",
+        "library.submit_templateversion",
+        "journeys.add_*",
+        "journeys.change_*",
+        "journeys.delete_step",
+        "consent.add_optinform",
+        "consent.change_optinform",
+        "contacts.add_contactimport",
+    ],
+    APPROVER: [
+        *_READ_CRM,
+        *_READ_CONTENT,
+        "library.approve_templateversion",
+        "journeys.activate_journey",
+    ],
+    COMPLIANCE: [f"{app}.view_*" for app in (*CUE_APPS, "auth", "authtoken")]
+    + ["library.approve_as_compliance", "consent.export_consentproof"],
+    SALES_REP: ["routing.view_followuptask", "routing.work_followuptask", "contacts.view_contact"],
+    SALES_MANAGER: [
+        "routing.view_followuptask",
+        "routing.work_followuptask",
+        "routing.reassign_followuptask",
+        "contacts.view_contact",
+        "accounts.view_team",
+        "accounts.view_user",
+    ],
+    ADMIN: ["*"],
+}
+
+
+def permission_keys_for(role: str, available: list[str]) -> list[str]:
+    """The `app_label.codename` keys among `available` that the role's patterns match."""
+    patterns = ROLE_PERMISSIONS[role]
+    return [key for key in available if any(fnmatchcase(key, p) for p in patterns)]
+
+
+def roles_sync(apps=None, schema_editor=None) -> None:
+    """Creates the groups and sets each one's permissions exactly. Safe to run again."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    apps = apps or global_apps
+    for app_config in apps.get_app_configs():
+        # Permissions are normally made after all migrations; make them now so that
+        # groups can hold them in the same migrate run.
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = models_module
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    permissions = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type")
+    }
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        keys = permission_keys_for(role, sorted(permissions))
+        group.permissions.set([permissions[key] for key in keys])
+
+
+def RolesSync() -> migrations.RunPython:
+    """A migration operation that brings the role groups up to date with the models."""
+    return migrations.RunPython(roles_sync, migrations.RunPython.noop, elidable=False)

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """Shared infrastructure: health, heartbeats, the system actor, API error mapping."""
+
+    name = "apps.core"
+    label = "core"
+    verbose_name = "Core"
+
+    periodic_tasks = {
+        "worker heartbeat": {"task": "core.heartbeat", "every": 60, "kwargs": {"name": "worker"}},
+    }

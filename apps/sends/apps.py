@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class SendsConfig(AppConfig):
+    """The policy gate, outbound messages, transports, dispatch and Twilio webhooks."""
+
+    name = "apps.sends"
+    label = "sends"
+    verbose_name = "Sends"
