@@ -10,6 +10,8 @@ admin.site.index_title = "Dashboard"
 
 api_v1 = [
     path("", include("apps.accounts.api.urls")),
+    path("", include("apps.contacts.api.urls")),
+    path("", include("apps.consent.api.urls")),
 ]
 
 urlpatterns = [
@@ -17,5 +19,6 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("optin/", include("apps.consent.urls")),
     path("healthz", healthz, name="healthz"),
 ]

@@ -61,7 +61,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "journeys.activate_journey",
     ],
     COMPLIANCE: [f"{app}.view_*" for app in (*CUE_APPS, "auth", "authtoken")]
-    + ["library.approve_as_compliance", "consent.export_consentproof"],
+    + ["library.approve_as_compliance", "consent.export_consent_proof"],
     SALES_REP: ["routing.view_followuptask", "routing.work_followuptask", "contacts.view_contact"],
     SALES_MANAGER: [
         "routing.view_followuptask",

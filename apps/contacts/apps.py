@@ -7,3 +7,14 @@ class ContactsConfig(AppConfig):
     name = "apps.contacts"
     label = "contacts"
     verbose_name = "Contacts"
+
+    periodic_tasks = {
+        "hand off unhandled events": {"task": "contacts.events_sweep", "every": 60},
+        "fade intent scores": {"task": "contacts.intent_scores_recompute", "every": 3600},
+    }
+
+    def ready(self) -> None:
+        from apps.contacts.events import event_handler_register
+        from apps.contacts.intent import intent_on_events
+
+        event_handler_register("contacts.intent", intent_on_events)

@@ -206,3 +206,9 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
+
+# Intent bands: a contact whose decayed event score reaches these is high / medium intent.
+INTENT_HIGH_SCORE = 40.0
+INTENT_MEDIUM_SCORE = 15.0
+# Events accepted in one API request.
+EVENTS_BATCH_LIMIT = 1000

@@ -1,0 +1,263 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from apps.contacts.models import Contact
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
+class Purpose(models.TextChoices):
+    MARKETING = "marketing", "Marketing"
+    TRANSACTIONAL = "transactional", "Transactional"
+
+
+class ConsentAction(models.TextChoices):
+    OPT_IN = "opt_in", "Opted in"
+    OPT_OUT = "opt_out", "Opted out"
+    CONFIRM = "confirm", "Confirmed (double opt-in)"
+
+
+class ConsentSource(models.TextChoices):
+    WEB_FORM = "web_form", "Web form"
+    KEYWORD = "keyword", "SMS keyword"
+    IMPORT = "import", "Import"
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+    REP_VERBAL = "rep_verbal", "Verbal, recorded by a rep"
+    CARRIER = "carrier", "Carrier"
+
+
+class ConsentStatus(models.TextChoices):
+    NONE = "none", "No consent"
+    PENDING = "pending", "Awaiting confirmation"
+    OPTED_IN = "opted_in", "Opted in"
+    OPTED_OUT = "opted_out", "Opted out"
+
+
+class AppendOnlyError(Exception):
+    """The consent ledger is evidence: its rows are never changed or deleted."""
+
+
+class ConsentRecordQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Consent records cannot be changed; record a new one instead.")
+
+    def delete(self):
+        raise AppendOnlyError("Consent records cannot be deleted.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("Consent records cannot be changed; record a new one instead.")
+
+
+class ConsentDisclosure(models.Model):
+    """The exact wording a person saw when they consented, kept by version forever."""
+
+    key = models.SlugField(max_length=100)
+    version = models.PositiveIntegerField()
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "version"], name="disclosure_key_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise AppendOnlyError("A disclosure version is immutable; create a new version.")
+        super().save(*args, **kwargs)
+
+
+class ConsentRecord(models.Model):
+    """One entry of the append-only consent ledger, with its evidence.
+
+    Inserts only: the queryset refuses update/delete, save() refuses an existing row,
+    and database triggers refuse UPDATE (and DELETE on PostgreSQL).
+    """
+
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="consent_records")
+    address = models.CharField(max_length=254, help_text="The phone number or email consented.")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    action = models.CharField(max_length=8, choices=ConsentAction.choices)
+    source = models.CharField(max_length=16, choices=ConsentSource.choices)
+    occurred_at = models.DateTimeField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.TextField(blank=True)
+    page_url = models.URLField(max_length=500, blank=True)
+    disclosure = models.ForeignKey(
+        ConsentDisclosure, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    disclosure_text = models.TextField(blank=True, help_text="The exact wording shown.")
+    form = models.ForeignKey(
+        "consent.OptInForm", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    inbound_message_sid = models.CharField(max_length=64, blank=True)
+    keyword = models.CharField(max_length=160, blank=True)
+    note = models.TextField(blank=True)
+
+    objects = ConsentRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        permissions = [("export_consent_proof", "Can export a contact's consent proof")]
+        indexes = [
+            models.Index(
+                fields=["contact", "channel", "purpose", "occurred_at"], name="ledger_key"
+            ),
+            models.Index(fields=["address"], name="ledger_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.channel}/{self.purpose} via {self.source}"
+
+    def save(self, *args, **kwargs):
+        if self.pk or not self._state.adding:
+            raise AppendOnlyError("Consent records cannot be changed; record a new one instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Consent records cannot be deleted.")
+
+
+class ConsentState(models.Model):
+    """The current consent of one contact for one channel and purpose, derived from the
+    ledger in the same transaction as each new record."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consent_states")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    status = models.CharField(max_length=16, choices=ConsentStatus.choices)
+    address = models.CharField(max_length=254)
+    last_record = models.ForeignKey(ConsentRecord, on_delete=models.PROTECT, related_name="+")
+    opted_in_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    opted_out_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "channel", "purpose"], name="consent_state_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["channel", "purpose", "status", "contact"], name="consent_lookup")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}/{self.purpose}: {self.get_status_display()}"
+
+
+class Suppression(models.Model):
+    """An address Cue must never message, whether or not a contact has it."""
+
+    class Reason(models.TextChoices):
+        STOP_UNKNOWN_SENDER = "stop_unknown_sender", "STOP from a number with no contact"
+        CARRIER_OPT_OUT = "carrier_opt_out", "Carrier reports the number unsubscribed"
+        INVALID_NUMBER = "invalid_number", "Not a valid or not a mobile number"
+        HARD_BOUNCE = "hard_bounce", "Email hard bounce"
+        COMPLAINT = "complaint", "Complaint"
+        MANUAL = "manual", "Added by a person"
+
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.SMS)
+    address = models.CharField(max_length=254, help_text="E.164 phone number or email address.")
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    source = models.CharField(max_length=16, choices=ConsentSource.choices)
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="suppressions"
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "address"], name="suppression_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.get_reason_display()})"
+
+
+class Preference(models.Model):
+    """What a contact wants to hear about, on which channels, and when."""
+
+    contact = models.OneToOneField(Contact, on_delete=models.CASCADE, related_name="preference")
+    sms_enabled = models.BooleanField(default=True)
+    email_enabled = models.BooleanField(default=True)
+    topics = models.JSONField(default=list, blank=True)
+    quiet_start = models.TimeField(
+        null=True, blank=True, help_text="Personal window start (can only narrow quiet hours)."
+    )
+    quiet_end = models.TimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(quiet_start=None) & Q(quiet_end=None))
+                | Q(quiet_end__gt=F("quiet_start")),
+                name="preference_window_ordered",
+                violation_error_message="The window must end after it starts (both or neither).",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.contact}"
+
+
+class OptInForm(models.Model):
+    """A hosted opt-in page at /optin/<slug>/ with the CTIA call to action."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    brand = models.CharField(max_length=100)
+    program_name = models.CharField(max_length=200)
+    message_frequency = models.CharField(
+        max_length=100, help_text='e.g. "Up to 4 msgs/month"', default="Up to 4 msgs/month"
+    )
+    help_contact = models.CharField(
+        max_length=200, help_text="Where HELP points: an email or phone number."
+    )
+    privacy_url = models.URLField(blank=True)
+    terms_url = models.URLField(blank=True)
+    disclosure = models.ForeignKey(ConsentDisclosure, on_delete=models.PROTECT, related_name="+")
+    double_opt_in = models.BooleanField(
+        default=True, help_text="Marketing SMS consent stays pending until the person replies YES."
+    )
+    ask_email = models.BooleanField(default=True)
+    purposes = models.JSONField(default=list, help_text='Purposes consented, e.g. ["marketing"].')
+    is_active = models.BooleanField(default=True)
+    success_message = models.CharField(
+        max_length=300, default="Thanks! Reply YES to the text we just sent to confirm."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        unknown = set(self.purposes or []) - set(Purpose.values)
+        if unknown or not self.purposes:
+            raise ValidationError({"purposes": f"Choose from {', '.join(Purpose.values)}."})

@@ -1,0 +1,232 @@
+"""Writes to the consent ledger. Every change of consent is a new ledger row; the current
+state is derived from the ledger in the same transaction."""
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.consent.models import (
+    Channel,
+    ConsentAction,
+    ConsentDisclosure,
+    ConsentRecord,
+    ConsentSource,
+    ConsentState,
+    ConsentStatus,
+    OptInForm,
+    Preference,
+    Purpose,
+    Suppression,
+)
+from apps.contacts.models import Contact
+from apps.core.errors import CueError
+
+
+class ConsentError(CueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What proves a consent change: who, where, and the exact words shown."""
+
+    ip_address: str | None = None
+    user_agent: str = ""
+    page_url: str = ""
+    disclosure: ConsentDisclosure | None = None
+    disclosure_text: str = ""
+    form: OptInForm | None = None
+    actor: object | None = None
+    inbound_message_sid: str = ""
+    keyword: str = ""
+    note: str = ""
+
+
+def consent_status_after(records: list[ConsentRecord]) -> tuple[str, dict]:
+    """Replays a key's ledger in time order; returns the status and its timestamps."""
+    status, stamps = ConsentStatus.NONE, {}
+    for record in sorted(records, key=lambda r: (r.occurred_at, r.pk or 0)):
+        status, stamps = _apply(status, stamps, record)
+    return status, stamps
+
+
+def _apply(status: str, stamps: dict, record: ConsentRecord) -> tuple[str, dict]:
+    at = record.occurred_at
+    if record.action == ConsentAction.OPT_OUT:
+        return ConsentStatus.OPTED_OUT, {**stamps, "opted_out_at": at}
+    if record.action == ConsentAction.CONFIRM:
+        if status != ConsentStatus.PENDING:
+            return status, stamps
+        return ConsentStatus.OPTED_IN, {**stamps, "confirmed_at": at}
+    if _needs_confirmation(record) and status != ConsentStatus.OPTED_IN:
+        return ConsentStatus.PENDING, {**stamps, "opted_in_at": at, "confirmed_at": None}
+    return ConsentStatus.OPTED_IN, {**stamps, "opted_in_at": at, "confirmed_at": at}
+
+
+def _needs_confirmation(record: ConsentRecord) -> bool:
+    """Web-form consent to marketing SMS waits for a YES reply when its form asks for it."""
+    return (
+        record.channel == Channel.SMS
+        and record.purpose == Purpose.MARKETING
+        and record.source == ConsentSource.WEB_FORM
+        and (record.form is None or record.form.double_opt_in)
+    )
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    contact: Contact,
+    channel: str,
+    purpose: str,
+    action: str,
+    source: str,
+    occurred_at: datetime | None = None,
+    address: str | None = None,
+    evidence: Evidence | None = None,
+) -> ConsentRecord:
+    """Appends one ledger row and brings the current state in step with the ledger."""
+    _choices_check(channel=channel, purpose=purpose, action=action, source=source)
+    Contact.objects.select_for_update().filter(pk=contact.pk).first()
+    address = address or _address_of(contact, channel)
+    record = ConsentRecord.objects.create(
+        contact=contact,
+        channel=channel,
+        purpose=purpose,
+        action=action,
+        source=source,
+        occurred_at=occurred_at or timezone.now(),
+        address=address,
+        **{f.name: getattr(evidence or Evidence(), f.name) for f in fields(Evidence)},
+    )
+    _state_sync(contact, channel, purpose, address)
+    return record
+
+
+def _choices_check(**values: str) -> None:
+    allowed = {
+        "channel": Channel.values,
+        "purpose": Purpose.values,
+        "action": ConsentAction.values,
+        "source": ConsentSource.values,
+    }
+    for name, value in values.items():
+        if value not in allowed[name]:
+            raise ConsentError(f"{value!r} is not one of {', '.join(allowed[name])}.", field=name)
+
+
+def _address_of(contact: Contact, channel: str) -> str:
+    address = str(contact.phone) if channel == Channel.SMS else contact.email
+    if not address:
+        field = "phone" if channel == Channel.SMS else "email"
+        raise ConsentError(f"The contact has no {field} to consent with.", field=field)
+    return address
+
+
+def _state_sync(contact: Contact, channel: str, purpose: str, address: str) -> ConsentState:
+    records = list(
+        ConsentRecord.objects.filter(
+            contact=contact, channel=channel, purpose=purpose
+        ).select_related("form")
+    )
+    status, stamps = consent_status_after(records)
+    latest = max(records, key=lambda r: (r.occurred_at, r.pk))
+    state, _ = ConsentState.objects.update_or_create(
+        contact=contact,
+        channel=channel,
+        purpose=purpose,
+        defaults={
+            "status": status,
+            "address": latest.address,
+            "last_record": latest,
+            "opted_in_at": stamps.get("opted_in_at"),
+            "confirmed_at": stamps.get("confirmed_at"),
+            "opted_out_at": stamps.get("opted_out_at"),
+        },
+    )
+    return state
+
+
+def consent_opt_in(*, contact, channel, purpose, source, evidence=None, occurred_at=None):
+    return consent_record(
+        contact=contact, channel=channel, purpose=purpose, action=ConsentAction.OPT_IN,
+        source=source, evidence=evidence, occurred_at=occurred_at,
+    )  # fmt: skip
+
+
+def consent_opt_out(*, contact, channel, purpose, source, evidence=None, occurred_at=None):
+    return consent_record(
+        contact=contact, channel=channel, purpose=purpose, action=ConsentAction.OPT_OUT,
+        source=source, evidence=evidence, occurred_at=occurred_at,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def consent_confirm(*, contact: Contact, source: str, evidence: Evidence | None = None):
+    """A YES to the double opt-in message: confirms pending marketing SMS consent."""
+    state = ConsentState.objects.filter(
+        contact=contact, channel=Channel.SMS, purpose=Purpose.MARKETING
+    ).first()
+    if state is None or state.status != ConsentStatus.PENDING:
+        raise ConsentError("There is no pending opt-in to confirm.", code="nothing_pending")
+    return consent_record(
+        contact=contact,
+        channel=Channel.SMS,
+        purpose=Purpose.MARKETING,
+        action=ConsentAction.CONFIRM,
+        source=source,
+        evidence=evidence,
+    )
+
+
+@transaction.atomic
+def consent_revoke_channel(
+    *, contact: Contact, channel: str, source: str, evidence: Evidence | None = None
+) -> list[ConsentRecord]:
+    """STOP and its equivalents end every purpose on the channel, not just marketing."""
+    return [
+        consent_opt_out(
+            contact=contact, channel=channel, purpose=purpose, source=source, evidence=evidence
+        )
+        for purpose in Purpose.values
+    ]
+
+
+@transaction.atomic
+def suppression_add(
+    *,
+    address: str,
+    reason: str,
+    source: str,
+    channel: str = Channel.SMS,
+    contact: Contact | None = None,
+    note: str = "",
+) -> Suppression:
+    """Adds the address to the suppression list; adding it again keeps the first entry."""
+    _choices_check(channel=channel, source=source)
+    if reason not in Suppression.Reason.values:
+        raise ConsentError(f"{reason!r} is not a suppression reason.", field="reason")
+    suppression, _ = Suppression.objects.get_or_create(
+        channel=channel,
+        address=address,
+        defaults={"reason": reason, "source": source, "contact": contact, "note": note},
+    )
+    return suppression
+
+
+@transaction.atomic
+def suppression_remove(*, address: str, channel: str = Channel.SMS) -> int:
+    deleted, _ = Suppression.objects.filter(channel=channel, address=address).delete()
+    return deleted
+
+
+@transaction.atomic
+def preference_set(*, contact: Contact, **values) -> Preference:
+    preference, _ = Preference.objects.get_or_create(contact=contact)
+    for name, value in values.items():
+        setattr(preference, name, value)
+    preference.full_clean()
+    preference.save()
+    return preference

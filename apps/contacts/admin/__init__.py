@@ -1,0 +1,3 @@
+"""Admin for the CRM core, one module per area."""
+
+from apps.contacts.admin import crm  # noqa: F401

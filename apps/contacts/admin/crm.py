@@ -1,0 +1,121 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from apps.contacts.models import (
+    Company,
+    Contact,
+    Event,
+    EventWeight,
+    Opportunity,
+    OpportunityStageChange,
+)
+from apps.contacts.selectors import contact_timeline
+
+
+@admin.register(Contact)
+class ContactAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "__str__", "email", "phone", "company", "owner", "kind", "lifecycle_stage",
+        "intent_band", "created_at",
+    ]  # fmt: skip
+    list_filter = ["kind", "lifecycle_stage", "intent_band", "buying_role", "owner"]
+    list_select_related = ["company", "owner"]
+    search_fields = ["=id", "email", "phone", "external_id", "last_name", "first_name"]
+    readonly_fields = ["intent_score", "intent_band", "created_at", "updated_at"]
+    autocomplete_fields = ["company"]
+    raw_id_fields = ["owner"]
+    show_full_result_count = False
+    change_form_template = "admin/contacts/contact/change_form.html"
+    fieldsets = [
+        (None, {"fields": ["first_name", "last_name", "email", "phone", "external_id"]}),
+        ("Where they are", {"fields": ["time_zone", "region", "country", "company", "owner"]}),
+        (
+            "Journey",
+            {
+                "fields": [
+                    "kind",
+                    "lifecycle_stage",
+                    "buying_role",
+                    "source",
+                    "intent_score",
+                    "intent_band",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),  # fmt: skip
+    ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        contact = self.get_object(request, object_id)
+        extra_context = {**(extra_context or {})}
+        if contact is not None:
+            extra_context["timeline"] = contact_timeline(contact=contact, limit=200)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(Company)
+class CompanyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "domain", "industry", "region", "employee_count"]
+    search_fields = ["name", "domain", "external_id"]
+
+
+class StageChangeInline(admin.TabularInline):
+    model = OpportunityStageChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_stage", "to_stage", "changed_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "contact", "company", "stage", "amount", "currency", "opened_at"]
+    list_filter = ["stage", "currency"]
+    list_select_related = ["contact", "company"]
+    search_fields = ["name", "external_id"]
+    raw_id_fields = ["contact", "company"]
+    inlines = [StageChangeInline]
+
+    def save_model(self, request, obj, form, change):
+        from apps.contacts.services import opportunity_upsert
+
+        fields = {k: form.cleaned_data[k] for k in ("amount", "currency", "company", "opened_at")}
+        external_id = obj.external_id or f"admin-{obj.pk or ''}{obj.name}"[:100]
+        saved = opportunity_upsert(
+            external_id=external_id,
+            name=obj.name,
+            stage=obj.stage,
+            contact=obj.contact,
+            **fields,
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    """Events are facts: they are read here, never edited."""
+
+    list_display = ["type", "contact", "occurred_at", "source", "received_at", "handled_at"]
+    list_filter = ["type", "source"]
+    list_select_related = ["contact"]
+    search_fields = ["=contact__id", "idempotency_key"]
+    raw_id_fields = ["contact"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EventWeight)
+class EventWeightAdmin(SimpleHistoryAdmin):
+    list_display = ["type", "weight", "half_life_days"]

@@ -1,0 +1,167 @@
+"""The one hand-off point from the CRM core to the apps above it.
+
+`record_event` / `record_events` store each event once per idempotency key. After the
+transaction commits, the stored events are handed (in batches, by a Celery task) to the
+handlers that higher apps — journeys, routing — register here from `AppConfig.ready()`.
+An event whose hand-off never ran (broker down, worker died) keeps `handled_at` empty and
+is picked up again by the periodic sweep, so nothing is lost.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.contacts.errors import ContactsError
+from apps.contacts.models import Contact, Event, validate_event_type
+
+EventHandler = Callable[[list[Event]], None]
+_handlers: dict[str, EventHandler] = {}
+
+MAX_PROPERTIES_BYTES = 16_384
+
+
+def event_handler_register(name: str, handler: EventHandler) -> None:
+    """Registers `handler(events)`; registering the same name again replaces it."""
+    _handlers[name] = handler
+
+
+def event_handlers() -> dict[str, EventHandler]:
+    return dict(_handlers)
+
+
+@dataclass(frozen=True)
+class EventInput:
+    contact: Contact
+    type: str
+    occurred_at: datetime
+    idempotency_key: str
+    properties: dict = field(default_factory=dict)
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class EventRecorded:
+    event: Event
+    created: bool
+
+
+def record_event(
+    *,
+    contact: Contact,
+    type: str,
+    occurred_at: datetime,
+    idempotency_key: str,
+    properties: dict | None = None,
+    source: str = "",
+) -> EventRecorded:
+    item = EventInput(contact, type, occurred_at, idempotency_key, properties or {}, source)
+    return record_events([item])[0]
+
+
+@transaction.atomic
+def record_events(items: list[EventInput]) -> list[EventRecorded]:
+    """Stores each event once; a repeated key returns the original and stores nothing."""
+    for item in items:
+        event_input_check(item)
+    keys = [item.idempotency_key for item in items]
+    existing = Event.objects.in_bulk(keys, field_name="idempotency_key")
+    fresh = _first_of_each_key(item for item in items if item.idempotency_key not in existing)
+    Event.objects.bulk_create([_event_from(item) for item in fresh], ignore_conflicts=True)
+    stored = Event.objects.in_bulk(keys, field_name="idempotency_key")
+    created_keys = {item.idempotency_key for item in fresh}
+    created_ids = [stored[key].pk for key in created_keys]
+    if created_ids:
+        transaction.on_commit(lambda: _hand_off(created_ids))
+    first_index = {}
+    for index, key in enumerate(keys):
+        first_index.setdefault(key, index)
+    # Within one batch only the first item with a key counts as created.
+    return [
+        EventRecorded(stored[key], created=key in created_keys and first_index[key] == index)
+        for index, key in enumerate(keys)
+    ]
+
+
+def event_input_check(item: EventInput) -> None:
+    """Raises ContactsError naming the field when an event cannot be stored."""
+    try:
+        validate_event_type(item.type)
+    except ValidationError as error:
+        raise ContactsError(error.messages[0], field="type") from error
+    if not item.idempotency_key or len(item.idempotency_key) > 200:
+        raise ContactsError("Give an idempotency key of 1–200 characters.", field="idempotency_key")
+    if timezone.is_naive(item.occurred_at):
+        raise ContactsError("occurred_at needs a time zone offset.", field="occurred_at")
+    if item.occurred_at > timezone.now() + timedelta(minutes=5):
+        raise ContactsError("occurred_at is in the future.", field="occurred_at")
+    if not isinstance(item.properties, dict):
+        raise ContactsError("properties must be a JSON object.", field="properties")
+    if len(str(item.properties)) > MAX_PROPERTIES_BYTES:
+        raise ContactsError("properties is larger than 16 KB.", field="properties")
+
+
+def _first_of_each_key(items: Iterable[EventInput]) -> list[EventInput]:
+    seen: dict[str, EventInput] = {}
+    for item in items:
+        seen.setdefault(item.idempotency_key, item)
+    return list(seen.values())
+
+
+def _event_from(item: EventInput) -> Event:
+    return Event(
+        contact=item.contact,
+        type=item.type,
+        occurred_at=item.occurred_at,
+        properties=item.properties,
+        source=item.source,
+        idempotency_key=item.idempotency_key,
+    )
+
+
+def _hand_off(event_ids: list[int]) -> None:
+    from apps.contacts.tasks import events_hand_off
+
+    try:
+        events_hand_off.delay(event_ids)
+    except Exception:  # broker unreachable: the sweep hands these events off later
+        import logging
+
+        logging.getLogger(__name__).warning("Event hand-off deferred to the sweep", exc_info=True)
+
+
+def events_handle(*, event_ids: list[int]) -> int:
+    """Runs every registered handler on the events not yet handled, then marks them.
+
+    Handlers are idempotent (each keys its own work), so a second run after a crash
+    between handling and marking does no harm.
+    """
+    events = list(
+        Event.objects.filter(pk__in=event_ids, handled_at=None)
+        .select_related("contact")
+        .order_by("occurred_at", "pk")
+    )
+    if not events:
+        return 0
+    for handler in _handlers.values():
+        handler(events)
+    Event.objects.filter(pk__in=[e.pk for e in events], handled_at=None).update(
+        handled_at=timezone.now()
+    )
+    return len(events)
+
+
+def events_unhandled_sweep(*, older_than: timedelta = timedelta(minutes=2), limit=5000) -> int:
+    """Hands off events whose after-commit hand-off never ran."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        Event.objects.filter(handled_at=None, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for start in range(0, len(ids), 500):
+        _hand_off(ids[start : start + 500])
+    return len(ids)

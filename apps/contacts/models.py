@@ -1,0 +1,351 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from phonenumber_field.modelfields import PhoneNumberField
+from simple_history.models import HistoricalRecords
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not an IANA time zone, e.g. America/Chicago.")
+
+
+class LifecycleStage(models.TextChoices):
+    """An ordered scale: later stages are further along the buyer journey."""
+
+    SUBSCRIBER = "subscriber", "Subscriber"
+    LEAD = "lead", "Lead"
+    MQL = "mql", "Marketing qualified lead"
+    SQL = "sql", "Sales qualified lead"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    CUSTOMER = "customer", "Customer"
+    CHURNED = "churned", "Churned"
+
+    @classmethod
+    def rank(cls, stage: str) -> int:
+        return cls.values.index(stage)
+
+    @classmethod
+    def at_or_after(cls, stage: str) -> list[str]:
+        return cls.values[cls.rank(stage) :]
+
+
+class ContactKind(models.TextChoices):
+    PROSPECT = "prospect", "Prospect"
+    CUSTOMER = "customer", "Customer"
+
+
+class BuyingRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", "Decision maker"
+    CHAMPION = "champion", "Champion"
+    INFLUENCER = "influencer", "Influencer"
+    EVALUATOR = "evaluator", "Evaluator"
+    USER = "user", "User"
+
+
+class IntentBand(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class Company(models.Model):
+    """An account in the CRM: the organisation contacts and opportunities belong to."""
+
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=200, blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    region = models.CharField(max_length=10, blank=True, help_text="State or province code.")
+    country = models.CharField(max_length=2, default="US")
+    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["name"]
+        indexes = [models.Index(Lower("domain"), name="company_domain_lower")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactQuerySet(models.QuerySet):
+    def with_phone(self):
+        return self.exclude(phone="")
+
+
+class Contact(models.Model):
+    """A person in the CRM, and where they stand in the buyer journey."""
+
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    phone = PhoneNumberField(blank=True, help_text="E.164, e.g. +14155550123.")
+    external_id = models.CharField(
+        max_length=100, null=True, blank=True, help_text="The contact's id in the CRM."
+    )
+    time_zone = models.CharField(max_length=64, blank=True, validators=[validate_time_zone])
+    region = models.CharField(max_length=10, blank=True, help_text="State or province code.")
+    country = models.CharField(max_length=2, default="US")
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_contacts",
+    )
+    kind = models.CharField(
+        max_length=16, choices=ContactKind.choices, default=ContactKind.PROSPECT
+    )
+    lifecycle_stage = models.CharField(
+        max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
+    )
+    buying_role = models.CharField(max_length=16, choices=BuyingRole.choices, blank=True)
+    intent_score = models.FloatField(default=0)
+    intent_band = models.CharField(max_length=8, choices=IntentBand.choices, default=IntentBand.LOW)
+    source = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["intent_score", "updated_at"])
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=~Q(phone=""),
+                name="contact_phone_unique",
+                violation_error_message="Another contact already has this phone number.",
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                name="contact_external_id_unique",
+                violation_error_message="Another contact already has this external id.",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="contact_email_unique",
+                violation_error_message="Another contact already has this email address.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["lifecycle_stage", "kind"], name="contact_stage_kind"),
+            models.Index(fields=["intent_band"], name="contact_intent_band"),
+            models.Index(fields=["owner"], name="contact_owner"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or str(self.phone) or f"Contact {self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class OpportunityStage(models.TextChoices):
+    DISCOVERY = "discovery", "Discovery"
+    DEMO = "demo", "Demo"
+    PROPOSAL = "proposal", "Proposal"
+    NEGOTIATION = "negotiation", "Negotiation"
+    CLOSED_WON = "closed_won", "Closed won"
+    CLOSED_LOST = "closed_lost", "Closed lost"
+
+    @classmethod
+    def is_closed(cls, stage: str) -> bool:
+        return stage in (cls.CLOSED_WON, cls.CLOSED_LOST)
+
+
+class Opportunity(models.Model):
+    """A deal in the CRM. Its stage changes are kept in OpportunityStageChange."""
+
+    name = models.CharField(max_length=200)
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
+    )
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
+    )
+    stage = models.CharField(
+        max_length=16, choices=OpportunityStage.choices, default=OpportunityStage.DISCOVERY
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code, e.g. USD.")],
+    )
+    external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "opportunities"
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OpportunityStageChange(models.Model):
+    """One move of an opportunity from one stage to another; reporting reads progression here."""
+
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    from_stage = models.CharField(max_length=16, choices=OpportunityStage.choices, blank=True)
+    to_stage = models.CharField(max_length=16, choices=OpportunityStage.choices)
+    changed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+
+class EventType(models.TextChoices):
+    """The behaviour events Cue knows. Custom types are allowed too (lowercase slugs)."""
+
+    FORM_SUBMIT = "form_submit", "Form submitted"
+    WEBINAR_REGISTERED = "webinar_registered", "Registered for a webinar"
+    WEBINAR_ATTENDED = "webinar_attended", "Attended a webinar"
+    PRICING_VIEW = "pricing_view", "Viewed pricing"
+    DEMO_REQUEST = "demo_request", "Requested a demo"
+    MEETING_BOOKED = "meeting_booked", "Booked a meeting"
+    EMAIL_OPEN = "email_open", "Opened an email"
+    EMAIL_CLICK = "email_click", "Clicked an email"
+    SMS_CLICK = "sms_click", "Clicked an SMS link"
+    SMS_REPLY = "sms_reply", "Replied to an SMS"
+    OPPORTUNITY_CREATED = "opportunity_created", "Opportunity created"
+    STAGE_CHANGED = "stage_changed", "Stage changed"
+
+
+validate_event_type = RegexValidator(
+    r"^[a-z][a-z0-9_]{1,62}$",
+    "An event type is a lowercase slug: letters, digits and underscores, e.g. trial_started.",
+)
+
+
+class Event(models.Model):
+    """Something a contact did. Stored once per idempotency key; handed to journeys and
+    routing after commit (handled_at marks that every handler has seen it)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=64, validators=[validate_event_type])
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    properties = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=64, blank=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["contact", "type", "occurred_at"], name="event_contact_type_at"),
+            models.Index(fields=["type", "occurred_at"], name="event_type_at"),
+            models.Index(
+                fields=["received_at"], condition=Q(handled_at=None), name="event_unhandled"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class EventWeight(models.Model):
+    """How much an event type says about buying intent, and how fast that fades."""
+
+    type = models.CharField(max_length=64, unique=True, validators=[validate_event_type])
+    weight = models.FloatField(help_text="Points one event adds to the intent score.")
+    half_life_days = models.FloatField(
+        default=14, help_text="After this many days an event counts half as much."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-weight"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(half_life_days__gt=0),
+                name="event_weight_half_life_positive",
+                violation_error_message="The half-life must be more than zero days.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.weight:g}"
+
+
+class Segment(models.Model):
+    """A rule-based dynamic group of contacts, compiled to one SQL query."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    rules = models.JSONField(
+        default=dict, help_text='A rule group: {"all": [...]} or {"any": [...]}.'
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def contacts(self):
+        from apps.contacts.segments import segment_contacts
+
+        return segment_contacts(rules=self.rules)
+
+
+class ContactImport(models.Model):
+    """An uploaded CSV of contacts, imported row by row in the background with a report."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded, waiting for a column mapping"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
+    mapping = models.JSONField(default=dict, blank=True, help_text="CSV column → contact field.")
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    imported_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    rejected_rows = models.JSONField(
+        default=list, blank=True, help_text="[{line, reason, row}] for each rejected row."
+    )
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name

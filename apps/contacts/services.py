@@ -1,0 +1,167 @@
+"""Writes to the CRM core: contacts, companies and opportunities."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.contacts.errors import ContactsError
+from apps.contacts.models import (
+    Company,
+    Contact,
+    EventType,
+    Opportunity,
+    OpportunityStage,
+    OpportunityStageChange,
+)
+
+CONTACT_FIELDS = (
+    "first_name", "last_name", "email", "phone", "external_id", "time_zone", "region",
+    "country", "company", "owner", "kind", "lifecycle_stage", "buying_role", "source",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ContactUpsert:
+    contact: Contact
+    created: bool
+    changed: list[str]
+
+
+def contact_match(*, external_id=None, email=None, phone=None) -> Contact | None:
+    """The contact these keys name, trying the strongest key first."""
+    if external_id:
+        found = Contact.objects.filter(external_id=external_id).first()
+        if found:
+            return found
+    if email:
+        found = Contact.objects.filter(email__iexact=email).first()
+        if found:
+            return found
+    if phone:
+        return Contact.objects.filter(phone=phone).first()
+    return None
+
+
+@transaction.atomic
+def contact_upsert(*, fields: dict) -> ContactUpsert:
+    """Creates the contact, or updates the one its external id, email or phone names."""
+    unknown = set(fields) - set(CONTACT_FIELDS)
+    if unknown:
+        raise ContactsError(f"Unknown contact field(s): {', '.join(sorted(unknown))}.")
+    existing = contact_match(
+        external_id=fields.get("external_id"), email=fields.get("email"), phone=fields.get("phone")
+    )
+    if existing is None:
+        return ContactUpsert(_contact_save(Contact(), fields), created=True, changed=list(fields))
+    changed = [name for name, value in fields.items() if getattr(existing, name) != value]
+    if changed:
+        _contact_save(existing, {name: fields[name] for name in changed})
+    return ContactUpsert(existing, created=False, changed=changed)
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, fields: dict) -> Contact:
+    unknown = set(fields) - set(CONTACT_FIELDS)
+    if unknown:
+        raise ContactsError(f"Unknown contact field(s): {', '.join(sorted(unknown))}.")
+    return _contact_save(contact, fields)
+
+
+def _contact_save(contact: Contact, fields: dict) -> Contact:
+    for name, value in fields.items():
+        setattr(contact, name, value if value is not None or name == "external_id" else "")
+    if contact.email:
+        contact.email = contact.email.strip()
+    contact.external_id = contact.external_id or None
+    try:
+        contact.full_clean()
+        with transaction.atomic():
+            contact.save()
+    except ValidationError as error:
+        raise _first_field_error(error) from error
+    except IntegrityError as error:
+        raise ContactsError(
+            "Another contact already has this email, phone or external id."
+        ) from error
+    return contact
+
+
+def _first_field_error(error: ValidationError) -> ContactsError:
+    for field, messages in error.message_dict.items():
+        name = None if field == "__all__" else field
+        return ContactsError(" ".join(messages), field=name)
+    return ContactsError("Invalid contact.")
+
+
+@transaction.atomic
+def company_upsert(*, name: str, external_id: str | None = None, **fields) -> Company:
+    lookup = {"external_id": external_id} if external_id else {"name": name}
+    company, _ = Company.objects.update_or_create(**lookup, defaults={"name": name, **fields})
+    return company
+
+
+@transaction.atomic
+def opportunity_upsert(
+    *, external_id: str, name: str, stage: str, contact: Contact | None = None, **fields
+) -> Opportunity:
+    """Creates or updates an opportunity; a stage change is recorded with its time and as a
+    `stage_changed` event (which journeys use to end on their goals)."""
+    if stage not in OpportunityStage.values:
+        raise ContactsError(f"Unknown stage {stage!r}.", field="stage")
+    opportunity = Opportunity.objects.select_for_update().filter(
+        external_id=external_id
+    ).first() or Opportunity(
+        external_id=external_id, opened_at=fields.pop("opened_at", None) or timezone.now()
+    )
+    previous_stage = "" if opportunity._state.adding else opportunity.stage
+    created = opportunity._state.adding
+    for key, value in {"name": name, "stage": stage, "contact": contact, **fields}.items():
+        setattr(opportunity, key, value)
+    if OpportunityStage.is_closed(stage) and not opportunity.closed_at:
+        opportunity.closed_at = timezone.now()
+    try:
+        opportunity.full_clean()
+    except ValidationError as error:
+        raise _first_field_error(error) from error
+    opportunity.save()
+    if previous_stage != stage:
+        _stage_change_record(opportunity, previous_stage, created)
+    return opportunity
+
+
+def _stage_change_record(opportunity: Opportunity, previous_stage: str, created: bool) -> None:
+    from apps.contacts.events import record_event
+
+    now = timezone.now()
+    change = OpportunityStageChange.objects.create(
+        opportunity=opportunity,
+        from_stage=previous_stage,
+        to_stage=opportunity.stage,
+        changed_at=now,
+    )
+    if opportunity.contact_id is None:
+        return
+    if created:
+        record_event(
+            contact=opportunity.contact,
+            type=EventType.OPPORTUNITY_CREATED,
+            occurred_at=now,
+            idempotency_key=f"opportunity:{opportunity.pk}:created",
+            properties={"opportunity_id": opportunity.pk, "stage": opportunity.stage},
+            source="crm",
+        )
+    record_event(
+        contact=opportunity.contact,
+        type=EventType.STAGE_CHANGED,
+        occurred_at=now,
+        idempotency_key=f"opportunity:{opportunity.pk}:stage:{change.pk}",
+        properties={
+            "opportunity_id": opportunity.pk,
+            "from": previous_stage,
+            "to": opportunity.stage,
+            "amount": str(opportunity.amount),
+        },
+        source="crm",
+    )
