@@ -213,6 +213,9 @@ class OpportunityStageChange(models.Model):
     class Meta:
         ordering = ["changed_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.from_stage or 'new'} → {self.to_stage}"
+
 
 class EventType(models.TextChoices):
     """The behaviour events Cue knows. Custom types are allowed too (lowercase slugs)."""

@@ -43,7 +43,7 @@ class ContactAdmin(SimpleHistoryAdmin):
                     "updated_at",
                 ]
             },
-        ),  # fmt: skip
+        ),
     ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
