@@ -1,4 +1,5 @@
 import factory
+from django.utils import timezone
 
 from apps.accounts.models import Team, User
 from apps.accounts.services import user_role_set
@@ -29,3 +30,36 @@ class UserFactory(factory.django.DjangoModelFactory):
     def role(user, create, extracted, **kwargs):
         if create and extracted:
             user_role_set(user=user, role=extracted)
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contacts.Company"
+
+    name = factory.Faker("company")
+    domain = factory.Sequence(lambda n: f"company{n}.example")
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    """A prospect lead with a unique US mobile-style number and email."""
+
+    class Meta:
+        model = "contacts.Contact"
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"contact{n}@example.com")
+    phone = factory.Sequence(lambda n: f"+1415555{n % 10000:04d}")
+    time_zone = "America/Los_Angeles"
+    region = "CA"
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "contacts.Event"
+
+    contact = factory.SubFactory(ContactFactory)
+    type = "pricing_view"
+    occurred_at = factory.LazyFunction(timezone.now)
+    idempotency_key = factory.Sequence(lambda n: f"event-{n}")
+    source = "test"
