@@ -7,12 +7,14 @@ An event whose hand-off never ran (broker down, worker died) keeps `handled_at` 
 is picked up again by the periodic sweep, so nothing is lost.
 """
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.contacts.errors import ContactsError
@@ -45,8 +47,14 @@ class EventInput:
 
 @dataclass(frozen=True)
 class EventRecorded:
-    event: Event
+    """The outcome for one input: its stored event (the original one for a repeated key)."""
+
+    event_id: int
     created: bool
+
+    @cached_property
+    def event(self) -> Event:
+        return Event.objects.get(pk=self.event_id)
 
 
 def record_event(
@@ -64,24 +72,30 @@ def record_event(
 
 @transaction.atomic
 def record_events(items: list[EventInput]) -> list[EventRecorded]:
-    """Stores each event once; a repeated key returns the original and stores nothing."""
+    """Stores each event once; a repeated key returns the original and stores nothing.
+
+    Set-based: one INSERT … ON CONFLICT DO NOTHING RETURNING for the batch, so a key
+    raced in by another request is simply not ours, and the unique key decides.
+    """
     for item in items:
         event_input_check(item)
+    created = _events_insert(_first_of_each_key(items))
     keys = [item.idempotency_key for item in items]
-    existing = Event.objects.in_bulk(keys, field_name="idempotency_key")
-    fresh = _first_of_each_key(item for item in items if item.idempotency_key not in existing)
-    Event.objects.bulk_create([_event_from(item) for item in fresh], ignore_conflicts=True)
-    stored = Event.objects.in_bulk(keys, field_name="idempotency_key")
-    created_keys = {item.idempotency_key for item in fresh}
-    created_ids = [stored[key].pk for key in created_keys]
-    if created_ids:
+    missing = [key for key in set(keys) if key not in created]
+    existing = dict(
+        Event.objects.filter(idempotency_key__in=missing).values_list("idempotency_key", "pk")
+    )
+    if created:
+        created_ids = list(created.values())
         transaction.on_commit(lambda: _hand_off(created_ids))
-    first_index = {}
+    first_index: dict[str, int] = {}
     for index, key in enumerate(keys):
         first_index.setdefault(key, index)
     # Within one batch only the first item with a key counts as created.
     return [
-        EventRecorded(stored[key], created=key in created_keys and first_index[key] == index)
+        EventRecorded(created[key], True)
+        if key in created and first_index[key] == index
+        else EventRecorded(created.get(key) or existing[key], False)
         for index, key in enumerate(keys)
     ]
 
@@ -100,7 +114,11 @@ def event_input_check(item: EventInput) -> None:
         raise ContactsError("occurred_at is in the future.", field="occurred_at")
     if not isinstance(item.properties, dict):
         raise ContactsError("properties must be a JSON object.", field="properties")
-    if len(str(item.properties)) > MAX_PROPERTIES_BYTES:
+    try:
+        size = len(json.dumps(item.properties))
+    except (TypeError, ValueError) as error:
+        raise ContactsError("properties must be plain JSON.", field="properties") from error
+    if size > MAX_PROPERTIES_BYTES:
         raise ContactsError("properties is larger than 16 KB.", field="properties")
 
 
@@ -111,15 +129,51 @@ def _first_of_each_key(items: Iterable[EventInput]) -> list[EventInput]:
     return list(seen.values())
 
 
-def _event_from(item: EventInput) -> Event:
-    return Event(
-        contact=item.contact,
-        type=item.type,
-        occurred_at=item.occurred_at,
-        properties=item.properties,
-        source=item.source,
-        idempotency_key=item.idempotency_key,
+_INSERT_COLUMNS = "contact_id, type, occurred_at, received_at, properties, source, idempotency_key"
+_INSERT_CHUNK = 2000
+
+
+def _events_insert(items: list[EventInput]) -> dict[str, int]:
+    """Inserts the events whose key is new; returns {key: id} for exactly those."""
+    if not items:
+        return {}
+    ops = connection.ops
+    received_at = ops.adapt_datetimefield_value(timezone.now())
+    rows = [
+        (item.contact.pk, item.type, ops.adapt_datetimefield_value(item.occurred_at), received_at,
+         json.dumps(item.properties), item.source, item.idempotency_key)
+        for item in items
+    ]  # fmt: skip
+    insert = _insert_postgresql if connection.vendor == "postgresql" else _insert_values
+    created: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            for pk, key in insert(cursor, rows[start : start + _INSERT_CHUNK]):
+                created[key] = pk
+    return created
+
+
+def _insert_postgresql(cursor, rows: list[tuple]) -> list[tuple]:
+    columns = list(zip(*rows, strict=True))
+    cursor.execute(
+        f"INSERT INTO contacts_event ({_INSERT_COLUMNS}) "
+        "SELECT c, t, o, r, p::jsonb, s, k FROM unnest("
+        "%s::bigint[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[], "
+        "%s::text[], %s::text[]) AS u(c, t, o, r, p, s, k) "
+        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key",
+        [list(column) for column in columns],
     )
+    return cursor.fetchall()
+
+
+def _insert_values(cursor, rows: list[tuple]) -> list[tuple]:
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    cursor.execute(
+        f"INSERT INTO contacts_event ({_INSERT_COLUMNS}) VALUES {placeholders} "
+        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key",
+        [value for row in rows for value in row],
+    )
+    return cursor.fetchall()
 
 
 def _hand_off(event_ids: list[int]) -> None:

@@ -20,7 +20,7 @@ _AGE_IN_DAYS = {
 
 _SCORE_SQL = """
 UPDATE contacts_contact SET intent_score = COALESCE((
-    SELECT SUM(w.weight * POWER(0.5, {age} / w.half_life_days))
+    SELECT ROUND(CAST(SUM(w.weight * POWER(0.5, {age} / w.half_life_days)) AS NUMERIC), 3)
     FROM contacts_event e JOIN contacts_eventweight w ON w.type = e.type
     WHERE e.contact_id = contacts_contact.id
       AND e.occurred_at >= %(since)s AND e.occurred_at <= %(now)s
@@ -33,7 +33,10 @@ UPDATE contacts_contact SET intent_band = CASE
     WHEN intent_score >= %(high)s THEN %(band_high)s
     WHEN intent_score >= %(medium)s THEN %(band_medium)s
     ELSE %(band_low)s END
-WHERE {where}
+WHERE {where} AND intent_band <> CASE
+    WHEN intent_score >= %(high)s THEN %(band_high)s
+    WHEN intent_score >= %(medium)s THEN %(band_medium)s
+    ELSE %(band_low)s END
 """
 
 
@@ -61,7 +64,7 @@ def intent_scores_recompute(*, contact_ids: list[int] | None = None) -> int:
         cursor.execute(_SCORE_SQL.format(age=age, where=where), params)
         scored = cursor.rowcount
         cursor.execute(
-            _BAND_SQL.format(where=where),
+            _BAND_SQL.format(where="1 = 1" if contact_ids is None else where),
             {
                 **params,
                 "high": high,

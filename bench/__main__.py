@@ -1,0 +1,70 @@
+"""`make bench`: runs every scenario in bench/scenarios on a database of its own.
+
+BENCH_SCALE scales the sizes (1 = full size); BENCH_ONLY=name,name picks scenarios.
+The database is the configured one (DATABASE_URL), in a separate bench database.
+"""
+
+import importlib
+import os
+import pkgutil
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+# Production-like: DEBUG off (no query logging), with a throwaway key for this process only.
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", os.urandom(32).hex())
+# Hand-offs go to an in-memory broker: the bench measures Cue, not a queue on disk.
+os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+
+
+def main() -> int:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from bench import harness, scenarios
+
+    _bench_database(connection)
+    wanted = {n for n in os.environ.get("BENCH_ONLY", "").split(",") if n}
+    figures = []
+    try:
+        for info in pkgutil.iter_modules(scenarios.__path__):
+            if wanted and info.name not in wanted:
+                continue
+            module = importlib.import_module(f"bench.scenarios.{info.name}")
+            print(f"# {info.name}: {module.__doc__.strip().splitlines()[0]}", flush=True)
+            for figure in module.run():
+                print(figure.line(), flush=True)
+                figures.append(figure)
+        machine = harness.machine_description(connection.vendor, _server_version(connection))
+        path = harness.results_save(connection.vendor, machine, figures)
+        print(f"wrote {path} and {path.parent / 'results.md'}")
+    finally:
+        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+    return 0
+
+
+def _bench_database(connection) -> None:
+    from django.conf import settings
+
+    test = connection.settings_dict.setdefault("TEST", {})
+    suffix = os.environ.get("BENCH_DB_SUFFIX", "")
+    if connection.vendor == "sqlite":
+        test["NAME"] = str(settings.VAR_DIR / f"bench{suffix}.sqlite3")
+    else:
+        test["NAME"] = f"cue_bench{suffix}"
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+
+
+def _server_version(connection) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("select sqlite_version()")
+        else:
+            cursor.execute("show server_version")
+        return cursor.fetchone()[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Set-based data generators: millions of rows in a few statements, never a Python loop."""
+
+from django.db import connection
+
+STAGES = ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "churned"]
+EVENT_TYPES = ["pricing_view", "webinar_registered", "email_click", "form_submit", "demo_request"]
+
+
+def _case(expression: str, values: list[str]) -> str:
+    whens = " ".join(f"WHEN {i} THEN '{v}'" for i, v in enumerate(values))
+    return f"CASE ({expression}) % {len(values)} {whens} END"
+
+
+def _series(n: int) -> tuple[str, str]:
+    """A (with-clause, from-clause) pair yielding n rows numbered 1..n in column n."""
+    if connection.vendor == "postgresql":
+        return "", f"generate_series(1, {int(n)}) AS seq(n)"
+    return (
+        f"WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {int(n)})",
+        "seq",
+    )
+
+
+def _now() -> str:
+    return "now()" if connection.vendor == "postgresql" else "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+
+
+def _text(expression: str) -> str:
+    return f"CAST({expression} AS TEXT)"
+
+
+def contacts_generate(n: int, *, start: int = 1) -> None:
+    """n contacts with unique emails, phones and external ids, spread over stages and bands."""
+    with_clause, source = _series(n)
+    k = f"(n + {int(start) - 1})"
+    phone = (
+        f"'+1415' || lpad({_text(k)}, 7, '0')"
+        if connection.vendor == "postgresql"
+        else f"'+1415' || printf('%07d', {k})"
+    )
+    sql = f"""
+        {with_clause}
+        INSERT INTO contacts_contact (first_name, last_name, email, phone, external_id, time_zone,
+            region, country, kind, lifecycle_stage, buying_role, intent_score, intent_band,
+            source, created_at, updated_at)
+        SELECT 'First' || {_text(k)}, 'Last' || {_text(k)}, 'c' || {_text(k)} || '@bench.example',
+            {phone}, 'ext-' || {_text(k)}, 'America/Chicago', 'IL', 'US',
+            CASE WHEN {k} % 5 = 0 THEN 'customer' ELSE 'prospect' END,
+            {_case(k, STAGES)},
+            {_case(k, ["decision_maker", "champion", "influencer", "evaluator", "user"])},
+            ({k} % 60), {_case(k, ["low", "low", "medium", "high"])}, 'bench', {_now()}, {_now()}
+        FROM {source}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def contact_id_range() -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MIN(id), MAX(id) FROM contacts_contact")
+        return cursor.fetchone()
+
+
+def events_generate(n: int, *, days: int = 60, key_prefix: str = "gen") -> None:
+    """n events over the last `days` days, spread over every contact."""
+    low, high = contact_id_range()
+    span = high - low + 1
+    with_clause, source = _series(n)
+    if connection.vendor == "postgresql":
+        occurred = f"now() - ((n % {days * 24}) * interval '1 hour')"
+        properties = '\'{"page": "/pricing"}\'::jsonb'
+    else:
+        occurred = f"strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || (n % {days * 24}) || ' hours')"
+        properties = '\'{"page": "/pricing"}\''
+    sql = f"""
+        {with_clause}
+        INSERT INTO contacts_event (contact_id, type, occurred_at, received_at, properties, source,
+            idempotency_key, handled_at)
+        SELECT {low} + (n * 7919) % {span}, {_case("n", EVENT_TYPES)}, {occurred}, {_now()},
+            {properties}, 'bench', '{key_prefix}-' || {_text("n")}, {_now()}
+        FROM {source}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def table_clear(table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")

@@ -1,0 +1,142 @@
+"""Event intake: stored once per key, handed to registered handlers after commit."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.contacts import events as events_module
+from apps.contacts.errors import ContactsError
+from apps.contacts.events import (
+    EventInput,
+    event_handler_register,
+    events_unhandled_sweep,
+    record_event,
+    record_events,
+)
+from apps.contacts.models import Event
+from tests.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def handled():
+    """A test handler on the hand-off point; yields the event ids it received, in order."""
+    received: list[int] = []
+    event_handler_register("test.recorder", lambda events: received.extend(e.pk for e in events))
+    yield received
+    events_module._handlers.pop("test.recorder")
+
+
+def an_event(contact, key="k1", **overrides):
+    return {
+        "contact": contact,
+        "type": "pricing_view",
+        "occurred_at": timezone.now() - timedelta(minutes=1),
+        "idempotency_key": key,
+        "properties": {"page": "/pricing"},
+        "source": "web",
+        **overrides,
+    }
+
+
+def test_it_stores_an_event_and_hands_it_off_after_commit(
+    handled, django_capture_on_commit_callbacks
+):
+    contact = ContactFactory()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        recorded = record_event(**an_event(contact))
+        assert handled == []  # nothing is handed off before the commit
+    assert recorded.created is True
+    assert len(callbacks) == 1
+    assert handled == [recorded.event.pk]
+    recorded.event.refresh_from_db()
+    assert recorded.event.handled_at is not None and recorded.event.properties == {
+        "page": "/pricing"
+    }
+
+
+def test_it_returns_the_original_for_a_repeated_key_and_stores_nothing(
+    handled, django_capture_on_commit_callbacks
+):
+    contact = ContactFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = record_event(**an_event(contact))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        again = record_event(**an_event(contact, type="demo_request"))
+    assert (again.created, again.event.pk, again.event.type) == (
+        False,
+        first.event.pk,
+        "pricing_view",
+    )
+    assert Event.objects.count() == 1
+    assert callbacks == []
+    assert handled == [first.event.pk]
+
+
+def test_it_counts_only_the_first_of_a_key_repeated_within_one_batch():
+    contact = ContactFactory()
+    results = record_events(
+        [EventInput(**an_event(contact, key="same")), EventInput(**an_event(contact, key="same"))]
+    )
+    assert [r.created for r in results] == [True, False]
+    assert results[0].event.pk == results[1].event.pk
+    assert Event.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ({"type": "Pricing View"}, "type"),
+        ({"idempotency_key": ""}, "idempotency_key"),
+        ({"occurred_at": timezone.now().replace(tzinfo=None)}, "occurred_at"),
+        ({"occurred_at": timezone.now() + timedelta(hours=1)}, "occurred_at"),
+        ({"properties": ["not", "an", "object"]}, "properties"),
+    ],
+)
+def test_it_refuses_a_bad_event_naming_the_field(override, field):
+    contact = ContactFactory()
+    with pytest.raises(ContactsError) as error:
+        record_event(**an_event(contact, **override))
+    assert error.value.field == field
+    assert Event.objects.count() == 0
+
+
+def test_it_accepts_custom_event_types():
+    recorded = record_event(**an_event(ContactFactory(), type="trial_started"))
+    assert recorded.event.type == "trial_started"
+
+
+def test_it_sweeps_events_whose_hand_off_never_ran(handled, monkeypatch):
+    contact = ContactFactory()
+    stale = record_event(**an_event(contact, key="stale")).event
+    fresh = record_event(**an_event(contact, key="fresh")).event
+    Event.objects.filter(pk=stale.pk).update(received_at=timezone.now() - timedelta(minutes=10))
+    assert events_unhandled_sweep() == 1
+    assert handled == [stale.pk]
+    assert Event.objects.get(pk=fresh.pk).handled_at is None
+
+
+def test_it_keeps_the_event_when_the_broker_is_down(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from apps.contacts import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.events_hand_off, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        recorded = record_event(**an_event(ContactFactory()))
+    event = Event.objects.get(pk=recorded.event.pk)
+    assert event.handled_at is None  # left for the sweep, not lost
+
+
+def test_it_never_runs_handlers_twice_for_a_handled_event(handled):
+    from apps.contacts.events import events_handle
+
+    event = record_event(**an_event(ContactFactory())).event
+    assert events_handle(event_ids=[event.pk]) == 1
+    assert events_handle(event_ids=[event.pk]) == 0
+    assert handled == [event.pk]
