@@ -71,7 +71,7 @@ def contact_update(*, contact: Contact, fields: dict) -> Contact:
 
 def _contact_save(contact: Contact, fields: dict) -> Contact:
     for name, value in fields.items():
-        setattr(contact, name, value if value is not None or name == "external_id" else "")
+        setattr(contact, name, _empty_for(name) if value is None else value)
     if contact.email:
         contact.email = contact.email.strip()
     contact.external_id = contact.external_id or None
@@ -88,6 +88,11 @@ def _contact_save(contact: Contact, fields: dict) -> Contact:
     return contact
 
 
+def _empty_for(name: str):
+    """What "no value" is for a field: NULL where the column allows it, else ""."""
+    return None if Contact._meta.get_field(name).null else ""
+
+
 def _first_field_error(error: ValidationError) -> ContactsError:
     for field, messages in error.message_dict.items():
         name = None if field == "__all__" else field
@@ -98,7 +103,13 @@ def _first_field_error(error: ValidationError) -> ContactsError:
 @transaction.atomic
 def company_upsert(*, name: str, external_id: str | None = None, **fields) -> Company:
     lookup = {"external_id": external_id} if external_id else {"name": name}
-    company, _ = Company.objects.update_or_create(**lookup, defaults={"name": name, **fields})
+    company = Company.objects.filter(**lookup).first() or Company(**lookup)
+    values = {"name": name, **fields}
+    if company.pk and all(getattr(company, key) == value for key, value in values.items()):
+        return company
+    for key, value in values.items():
+        setattr(company, key, value)
+    company.save()
     return company
 
 
@@ -117,7 +128,10 @@ def opportunity_upsert(
     )
     previous_stage = "" if opportunity._state.adding else opportunity.stage
     created = opportunity._state.adding
-    for key, value in {"name": name, "stage": stage, "contact": contact, **fields}.items():
+    values = {"name": name, "stage": stage, "contact": contact, **fields}
+    if not created and all(getattr(opportunity, key) == value for key, value in values.items()):
+        return opportunity
+    for key, value in values.items():
         setattr(opportunity, key, value)
     if OpportunityStage.is_closed(stage) and not opportunity.closed_at:
         opportunity.closed_at = timezone.now()
