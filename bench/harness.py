@@ -106,8 +106,13 @@ def results_save(vendor: str, machine: dict, figures: list[Figure]) -> Path:
 
 def results_render() -> Path:
     """Writes bench/results.md from every results-<vendor>.json present."""
-    sections = ["# Benchmark results", "", "Each figure is a ratio to a baseline measured in "
-                "the same run (`make bench`); lower is better for times.", ""]  # fmt: skip
+    sections = [
+        "# Benchmark results",
+        "",
+        "Each figure is a ratio to a baseline measured in "
+        "the same run (`make bench`); lower is better for times.",
+        "",
+    ]
     for path in sorted(output_dir().glob("results-*.json")):
         data = json.loads(path.read_text())
         sections += _section(data)

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.contacts.api.urls")),
     path("", include("apps.consent.api.urls")),
+    path("", include("apps.library.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,5 +21,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("optin/", include("apps.consent.urls")),
+    path("", include("apps.sends.urls")),
     path("healthz", healthz, name="healthz"),
 ]

@@ -7,3 +7,11 @@ class ConsentConfig(AppConfig):
     name = "apps.consent"
     label = "consent"
     verbose_name = "Consent"
+
+    def ready(self) -> None:
+        from apps.consent.proof import consent_timeline_entries
+        from apps.consent.segment_conditions import consent_condition_register
+        from apps.contacts.selectors import timeline_source_register
+
+        timeline_source_register("consent", consent_timeline_entries)
+        consent_condition_register()

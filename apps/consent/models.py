@@ -114,6 +114,9 @@ class ConsentRecord(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "id"]
+        # Related-object access and deletion collectors use the base manager: make it the
+        # append-only one too.
+        base_manager_name = "objects"
         permissions = [("export_consent_proof", "Can export a contact's consent proof")]
         indexes = [
             models.Index(

@@ -4,6 +4,8 @@ state is derived from the ledger in the same transaction."""
 from dataclasses import dataclass, fields
 from datetime import datetime
 
+import phonenumbers
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -60,7 +62,10 @@ def _apply(status: str, stamps: dict, record: ConsentRecord) -> tuple[str, dict]
         if status != ConsentStatus.PENDING:
             return status, stamps
         return ConsentStatus.OPTED_IN, {**stamps, "confirmed_at": at}
-    if _needs_confirmation(record) and status != ConsentStatus.OPTED_IN:
+    if status == ConsentStatus.OPTED_IN:
+        # Already in: a new opt-in renews it but keeps the moment it was confirmed.
+        return status, {**stamps, "opted_in_at": at}
+    if _needs_confirmation(record):
         return ConsentStatus.PENDING, {**stamps, "opted_in_at": at, "confirmed_at": None}
     return ConsentStatus.OPTED_IN, {**stamps, "opted_in_at": at, "confirmed_at": at}
 
@@ -101,8 +106,28 @@ def consent_record(
         address=address,
         **{f.name: getattr(evidence or Evidence(), f.name) for f in fields(Evidence)},
     )
-    _state_sync(contact, channel, purpose, address)
+    before = ConsentState.objects.filter(contact=contact, channel=channel, purpose=purpose).first()
+    state = _state_sync(contact, channel, purpose, address)
+    if state.status == ConsentStatus.PENDING and (before is None or before.status != state.status):
+        _confirmation_request(record)
     return record
+
+
+CONSENT_PENDING_EVENT = "sms_consent_pending"
+
+
+def _confirmation_request(record: ConsentRecord) -> None:
+    """A pending opt-in asks for a YES: the event tells the send pipeline to ask."""
+    from apps.contacts.events import record_event
+
+    record_event(
+        contact=record.contact,
+        type=CONSENT_PENDING_EVENT,
+        occurred_at=record.occurred_at,
+        idempotency_key=f"consent:{record.pk}:pending",
+        properties={"consent_record_id": record.pk, "form_id": record.form_id},
+        source="consent",
+    )
 
 
 def _choices_check(**values: str) -> None:
@@ -206,6 +231,7 @@ def suppression_add(
 ) -> Suppression:
     """Adds the address to the suppression list; adding it again keeps the first entry."""
     _choices_check(channel=channel, source=source)
+    address = address_normalize(address, channel)
     if reason not in Suppression.Reason.values:
         raise ConsentError(f"{reason!r} is not a suppression reason.", field="reason")
     suppression, _ = Suppression.objects.get_or_create(
@@ -216,8 +242,21 @@ def suppression_add(
     return suppression
 
 
+def address_normalize(address: str, channel: str) -> str:
+    """E.164 for phone numbers, lower case for email: the forms lookups compare."""
+    address = address.strip()
+    if channel == Channel.EMAIL:
+        return address.lower()
+    try:
+        number = phonenumbers.parse(address, settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException as error:
+        raise ConsentError(f"{address!r} is not a phone number.", field="address") from error
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 @transaction.atomic
 def suppression_remove(*, address: str, channel: str = Channel.SMS) -> int:
+    address = address_normalize(address, channel)
     deleted, _ = Suppression.objects.filter(channel=channel, address=address).delete()
     return deleted
 

@@ -30,22 +30,99 @@ COMPANIES = [
 
 # external id, first, last, company, stage, kind, role, phone, zone, region, owner
 CONTACTS = [
-    ("demo-1", "Dana", "Reyes", "acme", "lead", "prospect", "evaluator", "+13125550141",
-     "America/Chicago", "IL", "sam"),
-    ("demo-2", "Priya", "Natarajan", "acme", "mql", "prospect", "decision_maker",
-     "+13125550142", "America/Chicago", "IL", "sam"),
-    ("demo-3", "Tom", "Becker", "northwind", "sql", "prospect", "champion", "+13055550143",
-     "America/New_York", "FL", "riley"),
-    ("demo-4", "Lena", "Fischer", "northwind", "opportunity", "prospect", "decision_maker",
-     "+13055550144", "", "FL", "riley"),
-    ("demo-5", "Marcus", "Hill", "globex", "customer", "customer", "user", "+12145550145",
-     "America/Chicago", "TX", "sam"),
-    ("demo-6", "Aiko", "Tanaka", "initech", "subscriber", "prospect", "influencer",
-     "+14155550146", "America/Los_Angeles", "CA", ""),
-    ("demo-7", "Sofia", "Alvarez", "globex", "churned", "customer", "champion", "+12145550147",
-     "", "TX", "riley"),
+    (
+        "demo-1",
+        "Dana",
+        "Reyes",
+        "acme",
+        "lead",
+        "prospect",
+        "evaluator",
+        "+13125550141",
+        "America/Chicago",
+        "IL",
+        "sam",
+    ),
+    (
+        "demo-2",
+        "Priya",
+        "Natarajan",
+        "acme",
+        "mql",
+        "prospect",
+        "decision_maker",
+        "+13125550142",
+        "America/Chicago",
+        "IL",
+        "sam",
+    ),
+    (
+        "demo-3",
+        "Tom",
+        "Becker",
+        "northwind",
+        "sql",
+        "prospect",
+        "champion",
+        "+13055550143",
+        "America/New_York",
+        "FL",
+        "riley",
+    ),
+    (
+        "demo-4",
+        "Lena",
+        "Fischer",
+        "northwind",
+        "opportunity",
+        "prospect",
+        "decision_maker",
+        "+13055550144",
+        "",
+        "FL",
+        "riley",
+    ),
+    (
+        "demo-5",
+        "Marcus",
+        "Hill",
+        "globex",
+        "customer",
+        "customer",
+        "user",
+        "+12145550145",
+        "America/Chicago",
+        "TX",
+        "sam",
+    ),
+    (
+        "demo-6",
+        "Aiko",
+        "Tanaka",
+        "initech",
+        "subscriber",
+        "prospect",
+        "influencer",
+        "+14155550146",
+        "America/Los_Angeles",
+        "CA",
+        "",
+    ),
+    (
+        "demo-7",
+        "Sofia",
+        "Alvarez",
+        "globex",
+        "churned",
+        "customer",
+        "champion",
+        "+12145550147",
+        "",
+        "TX",
+        "riley",
+    ),
     ("demo-8", "Noah", "Kim", "initech", "lead", "prospect", "user", "+12085550148", "", "", ""),
-]  # fmt: skip
+]
 
 # external id, event type, hours ago, properties
 EVENTS = [
@@ -72,29 +149,45 @@ def seed(workspace: dict) -> None:
     contacts = {row[0]: _contact(row, companies, users) for row in CONTACTS}
     _events(contacts)
     opportunity_upsert(
-        external_id="demo-opp-1", name="Northwind fleet rollout", stage="proposal",
-        contact=contacts["demo-4"], company=companies["northwind"], amount=48000,
-    )  # fmt: skip
+        external_id="demo-opp-1",
+        name="Northwind fleet rollout",
+        stage="proposal",
+        contact=contacts["demo-4"],
+        company=companies["northwind"],
+        amount=48000,
+    )
     workspace["contacts"] = contacts
     workspace["companies"] = companies
 
 
 def _company(name, domain, industry, employees, region):
     return company_upsert(
-        name=name, external_id=f"demo-{domain}", domain=domain, industry=industry,
-        employee_count=employees, region=region,
-    )  # fmt: skip
+        name=name,
+        external_id=f"demo-{domain}",
+        domain=domain,
+        industry=industry,
+        employee_count=employees,
+        region=region,
+    )
 
 
 def _contact(row, companies, users) -> Contact:
     external_id, first, last, company, stage, kind, role, phone, zone, region, owner = row
     fields = {
-        "external_id": external_id, "first_name": first, "last_name": last,
+        "external_id": external_id,
+        "first_name": first,
+        "last_name": last,
         "email": f"{first.lower()}.{last.lower()}@{companies[company].domain}",
-        "phone": phone, "time_zone": zone, "region": region, "company": companies[company],
-        "lifecycle_stage": stage, "kind": kind, "buying_role": role, "source": "demo",
+        "phone": phone,
+        "time_zone": zone,
+        "region": region,
+        "company": companies[company],
+        "lifecycle_stage": stage,
+        "kind": kind,
+        "buying_role": role,
+        "source": "demo",
         "owner": users.get(owner),
-    }  # fmt: skip
+    }
     return contact_upsert(fields=fields).contact
 
 

@@ -140,10 +140,17 @@ def _events_insert(items: list[EventInput]) -> dict[str, int]:
     ops = connection.ops
     received_at = ops.adapt_datetimefield_value(timezone.now())
     rows = [
-        (item.contact.pk, item.type, ops.adapt_datetimefield_value(item.occurred_at), received_at,
-         json.dumps(item.properties), item.source, item.idempotency_key)
+        (
+            item.contact.pk,
+            item.type,
+            ops.adapt_datetimefield_value(item.occurred_at),
+            received_at,
+            json.dumps(item.properties),
+            item.source,
+            item.idempotency_key,
+        )
         for item in items
-    ]  # fmt: skip
+    ]
     insert = _insert_postgresql if connection.vendor == "postgresql" else _insert_values
     created: dict[str, int] = {}
     with connection.cursor() as cursor:

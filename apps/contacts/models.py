@@ -291,13 +291,17 @@ class EventWeight(models.Model):
         return f"{self.type}: {self.weight:g}"
 
 
+def segment_rules_default() -> dict:
+    return {"all": []}
+
+
 class Segment(models.Model):
     """A rule-based dynamic group of contacts, compiled to one SQL query."""
 
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     rules = models.JSONField(
-        default=dict, help_text='A rule group: {"all": [...]} or {"any": [...]}.'
+        default=segment_rules_default, help_text='A rule group: {"all": [...]} or {"any": [...]}.'
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -315,7 +319,7 @@ class Segment(models.Model):
     def contacts(self):
         from apps.contacts.segments import segment_contacts
 
-        return segment_contacts(rules=self.rules)
+        return segment_contacts(rules=self.rules, segment_id=self.pk)
 
 
 class ContactImport(models.Model):

@@ -17,9 +17,21 @@ from apps.contacts.models import (
 )
 
 CONTACT_FIELDS = (
-    "first_name", "last_name", "email", "phone", "external_id", "time_zone", "region",
-    "country", "company", "owner", "kind", "lifecycle_stage", "buying_role", "source",
-)  # fmt: skip
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "external_id",
+    "time_zone",
+    "region",
+    "country",
+    "company",
+    "owner",
+    "kind",
+    "lifecycle_stage",
+    "buying_role",
+    "source",
+)
 
 
 @dataclass(frozen=True)
@@ -133,13 +145,22 @@ def opportunity_upsert(
         return opportunity
     for key, value in values.items():
         setattr(opportunity, key, value)
-    if OpportunityStage.is_closed(stage) and not opportunity.closed_at:
+    closed = OpportunityStage.is_closed(stage)
+    if closed and not opportunity.closed_at:
         opportunity.closed_at = timezone.now()
+    if not closed:
+        opportunity.closed_at = None  # reopened
     try:
-        opportunity.full_clean()
+        opportunity.full_clean(validate_unique=False)
+        with transaction.atomic():
+            opportunity.save()
     except ValidationError as error:
         raise _first_field_error(error) from error
-    opportunity.save()
+    except IntegrityError as error:
+        # Another request created the same external id a moment ago.
+        raise ContactsError(
+            "This opportunity is being created by another request; retry.", field="external_id"
+        ) from error
     if previous_stage != stage:
         _stage_change_record(opportunity, previous_stage, created)
     return opportunity

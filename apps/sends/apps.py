@@ -7,3 +7,16 @@ class SendsConfig(AppConfig):
     name = "apps.sends"
     label = "sends"
     verbose_name = "Sends"
+
+    periodic_tasks = {
+        "sweep messages": {"task": "sends.messages_sweep", "every": 30},
+    }
+
+    def ready(self) -> None:
+        from apps.contacts.events import event_handler_register
+        from apps.contacts.selectors import timeline_source_register
+        from apps.sends.selectors import message_timeline_entries
+        from apps.sends.services.double_opt_in import double_opt_in_on_events
+
+        event_handler_register("sends.double_opt_in", double_opt_in_on_events)
+        timeline_source_register("sends", message_timeline_entries)

@@ -25,9 +25,15 @@ def run() -> list[Figure]:
     table_clear("contacts_event")
     name = "COPY" if connection.vendor == "postgresql" else "executemany"
     return [
-        Figure(f"insert {events} events via record_events (batches of {BATCH})", service, "s",
-               f"raw {name}", raw, target="≥ 1/3 of raw speed (ratio ≤ 3)"),
-    ]  # fmt: skip
+        Figure(
+            f"insert {events} events via record_events (batches of {BATCH})",
+            service,
+            "s",
+            f"raw {name}",
+            raw,
+            target="≥ 1/3 of raw speed (ratio ≤ 3)",
+        ),
+    ]
 
 
 def _rows(n: int) -> list[tuple]:
@@ -35,20 +41,28 @@ def _rows(n: int) -> list[tuple]:
     span = high - low + 1
     start = datetime.now(UTC) - timedelta(days=30)
     return [
-        (low + (i * 7919) % span, "pricing_view", start + timedelta(seconds=i),
-         {"page": "/pricing", "i": i}, "bench", f"svc-{i}")
+        (
+            low + (i * 7919) % span,
+            "pricing_view",
+            start + timedelta(seconds=i),
+            {"page": "/pricing", "i": i},
+            "bench",
+            f"svc-{i}",
+        )
         for i in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def _batches(rows: list[tuple]) -> list[list[EventInput]]:
     """The caller's input, built before timing (the raw baseline gets its rows ready too)."""
     contacts = {c: Contact(pk=c) for c, *_ in rows}
     return [
-        [EventInput(contacts[c], t, at, key, props, source)
-         for c, t, at, props, source, key in rows[start : start + BATCH]]
+        [
+            EventInput(contacts[c], t, at, key, props, source)
+            for c, t, at, props, source, key in rows[start : start + BATCH]
+        ]
         for start in range(0, len(rows), BATCH)
-    ]  # fmt: skip
+    ]
 
 
 def _through_service(batches: list[list[EventInput]]) -> None:
@@ -66,9 +80,11 @@ def _raw_insert(rows: list[tuple]) -> None:
             cursor.executemany(
                 "INSERT INTO contacts_event (contact_id, type, occurred_at, received_at, "
                 "properties, source, idempotency_key) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                [(c, t, at.isoformat(" "), r.isoformat(" "), p, s, k)
-                 for c, t, at, r, p, s, k in values],
-            )  # fmt: skip
+                [
+                    (c, t, at.isoformat(" "), r.isoformat(" "), p, s, k)
+                    for c, t, at, r, p, s, k in values
+                ],
+            )
 
 
 def _copy(cursor, values) -> None:

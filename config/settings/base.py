@@ -1,5 +1,6 @@
 """Cue settings. Every variable is read from the environment (see .env.example)."""
 
+from datetime import time
 from pathlib import Path
 
 import environ
@@ -159,6 +160,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.api.permissions.ModelPermissions"],
+    # Refuses JSON that would otherwise reach the database or a response and fail there
+    # (NUL characters, lone surrogates, 1e400, absurd nesting) with a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 100,
@@ -192,6 +200,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # The twilio client logs request URLs, which carry phone numbers: keep them out.
+    "loggers": {"twilio.http_client": {"level": "WARNING"}},
 }
 
 if not DEBUG:
@@ -212,3 +222,44 @@ INTENT_HIGH_SCORE = 40.0
 INTENT_MEDIUM_SCORE = 15.0
 # Events accepted in one API request.
 EVENTS_BATCH_LIMIT = 1000
+
+# Sends: the default quiet-hours window (local time; stricter state rules apply on top),
+# how long the duplicate guard looks back, and messages per second for each sender.
+CUE_QUIET_HOURS_DEFAULT = (time(8), time(21))
+CUE_DUPLICATE_WINDOW_HOURS = 24
+CUE_SEND_RATES = {"default": 1.0}
+
+# Template library. The brand a marketing SMS must name; lint run when a version is
+# submitted (errors block it, warnings go to the approver); who may approve what.
+CUE_BRAND_NAME = "Cue Demo"
+CUE_TEMPLATE_LINT = {
+    # Marketing SMS must name the brand, say how to opt out and fit MAX_SEGMENTS at its longest.
+    "MARKETING_SMS": True,
+    "MAX_SEGMENTS": 3,
+    # Opt-out language: any one of these (case-insensitive regular expressions) will do.
+    "OPT_OUT_PATTERNS": [
+        r"\breply\s+stop\b",
+        r"\b(?:txt|text|send)\s+stop\b",
+        r"\bstop\s+to\s+(?:opt[\s-]?out|end|cancel|quit|unsubscribe|stop)\b",
+    ],
+    # Public URL shorteners hide the destination and carriers filter them: never in any SMS.
+    "SHORTENER_DOMAINS": [
+        "bit.ly", "tinyurl.com", "goo.gl", "t.co", "ow.ly", "is.gd", "buff.ly", "rebrand.ly",
+        "cutt.ly", "tiny.cc", "shorturl.at", "rb.gy", "t.ly", "s.id", "bl.ink", "lnkd.in",
+    ],
+    # Words that make a transactional message read as promotional (a warning, not a block).
+    "PROMOTIONAL_WORDS": [
+        "sale", "% off", "discount", "limited time", "buy now", "free", "offer", "deal",
+        "promo", "coupon", "save", "exclusive", "act now",
+    ],
+}  # fmt: skip
+# An author may never approve their own version, not even an admin, unless this is True.
+CUE_ALLOW_SELF_APPROVAL = False
+# When True, a marketing template version also needs a Compliance approval to be sent.
+CUE_REQUIRE_COMPLIANCE_APPROVAL = False
+
+# The answer to HELP/INFO: brand, how to reach a person, and how to opt out (CTIA).
+CUE_HELP_REPLY = (
+    "{brand}: Help at support@example.com or 1-800-555-0100. Msg & data rates may apply. "
+    "Reply STOP to opt out."
+)

@@ -24,9 +24,13 @@ def test_it_prints_each_figure_as_a_ratio_and_writes_results(tmp_path):
         "BENCH_DB_SUFFIX": "_test",
     }
     run = subprocess.run(
-        [sys.executable, "-m", "bench"], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "bench"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=600,
-    )  # fmt: skip
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     figures = [
         line for line in run.stdout.splitlines() if line and not line.startswith(("#", "wrote"))

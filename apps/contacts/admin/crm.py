@@ -15,9 +15,16 @@ from apps.contacts.selectors import contact_timeline
 @admin.register(Contact)
 class ContactAdmin(SimpleHistoryAdmin):
     list_display = [
-        "__str__", "email", "phone", "company", "owner", "kind", "lifecycle_stage",
-        "intent_band", "created_at",
-    ]  # fmt: skip
+        "__str__",
+        "email",
+        "phone",
+        "company",
+        "owner",
+        "kind",
+        "lifecycle_stage",
+        "intent_band",
+        "created_at",
+    ]
     list_filter = ["kind", "lifecycle_stage", "intent_band", "buying_role", "owner"]
     list_select_related = ["company", "owner"]
     search_fields = ["=id", "email", "phone", "external_id", "last_name", "first_name"]

@@ -14,6 +14,7 @@ Apps above contacts register their kinds from `AppConfig.ready()` (consent regis
 """
 
 import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -116,13 +117,22 @@ def rule_keys_check(
 def choices_check(values: Any, path: str, *, allowed: list[str], noun: str) -> list[str]:
     """Errors for a non-empty list of choices, e.g. consent statuses or opportunity stages."""
     if not isinstance(values, list) or not values:
-        return [rule_error(path, f"give a list of {noun}s, e.g. {quoted(allowed[:2])}")]
-    return [choice_error(path, value, allowed=allowed, noun=noun) for value in values if value not in allowed]
+        return [rule_error(path, f"give a non-empty list, e.g. {quoted(allowed[:2])}")]
+    return [
+        choice_error(path, value, allowed=allowed, noun=noun)
+        for value in values
+        if value not in allowed
+    ]
 
 
 def choice_error(path: str, value: Any, *, allowed: list[str], noun: str) -> str:
     article = "an" if noun[0] in "aeiou" else "a"
     return rule_error(path, f"{quoted(value)} is not {article} {noun}; {choose_from(allowed)}")
+
+
+def is_number(value: Any) -> bool:
+    """Python's json reads NaN and Infinity; SQL cannot compare with them sensibly."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def is_whole_number(value: Any) -> bool:

@@ -45,8 +45,9 @@ def rule_compile(rule: dict, context: SegmentContext) -> Q:
         return reduce(or_, [rule_compile(child, inner) for child in rule["any"]])
     if "not" in rule:
         return ~rule_compile(rule["not"], inner)
-    kind = next(key for key in rule if key in segment_conditions())
-    return segment_conditions()[kind].compile(rule, context)
+    conditions = segment_conditions()
+    kind = next(key for key in rule if key in conditions)
+    return conditions[kind].compile(rule, context)
 
 
 def _group_validate(rule: dict, path: str, context: SegmentContext) -> list[str]:

@@ -296,6 +296,11 @@ class FakeTwilio:
         with self._lock:
             return [dict(params) for params in self._message_params.values()]
 
+    def message_sids(self) -> list[str]:
+        """The sids of every message created, in creation order."""
+        with self._lock:
+            return list(self._message_params)
+
     def message(self, sid: str) -> dict[str, Any]:
         """The message resource as a fetch would return it now."""
         with self._lock:

@@ -1,0 +1,295 @@
+"""The columns an import can fill, and one row's normalisation: every value is checked
+before anything is written, and a bad one rejects the row with its reason."""
+
+import ipaddress
+import re
+import zoneinfo
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.utils import dateparse, timezone
+
+from apps.consent.models import Channel, ConsentRecord
+from apps.consent.services import ConsentError
+from apps.contacts.models import BuyingRole, ContactKind, LifecycleStage
+
+IGNORE = "ignore"
+PAGE_URL_MAX_LENGTH = ConsentRecord._meta.get_field("page_url").max_length
+YES, NO = frozenset({"yes", "y", "true", "1"}), frozenset({"no", "n", "false", "0"})
+CONTACT_TARGETS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "email": "Email",
+    "phone": "Phone",
+    "external_id": "External id (CRM id)",
+    "time_zone": "Time zone",
+    "region": "Region (state or province)",
+    "country": "Country (two-letter code)",
+    "company": "Company name",
+    "kind": "Kind (prospect or customer)",
+    "lifecycle_stage": "Lifecycle stage",
+    "buying_role": "Buying role",
+    "source": "Source",
+}
+CONSENT_TARGETS = {
+    "consent_sms_marketing": "Consent to SMS marketing (yes/no)",
+    "consent_email_marketing": "Consent to email marketing (yes/no)",
+    "consent_occurred_at": "Consent given at (ISO 8601)",
+    "consent_ip": "Consent evidence: IP address",
+    "consent_page_url": "Consent evidence: page URL",
+    "consent_disclosure_text": "Consent evidence: disclosure text",
+    "consent_user_agent": "Consent evidence: user agent",
+}
+TARGET_CHOICES = [
+    (IGNORE, "— ignore —"),
+    ("Contact", list(CONTACT_TARGETS.items())),
+    ("Consent", list(CONSENT_TARGETS.items())),
+]
+IDENTITY = ("external_id", "email", "phone")
+CONSENT_CHANNELS = {
+    "consent_sms_marketing": (Channel.SMS, "SMS marketing"),
+    "consent_email_marketing": (Channel.EMAIL, "Email marketing"),
+}
+_SYNONYMS = {
+    "first_name": "first firstname fname givenname forename",
+    "last_name": "last lastname lname surname familyname",
+    "email": "email emailaddress mail",
+    "phone": "phone phonenumber mobile mobilenumber mobilephone cell cellphone telephone sms",
+    "external_id": "externalid crmid contactid recordid id",
+    "time_zone": "timezone tz",
+    "region": "region state province stateprovince",
+    "country": "country countrycode",
+    "company": "company companyname organization organisation account accountname",
+    "kind": "kind contacttype type",
+    "lifecycle_stage": "lifecyclestage lifecycle stage",
+    "buying_role": "buyingrole role",
+    "source": "source leadsource",
+    "consent_sms_marketing": "consentsmsmarketing smsconsent smsoptin consentsms",
+    "consent_email_marketing": "consentemailmarketing emailconsent emailoptin consentemail",
+    "consent_occurred_at": "consentoccurredat consentdate consentat optindate optedinat",
+    "consent_ip": "consentip ip ipaddress optinip",
+    "consent_page_url": "consentpageurl pageurl optinurl formurl url",
+    "consent_disclosure_text": "consentdisclosuretext disclosuretext disclosure consenttext",
+    "consent_user_agent": "consentuseragent useragent",
+}
+SYNONYMS = {word: target for target, words in _SYNONYMS.items() for word in words.split()}
+
+
+class RowRejected(Exception):
+    """A row that cannot be imported; its message is the reason shown in the report."""
+
+
+def mapping_suggest(*, columns: list[str]) -> dict[str, str]:
+    """A target for each column whose name says what it holds; each target at most once."""
+    suggested: dict[str, str] = {}
+    for column in columns:
+        target = SYNONYMS.get(re.sub(r"[^a-z0-9]", "", column.lower()), IGNORE)
+        taken = target in suggested.values()
+        suggested[column] = IGNORE if taken else target
+    return suggested
+
+
+def mapping_clean(mapping: dict[str, str], columns: list[str]) -> dict[str, str]:
+    unknown = sorted(set(mapping) - set(columns))
+    if unknown:
+        raise ConsentError(f"The file has no column {unknown[0]!r}.", field="mapping")
+    chosen = {c: mapping[c] for c in columns if mapping.get(c, IGNORE) != IGNORE}
+    for target in chosen.values():
+        if target not in CONTACT_TARGETS and target not in CONSENT_TARGETS:
+            raise ConsentError(f"{target!r} is not a field to import into.", field="mapping")
+    for target, count in Counter(chosen.values()).items():
+        if count > 1:
+            label = {**CONTACT_TARGETS, **CONSENT_TARGETS}[target]
+            raise ConsentError(f"“{label}” is chosen for {count} columns.", field="mapping")
+    if not set(IDENTITY) & set(chosen.values()):
+        raise ConsentError(
+            "Map a column to email, phone or external id: rows need one to identify the contact.",
+            field="mapping",
+        )
+    return chosen
+
+
+@dataclass
+class ParsedRow:
+    """A row after normalisation, before anything is written."""
+
+    line: int
+    cells: list[str]
+    fields: dict
+    consents: list[tuple[str, str]] = field(default_factory=list)
+    evidence: dict | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def keys(self) -> dict[str, str]:
+        """The identity keys this row names, normalised as the database compares them."""
+        keys = {name: str(self.fields[name]) for name in IDENTITY if self.fields.get(name)}
+        if "email" in keys:
+            keys["email"] = keys["email"].lower()
+        return keys
+
+
+def row_parse(line: int, cells: list[str], columns: list[str], mapping: dict) -> ParsedRow:
+    """Normalises one row, or raises RowRejected with the reason."""
+    if any(cell.strip() for cell in cells[len(columns) :]):
+        raise RowRejected(f"The row has {len(cells)} cells; the header names {len(columns)}.")
+    values = {mapping[c]: v.strip() for c, v in zip(columns, cells, strict=False) if c in mapping}
+    fields = {
+        name: _NORMALISERS.get(name, _as_is)(values[name], values)
+        for name in CONTACT_TARGETS
+        if values.get(name)
+    }
+    if not any(fields.get(name) for name in IDENTITY):
+        raise RowRejected("No email, phone or external id to identify the contact.")
+    row = ParsedRow(line=line, cells=cells, fields=fields)
+    _consent_parse(row, values)
+    return row
+
+
+def _as_is(value: str, values: dict) -> str:
+    return value
+
+
+def _email(value: str, values: dict) -> str:
+    try:
+        validate_email(value)
+    except ValidationError as error:
+        raise RowRejected(f"Email {value!r} is not a valid address.") from error
+    return value
+
+
+def _phone(value: str, values: dict) -> str:
+    country = values.get("country", "").upper()
+    region = country if re.fullmatch(r"[A-Z]{2}", country) else settings.PHONENUMBER_DEFAULT_REGION
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise RowRejected(f"Phone number {value!r} is not valid.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _time_zone(value: str, values: dict) -> str:
+    if value not in _time_zones():
+        raise RowRejected(f"Time zone {value!r} is not an IANA time zone, e.g. America/Chicago.")
+    return value
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _country(value: str, values: dict) -> str:
+    if not re.fullmatch(r"[A-Za-z]{2}", value):
+        raise RowRejected(f"Country {value!r} is not a two-letter code, e.g. US.")
+    return value.upper()
+
+
+def _choice(choices, noun: str):
+    known = {_choice_key(str(label)): value for value, label in choices.choices}
+    known |= {_choice_key(value): value for value in choices.values}
+
+    def normalise(value: str, values: dict) -> str:
+        if _choice_key(value) not in known:
+            raise RowRejected(f"Unknown {noun} {value!r}; use one of: {', '.join(choices.values)}.")
+        return known[_choice_key(value)]
+
+    return normalise
+
+
+def _choice_key(value: str) -> str:
+    return re.sub(r"[\s_-]+", " ", value.strip().lower())
+
+
+_NORMALISERS = {
+    "email": _email,
+    "phone": _phone,
+    "time_zone": _time_zone,
+    "region": lambda value, values: value.upper(),
+    "country": _country,
+    "kind": _choice(ContactKind, "kind"),
+    "lifecycle_stage": _choice(LifecycleStage, "lifecycle stage"),
+    "buying_role": _choice(BuyingRole, "buying role"),
+}
+
+
+def _consent_parse(row: ParsedRow, values: dict) -> None:
+    """Consent is taken only with its evidence: a yes without it becomes a note."""
+    for target, (channel, label) in CONSENT_CHANNELS.items():
+        answer = values.get(target, "").lower()
+        if answer and answer not in YES | NO:
+            raise RowRejected(f"{target} {values[target]!r} is neither yes nor no.")
+        if answer in YES:
+            row.consents.append((channel, label))
+    if not row.consents:
+        return
+    missing = _evidence_missing(values)
+    if missing:
+        labels = " and ".join(label for _, label in row.consents)
+        row.notes.append(f"{labels} consent not recorded: no evidence (needs {missing}).")
+        row.consents = []
+        return
+    row.evidence = {
+        "occurred_at": _occurred_at(values["consent_occurred_at"]),
+        "ip_address": _ip(values.get("consent_ip", "")),
+        "page_url": _url(values.get("consent_page_url", "")),
+        "disclosure_text": values.get("consent_disclosure_text", ""),
+        "user_agent": values.get("consent_user_agent", ""),
+    }
+
+
+def _evidence_missing(values: dict) -> str:
+    """What the row lacks to prove consent: when it was given, and where or in what words."""
+    if not values.get("consent_occurred_at"):
+        return "consent_occurred_at"
+    proof = ("consent_ip", "consent_page_url", "consent_disclosure_text")
+    if any(values.get(name) for name in proof):
+        return ""
+    return "consent_ip, consent_page_url or consent_disclosure_text"
+
+
+def _occurred_at(value: str) -> datetime:
+    try:
+        parsed = dateparse.parse_datetime(value)
+        day = None if parsed else dateparse.parse_date(value)
+    except ValueError:
+        parsed = day = None
+    if day:
+        parsed = datetime(day.year, day.month, day.day)
+    if parsed is None:
+        raise RowRejected(
+            f"consent_occurred_at {value!r} is not an ISO 8601 date and time, "
+            "e.g. 2024-03-04 14:30 or 2024-03-04T14:30:00Z."
+        )
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    if parsed > timezone.now() + timedelta(minutes=5):
+        raise RowRejected(f"consent_occurred_at {value!r} is in the future.")
+    return parsed
+
+
+def _ip(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError as error:
+        raise RowRejected(f"consent_ip {value!r} is not an IP address.") from error
+
+
+def _url(value: str) -> str:
+    try:
+        if value:
+            URLValidator(schemes=["http", "https"])(value)
+    except ValidationError as error:
+        raise RowRejected(f"consent_page_url {value!r} is not an http(s) URL.") from error
+    if len(value) > PAGE_URL_MAX_LENGTH:
+        raise RowRejected(f"consent_page_url is longer than {PAGE_URL_MAX_LENGTH} characters.")
+    return value

@@ -1,0 +1,311 @@
+"""The background run of an import: chunks of rows, each chunk one transaction and each
+row a savepoint, so a bad row loses nothing but itself and a crash keeps what committed.
+
+A run is resumable and safe to start twice: each chunk locks the import, starts at its
+committed `processed_rows` and moves it forward.
+"""
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import DataError, IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from apps.consent.imports.csvfile import CsvTable, csv_table_read
+from apps.consent.imports.rows import IDENTITY, ParsedRow, RowRejected, row_parse
+from apps.consent.models import ConsentAction, ConsentRecord, ConsentSource, Purpose
+from apps.consent.services import ConsentError, Evidence, consent_opt_in
+from apps.contacts.errors import ContactsError
+from apps.contacts.models import Company, Contact, ContactImport
+from apps.contacts.services import ContactUpsert, company_upsert, contact_update
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 500
+Status = ContactImport.Status
+
+
+def contact_import_table(contact_import: ContactImport, max_rows: int | None = None) -> CsvTable:
+    with contact_import.file.open("rb") as upload:
+        return csv_table_read(upload.read(), max_rows=max_rows)
+
+
+def contact_import_run(*, import_id: int) -> ContactImport | None:
+    """Imports every row of a queued (or interrupted) import, chunk by chunk. A crash marks
+    the import failed and keeps the chunks already committed."""
+    claimed = ContactImport.objects.filter(
+        pk=import_id, status__in=[Status.QUEUED, Status.RUNNING]
+    ).update(status=Status.RUNNING)
+    if not claimed:
+        return None
+    try:
+        run = _ImportRun(ContactImport.objects.select_related("created_by").get(pk=import_id))
+        while run.chunk_import():
+            pass
+    except Exception as error:
+        logger.exception("Contact import %s failed", import_id)
+        ContactImport.objects.filter(pk=import_id, status=Status.RUNNING).update(
+            status=Status.FAILED,
+            error=f"{type(error).__name__}: {error}",
+            finished_at=timezone.now(),
+        )
+    else:
+        ContactImport.objects.filter(pk=import_id, status=Status.RUNNING).update(
+            status=Status.DONE, finished_at=timezone.now()
+        )
+    return ContactImport.objects.get(pk=import_id)
+
+
+class _ImportRun:
+    """The state one worker keeps while it imports a file: which keys and contacts earlier
+    rows used (a second row for them is a duplicate), and companies already looked up."""
+
+    def __init__(self, contact_import: ContactImport):
+        self.contact_import = contact_import
+        self.table = contact_import_table(contact_import)
+        self.position = 0
+        self.seen: dict[tuple[str, str], int] = {}
+        self.companies: dict[str, Company] = {}
+
+    def chunk_import(self) -> bool:
+        """Imports the next chunk in one transaction; False when there is none left."""
+        with transaction.atomic():
+            locked = ContactImport.objects.select_for_update().get(pk=self.contact_import.pk)
+            start = locked.processed_rows
+            if locked.status != Status.RUNNING or start >= len(self.table.rows):
+                return False
+            if start != self.position:
+                self._seen_rebuild(locked)
+            tally = _Tally()
+            self._rows_import(self.table.rows[start : start + CHUNK_SIZE], tally)
+            tally.save_into(locked)
+            self.position = locked.processed_rows
+        return True
+
+    def _rows_import(self, records: list[tuple[int, list[str]]], tally: "_Tally") -> None:
+        parsed = []
+        for line, cells in records:
+            try:
+                parsed.append(self._parse(line, cells))
+            except RowRejected as rejected:
+                tally.reject(line, cells, str(rejected))
+        index = _ContactIndex([row.keys() for row in parsed])
+        for row in parsed:
+            self._row_import(row, index, tally)
+
+    def _parse(self, line: int, cells: list[str]) -> ParsedRow:
+        return row_parse(line, cells, self.table.columns, self.contact_import.mapping)
+
+    def _row_import(self, row: ParsedRow, index: "_ContactIndex", tally: "_Tally") -> None:
+        try:
+            with transaction.atomic():
+                existing = self._existing(row, index)
+                upserted = _contact_upsert(existing, self._contact_fields(row))
+                notes = [*row.notes, *self._consents_record(row, upserted.contact)]
+        except RowRejected as rejected:
+            tally.reject(row.line, row.cells, str(rejected))
+        except (ContactsError, IntegrityError, DataError) as error:
+            self.companies.clear()  # a company made for this row was rolled back with it
+            tally.reject(row.line, row.cells, _error_reason(error))
+        else:
+            index.put(upserted.contact)
+            self._seen_add(row, upserted.contact.pk)
+            tally.accept(row.line, created=upserted.created, notes=notes)
+
+    def _existing(self, row: ParsedRow, index: "_ContactIndex") -> Contact | None:
+        """The contact the row names, if any; rejects a row that repeats an earlier one or
+        names someone else's contact."""
+        keys = row.keys()
+        for name, key in keys.items():
+            if (name, key) in self.seen:
+                line = self.seen[(name, key)]
+                raise RowRejected(f"Duplicate of line {line} (same {_KEY_NOUNS[name]}).")
+        existing = index.match(keys)
+        if existing is not None and ("contact", str(existing.pk)) in self.seen:
+            line = self.seen[("contact", str(existing.pk))]
+            raise RowRejected(f"Duplicate of line {line} (same contact, #{existing.pk}).")
+        theirs = existing.external_id if existing is not None else None
+        if theirs and keys.get("external_id") and theirs != keys["external_id"]:
+            raise RowRejected(
+                f"Conflicts with contact #{existing.pk}: it has external id {theirs!r}."
+            )
+        return existing
+
+    def _contact_fields(self, row: ParsedRow) -> dict:
+        fields = dict(row.fields)
+        if "company" in fields:
+            fields["company"] = self._company(fields["company"])
+        return fields
+
+    def _company(self, name: str) -> Company:
+        key = name.lower()
+        if key not in self.companies:
+            found = Company.objects.filter(name__iexact=name).order_by("pk").first()
+            self.companies[key] = found or company_upsert(name=name)
+        return self.companies[key]
+
+    def _consents_record(self, row: ParsedRow, contact: Contact) -> list[str]:
+        notes = []
+        for channel, label in row.consents:
+            evidence = {**row.evidence}
+            occurred_at = evidence.pop("occurred_at")
+            if _consent_already_recorded(contact, channel, occurred_at):
+                notes.append(f"{label} consent already recorded for {occurred_at:%Y-%m-%d %H:%M}.")
+                continue
+            note = f"Imported from {self.contact_import.original_name}, line {row.line}."
+            try:
+                consent_opt_in(
+                    contact=contact,
+                    channel=channel,
+                    purpose=Purpose.MARKETING,
+                    source=ConsentSource.IMPORT,
+                    occurred_at=occurred_at,
+                    evidence=Evidence(**evidence, actor=self.contact_import.created_by, note=note),
+                )
+            except ConsentError as error:
+                notes.append(f"{label} consent not recorded: {error.message}")
+        return notes
+
+    def _seen_add(self, row: ParsedRow, contact_pk: int) -> None:
+        for name, key in row.keys().items():
+            self.seen.setdefault((name, key), row.line)
+        self.seen.setdefault(("contact", str(contact_pk)), row.line)
+
+    def _seen_rebuild(self, contact_import: ContactImport) -> None:
+        """After a resume: the rows committed before, less the rejected, were imported."""
+        rejected = {entry["line"] for entry in contact_import.rejected_rows if "reason" in entry}
+        self.seen = {}
+        done = [r for r in self.table.rows[: contact_import.processed_rows] if r[0] not in rejected]
+        for start in range(0, len(done), CHUNK_SIZE):
+            rows = [self._parse(line, cells) for line, cells in done[start : start + CHUNK_SIZE]]
+            index = _ContactIndex([row.keys() for row in rows])
+            for row in rows:
+                self._seen_add(row, _matched_pk(index, row))
+        self.companies.clear()
+
+
+def _matched_pk(index: "_ContactIndex", row: ParsedRow) -> int:
+    try:
+        contact = index.match(row.keys())
+    except RowRejected:  # changed since by someone else; the keys alone still count
+        return 0
+    return contact.pk if contact else 0
+
+
+def _contact_upsert(existing: Contact | None, fields: dict) -> ContactUpsert:
+    """contact_upsert for a contact the chunk's index already found (or found absent): it
+    saves the matching queries, and writes nothing when the row holds what the contact has."""
+    if existing is None:
+        created = contact_update(contact=Contact(), fields=fields)
+        return ContactUpsert(created, created=True, changed=list(fields))
+    changed = {name: value for name, value in fields.items() if not _same(existing, name, value)}
+    if not changed:
+        return ContactUpsert(existing, created=False, changed=[])
+    # A copy, so that a refused update leaves the index's instance as the database has it.
+    updated = contact_update(contact=copy.copy(existing), fields=changed)
+    return ContactUpsert(updated, created=False, changed=list(changed))
+
+
+def _same(contact: Contact, name: str, value) -> bool:
+    if name == "company":
+        return contact.company_id == value.pk
+    return getattr(contact, name) == value
+
+
+_KEY_NOUNS = {"external_id": "external id", "email": "email", "phone": "phone"}
+
+
+def _consent_already_recorded(contact: Contact, channel: str, occurred_at: datetime) -> bool:
+    return ConsentRecord.objects.filter(
+        contact=contact,
+        channel=channel,
+        purpose=Purpose.MARKETING,
+        action=ConsentAction.OPT_IN,
+        source=ConsentSource.IMPORT,
+        occurred_at=occurred_at,
+    ).exists()
+
+
+def _error_reason(error: Exception) -> str:
+    if isinstance(error, ContactsError):
+        noun = (error.field or "").replace("_", " ")
+        return f"{noun.capitalize()}: {error.message}" if noun else error.message
+    return f"The database refused the row: {error}"
+
+
+class _ContactIndex:
+    """The existing contacts that a chunk's keys name, fetched in one query, and kept in
+    step as rows create or change contacts."""
+
+    def __init__(self, keys: list[dict[str, str]]):
+        self.by: dict[tuple[str, str], Contact] = {}
+        self.keys_of: dict[int, set[tuple[str, str]]] = {}
+        wanted = {name: {k[name] for k in keys if name in k} for name in IDENTITY}
+        found = Contact.objects.annotate(email_lower=Lower("email")).filter(
+            Q(external_id__in=wanted["external_id"])
+            | Q(email_lower__in=wanted["email"])
+            | Q(phone__in=wanted["phone"])
+        )
+        for contact in found if any(wanted.values()) else []:
+            self.put(contact)
+
+    def match(self, keys: dict[str, str]) -> Contact | None:
+        """The one contact these keys name; two different ones is a conflict."""
+        matches = {name: self.by.get((name, key)) for name, key in keys.items()}
+        matches = {name: contact for name, contact in matches.items() if contact is not None}
+        if len({contact.pk for contact in matches.values()}) > 1:
+            detail = ", ".join(
+                f"{_KEY_NOUNS[name]} matches contact #{contact.pk}"
+                for name, contact in matches.items()
+            )
+            raise RowRejected(f"Conflicts with existing contacts: {detail}.")
+        return next(iter(matches.values()), None)
+
+    def put(self, contact: Contact) -> None:
+        for key in self.keys_of.pop(contact.pk, set()):
+            self.by.pop(key, None)
+        phone = getattr(contact.phone, "as_e164", contact.phone)
+        keys = {("external_id", contact.external_id or ""), ("email", contact.email.lower())}
+        keys = {key for key in (*keys, ("phone", phone or "")) if key[1]}
+        self.keys_of[contact.pk] = keys
+        self.by.update(dict.fromkeys(keys, contact))
+
+
+@dataclass
+class _Tally:
+    """What one chunk did, added to the import in the chunk's transaction."""
+
+    processed: int = 0
+    imported: int = 0
+    updated: int = 0
+    entries: list[dict] = field(default_factory=list)
+
+    def reject(self, line: int, cells: list[str], reason: str) -> None:
+        self.processed += 1
+        self.entries.append({"line": line, "reason": reason, "row": cells})
+
+    def accept(self, line: int, *, created: bool, notes: list[str]) -> None:
+        self.processed += 1
+        self.imported, self.updated = self.imported + created, self.updated + (not created)
+        self.entries.extend({"line": line, "note": note} for note in notes)
+
+    def save_into(self, contact_import: ContactImport) -> None:
+        rejected = [entry for entry in self.entries if "reason" in entry]
+        contact_import.processed_rows += self.processed
+        contact_import.imported_count += self.imported
+        contact_import.updated_count += self.updated
+        contact_import.rejected_count += len(rejected)
+        contact_import.rejected_rows = [
+            *contact_import.rejected_rows,
+            *sorted(self.entries, key=lambda entry: entry["line"]),
+        ]
+        contact_import.save(
+            update_fields=[
+                "processed_rows", "imported_count", "updated_count", "rejected_count",
+                "rejected_rows",
+            ]
+        )  # fmt: skip

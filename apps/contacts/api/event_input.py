@@ -1,0 +1,294 @@
+"""Reads the body of POST /api/v1/events/ into events, each with its own field errors.
+
+Written by hand rather than as DRF serializers: a DRF serializer takes about 0.4 s for a
+batch of 1000 events, this takes a few milliseconds. The shape is documented for OpenAPI by
+the serializers in `serializers.py`; a test keeps the two in step. The rules of an event
+itself are the domain's (`event_input_check`), applied here before any contact is created.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from rest_framework.exceptions import ValidationError
+
+from apps.contacts.api.fields import choices_invalid_message, phone_e164
+from apps.contacts.errors import ContactsError
+from apps.contacts.events import EventInput, event_input_check
+from apps.contacts.models import BuyingRole, LifecycleStage, validate_time_zone
+
+EVENT_FIELDS = frozenset(
+    {"type", "occurred_at", "idempotency_key", "properties", "source", "contact", "create_contact"}
+)
+BATCH_FIELDS = frozenset({"events", "create_contact"})
+CONTACT_KEYS = ("id", "external_id", "email", "phone")
+CONTACT_DEFAULTS = {  # the fields used only when the event creates its contact: max length
+    "first_name": 100, "last_name": 100, "time_zone": 64, "region": 10, "country": 2,
+    "lifecycle_stage": 16, "buying_role": 16,
+}  # fmt: skip
+CONTACT_FIELDS = frozenset({*CONTACT_KEYS, *CONTACT_DEFAULTS})
+CONTACT_CHOICES = {"lifecycle_stage": LifecycleStage, "buying_role": BuyingRole}
+MAX_PROPERTIES_DEPTH = 10
+MAX_ID = 2**63 - 1
+
+REQUIRED = "This field is required."
+OCCURRED_AT_FORMAT = (
+    "Give an ISO 8601 date and time with an offset, e.g. 2025-03-01T14:30:00-05:00."
+)
+
+
+@dataclass(frozen=True)
+class ContactRef:
+    """How an event names its contact, and what to create it with if it is unknown."""
+
+    id: int | None = None
+    external_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    defaults: dict = field(default_factory=dict)
+
+    def lookups(self) -> list[tuple[str, object]]:
+        """The lookup keys given, strongest first; emails compare case-insensitively."""
+        values = (self.id, self.external_id, self.email and self.email.lower(), self.phone)
+        return [(name, value) for name, value in zip(CONTACT_KEYS, values, strict=True) if value]
+
+    def describe(self) -> str:
+        given = ((name, getattr(self, name)) for name in CONTACT_KEYS)
+        return ", ".join(f"{name} {value!r}" for name, value in given if value)
+
+
+@dataclass
+class EventItem:
+    """One event of a request: ready to store (contact still unset) or with its errors."""
+
+    index: int
+    event: EventInput | None = None
+    contact: ContactRef | None = None
+    create_contact: bool = False
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def events_body_parse(data: object) -> tuple[list[EventItem], bool]:
+    """The events of a body and whether it held a single event (not a batch).
+
+    Raises ValidationError only for a body that is wrong as a whole.
+    """
+    if not isinstance(data, dict):
+        raise ValidationError(
+            {"non_field_errors": ['Send one event as a JSON object, or {"events": [...]}.']}
+        )
+    if "events" not in data:
+        return [event_item_parse(0, data, create_contact=False)], True
+    create_contact = _batch_create_flag(data)
+    events = data["events"]
+    limit = settings.EVENTS_BATCH_LIMIT
+    if not isinstance(events, list) or not 1 <= len(events) <= limit:
+        size = f" This one has {len(events)}." if isinstance(events, list) else ""
+        raise ValidationError({"events": [f"Send a list of 1 to {limit} events.{size}"]})
+    return [
+        event_item_parse(index, raw, create_contact=create_contact)
+        for index, raw in enumerate(events)
+    ], False
+
+
+def _batch_create_flag(data: dict) -> bool:
+    errors = {name: ["Unknown field."] for name in data.keys() - BATCH_FIELDS}
+    create_contact = data.get("create_contact", False)
+    if not isinstance(create_contact, bool):
+        errors["create_contact"] = ["Must be true or false."]
+    if errors:
+        raise ValidationError(errors)
+    return create_contact
+
+
+def event_item_parse(index: int, raw: object, *, create_contact: bool) -> EventItem:
+    """Reads one event; `create_contact` is the batch's default for its own flag."""
+    item = EventItem(index)
+    if not isinstance(raw, dict):
+        item.errors["non_field_errors"] = ["An event is a JSON object."]
+        return item
+    errors = item.errors
+    for name in raw.keys() - EVENT_FIELDS:
+        errors[name] = ["Unknown field."]
+    type_ = _string(raw, "type", errors, required=True)
+    key = _string(raw, "idempotency_key", errors, required=True)
+    occurred_at = _moment(raw, errors)
+    source = _string(raw, "source", errors, max_length=64) or ""
+    properties = _properties(raw, errors)
+    item.create_contact = _flag(raw, errors, default=create_contact)
+    item.contact = _contact_ref(raw.get("contact"), errors)
+    if type_ is not None and key is not None and occurred_at is not None:
+        event = EventInput(None, type_, occurred_at, key, properties, source)  # type: ignore[arg-type]
+        try:
+            event_input_check(event)
+        except ContactsError as error:
+            errors.setdefault(error.field or "non_field_errors", [error.message])
+        item.event = event
+    return item
+
+
+def _string(raw: dict, name: str, errors: dict, *, key=None, required=False, max_length=None):
+    key = key or name
+    value = raw.get(name)
+    if value is None:
+        if required:
+            errors[key] = [REQUIRED]
+        return None
+    if not isinstance(value, str):
+        errors[key] = ["Must be a string."]
+        return None
+    if max_length and len(value) > max_length:
+        errors[key] = [f"Ensure this field has no more than {max_length} characters."]
+        return None
+    return value
+
+
+def _moment(raw: dict, errors: dict) -> datetime | None:
+    value = _string(raw, "occurred_at", errors, required=True)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        errors["occurred_at"] = [OCCURRED_AT_FORMAT]
+        return None
+    if moment.tzinfo is None:
+        return moment  # the domain check explains that the offset is missing
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        errors["occurred_at"] = ["occurred_at is out of range."]
+        return None
+
+
+def _properties(raw: dict, errors: dict):
+    properties = raw.get("properties")
+    if properties is None:
+        return {}
+    if isinstance(properties, dict) and _depth(properties) > MAX_PROPERTIES_DEPTH:
+        errors["properties"] = [f"properties may nest at most {MAX_PROPERTIES_DEPTH} levels deep."]
+    return properties  # not an object: the domain check says so
+
+
+def _depth(value) -> int:
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        children = node.values() if isinstance(node, dict) else node
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def _flag(raw: dict, errors: dict, *, default: bool) -> bool:
+    value = raw.get("create_contact")
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        errors["create_contact"] = ["Must be true or false."]
+        return False
+    return value
+
+
+def _contact_ref(raw: object, errors: dict) -> ContactRef | None:
+    if raw is None:
+        errors["contact"] = [REQUIRED]
+        return None
+    if not isinstance(raw, dict):
+        errors["contact"] = [
+            "Give the contact as an object with an id, external_id, email or phone."
+        ]
+        return None
+    before = len(errors)
+    for name in raw.keys() - CONTACT_FIELDS:
+        errors[f"contact.{name}"] = ["Unknown field."]
+    ref = ContactRef(
+        id=_contact_id(raw, errors),
+        external_id=_contact_text(raw, "external_id", errors, max_length=100),
+        email=_contact_email(raw, errors),
+        phone=_contact_phone(raw, errors),
+        defaults=_contact_defaults(raw, errors),
+    )
+    if len(errors) > before:
+        return None
+    if not ref.lookups():
+        errors["contact"] = ["Name the contact by its id, external_id, email or phone."]
+        return None
+    return ref
+
+
+def _contact_id(raw: dict, errors: dict) -> int | None:
+    value = raw.get("id")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+        errors["contact.id"] = ["Give the contact id as a positive integer."]
+        return None
+    return value
+
+
+def _contact_text(raw: dict, name: str, errors: dict, *, max_length: int) -> str | None:
+    value = _string(raw, name, errors, key=f"contact.{name}", max_length=max_length)
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+def _contact_email(raw: dict, errors: dict) -> str | None:
+    email = _contact_text(raw, "email", errors, max_length=254)
+    if email is None:
+        return None
+    if not _email_valid(email):
+        errors["contact.email"] = ["Enter a valid email address."]
+        return None
+    return email
+
+
+@lru_cache(maxsize=8192)
+def _email_valid(email: str) -> bool:
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        return False
+    return True
+
+
+def _contact_phone(raw: dict, errors: dict) -> str | None:
+    phone = _contact_text(raw, "phone", errors, max_length=64)
+    if phone is None:
+        return None
+    try:
+        return phone_e164(phone)
+    except ValueError as error:
+        errors["contact.phone"] = [str(error)]
+        return None
+
+
+def _contact_defaults(raw: dict, errors: dict) -> dict:
+    defaults = {}
+    for name in CONTACT_DEFAULTS.keys() & raw.keys():
+        value = _contact_text(raw, name, errors, max_length=CONTACT_DEFAULTS[name])
+        if value is None:
+            continue
+        problem = _contact_default_problem(name, value)
+        if problem:
+            errors[f"contact.{name}"] = [problem]
+        else:
+            defaults[name] = value.upper() if name == "country" else value
+    return defaults
+
+
+def _contact_default_problem(name: str, value: str) -> str | None:
+    if name in CONTACT_CHOICES and value not in CONTACT_CHOICES[name].values:
+        return choices_invalid_message(CONTACT_CHOICES[name], value)
+    if name == "time_zone":
+        try:
+            validate_time_zone(value)
+        except DjangoValidationError as error:
+            return error.messages[0]
+    if name == "country" and not (len(value) == 2 and value.isascii() and value.isalpha()):
+        return "Give a two-letter country code, e.g. US."
+    return None

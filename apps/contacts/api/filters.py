@@ -1,0 +1,92 @@
+from datetime import UTC
+
+from django import forms
+from django.db.models import Q
+from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
+
+from apps.contacts.api.fields import choices_invalid_message, phone_e164
+from apps.contacts.models import (
+    BuyingRole,
+    Contact,
+    ContactKind,
+    IntentBand,
+    LifecycleStage,
+    Opportunity,
+    OpportunityStage,
+)
+
+
+def _choice_filter(choices, **kwargs) -> filters.ChoiceFilter:
+    """A choice filter whose error names every allowed value."""
+    message = choices_invalid_message(choices, "%(value)s")
+    return filters.ChoiceFilter(
+        choices=choices.choices, error_messages={"invalid_choice": message}, **kwargs
+    )
+
+
+class PhoneFormField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        try:
+            return phone_e164(value)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+class PhoneFilter(filters.CharFilter):
+    field_class = PhoneFormField
+
+
+class UtcDateTimeFormField(IsoDateTimeField):
+    """An ISO 8601 moment, refused rather than overflowing when the database converts it."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value is None:
+            return value
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as error:
+            raise forms.ValidationError("This moment is out of range.") from error
+
+
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeFormField
+
+
+class IdFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class ContactFilter(filters.FilterSet):
+    lifecycle_stage = _choice_filter(LifecycleStage)
+    kind = _choice_filter(ContactKind)
+    intent_band = _choice_filter(IntentBand)
+    buying_role = _choice_filter(BuyingRole)
+    owner = filters.CharFilter(method="owner_filter", help_text="A user id or username.")
+    email = filters.CharFilter(lookup_expr="iexact")
+    phone = PhoneFilter(help_text="Any common form; compared as E.164.")
+    external_id = filters.CharFilter()
+    updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Contact
+        fields = []
+
+    def owner_filter(self, queryset, name, value):
+        match = Q(owner__username=value)
+        if value.isascii() and value.isdigit():
+            match |= Q(owner_id=int(value))
+        return queryset.filter(match)
+
+
+class OpportunityFilter(filters.FilterSet):
+    stage = _choice_filter(OpportunityStage)
+    contact = IdFilter(field_name="contact_id")
+
+    class Meta:
+        model = Opportunity
+        fields = []

@@ -1,0 +1,207 @@
+from django.conf import settings
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from rest_framework import serializers
+
+from apps.accounts.models import User
+from apps.contacts.api.fields import PhoneField, choice_field
+from apps.contacts.models import (
+    BuyingRole,
+    Company,
+    Contact,
+    ContactKind,
+    LifecycleStage,
+    Opportunity,
+    OpportunityStage,
+    validate_time_zone,
+)
+
+# --- Events: these document the shapes; `event_input.py` reads them (much faster).
+
+
+class EventContactSerializer(serializers.Serializer):
+    id = serializers.IntegerField(required=False, min_value=1)
+    external_id = serializers.CharField(required=False, max_length=100)
+    email = serializers.EmailField(required=False)
+    phone = serializers.CharField(required=False, help_text="Any common form; stored as E.164.")
+    first_name = serializers.CharField(required=False, max_length=100)
+    last_name = serializers.CharField(required=False, max_length=100)
+    time_zone = serializers.CharField(required=False, help_text="IANA, e.g. America/Chicago.")
+    region = serializers.CharField(required=False, max_length=10)
+    country = serializers.CharField(required=False, min_length=2, max_length=2)
+    lifecycle_stage = serializers.ChoiceField(choices=LifecycleStage.choices, required=False)
+    buying_role = serializers.ChoiceField(choices=BuyingRole.choices, required=False)
+
+
+class EventSerializer(serializers.Serializer):
+    type = serializers.RegexField(r"^[a-z][a-z0-9_]{1,62}$", help_text="e.g. pricing_view")
+    occurred_at = serializers.DateTimeField(help_text="ISO 8601 with an offset; not future.")
+    idempotency_key = serializers.CharField(max_length=200)
+    properties = serializers.DictField(required=False, help_text="A JSON object, up to 16 KB.")
+    source = serializers.CharField(required=False, max_length=64)
+    contact = EventContactSerializer(
+        help_text="Named by one of id, external_id, email, phone (tried in that order). "
+        "The other fields are used only when the event creates the contact."
+    )
+    create_contact = serializers.BooleanField(
+        required=False, help_text="Create an unknown contact as a prospect (default: no)."
+    )
+
+
+class EventBatchSerializer(serializers.Serializer):
+    events = EventSerializer(many=True, min_length=1, max_length=settings.EVENTS_BATCH_LIMIT)
+    create_contact = serializers.BooleanField(
+        required=False, help_text="The default of create_contact for every event in the batch."
+    )
+
+
+class EventResultSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["created", "duplicate"])
+    id = serializers.IntegerField(help_text="The stored event; for a duplicate, the original.")
+
+
+class EventBatchItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["created", "duplicate", "error"])
+    id = serializers.IntegerField(allow_null=True)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class EventBatchResultSerializer(serializers.Serializer):
+    results = EventBatchItemSerializer(many=True)
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    errors = serializers.IntegerField()
+
+
+EVENT_REQUEST = PolymorphicProxySerializer(
+    component_name="EventOrBatch",
+    serializers=[EventSerializer, EventBatchSerializer],
+    resource_type_field_name=None,
+)
+
+FIELD_ERRORS = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "description": "Messages by field name; non_field_errors for the body as a whole.",
+}
+
+# --- Contacts
+
+
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class OwnerField(serializers.Field):
+    """A user named by id or username."""
+
+    default_error_messages = {"unknown": 'No active user has the id or username "{value}".'}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("unknown", value=data)
+        lookup = {"pk": data} if isinstance(data, int) else {"username": data}
+        user = User.objects.filter(is_active=True, **lookup).first()
+        if user is None:
+            self.fail("unknown", value=data)
+        return user
+
+    def to_representation(self, value):
+        return value.pk
+
+
+class ContactWriteSerializer(serializers.Serializer):
+    """What a contact upsert or change may set. Blank clears a field."""
+
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    phone = PhoneField(required=False, allow_blank=True)
+    external_id = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=100
+    )
+    time_zone = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, validators=[validate_time_zone]
+    )
+    region = serializers.CharField(required=False, allow_blank=True, max_length=10)
+    country = serializers.RegexField(
+        r"^[A-Za-z]{2}$",
+        required=False,
+        error_messages={"invalid": "Give a two-letter country code, e.g. US."},
+    )
+    company = serializers.PrimaryKeyRelatedField(
+        queryset=Company.objects.all(), required=False, allow_null=True
+    )
+    company_name = serializers.CharField(
+        required=False, max_length=200, help_text="Instead of company: found by name, or created."
+    )
+    owner = OwnerField(required=False, allow_null=True, help_text="A user id or username.")
+    kind = choice_field(ContactKind, required=False)
+    lifecycle_stage = choice_field(LifecycleStage, required=False)
+    buying_role = choice_field(BuyingRole, required=False, allow_blank=True)
+    source = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+    def validate_email(self, value: str) -> str:
+        return value.strip()
+
+    def validate_country(self, value: str) -> str:
+        return value.upper()
+
+    def validate(self, attrs: dict) -> dict:
+        if "company" in attrs and "company_name" in attrs:
+            raise serializers.ValidationError({"company_name": ["Give company or company_name."]})
+        return attrs
+
+
+class ContactUpsertSerializer(ContactWriteSerializer):
+    def validate(self, attrs: dict) -> dict:
+        if not any(attrs.get(key) for key in ("external_id", "email", "phone")):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Give an external_id, email or phone to match the contact."]}
+            )
+        return super().validate(attrs)
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    phone = PhoneField(read_only=True)
+    company_name = serializers.CharField(source="company.name", read_only=True, default="")
+    owner_username = serializers.CharField(source="owner.username", read_only=True, default="")
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id", "first_name", "last_name", "email", "phone", "external_id", "time_zone",
+            "region", "country", "company", "company_name", "owner", "owner_username", "kind",
+            "lifecycle_stage", "buying_role", "intent_score", "intent_band", "source",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+# --- Opportunities
+
+
+class OpportunityWriteSerializer(serializers.Serializer):
+    """An upsert by external_id. `contact` is required (null for none): the service sets it
+    on every upsert, so leaving it out would silently detach the deal from its contact."""
+
+    external_id = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=200)
+    stage = choice_field(OpportunityStage)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    currency = serializers.RegexField(
+        r"^[A-Z]{3}$",
+        required=False,
+        error_messages={"invalid": "Use a three-letter ISO 4217 code, e.g. USD."},
+    )
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), allow_null=True)
+    company = serializers.PrimaryKeyRelatedField(
+        queryset=Company.objects.all(), required=False, allow_null=True
+    )
+
+
+class OpportunitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Opportunity
+        fields = [
+            "id", "external_id", "name", "stage", "amount", "currency", "contact", "company",
+            "opened_at", "closed_at",
+        ]  # fmt: skip
+        read_only_fields = fields

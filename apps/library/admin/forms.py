@@ -1,0 +1,75 @@
+from django import forms
+
+from apps.library.models import MessageTemplate, TemplateVersion
+from apps.library.placeholders import placeholders_errors
+from apps.library.selectors import working_version
+
+CONTENT_FIELDS = ("body", "subject", "links", "defaults")
+
+
+class JSONObjectField(forms.JSONField):
+    """A JSON object; empty input means {}."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return {} if value in (None, "") else value
+
+
+class MessageTemplateForm(forms.ModelForm):
+    """The template's own fields plus the text of its working version. The text is saved
+    through the services: into the open draft, or into a new draft when the approved text
+    was edited."""
+
+    body = forms.CharField(
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80, "class": "cue-template-body"}),
+        help_text='Placeholders: {{ contact.first_name | "there" }}; tracked links: {link:book}.',
+    )
+    subject = forms.CharField(required=False, max_length=200, help_text="Email only.")
+    links = JSONObjectField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text='Tracked links: {"book": {"url": "https://example.com/book", "key": true}}. '
+        "key: true marks a high-intent link that creates a follow-up for the contact's owner.",
+    )
+    defaults = JSONObjectField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        help_text='Used when a value is missing: {"contact.first_name": "there"}.',
+    )
+
+    # Set per request by the admin: False shows the text read-only (submitted, rejected,
+    # or a user who may not edit).
+    text_editable = True
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["name", "channel", "purpose", "category", "owner", "tags"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.working: TemplateVersion | None = (
+            working_version(self.instance) if self.instance.pk else None
+        )
+        if self.working is not None:
+            for name in CONTENT_FIELDS:
+                self.initial.setdefault(name, getattr(self.working, name))
+        if not self.text_editable:
+            for name in CONTENT_FIELDS:
+                self.fields[name].disabled = True
+
+    def clean(self):
+        cleaned = super().clean()
+        errors = placeholders_errors(
+            body=cleaned.get("body", ""),
+            subject=cleaned.get("subject", ""),
+            links=cleaned.get("links", {}),
+            defaults=cleaned.get("defaults", {}),
+        )
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(field, message)
+        return cleaned
+
+    def content(self) -> dict:
+        return {name: self.cleaned_data[name] for name in CONTENT_FIELDS}

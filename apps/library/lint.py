@@ -1,0 +1,211 @@
+"""Compliance lint, run when a version is submitted.
+
+Errors block the submission; warnings are stored on the version for the approver to weigh.
+The rules read `settings.CUE_TEMPLATE_LINT` (see config/settings/base.py) and the brand
+from `settings.CUE_BRAND_NAME`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from apps.library.encoding import SmsAnalysis
+from apps.library.placeholders import (
+    Text,
+    link_keys,
+    placeholders_parse,
+    placeholders_without_default,
+)
+
+ERROR = "error"
+WARNING = "warning"
+
+# Stands in for a tag when reading literal text: matches nothing a rule looks for, so a
+# brand or opt-out phrase split by a placeholder does not count as written.
+_TAG_GAP = "\x00"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    level: Literal["error", "warning"]
+    message: str
+    field: str = "body"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LintInput:
+    """What the lint reads: the template's kind and one version's content."""
+
+    channel: str
+    category: str
+    body: str
+    subject: str
+    links: dict
+    defaults: dict
+    worst_case: SmsAnalysis | None  # SMS only: the body rendered at its longest
+
+
+def template_lint(item: LintInput) -> list[Finding]:
+    """Every finding for one version, errors first."""
+    findings = [*_content_findings(item), *_channel_findings(item), *_advice(item)]
+    return sorted(findings, key=lambda finding: finding.level != ERROR)
+
+
+def _content_findings(item: LintInput) -> list[Finding]:
+    findings = []
+    if not item.body.strip():
+        findings.append(Finding("body_required", ERROR, "Write the message body."))
+    if item.channel == "email" and not item.subject.strip():
+        findings.append(
+            Finding("subject_required", ERROR, "An email template needs a subject.", "subject")
+        )
+    if item.category == "transactional":
+        findings.extend(_promotional(item))
+    return findings
+
+
+def _channel_findings(item: LintInput) -> list[Finding]:
+    if item.channel != "sms":
+        return []
+    findings = _shorteners(item)
+    if item.category == "marketing" and _config()["MARKETING_SMS"]:
+        findings += [*_brand(item), *_opt_out(item), *_segments(item)]
+    return findings
+
+
+def _config() -> dict:
+    return settings.CUE_TEMPLATE_LINT
+
+
+def literal_text(text: str) -> str:
+    """The text a person wrote, with every tag replaced by a gap."""
+    return "".join(
+        token.text if isinstance(token, Text) else _TAG_GAP for token in placeholders_parse(text)
+    )
+
+
+def _brand(item: LintInput) -> list[Finding]:
+    brand = settings.CUE_BRAND_NAME.casefold()
+    written = literal_text(item.body).casefold()
+    if brand in written:
+        return []
+    if brand in written.replace(_TAG_GAP, ""):
+        return [
+            Finding(
+                "brand_placeholder",
+                ERROR,
+                f'Write the brand name "{settings.CUE_BRAND_NAME}" out in full, with no '
+                "placeholder inside it.",
+            )
+        ]
+    return [
+        Finding(
+            "brand_missing",
+            ERROR,
+            f'Say who is texting: a marketing SMS must name "{settings.CUE_BRAND_NAME}".',
+        )
+    ]
+
+
+def _opt_out(item: LintInput) -> list[Finding]:
+    written = literal_text(item.body)
+    if any(re.search(p, written, re.IGNORECASE) for p in _config()["OPT_OUT_PATTERNS"]):
+        return []
+    return [
+        Finding(
+            "opt_out_missing",
+            ERROR,
+            'Tell the recipient how to opt out, e.g. "Reply STOP to opt out".',
+        )
+    ]
+
+
+def _segments(item: LintInput) -> list[Finding]:
+    limit = _config()["MAX_SEGMENTS"]
+    if item.worst_case is None or item.worst_case.segments <= limit:
+        return []
+    return [
+        Finding(
+            "segments",
+            ERROR,
+            f"At its longest this message needs {item.worst_case.segments} segments; "
+            f"a marketing SMS may use at most {limit}.",
+        )
+    ]
+
+
+def _shorteners(item: LintInput) -> list[Finding]:
+    domains = [domain.lower() for domain in _config()["SHORTENER_DOMAINS"]]
+    pattern = re.compile(
+        r"(?<![\w-])(" + "|".join(map(re.escape, domains)) + r")(?![\w-])", re.IGNORECASE
+    )
+    findings = [
+        Finding(
+            "shortener",
+            ERROR,
+            f'The public URL shortener "{found}" is not allowed: carriers filter it. '
+            "Use a tracked link such as {link:book}.",
+        )
+        for found in dict.fromkeys(m.lower() for m in pattern.findall(literal_text(item.body)))
+    ]
+    for key, spec in item.links.items():
+        host = (urlsplit(spec.get("url", "")).hostname or "").lower()
+        for domain in domains:
+            if host == domain or host.endswith("." + domain):
+                message = (
+                    f'Link "{key}" points at the public URL shortener "{domain}": link to '
+                    "the destination itself."
+                )
+                findings.append(Finding("shortener", ERROR, message, "links"))
+    return findings
+
+
+def _promotional(item: LintInput) -> list[Finding]:
+    written = literal_text(f"{item.subject}\n{item.body}")
+    found = [word for word in _config()["PROMOTIONAL_WORDS"] if _word(word).search(written)]
+    if not found:
+        return []
+    words = ", ".join(f'"{word}"' for word in found)
+    return [
+        Finding(
+            "promotional",
+            WARNING,
+            f"This transactional message reads as promotional ({words}): make sure it is "
+            "not marketing, which needs marketing consent.",
+        )
+    ]
+
+
+def _word(word: str) -> re.Pattern:
+    before = r"(?<!\w)" if word[:1].isalnum() else ""
+    after = r"(?!\w)" if word[-1:].isalnum() else ""
+    return re.compile(before + re.escape(word) + after, re.IGNORECASE)
+
+
+def _advice(item: LintInput) -> list[Finding]:
+    findings = [
+        Finding(
+            "no_default",
+            WARNING,
+            f"{source} has no default, so it renders empty when the value is missing.",
+        )
+        for source in placeholders_without_default(
+            text=f"{item.subject}\n{item.body}", defaults=item.defaults
+        )
+    ]
+    used = set(link_keys(item.body))
+    findings += [
+        Finding("unused_link", WARNING, f'Link "{key}" is declared but not used.', "links")
+        for key in item.links
+        if key not in used
+    ]
+    return findings

@@ -1,0 +1,111 @@
+"""Rendering: values are inserted literally, and a missing one falls back to defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from apps.library.placeholders.syntax import (
+    PLACEHOLDERS,
+    TRACKED_LINK_TOKEN_LENGTH,
+    Link,
+    Text,
+    Value,
+    placeholders_parse,
+)
+from apps.library.placeholders.validation import link_keys
+
+# --- rendering ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    body: str
+    subject: str
+    link_keys: tuple[str, ...]
+
+
+def tracked_link_length() -> int:
+    """Characters of a tracked link once minted: PUBLIC_BASE_URL/l/<token>."""
+    return len(settings.PUBLIC_BASE_URL) + len("/l/") + TRACKED_LINK_TOKEN_LENGTH
+
+
+def placeholder_link_url(key: str) -> str:
+    """A stand-in for a tracked link, exactly as long as a real one."""
+    return f"{settings.PUBLIC_BASE_URL}/l/{'x' * TRACKED_LINK_TOKEN_LENGTH}"
+
+
+def template_render(
+    *, version: Any, contact: Any, link_url: Callable[[str], str] | None = None
+) -> RenderedMessage:
+    """The version's body and subject for one contact.
+
+    Values are inserted literally (braces, emoji, markup and all); a missing value falls
+    back to the inline default, then the version's `defaults`, then "". `link_url(key)`
+    gives the tracked URL for `{link:key}`; without it a same-length stand-in is used.
+    """
+    defaults = version.defaults if isinstance(version.defaults, dict) else {}
+    link_url = link_url or placeholder_link_url
+    body = _render(version.body, contact, defaults, link_url)
+    subject = _render(version.subject, contact, defaults, link_url)
+    return RenderedMessage(body=body, subject=subject, link_keys=tuple(link_keys(version.body)))
+
+
+def _render(text: str, contact: Any, defaults: dict, link_url: Callable[[str], str]) -> str:
+    parts = []
+    for token in placeholders_parse(text or ""):
+        if isinstance(token, Text):
+            parts.append(token.text)
+        elif isinstance(token, Value):
+            parts.append(
+                _value_of(contact, token.name) or token.default or _text(defaults.get(token.name))
+            )
+        elif isinstance(token, Link):
+            parts.append(link_url(token.key))
+        else:  # unreachable for a validated version; shown as written, never evaluated
+            parts.append(token.source)
+    return "".join(parts)
+
+
+def _value_of(contact: Any, name: str) -> str:
+    try:
+        value = PLACEHOLDERS[name].resolve(contact)
+    except Exception:  # a half-loaded or odd contact renders as "missing", never fails a send
+        return ""
+    return _text(value)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception:  # an object whose __str__ fails is as good as missing
+        return ""
+    return text.strip()
+
+
+def placeholders_worst_case(*, text: str, defaults: dict) -> str:
+    """The text as it renders at its longest: every value at its longest plausible length
+    (keeping a default's own characters, which may change the encoding) and every tracked
+    link at its real length."""
+    parts = []
+    link = placeholder_link_url("")
+    for token in placeholders_parse(text or ""):
+        if isinstance(token, Value):
+            parts.append(_longest_value(token, defaults))
+        elif isinstance(token, Link):
+            parts.append(link)
+        else:
+            parts.append(token.text if isinstance(token, Text) else token.source)
+    return "".join(parts)
+
+
+def _longest_value(token: Value, defaults: dict) -> str:
+    longest = PLACEHOLDERS[token.name].worst_case_length
+    fallbacks = [token.default or "", _text(defaults.get(token.name))]
+    fallback = max(fallbacks, key=len)
+    return fallback + "x" * max(0, longest - len(fallback))

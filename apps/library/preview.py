@@ -1,0 +1,56 @@
+"""What an SMS body costs: as typed, and rendered at its longest (the worst case)."""
+
+from typing import Any
+
+from apps.library.encoding import SmsAnalysis, gsm_normalize, gsm_replacements, sms_analyze
+from apps.library.placeholders import (
+    placeholders_validate,
+    placeholders_worst_case,
+    tracked_link_length,
+)
+
+
+def sms_worst_case(*, body: str, defaults: Any) -> SmsAnalysis:
+    """The body with every placeholder at its longest plausible value and every tracked
+    link at its real length: the figure lint limits and the approver sees."""
+    defaults = defaults if isinstance(defaults, dict) else {}
+    return sms_analyze(placeholders_worst_case(text=body, defaults=defaults))
+
+
+def replacement_helps(body: str) -> bool:
+    """True when swapping typography for GSM look-alikes saves a segment, or keeps the
+    count and brings the body back to GSM-7. ("…" costs 3 septets but 1 UCS-2 unit, so
+    the swap can cost more: it is only offered when it does not.)"""
+    before, after = sms_analyze(body), sms_analyze(gsm_normalize(body))
+    if after.segments != before.segments:
+        return after.segments < before.segments
+    return after.encoding != before.encoding
+
+
+def sms_preview(*, body: str, links: Any = None, defaults: Any = None) -> dict:
+    """Everything the editor shows about an SMS body, as plain JSON-ready data."""
+    analysis = sms_analyze(body)
+    worst = sms_worst_case(body=body, defaults=defaults)
+    return {
+        "encoding": analysis.encoding,
+        "segments": analysis.segments,
+        "characters": analysis.characters,
+        "units_used": analysis.units_used,
+        "units_per_segment": analysis.units_per_segment,
+        "units_remaining": analysis.units_remaining,
+        "non_gsm_characters": list(analysis.non_gsm_characters),
+        "replacements": gsm_replacements(body),
+        "replacement_helps": replacement_helps(body),
+        "worst_case": {
+            "encoding": worst.encoding,
+            "segments": worst.segments,
+            "characters": worst.characters,
+            "units_remaining": worst.units_remaining,
+            "tracked_link_length": tracked_link_length(),
+        },
+        "errors": placeholders_validate(
+            body=body,
+            links={} if links is None else links,
+            defaults={} if defaults is None else defaults,
+        ),
+    }

@@ -1,0 +1,40 @@
+"""The send configuration people change: frequency caps and custom keywords. Only roles
+holding the change permission (Admin) may edit them; every change is kept in history."""
+
+from django import forms
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from apps.sends.keywords import STANDARD_KEYWORDS
+from apps.sends.models import FrequencyCap, KeywordRule
+
+
+@admin.register(FrequencyCap)
+class FrequencyCapAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name", "channel", "category", "max_messages", "window_hours", "region", "is_active",
+    ]  # fmt: skip
+    list_filter = ["channel", "category", "region", "is_active"]
+    search_fields = ["name"]
+
+
+class KeywordRuleForm(forms.ModelForm):
+    class Meta:
+        model = KeywordRule
+        fields = ["keyword", "kind", "reply", "is_active"]
+
+    def clean_keyword(self) -> str:
+        keyword = self.cleaned_data["keyword"].strip()
+        if keyword.lower() in STANDARD_KEYWORDS:
+            raise forms.ValidationError(
+                f"{keyword.upper()} is a carrier-standard keyword; Cue already handles it."
+            )
+        return keyword
+
+
+@admin.register(KeywordRule)
+class KeywordRuleAdmin(SimpleHistoryAdmin):
+    form = KeywordRuleForm
+    list_display = ["keyword", "kind", "reply", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["keyword"]

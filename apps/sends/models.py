@@ -1,0 +1,279 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from apps.consent.models import Channel
+from apps.contacts.models import Contact
+from apps.library.models import TemplateVersion
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DEFERRED = "deferred", "Deferred"
+    HELD = "held", "Held (time zone unknown)"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Undelivered"
+    FAILED = "failed", "Failed"
+    SUPPRESSED = "suppressed", "Suppressed"
+    CANCELED = "canceled", "Canceled"
+
+    @classmethod
+    def rank(cls, status: str) -> int:
+        """Status only moves to a higher rank; the final ones share the top rank."""
+        return _RANK[status]
+
+    @classmethod
+    def reserving(cls) -> list[str]:
+        """Statuses that hold a frequency-cap reservation: sent, or about to be."""
+        return [cls.QUEUED, cls.SENDING, cls.SENT, cls.DELIVERED, cls.UNDELIVERED]
+
+    @classmethod
+    def cancellable(cls) -> list[str]:
+        return [cls.PENDING, cls.DEFERRED, cls.HELD, cls.QUEUED]
+
+
+_RANK = {
+    "pending": 0,
+    "deferred": 1,
+    "held": 1,
+    "queued": 2,
+    "sending": 3,
+    "sent": 4,
+    "delivered": 5,
+    "undelivered": 5,
+    "failed": 5,
+    "suppressed": 6,
+    "canceled": 6,
+}
+
+
+class MessageCategory(models.TextChoices):
+    MARKETING = "marketing", "Marketing"
+    TRANSACTIONAL = "transactional", "Transactional"
+    NOTIFICATION = "notification", "Internal notification"
+
+
+class MessageOrigin(models.TextChoices):
+    JOURNEY = "journey", "Journey step"
+    TEST_SEND = "test_send", "Test send"
+    NOTIFICATION = "notification", "Notification to a rep"
+    KEYWORD_REPLY = "keyword_reply", "Reply to a keyword (STOP, HELP…)"
+    DOUBLE_OPT_IN = "double_opt_in", "Double opt-in request"
+    REP_REPLY = "rep_reply", "A rep's reply"
+
+
+class Decision(models.TextChoices):
+    ALLOW = "allow", "Allow"
+    DEFER = "defer", "Defer"
+    HOLD = "hold", "Hold"
+    SUPPRESS = "suppress", "Suppress"
+
+
+class OutboundMessage(models.Model):
+    """One message Cue intends to send, with the gate's decision and its delivery history.
+
+    `send_key` makes a second message for the same intent impossible; `provider_sid`
+    ties it to exactly one provider message.
+    """
+
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.SMS)
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_address = models.CharField(max_length=254)
+    template_version = models.ForeignKey(
+        TemplateVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    encoding = models.CharField(max_length=8, blank=True)
+    segments = models.PositiveSmallIntegerField(default=0)
+    category = models.CharField(max_length=16, choices=MessageCategory.choices)
+    origin = models.CharField(max_length=16, choices=MessageOrigin.choices)
+    journey_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    enrollment_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    step_id = models.BigIntegerField(null=True, blank=True)
+    send_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(
+        max_length=16, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    decision = models.CharField(max_length=8, choices=Decision.choices, blank=True)
+    reason_code = models.CharField(max_length=32, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    needs_reconciliation = models.BooleanField(default=False)
+    sender = models.CharField(max_length=64, blank=True)
+    provider_sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    error_code = models.CharField(max_length=16, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=5, null=True, blank=True)
+    price_unit = models.CharField(max_length=3, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["contact", "category", "queued_at"], name="message_cap_window"),
+            models.Index(fields=["to_address", "status"], name="message_to_status"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=["deferred", "queued"]),
+                name="message_due",
+            ),
+            models.Index(
+                fields=["claimed_at"], condition=Q(status="sending"), name="message_in_flight"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.to_address} ({self.status})"
+
+
+class MessageEvent(models.Model):
+    """The decision and delivery log of one message: every gate decision, transition and
+    provider callback, in order. `dedupe_key` makes a repeated webhook a no-op."""
+
+    class Kind(models.TextChoices):
+        DECISION = "decision", "Gate decision"
+        TRANSITION = "transition", "Status change"
+        PROVIDER = "provider", "Provider callback"
+        ERROR = "error", "Error"
+
+    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="log")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status}"
+
+
+class InboundMessage(models.Model):
+    """A text someone sent us, on the contact's conversation thread."""
+
+    provider_sid = models.CharField(max_length=64, unique=True)
+    from_address = models.CharField(max_length=32, db_index=True)
+    to_address = models.CharField(max_length=32)
+    body = models.TextField(blank=True)
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+    )
+    keyword_kind = models.CharField(max_length=16, blank=True)
+    keyword = models.CharField(max_length=160, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"from {self.from_address}: {self.body[:40]}"
+
+
+class TrackedLink(models.Model):
+    """One tracked link in one message; the token is unguessable and maps to exactly the
+    destination declared on the template version."""
+
+    token = models.CharField(max_length=32, unique=True)
+    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="links")
+    key = models.CharField(max_length=64)
+    destination = models.URLField(max_length=2000)
+    is_key_link = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "key"], name="tracked_link_per_message")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.destination}"
+
+
+class LinkClick(models.Model):
+    """A request for a tracked link; bots and link previewers are kept apart from people."""
+
+    link = models.ForeignKey(TrackedLink, on_delete=models.CASCADE, related_name="clicks")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.TextField(blank=True)
+    is_bot = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"click on {self.link.key} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class FrequencyCap(models.Model):
+    """At most `max_messages` per contact in a rolling window, for one category (and,
+    optionally, only for contacts in one state)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.SMS)
+    category = models.CharField(max_length=16, choices=MessageCategory.choices)
+    window_hours = models.PositiveIntegerField()
+    max_messages = models.PositiveIntegerField()
+    region = models.CharField(
+        max_length=10, blank=True, help_text="Only contacts in this state (e.g. FL); blank = all."
+    )
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["category", "window_hours"]
+
+    def __str__(self) -> str:
+        where = f" in {self.region}" if self.region else ""
+        return f"{self.max_messages} {self.category} per {self.window_hours} h{where}"
+
+
+class KeywordRule(models.Model):
+    """A custom inbound keyword and what it does, besides the carrier-standard ones."""
+
+    class Kind(models.TextChoices):
+        OPT_OUT = "opt_out", "Opt out"
+        OPT_IN = "opt_in", "Opt in again"
+        HELP = "help", "Help"
+        REPLY = "reply", "Auto-reply only"
+
+    keyword = models.CharField(max_length=32, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    reply = models.CharField(max_length=320, blank=True)
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["keyword"]
+
+    def __str__(self) -> str:
+        return self.keyword
+
+
+class SenderPace(models.Model):
+    """A per-sender send schedule shared by every worker: each send claims the next slot."""
+
+    sender = models.CharField(max_length=64, unique=True)
+    next_slot_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.sender

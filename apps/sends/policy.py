@@ -1,0 +1,251 @@
+"""The one policy gate every message passes, at creation and again at dispatch.
+
+`gate_evaluate` runs the checks in order — suppression, consent, journey state, quiet
+hours, frequency caps, duplicates — and returns the first refusal, or allow. The caller
+holds the contact's row lock (`contact_lock`) so that counting for the caps and inserting
+the message happen as one step under concurrency. Every decision is recorded with its
+inputs so anyone can later ask "why did (or didn't) she get this?".
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+
+from apps.consent.models import Channel, ConsentStatus, Purpose, Suppression
+from apps.contacts.models import Contact
+from apps.sends.models import Decision, MessageCategory, MessageOrigin, MessageStatus
+from apps.sends.quiet_hours import applicable_state_rules, load_rules, quiet_hours_check
+
+
+@dataclass(frozen=True)
+class GateResult:
+    decision: str
+    reason_code: str
+    reason: str
+    until: datetime | None = None
+    inputs: dict = field(default_factory=dict)
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision == Decision.ALLOW
+
+
+ALLOW = GateResult(Decision.ALLOW, "allowed", "Every rule allows it.")
+
+# Journeys (a higher app) register a check here: (message, at) -> GateResult | None.
+ExtraCheck = Callable[[object, datetime], GateResult | None]
+_extra_checks: dict[str, ExtraCheck] = {}
+
+
+def gate_check_register(name: str, check: ExtraCheck) -> None:
+    _extra_checks[name] = check
+
+
+# Which checks each origin goes through. A STOP confirmation must reach a number that
+# just opted out; an alert to a rep is not marketing to a contact.
+_CHECKS_BY_ORIGIN = {
+    MessageOrigin.JOURNEY: ("suppression", "consent", "extra", "quiet_hours", "caps", "duplicate"),
+    MessageOrigin.REP_REPLY: ("suppression", "consent", "quiet_hours"),
+    MessageOrigin.DOUBLE_OPT_IN: ("suppression", "pending_consent", "quiet_hours"),
+    MessageOrigin.TEST_SEND: ("suppression",),
+    MessageOrigin.NOTIFICATION: ("suppression",),
+    MessageOrigin.KEYWORD_REPLY: (),
+}
+
+
+def gate_evaluate(*, message, at: datetime) -> GateResult:
+    """Decides allow / defer until T / hold / suppress for one message at moment `at`."""
+    for name in _CHECKS_BY_ORIGIN[message.origin]:
+        result = _CHECKS[name](message, at)
+        if result is not None:
+            return result
+    return ALLOW
+
+
+def _suppression(message, at) -> GateResult | None:
+    entry = Suppression.objects.filter(channel=message.channel, address=message.to_address).first()
+    if entry is None:
+        return None
+    return GateResult(
+        Decision.SUPPRESS,
+        f"suppressed_{entry.reason}",
+        f"{message.to_address} is on the suppression list: {entry.get_reason_display()}.",
+        inputs={"suppression_id": entry.pk, "since": entry.created_at.isoformat()},
+    )
+
+
+def _consent_status(contact: Contact, channel: str, purpose: str) -> str:
+    state = contact.consent_states.filter(channel=channel, purpose=purpose).first()
+    return state.status if state else ConsentStatus.NONE
+
+
+def _consent(message, at) -> GateResult | None:
+    if message.contact is None:
+        return GateResult(Decision.SUPPRESS, "no_contact", "A message to a contact needs one.")
+    if message.category == MessageCategory.MARKETING:
+        status = _consent_status(message.contact, message.channel, Purpose.MARKETING)
+        if status == ConsentStatus.OPTED_IN:
+            return None
+        return _no_consent(message, status, "Marketing needs an active, confirmed opt-in")
+    status = _consent_status(message.contact, message.channel, Purpose.TRANSACTIONAL)
+    if status != ConsentStatus.OPTED_OUT:
+        return None
+    return _no_consent(message, status, "The contact opted out of this channel")
+
+
+def _no_consent(message, status: str, why: str) -> GateResult:
+    return GateResult(
+        Decision.SUPPRESS,
+        f"consent_{status}",
+        f"{why}; {message.channel} consent is {ConsentStatus(status).label.lower()}.",
+        inputs={"consent_status": status},
+    )
+
+
+def _pending_consent(message, at) -> GateResult | None:
+    status = _consent_status(message.contact, Channel.SMS, Purpose.MARKETING)
+    if status == ConsentStatus.PENDING:
+        return None
+    return _no_consent(message, status, "A double opt-in request needs a pending opt-in")
+
+
+def _extra(message, at) -> GateResult | None:
+    for check in _extra_checks.values():
+        result = check(message, at)
+        if result is not None:
+            return result
+    return None
+
+
+def _quiet_hours(message, at) -> GateResult | None:
+    if message.channel != Channel.SMS or message.contact is None:
+        return None
+    contact = message.contact
+    decision = quiet_hours_check(
+        at=at,
+        time_zone=contact.time_zone or None,
+        region=contact.region or None,
+        country=contact.country or "US",
+        phone_e164=message.to_address,
+        personal_window=_personal_window(contact),
+        default_window=settings.CUE_QUIET_HOURS_DEFAULT,
+    )
+    inputs = {
+        "zones": list(decision.zones),
+        "zone_source": decision.zone_source,
+        "window_rule": decision.window_rule,
+    }
+    if decision.allowed:
+        return None
+    if decision.held:
+        return GateResult(
+            Decision.HOLD, decision.hold_code or "zone_unknown", decision.reason, inputs=inputs
+        )
+    return GateResult(
+        Decision.DEFER,
+        "quiet_hours",
+        decision.reason,
+        until=decision.next_allowed_at,
+        inputs=inputs,
+    )
+
+
+def _personal_window(contact: Contact) -> tuple[time, time] | None:
+    preference = getattr(contact, "preference", None)
+    if preference is None or preference.quiet_start is None:
+        return None
+    return preference.quiet_start, preference.quiet_end
+
+
+def contact_states(contact: Contact, phone: str) -> set[str]:
+    """The US states whose rules cover this contact: address state and phone area code."""
+    rules = applicable_state_rules(
+        region=contact.region or None,
+        country=contact.country or "US",
+        phone_e164=phone,
+        rules=load_rules(),
+    )
+    return {rule.state for rule in rules} | ({contact.region} if contact.region else set())
+
+
+def _caps(message, at) -> GateResult | None:
+    from apps.sends.models import FrequencyCap
+
+    caps = FrequencyCap.objects.filter(
+        is_active=True, channel=message.channel, category=message.category
+    )
+    states = None
+    for cap in caps:
+        if cap.region:
+            states = (
+                states
+                if states is not None
+                else contact_states(message.contact, message.to_address)
+            )
+            if cap.region not in states:
+                continue
+        used = _reserved_count(message, at - timedelta(hours=cap.window_hours))
+        if used >= cap.max_messages:
+            return GateResult(
+                Decision.SUPPRESS,
+                "frequency_cap",
+                f"Frequency cap reached: {used} of {cap} already sent or reserved.",
+                inputs={"cap_id": cap.pk, "used": used},
+            )
+    return None
+
+
+def _reserved_count(message, since: datetime) -> int:
+    from apps.sends.models import OutboundMessage
+
+    return (
+        OutboundMessage.objects.filter(
+            contact=message.contact,
+            channel=message.channel,
+            category=message.category,
+            status__in=MessageStatus.reserving(),
+            queued_at__gte=since,
+        )
+        .exclude(pk=message.pk)
+        .count()
+    )
+
+
+def _duplicate(message, at) -> GateResult | None:
+    from apps.sends.models import OutboundMessage
+
+    if message.template_version_id is None:
+        return None
+    since = at - timedelta(hours=settings.CUE_DUPLICATE_WINDOW_HOURS)
+    twin = (
+        OutboundMessage.objects.filter(
+            contact=message.contact,
+            template_version_id=message.template_version_id,
+            status__in=MessageStatus.reserving(),
+            queued_at__gte=since,
+        )
+        .exclude(pk=message.pk)
+        .first()
+    )
+    if twin is None:
+        return None
+    return GateResult(
+        Decision.SUPPRESS,
+        "duplicate",
+        f"The same template version already went to this contact at "
+        f"{twin.queued_at:%Y-%m-%d %H:%M} UTC.",
+        inputs={"twin_message_id": twin.pk},
+    )
+
+
+_CHECKS = {
+    "suppression": _suppression,
+    "consent": _consent,
+    "pending_consent": _pending_consent,
+    "extra": _extra,
+    "quiet_hours": _quiet_hours,
+    "caps": _caps,
+    "duplicate": _duplicate,
+}

@@ -1,0 +1,1 @@
+"""Writes of the send pipeline. Import the functions from their modules."""

@@ -1,0 +1,237 @@
+"""Inbound texts: stored once on the contact's thread, keywords acted on in the same
+request (an opt-out takes effect at once), everything else handed on as an sms_reply event."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.consent.models import (
+    Channel,
+    ConsentAction,
+    ConsentRecord,
+    ConsentSource,
+    ConsentStatus,
+    Purpose,
+    Suppression,
+)
+from apps.consent.services import (
+    Evidence,
+    consent_confirm,
+    consent_opt_in,
+    consent_revoke_channel,
+    suppression_add,
+    suppression_remove,
+)
+from apps.contacts.events import record_event
+from apps.contacts.models import Contact, EventType
+from apps.sends import keywords
+from apps.sends.models import InboundMessage, KeywordRule, MessageOrigin, OutboundMessage
+from apps.sends.services.messages import message_create, messages_cancel_to_address
+
+CONFIRMATION_WINDOW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class InboundText:
+    sid: str
+    from_address: str
+    to_address: str
+    body: str
+
+
+@transaction.atomic
+def inbound_receive(*, text: InboundText) -> InboundMessage:
+    """Stores the text once (a repeated webhook changes nothing) and acts on it."""
+    inbound, created = InboundMessage.objects.get_or_create(
+        provider_sid=text.sid,
+        defaults={
+            "from_address": text.from_address,
+            "to_address": text.to_address,
+            "body": text.body[:1600],
+            "contact": Contact.objects.filter(phone=text.from_address).first(),
+        },
+    )
+    if not created:
+        return inbound
+    match = keywords.keyword_classify(text.body, custom=_custom_keywords())
+    inbound.keyword_kind, inbound.keyword = match.kind, match.keyword[:160]
+    inbound.outcome = _ACTIONS[match.kind](inbound, match)
+    inbound.save(update_fields=["keyword_kind", "keyword", "outcome"])
+    return inbound
+
+
+def _custom_keywords() -> dict[str, str]:
+    kinds = {"opt_out": keywords.OPT_OUT, "opt_in": keywords.OPT_IN, "help": keywords.HELP}
+    return {
+        rule.keyword: kinds[rule.kind]
+        for rule in KeywordRule.objects.filter(is_active=True).exclude(kind="reply")
+    }
+
+
+def _evidence(inbound: InboundMessage, match) -> Evidence:
+    return Evidence(
+        inbound_message_sid=inbound.provider_sid,
+        keyword=match.keyword,
+        note=f"Inbound SMS: {inbound.body[:200]}",
+    )
+
+
+def _opt_out(inbound: InboundMessage, match) -> str:
+    """STOP and every reasonable revocation: consent ends now, queued messages are cancelled,
+    and one confirmation follows (never two within five minutes)."""
+    if inbound.contact is not None:
+        consent_revoke_channel(
+            contact=inbound.contact,
+            channel=Channel.SMS,
+            source=ConsentSource.KEYWORD,
+            evidence=_evidence(inbound, match),
+        )
+    else:
+        suppression_add(
+            address=inbound.from_address,
+            reason=Suppression.Reason.STOP_UNKNOWN_SENDER,
+            source=ConsentSource.KEYWORD,
+            note=f"{match.keyword} ({inbound.provider_sid})",
+        )
+    cancelled = messages_cancel_to_address(
+        address=inbound.from_address,
+        reason_code="opted_out",
+        reason=f"The recipient replied {match.keyword!r}.",
+    )
+    _reply_once(
+        inbound,
+        "stop",
+        f"{settings.CUE_BRAND_NAME}: You're unsubscribed and will get no "
+        "more messages. Reply START to resubscribe.",
+    )
+    return f"opted out; {cancelled} queued message(s) cancelled"
+
+
+def _opt_in(inbound: InboundMessage, match) -> str:
+    """START/UNSTOP resubscribe only where the ledger holds an earlier opt-in to return to."""
+    suppression_remove(address=inbound.from_address)
+    contact = inbound.contact
+    if contact is None or not _had_opt_in(contact, Purpose.MARKETING):
+        consent = "no earlier marketing opt-in, so marketing stays off"
+    else:
+        consent_opt_in(
+            contact=contact,
+            channel=Channel.SMS,
+            purpose=Purpose.MARKETING,
+            source=ConsentSource.KEYWORD,
+            evidence=_evidence(inbound, match),
+        )
+        consent = "marketing resumed"
+    if contact is not None:
+        consent_opt_in(
+            contact=contact,
+            channel=Channel.SMS,
+            purpose=Purpose.TRANSACTIONAL,
+            source=ConsentSource.KEYWORD,
+            evidence=_evidence(inbound, match),
+        )
+    _reply_once(
+        inbound,
+        "start",
+        f"{settings.CUE_BRAND_NAME}: You're resubscribed. Reply HELP for help, STOP to opt out.",
+    )
+    return f"resubscribed ({consent})"
+
+
+def _had_opt_in(contact: Contact, purpose: str) -> bool:
+    return ConsentRecord.objects.filter(
+        contact=contact, channel=Channel.SMS, purpose=purpose, action=ConsentAction.OPT_IN
+    ).exists()
+
+
+def _confirm(inbound: InboundMessage, match) -> str:
+    """YES confirms a pending double opt-in; otherwise it is a reply like any other."""
+    contact = inbound.contact
+    state = (
+        contact.consent_states.filter(channel=Channel.SMS, purpose=Purpose.MARKETING).first()
+        if contact
+        else None
+    )
+    if state is not None and state.status == ConsentStatus.PENDING:
+        consent_confirm(
+            contact=contact, source=ConsentSource.KEYWORD, evidence=_evidence(inbound, match)
+        )
+        _reply_once(
+            inbound,
+            "confirm",
+            f"{settings.CUE_BRAND_NAME}: Thanks, you're confirmed. "
+            "Msg & data rates may apply. Reply HELP for help, STOP to opt out.",
+        )
+        return "double opt-in confirmed"
+    return _reply(inbound, match)
+
+
+def _help(inbound: InboundMessage, match) -> str:
+    _reply_once(inbound, "help", settings.CUE_HELP_REPLY.format(brand=settings.CUE_BRAND_NAME))
+    return "help sent"
+
+
+def _reply(inbound: InboundMessage, match) -> str:
+    """Any other text: custom auto-replies, then the hand-off to routing and journeys."""
+    rule = KeywordRule.objects.filter(
+        is_active=True, kind="reply", keyword__iexact=inbound.body.strip()
+    ).first()
+    if rule and rule.reply:
+        _reply_once(inbound, f"rule-{rule.pk}", rule.reply)
+    if inbound.contact is None:
+        return "stored (unknown sender)"
+    last = _last_outbound(inbound)
+    record_event(
+        contact=inbound.contact,
+        type=EventType.SMS_REPLY,
+        occurred_at=inbound.received_at,
+        idempotency_key=f"inbound:{inbound.provider_sid}",
+        source="sms",
+        properties={
+            "body": inbound.body[:1600],
+            "inbound_message_id": inbound.pk,
+            "message_id": last.pk if last else None,
+            "journey_id": last.journey_id if last else None,
+        },
+    )
+    return "handed to routing as sms_reply"
+
+
+def _last_outbound(inbound: InboundMessage) -> OutboundMessage | None:
+    return (
+        OutboundMessage.objects.filter(to_address=inbound.from_address, sent_at__isnull=False)
+        .order_by("-sent_at")
+        .first()
+    )
+
+
+def _reply_once(inbound: InboundMessage, kind: str, body: str) -> None:
+    """At most one automatic reply of a kind to a number within five minutes."""
+    since = timezone.now() - CONFIRMATION_WINDOW
+    if OutboundMessage.objects.filter(
+        to_address=inbound.from_address,
+        origin=MessageOrigin.KEYWORD_REPLY,
+        send_key__startswith=f"keyword:{kind}:",
+        created_at__gte=since,
+    ).exists():
+        return
+    message_create(
+        send_key=f"keyword:{kind}:{inbound.provider_sid}",
+        origin=MessageOrigin.KEYWORD_REPLY,
+        category="transactional",
+        contact=inbound.contact,
+        to_address=inbound.from_address,
+        body=body,
+    )
+
+
+_ACTIONS = {
+    keywords.OPT_OUT: _opt_out,
+    keywords.OPT_IN: _opt_in,
+    keywords.CONFIRM: _confirm,
+    keywords.HELP: _help,
+    keywords.NONE: _reply,
+}

@@ -1,0 +1,240 @@
+"""Creating messages: render, gate, reserve, and enqueue after commit."""
+
+import logging
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.consent.models import Channel
+from apps.contacts.models import Contact
+from apps.library.encoding import sms_analyze
+from apps.sends.errors import SendsError
+from apps.sends.models import (
+    Decision,
+    MessageEvent,
+    MessageOrigin,
+    MessageStatus,
+    OutboundMessage,
+    TrackedLink,
+)
+from apps.sends.policy import GateResult, gate_evaluate
+
+logger = logging.getLogger(__name__)
+
+
+def contact_lock(contact_id: int | None) -> None:
+    """Locks the contact's row until the transaction ends: counting for the caps and
+    inserting the message become one step. (SQLite serialises writers instead.)"""
+    if contact_id is not None:
+        list(Contact.objects.select_for_update().filter(pk=contact_id).values_list("pk"))
+
+
+@transaction.atomic
+def message_create(
+    *,
+    send_key: str,
+    origin: str,
+    category: str,
+    channel: str = Channel.SMS,
+    contact: Contact | None = None,
+    recipient_user=None,
+    to_address: str | None = None,
+    template_version=None,
+    body: str | None = None,
+    subject: str = "",
+    journey_id: int | None = None,
+    enrollment_id: int | None = None,
+    step_id: int | None = None,
+    at: datetime | None = None,
+) -> OutboundMessage:
+    """Creates the message for one intent (its send key), once; gates it and, if allowed,
+    reserves its place under the caps and enqueues its dispatch after commit."""
+    existing = OutboundMessage.objects.filter(send_key=send_key).first()
+    if existing:
+        return existing
+    contact_lock(contact.pk if contact else None)
+    at = at or timezone.now()
+    message = OutboundMessage(
+        send_key=send_key,
+        origin=origin,
+        category=category,
+        channel=channel,
+        contact=contact,
+        recipient_user=recipient_user,
+        to_address=to_address or _address(contact, recipient_user, channel),
+        template_version=template_version,
+        subject=subject,
+        journey_id=journey_id,
+        enrollment_id=enrollment_id,
+        step_id=step_id,
+    )
+    links = _content_render(message, body)
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        return OutboundMessage.objects.get(send_key=send_key)
+    TrackedLink.objects.bulk_create([TrackedLink(message=message, **link) for link in links])
+    message_gate(message=message, at=at, stage="create")
+    return message
+
+
+def _address(contact, user, channel: str) -> str:
+    person = contact or user
+    if person is None:
+        raise SendsError("A message needs a contact, a user or an address.", field="to_address")
+    address = str(person.phone) if channel == Channel.SMS else person.email
+    if not address:
+        raise SendsError(
+            f"{person} has no {'phone' if channel == Channel.SMS else 'email'}.", field="to_address"
+        )
+    return address
+
+
+def _content_render(message: OutboundMessage, body: str | None) -> list[dict]:
+    """Fills body and subject, from the approved template version or the text given;
+    returns the tracked links the body now carries."""
+    links: list[dict] = []
+    if message.template_version is not None:
+        version = message.template_version
+        if version.status != "approved":
+            raise SendsError(
+                "Only an approved template version can be sent.", field="template_version"
+            )
+        from apps.library.placeholders import template_render
+
+        rendered = template_render(
+            version=version,
+            contact=message.contact,
+            link_url=lambda key: _link_mint(version, key, links),
+        )
+        message.body, message.subject = rendered.body, rendered.subject or message.subject
+    elif body is not None:
+        message.body = body
+    else:
+        raise SendsError("A message needs a template version or a body.", field="body")
+    if message.channel == Channel.SMS:
+        analysis = sms_analyze(message.body)
+        message.encoding, message.segments = analysis.encoding, analysis.segments
+    return links
+
+
+def _link_mint(version, key: str, links: list[dict]) -> str:
+    declared = (version.links or {}).get(key) or {}
+    token = secrets.token_urlsafe(16)  # 128 bits, 22 characters
+    links.append(
+        {
+            "token": token,
+            "key": key,
+            "destination": declared.get("url", ""),
+            "is_key_link": bool(declared.get("key")),
+        }
+    )
+    return f"{settings.PUBLIC_BASE_URL}{reverse('link-redirect', args=[token])}"
+
+
+def message_gate(*, message: OutboundMessage, at: datetime, stage: str) -> GateResult:
+    """Runs the gate (the caller holds the contact lock) and applies its decision."""
+    result = gate_evaluate(message=message, at=at)
+    decision_apply(message=message, result=result, at=at, stage=stage)
+    return result
+
+
+_STATUS_FOR = {
+    Decision.ALLOW: MessageStatus.QUEUED,
+    Decision.DEFER: MessageStatus.DEFERRED,
+    Decision.HOLD: MessageStatus.HELD,
+    Decision.SUPPRESS: MessageStatus.SUPPRESSED,
+}
+
+
+def decision_apply(*, message: OutboundMessage, result: GateResult, at: datetime, stage: str):
+    message.status = _STATUS_FOR[result.decision]
+    message.decision, message.reason_code, message.reason = (
+        result.decision,
+        result.reason_code,
+        result.reason[:300],
+    )
+    message.next_attempt_at = result.until
+    if message.status == MessageStatus.QUEUED:
+        message.queued_at = at
+    if message.status == MessageStatus.SUPPRESSED:
+        message.finished_at = at
+    message.save()
+    MessageEvent.objects.create(
+        message=message,
+        kind=MessageEvent.Kind.DECISION,
+        status=message.status,
+        detail={
+            "stage": stage,
+            "decision": result.decision,
+            "reason_code": result.reason_code,
+            "reason": result.reason,
+            "until": result.until.isoformat() if result.until else None,
+            "inputs": result.inputs,
+            "at": at.isoformat(),
+        },
+    )
+    if message.status == MessageStatus.QUEUED:
+        message_enqueue_after_commit(message.pk)
+
+
+def message_enqueue_after_commit(message_id: int) -> None:
+    transaction.on_commit(lambda: _enqueue(message_id))
+
+
+def _enqueue(message_id: int) -> None:
+    from apps.sends.tasks import message_dispatch_task
+
+    try:
+        message_dispatch_task.delay(message_id)
+    except Exception:  # broker unreachable: the sweep re-enqueues queued messages
+        logger.warning("Dispatch of message %s left to the sweep", message_id, exc_info=True)
+
+
+@transaction.atomic
+def messages_cancel(*, queryset, reason_code: str, reason: str) -> int:
+    """Cancels messages not yet handed to a provider; a claimed one is past stopping."""
+    now = timezone.now()
+    ids = list(queryset.filter(status__in=MessageStatus.cancellable()).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    cancelled = OutboundMessage.objects.filter(
+        pk__in=ids, status__in=MessageStatus.cancellable()
+    ).update(
+        status=MessageStatus.CANCELED, reason_code=reason_code, reason=reason[:300], finished_at=now
+    )
+    # A dispatch may have claimed some in between: log only those this call cancelled.
+    ids = list(
+        OutboundMessage.objects.filter(
+            pk__in=ids, status=MessageStatus.CANCELED, finished_at=now
+        ).values_list("pk", flat=True)
+    )
+    MessageEvent.objects.bulk_create(
+        [
+            MessageEvent(
+                message_id=pk,
+                kind=MessageEvent.Kind.TRANSITION,
+                status=MessageStatus.CANCELED,
+                detail={"reason_code": reason_code, "reason": reason},
+            )
+            for pk in ids
+        ]
+    )
+    return cancelled
+
+
+def messages_cancel_to_address(*, address: str, reason_code: str, reason: str) -> int:
+    """Cancels what is waiting for this address, except keyword replies: the confirmation
+    of an opt-out must still go out."""
+    return messages_cancel(
+        queryset=OutboundMessage.objects.filter(to_address=address).exclude(
+            origin=MessageOrigin.KEYWORD_REPLY
+        ),
+        reason_code=reason_code,
+        reason=reason,
+    )

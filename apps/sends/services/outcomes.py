@@ -1,0 +1,127 @@
+"""What a send attempt, a status callback or a reconciliation tells us, recorded once and
+only ever moving a message's status forward."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.consent.models import Channel, ConsentSource, Suppression
+from apps.consent.services import Evidence, consent_revoke_channel, suppression_add
+from apps.sends.models import MessageEvent, MessageStatus, OutboundMessage
+from apps.sends.transports.base import SendResult, TransportError
+
+logger = logging.getLogger(__name__)
+
+CARRIER_OPT_OUT = "21610"
+INVALID_NUMBERS = {"21211", "21614", "21612", "21408"}
+MAX_ATTEMPTS = 6
+_TIMESTAMP_FOR = {
+    MessageStatus.SENT: "sent_at",
+    MessageStatus.DELIVERED: "delivered_at",
+    MessageStatus.UNDELIVERED: "finished_at",
+    MessageStatus.FAILED: "finished_at",
+}
+
+
+def status_forward(*, message_id: int, status: str, **fields) -> bool:
+    """Moves the status forward only: a late `sent` never overwrites `delivered`."""
+    lower = [s for s in MessageStatus.values if MessageStatus.rank(s) < MessageStatus.rank(status)]
+    stamp = _TIMESTAMP_FOR.get(status)
+    if stamp:
+        fields.setdefault(stamp, timezone.now())
+    return bool(
+        OutboundMessage.objects.filter(pk=message_id, status__in=lower).update(
+            status=status, **fields
+        )
+    )
+
+
+@transaction.atomic
+def outcome_sent(*, message: OutboundMessage, result: SendResult, sender: str) -> None:
+    status_forward(
+        message_id=message.pk,
+        status=MessageStatus.SENT,
+        provider_sid=result.provider_sid,
+        sender=sender,
+        price=result.price,
+        price_unit=result.price_unit,
+        needs_reconciliation=False,
+    )
+    if result.status != MessageStatus.SENT:
+        status_forward(message_id=message.pk, status=result.status)
+    MessageEvent.objects.create(
+        message=message,
+        kind=MessageEvent.Kind.PROVIDER,
+        status=MessageStatus.SENT,
+        detail={"provider_sid": result.provider_sid, "provider_status": result.status},
+    )
+
+
+@transaction.atomic
+def outcome_failure(*, message: OutboundMessage, error: TransportError) -> str:
+    MessageEvent.objects.create(
+        message=message,
+        kind=MessageEvent.Kind.ERROR,
+        status=message.status,
+        detail={
+            "code": error.code,
+            "error": str(error),
+            "permanent": error.permanent,
+            "maybe_sent": error.maybe_sent,
+        },
+    )
+    if error.maybe_sent:
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            needs_reconciliation=True, error_code=error.code, error_message=str(error)[:500]
+        )
+        return "reconcile"
+    if error.permanent or message.attempts >= MAX_ATTEMPTS:
+        return _failed(message, error)
+    from apps.sends.services.dispatch import message_requeue, retry_at
+
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        error_code=error.code, error_message=str(error)[:500]
+    )
+    transaction.on_commit(
+        lambda: message_requeue(message=message, at=retry_at(message.attempts), reason="retry")
+    )
+    return "retry"
+
+
+def _failed(message: OutboundMessage, error: TransportError) -> str:
+    status_forward(
+        message_id=message.pk,
+        status=MessageStatus.FAILED,
+        error_code=error.code,
+        error_message=str(error)[:500],
+    )
+    if error.code == CARRIER_OPT_OUT:
+        _carrier_opt_out(message)
+    elif error.code in INVALID_NUMBERS:
+        suppression_add(
+            address=message.to_address,
+            reason=Suppression.Reason.INVALID_NUMBER,
+            source=ConsentSource.CARRIER,
+            contact=message.contact,
+            note=f"Twilio error {error.code}: {error}",
+        )
+    return "failed"
+
+
+def _carrier_opt_out(message: OutboundMessage) -> None:
+    """Twilio 21610: the carrier says this number unsubscribed. Record it as evidence."""
+    suppression_add(
+        address=message.to_address,
+        reason=Suppression.Reason.CARRIER_OPT_OUT,
+        source=ConsentSource.CARRIER,
+        contact=message.contact,
+        note="Twilio error 21610: the recipient unsubscribed",
+    )
+    if message.contact is not None and message.channel == Channel.SMS:
+        consent_revoke_channel(
+            contact=message.contact,
+            channel=Channel.SMS,
+            source=ConsentSource.CARRIER,
+            evidence=Evidence(note=f"Twilio error 21610 on message {message.pk}"),
+        )

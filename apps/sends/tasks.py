@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from apps.sends.services.dispatch import message_dispatch
+from apps.sends.services.sweep import messages_sweep
+
+
+@shared_task(name="sends.message_dispatch")
+def message_dispatch_task(message_id: int) -> str:
+    """Sends one queued message; safe to run twice (the claim lets one run through)."""
+    return message_dispatch(message_id=message_id)
+
+
+@shared_task(name="sends.messages_sweep")
+def messages_sweep_task() -> dict:
+    return messages_sweep()

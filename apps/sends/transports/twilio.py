@@ -1,0 +1,113 @@
+"""SMS through the real twilio client (optionally pointed at another base URL)."""
+
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+import requests
+from django.conf import settings
+from twilio.base.exceptions import TwilioRestException
+from urllib3.exceptions import NewConnectionError
+
+from apps.sends.transports.base import ProviderMessage, SendResult, TransportError
+from apps.sends.transports.http import twilio_client_build
+
+# Twilio answers these for a request it will never accept, however often it is sent.
+TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
+TWILIO_STATUS_TO_OURS = {
+    "accepted": "sent",
+    "queued": "sent",
+    "sending": "sent",
+    "sent": "sent",
+    "scheduled": "sent",
+    "delivered": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+    "read": "delivered",
+}
+
+
+class TwilioTransport:
+    name = "twilio"
+
+    def __init__(self):
+        self.client = twilio_client_build(
+            account_sid=settings.TWILIO_ACCOUNT_SID,
+            auth_token=settings.TWILIO_AUTH_TOKEN,
+            base_url=settings.TWILIO_API_BASE_URL or None,
+            timeout=settings.TWILIO_TIMEOUT_SECONDS,
+        )
+
+    @property
+    def sender(self) -> str:
+        return settings.TWILIO_MESSAGING_SERVICE_SID or settings.TWILIO_FROM_NUMBER
+
+    def send(self, message, *, status_callback: str, validity_seconds: int | None) -> SendResult:
+        params = {
+            "to": message.to_address,
+            "body": message.body,
+            "status_callback": status_callback,
+        }
+        if settings.TWILIO_MESSAGING_SERVICE_SID:
+            params["messaging_service_sid"] = settings.TWILIO_MESSAGING_SERVICE_SID
+            if validity_seconds:
+                # Twilio drops a queued message once this runs out, so it never lands in
+                # quiet hours (ValidityPeriod needs a Messaging Service).
+                params["validity_period"] = validity_seconds
+        else:
+            params["from_"] = settings.TWILIO_FROM_NUMBER
+        created = self._call(lambda: self.client.messages.create(**params))
+        return SendResult(
+            provider_sid=created.sid,
+            status=TWILIO_STATUS_TO_OURS.get(created.status, "sent"),
+            price=_decimal(created.price),
+            price_unit=created.price_unit or "",
+        )
+
+    def lookup(self, message) -> ProviderMessage | None:
+        since = (message.claimed_at or message.created_at) - timedelta(minutes=1)
+        found = self._call(
+            lambda: self.client.messages.list(
+                to=message.to_address, date_sent_after=since, limit=50
+            )
+        )
+        for candidate in found:
+            if candidate.body == message.body:
+                status = TWILIO_STATUS_TO_OURS.get(candidate.status, "sent")
+                return ProviderMessage(candidate.sid, status, candidate.body)
+        return None
+
+    def _call(self, request):
+        try:
+            return request()
+        except TwilioRestException as error:
+            permanent = error.status not in TRANSIENT_STATUSES
+            code = str(error.code or error.status)
+            raise TransportError(str(error.msg), permanent=permanent, code=code) from error
+        except requests.RequestException as error:
+            if _never_sent(error):
+                raise TransportError(
+                    "Twilio could not be reached", permanent=False, code="connection"
+                ) from error
+            # The request may have reached Twilio: reconcile, never resend blindly.
+            raise TransportError(
+                "No answer from Twilio after sending",
+                permanent=False,
+                code="timeout",
+                maybe_sent=True,
+            ) from error
+
+
+def _never_sent(error: requests.RequestException) -> bool:
+    """True only when the connection was never made, so Twilio cannot have the request."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+def _decimal(value) -> Decimal | None:
+    try:
+        return Decimal(value) if value is not None else None
+    except InvalidOperation:
+        return None

@@ -1,0 +1,1 @@
+"""Twilio webhooks: authentic (signature checked against the public URL), idempotent and fast."""

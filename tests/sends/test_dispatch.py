@@ -1,0 +1,174 @@
+"""Dispatch through the real twilio client to the fake Twilio server: exactly one provider
+call per intended message, typed errors, reconciliation instead of blind resends."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from apps.consent.models import Channel, ConsentRecord, ConsentSource, ConsentState, Suppression
+from apps.consent.services import consent_revoke_channel
+from apps.sends.models import MessageStatus, OutboundMessage
+from apps.sends.services.dispatch import message_dispatch
+from apps.sends.services.messages import message_create
+from apps.sends.services.sweep import message_reconcile
+
+pytestmark = pytest.mark.django_db
+
+MIDDAY = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
+BODY = "Acme: your webinar starts in 1 hour. Reply STOP to opt out."
+
+
+@pytest.fixture(autouse=True)
+def midday():
+    with time_machine.travel(MIDDAY, tick=False):
+        yield
+
+
+def queued(contact, key="m1") -> OutboundMessage:
+    message = message_create(
+        send_key=key, origin="journey", category="marketing", contact=contact, body=BODY
+    )
+    assert message.status == "queued"
+    return message
+
+
+def test_it_sends_once_with_callback_and_validity(fake_twilio, opted_in_contact):
+    contact = opted_in_contact()
+    message = queued(contact)
+    assert message_dispatch(message_id=message.pk) == "sent"
+    [sent] = fake_twilio.messages_sent()
+    assert sent["To"] == str(contact.phone)
+    assert sent["Body"] == BODY
+    assert sent["MessagingServiceSid"] == "MG" + "2" * 32
+    assert (
+        sent["StatusCallback"] == f"https://cue.example.com/webhooks/twilio/status/?m={message.pk}"
+    )
+    # 11:00 in Chicago: the window closes at 21:00, ten hours (Twilio's maximum) away.
+    assert sent["ValidityPeriod"] == "36000"
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 1)
+    assert message.provider_sid.startswith("SM")
+
+
+def test_it_calls_the_provider_once_when_dispatched_twice(fake_twilio, opted_in_contact):
+    message = queued(opted_in_contact())
+    results = [message_dispatch(message_id=message.pk) for _ in range(2)]
+    assert results == ["sent", "not_claimed"]
+    assert len(fake_twilio.messages_sent()) == 1
+
+
+def test_it_lets_a_stop_between_creation_and_dispatch_win(fake_twilio, opted_in_contact):
+    contact = opted_in_contact()
+    message = queued(contact)
+    consent_revoke_channel(contact=contact, channel=Channel.SMS, source=ConsentSource.KEYWORD)
+    assert message_dispatch(message_id=message.pk) == "suppressed"
+    assert fake_twilio.messages_sent() == []
+    message.refresh_from_db()
+    assert (message.status, message.reason_code) == ("suppressed", "consent_opted_out")
+    assert list(message.log.values_list("kind", "status")) == [
+        ("decision", "queued"),
+        ("decision", "suppressed"),
+    ]
+
+
+def test_it_records_a_carrier_opt_out_and_never_retries(fake_twilio, opted_in_contact):
+    contact = opted_in_contact()
+    message = queued(contact)
+    fake_twilio.fail_next(
+        status=400, code=21610, message="Attempt to send to unsubscribed recipient"
+    )
+    assert message_dispatch(message_id=message.pk) == "failed"
+    message.refresh_from_db()
+    assert (message.status, message.error_code) == ("failed", "21610")
+    assert Suppression.objects.get(address=str(contact.phone)).reason == "carrier_opt_out"
+    states = dict(ConsentState.objects.filter(contact=contact).values_list("purpose", "status"))
+    assert states == {"marketing": "opted_out", "transactional": "opted_out"}
+    assert ConsentRecord.objects.filter(contact=contact, source="carrier").count() == 2
+    assert len(fake_twilio.requests) == 1
+    # The failed message no longer holds the cap: the next one may be created (and suppressed
+    # for the opt-out, not for the cap).
+    follow_up = message_create(
+        send_key="m2", origin="journey", category="marketing", contact=contact, body=BODY
+    )
+    assert follow_up.reason_code == "suppressed_carrier_opt_out"
+
+
+def test_it_flags_an_invalid_number_as_permanent(fake_twilio, opted_in_contact):
+    contact = opted_in_contact()
+    fake_twilio.error_for_number(str(contact.phone), status=400, code=21614)
+    message = queued(contact)
+    assert message_dispatch(message_id=message.pk) == "failed"
+    entry = Suppression.objects.get(address=str(contact.phone))
+    assert (entry.reason, entry.contact_id) == ("invalid_number", contact.pk)
+
+
+@pytest.mark.parametrize(("status", "code"), [(500, None), (429, 20429), (503, None)])
+def test_it_retries_a_transient_error_with_backoff(
+    fake_twilio, opted_in_contact, status, code, django_capture_on_commit_callbacks
+):
+    message = queued(opted_in_contact())
+    fake_twilio.fail_next(status=status, code=code)
+    with django_capture_on_commit_callbacks(execute=False) as requeue:
+        assert message_dispatch(message_id=message.pk) == "retry"
+    assert len(requeue) == 1
+    requeue[0]()  # the requeue after commit (its own enqueue runs eagerly in tests)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 2)
+    assert len(fake_twilio.messages_sent()) == 1
+    assert [r.status for r in fake_twilio.requests] == [status, 201]
+
+
+def test_it_reconciles_a_timeout_after_twilio_accepted_and_never_resends(
+    fake_twilio, opted_in_contact
+):
+    message = queued(opted_in_contact())
+    fake_twilio.delay_next(3.0)  # longer than the client's 2 s timeout; the fake keeps the message
+    assert message_dispatch(message_id=message.pk) == "reconcile"
+    message.refresh_from_db()
+    assert (message.status, message.needs_reconciliation) == ("sending", True)
+    assert message_reconcile(message_id=message.pk) == "found"
+    message.refresh_from_db()
+    [accepted] = fake_twilio.messages_sent()
+    assert message.status == "sent"
+    assert message.provider_sid == fake_twilio.message_sids()[0]
+    assert accepted["Body"] == BODY
+    assert [r.method for r in fake_twilio.requests].count("POST") == 1
+
+
+def test_it_requeues_after_the_grace_period_when_twilio_never_got_it(
+    fake_twilio, opted_in_contact, django_capture_on_commit_callbacks
+):
+    message = queued(opted_in_contact())
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.SENDING, claimed_at=MIDDAY, needs_reconciliation=True
+    )
+    with time_machine.travel(MIDDAY + timedelta(minutes=5), tick=False):
+        assert message_reconcile(message_id=message.pk) == "waiting"
+    with time_machine.travel(MIDDAY + timedelta(minutes=11), tick=False):
+        assert message_reconcile(message_id=message.pk) == "requeued"
+    message.refresh_from_db()
+    assert message.status in ("queued", "sent")
+    assert len(fake_twilio.messages_sent()) <= 1
+
+
+def test_it_retries_when_twilio_cannot_be_reached(
+    settings, opted_in_contact, django_capture_on_commit_callbacks
+):
+    settings.TWILIO_ACCOUNT_SID = "AC" + "1" * 32
+    settings.TWILIO_AUTH_TOKEN = "token"
+    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "2" * 32
+    settings.TWILIO_API_BASE_URL = "http://127.0.0.1:9"  # nothing listens there
+    message = queued(opted_in_contact())
+    with django_capture_on_commit_callbacks(execute=False):
+        assert message_dispatch(message_id=message.pk) == "retry"
+    message.refresh_from_db()
+    assert (message.needs_reconciliation, message.error_code) == (False, "connection")
+
+
+def test_it_records_console_messages_without_credentials(opted_in_contact, settings):
+    settings.TWILIO_ACCOUNT_SID = ""
+    message = queued(opted_in_contact())
+    assert message_dispatch(message_id=message.pk) == "sent"
+    message.refresh_from_db()
+    assert (message.status, message.provider_sid) == ("delivered", f"console-{message.pk}")
