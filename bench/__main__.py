@@ -13,6 +13,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 # Production-like: DEBUG off (no query logging), with a throwaway key for this process only.
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", os.urandom(32).hex())
+# In-process requests (Django's test client) come from "testserver" over plain http.
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # Hand-offs go to an in-memory broker: the bench measures Cue, not a queue on disk.
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
 

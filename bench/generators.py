@@ -87,3 +87,24 @@ def events_generate(n: int, *, days: int = 60, key_prefix: str = "gen") -> None:
 def table_clear(table: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")
+
+
+def consent_generate(*, every: int = 2) -> None:
+    """Opts every `every`-th contact in to marketing SMS: a ledger row and its current state."""
+    now = _now()
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            INSERT INTO consent_consentrecord (contact_id, address, channel, purpose, action,
+                source, occurred_at, recorded_at, user_agent, page_url, disclosure_text,
+                inbound_message_sid, keyword, note)
+            SELECT id, phone, 'sms', 'marketing', 'opt_in', 'import', {now}, {now}, '', '', '',
+                '', '', 'bench'
+            FROM contacts_contact WHERE id % {int(every)} = 0
+        """)
+        cursor.execute(f"""
+            INSERT INTO consent_consentstate (contact_id, channel, purpose, status, address,
+                last_record_id, opted_in_at, confirmed_at, updated_at)
+            SELECT contact_id, channel, purpose, 'opted_in', address, id, occurred_at,
+                occurred_at, {now}
+            FROM consent_consentrecord WHERE note = 'bench'
+        """)

@@ -44,6 +44,11 @@ class EventInput:
     properties: dict = field(default_factory=dict)
     source: str = ""
 
+    @cached_property
+    def properties_json(self) -> str:
+        """Serialised once: checked for size, then stored."""
+        return json.dumps(self.properties)
+
 
 @dataclass(frozen=True)
 class EventRecorded:
@@ -71,14 +76,15 @@ def record_event(
 
 
 @transaction.atomic
-def record_events(items: list[EventInput]) -> list[EventRecorded]:
+def record_events(items: list[EventInput], *, checked: bool = False) -> list[EventRecorded]:
     """Stores each event once; a repeated key returns the original and stores nothing.
 
     Set-based: one INSERT … ON CONFLICT DO NOTHING RETURNING for the batch, so a key
     raced in by another request is simply not ours, and the unique key decides.
     """
-    for item in items:
-        event_input_check(item)
+    if not checked:  # callers that ran event_input_check on each item say so
+        for item in items:
+            event_input_check(item)
     created = _events_insert(_first_of_each_key(items))
     keys = [item.idempotency_key for item in items]
     missing = [key for key in set(keys) if key not in created]
@@ -115,7 +121,7 @@ def event_input_check(item: EventInput) -> None:
     if not isinstance(item.properties, dict):
         raise ContactsError("properties must be a JSON object.", field="properties")
     try:
-        size = len(json.dumps(item.properties))
+        size = len(item.properties_json)
     except (TypeError, ValueError) as error:
         raise ContactsError("properties must be plain JSON.", field="properties") from error
     if size > MAX_PROPERTIES_BYTES:
@@ -145,7 +151,7 @@ def _events_insert(items: list[EventInput]) -> dict[str, int]:
             item.type,
             ops.adapt_datetimefield_value(item.occurred_at),
             received_at,
-            json.dumps(item.properties),
+            item.properties_json,
             item.source,
             item.idempotency_key,
         )

@@ -88,16 +88,32 @@ def _contact_save(contact: Contact, fields: dict) -> Contact:
         contact.email = contact.email.strip()
     contact.external_id = contact.external_id or None
     try:
-        contact.full_clean()
+        # Uniqueness is left to the database (one statement, race-free), not checked first.
+        contact.full_clean(validate_unique=False, validate_constraints=False)
         with transaction.atomic():
             contact.save()
     except ValidationError as error:
         raise _first_field_error(error) from error
     except IntegrityError as error:
-        raise ContactsError(
-            "Another contact already has this email, phone or external id."
-        ) from error
+        raise _unique_error(error) from error
     return contact
+
+
+_UNIQUE_FIELDS = {
+    "contact_phone_unique": "phone",
+    "contact_email_unique": "email",
+    "contact_external_id_unique": "external_id",
+}
+
+
+def _unique_error(error: IntegrityError) -> ContactsError:
+    """Names the field (and says it plainly) whichever database reported the clash."""
+    text = str(error)
+    messages = {c.name: c.violation_error_message for c in Contact._meta.constraints}
+    for name, field in _UNIQUE_FIELDS.items():
+        if name in text or f"contacts_contact.{field}" in text:
+            return ContactsError(messages[name], field=field)
+    return ContactsError("Another contact already has this email, phone or external id.")
 
 
 def _empty_for(name: str):

@@ -191,7 +191,7 @@ def test_it_refuses_a_change_that_takes_another_contacts_email(api, ada):
 
     assert response.status_code == 400
     assert response.json() == {
-        "non_field_errors": ["Another contact already has this email address."]
+        "email": ["Another contact already has this email address."]
     }
     bob.refresh_from_db()
     assert bob.email == "bob@example.com"

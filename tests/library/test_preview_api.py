@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.accounts import roles
@@ -127,8 +128,6 @@ def test_it_answers_every_role_that_can_see_templates(make_user, role):
 
 
 def test_it_accepts_a_token(marketer):
-    from rest_framework.authtoken.models import Token
-
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=marketer).key}")
 

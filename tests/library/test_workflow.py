@@ -20,6 +20,7 @@ from apps.library.services import (
     version_submit,
     version_update,
 )
+from tests.factories import TemplateVersionFactory
 from tests.library.conftest import BODY, LINKS
 
 pytestmark = pytest.mark.django_db
@@ -514,3 +515,10 @@ def test_it_creates_drafts_through_template_create_only_with_valid_links(markete
     assert raised.value.errors == {
         "body": ['Link "{link:book}" is not declared: add "book" to the links.']
     }
+
+
+def test_the_version_factory_makes_a_draft_that_passes_lint():
+    draft = TemplateVersionFactory()
+
+    submitted = version_submit(actor=draft.author, version=draft, notify=False)
+    assert (submitted.status, submitted.lint_findings) == ("submitted", [])

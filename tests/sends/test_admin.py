@@ -37,8 +37,9 @@ def signed_in(client, role: str):
 
 
 def marketing(contact, key="m1", **fields) -> OutboundMessage:
-    return message_create(send_key=key, origin="journey", category="marketing",
-                          contact=contact, body=BODY, **fields)  # fmt: skip
+    return message_create(
+        send_key=key, origin="journey", category="marketing", contact=contact, body=BODY, **fields
+    )
 
 
 def page_text(response) -> str:
@@ -56,9 +57,16 @@ def message():
 
 @pytest.mark.parametrize("role", [roles.MARKETER, roles.APPROVER, roles.COMPLIANCE, roles.ADMIN])
 @pytest.mark.parametrize(
-    "model", ["outboundmessage", "inboundmessage", "trackedlink", "linkclick", "frequencycap",
-              "keywordrule"],
-)  # fmt: skip
+    "model",
+    [
+        "outboundmessage",
+        "inboundmessage",
+        "trackedlink",
+        "linkclick",
+        "frequencycap",
+        "keywordrule",
+    ],
+)
 def test_it_opens_the_lists_for_the_office_roles(client, role, model, message):
     assert signed_in(client, role).get(admin_url(model, "changelist")).status_code == 200
 
@@ -133,8 +141,14 @@ def test_it_lists_a_page_of_fifty_messages_in_a_fixed_number_of_queries(
         for i in range(50):
             contact = ContactFactory(time_zone="America/Chicago")
             fields = {"template_version": version} if i % 2 else {"body": BODY}
-            message_create(send_key=f"m{i}", origin="journey", category="marketing",
-                           contact=contact, journey_id=i % 3, **fields)  # fmt: skip
+            message_create(
+                send_key=f"m{i}",
+                origin="journey",
+                category="marketing",
+                contact=contact,
+                journey_id=i % 3,
+                **fields,
+            )
     signed_in(client, roles.MARKETER)
     url = admin_url("outboundmessage", "changelist")
     client.get(url)  # warm the session and the permission cache
@@ -171,7 +185,9 @@ def test_it_finds_a_message_by_its_provider_sid(admin_client, fake_twilio, opted
         marketing(opted_in_contact(), key="other")
     sent.refresh_from_db()
 
-    response = admin_client.get(admin_url("outboundmessage", "changelist"), {"q": sent.provider_sid})
+    response = admin_client.get(
+        admin_url("outboundmessage", "changelist"), {"q": sent.provider_sid}
+    )
 
     assert [m.pk for m in response.context["cl"].result_list] == [sent.pk]
 
@@ -211,7 +227,9 @@ def test_it_explains_a_deferred_message_on_its_page(admin_client, opted_in_conta
     response = admin_client.get(admin_url("outboundmessage", "change", deferred.pk))
 
     text = page_text(response)
-    assert "Deferred to 08:00 in America/New_York (Tue 12:00 UTC) by quiet hours (state:FL)." in text
+    assert (
+        "Deferred to 08:00 in America/New_York (Tue 12:00 UTC) by quiet hours (state:FL)." in text
+    )
     assert "21:00 in America/New_York is outside 08:00–20:00 (state:FL)" in text
     assert "the contact's stated time zone" in text
 
@@ -221,8 +239,13 @@ def test_it_explains_a_delivered_message_on_its_page(admin_client, fake_twilio, 
         sent = marketing(opted_in_contact())
         message_dispatch(message_id=sent.pk)
         sent.refresh_from_db()
-        status_callback_apply(message=sent, sid=sent.provider_sid, status="delivered",
-                              params={"MessageStatus": "delivered"}, idempotency_token="")  # fmt: skip
+        status_callback_apply(
+            message=sent,
+            sid=sent.provider_sid,
+            status="delivered",
+            params={"MessageStatus": "delivered"},
+            idempotency_token="",
+        )
 
     response = admin_client.get(admin_url("outboundmessage", "change", sent.pk))
 
@@ -231,9 +254,11 @@ def test_it_explains_a_delivered_message_on_its_page(admin_client, fake_twilio, 
     assert "Allowed at creation and again at dispatch: every rule allows it." in text
     assert "Sent 16:02, delivered 16:02." in text
     assert [step.title for step in response.context["timeline"]] == [
-        "Gate decision at creation: allow", "Status: Sending", "Provider reports: sent",
+        "Gate decision at creation: allow",
+        "Status: Sending",
+        "Provider reports: sent",
         "Provider reports: delivered",
-    ]  # fmt: skip
+    ]
 
 
 # The conversation
@@ -247,23 +272,36 @@ def thread(fake_twilio, opted_in_contact):
         first = marketing(contact, key="first")
         message_dispatch(message_id=first.pk)
     with time_machine.travel(datetime(2026, 3, 10, 16, 5, tzinfo=UTC), tick=False):
-        inbound_receive(text=InboundText(sid="SMreply", from_address=str(contact.phone),
-                                         to_address="+15550001111", body="Can we do 3pm?"))  # fmt: skip
+        inbound_receive(
+            text=InboundText(
+                sid="SMreply",
+                from_address=str(contact.phone),
+                to_address="+15550001111",
+                body="Can we do 3pm?",
+            )
+        )
     with time_machine.travel(datetime(2026, 3, 10, 16, 10, tzinfo=UTC), tick=False):
-        last = message_create(send_key="last", origin="rep_reply", category="transactional",
-                              contact=contact, body="3pm works, see you then.")  # fmt: skip
+        last = message_create(
+            send_key="last",
+            origin="rep_reply",
+            category="transactional",
+            contact=contact,
+            body="3pm works, see you then.",
+        )
     return contact, first, last
 
 
 def test_it_shows_the_conversation_oldest_first(admin_client, thread):
-    contact, first, last = thread
+    contact, _, _ = thread
 
     response = admin_client.get(admin_url("outboundmessage", "conversation", contact.pk))
 
     assert response.status_code == 200
     assert [(item.direction, item.body) for item in response.context["items"]] == [
-        ("out", BODY), ("in", "Can we do 3pm?"), ("out", "3pm works, see you then."),
-    ]  # fmt: skip
+        ("out", BODY),
+        ("in", "Can we do 3pm?"),
+        ("out", "3pm works, see you then."),
+    ]
     text = page_text(response)
     assert text.index(BODY) < text.index("Can we do 3pm?") < text.index("3pm works")
 
@@ -277,12 +315,16 @@ def test_it_links_each_message_to_the_conversation(admin_client, thread):
 
 
 def test_it_shows_a_number_without_a_contact_by_its_number(admin_client):
-    inbound_receive(text=InboundText(sid="SMstranger", from_address="+14155550999",
-                                     to_address="+15550001111", body="who is this?"))  # fmt: skip
-
-    response = admin_client.get(
-        admin_url("outboundmessage", "conversation_number", "+14155550999")
+    inbound_receive(
+        text=InboundText(
+            sid="SMstranger",
+            from_address="+14155550999",
+            to_address="+15550001111",
+            body="who is this?",
+        )
     )
+
+    response = admin_client.get(admin_url("outboundmessage", "conversation_number", "+14155550999"))
 
     assert [item.body for item in response.context["items"]] == ["who is this?"]
 
@@ -317,8 +359,13 @@ def test_it_answers_404_for_an_unknown_contact(admin_client):
 
 def test_it_counts_people_and_previews_apart_on_the_link_list(admin_client, opted_in_contact):
     with time_machine.travel(TUESDAY_1602, tick=False):
-        message = message_create(send_key="t", origin="journey", category="marketing",
-                                 contact=opted_in_contact(), template_version=approved_sms_version())  # fmt: skip
+        message = message_create(
+            send_key="t",
+            origin="journey",
+            category="marketing",
+            contact=opted_in_contact(),
+            template_version=approved_sms_version(),
+        )
     link = TrackedLink.objects.get(message=message)
     for is_bot in (False, False, True):
         LinkClick.objects.create(link=link, is_bot=is_bot, user_agent="ua")
@@ -330,14 +377,22 @@ def test_it_counts_people_and_previews_apart_on_the_link_list(admin_client, opte
 
 
 def test_it_lets_an_admin_change_a_frequency_cap_and_keeps_its_history(admin_client):
-    cap = FrequencyCap.objects.create(name="Test cap", category="marketing", window_hours=24,
-                                      max_messages=2)  # fmt: skip
+    cap = FrequencyCap.objects.create(
+        name="Test cap", category="marketing", window_hours=24, max_messages=2
+    )
 
     response = admin_client.post(
         admin_url("frequencycap", "change", cap.pk),
-        {"name": "Test cap", "channel": "sms", "category": "marketing", "window_hours": 24,
-         "max_messages": 1, "region": "", "is_active": "on"},
-    )  # fmt: skip
+        {
+            "name": "Test cap",
+            "channel": "sms",
+            "category": "marketing",
+            "window_hours": 24,
+            "max_messages": 1,
+            "region": "",
+            "is_active": "on",
+        },
+    )
 
     assert response.status_code == 302
     cap.refresh_from_db()
@@ -347,13 +402,21 @@ def test_it_lets_an_admin_change_a_frequency_cap_and_keeps_its_history(admin_cli
 
 @pytest.mark.parametrize("role", [roles.MARKETER, roles.COMPLIANCE])
 def test_it_keeps_frequency_caps_read_only_for_other_roles(client, role):
-    cap = FrequencyCap.objects.create(name="Test cap", category="marketing", window_hours=24,
-                                      max_messages=2)  # fmt: skip
+    cap = FrequencyCap.objects.create(
+        name="Test cap", category="marketing", window_hours=24, max_messages=2
+    )
     response = signed_in(client, role).post(
         admin_url("frequencycap", "change", cap.pk),
-        {"name": "Test cap", "channel": "sms", "category": "marketing", "window_hours": 24,
-         "max_messages": 50, "region": "", "is_active": "on"},
-    )  # fmt: skip
+        {
+            "name": "Test cap",
+            "channel": "sms",
+            "category": "marketing",
+            "window_hours": 24,
+            "max_messages": 50,
+            "region": "",
+            "is_active": "on",
+        },
+    )
 
     assert response.status_code == 403
     cap.refresh_from_db()
@@ -373,7 +436,12 @@ def test_it_refuses_a_custom_keyword_that_shadows_a_carrier_keyword(admin_client
 def test_it_adds_a_custom_keyword(admin_client):
     response = admin_client.post(
         admin_url("keywordrule", "add"),
-        {"keyword": "DEMO", "kind": "reply", "reply": "Book a demo: example.com", "is_active": "on"},
+        {
+            "keyword": "DEMO",
+            "kind": "reply",
+            "reply": "Book a demo: example.com",
+            "is_active": "on",
+        },
     )
 
     assert response.status_code == 302

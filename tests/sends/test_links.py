@@ -40,10 +40,14 @@ def link(settings, opted_in_contact) -> TrackedLink:
     settings.PUBLIC_BASE_URL = "https://cue.example.com"
     with time_machine.travel(datetime(2026, 3, 10, 16, 0, tzinfo=UTC), tick=False):
         message = message_create(
-            send_key="demo-confirmation", origin="journey", category="marketing",
-            contact=opted_in_contact(), template_version=approved_sms_version(),
-            journey_id=42, step_id=7,
-        )  # fmt: skip
+            send_key="demo-confirmation",
+            origin="journey",
+            category="marketing",
+            contact=opted_in_contact(),
+            template_version=approved_sms_version(),
+            journey_id=42,
+            step_id=7,
+        )
     return TrackedLink.objects.get(message=message)
 
 
@@ -88,15 +92,23 @@ def test_it_stores_a_persons_click_and_one_sms_click_event(client, link, user_ag
 
     [stored] = LinkClick.objects.all()
     assert (stored.link, stored.is_bot, stored.ip_address, stored.user_agent) == (
-        link, False, "127.0.0.1", user_agent,
-    )  # fmt: skip
+        link,
+        False,
+        "127.0.0.1",
+        user_agent,
+    )
     [event] = sms_clicks()
     assert (event.contact, event.source, event.occurred_at) == (
-        link.message.contact, "sms", stored.at,
-    )  # fmt: skip
+        link.message.contact,
+        "sms",
+        stored.at,
+    )
     assert event.properties == {
-        "message_id": link.message_id, "link": "details", "key_link": True, "journey_id": 42,
-    }  # fmt: skip
+        "message_id": link.message_id,
+        "link": "details",
+        "key_link": True,
+        "journey_id": 42,
+    }
 
 
 def test_it_stores_the_clients_address_not_the_proxys(client, link, settings):

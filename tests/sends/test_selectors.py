@@ -52,9 +52,12 @@ def delivered(message: OutboundMessage) -> OutboundMessage:
     assert message_dispatch(message_id=message.pk) == "sent"
     message.refresh_from_db()
     status_callback_apply(
-        message=message, sid=message.provider_sid, status="delivered",
-        params={"MessageStatus": "delivered"}, idempotency_token="",
-    )  # fmt: skip
+        message=message,
+        sid=message.provider_sid,
+        status="delivered",
+        params={"MessageStatus": "delivered"},
+        idempotency_token="",
+    )
     message.refresh_from_db()
     return message
 
@@ -69,8 +72,12 @@ def florida_contact(opted_in_contact):
 
 def test_it_explains_marketing_held_back_for_an_unconfirmed_opt_in():
     contact = ContactFactory(time_zone="America/Chicago")
-    consent_opt_in(contact=contact, channel=Channel.SMS, purpose=Purpose.MARKETING,
-                   source=ConsentSource.WEB_FORM)  # fmt: skip
+    consent_opt_in(
+        contact=contact,
+        channel=Channel.SMS,
+        purpose=Purpose.MARKETING,
+        source=ConsentSource.WEB_FORM,
+    )
 
     with time_machine.travel(TUESDAY_1602, tick=False):
         message = marketing(contact)
@@ -123,8 +130,9 @@ def test_it_explains_a_quiet_hours_deferral_in_the_recipients_own_time(florida_c
 
 def test_it_explains_a_message_held_because_no_time_zone_is_known():
     contact = ContactFactory(phone="+447700900123", time_zone="", region="")
-    consent_opt_in(contact=contact, channel=Channel.SMS, purpose=Purpose.MARKETING,
-                   source=ConsentSource.API)  # fmt: skip
+    consent_opt_in(
+        contact=contact, channel=Channel.SMS, purpose=Purpose.MARKETING, source=ConsentSource.API
+    )
 
     with time_machine.travel(TUESDAY_1602, tick=False):
         message = marketing(contact)
@@ -138,13 +146,25 @@ def test_it_explains_a_message_held_because_no_time_zone_is_known():
 
 def test_it_explains_a_cancellation():
     contact = ContactFactory(time_zone="America/Chicago")
-    consent_opt_in(contact=contact, channel=Channel.SMS, purpose=Purpose.TRANSACTIONAL,
-                   source=ConsentSource.API)  # fmt: skip
+    consent_opt_in(
+        contact=contact,
+        channel=Channel.SMS,
+        purpose=Purpose.TRANSACTIONAL,
+        source=ConsentSource.API,
+    )
     with time_machine.travel(TUESDAY_1602, tick=False):
-        message = message_create(send_key="t1", origin="journey", category="transactional",
-                                 contact=contact, body="Your demo is at 3 pm.")  # fmt: skip
-        messages_cancel_to_address(address=message.to_address, reason_code="opted_out",
-                                   reason="The recipient replied 'STOP'.")  # fmt: skip
+        message = message_create(
+            send_key="t1",
+            origin="journey",
+            category="transactional",
+            contact=contact,
+            body="Your demo is at 3 pm.",
+        )
+        messages_cancel_to_address(
+            address=message.to_address,
+            reason_code="opted_out",
+            reason="The recipient replied 'STOP'.",
+        )
     message.refresh_from_db()
 
     assert message_explain(message) == [
@@ -154,7 +174,9 @@ def test_it_explains_a_cancellation():
 
 
 def test_it_explains_a_permanent_provider_refusal(fake_twilio, opted_in_contact):
-    fake_twilio.fail_next(status=400, code=21610, message="Attempt to send to unsubscribed recipient")
+    fake_twilio.fail_next(
+        status=400, code=21610, message="Attempt to send to unsubscribed recipient"
+    )
     with time_machine.travel(TUESDAY_1602, tick=False):
         message = marketing(opted_in_contact())
         assert message_dispatch(message_id=message.pk) == "failed"
@@ -162,7 +184,8 @@ def test_it_explains_a_permanent_provider_refusal(fake_twilio, opted_in_contact)
 
     assert message_explain(message)[-1] == (
         "Not sent: the provider refused it (error 21610: Unable to create record: Attempt to "
-        "send to unsubscribed recipient). The carrier says this number unsubscribed: it is now on the suppression list."
+        "send to unsubscribed recipient). The carrier says this number unsubscribed: it is now "
+        "on the suppression list."
     )
 
 
@@ -215,9 +238,7 @@ def test_it_lists_every_decision_and_delivery_step_in_order(fake_twilio, florida
         ("provider", "Provider reports: delivered", "Delivered"),
     ]
     deferral = steps[0]
-    assert deferral.reason == (
-        "21:00 in America/New_York is outside 08:00–20:00 (state:FL)"
-    )
+    assert deferral.reason == ("21:00 in America/New_York is outside 08:00–20:00 (state:FL)")
     assert deferral.inputs == (
         ("Rule", "quiet_hours"),
         ("Deferred until", "2026-03-10 12:00:00 UTC"),
@@ -244,11 +265,22 @@ def test_it_shows_a_contacts_conversation_oldest_first(fake_twilio, opted_in_con
     with time_machine.travel(datetime(2026, 3, 10, 16, 0, tzinfo=UTC), tick=False):
         first = delivered(marketing(contact, key="first"))
     with time_machine.travel(datetime(2026, 3, 10, 16, 5, tzinfo=UTC), tick=False):
-        inbound_receive(text=InboundText(sid="SMin1", from_address=str(contact.phone),
-                                         to_address="+15550001111", body="Can we do 3pm?"))  # fmt: skip
+        inbound_receive(
+            text=InboundText(
+                sid="SMin1",
+                from_address=str(contact.phone),
+                to_address="+15550001111",
+                body="Can we do 3pm?",
+            )
+        )
     with time_machine.travel(datetime(2026, 3, 10, 16, 10, tzinfo=UTC), tick=False):
-        message_create(send_key="second", origin="journey", category="transactional",
-                       contact=contact, body="Acme: 3pm works.")  # fmt: skip
+        message_create(
+            send_key="second",
+            origin="journey",
+            category="transactional",
+            contact=contact,
+            body="Acme: 3pm works.",
+        )
     other = opted_in_contact()
     with time_machine.travel(datetime(2026, 3, 10, 16, 7, tzinfo=UTC), tick=False):
         marketing(other, key="someone-else")
@@ -261,8 +293,10 @@ def test_it_shows_a_contacts_conversation_oldest_first(fake_twilio, opted_in_con
         ("out", "Acme: 3pm works."),
     ]
     assert [(item.reached, item.status) for item in items] == [
-        (True, "Delivered"), (True, "handed to routing as sms_reply"), (False, "Queued: Every rule allows it."),
-    ]  # fmt: skip
+        (True, "Delivered"),
+        (True, "handed to routing as sms_reply"),
+        (False, "Queued: Every rule allows it."),
+    ]
 
 
 def test_it_puts_texts_and_replies_on_the_contact_timeline(fake_twilio, opted_in_contact):
@@ -270,26 +304,60 @@ def test_it_puts_texts_and_replies_on_the_contact_timeline(fake_twilio, opted_in
     with time_machine.travel(datetime(2026, 3, 10, 16, 0, tzinfo=UTC), tick=False):
         message = delivered(marketing(contact, body=LONG_BODY))
     with time_machine.travel(datetime(2026, 3, 10, 16, 5, tzinfo=UTC), tick=False):
-        reply = inbound_receive(text=InboundText(sid="SMin2", from_address=str(contact.phone),
-                                                 to_address="+15550001111", body="Sounds good"))  # fmt: skip
+        reply = inbound_receive(
+            text=InboundText(
+                sid="SMin2",
+                from_address=str(contact.phone),
+                to_address="+15550001111",
+                body="Sounds good",
+            )
+        )
 
     entries = [entry for entry in contact_timeline(contact=contact) if entry.kind == "message"]
 
     assert [(entry.title, entry.detail, entry.url) for entry in entries] == [
-        ("Replied: Sounds good", "handed to routing as sms_reply",
-         f"/admin/sends/inboundmessage/{reply.pk}/change/"),
-        ("SMS sent: Acme: the recording of Tuesday's webinar is ready, with the…", "Delivered",
-         f"/admin/sends/outboundmessage/{message.pk}/change/"),
-    ]  # fmt: skip
+        (
+            "Replied: Sounds good",
+            "handed to routing as sms_reply",
+            f"/admin/sends/inboundmessage/{reply.pk}/change/",
+        ),
+        (
+            "SMS sent: Acme: the recording of Tuesday's webinar is ready, with the…",
+            "Delivered",
+            f"/admin/sends/outboundmessage/{message.pk}/change/",
+        ),
+    ]
     assert message_timeline_entries(contact, 1)[0].at == message.sent_at
 
 
 def test_it_titles_a_message_that_never_went_out_by_its_status():
     contact = ContactFactory(time_zone="America/Chicago")
     with time_machine.travel(TUESDAY_1602, tick=False):
-        message = message_create(send_key="s", origin="journey", category="marketing",
-                                 contact=contact, body="Short one.")  # fmt: skip
+        message = message_create(
+            send_key="s", origin="journey", category="marketing", contact=contact, body="Short one."
+        )
 
     [entry] = message_timeline_entries(contact, 10)
 
-    assert (entry.title, entry.detail) == ("SMS suppressed: Short one.", f"Suppressed: {message.reason}")
+    assert (entry.title, entry.detail) == (
+        "SMS suppressed: Short one.",
+        f"Suppressed: {message.reason}",
+    )
+
+
+def test_it_names_the_frequency_cap_that_held_a_message_back(opted_in_contact):
+    with time_machine.travel(TUESDAY_1602, tick=False):
+        contact = opted_in_contact()
+        marketing(contact, key="first")
+        second = marketing(contact, key="second")
+
+    assert message_explain(second) == [
+        "Held back at creation: Frequency cap reached: 1 of 1 marketing per 24 h already sent "
+        "or reserved."
+    ]
+    [step] = message_timeline(second)
+    assert step.inputs == (
+        ("Rule", "frequency_cap"),
+        ("Frequency cap", "1 marketing per 24 h"),
+        ("Already sent or reserved", "1"),
+    )

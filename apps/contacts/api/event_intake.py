@@ -95,7 +95,7 @@ def _fresh_items_store(items: list[EventItem], actor, may_create: bool) -> dict:
         first_with_key[key] = item
         placed.append((item, _with_contact(item.event, contact)))
     directory.planned_create(actor=actor)
-    recorded = record_events([event for _, event in placed])
+    recorded = record_events([event for _, event in placed], checked=True)
     for (item, _), result in zip(placed, recorded, strict=True):
         status = CREATED if result.created else DUPLICATE
         outcomes[item.index] = EventOutcome(item.index, status, result.event_id)
@@ -107,8 +107,9 @@ def _fresh_items_store(items: list[EventItem], actor, may_create: bool) -> dict:
 
 
 def _with_contact(event: EventInput, contact: Contact) -> EventInput:
-    """dataclasses.replace(event, contact=contact), at a fraction of its cost per item."""
-    return EventInput(
+    """dataclasses.replace(event, contact=contact), at a fraction of its cost per item,
+    keeping the properties already serialised by the check."""
+    placed = EventInput(
         contact,
         event.type,
         event.occurred_at,
@@ -116,6 +117,9 @@ def _with_contact(event: EventInput, contact: Contact) -> EventInput:
         event.properties,
         event.source,
     )
+    if "properties_json" in event.__dict__:
+        placed.__dict__["properties_json"] = event.__dict__["properties_json"]
+    return placed
 
 
 def _creation_problem(item: EventItem, may_create: bool) -> str | None:

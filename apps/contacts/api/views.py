@@ -9,7 +9,6 @@ from apps.contacts.api.access import UpsertPermissions, contacts_visible_to
 from apps.contacts.api.event_input import events_body_parse
 from apps.contacts.api.event_intake import CREATED, DUPLICATE, ERROR, events_intake
 from apps.contacts.api.filters import ContactFilter, OpportunityFilter
-from apps.core.api.parsers import StrictJSONParser
 from apps.contacts.api.serializers import (
     EVENT_REQUEST,
     FIELD_ERRORS,
@@ -28,6 +27,7 @@ from apps.contacts.services import (
     contact_upsert,
     opportunity_upsert,
 )
+from apps.core.api.parsers import StrictJSONParser
 
 BAD_REQUEST = OpenApiResponse(FIELD_ERRORS, description="Field errors.")
 

@@ -28,12 +28,14 @@ class MessageTemplateForm(forms.ModelForm):
     subject = forms.CharField(required=False, max_length=200, help_text="Email only.")
     links = JSONObjectField(
         required=False,
+        initial=dict,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         help_text='Tracked links: {"book": {"url": "https://example.com/book", "key": true}}. '
         "key: true marks a high-intent link that creates a follow-up for the contact's owner.",
     )
     defaults = JSONObjectField(
         required=False,
+        initial=dict,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
         help_text='Used when a value is missing: {"contact.first_name": "there"}.',
     )

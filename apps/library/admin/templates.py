@@ -63,7 +63,10 @@ class MessageTemplateAdmin(WorkflowViews, SimpleHistoryAdmin):
             (None, {"fields": ["name", "channel", "purpose", "category", "owner", "tags"]})
         ]
         if self._text_editable(request, obj):
-            fieldsets.append(("Text", {"fields": TEXT_FIELDS, "classes": ["cue-template-text"]}))
+            fields = [
+                f for f in TEXT_FIELDS if not (obj and obj.channel == "sms" and f == "subject")
+            ]
+            fieldsets.append(("Text", {"fields": fields, "classes": ["cue-template-text"]}))
         return fieldsets
 
     def _text_editable(self, request, obj) -> bool:

@@ -115,12 +115,12 @@ def version_reject(
     *, actor: User, version: TemplateVersion, comment: str, notify: bool = True
 ) -> TemplateVersion:
     """Rejects the version, with the reason its author will read."""
+    version = version_lock(version)
+    role = review_role(actor=actor, version=version, verb="review")
     if not comment.strip():
         raise LibraryError(
             "Say why you reject this version, so its author can fix it.", field="comment"
         )
-    version = version_lock(version)
-    role = review_role(actor=actor, version=version, verb="review")
     approval = _decision_record(version, actor, Decision.REJECTED, role, comment)
     version.status = VersionStatus.REJECTED
     version.decided_at = approval.at
