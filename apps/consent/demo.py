@@ -36,3 +36,58 @@ def seed(workspace: dict) -> None:
         is_active=True,
     )
     workspace["optin_form"] = form
+    _demo_consent(workspace.get("contacts", {}), disclosure, form)
+
+
+# external id → what the demo contact agreed to (recorded once, on the first run)
+DEMO_CONSENT = {
+    "demo-1": "opted_in",
+    "demo-2": "opted_in",
+    "demo-3": "opted_in",
+    "demo-4": "opted_in",
+    "demo-5": "opted_in",
+    "demo-6": "pending",
+    "demo-7": "opted_out",
+    "demo-8": "opted_in",
+}
+
+
+def _demo_consent(contacts: dict, disclosure, form) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.consent.models import Channel, ConsentRecord, ConsentSource
+    from apps.consent.services import Evidence, consent_opt_in, consent_revoke_channel
+
+    signed_up = timezone.now() - timedelta(days=30)
+    for external_id, outcome in DEMO_CONSENT.items():
+        contact = contacts.get(external_id)
+        if contact is None or ConsentRecord.objects.filter(contact=contact).exists():
+            continue
+        source = ConsentSource.WEB_FORM if outcome == "pending" else ConsentSource.IMPORT
+        evidence = Evidence(
+            ip_address="203.0.113.10",
+            user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0)",
+            page_url="https://brightline.example/webinar",
+            disclosure=disclosure,
+            disclosure_text=disclosure.text,
+            form=form if outcome == "pending" else None,
+            note="Demo workspace",
+        )
+        for purpose in ("marketing", "transactional"):
+            consent_opt_in(
+                contact=contact,
+                channel=Channel.SMS,
+                purpose=purpose,
+                source=source,
+                evidence=evidence,
+                occurred_at=signed_up,
+            )
+        if outcome == "opted_out":
+            consent_revoke_channel(
+                contact=contact,
+                channel=Channel.SMS,
+                source=ConsentSource.KEYWORD,
+                evidence=Evidence(keyword="STOP"),
+            )

@@ -92,14 +92,23 @@ def _consent(message, at) -> GateResult | None:
     status = _consent_status(message.contact, message.channel, Purpose.TRANSACTIONAL)
     if status != ConsentStatus.OPTED_OUT:
         return None
-    return _no_consent(message, status, "The contact opted out of this channel")
+    return _no_consent(message, status, "Transactional messages stop after an opt-out")
+
+
+_CONSENT_WORDS = {
+    ConsentStatus.NONE: "no {channel} consent is on record",
+    ConsentStatus.PENDING: "{channel} consent is awaiting confirmation",
+    ConsentStatus.OPTED_OUT: "the contact opted out of {channel}",
+    ConsentStatus.OPTED_IN: "{channel} consent is active",
+}
 
 
 def _no_consent(message, status: str, why: str) -> GateResult:
+    channel = "SMS" if message.channel == Channel.SMS else message.channel
     return GateResult(
         Decision.SUPPRESS,
         f"consent_{status}",
-        f"{why}; {message.channel} consent is {ConsentStatus(status).label.lower()}.",
+        f"{why}; {_CONSENT_WORDS[status].format(channel=channel)}.",
         inputs={"consent_status": status},
     )
 

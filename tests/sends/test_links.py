@@ -190,3 +190,17 @@ def test_it_refuses_anything_but_get_and_stores_nothing(client, link, method):
     assert response.status_code == 405
     assert "Location" not in response.headers
     assert (LinkClick.objects.count(), sms_clicks()) == (0, [])
+
+
+def test_it_shares_one_token_when_a_template_repeats_a_link(opted_in_contact):
+    body = "Cue Demo: book at {link:details} or later at {link:details}. Reply STOP to opt out."
+    version = approved_sms_version(name="Twice", body=body)
+    message = message_create(
+        send_key="twice",
+        origin="journey",
+        category="marketing",
+        contact=opted_in_contact(),
+        template_version=version,
+    )
+    [link] = TrackedLink.objects.filter(message=message)
+    assert message.body.count(f"/l/{link.token}") == 2

@@ -6,19 +6,12 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from apps.consent.models import Channel, ConsentStatus
 from apps.sends.models import Decision, MessageEvent, MessageStatus, OutboundMessage
 from apps.sends.services.outcomes import CARRIER_OPT_OUT, INVALID_NUMBERS
 
 REACHED = frozenset({MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELIVERED})
 
 _STAGES = {"create": "at creation", "dispatch": "at dispatch", "release": "when its deferral ended"}
-_CONSENT_NOW = {
-    ConsentStatus.NONE: "no {channel} consent is on record",
-    ConsentStatus.PENDING: "{channel} consent is awaiting confirmation",
-    ConsentStatus.OPTED_OUT: "the contact opted out of {channel}",
-    ConsentStatus.OPTED_IN: "{channel} consent is active",
-}
 
 
 def message_explain_title(message: OutboundMessage) -> str:
@@ -99,16 +92,8 @@ def _until_words(until: str, zones: list[str]) -> str:
 
 
 def _suppression_words(message: OutboundMessage, detail: dict) -> str:
-    code, reason = detail.get("reason_code", ""), detail.get("reason", "")
-    status = (detail.get("inputs") or {}).get("consent_status")
-    if not code.startswith("consent_") or status not in _CONSENT_NOW:
-        return _sentence(reason)
-    channel = Channel(message.channel).label
-    now = _CONSENT_NOW[status].format(channel=channel)
-    why = reason.split(";", 1)[0].strip()
-    if status == ConsentStatus.OPTED_OUT and why.startswith("The contact opted out"):
-        return f"The contact opted out of {channel}."
-    return f"{why}; {now}."
+    """The gate words its own reasons for people; they are shown as they are."""
+    return _sentence(detail.get("reason", ""))
 
 
 def _retry_line(message: OutboundMessage, events: list[MessageEvent]) -> str | None:

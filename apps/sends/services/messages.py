@@ -124,17 +124,18 @@ def _content_render(message: OutboundMessage, body: str | None) -> list[dict]:
 
 
 def _link_mint(version, key: str, links: list[dict]) -> str:
-    declared = (version.links or {}).get(key) or {}
-    token = secrets.token_urlsafe(16)  # 128 bits, 22 characters
-    links.append(
-        {
-            "token": token,
+    """One unguessable token per link key in this message (a key used twice shares it)."""
+    minted = next((link for link in links if link["key"] == key), None)
+    if minted is None:
+        declared = (version.links or {}).get(key) or {}
+        minted = {
+            "token": secrets.token_urlsafe(16),  # 128 bits, 22 characters
             "key": key,
             "destination": declared.get("url", ""),
             "is_key_link": bool(declared.get("key")),
         }
-    )
-    return f"{settings.PUBLIC_BASE_URL}{reverse('link-redirect', args=[token])}"
+        links.append(minted)
+    return f"{settings.PUBLIC_BASE_URL}{reverse('link-redirect', args=[minted['token']])}"
 
 
 def message_gate(*, message: OutboundMessage, at: datetime, stage: str) -> GateResult:
