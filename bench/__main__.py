@@ -24,6 +24,7 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.core.management import call_command
     from django.db import connection
 
     from bench import harness, scenarios
@@ -36,6 +37,7 @@ def main() -> int:
             if wanted and info.name not in wanted:
                 continue
             module = importlib.import_module(f"bench.scenarios.{info.name}")
+            call_command("flush", interactive=False, verbosity=0)  # each starts from empty
             print(f"# {info.name}: {module.__doc__.strip().splitlines()[0]}", flush=True)
             for figure in module.run():
                 print(figure.line(), flush=True)

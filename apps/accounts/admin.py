@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from simple_history.admin import SimpleHistoryAdmin
 
 from apps.accounts.models import Team, User, WorkingHours
+from apps.core.admin import HistoryAdmin
 
 
 class WorkingHoursInline(admin.TabularInline):
@@ -11,7 +11,7 @@ class WorkingHoursInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+class UserAdmin(DjangoUserAdmin, HistoryAdmin):
     list_display = ["username", "display_name", "email", "role_names", "team", "is_active"]
     list_filter = ["groups", "team", "is_active", "is_staff"]
     list_select_related = ["team"]
@@ -30,7 +30,7 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(SimpleHistoryAdmin):
+class TeamAdmin(HistoryAdmin):
     list_display = ["name", "manager"]
     list_select_related = ["manager"]
     search_fields = ["name"]

@@ -238,6 +238,7 @@ class EventType(models.TextChoices):
     SMS_REPLY = "sms_reply", "Replied to an SMS"
     OPPORTUNITY_CREATED = "opportunity_created", "Opportunity created"
     STAGE_CHANGED = "stage_changed", "Stage changed"
+    LIFECYCLE_STAGE_CHANGED = "lifecycle_stage_changed", "Lifecycle stage changed"
 
 
 validate_event_type = RegexValidator(

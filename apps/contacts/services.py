@@ -82,6 +82,7 @@ def contact_update(*, contact: Contact, fields: dict) -> Contact:
 
 
 def _contact_save(contact: Contact, fields: dict) -> Contact:
+    previous_stage = None if contact._state.adding else contact.lifecycle_stage
     for name, value in fields.items():
         setattr(contact, name, _empty_for(name) if value is None else value)
     if contact.email:
@@ -96,7 +97,24 @@ def _contact_save(contact: Contact, fields: dict) -> Contact:
         raise _first_field_error(error) from error
     except IntegrityError as error:
         raise _unique_error(error) from error
+    if previous_stage is not None and previous_stage != contact.lifecycle_stage:
+        _lifecycle_change_record(contact, previous_stage)
     return contact
+
+
+def _lifecycle_change_record(contact: Contact, previous_stage: str) -> None:
+    """Journeys end on a stage reached; they learn of it from this event."""
+    from apps.contacts.events import record_event
+
+    now = timezone.now()
+    record_event(
+        contact=contact,
+        type=EventType.LIFECYCLE_STAGE_CHANGED,
+        occurred_at=now,
+        idempotency_key=f"contact:{contact.pk}:lifecycle:{contact.lifecycle_stage}:{now.isoformat()}",
+        properties={"from": previous_stage, "to": contact.lifecycle_stage},
+        source="crm",
+    )
 
 
 _UNIQUE_FIELDS = {

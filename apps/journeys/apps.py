@@ -7,3 +7,17 @@ class JourneysConfig(AppConfig):
     name = "apps.journeys"
     label = "journeys"
     verbose_name = "Journeys"
+
+    periodic_tasks = {
+        "advance journeys": {"task": "journeys.enrollments_advance", "every": 15},
+        "enroll new segment members": {"task": "journeys.segment_entries_enroll", "every": 300},
+    }
+
+    def ready(self) -> None:
+        from apps.contacts.events import event_handler_register
+        from apps.journeys.gate import journey_gate_check
+        from apps.journeys.intake import journeys_on_events
+        from apps.sends.policy import gate_check_register
+
+        event_handler_register("journeys", journeys_on_events)
+        gate_check_register("journeys", journey_gate_check)

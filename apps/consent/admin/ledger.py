@@ -14,7 +14,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
-from simple_history.admin import SimpleHistoryAdmin
 
 from apps.consent.forms import OptInFormAdminForm, SuppressionAdminForm
 from apps.consent.models import (
@@ -29,6 +28,7 @@ from apps.consent.models import (
 from apps.consent.proof import consent_proof, proof_csv, proof_json
 from apps.consent.services import preference_set, suppression_add
 from apps.contacts.models import Contact
+from apps.core.admin import HistoryAdmin
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class ConsentStateAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(SimpleHistoryAdmin):
+class SuppressionAdmin(HistoryAdmin):
     form = SuppressionAdminForm
     list_display = ["address", "channel", "reason", "source", "contact", "created_at"]
     list_filter = ["channel", "reason", "source"]
@@ -169,7 +169,7 @@ class SuppressionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Preference)
-class PreferenceAdmin(SimpleHistoryAdmin):
+class PreferenceAdmin(HistoryAdmin):
     list_display = ["contact", "sms_enabled", "email_enabled", "quiet_start", "quiet_end"]
     list_filter = ["sms_enabled", "email_enabled"]
     list_select_related = ["contact"]
@@ -189,7 +189,7 @@ class PreferenceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(OptInForm)
-class OptInFormAdmin(SimpleHistoryAdmin):
+class OptInFormAdmin(HistoryAdmin):
     form = OptInFormAdminForm
     list_display = ["name", "slug", "brand", "double_opt_in", "is_active", "live_form_link"]
     list_filter = ["is_active", "double_opt_in"]

@@ -13,8 +13,8 @@ from apps.consent.models import ConsentRecord
 from apps.consent.selectors import consent_ledger
 from apps.consent.services import Evidence, consent_record
 from apps.contacts.api.access import contacts_visible_to
-from apps.core.api.parsers import StrictJSONParser
 from apps.contacts.api.views import BAD_REQUEST
+from apps.core.api.parsers import StrictJSONParser
 from apps.core.api.permissions import ModelPermissions
 
 

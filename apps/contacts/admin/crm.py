@@ -1,5 +1,4 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from apps.contacts.models import (
     Company,
@@ -10,10 +9,11 @@ from apps.contacts.models import (
     OpportunityStageChange,
 )
 from apps.contacts.selectors import contact_timeline
+from apps.core.admin import HistoryAdmin
 
 
 @admin.register(Contact)
-class ContactAdmin(SimpleHistoryAdmin):
+class ContactAdmin(HistoryAdmin):
     list_display = [
         "__str__",
         "email",
@@ -62,7 +62,7 @@ class ContactAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Company)
-class CompanyAdmin(SimpleHistoryAdmin):
+class CompanyAdmin(HistoryAdmin):
     list_display = ["name", "domain", "industry", "region", "employee_count"]
     search_fields = ["name", "domain", "external_id"]
 
@@ -78,7 +78,7 @@ class StageChangeInline(admin.TabularInline):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(SimpleHistoryAdmin):
+class OpportunityAdmin(HistoryAdmin):
     list_display = ["name", "contact", "company", "stage", "amount", "currency", "opened_at"]
     list_filter = ["stage", "currency"]
     list_select_related = ["contact", "company"]
@@ -124,5 +124,5 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(EventWeight)
-class EventWeightAdmin(SimpleHistoryAdmin):
+class EventWeightAdmin(HistoryAdmin):
     list_display = ["type", "weight", "half_life_days"]

@@ -11,7 +11,6 @@ from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
-from simple_history.admin import SimpleHistoryAdmin
 
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import Contact, Segment
@@ -23,6 +22,7 @@ from apps.contacts.segments import (
 )
 from apps.contacts.segments.references import segment_referrers
 from apps.contacts.segments.registry import is_whole_number
+from apps.core.admin import HistoryAdmin
 
 PREVIEW_LIMIT = 25
 
@@ -58,7 +58,7 @@ class SegmentForm(forms.ModelForm):
 
 
 @admin.register(Segment)
-class SegmentAdmin(SimpleHistoryAdmin):
+class SegmentAdmin(HistoryAdmin):
     form = SegmentForm
     # No count here: each segment is its own query; the change page shows it.
     list_display = ["name", "description", "created_by", "updated_at"]

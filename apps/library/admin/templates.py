@@ -1,10 +1,9 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from simple_history.admin import SimpleHistoryAdmin
 
+from apps.core.admin import HistoryAdmin
 from apps.library.admin.forms import MessageTemplateForm
 from apps.library.admin.page import template_page_context
 from apps.library.admin.workflow import WorkflowViews
@@ -37,7 +36,7 @@ class ReviewStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(WorkflowViews, SimpleHistoryAdmin):
+class MessageTemplateAdmin(WorkflowViews, HistoryAdmin):
     """Templates and the text of their working version; workflow buttons call services."""
 
     form = MessageTemplateForm
@@ -129,15 +128,6 @@ class MessageTemplateAdmin(WorkflowViews, SimpleHistoryAdmin):
             "editor": {"preview_url": reverse("api:template-preview")},
         }
         return super().add_view(request, form_url, extra)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # History is read here; changes go through the workflow, never by reverting a row.
-        if request.method == "POST":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def revert_disabled(self, request, obj=None):
-        return True
 
     def get_urls(self):
         return self.workflow_urls() + super().get_urls()

@@ -3,14 +3,14 @@ holding the change permission (Admin) may edit them; every change is kept in his
 
 from django import forms
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from apps.core.admin import HistoryAdmin
 from apps.sends.keywords import STANDARD_KEYWORDS
 from apps.sends.models import FrequencyCap, KeywordRule
 
 
 @admin.register(FrequencyCap)
-class FrequencyCapAdmin(SimpleHistoryAdmin):
+class FrequencyCapAdmin(HistoryAdmin):
     list_display = [
         "name", "channel", "category", "max_messages", "window_hours", "region", "is_active",
     ]  # fmt: skip
@@ -33,7 +33,7 @@ class KeywordRuleForm(forms.ModelForm):
 
 
 @admin.register(KeywordRule)
-class KeywordRuleAdmin(SimpleHistoryAdmin):
+class KeywordRuleAdmin(HistoryAdmin):
     form = KeywordRuleForm
     list_display = ["keyword", "kind", "reply", "is_active"]
     list_filter = ["kind", "is_active"]

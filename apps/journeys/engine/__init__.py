@@ -1,0 +1,1 @@
+"""The engine that moves enrollments through their journeys."""

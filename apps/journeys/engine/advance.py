@@ -1,0 +1,134 @@
+"""Advancing: each claimed enrollment runs its steps until it has to wait or ends."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.journeys.activity import activity_log
+from apps.journeys.engine.claims import enrollment_claim_one, enrollments_claim
+from apps.journeys.engine.steps import RUNNERS, Move
+from apps.journeys.models import Activity, Enrollment, EnrollmentState, JourneyStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_STEPS_PER_RUN = 25  # a valid graph has no loop without a wait; this is the backstop
+RETRY_AFTER_ERROR = timedelta(minutes=5)
+MAX_ERRORS = 3
+
+
+def enrollments_advance_due(*, limit: int = 500, now: datetime | None = None) -> int:
+    """Claims a batch of due enrollments and advances each; returns how many it advanced."""
+    token = enrollments_claim(limit=limit, now=now)
+    advanced = 0
+    for enrollment_id in Enrollment.objects.filter(claim_token=token).values_list("pk", flat=True):
+        advanced += enrollment_run(enrollment_id=enrollment_id, token=token)
+    return advanced
+
+
+def enrollment_advance_now(*, enrollment_id: int) -> int:
+    """Runs one enrollment at once (its first step right after it entered)."""
+    token = enrollment_claim_one(enrollment_id=enrollment_id)
+    return enrollment_run(enrollment_id=enrollment_id, token=token) if token else 0
+
+
+def enrollment_run(*, enrollment_id: int, token: str) -> int:
+    try:
+        with transaction.atomic():
+            enrollment = (
+                Enrollment.objects.select_for_update()
+                .select_related("journey", "contact", "current_step")
+                .filter(pk=enrollment_id, claim_token=token)
+                .first()
+            )
+            if enrollment is None or enrollment.state not in EnrollmentState.running():
+                return 0
+            _steps_run(enrollment, timezone.now())
+            return 1
+    except Exception as error:  # one bad enrollment must not stop the batch
+        logger.exception("Enrollment %s failed to advance", enrollment_id)
+        _failure_record(enrollment_id, error)
+        return 0
+
+
+def _steps_run(enrollment: Enrollment, now: datetime) -> None:
+    if enrollment.journey.status != JourneyStatus.ACTIVE:
+        _sleep(
+            enrollment, now + timedelta(hours=1), "The journey is not active; checking again later."
+        )
+        return
+    steps = {step.key: step for step in enrollment.journey.steps.all()}
+    for _ in range(MAX_STEPS_PER_RUN):
+        step = enrollment.current_step
+        if step is None:
+            return _finish(enrollment, EnrollmentState.COMPLETED, "No step to run.", now)
+        move = RUNNERS[step.kind](enrollment, step, now)
+        if move.end_state:
+            return _finish(enrollment, move.end_state, move.reason, now)
+        if move.sleep_until:
+            return _sleep(enrollment, move.sleep_until, move.reason)
+        _move_to(enrollment, steps, move, now)
+    _sleep(enrollment, now + RETRY_AFTER_ERROR, "Too many steps in one run; continuing later.")
+
+
+def _move_to(enrollment: Enrollment, steps: dict, move: Move, now: datetime) -> None:
+    step = steps[move.to]
+    visits = dict(enrollment.visits or {})
+    visits[step.key] = visits.get(step.key, 0) + 1
+    enrollment.current_step, enrollment.visits, enrollment.step_entered_at = step, visits, now
+    enrollment.state = EnrollmentState.ACTIVE
+    activity_log(
+        enrollment,
+        Activity.Kind.STEP,
+        move.reason or f"On to {step.key}.",
+        step_key=step.key,
+        visit=visits[step.key],
+    )
+
+
+def _sleep(enrollment: Enrollment, until: datetime, reason: str) -> None:
+    enrollment.state, enrollment.next_run_at = EnrollmentState.WAITING, until
+    enrollment.claim_token, enrollment.claimed_until = "", None
+    enrollment.save()
+    activity_log(
+        enrollment,
+        Activity.Kind.WAIT,
+        reason,
+        step_key=getattr(enrollment.current_step, "key", ""),
+        until=until.isoformat(),
+    )
+
+
+def _finish(enrollment: Enrollment, state: str, reason: str, now: datetime) -> None:
+    enrollment.state, enrollment.finished_at, enrollment.next_run_at = state, now, None
+    enrollment.claim_token, enrollment.claimed_until = "", None
+    enrollment.save()
+    kind = Activity.Kind.EXIT if state != EnrollmentState.GOAL_REACHED else Activity.Kind.GOAL
+    activity_log(
+        enrollment, kind, reason, step_key=getattr(enrollment.current_step, "key", ""), state=state
+    )
+
+
+def _failure_record(enrollment_id: int, error: Exception) -> None:
+    enrollment = Enrollment.objects.filter(pk=enrollment_id).first()
+    if enrollment is None:
+        return
+    errors = enrollment.activity.filter(kind=Activity.Kind.ERROR).count() + 1
+    activity_log(
+        enrollment,
+        Activity.Kind.ERROR,
+        f"{error.__class__.__name__}: {error}"[:500],
+        step_key=getattr(enrollment.current_step, "key", ""),
+    )
+    if errors >= MAX_ERRORS:
+        Enrollment.objects.filter(pk=enrollment_id).update(
+            state=EnrollmentState.FAILED,
+            finished_at=timezone.now(),
+            claim_token="",
+            claimed_until=None,
+        )
+    else:
+        Enrollment.objects.filter(pk=enrollment_id).update(
+            next_run_at=timezone.now() + RETRY_AFTER_ERROR, claim_token="", claimed_until=None
+        )

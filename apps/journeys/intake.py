@@ -1,0 +1,89 @@
+"""The journeys' handler on the event hand-off: end enrollments whose goal the event meets
+(first, and at once), wake those waiting for it, and enroll contacts it triggers."""
+
+from collections import defaultdict
+
+from django.utils import timezone
+
+from apps.contacts.models import Event, EventType, LifecycleStage
+from apps.journeys.models import Enrollment, EnrollmentState, Journey, JourneyStatus, TriggerKind
+from apps.journeys.services import enrollment_goal_reach, enrollment_start
+
+
+def journeys_on_events(events: list[Event]) -> None:
+    _goals_check(events)
+    _waits_wake(events)
+    _enroll(events)
+
+
+def goal_met(journey: Journey, event: Event) -> str | None:
+    """Why the event meets the journey's goal, or None."""
+    if event.type in (journey.exit_event_types or []):
+        return f"{event.type} at {event.occurred_at:%Y-%m-%d %H:%M}"
+    if journey.exit_on_opportunity and event.type in (
+        EventType.OPPORTUNITY_CREATED,
+        EventType.STAGE_CHANGED,
+    ):
+        return f"opportunity {event.type.replace('_', ' ')}"
+    if journey.exit_lifecycle_stage and event.type == "lifecycle_stage_changed":
+        stage = (event.properties or {}).get("to", "")
+        if stage in LifecycleStage.values and LifecycleStage.rank(stage) >= LifecycleStage.rank(
+            journey.exit_lifecycle_stage
+        ):
+            return f"lifecycle stage reached {stage}"
+    return None
+
+
+def _running_for(events: list[Event]):
+    contact_ids = {event.contact_id for event in events}
+    return Enrollment.objects.filter(
+        contact_id__in=contact_ids, state__in=EnrollmentState.running()
+    ).select_related("journey", "current_step")
+
+
+def _goals_check(events: list[Event]) -> None:
+    by_contact = defaultdict(list)
+    for event in events:
+        by_contact[event.contact_id].append(event)
+    for enrollment in _running_for(events):
+        for event in by_contact[enrollment.contact_id]:
+            reason = goal_met(enrollment.journey, event)
+            if reason:
+                enrollment_goal_reach(enrollment=enrollment, reason=reason, event=event)
+                break
+
+
+def _waits_wake(events: list[Event]) -> None:
+    """A wait_until step re-checks at once when an event it may be waiting for arrives."""
+    types_by_contact = defaultdict(set)
+    for event in events:
+        types_by_contact[event.contact_id].add(event.type)
+    now = timezone.now()
+    for enrollment in _running_for(events).filter(
+        state=EnrollmentState.WAITING, current_step__kind="wait_until"
+    ):
+        wanted = set((enrollment.current_step.config or {}).get("events", []))
+        if wanted & types_by_contact[enrollment.contact_id]:
+            Enrollment.objects.filter(pk=enrollment.pk, state=EnrollmentState.WAITING).update(
+                next_run_at=now
+            )
+
+
+def _enroll(events: list[Event]) -> None:
+    """One indexed query finds the journeys these event types trigger: the cost does not
+    grow with the journeys an event does not match."""
+    journeys = defaultdict(list)
+    for journey in Journey.objects.filter(
+        status=JourneyStatus.ACTIVE,
+        trigger_kind=TriggerKind.EVENT,
+        trigger_event_type__in={event.type for event in events},
+    ).select_related("first_step", "entry_segment"):
+        journeys[journey.trigger_event_type].append(journey)
+    for event in events:
+        for journey in journeys[event.type]:
+            if _filters_match(journey.trigger_filters, event.properties or {}):
+                enrollment_start(journey=journey, contact=event.contact, event=event)
+
+
+def _filters_match(filters: dict, properties: dict) -> bool:
+    return all(properties.get(key) == value for key, value in (filters or {}).items())
