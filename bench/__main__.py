@@ -59,7 +59,7 @@ def _bench_database(connection) -> None:
         test["NAME"] = str(settings.VAR_DIR / f"bench{suffix}.sqlite3")
     else:
         test["NAME"] = f"cue_bench{suffix}"
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
 
 
 def _server_version(connection) -> str:

@@ -1,7 +1,9 @@
 import pytest
 
 from apps.accounts import roles
-from tests.factories import UserFactory
+from apps.consent.models import Channel, ConsentSource, Purpose
+from apps.consent.services import Evidence, consent_opt_in
+from tests.factories import ContactFactory, UserFactory
 
 
 @pytest.fixture
@@ -21,3 +23,21 @@ def admin_user(make_user):
 def admin_client(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture
+def opted_in_contact(db):
+    """A Chicago lead with confirmed marketing SMS consent."""
+
+    def make(**fields):
+        contact = ContactFactory(**{"time_zone": "America/Chicago", "region": "IL", **fields})
+        consent_opt_in(
+            contact=contact,
+            channel=Channel.SMS,
+            purpose=Purpose.MARKETING,
+            source=ConsentSource.API,
+            evidence=Evidence(note="test"),
+        )
+        return contact
+
+    return make

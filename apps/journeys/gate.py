@@ -7,6 +7,9 @@ from apps.journeys.models import Enrollment, EnrollmentState, Journey, JourneySt
 from apps.sends.models import Decision, MessageStatus, OutboundMessage
 from apps.sends.policy import GateResult
 
+# A completed enrollment's last message still goes; these end what was queued.
+STOPPED = {EnrollmentState.GOAL_REACHED, EnrollmentState.EXITED, EnrollmentState.FAILED}
+
 
 def journey_gate_check(message, at: datetime) -> GateResult | None:
     if message.enrollment_id is None:

@@ -51,6 +51,37 @@ def _goals_check(events: list[Event]) -> None:
             if reason:
                 enrollment_goal_reach(enrollment=enrollment, reason=reason, event=event)
                 break
+    _finished_journeys_messages_stop(by_contact)
+
+
+def _finished_journeys_messages_stop(by_contact: dict) -> None:
+    """A journey that already ran to its end may still have a message waiting (queued or
+    deferred): the goal stops that too."""
+    from apps.sends.models import MessageStatus, OutboundMessage
+    from apps.sends.services.messages import messages_cancel
+
+    waiting = (
+        OutboundMessage.objects.filter(
+            contact_id__in=by_contact,
+            journey_id__isnull=False,
+            status__in=MessageStatus.cancellable(),
+        )
+        .values_list("journey_id", "contact_id")
+        .distinct()
+    )
+    journeys = Journey.objects.in_bulk({journey_id for journey_id, _ in waiting})
+    for journey_id, contact_id in waiting:
+        reason = next(
+            (r for e in by_contact[contact_id] if (r := goal_met(journeys[journey_id], e))), None
+        )
+        if reason:
+            messages_cancel(
+                queryset=OutboundMessage.objects.filter(
+                    journey_id=journey_id, contact_id=contact_id
+                ),
+                reason_code="journey_goal",
+                reason=f"The journey's goal was met: {reason}",
+            )
 
 
 def _waits_wake(events: list[Event]) -> None:

@@ -1,9 +1,6 @@
 import pytest
 
-from apps.consent.models import Channel, ConsentSource, Purpose
-from apps.consent.services import Evidence, consent_opt_in
 from apps.sends.testing.fake_twilio import FakeTwilio
-from tests.factories import ContactFactory
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "test-auth-token"
@@ -31,21 +28,3 @@ def fake_twilio(settings):
         settings.PUBLIC_BASE_URL = "https://cue.example.com"
         settings.CUE_SEND_RATES = {"default": 1000.0}
         yield fake
-
-
-@pytest.fixture
-def opted_in_contact(db):
-    """A Chicago lead with confirmed marketing SMS consent."""
-
-    def make(**fields):
-        contact = ContactFactory(**{"time_zone": "America/Chicago", "region": "IL", **fields})
-        consent_opt_in(
-            contact=contact,
-            channel=Channel.SMS,
-            purpose=Purpose.MARKETING,
-            source=ConsentSource.API,
-            evidence=Evidence(note="test"),
-        )
-        return contact
-
-    return make

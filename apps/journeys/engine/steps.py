@@ -209,7 +209,9 @@ def run_set_stage(enrollment: Enrollment, step: Step, now: datetime) -> Move:
 
 
 def run_exit(enrollment: Enrollment, step: Step, now: datetime) -> Move:
-    return Move(end_state=EnrollmentState.EXITED, reason="Reached an exit step.")
+    # Completed, not exited: what earlier steps sent still goes out. "Exited" is kept for
+    # a contact taken out of the journey, whose queued messages must stop.
+    return Move(end_state=EnrollmentState.COMPLETED, reason="Reached an exit step.")
 
 
 RUNNERS = {
