@@ -46,7 +46,7 @@ def main() -> int:
         path = harness.results_save(connection.vendor, machine, figures)
         print(f"wrote {path} and {path.parent / 'results.md'}")
     finally:
-        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+        _bench_database_drop(connection)
     return 0
 
 
@@ -60,6 +60,17 @@ def _bench_database(connection) -> None:
     else:
         test["NAME"] = f"cue_bench{suffix}"
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
+
+
+def _bench_database_drop(connection) -> None:
+    if connection.vendor == "postgresql":
+        # Worker threads may still hold sessions; the bench database is ours to end.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+    connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
 
 
 def _server_version(connection) -> str:

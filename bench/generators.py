@@ -108,3 +108,23 @@ def consent_generate(*, every: int = 2) -> None:
                 occurred_at, {now}
             FROM consent_consentrecord WHERE note = 'bench'
         """)
+
+
+def messages_generate(
+    n: int, *, origin: str = "journey", key_prefix: str = "msg", status: str = "queued"
+) -> None:
+    """n queued marketing messages, one per contact (in id order), as the gate would see them."""
+    now = _now()
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            INSERT INTO sends_outboundmessage (channel, contact_id, to_address, subject, body,
+                encoding, segments, category, origin, send_key, status, decision, reason_code,
+                reason, attempts, needs_reconciliation, sender, error_code, error_message,
+                price_unit, created_at, queued_at)
+            SELECT 'sms', id, phone, '',
+                'Acme: hello ' || {_text("id")} || '. Reply STOP to opt out.',
+                'GSM-7', 1, 'marketing', '{origin}', '{key_prefix}-' || {_text("id")}, '{status}',
+                'allow', 'allowed', '', 0, {"false" if connection.vendor == "postgresql" else "0"},
+                '', '', '', '', {now}, {now}
+            FROM (SELECT id, phone FROM contacts_contact ORDER BY id LIMIT {int(n)}) c
+        """)
