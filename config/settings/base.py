@@ -190,6 +190,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.schema.error_responses_add",
+    ],
 }
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -263,3 +267,17 @@ CUE_HELP_REPLY = (
     "{brand}: Help at support@example.com or 1-800-555-0100. Msg & data rates may apply. "
     "Reply STOP to opt out."
 )
+
+# Routing. Business-hours SLAs count the owner's working hours; a task in a team queue (or
+# for an owner with none set) counts this week instead.
+CUE_ROUTING_BUSINESS_HOURS = {
+    "time_zone": env("ROUTING_BUSINESS_TIME_ZONE", default="America/New_York"),
+    "weekdays": (0, 1, 2, 3, 4),
+    "hours": (time(9), time(17)),
+}
+# Outbound CRM webhooks: seconds before a POST is abandoned, attempts before giving up, and
+# the backoff between attempts (base × 2^(n−1), capped).
+CUE_WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+CUE_WEBHOOK_MAX_ATTEMPTS = 8
+CUE_WEBHOOK_BACKOFF_SECONDS = 30
+CUE_WEBHOOK_BACKOFF_MAX = 3600
