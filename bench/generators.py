@@ -1,5 +1,8 @@
 """Set-based data generators: millions of rows in a few statements, never a Python loop."""
 
+import json
+from datetime import UTC, datetime, timedelta
+
 from django.db import connection
 
 STAGES = ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "churned"]
@@ -128,3 +131,26 @@ def messages_generate(
                 '', '', '', '', {now}, {now}
             FROM (SELECT id, phone FROM contacts_contact ORDER BY id LIMIT {int(n)}) c
         """)
+
+
+def enrollments_generate(
+    n: int, *, journey_id: int, step_id: int, step_key: str, waited_days: int = 2
+) -> None:
+    """n enrollments (one per contact, in id order) waiting at one step, entered `waited_days`
+    ago and due now: what the beat finds once a long wait runs out."""
+    ops = connection.ops
+    now = datetime.now(UTC)
+    entered = ops.adapt_datetimefield_value(now - timedelta(days=waited_days))
+    due = ops.adapt_datetimefield_value(now - timedelta(minutes=1))
+    jsonb = "::jsonb" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO journeys_enrollment (journey_id, contact_id, current_step_id, state,
+                next_run_at, step_entered_at, visits, is_holdout, variants, claim_token,
+                entered_at)
+            SELECT %s, id, %s, 'waiting', %s, %s, %s{jsonb}, %s, %s{jsonb}, '', %s
+            FROM (SELECT id FROM contacts_contact ORDER BY id LIMIT {int(n)}) c
+            """,
+            [journey_id, step_id, due, entered, json.dumps({step_key: 1}), False, "{}", entered],
+        )

@@ -16,11 +16,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Before the admin's own URLs, which would otherwise answer for every admin/ address.
+    path("admin/sends/", include("apps.sends.admin_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("optin/", include("apps.consent.urls")),
+    path("tasks/", include("apps.routing.urls")),
     path("", include("apps.sends.urls")),
     path("healthz", healthz, name="healthz"),
 ]

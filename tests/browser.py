@@ -39,8 +39,17 @@ def browser_unavailable(reason: str) -> None:
     pytest.skip(message)
 
 
+# One Playwright (it owns this thread's event loop) and one Chromium per test session, however
+# many conftests import the `browser` fixture: each import is a fixture of its own, and a
+# second sync_playwright() in the same thread would fail.
+_running: dict = {}
+
+
 @pytest.fixture(scope="session")
 def browser():
+    if "chromium" in _running:
+        yield _running["chromium"]
+        return
     if not CHROMIUM.exists():
         browser_unavailable(f"{CHROMIUM} is missing")
     try:
@@ -56,9 +65,11 @@ def browser():
             chromium = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
             )
+            _running["chromium"] = chromium
             yield chromium
             chromium.close()
     finally:
+        _running.pop("chromium", None)
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:

@@ -24,10 +24,12 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def celery_worker(*, pool: str = "solo", concurrency: int = 1):
-    """A worker consuming a queue of its own, so nothing else's tasks reach it.
+def celery_worker(*, pool: str = "solo", concurrency: int = 1, env: dict[str, str] | None = None):
+    """A worker consuming a queue of its own, so nothing else's tasks reach it; the tasks it
+    sends itself (a dispatch after a journey step) go to that queue too (tests/worker_app.py).
 
-    Yields the queue name; send tasks with `apply_async(queue=name)`.
+    Yields the queue name; send tasks with `apply_async(queue=name)`. `env` adds to or
+    overrides the worker's environment, e.g. the fake Twilio server's TWILIO_* settings.
     """
     queue = f"test-{uuid.uuid4().hex[:12]}"
     env = {
@@ -37,13 +39,15 @@ def celery_worker(*, pool: str = "solo", concurrency: int = 1):
         "DATABASE_URL": test_database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CUE_TEST_WORKER_QUEUE": queue,
+        **(env or {}),
     }
     command = [
         sys.executable,
         "-m",
         "celery",
         "-A",
-        "config",
+        "tests.worker_app",
         "worker",
         "-Q",
         queue,

@@ -46,6 +46,11 @@ class User(AbstractUser):
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     phone = PhoneNumberField(blank=True, help_text="For SMS alerts about new follow-up tasks.")
+    phone_verified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the user proved they receive texts at this phone; cleared when it changes.",
+    )
     time_zone = models.CharField(
         max_length=64, default="America/New_York", validators=[validate_time_zone]
     )
@@ -61,6 +66,28 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
+
+    @property
+    def phone_is_verified(self) -> bool:
+        return bool(self.phone) and self.phone_verified_at is not None
+
+
+class PhoneVerification(models.Model):
+    """One code texted to a user to prove the phone is theirs. Only a hash of the code is
+    kept; it is good for one use, a few guesses and a few minutes, for this phone only."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_verifications")
+    phone = PhoneNumberField()
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"code for {self.phone} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 class WorkingHours(models.Model):

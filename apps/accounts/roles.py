@@ -1,8 +1,8 @@
 """The six roles of Cue, as Django groups, and the permissions each one holds.
 
-Permissions are written as `app_label.codename` patterns (fnmatch). A pattern that matches
-no permission yet is fine: its models arrive with a later app, whose migration syncs roles
-again (see `RolesSync`).
+Permissions are written as `app_label.codename` patterns (fnmatch); one starting with "!"
+takes back what the others grant. A pattern that matches no permission yet is fine: its
+models arrive with a later app, whose migration syncs roles again (see `RolesSync`).
 """
 
 from fnmatch import fnmatchcase
@@ -35,11 +35,14 @@ CUE_APPS = (
 
 _READ_CRM = ["contacts.view_*", "consent.view_*"]
 _READ_CONTENT = ["library.view_*", "journeys.view_*", "reporting.view_*", "sends.view_*"]
+# The audit trail, audit reports and retention runs are Compliance's (and Admin's) to read.
+_NOT_AUDIT = ["!reporting.view_audit*", "!reporting.view_retentionrun"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MARKETER: [
         *_READ_CRM,
         *_READ_CONTENT,
+        *_NOT_AUDIT,
         "contacts.add_segment",
         "contacts.change_segment",
         "library.add_messagetemplate",
@@ -57,11 +60,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     APPROVER: [
         *_READ_CRM,
         *_READ_CONTENT,
+        *_NOT_AUDIT,
         "library.approve_templateversion",
         "journeys.activate_journey",
     ],
     COMPLIANCE: [f"{app}.view_*" for app in (*CUE_APPS, "auth", "authtoken")]
-    + ["library.approve_as_compliance", "consent.export_consent_proof"],
+    + ["library.approve_as_compliance", "consent.export_consent_proof", "reporting.run_audit"],
     SALES_REP: ["routing.view_followuptask", "routing.work_followuptask", "contacts.view_contact"],
     SALES_MANAGER: [
         "routing.view_followuptask",
@@ -77,8 +81,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 def permission_keys_for(role: str, available: list[str]) -> list[str]:
     """The `app_label.codename` keys among `available` that the role's patterns match."""
-    patterns = ROLE_PERMISSIONS[role]
-    return [key for key in available if any(fnmatchcase(key, p) for p in patterns)]
+    grants = [p for p in ROLE_PERMISSIONS[role] if not p.startswith("!")]
+    denials = [p[1:] for p in ROLE_PERMISSIONS[role] if p.startswith("!")]
+    return [
+        key
+        for key in available
+        if any(fnmatchcase(key, p) for p in grants)
+        and not any(fnmatchcase(key, p) for p in denials)
+    ]
 
 
 def roles_sync(apps=None, schema_editor=None) -> None:

@@ -1,8 +1,6 @@
 """A contact's consent proof: every ledger row with its evidence and the current state,
 as rows for the admin page and as JSON / CSV exports. Reads only."""
 
-import csv
-import io
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +19,7 @@ from apps.consent.models import (
 from apps.consent.selectors import consent_ledger
 from apps.contacts.models import Contact
 from apps.contacts.selectors import TimelineEntry
+from apps.core.spreadsheets import csv_write
 
 RECORD_COLUMNS = [
     "record_id", "occurred_at", "recorded_at", "channel", "purpose", "action", "source",
@@ -31,8 +30,6 @@ STATE_COLUMNS = [
     "channel", "purpose", "status", "address", "last_record_id", "opted_in_at", "confirmed_at",
     "opted_out_at",
 ]  # fmt: skip
-# A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ACTION_VERBS = {
     ConsentAction.OPT_IN: "Opted in to",
     ConsentAction.OPT_OUT: "Opted out of",
@@ -120,19 +117,11 @@ def _json_value(value):
 
 def proof_csv(proof: ConsentProof) -> str:
     """The ledger rows, one per line, safe to open in a spreadsheet."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(RECORD_COLUMNS)
-    for row in proof.records:
-        writer.writerow([csv_cell(row[column]) for column in RECORD_COLUMNS])
-    return buffer.getvalue()
-
-
-def csv_cell(value) -> str:
-    if value is None:
-        return ""
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+    return csv_write(
+        columns=RECORD_COLUMNS,
+        rows=([row[column] for column in RECORD_COLUMNS] for row in proof.records),
+        crlf=True,
+    )
 
 
 def consent_timeline_entries(contact: Contact, limit: int) -> list[TimelineEntry]:

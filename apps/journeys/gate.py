@@ -1,11 +1,14 @@
-"""The journeys' part of the send gate (rule 3): a message from a journey goes out only
-while its enrollment runs, within the journey's own cap and sending days."""
+"""The journeys' part of the send gate (rule 3): a message from a journey goes out unless
+its enrollment was stopped (goal, exit, failure), within the journey's own cap and sending
+days."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from apps.journeys.models import Enrollment, EnrollmentState, Journey, JourneyStatus
 from apps.sends.models import Decision, MessageStatus, OutboundMessage
 from apps.sends.policy import GateResult
+from apps.sends.quiet_hours import candidate_zones
 
 # A completed enrollment's last message still goes; these end what was queued.
 STOPPED = {EnrollmentState.GOAL_REACHED, EnrollmentState.EXITED, EnrollmentState.FAILED}
@@ -13,16 +16,23 @@ STOPPED = {EnrollmentState.GOAL_REACHED, EnrollmentState.EXITED, EnrollmentState
 
 def journey_gate_check(message, at: datetime) -> GateResult | None:
     if message.enrollment_id is None:
-        return None
+        # Only the simulator makes a journey's message without an enrollment (an unsaved
+        # one): it still meets the journey's own rules.
+        journey = Journey.objects.filter(pk=message.journey_id).first()
+        return journey_rules_check(message, journey, at) if journey else None
     enrollment = (
         Enrollment.objects.select_related("journey").filter(pk=message.enrollment_id).first()
     )
-    if enrollment is None or enrollment.state not in EnrollmentState.running():
+    if enrollment is None or enrollment.state in STOPPED:
         state = enrollment.get_state_display().lower() if enrollment else "gone"
         return GateResult(
             Decision.SUPPRESS, "journey_ended", f"The contact's journey has ended ({state})."
         )
-    journey = enrollment.journey
+    return journey_rules_check(message, enrollment.journey, at)
+
+
+def journey_rules_check(message, journey: Journey, at: datetime) -> GateResult | None:
+    """The journey's own rules: not archived or paused, within its cap and sending days."""
     if journey.status == JourneyStatus.ARCHIVED:
         return GateResult(Decision.SUPPRESS, "journey_archived", f"{journey.name} is archived.")
     if journey.status == JourneyStatus.PAUSED:
@@ -32,11 +42,11 @@ def journey_gate_check(message, at: datetime) -> GateResult | None:
             f"{journey.name} is paused.",
             until=at + timedelta(hours=1),
         )
-    return _cap(message, journey, at) or _weekday(journey, at)
+    return _cap(message, journey, at) or _weekday(journey, message, at)
 
 
 def _cap(message, journey: Journey, at: datetime) -> GateResult | None:
-    if not journey.cap_messages or not journey.cap_hours:
+    if not journey.cap_messages or not journey.cap_hours or message.contact_id is None:
         return None
     used = (
         OutboundMessage.objects.filter(
@@ -59,15 +69,34 @@ def _cap(message, journey: Journey, at: datetime) -> GateResult | None:
     )
 
 
-def _weekday(journey: Journey, at: datetime) -> GateResult | None:
+def _weekday(journey: Journey, message, at: datetime) -> GateResult | None:
+    """Sending days are the recipient's own days, like quiet hours: Monday 00:30 UTC is still
+    Sunday evening in Chicago. Every zone the contact could be in must be on a sending day."""
     days = journey.send_weekdays or []
-    if not days or at.weekday() in days:
+    zones = _zones(message)
+    if not days or all(at.astimezone(zone).weekday() in days for zone in zones):
         return None
-    ahead = next(n for n in range(1, 8) if (at.weekday() + n) % 7 in days)
-    start = (at + timedelta(days=ahead)).replace(hour=0, minute=0, second=0, microsecond=0)
     return GateResult(
         Decision.DEFER,
         "journey_send_days",
         f"{journey.name} sends only on its sending days.",
-        until=start,
+        until=max(_next_sending_day(at.astimezone(zone), days) for zone in zones),
+        inputs={"zones": [zone.key for zone in zones]},
     )
+
+
+def _zones(message) -> list[ZoneInfo]:
+    contact = message.contact
+    zones, _ = candidate_zones(
+        time_zone=contact.time_zone or None,
+        region=contact.region or None,
+        country=contact.country or "US",
+        phone_e164=message.to_address,
+    )
+    return zones or [ZoneInfo("UTC")]  # unknown: quiet hours hold the message anyway
+
+
+def _next_sending_day(local: datetime, days: list[int]) -> datetime:
+    ahead = next(n for n in range(1, 8) if (local.weekday() + n) % 7 in days)
+    start = datetime.combine(local.date() + timedelta(days=ahead), time(0), local.tzinfo)
+    return start.astimezone(UTC)

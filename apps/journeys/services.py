@@ -152,3 +152,15 @@ def journey_pause(*, journey: Journey, actor) -> Journey:
     journey._change_reason = f"Paused by {actor.username}"
     journey.save()
     return journey
+
+
+def journey_first_step_default(*, journey: Journey) -> Journey:
+    """A journey saved without a first step starts at its first step by position."""
+    if journey.first_step_id is not None:
+        return journey
+    first = journey.steps.order_by("position", "id").first()
+    if first is not None:
+        journey.first_step = first
+        journey._change_reason = f"First step defaults to {first.key}"
+        journey.save(update_fields=["first_step"])
+    return journey

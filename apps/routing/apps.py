@@ -7,3 +7,17 @@ class RoutingConfig(AppConfig):
     name = "apps.routing"
     label = "routing"
     verbose_name = "Routing"
+
+    periodic_tasks = {
+        "sla clock": {"task": "routing.sla_sweep", "every": 60},
+        "webhook retries": {"task": "routing.webhooks_sweep", "every": 30},
+    }
+
+    def ready(self) -> None:
+        from apps.contacts.events import event_handler_register
+        from apps.contacts.selectors import timeline_source_register
+        from apps.routing.handoff import routing_on_events
+        from apps.routing.selectors import task_timeline_entries
+
+        event_handler_register("routing.signals", routing_on_events)
+        timeline_source_register("routing", task_timeline_entries)

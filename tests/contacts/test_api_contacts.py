@@ -190,9 +190,7 @@ def test_it_refuses_a_change_that_takes_another_contacts_email(api, ada):
     response = api.patch(f"{URL}{bob.pk}/", {"email": "ADA@example.com"}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {
-        "email": ["Another contact already has this email address."]
-    }
+    assert response.json() == {"email": ["Another contact already has this email address."]}
     bob.refresh_from_db()
     assert bob.email == "bob@example.com"
 

@@ -12,10 +12,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from apps.consent.services import ConsentError
+from apps.core.spreadsheets import csv_write as spreadsheet_csv_write
 
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1252")
 DELIMITERS = ",;\t|"
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -107,14 +107,5 @@ def _looks_like_data(cell: str) -> bool:
 
 
 def csv_write(*, columns: list[str], rows: list[list[str]], delimiter: str = ",") -> str:
-    """CSV text in which no cell can start a spreadsheet formula: such cells get a leading
-    quote, as OWASP advises against CSV injection."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    for cells in [columns, *rows]:
-        writer.writerow([_spreadsheet_safe(cell) for cell in cells])
-    return out.getvalue()
-
-
-def _spreadsheet_safe(cell: str) -> str:
-    return f"'{cell}" if cell.startswith(FORMULA_PREFIXES) else cell
+    """The rejected rows as CSV text in which no cell can start a spreadsheet formula."""
+    return spreadsheet_csv_write(columns=columns, rows=rows, delimiter=delimiter, crlf=True)

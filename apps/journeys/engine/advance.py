@@ -36,8 +36,11 @@ def enrollment_advance_now(*, enrollment_id: int) -> int:
 def enrollment_run(*, enrollment_id: int, token: str) -> int:
     try:
         with transaction.atomic():
+            # Only the enrollment's row: FOR UPDATE may not reach the nullable side of the
+            # step join on PostgreSQL, and locking the shared journey row would queue every
+            # worker behind one another.
             enrollment = (
-                Enrollment.objects.select_for_update()
+                Enrollment.objects.select_for_update(of=("self",))
                 .select_related("journey", "contact", "current_step")
                 .filter(pk=enrollment_id, claim_token=token)
                 .first()

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from apps.contacts.models import Event
+from apps.contacts.models import Event, LifecycleStage
 from apps.journeys.activity import activity_log
 from apps.journeys.models import Activity, Enrollment, EnrollmentState, Step, StepKind
 
@@ -205,6 +205,14 @@ def run_set_stage(enrollment: Enrollment, step: Step, now: datetime) -> Move:
 
     stage = step.config["stage"]
     contact_update(contact=enrollment.contact, fields={"lifecycle_stage": stage})
+    goal = enrollment.journey.exit_lifecycle_stage
+    if goal and LifecycleStage.rank(stage) >= LifecycleStage.rank(goal):
+        # The goal is met now: the steps after this one must not run (a message would go
+        # out before the stage-change event reaches the journeys' handler).
+        return Move(
+            end_state=EnrollmentState.GOAL_REACHED,
+            reason=f"Goal reached: lifecycle stage reached {stage}.",
+        )
     return _next(step, reason=f"Lifecycle stage set to {stage}.")
 
 

@@ -25,6 +25,8 @@ from apps.sends.policy import GateResult, gate_evaluate
 
 logger = logging.getLogger(__name__)
 
+TEST_PREFIX = "[TEST] "
+
 
 def contact_lock(contact_id: int | None) -> None:
     """Locks the contact's row until the transaction ends: counting for the caps and
@@ -50,9 +52,13 @@ def message_create(
     enrollment_id: int | None = None,
     step_id: int | None = None,
     at: datetime | None = None,
+    render_contact: Contact | None = None,
 ) -> OutboundMessage:
     """Creates the message for one intent (its send key), once; gates it and, if allowed,
-    reserves its place under the caps and enqueues its dispatch after commit."""
+    reserves its place under the caps and enqueues its dispatch after commit.
+
+    `render_contact` fills the placeholders instead of `contact` (a test send renders for
+    a sample contact but goes to its composer)."""
     existing = OutboundMessage.objects.filter(send_key=send_key).first()
     if existing:
         return existing
@@ -72,7 +78,7 @@ def message_create(
         enrollment_id=enrollment_id,
         step_id=step_id,
     )
-    links = _content_render(message, body)
+    links = _content_render(message, body, contact if render_contact is None else render_contact)
     try:
         with transaction.atomic():
             message.save()
@@ -95,13 +101,15 @@ def _address(contact, user, channel: str) -> str:
     return address
 
 
-def _content_render(message: OutboundMessage, body: str | None) -> list[dict]:
-    """Fills body and subject, from the approved template version or the text given;
-    returns the tracked links the body now carries."""
+def _content_render(message: OutboundMessage, body: str | None, contact) -> list[dict]:
+    """Fills body and subject, from the approved template version (any version, for a
+    test send to its composer) or the text given; returns the tracked links the body now
+    carries."""
     links: list[dict] = []
+    is_test = message.origin == MessageOrigin.TEST_SEND
     if message.template_version is not None:
         version = message.template_version
-        if version.status != "approved":
+        if version.status != "approved" and not is_test:
             raise SendsError(
                 "Only an approved template version can be sent.", field="template_version"
             )
@@ -109,7 +117,7 @@ def _content_render(message: OutboundMessage, body: str | None) -> list[dict]:
 
         rendered = template_render(
             version=version,
-            contact=message.contact,
+            contact=contact,
             link_url=lambda key: _link_mint(version, key, links),
         )
         message.body, message.subject = rendered.body, rendered.subject or message.subject
@@ -117,6 +125,10 @@ def _content_render(message: OutboundMessage, body: str | None) -> list[dict]:
         message.body = body
     else:
         raise SendsError("A message needs a template version or a body.", field="body")
+    if is_test:  # so that nobody mistakes a test for the real thing
+        message.body = f"{TEST_PREFIX}{message.body}"
+        if message.channel == Channel.EMAIL:
+            message.subject = f"{TEST_PREFIX}{message.subject}"
     if message.channel == Channel.SMS:
         analysis = sms_analyze(message.body)
         message.encoding, message.segments = analysis.encoding, analysis.segments

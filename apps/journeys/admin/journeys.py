@@ -1,0 +1,206 @@
+"""The journey builder: the journey's settings with its steps inline (plain fields per kind),
+its problems shown next to the steps they name, a diagram of its graph, where its
+enrollments stand, and the Activate / Pause / Simulate tools."""
+
+import re
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from apps.core.admin import HistoryAdmin
+from apps.journeys.admin.forms import JourneyForm, StepForm, StepFormSet
+from apps.journeys.admin.tools import JourneyToolViews, tool_urls
+from apps.journeys.diagram import journey_diagram_svg
+from apps.journeys.graph import SEND_KINDS, journey_problems
+from apps.journeys.models import Journey, JourneyStatus, Step, StepKind
+from apps.journeys.selectors import journey_enrollment_counts, journeys_with_counts
+from apps.journeys.services import journey_first_step_default
+
+_STEP_PROBLEM = re.compile(r"^Step (?P<key>[-\w]+): (?P<text>.*)$")
+_LOOP_PROBLEM = re.compile(r"^Steps (?P<keys>.+) loop without a wait\.$")
+
+
+def problems_by_step(problems: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """Each problem under the step it names (a loop under each of its steps); the rest are
+    about the journey as a whole."""
+    by_step: dict[str, list[str]] = {}
+    general = []
+    for problem in problems:
+        if match := _STEP_PROBLEM.match(problem):
+            by_step.setdefault(match["key"], []).append(match["text"])
+        elif match := _LOOP_PROBLEM.match(problem):
+            for key in dict.fromkeys(match["keys"].split(" → ")):
+                by_step.setdefault(key, []).append(problem)
+        else:
+            general.append(problem)
+    return by_step, general
+
+
+def template_choices() -> dict[str, list[tuple[int, str]]]:
+    """Every template, by channel, for the send steps' dropdowns: one query per page."""
+    from apps.library.models import MessageTemplate
+
+    choices: dict[str, list[tuple[int, str]]] = {"sms": [], "email": []}
+    for pk, name, channel, live in MessageTemplate.objects.order_by("name").values_list(
+        "pk", "name", "channel", "current_version_id"
+    ):
+        choices.setdefault(channel, []).append((pk, name if live else f"{name} (not approved)"))
+    return choices
+
+
+KIND_FIELDSETS = {
+    "Send": ([StepKind.SEND_SMS, StepKind.SEND_EMAIL], ["sms_template", "email_template",
+                                                        ("on_suppressed", "on_deferred")]),
+    "Wait": ([StepKind.WAIT], [("wait_amount", "wait_unit")]),
+    "Wait until": ([StepKind.WAIT_UNTIL], ["events", ("within_hours", "on_timeout")]),
+    "Branch": ([StepKind.BRANCH], ["condition", ("then_step", "else_step")]),
+    "A/B split": ([StepKind.SPLIT], ["variants"]),
+    "Task": ([StepKind.CREATE_TASK], ["task_reason"]),
+    "Stage": ([StepKind.SET_LIFECYCLE_STAGE], ["stage"]),
+    "Next": (
+        [StepKind.SEND_SMS, StepKind.SEND_EMAIL, StepKind.WAIT, StepKind.WAIT_UNTIL,
+         StepKind.CREATE_TASK, StepKind.SET_LIFECYCLE_STAGE],
+        ["next_step"],
+    ),
+}  # fmt: skip
+
+
+class StepInline(admin.StackedInline):
+    model = Step
+    form = StepForm
+    formset = StepFormSet
+    fk_name = "journey"
+    extra = 1
+    ordering = ["position", "id"]
+    readonly_fields = ["problems"]
+    fieldsets = [
+        (None, {"fields": [("key", "kind", "position"), "problems"]}),
+        *[
+            (title, {"fields": fields, "classes": ["cue-kind", *[f"cue-kind-{k}" for k in kinds]]})
+            for title, (kinds, fields) in KIND_FIELDSETS.items()
+        ],
+    ]
+    # Set per request by JourneyAdmin: {step key: [problem, ...]}.
+    step_problems: dict[str, list[str]] = {}
+
+    def get_formset(self, request, obj=None, **kwargs):
+        form = type("StepForm", (StepForm,), {"template_choices": template_choices()})
+        return super().get_formset(request, obj, form=form, **kwargs)
+
+    @admin.display(description="Problems")
+    def problems(self, step: Step) -> str:
+        found = self.step_problems.get(step.key, []) if step.pk else []
+        if not found:
+            return "—" if step.pk else ""
+        return format_html(
+            '<ul class="errorlist cue-step-problems">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((problem,) for problem in found)),
+        )
+
+
+@admin.register(Journey)
+class JourneyAdmin(JourneyToolViews, HistoryAdmin):
+    form = JourneyForm
+    inlines = [StepInline]
+    change_form_template = "admin/journeys/journey/change_form.html"
+    change_list_template = "admin/journeys/journey/change_list.html"
+    list_display = [
+        "name", "status", "trigger", "running", "entered", "owner", "activated_at",
+    ]  # fmt: skip
+    list_filter = ["status", "trigger_kind"]
+    search_fields = ["name", "trigger_event_type"]
+    readonly_fields = ["status", "owner", "activated_at", "created_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "goal_description", ("status", "owner", "activated_at")]}),
+        ("Trigger", {"fields": ["trigger_kind", "trigger_event_type", "trigger_filters",
+                                "entry_segment"]}),
+        ("Goal", {"fields": ["exit_event_types", "exit_lifecycle_stage", "exit_on_opportunity"]}),
+        ("Rules", {"fields": [("reentry", "reentry_days"), ("cap_messages", "cap_hours"),
+                              "send_weekdays", "holdout_percent"]}),
+        ("Steps", {"fields": ["first_step"]}),
+    ]  # fmt: skip
+
+    def get_queryset(self, request):
+        return journeys_with_counts(super().get_queryset(request))
+
+    def get_urls(self):
+        return tool_urls(self) + super().get_urls()
+
+    @admin.display(description="Trigger")
+    def trigger(self, journey: Journey) -> str:
+        if journey.trigger_kind == "segment_entry":
+            return "joins a segment"
+        return journey.trigger_event_type or "—"
+
+    @admin.display(description="Running", ordering="running")
+    def running(self, journey: Journey) -> int:
+        return journey.running
+
+    @admin.display(description="Entered", ordering="entered")
+    def entered(self, journey: Journey) -> int:
+        return journey.entered
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        by_step = self._problems(request, obj)[0] if obj is not None else {}
+        for inline in inlines:
+            inline.step_problems = by_step
+        return inlines
+
+    def _problems(self, request, journey: Journey) -> tuple[dict, list[str]]:
+        """journey_problems, once per request, split by the step they name."""
+        cache = request.__dict__.setdefault("_cue_journey_problems", {})
+        if journey.pk not in cache:
+            steps = list(journey.steps.all())
+            cache[journey.pk] = (steps, journey_problems(journey, steps))
+        return problems_by_step(cache[journey.pk][1])
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        form.instance.refresh_from_db(fields=["first_step"])  # a deleted first step is gone
+        journey_first_step_default(journey=form.instance)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        journey = self.get_object(request, unquote(object_id))
+        extra = dict(extra_context or {})
+        if journey is not None:
+            extra.update(self._builder_context(request, journey))
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _builder_context(self, request, journey: Journey) -> dict:
+        general = self._problems(request, journey)[1]
+        steps, problems = request._cue_journey_problems[journey.pk]
+        counts = journey_enrollment_counts(journey=journey)
+        svg = journey_diagram_svg(
+            steps,
+            first_key=getattr(journey.first_step, "key", None),
+            template_names=_template_names(steps),
+            counts=counts.running_by_step,
+            title=f"Diagram of {journey.name}",
+        )
+        return {
+            "live": journey.status == JourneyStatus.ACTIVE,
+            "problems": problems,
+            "general_problems": general,
+            "diagram": mark_safe(svg),  # every text in it is escaped by diagram.py
+            "counts": counts,
+            "steps_with_counts": [(s.key, counts.running_by_step.get(s.key, 0)) for s in steps],
+            **self.tool_context(request, journey),
+        }
+
+
+def _template_names(steps: list[Step]) -> dict[int, str]:
+    from apps.library.models import MessageTemplate
+
+    ids = [s.config.get("template") for s in steps if s.kind in SEND_KINDS and s.config]
+    ids = [pk for pk in ids if isinstance(pk, int)]
+    if not ids:
+        return {}
+    return dict(MessageTemplate.objects.filter(pk__in=ids).values_list("pk", "name"))

@@ -1,0 +1,105 @@
+"""The Simulate page's form: a contact from the CRM by id, or one described in a few fields,
+and the event to try."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from phonenumber_field.formfields import PhoneNumberField
+
+from apps.consent.models import ConsentStatus
+from apps.contacts.models import (
+    Contact,
+    ContactKind,
+    IntentBand,
+    LifecycleStage,
+    validate_event_type,
+    validate_time_zone,
+)
+from apps.journeys.admin.forms import JSONTextField
+from apps.journeys.simulator import ContactDescription
+
+
+class SimulateForm(forms.Form):
+    contact = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="Contact id",
+        help_text="A contact in the CRM. Leave it empty to describe one below instead.",
+    )
+    event_type = forms.CharField(
+        required=False, max_length=64, validators=[validate_event_type], label="Event"
+    )
+    event_properties = JSONTextField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 50}),
+        label="Event properties",
+        help_text='e.g. {"form": "pricing-guide"}',
+    )
+    lifecycle_stage = forms.ChoiceField(
+        required=False, choices=LifecycleStage.choices, initial="lead"
+    )
+    kind = forms.ChoiceField(required=False, choices=ContactKind.choices, initial="prospect")
+    intent_band = forms.ChoiceField(required=False, choices=IntentBand.choices, initial="high")
+    time_zone = forms.CharField(
+        required=False, initial="America/Chicago", validators=[validate_time_zone]
+    )
+    region = forms.CharField(required=False, max_length=10, initial="IL")
+    phone = PhoneNumberField(required=False, initial="+13125550100")
+    email = forms.EmailField(required=False, initial="jordan@example.com")
+    sms_consent = forms.ChoiceField(
+        required=False,
+        choices=ConsentStatus.choices,
+        initial="opted_in",
+        label="SMS marketing consent",
+    )
+    email_consent = forms.ChoiceField(
+        required=False,
+        choices=ConsentStatus.choices,
+        initial="none",
+        label="Email marketing consent",
+    )
+
+    DESCRIBED = [
+        "lifecycle_stage", "kind", "intent_band", "time_zone", "region", "phone", "email",
+        "sms_consent", "email_consent",
+    ]  # fmt: skip
+
+    def __init__(self, *args, may_pick_contact: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.may_pick_contact = may_pick_contact
+
+    def clean_contact(self):
+        contact_id = self.cleaned_data.get("contact")
+        if contact_id is None:
+            return None
+        if not self.may_pick_contact:
+            raise ValidationError("You may not look up contacts; describe one instead.")
+        contact = Contact.objects.select_related("owner", "company").filter(pk=contact_id).first()
+        if contact is None:
+            raise ValidationError(f"There is no contact {contact_id}.")
+        return contact
+
+    def clean_event_properties(self):
+        value = self.cleaned_data.get("event_properties")
+        if value in (None, ""):
+            return {}
+        if not isinstance(value, dict):
+            raise ValidationError('Give an object, e.g. {"form": "demo"}.')
+        return value
+
+    def description(self) -> ContactDescription:
+        """The described contact; a choice left empty takes ContactDescription's default."""
+        data = {name: self.cleaned_data.get(name) for name in self.DESCRIBED}
+        data["phone"] = str(data["phone"]) if data["phone"] else ""
+        for name in ("lifecycle_stage", "kind", "intent_band", "sms_consent", "email_consent"):
+            if not data[name]:
+                del data[name]
+        return ContactDescription(**{k: v or "" for k, v in data.items()})
+
+    def simulation_kwargs(self) -> dict:
+        contact = self.cleaned_data.get("contact")
+        return {
+            "contact": contact,
+            "description": None if contact is not None else self.description(),
+            "event_type": self.cleaned_data.get("event_type") or "",
+            "event_properties": self.cleaned_data.get("event_properties") or {},
+        }

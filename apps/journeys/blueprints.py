@@ -1,0 +1,395 @@
+"""Six ready-made journeys from the source articles, loadable in one click as drafts.
+
+Each SMS does one job next to email and sales: remind before a webinar, confirm a demo
+request while a rep calls, nudge a stalled high-intent prospect once, follow an email only
+if it was not clicked, help a new customer through one onboarding step, and win back a
+churned customer who shows interest again. Send steps name library templates by their demo
+slug ("@webinar-reminder"); loading looks them up by name and leaves the template empty
+(a problem the builder shows) when the library does not have it.
+
+Loading twice makes a second draft named "… (2)": a blueprint is a starting point, and
+two teams may start from the same one.
+"""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.contacts.models import Segment
+from apps.journeys.models import Journey, JourneyStatus, Step
+from apps.journeys.services import JourneyError
+from apps.library.demo import DEMO_SITE, STOP, DemoTemplate, demo_templates
+from apps.library.models import MessageTemplate
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    slug: str
+    name: str
+    summary: str
+    fields: dict
+    steps: tuple[tuple[str, str, dict], ...]  # (key, kind, config); the first one starts
+    segment: str = ""  # an entry segment from SEGMENTS
+    limitation: str = ""
+
+    def template_slugs(self) -> list[str]:
+        return [
+            config["template"][1:]
+            for _, _, config in self.steps
+            if str(config.get("template", "")).startswith("@")
+        ]
+
+
+@dataclass(frozen=True)
+class BlueprintLoad:
+    journey: Journey
+    missing_templates: list[str] = field(default_factory=list)
+
+
+SEGMENTS = {
+    "High-intent prospects": {
+        "all": [
+            {"field": "intent_band", "op": "eq", "value": "high"},
+            {"field": "kind", "op": "eq", "value": "prospect"},
+            {"field": "lifecycle_stage", "op": "before", "value": "opportunity"},
+        ]
+    },
+    "Churned customers": {"all": [{"field": "lifecycle_stage", "op": "eq", "value": "churned"}]},
+}
+
+
+def blueprint_templates() -> list[DemoTemplate]:
+    """Templates the blueprints need beyond the library's demo set."""
+    brand = settings.CUE_BRAND_NAME
+    return [
+        DemoTemplate(
+            "webinar-missed", "Webinar missed: reply for the recording", "progress", "marketing",
+            f'{brand}: {{{{ contact.first_name | "Hi" }}}}, sorry we missed you at Route '
+            f"planning 101. Reply YES and we'll email you the recording. {STOP}",
+            tags="webinar",
+        ),
+        DemoTemplate(
+            "pricing-guide-email", "Pricing guide (email)", "progress", "marketing",
+            'Hi {{ contact.first_name | "there" }},\n\nHere is the pricing guide you asked '
+            "for: {link:guide}\n\nIt walks through each plan with real fleet sizes, so you "
+            "can see what yours would cost. If a quick call is easier, reply to this email."
+            f"\n\nThe {brand} team",
+            channel="email",
+            subject="Your pricing guide",
+            links={"guide": {"url": f"{DEMO_SITE}/pricing-guide", "key": True}},
+            tags="email first, pricing",
+        ),
+    ]  # fmt: skip
+
+
+def template_names() -> dict[str, str]:
+    """Demo slug → template name, for every template a blueprint may use."""
+    return {spec.slug: spec.name for spec in [*demo_templates(), *blueprint_templates()]}
+
+
+BLUEPRINTS = (
+    Blueprint(
+        "webinar-reminder",
+        "Webinar reminder",
+        "Registered for a webinar → a reminder text before it starts → a recording email "
+        "for those who attend; those who miss it are asked to reply for the recording.",
+        {
+            "trigger_event_type": "webinar_registered",
+            "exit_event_types": ["meeting_booked"],
+            "reentry": "after_days",
+            "reentry_days": 1,
+            "goal_description": "The registrant attends the webinar (or books a meeting).",
+        },
+        (
+            # Not yet "until 1 h before the start in the event": a fixed wait stands in.
+            ("before_start", "wait", {"hours": 23, "next": "remind"}),
+            ("remind", "send_sms", {"template": "@webinar-reminder", "next": "attend"}),
+            (
+                "attend",
+                "wait_until",
+                {
+                    "events": ["webinar_attended"],
+                    "within_hours": 3,
+                    "next": "recording",
+                    "on_timeout": "missed",
+                },
+            ),
+            ("recording", "send_email", {"template": "@webinar-recording-email"}),
+            ("missed", "send_sms", {"template": "@webinar-missed", "next": "confirm"}),
+            (
+                "confirm",
+                "wait_until",
+                {"events": ["sms_reply"], "within_hours": 48, "next": "recording"},
+            ),
+        ),
+        limitation="The reminder goes 23 hours after registering: the engine cannot yet wait "
+        "until a time given in the event (1 hour before its starts_at). Adjust the wait.",
+    ),
+    Blueprint(
+        "demo-request",
+        "Demo request: speed to lead",
+        "Requested a demo → a follow-up task for the owner at once, and a confirmation text "
+        "that says who will call.",
+        {
+            "trigger_event_type": "demo_request",
+            "exit_event_types": ["meeting_booked"],
+            "reentry": "after_days",
+            "reentry_days": 30,
+            "goal_description": "A meeting is booked.",
+        },
+        (
+            (
+                "call",
+                "create_task",
+                {"reason": "Demo requested: call within 5 minutes.", "next": "confirm"},
+            ),
+            (
+                "confirm",
+                "send_sms",
+                {"template": "@demo-request-confirmation", "on_deferred": "continue"},
+            ),
+        ),
+    ),
+    Blueprint(
+        "stalled-high-intent",
+        "Stalled high-intent prospect",
+        "A high-intent prospect viewed pricing → 3 days later, if no meeting is booked, "
+        "one text offering time with their rep.",
+        {
+            "trigger_event_type": "pricing_view",
+            "exit_event_types": ["meeting_booked", "demo_request"],
+            "exit_on_opportunity": True,
+            "reentry": "after_days",
+            "reentry_days": 30,
+            "goal_description": "A meeting is booked, a demo requested or an opportunity opened.",
+        },
+        (
+            ("pause", "wait", {"days": 3, "next": "booked"}),
+            (
+                "booked",
+                "branch",
+                {
+                    "condition": {
+                        "rules": {"all": [{"event": "meeting_booked", "within_days": 3}]}
+                    },
+                    "then": "done",
+                    "else": "nudge",
+                },
+            ),
+            ("nudge", "send_sms", {"template": "@stalled-high-intent-nudge"}),
+            ("done", "exit", {}),
+        ),
+        segment="High-intent prospects",
+    ),
+    Blueprint(
+        "email-first",
+        "Email first, then SMS",
+        "Asked for the pricing guide → the guide by email → 2 days later a short text, only "
+        "if the email was not clicked and the contact is still a lead or MQL.",
+        {
+            "trigger_event_type": "form_submit",
+            "trigger_filters": {"form": "pricing-guide"},
+            "exit_event_types": ["meeting_booked", "demo_request"],
+            "reentry": "after_days",
+            "reentry_days": 30,
+            "goal_description": "The contact moves forward: meeting booked or demo requested.",
+        },
+        (
+            ("guide", "send_email", {"template": "@pricing-guide-email", "next": "pause"}),
+            ("pause", "wait", {"days": 2, "next": "clicked"}),
+            (
+                "clicked",
+                "branch",
+                {
+                    "condition": {"step_outcome": {"step": "guide", "is": "clicked"}},
+                    "then": "done",
+                    "else": "still_early",
+                },
+            ),
+            (
+                "still_early",
+                "branch",
+                {
+                    "condition": {
+                        "rules": {
+                            "all": [
+                                {"field": "lifecycle_stage", "op": "in", "value": ["lead", "mql"]}
+                            ]
+                        }
+                    },
+                    "then": "text",
+                    "else": "done",
+                },
+            ),
+            ("text", "send_sms", {"template": "@email-follow-up"}),
+            ("done", "exit", {}),
+        ),
+    ),
+    Blueprint(
+        "customer-onboarding",
+        "Customer onboarding: connect the calendar",
+        "Became a customer → if the calendar is not connected within 2 days, one text with "
+        "the setup link; 3 days after that, a task for a setup call.",
+        {
+            "trigger_event_type": "lifecycle_stage_changed",
+            "trigger_filters": {"to": "customer"},
+            "exit_event_types": ["calendar_connected"],
+            "goal_description": "The new customer connects their calendar.",
+        },
+        (
+            (
+                "setup",
+                "wait_until",
+                {
+                    "events": ["calendar_connected"],
+                    "within_hours": 48,
+                    "next": "done",
+                    "on_timeout": "nudge",
+                },
+            ),
+            ("nudge", "send_sms", {"template": "@onboarding-calendar", "next": "after"}),
+            (
+                "after",
+                "wait_until",
+                {
+                    "events": ["calendar_connected"],
+                    "within_hours": 72,
+                    "next": "done",
+                    "on_timeout": "call",
+                },
+            ),
+            (
+                "call",
+                "create_task",
+                {"reason": "New customer has not connected a calendar: offer a setup call."},
+            ),
+            ("done", "exit", {}),
+        ),
+        limitation="Needs the product to send a calendar_connected event.",
+    ),
+    Blueprint(
+        "reactivation",
+        "Win back a churned customer",
+        "A churned customer clicks an email → a day later, if they have not looked at "
+        "pricing, one text on what's new; a look at pricing or a click makes a task for "
+        "the owner. 10% are held out to measure the lift.",
+        {
+            "trigger_event_type": "email_click",
+            "exit_event_types": ["meeting_booked"],
+            "exit_on_opportunity": True,
+            "reentry": "after_days",
+            "reentry_days": 90,
+            "holdout_percent": 10,
+            "goal_description": "A meeting is booked or an opportunity opened.",
+        },
+        (
+            ("pause", "wait", {"days": 1, "next": "returned"}),
+            (
+                "returned",
+                "branch",
+                {
+                    "condition": {"rules": {"all": [{"event": "pricing_view", "within_days": 2}]}},
+                    "then": "call",
+                    "else": "nudge",
+                },
+            ),
+            ("nudge", "send_sms", {"template": "@reactivation", "next": "reply"}),
+            (
+                "reply",
+                "wait_until",
+                {"events": ["sms_click", "sms_reply"], "within_hours": 72, "next": "call"},
+            ),
+            (
+                "call",
+                "create_task",
+                {"reason": "A churned customer is looking again: call about coming back."},
+            ),
+        ),
+        segment="Churned customers",
+        limitation="Starts on a real action (an email click) by a churned customer, not on "
+        "the churn itself.",
+    ),
+)
+
+
+def blueprint_get(slug: str) -> Blueprint:
+    blueprint = next((b for b in BLUEPRINTS if b.slug == slug), None)
+    if blueprint is None:
+        raise JourneyError(f"No blueprint {slug!r}.", field="blueprint")
+    return blueprint
+
+
+@transaction.atomic
+def blueprint_load(*, blueprint: Blueprint, actor, name: str | None = None) -> BlueprintLoad:
+    """Creates a DRAFT journey from the blueprint, owned by `actor`; never activates it."""
+    if not actor.has_perm("journeys.add_journey"):
+        raise JourneyError("Only a marketer may create journeys.")
+    templates, missing = _templates(blueprint)
+    journey = Journey(
+        name=_free_name(name or blueprint.name),
+        status=JourneyStatus.DRAFT,
+        owner=actor,
+        entry_segment=_segment(blueprint.segment, actor),
+        **blueprint.fields,
+    )
+    _audited_save(journey, actor, f"Loaded from the blueprint {blueprint.name}")
+    steps = []
+    for position, (key, kind, config) in enumerate(blueprint.steps):
+        step = Step(
+            journey=journey,
+            key=key,
+            kind=kind,
+            config=_resolved(config, templates),
+            position=position,
+        )
+        _audited_save(step, actor, f"Loaded from the blueprint {blueprint.name}")
+        steps.append(step)
+    journey.first_step = steps[0]
+    _audited_save(journey, actor, "First step set")
+    return BlueprintLoad(journey=journey, missing_templates=missing)
+
+
+def _audited_save(instance, actor, reason: str) -> None:
+    instance._history_user = actor
+    instance._change_reason = reason
+    instance.save()
+
+
+def _templates(blueprint: Blueprint) -> tuple[dict[str, int], list[str]]:
+    names = template_names()
+    wanted = {slug: names.get(slug, slug) for slug in blueprint.template_slugs()}
+    found = {t.name.lower(): t.pk for t in MessageTemplate.objects.filter(name__in=wanted.values())}
+    by_slug = {slug: found[name.lower()] for slug, name in wanted.items() if name.lower() in found}
+    missing = [name for slug, name in wanted.items() if slug not in by_slug]
+    return by_slug, missing
+
+
+def _resolved(config: dict, templates: dict[str, int]) -> dict:
+    reference = str(config.get("template", ""))
+    if not reference.startswith("@"):
+        return dict(config)
+    resolved = {k: v for k, v in config.items() if k != "template"}
+    if reference[1:] in templates:
+        resolved["template"] = templates[reference[1:]]
+    return resolved
+
+
+def _segment(name: str, actor) -> Segment | None:
+    if not name:
+        return None
+    segment = Segment.objects.filter(name=name).first()
+    if segment is None:
+        segment = Segment(name=name, rules=SEGMENTS[name], created_by=actor)
+        _audited_save(segment, actor, "Created for a journey blueprint")
+    return segment
+
+
+def _free_name(name: str) -> str:
+    taken = set(Journey.objects.filter(name__startswith=name).values_list("name", flat=True))
+    if name not in taken:
+        return name
+    number = 2
+    while f"{name} ({number})" in taken:
+        number += 1
+    return f"{name} ({number})"

@@ -1,0 +1,84 @@
+"""Reads of the journeys app: where enrollments stand, and a contact's journeys on their
+timeline."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+
+from apps.contacts.models import Contact
+from apps.contacts.selectors import TimelineEntry
+from apps.journeys.models import Activity, Enrollment, EnrollmentState, Journey
+
+
+@dataclass(frozen=True)
+class EnrollmentCounts:
+    """How many enrollments a journey has in each state, and how many of the running ones
+    (active or waiting) are on each step."""
+
+    by_state: dict[str, int] = field(default_factory=dict)
+    running_by_step: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+    def states(self) -> list[tuple[str, str, int]]:
+        """(state, label, count) for every state, in the order of the choices."""
+        return [
+            (value, label, self.by_state.get(value, 0)) for value, label in EnrollmentState.choices
+        ]
+
+
+def journey_enrollment_counts(*, journey: Journey) -> EnrollmentCounts:
+    """One aggregate query, whatever the number of enrollments or steps."""
+    rows = (
+        Enrollment.objects.filter(journey=journey)
+        .values("state", "current_step__key")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_state: dict[str, int] = {}
+    by_step: dict[str, int] = {}
+    for row in rows:
+        by_state[row["state"]] = by_state.get(row["state"], 0) + row["n"]
+        if row["state"] in EnrollmentState.running() and row["current_step__key"]:
+            key = row["current_step__key"]
+            by_step[key] = by_step.get(key, 0) + row["n"]
+    return EnrollmentCounts(by_state=by_state, running_by_step=by_step)
+
+
+def journeys_with_counts(queryset: QuerySet[Journey]) -> QuerySet[Journey]:
+    """Journeys with `running` (active or waiting enrollments) and `entered` counts."""
+    return queryset.select_related("owner").annotate(
+        running=Count("enrollments", filter=Q(enrollments__state__in=EnrollmentState.running())),
+        entered=Count("enrollments"),
+    )
+
+
+TIMELINE_KINDS = {
+    Activity.Kind.ENTERED: "Entered {journey}",
+    Activity.Kind.GOAL: "Goal reached in {journey}",
+    Activity.Kind.EXIT: "Left {journey}",
+    Activity.Kind.TASK: "Follow-up task from {journey}",
+    Activity.Kind.ERROR: "Error in {journey}",
+}
+
+
+def contact_journey_timeline(contact: Contact, limit: int) -> list[TimelineEntry]:
+    """The contact timeline's journey entries: entering, reaching the goal, leaving, tasks."""
+    activities = (
+        Activity.objects.filter(enrollment__contact=contact, kind__in=TIMELINE_KINDS)
+        .select_related("enrollment__journey")
+        .order_by("-at", "-id")[:limit]
+    )
+    return [
+        TimelineEntry(
+            at=activity.at,
+            kind="journey",
+            title=TIMELINE_KINDS[activity.kind].format(journey=activity.enrollment.journey.name),
+            detail=activity.reason,
+            url=reverse("admin:journeys_enrollment_change", args=[activity.enrollment_id]),
+        )
+        for activity in activities
+    ]

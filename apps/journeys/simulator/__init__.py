@@ -1,0 +1,28 @@
+"""What would happen to this contact, now: "Simulate" on a journey.
+
+Given a contact (saved, or only described) and an event, the simulator reports whether the
+trigger matches, whether the contact is in the entry segment, what the re-entry rule and the
+holdout draw say, and then walks the steps as the engine would — branch decisions, the
+split's variant, waits in words, and for every send step the decision the send gate would
+give NOW. It stops at the first wait_until (showing both of its edges) or after 25 steps.
+
+It sends nothing and writes nothing: messages are unsaved OutboundMessage objects handed to
+the gate's checks, a described contact is an unsaved Contact, and no engine runner is
+called.
+"""
+
+from apps.journeys.simulator.described import ContactDescription
+from apps.journeys.simulator.walk import (
+    EntryCheck,
+    SimulatedStep,
+    Simulation,
+    journey_simulate,
+)
+
+__all__ = [
+    "ContactDescription",
+    "EntryCheck",
+    "SimulatedStep",
+    "Simulation",
+    "journey_simulate",
+]

@@ -1,0 +1,199 @@
+"""The attribution rule, in one place.
+
+A conversion is a meeting booked (a `meeting_booked` event), an opportunity created, an
+opportunity stage progression (a move to a later open stage, or to closed won), or closed-won
+revenue (the opportunity's amount), each at the moment it happened and for the contact it
+belongs to. A touch is an SMS a journey sent to that contact: a person's click on one of its
+tracked links (bots and link previewers never count), a reply to it, or its delivery, at the
+moment of the click, the reply or the delivery report. A touch qualifies for a conversion
+when it happened no later than the conversion and at most its type's window before it (by
+default 5 days for clicks and replies, 12 hours for deliveries; both edges inclusive). Among
+the qualifying touches, each (message, touch type) pair counts once, at its latest moment
+for last touch and its earliest for first touch. Last touch gives all the credit to the
+latest pair, first touch to the earliest (ties go to click, then reply, then delivery, then
+the later message), and linear gives each pair 1/n. A conversion with no qualifying touch is
+not attributed to SMS at all. Revenue influenced is the closed-won amount times the credit.
+
+Everything here is set-based SQL, the same on SQLite and PostgreSQL: `attribution_insert`
+writes the Attribution rows of the conversions in a time range in one INSERT … SELECT.
+Every number shown anywhere (dashboard, exports, tests) is read from those rows.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.utils import timezone
+
+from apps.reporting.models import AttributionModel, AttributionSettings, ConversionKind
+from apps.reporting.sql import at_most_seconds_apart, datetime_param, json_bigint
+
+# Open stages in order, then closed won: a progression moves to a later one.
+STAGE_ORDER = ("discovery", "demo", "proposal", "negotiation", "closed_won")
+TOUCH_PRIORITY = {"click": 1, "reply": 2, "delivery": 3}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The settings the SQL needs: windows in seconds per counted touch type, the model and
+    the conversion kinds attributed."""
+
+    windows: dict[str, int]
+    model: str
+    kinds: tuple[str, ...]
+
+    @classmethod
+    def from_settings(cls, settings: AttributionSettings | None = None) -> "Rule":
+        settings = settings or AttributionSettings.current()
+        kinds = [
+            kind
+            for kind, wanted in (
+                (ConversionKind.MEETING_BOOKED, settings.attribute_meetings),
+                (ConversionKind.OPPORTUNITY_CREATED, settings.attribute_opportunities),
+                (ConversionKind.STAGE_PROGRESSION, settings.attribute_progressions),
+                (ConversionKind.CLOSED_WON, settings.attribute_revenue),
+            )
+            if wanted
+        ]
+        windows = {kind: hours * 3600 for kind, hours in settings.windows_hours().items()}
+        return cls(windows=windows, model=settings.model, kinds=tuple(kinds))
+
+
+def _stage_rank(column: str) -> str:
+    whens = " ".join(f"WHEN '{stage}' THEN {rank}" for rank, stage in enumerate(STAGE_ORDER, 1))
+    return f"(CASE {column} {whens} ELSE 0 END)"
+
+
+def _conversions_sql(kinds: tuple[str, ...]) -> tuple[str, int]:
+    """UNION ALL of the conversion kinds asked for (kind, id, contact, time, value), and how
+    many time ranges it takes as parameters."""
+    opportunity = (
+        "FROM contacts_opportunitystagechange sc "
+        "JOIN contacts_opportunity o ON o.id = sc.opportunity_id "
+        "WHERE o.contact_id IS NOT NULL AND sc.changed_at >= %s AND sc.changed_at < %s"
+    )
+    parts = {
+        ConversionKind.MEETING_BOOKED: (
+            "SELECT 'meeting_booked' AS kind, e.id AS conversion_id, e.contact_id AS contact_id, "
+            "e.occurred_at AS converted_at, 0 AS value FROM contacts_event e "
+            "WHERE e.type = 'meeting_booked' AND e.occurred_at >= %s AND e.occurred_at < %s"
+        ),
+        ConversionKind.OPPORTUNITY_CREATED: (
+            "SELECT 'opportunity_created', sc.id, o.contact_id, sc.changed_at, 0 "
+            f"{opportunity} AND sc.from_stage = ''"
+        ),
+        ConversionKind.STAGE_PROGRESSION: (
+            "SELECT 'stage_progression', sc.id, o.contact_id, sc.changed_at, 0 "
+            f"{opportunity} AND sc.from_stage <> '' "
+            f"AND {_stage_rank('sc.to_stage')} > {_stage_rank('sc.from_stage')}"
+        ),
+        ConversionKind.CLOSED_WON: (
+            "SELECT 'closed_won', sc.id, o.contact_id, sc.changed_at, o.amount "
+            f"{opportunity} AND sc.to_stage = 'closed_won'"
+        ),
+    }
+    chosen = [parts[kind] for kind in ConversionKind.values if kind in kinds]
+    return " UNION ALL ".join(chosen), len(chosen)
+
+
+_TOUCH_COLUMNS = (
+    "c.kind, c.conversion_id, c.contact_id, c.converted_at, c.value, m.id AS message_id, "
+    "m.journey_id, m.template_version_id, m.step_id"
+)
+_JOURNEY_SMS = "m.journey_id IS NOT NULL AND m.channel = 'sms'"
+
+
+def _touches_sql(windows: dict[str, int]) -> str:
+    """Every (conversion, touch) pair within the touch type's window."""
+    parts = []
+    if "click" in windows:
+        parts.append(
+            f"SELECT {_TOUCH_COLUMNS}, 'click' AS touch_type, k.at AS touched_at, 1 AS priority "
+            "FROM conversions c "
+            "JOIN sends_outboundmessage m ON m.contact_id = c.contact_id "
+            "JOIN sends_trackedlink l ON l.message_id = m.id "
+            "JOIN sends_linkclick k ON k.link_id = l.id "
+            f"WHERE {_JOURNEY_SMS} AND k.is_bot = FALSE AND k.at <= c.converted_at "
+            f"AND {at_most_seconds_apart('c.converted_at', 'k.at', windows['click'])}"
+        )
+    if "reply" in windows:
+        parts.append(
+            f"SELECT {_TOUCH_COLUMNS}, 'reply', r.occurred_at, 2 "
+            "FROM conversions c "
+            "JOIN contacts_event r ON r.contact_id = c.contact_id AND r.type = 'sms_reply' "
+            f"JOIN sends_outboundmessage m ON m.id = {json_bigint('r.properties', 'message_id')} "
+            f"WHERE {_JOURNEY_SMS} AND m.contact_id = c.contact_id "
+            "AND r.occurred_at <= c.converted_at "
+            f"AND {at_most_seconds_apart('c.converted_at', 'r.occurred_at', windows['reply'])}"
+        )
+    if "delivery" in windows:
+        parts.append(
+            f"SELECT {_TOUCH_COLUMNS}, 'delivery', m.delivered_at, 3 "
+            "FROM conversions c "
+            "JOIN sends_outboundmessage m ON m.contact_id = c.contact_id "
+            f"WHERE {_JOURNEY_SMS} AND m.delivered_at IS NOT NULL "
+            "AND m.delivered_at <= c.converted_at "
+            f"AND {at_most_seconds_apart('c.converted_at', 'm.delivered_at', windows['delivery'])}"
+        )
+    return " UNION ALL ".join(parts)
+
+
+_CREDIT = {
+    AttributionModel.LAST_TOUCH: ("last_at", "1.0", "r.last_rank = 1"),
+    AttributionModel.FIRST_TOUCH: ("first_at", "1.0", "r.first_rank = 1"),
+    AttributionModel.LINEAR: ("last_at", "1.0 / r.touches", "1 = 1"),
+}
+
+
+def attribution_select_sql(*, rule: Rule, start: datetime, end: datetime) -> tuple[str, list]:
+    """WITH … SELECT of the Attribution rows for the conversions in [start, end)."""
+    conversions, ranges = _conversions_sql(rule.kinds)
+    touched_at, credit, chosen = _CREDIT[rule.model]
+    sql = f"""
+        WITH conversions AS ({conversions}),
+        touches AS ({_touches_sql(rule.windows)}),
+        pairs AS (
+            SELECT kind, conversion_id, contact_id, converted_at, value, message_id,
+                journey_id, template_version_id, step_id, touch_type,
+                MAX(touched_at) AS last_at, MIN(touched_at) AS first_at, MIN(priority) AS priority
+            FROM touches
+            GROUP BY kind, conversion_id, contact_id, converted_at, value, message_id,
+                journey_id, template_version_id, step_id, touch_type
+        ),
+        ranked AS (
+            SELECT p.*,
+                ROW_NUMBER() OVER (PARTITION BY kind, conversion_id
+                    ORDER BY last_at DESC, priority ASC, message_id DESC) AS last_rank,
+                ROW_NUMBER() OVER (PARTITION BY kind, conversion_id
+                    ORDER BY first_at ASC, priority ASC, message_id DESC) AS first_rank,
+                COUNT(*) OVER (PARTITION BY kind, conversion_id) AS touches
+            FROM pairs p
+        )
+        SELECT r.kind, r.conversion_id, r.contact_id, r.converted_at, r.value, r.message_id,
+            r.touch_type, r.{touched_at}, r.journey_id, COALESCE(r.template_version_id, 0),
+            COALESCE(v.template_id, 0), COALESCE(r.step_id, 0), {credit}, %s, %s
+        FROM ranked r
+        LEFT JOIN library_templateversion v ON v.id = r.template_version_id
+        WHERE {chosen}
+    """
+    bounds = [datetime_param(start), datetime_param(end)]
+    params = bounds * ranges
+    return sql, [*params, rule.model, datetime_param(timezone.now())]
+
+
+ATTRIBUTION_COLUMNS = (
+    "kind, conversion_id, contact_id, converted_at, value, message_id, touch_type, touched_at, "
+    "journey_id, template_version_id, template_id, step_id, credit, model, computed_at"
+)
+
+
+def attribution_insert(*, rule: Rule, start: datetime, end: datetime) -> int:
+    """Inserts the Attribution rows of [start, end) (the caller deleted the old ones)."""
+    if not rule.kinds or not rule.windows:
+        return 0
+    select, params = attribution_select_sql(rule=rule, start=start, end=end)
+    head, body = select.split("SELECT r.kind", 1)
+    sql = f"{head} INSERT INTO reporting_attribution ({ATTRIBUTION_COLUMNS}) SELECT r.kind{body}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

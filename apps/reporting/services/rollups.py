@@ -1,0 +1,58 @@
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from apps.journeys.models import Enrollment
+from apps.reporting.models import DailyRollup
+from apps.reporting.rollups import rollup_rows, touched_days, watermarks_now
+from apps.reporting.services.attribution import attribution_refresh
+from apps.reporting.services.common import day_ranges, state_lock
+from apps.sends.models import MessageOrigin, OutboundMessage
+
+
+@transaction.atomic
+def rollups_rebuild(*, first: date, last: date) -> int:
+    """Replaces the rollups of the days from `first` to `last` (both included) with freshly
+    computed ones; returns how many rows it wrote."""
+    DailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
+    rows = rollup_rows(first=first, last=last)
+    DailyRollup.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+@transaction.atomic
+def reporting_refresh(*, today: date | None = None) -> list[date]:
+    """What the beat runs: attribution first (rollups read it), then the rollups of every
+    day touched since the last run, plus today and yesterday. The first run builds all the
+    days with journey activity. Returns the days recomputed."""
+    today = today or timezone.localdate()
+    state = state_lock("rollups")
+    until = watermarks_now()
+    days = attribution_refresh(today=today) | {today, today - timedelta(days=1)}
+    if not state.watermarks:
+        days |= _all_days(today)
+    else:
+        days |= touched_days(since=state.watermarks, until=until)
+    floor = today - timedelta(days=settings.CUE_RETENTION_MESSAGE_DAYS)
+    days = {day for day in days if floor <= day <= today}
+    for first, last in day_ranges(days):
+        rollups_rebuild(first=first, last=last)
+    state.watermarks, state.last_run_at = until, timezone.now()
+    state.last_days = [day.isoformat() for day in sorted(days)][-60:]
+    state.save()
+    return sorted(days)
+
+
+def _all_days(today: date) -> set[date]:
+    earliest = [
+        OutboundMessage.objects.filter(origin=MessageOrigin.JOURNEY).aggregate(
+            first=Min("created_at")
+        )["first"],
+        Enrollment.objects.aggregate(first=Min("entered_at"))["first"],
+    ]
+    found = [timezone.localdate(moment) for moment in earliest if moment is not None]
+    first = min(found) if found else today
+    return {first + timedelta(days=n) for n in range((today - first).days + 1)}

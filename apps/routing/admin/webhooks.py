@@ -1,0 +1,32 @@
+from django.contrib import admin
+
+from apps.core.admin import HistoryAdmin
+from apps.routing.forms import WebhookEndpointForm
+from apps.routing.models import WebhookDelivery, WebhookEndpoint
+from apps.sends.admin.readonly import ReadOnlyAdmin
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(HistoryAdmin):
+    form = WebhookEndpointForm
+    list_display = ["name", "url", "events", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "url"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    """The delivery log: what was sent where, how often, and what came back."""
+
+    list_display = [
+        "created_at", "endpoint", "event", "key", "status", "attempts", "response_code",
+        "next_attempt_at", "delivered_at",
+    ]  # fmt: skip
+    list_filter = ["status", "event", "endpoint"]
+    list_select_related = ["endpoint"]
+    search_fields = ["key", "last_error"]
+    show_full_result_count = False
+    readonly_fields = [
+        "endpoint", "event", "key", "payload", "status", "attempts", "next_attempt_at",
+        "response_code", "last_error", "created_at", "delivered_at",
+    ]  # fmt: skip

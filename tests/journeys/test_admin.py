@@ -1,0 +1,410 @@
+"""The journey builder in the admin: steps saved from plain fields, problems shown where they
+are, Activate / Pause for approvers only, a live journey edited with care, where the
+enrollments stand, and each contact's journeys."""
+
+import json
+import re
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from apps.accounts import roles
+from apps.contacts.segments import segment_rules_validate
+from apps.contacts.selectors import contact_timeline
+from apps.journeys.models import Activity, Enrollment, Journey, JourneyStatus
+from apps.journeys.selectors import journey_enrollment_counts
+from apps.journeys.services import enrollment_start
+from tests.factories import ContactFactory
+from tests.journeys.builders import journey_build, sms_template
+
+pytestmark = pytest.mark.django_db
+
+LEADS = {"all": [{"field": "lifecycle_stage", "op": "in", "value": ["lead", "mql"]}]}
+DANGLING = "Step check: its \"then\" leads to 'nudge', which is not a step of this journey."
+
+
+@pytest.fixture
+def marketer(make_user):
+    return make_user(roles.MARKETER, username="maria")
+
+
+@pytest.fixture
+def approver(make_user):
+    return make_user(roles.APPROVER, username="alex")
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def step_data(index: int, key: str, kind: str, pk=None, **fields) -> dict:
+    base = {
+        "key": key, "kind": kind, "position": index, "on_suppressed": "continue",
+        "on_deferred": "wait", "wait_unit": "hours", **fields,
+    }  # fmt: skip
+    data = {f"steps-{index}-{name}": value for name, value in base.items()}
+    if pk is not None:
+        data[f"steps-{index}-id"] = pk
+    return data
+
+
+def journey_data(*steps: dict, initial: int = 0, **fields) -> dict:
+    data = {
+        "name": "Pricing follow-up", "goal_description": "", "trigger_kind": "event",
+        "trigger_event_type": "pricing_view", "trigger_filters": "",
+        "exit_event_types": "meeting_booked, demo_request", "exit_lifecycle_stage": "",
+        "reentry": "never", "reentry_days": "", "cap_messages": "", "cap_hours": "",
+        "holdout_percent": "0", "first_step": "", "steps-TOTAL_FORMS": str(len(steps)),
+        "steps-INITIAL_FORMS": str(initial), "steps-MIN_NUM_FORMS": "0",
+        "steps-MAX_NUM_FORMS": "1000", **fields,
+    }  # fmt: skip
+    for step in steps:
+        data.update(step)
+    return data
+
+
+def flashed(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def shown(response) -> list[str]:
+    """The messages a followed redirect rendered."""
+    return [str(message) for message in response.context["messages"]]
+
+
+def inline_html(html: str, index: int) -> str:
+    """The HTML of one step's inline form."""
+    start = html.index(f'id="steps-{index}"')
+    following = html.find(f'id="steps-{index + 1}"', start)
+    return html[start : following if following != -1 else len(html)]
+
+
+def change_url(journey) -> str:
+    return reverse("admin:journeys_journey_change", args=[journey.pk])
+
+
+def tool_url(journey, tool: str) -> str:
+    return reverse(f"admin:journeys_journey_{tool}", args=[journey.pk])
+
+
+# --- the builder -------------------------------------------------------------------------
+
+
+def test_it_saves_steps_from_their_settings_and_shows_problems_next_to_them(client, marketer):
+    template = sms_template()
+    client = signed_in(client, marketer)
+    # Given Maria builds a journey whose branch leads to a step she has not written yet
+    data = journey_data(
+        step_data(0, "text", "send_sms", sms_template=template.pk, next_step="pause"),
+        step_data(1, "pause", "wait", wait_amount="2", wait_unit="days", next_step="check"),
+        step_data(
+            2,
+            "check",
+            "branch",
+            condition=json.dumps({"rules": LEADS}),
+            then_step="nudge",
+            else_step="done",
+        ),
+        step_data(3, "done", "exit"),
+    )
+    # When she saves it
+    response = client.post(reverse("admin:journeys_journey_add"), data)
+    # Then the journey is a draft she owns, starting at its first step
+    assert response.status_code == 302
+    journey = Journey.objects.get()
+    assert (journey.status, journey.owner, journey.first_step.key) == ("draft", marketer, "text")
+    assert journey.exit_event_types == ["meeting_booked", "demo_request"]
+    # And each step's settings are stored in the shape the engine reads
+    configs = {step.key: step.config for step in journey.steps.all()}
+    assert configs == {
+        "text": {
+            "template": template.pk,
+            "next": "pause",
+            "on_suppressed": "continue",
+            "on_deferred": "wait",
+        },
+        "pause": {"days": 2, "next": "check"},
+        "check": {"condition": {"rules": LEADS}, "then": "nudge", "else": "done"},
+        "done": {},
+    }
+    # And the builder shows the problem in the summary and next to the step it names
+    page = client.get(change_url(journey))
+    html = page.content.decode()
+    assert page.context["problems"] == [DANGLING]
+    summary = html[html.index('id="cue-problems"') : html.index('id="cue-diagram"')]
+    assert "Step check: its &quot;then&quot; leads to &#x27;nudge&#x27;" in summary
+    assert "its &quot;then&quot; leads to &#x27;nudge&#x27;" in inline_html(html, 2)
+    assert "leads to" not in inline_html(html, 0)
+    # And the diagram draws the dangling edge in red
+    assert 'class="cue-edge cue-edge-missing" data-from="check" data-to="nudge"' in html
+
+
+def test_it_keeps_the_settings_of_a_saved_step_in_its_fields(client, marketer):
+    journey = journey_build(
+        steps=[
+            ("pause", "wait", {"minutes": 90, "next": "attend"}),
+            (
+                "attend",
+                "wait_until",
+                {"events": ["webinar_attended", "sms_reply"], "within_hours": 3},
+            ),
+        ],
+        status=JourneyStatus.DRAFT,
+    )
+    page = signed_in(client, marketer).get(change_url(journey))
+    forms = page.context["inline_admin_formsets"][0].formset.forms
+    pause, attend = forms[0], forms[1]
+    assert (pause["wait_amount"].value(), pause["wait_unit"].value()) == (90, "minutes")
+    assert pause["next_step"].value() == "attend"
+    assert attend["events"].field.prepare_value(attend["events"].value()) == (
+        "webinar_attended, sms_reply"
+    )
+    assert attend["within_hours"].value() == 3
+
+
+def test_it_refuses_branch_rules_that_do_not_compile_and_saves_nothing(client, marketer):
+    bad_rules = {"all": [{"field": "stage", "op": "eq", "value": "lead"}]}
+    data = journey_data(
+        step_data(0, "check", "branch", condition=json.dumps({"rules": bad_rules})),
+        step_data(1, "odd", "branch", condition="{not json"),
+    )
+    response = signed_in(client, marketer).post(reverse("admin:journeys_journey_add"), data)
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][0].formset.errors
+    assert errors[0] == {"condition": segment_rules_validate(bad_rules)}
+    assert errors[1] == {"condition": ["Enter a valid JSON."]}
+    assert Journey.objects.count() == 0
+
+
+# --- activate and pause -------------------------------------------------------------------
+
+
+def test_it_refuses_a_marketer_who_tries_to_activate(client, marketer):
+    journey = journey_build(steps=[("done", "exit", {})], status=JourneyStatus.DRAFT)
+    client = signed_in(client, marketer)
+    page = client.get(change_url(journey))
+    assert page.context["activate_url"] == ""
+    assert 'id="cue-activate"' not in page.content.decode()
+    response = client.post(tool_url(journey, "activate"))
+    assert (response.status_code, response.url) == (302, change_url(journey))
+    assert flashed(response) == ["Only an approver may activate a journey."]
+    journey.refresh_from_db()
+    assert journey.status == "draft"
+
+
+def test_it_lets_an_approver_activate_and_pause(client, approver):
+    journey = journey_build(steps=[("done", "exit", {})], status=JourneyStatus.DRAFT)
+    client = signed_in(client, approver)
+    assert 'id="cue-activate"' in client.get(change_url(journey)).content.decode()
+
+    activated = client.post(tool_url(journey, "activate"), follow=True)
+    journey.refresh_from_db()
+    assert journey.status == "active"
+    assert shown(activated) == ["Test journey is live: it enrolls from now on."]
+    latest = journey.history.first()
+    assert (latest.history_user, latest.history_change_reason) == (approver, "Activated by alex")
+
+    paused = client.post(tool_url(journey, "pause"), follow=True)
+    journey.refresh_from_db()
+    assert journey.status == "paused"
+    assert shown(paused) == ["Test journey is paused: nobody enters and nobody moves on."]
+
+
+def test_it_refuses_to_activate_an_invalid_graph_and_shows_each_problem(client, approver):
+    journey = journey_build(
+        steps=[
+            ("check", "branch", {"condition": {"rules": LEADS}, "then": "nudge", "else": "done"}),
+            ("done", "send_sms", {}),
+        ],
+        status=JourneyStatus.DRAFT,
+    )
+    response = signed_in(client, approver).post(tool_url(journey, "activate"))
+    assert flashed(response) == [
+        "Not activated: 2 problem(s) to fix first.",
+        DANGLING,
+        "Step done: choose a template.",
+    ]
+    journey.refresh_from_db()
+    assert journey.status == "draft"
+
+
+def test_it_only_takes_a_post_to_activate(client, approver):
+    journey = journey_build(steps=[("done", "exit", {})], status=JourneyStatus.DRAFT)
+    assert signed_in(client, approver).get(tool_url(journey, "activate")).status_code == 405
+    journey.refresh_from_db()
+    assert journey.status == "draft"
+
+
+# --- a live journey -----------------------------------------------------------------------
+
+
+def test_it_warns_that_a_live_journey_changes_in_place_and_records_who_changed_it(client, marketer):
+    journey = journey_build(steps=[("pause", "wait", {"hours": 1})])
+    client = signed_in(client, marketer)
+    page = client.get(change_url(journey)).content.decode()
+    assert (
+        '<p class="cue-live-banner" id="cue-live-banner">This journey is live: changes apply '
+        "to enrollments on their next step.</p>"
+    ) in page
+    step = journey.steps.get()
+    data = journey_data(
+        step_data(0, "pause", "wait", pk=step.pk, wait_amount="3"),
+        initial=1,
+        name="Test journey",
+        trigger_event_type="webinar_registered",
+        first_step=str(step.pk),
+    )
+    response = client.post(change_url(journey), data)
+    assert response.status_code == 302
+    step.refresh_from_db()
+    assert step.config == {"hours": 3}
+    assert step.history.first().history_user == marketer
+
+
+def test_it_refuses_a_change_that_breaks_a_live_journey(client, marketer):
+    journey = journey_build(steps=[("pause", "wait", {"hours": 1})])
+    step = journey.steps.get()
+    data = journey_data(
+        step_data(0, "pause", "wait", pk=step.pk, wait_amount="1", next_step="nowhere"),
+        initial=1,
+        name="Test journey",
+        trigger_event_type="webinar_registered",
+        first_step=str(step.pk),
+    )
+    response = signed_in(client, marketer).post(change_url(journey), data)
+    assert response.status_code == 200
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert formset.non_form_errors() == [
+        "This journey is live: it must stay valid. Fix these, or pause it first.",
+        "Step pause: its \"next\" leads to 'nowhere', which is not a step of this journey.",
+    ]
+    step.refresh_from_db()
+    assert step.config == {"hours": 1}
+
+
+# --- where the enrollments stand ------------------------------------------------------------
+
+
+def enrolled_journey(opted_in_contact, count: int):
+    journey = journey_build(
+        steps=[("pause", "wait", {"hours": 1, "next": "done"}), ("done", "exit", {})]
+    )
+    for _ in range(count):
+        enrollment_start(journey=journey, contact=opted_in_contact())
+    return journey
+
+
+def test_it_counts_enrollments_by_state_and_step_in_one_query(
+    opted_in_contact, django_assert_num_queries
+):
+    journey = enrolled_journey(opted_in_contact, 3)
+    Enrollment.objects.filter(pk=Enrollment.objects.first().pk).update(state="goal_reached")
+    with django_assert_num_queries(1):
+        counts = journey_enrollment_counts(journey=journey)
+    assert counts.by_state == {"active": 2, "goal_reached": 1}
+    assert counts.running_by_step == {"pause": 2}
+    assert counts.total == 3
+
+
+def test_it_shows_the_counts_on_the_journey_page_in_a_bounded_number_of_queries(
+    client, marketer, opted_in_contact
+):
+    client = signed_in(client, marketer)
+    few, many = enrolled_journey(opted_in_contact, 1), None
+    with CaptureQueriesContext(connection) as for_few:
+        client.get(change_url(few))
+    Journey.objects.filter(pk=few.pk).update(name="Other")
+    many = enrolled_journey(opted_in_contact, 25)
+    with CaptureQueriesContext(connection) as for_many:
+        page = client.get(change_url(many))
+    assert len(for_many) == len(for_few)
+    assert page.context["counts"].by_state == {"active": 25}
+    assert 'class="cue-step-count"' in page.content.decode()
+
+
+# --- each contact's journeys ----------------------------------------------------------------
+
+
+def test_it_lists_a_contacts_enrollments_with_their_step_and_activity(
+    client, marketer, opted_in_contact
+):
+    journey = enrolled_journey(opted_in_contact, 1)
+    other = journey_build(name="Other journey", steps=[("done", "exit", {})])
+    mine = Enrollment.objects.get(journey=journey)
+    enrollment_start(journey=other, contact=mine.contact)
+    enrollment_start(journey=other, contact=opted_in_contact())
+    client = signed_in(client, marketer)
+
+    listing = client.get(
+        reverse("admin:journeys_enrollment_changelist"), {"contact__id__exact": mine.contact_id}
+    )
+    rows = listing.context["cl"].result_list
+    assert sorted((row.journey.name, row.current_step.key) for row in rows) == [
+        ("Other journey", "done"),
+        ("Test journey", "pause"),
+    ]
+    assert listing.context["title"] == f"Journeys of {mine.contact}"
+
+    page = client.get(reverse("admin:journeys_enrollment_change", args=[mine.pk]))
+    assert [a.kind for a in page.context["activities"]] == ["entered"]
+    log = page.content.decode().split('id="activity-log"')[1]
+    assert "<td>Entered on segment entry.</td>" in log
+
+
+def test_it_adds_journey_entries_to_the_contact_timeline(opted_in_contact):
+    journey = enrolled_journey(opted_in_contact, 1)
+    enrollment = Enrollment.objects.get(journey=journey)
+    Activity.objects.create(enrollment=enrollment, kind="goal", reason="Goal reached: demo.")
+    titles = [
+        entry.title
+        for entry in contact_timeline(contact=enrollment.contact)
+        if entry.kind == "journey"
+    ]
+    assert sorted(titles) == ["Entered Test journey", "Goal reached in Test journey"]
+
+
+def test_it_keeps_enrollments_and_activity_read_only(client, make_user, opted_in_contact):
+    journey = enrolled_journey(opted_in_contact, 1)
+    enrollment = Enrollment.objects.get(journey=journey)
+    client = signed_in(client, make_user(roles.ADMIN))
+    change = reverse("admin:journeys_enrollment_change", args=[enrollment.pk])
+    assert client.post(change, {"state": "exited"}).status_code == 403
+    assert client.get(reverse("admin:journeys_enrollment_add")).status_code == 403
+    assert client.get(reverse("admin:journeys_activity_add")).status_code == 403
+    enrollment.refresh_from_db()
+    assert enrollment.state == "active"
+
+
+# --- roles ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [roles.SALES_REP, roles.SALES_MANAGER])
+def test_it_keeps_sales_roles_out_of_journeys(client, make_user, role):
+    journey = journey_build(steps=[("done", "exit", {})], status=JourneyStatus.DRAFT)
+    client = signed_in(client, make_user(role))
+    for url in (change_url(journey), tool_url(journey, "simulate")):
+        response = client.get(url)
+        assert (response.status_code, response.url) == (302, f"/admin/login/?next={url}")
+
+
+def test_it_shows_compliance_the_journey_read_only(client, make_user):
+    journey = journey_build(steps=[("done", "exit", {})], status=JourneyStatus.DRAFT)
+    client = signed_in(client, make_user(roles.COMPLIANCE))
+    page = client.get(change_url(journey))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert (page.context["has_change_permission"], page.context["activate_url"]) == (False, "")
+    assert 'name="_save"' not in html
+    assert re.search(r'<svg[^>]*class="cue-journey-diagram"', html)
+    response = client.post(tool_url(journey, "activate"))
+    assert flashed(response) == ["Only an approver may activate a journey."]
+    journey.refresh_from_db()
+    assert journey.status == "draft"
+
+
+def test_it_shows_a_contact_of_another_kind_no_timeline_entry(opted_in_contact):
+    assert [e for e in contact_timeline(contact=ContactFactory()) if e.kind == "journey"] == []

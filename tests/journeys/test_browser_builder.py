@@ -1,0 +1,61 @@
+"""In a real browser: a marketer opens a seeded blueprint in the builder, sees its diagram,
+and simulates it for a demo contact."""
+
+import pytest
+
+from apps.accounts.demo import DEMO_PASSWORD
+from apps.core.demo import demo_seed
+from apps.journeys.models import Journey
+from apps.sends.models import OutboundMessage
+from tests.browser import browser, login, new_page, page  # noqa: F401  (browser fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_it_shows_a_blueprints_diagram_and_simulates_a_demo_contact(live_server, page):  # noqa: F811
+    from playwright.sync_api import expect
+
+    # Given the demo workspace, with the six blueprints live
+    workspace = demo_seed()
+    priya = workspace["contacts"]["demo-2"]
+    journey = Journey.objects.get(name="Webinar reminder")
+
+    # When Maria opens the webinar journey from the list
+    login(page, live_server, workspace["users"]["maria"], password=DEMO_PASSWORD)
+    page.goto(f"{live_server.url}/admin/journeys/journey/")
+    page.get_by_role("link", name="Webinar reminder", exact=True).click()
+
+    # Then she sees it is live, and its diagram: a box per step, an arrow per edge
+    expect(page.locator("#cue-live-banner")).to_be_visible()
+    diagram = page.locator("#cue-diagram svg.cue-journey-diagram")
+    expect(diagram).to_be_visible()
+    keys = diagram.locator("g.cue-step").evaluate_all("gs => gs.map(g => g.dataset.key)")
+    assert sorted(keys) == sorted(s.key for s in journey.steps.all())
+    expect(diagram.locator('g.cue-edge[data-from="attend"][data-label="timeout"]')).to_have_count(1)
+    # And each step shows only the settings of its kind
+    expect(page.locator("#steps-1 fieldset.cue-kind-split")).to_be_hidden()
+    expect(page.locator("#steps-1 fieldset.cue-kind-send_sms").first).to_be_visible()
+
+    # When she simulates Priya registering for the webinar
+    sent_before = OutboundMessage.objects.count()
+    page.click("#cue-simulate")
+    page.fill("#id_contact", str(priya.pk))
+    expect(page.locator("#id_event_type")).to_have_value("webinar_registered")
+    page.click("#simulate-run")
+
+    # Then she sees the path up to the first wait for an event, with both of its edges
+    rows = page.locator("#simulation tr.cue-sim-step")
+    expect(rows).to_have_count(3)
+    assert rows.evaluate_all("rs => rs.map(r => r.dataset.key)") == [
+        "before_start",
+        "remind",
+        "attend",
+    ]
+    expect(rows.nth(0)).to_contain_text("Waits 23 h.")
+    expect(rows.nth(1).locator(".cue-decision")).to_have_count(1)
+    expect(rows.nth(2)).to_contain_text("no webinar_attended within 3 h → missed")
+    expect(page.locator("#simulation-ending")).to_have_text(
+        "Stops following at attend: what comes next depends on whether webinar_attended happens."
+    )
+    # And nothing was sent
+    assert OutboundMessage.objects.count() == sent_before
