@@ -59,7 +59,17 @@ def _bench_database(connection) -> None:
         test["NAME"] = str(settings.VAR_DIR / f"bench{suffix}.sqlite3")
     else:
         test["NAME"] = f"cue_bench{suffix}"
+        _leftover_drop(connection, test["NAME"])
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
+
+
+def _leftover_drop(connection, name: str) -> None:
+    """A bench that was killed leaves its database (and maybe sessions) behind."""
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
+        )
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 def _bench_database_drop(connection) -> None:

@@ -141,6 +141,19 @@ class OutboundMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.channel} to {self.to_address} ({self.status})"
 
+    @property
+    def is_secret(self) -> bool:
+        """A one-time code: only its recipient may ever read it."""
+        return self.send_key.startswith(SECRET_SEND_KEY_PREFIXES)
+
+    @property
+    def body_for_people(self) -> str:
+        return SECRET_BODY if self.is_secret else self.body
+
+
+SECRET_SEND_KEY_PREFIXES = ("verify:",)
+SECRET_BODY = "(a one-time code: not shown, and erased once sent)"
+
 
 class MessageEvent(models.Model):
     """The decision and delivery log of one message: every gate decision, transition and

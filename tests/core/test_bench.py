@@ -21,7 +21,7 @@ def test_it_prints_each_figure_as_a_ratio_and_writes_results(tmp_path):
         **inherited,
         "BENCH_SCALE": "0.002",
         "BENCH_OUTPUT_DIR": str(tmp_path),
-        "BENCH_DB_SUFFIX": "_test",
+        "BENCH_DB_SUFFIX": f"_test{os.getpid()}",
     }
     run = subprocess.run(
         [sys.executable, "-m", "bench"],

@@ -407,3 +407,23 @@ def test_it_links_an_unverified_user_to_the_verification_page(client, marketer, 
 
     assert f'href="{VERIFY_URL}?next=' in page
     assert 'id="cue-test-send"' not in page
+
+
+def test_it_keeps_no_readable_copy_of_a_verification_code(
+    client, fake_twilio, django_capture_on_commit_callbacks
+):
+    from apps.accounts import roles
+    from apps.sends.models import SECRET_BODY, OutboundMessage
+    from apps.sends.services.self_sends import phone_verification_send
+    from tests.factories import UserFactory
+
+    user = UserFactory(role=roles.MARKETER, phone="+14155550177")
+    with django_capture_on_commit_callbacks(execute=True):
+        phone_verification_send(user=user)
+    [sent] = fake_twilio.messages_sent()
+    message = OutboundMessage.objects.get(recipient_user=user)
+    assert "verification code is" in sent["Body"]
+    assert message.body == SECRET_BODY
+    client.force_login(UserFactory(role=roles.COMPLIANCE))
+    page = client.get(f"/admin/sends/outboundmessage/{message.pk}/change/").content.decode()
+    assert sent["Body"] not in page

@@ -46,7 +46,8 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
     fieldsets = [
         (None, {"fields": ["status", "contact", "recipient_user", "to_address", "channel",
                            "category", "origin"]}),
-        ("Content", {"fields": ["template_version", "subject", "body", "encoding", "segments"]}),
+        ("Content", {"fields": ["template_version", "subject", "body_shown", "encoding",
+                                "segments"]}),
         ("Gate", {"fields": ["decision", "reason_code", "reason", "next_attempt_at"]}),
         ("Journey", {"fields": ["journey_id", "enrollment_id", "step_id", "send_key"]}),
         ("Provider", {"fields": ["sender", "provider_sid", "attempts", "needs_reconciliation",
@@ -54,6 +55,10 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
         ("Times", {"fields": ["created_at", "queued_at", "claimed_at", "sent_at", "delivered_at",
                               "finished_at"]}),
     ]  # fmt: skip
+
+    @admin.display(description="Body")
+    def body_shown(self, message: OutboundMessage) -> str:
+        return message.body_for_people
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():

@@ -56,7 +56,7 @@ def _outbound_item(message: OutboundMessage) -> ConversationItem:
     if message.status not in REACHED and message.reason:
         status = f"{status}: {message.reason}"
     return ConversationItem(
-        at=message.sent_at or message.created_at, direction="out", body=message.body,
+        at=message.sent_at or message.created_at, direction="out", body=message.body_for_people,
         status=status, reached=message.status in REACHED,
         url=reverse("admin:sends_outboundmessage_change", args=[message.pk]),
     )  # fmt: skip
@@ -91,7 +91,11 @@ def message_timeline_entries(contact: Contact, limit: int) -> list[TimelineEntry
 
 def _outbound_entry(message: OutboundMessage) -> TimelineEntry:
     channel = Channel(message.channel).label
-    text = message.body if message.channel == Channel.SMS else (message.subject or message.body)
+    text = (
+        message.body_for_people
+        if message.channel == Channel.SMS
+        else (message.subject or message.body)
+    )
     verb = "sent" if message.status in REACHED else message.get_status_display().lower()
     detail = message.get_status_display()
     if message.status not in REACHED and message.reason:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.consent.models import Channel, ConsentSource, Suppression
 from apps.consent.services import Evidence, consent_revoke_channel, suppression_add
-from apps.sends.models import MessageEvent, MessageStatus, OutboundMessage
+from apps.sends.models import SECRET_BODY, MessageEvent, MessageStatus, OutboundMessage
 from apps.sends.transports.base import SendResult, TransportError
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ def outcome_sent(*, message: OutboundMessage, result: SendResult, sender: str) -
     )
     if result.status != MessageStatus.SENT:
         status_forward(message_id=message.pk, status=result.status)
+    secret_erase(message)
     MessageEvent.objects.create(
         message=message,
         kind=MessageEvent.Kind.PROVIDER,
@@ -89,7 +90,14 @@ def outcome_failure(*, message: OutboundMessage, error: TransportError) -> str:
     return "retry"
 
 
+def secret_erase(message: OutboundMessage) -> None:
+    """Once a one-time code is with the provider (or can never be), Cue keeps no copy."""
+    if message.is_secret:
+        OutboundMessage.objects.filter(pk=message.pk).update(body=SECRET_BODY)
+
+
 def _failed(message: OutboundMessage, error: TransportError) -> str:
+    secret_erase(message)
     status_forward(
         message_id=message.pk,
         status=MessageStatus.FAILED,
