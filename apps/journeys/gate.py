@@ -73,8 +73,10 @@ def _weekday(journey: Journey, message, at: datetime) -> GateResult | None:
     """Sending days are the recipient's own days, like quiet hours: Monday 00:30 UTC is still
     Sunday evening in Chicago. Every zone the contact could be in must be on a sending day."""
     days = journey.send_weekdays or []
+    if not days:
+        return None
     zones = _zones(message)
-    if not days or all(at.astimezone(zone).weekday() in days for zone in zones):
+    if all(at.astimezone(zone).weekday() in days for zone in zones):
         return None
     return GateResult(
         Decision.DEFER,
@@ -88,9 +90,9 @@ def _weekday(journey: Journey, message, at: datetime) -> GateResult | None:
 def _zones(message) -> list[ZoneInfo]:
     contact = message.contact
     zones, _ = candidate_zones(
-        time_zone=contact.time_zone or None,
-        region=contact.region or None,
-        country=contact.country or "US",
+        time_zone=getattr(contact, "time_zone", None) or None,
+        region=getattr(contact, "region", None) or None,
+        country=getattr(contact, "country", None) or "US",
         phone_e164=message.to_address,
     )
     return zones or [ZoneInfo("UTC")]  # unknown: quiet hours hold the message anyway

@@ -42,7 +42,8 @@ def link_redirect(request, token: str):
 
 @transaction.atomic
 def link_click_record(*, link: TrackedLink, user_agent: str, ip_address: str | None) -> LinkClick:
-    """Stores the click; a person's click (not a bot's) also becomes an sms_click event."""
+    """Stores the click; a person's click (not a bot's) also becomes an sms_click (or
+    email_click) event."""
     is_bot = user_agent_is_bot(user_agent)
     click = LinkClick.objects.create(
         link=link, user_agent=user_agent, ip_address=ip_address, is_bot=is_bot
@@ -51,10 +52,10 @@ def link_click_record(*, link: TrackedLink, user_agent: str, ip_address: str | N
     if not is_bot and contact is not None:
         record_event(
             contact=contact,
-            type=EventType.SMS_CLICK,
+            type=EventType.EMAIL_CLICK if link.message.channel == "email" else EventType.SMS_CLICK,
             occurred_at=click.at,
             idempotency_key=f"click:{click.pk}",
-            source="sms",
+            source=link.message.channel,
             properties={
                 "message_id": link.message_id,
                 "link": link.key,

@@ -145,7 +145,7 @@ def _bare_update(journey: Journey, done: Step) -> None:
 
 
 def _first_send_latency() -> list[Figure]:
-    samples = max(200, scaled(4_000))
+    samples = max(40, scaled(4_000))
     table_clear("journeys_activity")
     table_clear("journeys_enrollment")
     low, high = contact_id_range()

@@ -286,6 +286,29 @@ def test_it_refuses_a_change_that_breaks_a_live_journey(client, marketer):
     assert step.config == {"hours": 1}
 
 
+def test_it_refuses_to_delete_a_live_step_that_enrollments_are_on(
+    client, marketer, opted_in_contact
+):
+    journey = journey_build(steps=[("pause", "wait", {"hours": 1}), ("done", "exit", {})])
+    pause, done = journey.steps.order_by("position")
+    enrollment_start(journey=journey, contact=opted_in_contact())
+    data = journey_data(
+        step_data(0, "pause", "wait", pk=pause.pk, wait_amount="1", DELETE="on"),
+        step_data(1, "done", "exit", pk=done.pk),
+        initial=2,
+        name="Test journey",
+        trigger_event_type="webinar_registered",
+        first_step=str(done.pk),
+    )
+    response = signed_in(client, marketer).post(change_url(journey), data)
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert formset.non_form_errors() == [
+        "This journey is live: it must stay valid. Fix these, or pause it first.",
+        "Step pause: 1 running enrollment(s) are on it; it cannot go.",
+    ]
+    assert journey.steps.count() == 2
+
+
 # --- where the enrollments stand ------------------------------------------------------------
 
 

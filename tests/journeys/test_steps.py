@@ -113,6 +113,7 @@ def test_it_waits_for_a_deferred_message_and_goes_on_once_it_is_released(
     assert (enrollment.state, enrollment.current_step.key) == ("waiting", "remind")
     with django_capture_on_commit_callbacks(execute=True):
         assert messages_sweep()["released"] == 1
+    night.move_to(MORNING + timedelta(minutes=1))  # it sleeps a minute past the deferral
     assert advance(django_capture_on_commit_callbacks) == 1
 
     message, enrollment, contact = reloaded(message, enrollment, contact)

@@ -79,7 +79,8 @@ def _after_send(enrollment: Enrollment, step: Step, message, now: datetime) -> M
         reason_code=message.reason_code,
     )
     if message.status in ("deferred", "held") and config.get("on_deferred", "wait") == "wait":
-        until = message.next_attempt_at or now + DEFERRED_RECHECK
+        # Wake after the sweep had its chance to release it, not in a tight loop before.
+        until = max(message.next_attempt_at or now + DEFERRED_RECHECK, now + timedelta(minutes=1))
         return Move(
             sleep_until=max(until, now),
             reason=f"Waiting for the deferred message ({message.reason_code}).",
