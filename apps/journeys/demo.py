@@ -15,9 +15,10 @@ from apps.library.demo import _template as demo_template_ensure
 def seed(workspace: dict) -> None:
     users = workspace["users"]
     maria, alex, carol = users["maria"], users["alex"], users["carol"]
-    templates = workspace.setdefault("templates", {})
-    for spec in blueprint_templates():
-        templates[spec.slug] = demo_template_ensure(spec, maria, alex, carol)
+    # Kept apart from workspace["templates"], which is the library's own demo set.
+    workspace["blueprint_templates"] = {
+        spec.slug: demo_template_ensure(spec, maria, alex, carol) for spec in blueprint_templates()
+    }
     journeys = {}
     for blueprint in BLUEPRINTS:
         journey = Journey.objects.filter(name=blueprint.name).first()

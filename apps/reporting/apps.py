@@ -7,3 +7,10 @@ class ReportingConfig(AppConfig):
     name = "apps.reporting"
     label = "reporting"
     verbose_name = "Reporting"
+
+    periodic_tasks = {
+        "refresh attribution and rollups": {"task": "reporting.refresh", "every": 600},
+        "fatigue guard": {"task": "reporting.fatigue_guard", "every": 900},
+        "weekly compliance audit": {"task": "reporting.audit", "every": 7 * 24 * 3600},
+        "retention prune": {"task": "reporting.retention_prune", "every": 24 * 3600},
+    }

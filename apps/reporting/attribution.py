@@ -74,8 +74,7 @@ def _conversions_sql(kinds: tuple[str, ...]) -> tuple[str, int]:
     )
     parts = {
         ConversionKind.MEETING_BOOKED: (
-            "SELECT 'meeting_booked' AS kind, e.id AS conversion_id, e.contact_id AS contact_id, "
-            "e.occurred_at AS converted_at, 0 AS value FROM contacts_event e "
+            "SELECT 'meeting_booked', e.id, e.contact_id, e.occurred_at, 0 FROM contacts_event e "
             "WHERE e.type = 'meeting_booked' AND e.occurred_at >= %s AND e.occurred_at < %s"
         ),
         ConversionKind.OPPORTUNITY_CREATED: (
@@ -150,7 +149,9 @@ def attribution_select_sql(*, rule: Rule, start: datetime, end: datetime) -> tup
     conversions, ranges = _conversions_sql(rule.kinds)
     touched_at, credit, chosen = _CREDIT[rule.model]
     sql = f"""
-        WITH conversions AS ({conversions}),
+        WITH conversions (kind, conversion_id, contact_id, converted_at, value) AS (
+            {conversions}
+        ),
         touches AS ({_touches_sql(rule.windows)}),
         pairs AS (
             SELECT kind, conversion_id, contact_id, converted_at, value, message_id,

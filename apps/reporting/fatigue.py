@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import Count, F, Q
 
-from apps.reporting.rollups.counters import CARRIER_OPT_OUT, latest_message_before
+from apps.reporting.rollups.messages import CARRIER_OPT_OUT, latest_message_before
 from apps.sends.models import InboundMessage, MessageOrigin, MessageStatus, OutboundMessage
 
 ATTEMPTED = [

@@ -30,7 +30,10 @@ def json_bigint(column: str, key: str) -> str:
             f"(CASE WHEN jsonb_typeof({column} -> '{key}') = 'number' "
             f"THEN ({column} ->> '{key}')::numeric::bigint END)"
         )
-    return f"(CASE WHEN json_type({column}, '$.{key}') = 'integer' THEN json_extract({column}, '$.{key}') END)"
+    return (
+        f"(CASE WHEN json_type({column}, '$.{key}') = 'integer' "
+        f"THEN json_extract({column}, '$.{key}') END)"
+    )
 
 
 def datetime_param(value: datetime):

@@ -13,14 +13,17 @@ from apps.contacts.models import Contact, Event, EventType, IntentBand
 from apps.routing.intent import custom_phrases, intent_classify
 from apps.routing.models import SignalType
 from apps.routing.services import Signal, signal_receive
+from apps.routing.services.rules import rules_active
 from apps.sends.models import OutboundMessage
 
 QUOTE_CHARS = 80
 
 
 def routing_on_events(events: list[Event]) -> None:
-    for signal in signals_from_events(events):
-        signal_receive(signal)
+    signals = signals_from_events(events)
+    rules = rules_active() if signals else []  # read once for the batch
+    for signal in signals:
+        signal_receive(signal, rules=rules)
 
 
 def signals_from_events(events: list[Event]) -> list[Signal]:

@@ -77,15 +77,17 @@ def task_detail(request, pk: int):
 
 def _detail_context(request, task, **forms) -> dict:
     user = request.user
-    may_reassign = task_may_reassign(user, task)
+    reassign_form = ReassignForm(task=task) if task_may_reassign(user, task) else None
+    if reassign_form is not None and not reassign_form.fields["owner"].queryset.exists():
+        reassign_form = None  # nobody else in the team to give it to
     return {
         "task": task,
         "new_count": new_task_count(user),
         "may_work": task.is_open and task_may_work(user, task),
-        "may_reassign": task.is_open and may_reassign,
+        "may_reassign": task.is_open and reassign_form is not None,
         "complete_form": forms.get("complete_form") or CompleteForm(),
         "reply_form": forms.get("reply_form") or ReplyForm(),
-        "reassign_form": ReassignForm(task=task) if may_reassign else None,
+        "reassign_form": reassign_form,
         "signals": list(task.signals.all()),
         "timeline": contact_timeline(contact=task.contact, limit=TIMELINE_ENTRIES),
     }

@@ -19,9 +19,9 @@ from apps.consent.models import (
     Purpose,
 )
 from apps.consent.proof import RECORD_COLUMNS, consent_timeline_entries
-from apps.core.spreadsheets import csv_cell
 from apps.consent.services import Evidence, consent_confirm, consent_opt_in, consent_opt_out
 from apps.contacts.selectors import TimelineEntry
+from apps.core.spreadsheets import csv_cell
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

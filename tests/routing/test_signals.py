@@ -245,3 +245,10 @@ def test_a_signed_inbound_reply_becomes_a_task(text_in, reply_rule, sam, contact
         "Replied “Yes, can someone call me?” by SMS",
         "positive",
     )
+
+
+def test_routing_listens_on_the_contacts_hand_off():
+    from apps.contacts.events import event_handlers
+    from apps.routing.handoff import routing_on_events
+
+    assert event_handlers()["routing.signals"] is routing_on_events

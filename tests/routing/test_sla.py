@@ -169,3 +169,17 @@ def test_notifications_whose_send_never_ran_are_sent_by_the_sweep(
     assert sla_sweep_task()["notifications_requeued"] == 1
     assert TaskNotification.objects.get().sent_at == TUESDAY_11_NY + timedelta(minutes=3)
     assert len(mail.outbox) == 1
+
+
+def test_the_sla_clock_runs_every_minute_from_a_schedule_declared_in_code():
+    from django_celery_beat.models import PeriodicTask
+
+    from apps.core.schedules import periodic_tasks_sync
+
+    periodic_tasks_sync()
+    clock = PeriodicTask.objects.get(name="cue: sla clock")
+    assert (clock.task, clock.interval.every, clock.interval.period) == (
+        "routing.sla_sweep",
+        60,
+        "seconds",
+    )

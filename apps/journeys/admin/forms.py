@@ -6,21 +6,31 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.forms.fields import InvalidJSONInput
 from django.forms.models import BaseInlineFormSet
 
 from apps.contacts.models import LifecycleStage, validate_event_type
-from apps.contacts.segments import segment_rules_validate
-from apps.journeys.graph import OUTCOMES, SEND_KINDS, journey_problems
-from apps.journeys.models import Journey, JourneyStatus, Step, StepKind
+from apps.journeys.admin.step_config import (
+    STEP_KEY,
+    condition_errors,
+    config_from_fields,
+    config_initial,
+)
+from apps.journeys.graph import journey_problems
+from apps.journeys.models import (
+    Enrollment,
+    EnrollmentState,
+    Journey,
+    JourneyStatus,
+    Step,
+    StepKind,
+)
 
-STEP_KEY = re.compile(r"^[-a-zA-Z0-9_]+$")
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 UNITS = [("minutes", "minutes"), ("hours", "hours"), ("days", "days")]
-MINUTES_IN = {"days": 1440, "hours": 60, "minutes": 1}
 ON_SUPPRESSED = [("continue", "go on to the next step"), ("exit", "end the journey")]
 ON_DEFERRED = [("wait", "wait for it to go"), ("continue", "go on without waiting")]
-LIVE_FIX = "Fix these, or pause it first."
 EDGE_HELP = "The key of the step that comes next; leave it empty to end the journey there."
 
 
@@ -230,96 +240,6 @@ class StepForm(forms.ModelForm):
         return condition
 
 
-def condition_errors(condition) -> list[str]:
-    if not isinstance(condition, dict) or len(condition) != 1:
-        return ['Give {"rules": ...} or {"step_outcome": ...}.']
-    if "rules" in condition:
-        return segment_rules_validate(condition["rules"])
-    outcome = condition.get("step_outcome")
-    if not isinstance(outcome, dict):
-        return ['Give {"rules": ...} or {"step_outcome": {"step": ..., "is": ...}}.']
-    errors = []
-    if not STEP_KEY.match(str(outcome.get("step", ""))):
-        errors.append("step_outcome.step: give the key of the send step.")
-    if outcome.get("is") not in OUTCOMES:
-        errors.append(f"step_outcome.is: one of {', '.join(sorted(OUTCOMES))}.")
-    return errors
-
-
-def config_from_fields(kind: str, data: dict) -> dict:
-    """The config of a step of this kind, from the form's cleaned fields."""
-    edge = data.get("next_step") or None
-    if kind in SEND_KINDS:
-        channel = "sms" if kind == StepKind.SEND_SMS else "email"
-        config = {
-            "template": data.get(f"{channel}_template"),
-            "next": edge,
-            "on_suppressed": data.get("on_suppressed") or "continue",
-            "on_deferred": data.get("on_deferred") or "wait",
-        }
-    elif kind == StepKind.WAIT:
-        amount = data.get("wait_amount")
-        config = {data.get("wait_unit") or "hours": amount, "next": edge}
-    elif kind == StepKind.WAIT_UNTIL:
-        config = {
-            "events": data.get("events") or [],
-            "within_hours": data.get("within_hours"),
-            "next": edge,
-            "on_timeout": data.get("on_timeout") or None,
-        }
-    elif kind == StepKind.BRANCH:
-        config = {
-            "condition": data.get("condition") or None,
-            "then": data.get("then_step") or None,
-            "else": data.get("else_step") or None,
-        }
-    elif kind == StepKind.SPLIT:
-        config = {"variants": data.get("variants") or []}
-    elif kind == StepKind.CREATE_TASK:
-        config = {"reason": data.get("task_reason") or None, "next": edge}
-    elif kind == StepKind.SET_LIFECYCLE_STAGE:
-        config = {"stage": data.get("stage") or None, "next": edge}
-    else:
-        config = {}
-    return {key: value for key, value in config.items() if value not in (None, "", [])}
-
-
-def config_initial(kind: str, config: dict) -> dict:
-    """The form's fields for a stored config (the inverse of config_from_fields)."""
-    initial = {
-        "next_step": config.get("next", ""),
-        "on_suppressed": config.get("on_suppressed", "continue"),
-        "on_deferred": config.get("on_deferred", "wait"),
-        "events": config.get("events", []),
-        "within_hours": config.get("within_hours"),
-        "on_timeout": config.get("on_timeout", ""),
-        "condition": config.get("condition"),
-        "then_step": config.get("then", ""),
-        "else_step": config.get("else", ""),
-        "variants": config.get("variants", []),
-        "task_reason": config.get("reason", ""),
-        "stage": config.get("stage", ""),
-    }
-    if kind in SEND_KINDS:
-        channel = "sms" if kind == StepKind.SEND_SMS else "email"
-        initial[f"{channel}_template"] = config.get("template")
-    if kind == StepKind.WAIT:
-        initial.update(_wait_initial(config))
-    return initial
-
-
-def _wait_initial(config: dict) -> dict:
-    minutes = sum(
-        (config.get(unit) or 0) * size
-        for unit, size in MINUTES_IN.items()
-        if isinstance(config.get(unit), int | float)
-    )
-    if not minutes:
-        return {}
-    unit = next(u for u, size in MINUTES_IN.items() if minutes % size == 0)
-    return {"wait_amount": int(minutes // MINUTES_IN[unit]), "wait_unit": unit}
-
-
 class StepFormSet(BaseInlineFormSet):
     """A live journey's steps are saved only if the graph still holds together: its
     enrollments move on to their next step with whatever is saved."""
@@ -335,7 +255,7 @@ class StepFormSet(BaseInlineFormSet):
             and not form.cleaned_data.get("DELETE")
             and (form.instance.pk or form.has_changed())
         ]
-        problems = journey_problems(self.instance, steps)
+        problems = journey_problems(self.instance, steps) + self._busy_steps_deleted()
         if problems:
             raise ValidationError(
                 [
@@ -343,3 +263,24 @@ class StepFormSet(BaseInlineFormSet):
                     *problems,
                 ]
             )
+
+    def _busy_steps_deleted(self) -> list[str]:
+        """Deleting the step an enrollment is on would end it with "no step to run"."""
+        deleted = [
+            form.instance.pk
+            for form in self.forms
+            if form.instance.pk and form.cleaned_data.get("DELETE")
+        ]
+        if not deleted:
+            return []
+        busy = (
+            Enrollment.objects.filter(
+                current_step_id__in=deleted, state__in=EnrollmentState.running()
+            )
+            .values_list("current_step__key")
+            .annotate(n=Count("id"))
+            .order_by("current_step__key")
+        )
+        return [
+            f"Step {key}: {n} running enrollment(s) are on it; it cannot go." for key, n in busy
+        ]

@@ -9,11 +9,13 @@ from django.utils import timezone
 from apps.contacts.models import Contact, LifecycleStage
 from apps.contacts.segments import SegmentRulesError
 from apps.journeys.describe import duration_label
-from apps.journeys.models import Journey, Step, StepKind
+from apps.journeys.models import Journey, JourneyStatus, Step, StepKind
 from apps.journeys.simulator.described import ContactDescription, described_gate
 from apps.journeys.simulator.entry import EntryCheck, Subject, entry_checks
 from apps.journeys.simulator.move import Move
 from apps.journeys.simulator.sends import send_simulate
+from apps.library.models import MessageTemplate
+from apps.sends.policy import gate_evaluate
 
 MAX_STEPS = 25  # the engine's own backstop per run (engine/advance.py)
 
@@ -95,7 +97,7 @@ def _notes(journey: Journey, subject: Subject) -> list[str]:
         "Every send is checked against the gate as of now; earlier sends in this path are "
         "not counted toward caps (nothing is really sent)."
     ]
-    if journey.status != "active":
+    if journey.status != JourneyStatus.ACTIVE:
         notes.insert(0, f"This journey is {journey.get_status_display().lower()}: nobody "
                         "enters until it is active. The path is shown as if it were.")  # fmt: skip
     if subject.saved and subject.event_type:
@@ -110,8 +112,6 @@ class _Run:
     """What the step simulations share: the journey's steps and templates, the subject."""
 
     def __init__(self, journey: Journey, subject: Subject, holdout: bool):
-        from apps.library.models import MessageTemplate
-
         self.journey, self.subject, self.holdout = journey, subject, holdout
         self.steps = {step.key: step for step in journey.steps.all()}
         ids = [
@@ -123,8 +123,6 @@ class _Run:
         self.templates = MessageTemplate.objects.select_related("current_version").in_bulk(ids)
 
     def gate(self, message):
-        from apps.sends.policy import gate_evaluate
-
         if self.subject.saved:
             return gate_evaluate(message=message, at=self.subject.now)
         return described_gate(message, self.subject.now, self.subject.description)

@@ -60,9 +60,8 @@ def _ledger(purpose: str):
 def _needs_confirmation() -> Q:
     """Mirrors consent.services._needs_confirmation: web-form marketing SMS with double
     opt-in stays pending until confirmed."""
-    return (
-        Q(channel="sms", purpose=Purpose.MARKETING, source=ConsentSource.WEB_FORM)
-        & (Q(form__isnull=True) | Q(form__double_opt_in=True))
+    return Q(channel="sms", purpose=Purpose.MARKETING, source=ConsentSource.WEB_FORM) & (
+        Q(form__isnull=True) | Q(form__double_opt_in=True)
     )
 
 
@@ -108,10 +107,10 @@ def no_consent(start: datetime, end: datetime) -> CheckResult:
         .filter(origin__in=CONSENTED_ORIGINS)
         .annotate(**last_out)
         .filter(
-            (Q(category=MessageCategory.MARKETING) & ~Q(marketing_ok))
+            (Q(category=MessageCategory.MARKETING) & ~marketing_ok)
             | (
                 Q(category=MessageCategory.TRANSACTIONAL, last_out_transactional__isnull=False)
-                & ~Q(Exists(back_in_tx))
+                & ~Exists(back_in_tx)
             )
         )
     )
@@ -124,15 +123,33 @@ def quiet_hours(start: datetime, end: datetime) -> CheckResult:
         _sent(start, end)
         .filter(channel="sms", origin__in=QUIET_HOURS_ORIGINS)
         .values_list(
-            "id", "contact_id", "to_address", "sent_at", "origin", "journey_id",
-            "contact__time_zone", "contact__region", "contact__country",
-            "contact__preference__quiet_start", "contact__preference__quiet_end",
+            "id",
+            "contact_id",
+            "to_address",
+            "sent_at",
+            "origin",
+            "journey_id",
+            "contact__time_zone",
+            "contact__region",
+            "contact__country",
+            "contact__preference__quiet_start",
+            "contact__preference__quiet_end",
         )
-    )  # fmt: skip
+    )
     rules, count, rows = load_rules(), 0, []
-    for message_id, contact_id, to, sent_at, origin, journey_id, zone, region, country, qs, qe in (
-        messages.iterator(chunk_size=2000)
-    ):
+    for (
+        message_id,
+        contact_id,
+        to,
+        sent_at,
+        origin,
+        journey_id,
+        zone,
+        region,
+        country,
+        qs,
+        qe,
+    ) in messages.iterator(chunk_size=2000):
         decision = quiet_hours_check(
             at=sent_at,
             time_zone=zone or None,
@@ -148,9 +165,16 @@ def quiet_hours(start: datetime, end: datetime) -> CheckResult:
         count += 1
         if len(rows) < LIMIT:
             rows.append(
-                {"id": message_id, "contact_id": contact_id, "to_address": to, "sent_at": sent_at,
-                 "origin": origin, "journey_id": journey_id, "why": decision.reason}
-            )  # fmt: skip
+                {
+                    "id": message_id,
+                    "contact_id": contact_id,
+                    "to_address": to,
+                    "sent_at": sent_at,
+                    "origin": origin,
+                    "journey_id": journey_id,
+                    "why": decision.reason,
+                }
+            )
     return CheckResult(count=count, rows=rows)
 
 

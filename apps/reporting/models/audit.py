@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
@@ -55,7 +56,9 @@ class AuditFinding(models.Model):
     report = models.ForeignKey(AuditReport, on_delete=models.CASCADE, related_name="findings")
     check_name = models.CharField("check", max_length=24, choices=AuditCheck.choices)
     count = models.PositiveIntegerField()
-    rows = models.JSONField(default=list, blank=True, help_text="The first 500 offending rows.")
+    rows = models.JSONField(
+        default=list, blank=True, encoder=DjangoJSONEncoder, help_text="The first 500 rows."
+    )
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -91,7 +94,9 @@ class RetentionRun(models.Model):
     target = models.CharField(max_length=24, choices=Target.choices)
     cutoff = models.DateTimeField(help_text="Rows older than this were cleared.")
     rows = models.PositiveIntegerField()
-    detail = models.JSONField(default=dict, blank=True, help_text="Rows per table.")
+    detail = models.JSONField(
+        default=dict, blank=True, encoder=DjangoJSONEncoder, help_text="Rows per table."
+    )
     ran_at = models.DateTimeField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 

@@ -44,9 +44,7 @@ class AttributionSettings(SingletonModel):
     click_window_hours = models.PositiveIntegerField(
         default=120, validators=[MinValueValidator(1)], help_text="5 days = 120 hours."
     )
-    reply_window_hours = models.PositiveIntegerField(
-        default=120, validators=[MinValueValidator(1)]
-    )
+    reply_window_hours = models.PositiveIntegerField(default=120, validators=[MinValueValidator(1)])
     delivery_window_hours = models.PositiveIntegerField(
         default=12, validators=[MinValueValidator(1)]
     )

@@ -16,7 +16,13 @@ from apps.contacts.models import Event, EventType
 from apps.journeys.models import Activity, Enrollment
 from apps.reporting.models import AttributionSettings
 from apps.routing.models import FollowUpTask
-from apps.sends.models import InboundMessage, LinkClick, MessageEvent, MessageOrigin, OutboundMessage
+from apps.sends.models import (
+    InboundMessage,
+    LinkClick,
+    MessageEvent,
+    MessageOrigin,
+    OutboundMessage,
+)
 
 HistoricalTask = FollowUpTask.history.model
 # source name: (model, primary key field)
@@ -68,7 +74,9 @@ def _message_events(new) -> set[date]:
 
 
 def _events(new) -> set[date]:
-    days = _days(new.filter(type__in=[EventType.SMS_REPLY, EventType.MEETING_BOOKED]), "occurred_at")
+    days = _days(
+        new.filter(type__in=[EventType.SMS_REPLY, EventType.MEETING_BOOKED]), "occurred_at"
+    )
     meetings = new.filter(type=EventType.MEETING_BOOKED)
     earliest = meetings.order_by("occurred_at").values_list("occurred_at", flat=True).first()
     if earliest is not None:
@@ -96,7 +104,5 @@ _READERS = {
     "enrollment": lambda new: _days(new, "entered_at"),
     "activity": _goals,
     "task_history": lambda new: _days(new.filter(journey_id__isnull=False), "created_at"),
-    "suppression": lambda new: _days(
-        new.filter(reason=Suppression.Reason.COMPLAINT), "created_at"
-    ),
+    "suppression": lambda new: _days(new.filter(reason=Suppression.Reason.COMPLAINT), "created_at"),
 }

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -96,20 +96,24 @@ def _journey_pause(
     if journey is None or journey.status != JourneyStatus.ACTIVE:
         return []  # paused meanwhile, by a person or another run of the guard
     templates = MessageTemplate.objects.in_bulk({c.stat.template_id for c in candidates})
-    breaches = [
-        breach
-        for candidate in candidates
-        if (breach := _breach_record(journey, templates[candidate.stat.template_id], candidate,
-                                     rules, now))
-    ]  # fmt: skip
+    recorded = (
+        _breach_record(journey, templates[c.stat.template_id], c, rules, now) for c in candidates
+    )
+    breaches = [breach for breach in recorded if breach is not None]
     if not breaches:
         return []
     journey.status = JourneyStatus.PAUSED
     journey._history_user = system_user()
-    journey._change_reason = f"Paused by the fatigue guard: {breaches[0].reason}"[:100]
+    first = breaches[0]
+    journey._change_reason = (
+        f"Paused by the fatigue guard: {first.get_metric_display().lower()} {first.rate_percent}% "
+        f"≥ {first.limit_percent}% (FatigueBreach #{first.pk})"
+    )[:100]
     journey.save()
-    FatigueBreach.objects.filter(pk__in=[b.pk for b in breaches]).update(journey_paused=True)
     ids = [breach.pk for breach in breaches]
+    FatigueBreach.objects.filter(pk__in=ids).update(journey_paused=True)
+    for breach in breaches:
+        breach.journey_paused = True
     transaction.on_commit(lambda: fatigue_pause_notify(breach_ids=ids))
     return breaches
 
@@ -153,17 +157,24 @@ def fatigue_pause_notify(*, breach_ids: list[int]) -> int:
     url = settings.PUBLIC_BASE_URL + reverse("admin:journeys_journey_change", args=[journey.pk])
     lines = [f"- {breach.reason}" for breach in breaches]
     body = (
-        f"The fatigue guard paused the journey “{journey.name}”:\n\n" + "\n".join(lines) +
-        "\n\nNo more of its messages go out until an approver activates it again. Review the "
+        f"The fatigue guard paused the journey “{journey.name}”:\n\n"
+        + "\n".join(lines)
+        + "\n\nNo more of its messages go out until an approver activates it again. Review the "
         f"templates and timing first:\n{url}\n"
-    )  # fmt: skip
+    )
     subject = f"Cue paused “{journey.name}”: {breaches[0].get_metric_display().lower()}"
     return send_mail(subject[:200], body, None, recipients)
 
 
 def _recipients(journey: Journey) -> list[str]:
-    approvers = Group.objects.filter(name=APPROVER).values_list("user__email", "user__is_active")
-    emails = [email for email, active in approvers if email and active]
+    approvers = (
+        get_user_model()
+        .objects.filter(groups__name=APPROVER, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
+    )
+    emails = list(approvers)
     if journey.owner and journey.owner.email and journey.owner.is_active:
         emails.insert(0, journey.owner.email)
     return list(dict.fromkeys(emails))

@@ -8,7 +8,7 @@ from django.utils import timezone
 from apps.journeys.models import Enrollment
 from apps.reporting.models import DailyRollup
 from apps.reporting.rollups import rollup_rows, touched_days, watermarks_now
-from apps.reporting.services.attribution import attribution_refresh
+from apps.reporting.services.attribution import attribution_days_rebuild, attribution_refresh
 from apps.reporting.services.common import day_ranges, state_lock
 from apps.sends.models import MessageOrigin, OutboundMessage
 
@@ -21,6 +21,15 @@ def rollups_rebuild(*, first: date, last: date) -> int:
     rows = rollup_rows(first=first, last=last)
     DailyRollup.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+@transaction.atomic
+def reporting_recompute(*, first: date, last: date) -> int:
+    """After the attribution rule changed: attribution, then rollups, of these days."""
+    attribution_days_rebuild(
+        days={first + timedelta(days=n) for n in range((last - first).days + 1)}
+    )
+    return rollups_rebuild(first=first, last=last)
 
 
 @transaction.atomic

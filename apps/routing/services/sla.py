@@ -88,13 +88,13 @@ def business_time_add(
 def sla_sweep(*, now: datetime | None = None, batch: int = SWEEP_BATCH) -> dict[str, int]:
     """Warns the owners of tasks near their due time, then marks and escalates breaches."""
     now = now or timezone.now()
-    actor_id = _SystemActor()
+    actor = _SystemActor()
     warned = breached = 0
-    while (count := _warnings_mark(now, batch, actor_id)) > 0:
+    while (count := _warnings_mark(now, batch, actor)) > 0:
         warned += count
         if count < batch:
             break
-    while (count := _breaches_mark(now, batch, actor_id)) > 0:
+    while (count := _breaches_mark(now, batch, actor)) > 0:
         breached += count
         if count < batch:
             break
@@ -110,14 +110,18 @@ class _SystemActor:
         return self.pk
 
 
-@transaction.atomic
-def _warnings_mark(now: datetime, batch: int, actor_id: _SystemActor) -> int:
+def _warnings_mark(now: datetime, batch: int, actor: _SystemActor) -> int:
     due = FollowUpTask.objects.sla_running().filter(
         warned_at=None, warn_at__lte=now, due_at__gt=now
     )
     ids = list(due.order_by("warn_at").values_list("pk", flat=True)[:batch])
     if not ids:
-        return 0
+        return 0  # the usual minute: one indexed read, no transaction
+    with transaction.atomic():
+        return _warnings_claim(ids, now, actor)
+
+
+def _warnings_claim(ids: list[int], now: datetime, actor: _SystemActor) -> int:
     claimed = _claim(ids, "warned_at", now)
     if not claimed:
         return 0
@@ -126,7 +130,7 @@ def _warnings_mark(now: datetime, batch: int, actor_id: _SystemActor) -> int:
         mine.values("pk", "owner_id", "team__manager_id", "rule__notify_email", "rule__notify_sms")
     )
     _escalations_record(rows, EscalationKind.WARNING, now)
-    history_snapshot(mine, reason="SLA warning sent", user_id=int(actor_id), at=now)
+    history_snapshot(mine, reason="SLA warning sent", user_id=int(actor), at=now)
     notifications_create(
         [
             NotificationDraft(
@@ -144,12 +148,16 @@ def _warnings_mark(now: datetime, batch: int, actor_id: _SystemActor) -> int:
     return len(rows)
 
 
-@transaction.atomic
-def _breaches_mark(now: datetime, batch: int, actor_id: _SystemActor) -> int:
+def _breaches_mark(now: datetime, batch: int, actor: _SystemActor) -> int:
     due = FollowUpTask.objects.sla_running().filter(breached_at=None, due_at__lte=now)
     ids = list(due.order_by("due_at").values_list("pk", flat=True)[:batch])
     if not ids:
         return 0
+    with transaction.atomic():
+        return _breaches_claim(ids, now, actor)
+
+
+def _breaches_claim(ids: list[int], now: datetime, actor: _SystemActor) -> int:
     claimed = _claim(ids, "breached_at", now)
     if not claimed:
         return 0
@@ -165,7 +173,7 @@ def _breaches_mark(now: datetime, batch: int, actor_id: _SystemActor) -> int:
             assigned_at=now,
             assignment_note="Moved to the team queue after the SLA breach.",
         )
-    history_snapshot(mine, reason="SLA breached; escalated", user_id=int(actor_id), at=now)
+    history_snapshot(mine, reason="SLA breached; escalated", user_id=int(actor), at=now)
     webhook_task_updates_enqueue(mine, why="breach")
     notifications_create(
         [

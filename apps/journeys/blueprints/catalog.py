@@ -1,26 +1,10 @@
-"""Six ready-made journeys from the source articles, loadable in one click as drafts.
+"""The six blueprints: each SMS does one job next to email and sales (see the package)."""
 
-Each SMS does one job next to email and sales: remind before a webinar, confirm a demo
-request while a rep calls, nudge a stalled high-intent prospect once, follow an email only
-if it was not clicked, help a new customer through one onboarding step, and win back a
-churned customer who shows interest again. Send steps name library templates by their demo
-slug ("@webinar-reminder"); loading looks them up by name and leaves the template empty
-(a problem the builder shows) when the library does not have it.
-
-Loading twice makes a second draft named "… (2)": a blueprint is a starting point, and
-two teams may start from the same one.
-"""
-
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 
-from apps.contacts.models import Segment
-from apps.journeys.models import Journey, JourneyStatus, Step
-from apps.journeys.services import JourneyError
-from apps.library.demo import DEMO_SITE, STOP, DemoTemplate, demo_templates
-from apps.library.models import MessageTemplate
+from apps.library.demo import DEMO_SITE, STOP, DemoTemplate
 
 
 @dataclass(frozen=True)
@@ -39,12 +23,6 @@ class Blueprint:
             for _, _, config in self.steps
             if str(config.get("template", "")).startswith("@")
         ]
-
-
-@dataclass(frozen=True)
-class BlueprintLoad:
-    journey: Journey
-    missing_templates: list[str] = field(default_factory=list)
 
 
 SEGMENTS = {
@@ -81,11 +59,6 @@ def blueprint_templates() -> list[DemoTemplate]:
             tags="email first, pricing",
         ),
     ]  # fmt: skip
-
-
-def template_names() -> dict[str, str]:
-    """Demo slug → template name, for every template a blueprint may use."""
-    return {spec.slug: spec.name for spec in [*demo_templates(), *blueprint_templates()]}
 
 
 BLUEPRINTS = (
@@ -311,85 +284,3 @@ BLUEPRINTS = (
         "the churn itself.",
     ),
 )
-
-
-def blueprint_get(slug: str) -> Blueprint:
-    blueprint = next((b for b in BLUEPRINTS if b.slug == slug), None)
-    if blueprint is None:
-        raise JourneyError(f"No blueprint {slug!r}.", field="blueprint")
-    return blueprint
-
-
-@transaction.atomic
-def blueprint_load(*, blueprint: Blueprint, actor, name: str | None = None) -> BlueprintLoad:
-    """Creates a DRAFT journey from the blueprint, owned by `actor`; never activates it."""
-    if not actor.has_perm("journeys.add_journey"):
-        raise JourneyError("Only a marketer may create journeys.")
-    templates, missing = _templates(blueprint)
-    journey = Journey(
-        name=_free_name(name or blueprint.name),
-        status=JourneyStatus.DRAFT,
-        owner=actor,
-        entry_segment=_segment(blueprint.segment, actor),
-        **blueprint.fields,
-    )
-    _audited_save(journey, actor, f"Loaded from the blueprint {blueprint.name}")
-    steps = []
-    for position, (key, kind, config) in enumerate(blueprint.steps):
-        step = Step(
-            journey=journey,
-            key=key,
-            kind=kind,
-            config=_resolved(config, templates),
-            position=position,
-        )
-        _audited_save(step, actor, f"Loaded from the blueprint {blueprint.name}")
-        steps.append(step)
-    journey.first_step = steps[0]
-    _audited_save(journey, actor, "First step set")
-    return BlueprintLoad(journey=journey, missing_templates=missing)
-
-
-def _audited_save(instance, actor, reason: str) -> None:
-    instance._history_user = actor
-    instance._change_reason = reason
-    instance.save()
-
-
-def _templates(blueprint: Blueprint) -> tuple[dict[str, int], list[str]]:
-    names = template_names()
-    wanted = {slug: names.get(slug, slug) for slug in blueprint.template_slugs()}
-    found = {t.name.lower(): t.pk for t in MessageTemplate.objects.filter(name__in=wanted.values())}
-    by_slug = {slug: found[name.lower()] for slug, name in wanted.items() if name.lower() in found}
-    missing = [name for slug, name in wanted.items() if slug not in by_slug]
-    return by_slug, missing
-
-
-def _resolved(config: dict, templates: dict[str, int]) -> dict:
-    reference = str(config.get("template", ""))
-    if not reference.startswith("@"):
-        return dict(config)
-    resolved = {k: v for k, v in config.items() if k != "template"}
-    if reference[1:] in templates:
-        resolved["template"] = templates[reference[1:]]
-    return resolved
-
-
-def _segment(name: str, actor) -> Segment | None:
-    if not name:
-        return None
-    segment = Segment.objects.filter(name=name).first()
-    if segment is None:
-        segment = Segment(name=name, rules=SEGMENTS[name], created_by=actor)
-        _audited_save(segment, actor, "Created for a journey blueprint")
-    return segment
-
-
-def _free_name(name: str) -> str:
-    taken = set(Journey.objects.filter(name__startswith=name).values_list("name", flat=True))
-    if name not in taken:
-        return name
-    number = 2
-    while f"{name} ({number})" in taken:
-        number += 1
-    return f"{name} ({number})"

@@ -1,0 +1,47 @@
+from functools import update_wrapper
+
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+
+from apps.core.spreadsheets import csv_lines
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Computed or recorded by Cue: read by those who may view, changed by no one."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def permission_view(view, permission: str):
+    """Signed in (else to the login page), then `permission` (else 403); never cached."""
+
+    def guarded(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        if not (request.user.is_active and request.user.is_staff):
+            raise PermissionDenied
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return never_cache(update_wrapper(guarded, view))
+
+
+def csv_response(*, filename: str, columns: list[str], rows) -> StreamingHttpResponse:
+    """A spreadsheet-safe CSV download, streamed row by row."""
+    response = StreamingHttpResponse(
+        csv_lines(columns=columns, rows=rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,102 @@
+"""Retention: message bodies and click IP addresses are personal data kept only as long as
+they are useful; consent evidence is kept (the ledger is never pruned). Each prune runs in
+batches of ids and is itself recorded, by the system actor."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.accounts.services import system_user
+from apps.contacts.models import Event, EventType
+from apps.core.errors import CueError
+from apps.reporting.models import RetentionRun
+from apps.sends.models import InboundMessage, LinkClick, OutboundMessage
+
+BATCH = 5000
+
+
+def retention_prune(*, now: datetime | None = None) -> list[RetentionRun]:
+    """Clears message bodies older than CUE_RETENTION_MESSAGE_DAYS and click IPs older than
+    CUE_RETENTION_CLICK_IP_DAYS; records one RetentionRun for each, even when nothing was
+    old enough (so the audit shows the prune ran)."""
+    now = now or timezone.now()
+    message_days = _days("CUE_RETENTION_MESSAGE_DAYS")
+    ip_days = _days("CUE_RETENTION_CLICK_IP_DAYS")
+    actor = system_user()
+    bodies_cutoff = now - timedelta(days=message_days)
+    bodies = {
+        "outbound": _batched(
+            OutboundMessage.objects.filter(created_at__lt=bodies_cutoff).exclude(
+                body="", subject=""
+            ),
+            body="",
+            subject="",
+        ),
+        "inbound": _batched(
+            InboundMessage.objects.filter(received_at__lt=bodies_cutoff).exclude(body=""), body=""
+        ),
+        "reply_events": _reply_bodies_clear(bodies_cutoff),
+    }
+    ips_cutoff = now - timedelta(days=ip_days)
+    ips = {
+        "clicks": _batched(
+            LinkClick.objects.filter(at__lt=ips_cutoff, ip_address__isnull=False), ip_address=None
+        )
+    }
+    return [
+        _recorded(RetentionRun.Target.MESSAGE_BODIES, bodies_cutoff, bodies, now, actor),
+        _recorded(RetentionRun.Target.CLICK_IPS, ips_cutoff, ips, now, actor),
+    ]
+
+
+def _days(name: str) -> int:
+    days = getattr(settings, name)
+    if not isinstance(days, int) or days < 1:
+        raise CueError(f"{name} must be a whole number of days, at least 1 (it is {days!r}).")
+    return days
+
+
+def _batched(queryset, **values) -> int:
+    """UPDATE … in batches of ids, each in its own short transaction."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:BATCH])
+            if not ids:
+                return total
+            total += queryset.model.objects.filter(pk__in=ids).update(**values)
+
+
+def _reply_bodies_clear(cutoff: datetime) -> int:
+    """The text of a reply is copied onto its sms_reply event: it goes too."""
+    old = Event.objects.filter(
+        type=EventType.SMS_REPLY, occurred_at__lt=cutoff, properties__has_key="body"
+    )
+    remove = (
+        "properties = properties - 'body'"
+        if connection.vendor == "postgresql"
+        else "properties = json_remove(properties, '$.body')"
+    )
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(old.order_by("pk").values_list("pk", flat=True)[:BATCH])
+            if not ids:
+                return total
+            marks = ", ".join(["%s"] * len(ids))
+            with connection.cursor() as cursor:
+                cursor.execute(f"UPDATE contacts_event SET {remove} WHERE id IN ({marks})", ids)
+                total += cursor.rowcount
+
+
+def _recorded(target: str, cutoff: datetime, detail: dict, now: datetime, actor) -> RetentionRun:
+    return RetentionRun.objects.create(
+        target=target,
+        cutoff=cutoff,
+        rows=sum(detail.values()),
+        detail=detail,
+        ran_at=now,
+        actor=actor,
+    )

@@ -1,0 +1,95 @@
+"""`{% reporting_dashboard %}`: the dashboard on the admin index, for those who may read
+reports. It reads rollups only (see apps.reporting.selectors)."""
+
+from datetime import timedelta
+
+from django import template
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from apps.reporting.charts import bars_svg, funnel_svg, trend_svg
+from apps.reporting.forms import DashboardFilterForm
+from apps.reporting.selectors import dashboard
+
+register = template.Library()
+
+TREND_SERIES = (
+    ("Sent", "sent"),
+    ("Delivered", "delivered"),
+    ("Human clicks", "human_clicks"),
+    ("Replies", "replies"),
+    ("Opt-outs", "opt_outs"),
+)
+OUTCOME_SERIES = (("Meetings", "meetings"), ("Opportunities", "opportunities"))
+
+
+@register.inclusion_tag("admin/reporting/dashboard.html", takes_context=True)
+def reporting_dashboard(context):
+    request = context["request"]
+    if not request.user.has_perm("reporting.view_dailyrollup"):
+        return {"visible": False}
+    form = DashboardFilterForm(request.GET or None)
+    filters = form.filters()
+    report = dashboard(filters)
+    totals = report.totals.values
+    query = urlencode({k: v for k, v in request.GET.items() if v})
+    return {
+        "visible": True,
+        "form": form,
+        "report": report,
+        "totals": report.totals,
+        "funnel": funnel_svg(
+            [
+                ("Enrolled (messaged)", totals["enrolled"]),
+                ("Sent", totals["sent"]),
+                ("Delivered", totals["delivered"]),
+                ("Human clicks", totals["human_clicks"]),
+                ("Replies", totals["replies"]),
+                ("Meetings booked", totals["meetings"]),
+                ("Opportunities", totals["opportunities"]),
+            ],
+            title="Funnel: from enrollment to opportunity",
+        ),
+        "trend": _trend(report, TREND_SERIES, "Messages and responses per day"),
+        "outcomes": _trend(report, OUTCOME_SERIES, "Attributed outcomes per day"),
+        "opt_out_bars": bars_svg(
+            [(name, rate, f"of {sent:,} sent") for name, rate, sent in report.template_opt_outs],
+            title="Opt-out rate per template",
+        )
+        if report.template_opt_outs
+        else "",
+        "failed_by_error": sorted(report.totals.failed_by_error.items(), key=lambda kv: -kv[1]),
+        "export_url": f"{reverse('admin:reporting_dailyrollup_export')}?{query}",
+        "attribution_export_url": reverse("admin:reporting_attribution_export")
+        + "?"
+        + urlencode({"start": filters.start, "end": filters.end}),
+        "may_audit": request.user.has_perm("reporting.view_audit"),
+    }
+
+
+def _trend(report, series, title: str):
+    by_day = dict(report.trend)
+    days, day = [], report.filters.start
+    while day <= report.filters.end:
+        days.append(day)
+        day += timedelta(days=1)
+    return trend_svg(
+        days,
+        [(name, [float(by_day.get(d, {}).get(key, 0)) for d in days]) for name, key in series],
+        title=title,
+    )
+
+
+@register.filter
+def percent(value, digits: int = 1) -> str:
+    """0.0312 → "3.1%"; None (nothing to divide by) → "–"."""
+    return "–" if value is None else f"{value * 100:.{digits}f}%"
+
+
+@register.filter
+def amount(value) -> str:
+    """Counts as integers, credit shares (linear attribution) with one decimal."""
+    if value is None:
+        return "–"
+    number = float(value)
+    return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
