@@ -40,6 +40,16 @@ class LifecycleStage(models.TextChoices):
     def at_or_after(cls, stage: str) -> list[str]:
         return cls.values[cls.rank(stage) :]
 
+    @classmethod
+    def reached(cls, stage: str, goal: str) -> bool:
+        """Whether a contact at `stage` has reached `goal`. Churned comes last on the scale
+        but is no progress: it reaches only a churned goal."""
+        if stage not in cls.values or goal not in cls.values:
+            return False
+        if cls.CHURNED in (stage, goal):
+            return stage == goal
+        return cls.rank(stage) >= cls.rank(goal)
+
 
 class ContactKind(models.TextChoices):
     PROSPECT = "prospect", "Prospect"

@@ -27,9 +27,7 @@ def goal_met(journey: Journey, event: Event) -> str | None:
         return f"opportunity {event.type.replace('_', ' ')}"
     if journey.exit_lifecycle_stage and event.type == "lifecycle_stage_changed":
         stage = (event.properties or {}).get("to", "")
-        if stage in LifecycleStage.values and LifecycleStage.rank(stage) >= LifecycleStage.rank(
-            journey.exit_lifecycle_stage
-        ):
+        if LifecycleStage.reached(stage, journey.exit_lifecycle_stage):
             return f"lifecycle stage reached {stage}"
     return None
 

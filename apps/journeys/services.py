@@ -135,10 +135,17 @@ def enrollment_goal_reach(
 def journey_activate(*, journey: Journey, actor) -> Journey:
     if not actor.has_perm("journeys.activate_journey"):
         raise JourneyError("Only an approver may activate a journey.")
+    if journey.status not in (JourneyStatus.DRAFT, JourneyStatus.PAUSED):
+        raise JourneyError(
+            f"{journey.name} is {journey.get_status_display().lower()}; "
+            "only a draft or paused journey can be activated.",
+            field="status",
+        )
     problems = journey_problems(journey)
     if problems:
         raise JourneyError(" ".join(problems), field="steps")
     journey.status, journey.activated_at = JourneyStatus.ACTIVE, timezone.now()
+    journey._history_user = actor
     journey._change_reason = f"Activated by {actor.username}"
     journey.save()
     return journey
@@ -148,7 +155,14 @@ def journey_activate(*, journey: Journey, actor) -> Journey:
 def journey_pause(*, journey: Journey, actor) -> Journey:
     if not actor.has_perm("journeys.activate_journey"):
         raise JourneyError("Only an approver may pause a journey.")
+    if journey.status != JourneyStatus.ACTIVE:
+        raise JourneyError(
+            f"{journey.name} is {journey.get_status_display().lower()}; "
+            "only an active journey can be paused.",
+            field="status",
+        )
     journey.status = JourneyStatus.PAUSED
+    journey._history_user = actor
     journey._change_reason = f"Paused by {actor.username}"
     journey.save()
     return journey

@@ -17,7 +17,7 @@ COMMON_ERRORS = {
 
 
 def error_responses_add(result, generator, request, public):
-    for path, operations in result.get("paths", {}).items():
+    for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             errors = dict(COMMON_ERRORS)

@@ -207,7 +207,7 @@ def run_set_stage(enrollment: Enrollment, step: Step, now: datetime) -> Move:
     stage = step.config["stage"]
     contact_update(contact=enrollment.contact, fields={"lifecycle_stage": stage})
     goal = enrollment.journey.exit_lifecycle_stage
-    if goal and LifecycleStage.rank(stage) >= LifecycleStage.rank(goal):
+    if goal and LifecycleStage.reached(stage, goal):
         # The goal is met now: the steps after this one must not run (a message would go
         # out before the stage-change event reaches the journeys' handler).
         return Move(
