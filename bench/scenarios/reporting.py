@@ -153,7 +153,8 @@ def _enrollments(n: int, steps: list[tuple[int, int, int]]) -> None:
         INSERT INTO journeys_enrollment (journey_id, contact_id, current_step_id, state,
             step_entered_at, visits, is_holdout, variants, claim_token, entered_at, finished_at)
         SELECT {_case("n", journeys)}, {low} + (CAST(n AS BIGINT) * 104729) % {span},
-            {_case("n", first_steps)}, CASE WHEN n % 7 = 0 THEN 'goal_reached' ELSE 'completed' END, {entered}, '{{}}'{jsonb},
+            {_case("n", first_steps)},
+            CASE WHEN n % 7 = 0 THEN 'goal_reached' ELSE 'completed' END, {entered}, '{{}}'{jsonb},
             {holdout}, '{{}}'{jsonb}, '', {entered}, {entered}
         FROM {source}
     """)

@@ -14,7 +14,7 @@ class SingletonAdmin(HistoryAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        self.model.current()  # the one row always exists: the list shows it, never "add"
+        self.model.current()  # made by a migration; remade here should a flush remove it
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):

@@ -88,17 +88,21 @@ def _admin_url(model, object_id) -> str:
 def _history_entry(source: Source, row, previous: dict, groups: dict) -> Entry:
     label = str(getattr(row, source.label_field, "")) if source.label_field else ""
     before = previous.get((source.key, row.history_id))
+    changes = _changes(row, before, groups)
+    action = HISTORY_ACTIONS.get(row.history_type, row.history_type)
+    if row.history_type == "~" and before is not None and not changes:
+        action = "Saved, no tracked field changed"  # e.g. a sign-in stamping last_login
     return Entry(
         at=row.history_date,
         source=source,
         pk=row.history_id,
         object_label=f"{source.verbose_name} #{row.id}" + (f": {label}" if label else ""),
         object_url=_admin_url(source.live_model, row.id) if row.history_type != "-" else "",
-        action=HISTORY_ACTIONS.get(row.history_type, row.history_type),
+        action=action,
         who=_who(row.history_user),
         why=row.history_change_reason or "",
         contact_id=getattr(row, source.contact_field, None) if source.contact_field else None,
-        changes=_changes(row, before, groups),
+        changes=changes,
         record=row,
     )
 
