@@ -1,6 +1,5 @@
 """Email through Django's configured backend, with a one-click List-Unsubscribe header."""
 
-from django.conf import settings
 from django.core.mail import EmailMessage
 
 from apps.sends.transports.base import ProviderMessage, SendResult, TransportError
@@ -11,7 +10,9 @@ class EmailTransport:
     sender = "email"
 
     def send(self, message, *, status_callback: str, validity_seconds: int | None) -> SendResult:
-        unsubscribe = f"{settings.PUBLIC_BASE_URL}/optout/email/{message.send_key}"
+        from apps.sends.unsubscribe import unsubscribe_url
+
+        unsubscribe = unsubscribe_url(message)
         email = EmailMessage(
             subject=message.subject,
             body=message.body,
