@@ -1,5 +1,6 @@
 """In a real browser: a signed inbound reply becomes the owner's task; she signs in, sees it
-with its reason and a ticking countdown, and completes it with a booked meeting."""
+with its reason and a ticking countdown, completes it with a booked meeting, and the
+contact's journey ends by its goal."""
 
 import re
 import urllib.request
@@ -12,9 +13,11 @@ from twilio.request_validator import RequestValidator
 from apps.accounts import roles
 from apps.accounts.services import working_hours_set
 from apps.contacts.models import Event
+from apps.journeys.services import enrollment_start
 from apps.routing.models import FollowUpTask
 from tests.browser import PASSWORD
 from tests.factories import ContactFactory
+from tests.journeys.builders import journey_build
 from tests.routing.conftest import AUTH_TOKEN, INBOUND_PATH
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,6 +56,12 @@ def test_a_rep_completes_the_task_an_interested_reply_made(
     working_hours_set(user=sam, windows=ALL_DAY_EVERY_DAY)
     make_rule(name="Interested reply", signal_types=["reply"], intents=["positive", "question"])
     contact = ContactFactory(owner=sam, first_name="Priya", last_name="Natarajan")
+    journey = journey_build(
+        steps=[("wait", "wait", {"days": 3})],
+        exit_event_types=["meeting_booked"],
+        name="Stalled prospect",
+    )
+    enrollment = enrollment_start(journey=journey, contact=contact)
 
     # Given Priya replies to a text, and Twilio posts the reply to Cue
     assert twilio_posts(live_server.url, str(contact.phone), "Yes, can someone call me?") == 200
@@ -91,3 +100,6 @@ def test_a_rep_completes_the_task_an_interested_reply_made(
     task.refresh_from_db()
     assert (task.status, task.outcome) == ("done", "meeting_booked")
     assert Event.objects.filter(contact=contact, type="meeting_booked").count() == 1
+    # And her journey ended by its goal at once, not when its three-day wait ran out
+    enrollment.refresh_from_db()
+    assert enrollment.state == "goal_reached"
