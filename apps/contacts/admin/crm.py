@@ -9,7 +9,7 @@ from apps.contacts.models import (
     OpportunityStageChange,
 )
 from apps.contacts.selectors import contact_timeline
-from apps.core.admin import HistoryAdmin
+from apps.core.admin import CappedCountPaginator, HistoryAdmin
 
 
 @admin.register(Contact)
@@ -32,6 +32,7 @@ class ContactAdmin(HistoryAdmin):
     autocomplete_fields = ["company"]
     raw_id_fields = ["owner"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     change_form_template = "admin/contacts/contact/change_form.html"
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "email", "phone", "external_id"]}),
@@ -106,12 +107,12 @@ class EventAdmin(admin.ModelAdmin):
     """Events are facts: they are read here, never edited."""
 
     list_display = ["type", "contact", "occurred_at", "source", "received_at", "handled_at"]
-    list_filter = ["type", "source"]
+    list_filter = ["type", "source", "occurred_at"]
     list_select_related = ["contact"]
     search_fields = ["=contact__id", "idempotency_key"]
     raw_id_fields = ["contact"]
-    date_hierarchy = "occurred_at"
     show_full_result_count = False
+    paginator = CappedCountPaginator
 
     def has_add_permission(self, request):
         return False

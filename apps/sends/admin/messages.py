@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.contacts.models import Contact
+from apps.core.admin import CappedCountPaginator
 from apps.sends.admin.readonly import ReadOnlyAdmin
 from apps.sends.models import InboundMessage, OutboundMessage
 from apps.sends.selectors import (
@@ -42,6 +43,7 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
     search_fields = ["to_address"]  # the search itself is messages_search
     search_help_text = SEARCH_HELP
     show_full_result_count = False
+    paginator = CappedCountPaginator
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["status", "contact", "recipient_user", "to_address", "channel",
