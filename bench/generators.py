@@ -79,7 +79,8 @@ def events_generate(n: int, *, days: int = 60, key_prefix: str = "gen") -> None:
         {with_clause}
         INSERT INTO contacts_event (contact_id, type, occurred_at, received_at, properties, source,
             idempotency_key, handled_at)
-        SELECT {low} + (n * 7919) % {span}, {_case("n", EVENT_TYPES)}, {occurred}, {_now()},
+        SELECT {low} + (CAST(n AS BIGINT) * 7919) % {span}, {_case("n", EVENT_TYPES)},
+            {occurred}, {_now()},
             {properties}, 'bench', '{key_prefix}-' || {_text("n")}, {_now()}
         FROM {source}
     """

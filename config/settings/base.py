@@ -284,11 +284,9 @@ CUE_WEBHOOK_BACKOFF_MAX = 3600
 
 # Reporting. Retention: message bodies (outbound, inbound and the reply text copied onto
 # sms_reply events) and click IP addresses are cleared after these many days by a daily
-# beat task, which records each prune. The consent ledger is evidence and is never pruned:
-# it is kept at least CUE_RETENTION_CONSENT_YEARS (and the prune refuses settings that
-# would reach it).
+# beat task, which records each prune. The consent ledger is evidence: the prune never
+# touches it, so it is kept longer than the 5 years the design asks for.
 CUE_RETENTION_MESSAGE_DAYS = env.int("CUE_RETENTION_MESSAGE_DAYS", default=400)
 CUE_RETENTION_CLICK_IP_DAYS = env.int("CUE_RETENTION_CLICK_IP_DAYS", default=90)
-CUE_RETENTION_CONSENT_YEARS = 5
 # The recurring compliance audit looks back this many days (it runs weekly).
 CUE_AUDIT_PERIOD_DAYS = env.int("CUE_AUDIT_PERIOD_DAYS", default=7)
