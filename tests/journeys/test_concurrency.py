@@ -1,12 +1,11 @@
 """Races between engine workers that only a real database with row locks can show: many
 workers advancing at once, two beats claiming at once, and a worker dying mid-run."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import close_old_connections, connection
+from django.db import connection  # noqa: F401 - read by the skipif condition
 
 from apps.journeys import services
 from apps.journeys.engine import advance
@@ -20,6 +19,7 @@ from tests.journeys.builders import journey_build, sms_template
 from tests.journeys.conftest import MIDDAY
 from tests.journeys.scenario import MORNING, NIGHT
 from tests.sends.conftest import fake_twilio  # noqa: F401  (a fixture)
+from tests.threads import in_threads
 
 pytestmark = [
     pytest.mark.postgres,
@@ -64,30 +64,6 @@ def due_enrollments(journey, opted_in_contact, count: int = ENROLLMENTS) -> list
         enrollment_start(journey=journey, contact=opted_in_contact(phone=f"+1415555{i:04d}")).pk
         for i in range(count)
     ]
-
-
-def in_threads(count: int, work) -> list:
-    """Runs work(i) in `count` threads released together; returns their results."""
-    barrier, results, errors = threading.Barrier(count), [None] * count, []
-
-    def run(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as error:  # reported below, never swallowed
-            errors.append(error)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert [thread for thread in threads if thread.is_alive()] == [], "a worker is stuck"
-    assert errors == []
-    return results
 
 
 def assert_each_advanced_once_with_one_message(journey, ids: list[int]) -> None:

@@ -1,43 +1,20 @@
 """Races only a database with row locks can show: run on PostgreSQL."""
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection  # noqa: F401 - read by the skipif condition
 
 from apps.routing.models import FollowUpTask, TaskEscalation, TaskNotification, TaskSignal
 from apps.routing.services import signal_route, sla_sweep
 from tests.factories import ContactFactory
+from tests.threads import in_threads
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL row locks"),
 ]
-
-
-def in_threads(count: int, work) -> list:
-    """Runs work(i) in `count` threads released together; returns their results."""
-    barrier, results, errors = threading.Barrier(count), [None] * count, []
-
-    def run(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as error:  # reported below, never swallowed
-            errors.append(error)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    return results
 
 
 @pytest.fixture

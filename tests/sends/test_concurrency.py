@@ -1,14 +1,14 @@
 """Races that only a real database with row locks can show: run on PostgreSQL."""
 
-import threading
 from datetime import time
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection  # noqa: F401 - read by the skipif condition
 
 from apps.sends.models import FrequencyCap, MessageStatus, OutboundMessage
 from apps.sends.services.dispatch import message_dispatch
 from apps.sends.services.messages import message_create
+from tests.threads import in_threads
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -17,29 +17,6 @@ pytestmark = [
 
 ALL_DAY = (time(0), time(23, 59, 59))
 BODY = "Acme: new route planner tips inside. Reply STOP to opt out."
-
-
-def in_threads(count: int, work) -> list:
-    """Runs work(i) in `count` threads released together; returns their results."""
-    barrier, results, errors = threading.Barrier(count), [None] * count, []
-
-    def run(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as error:  # reported below, never swallowed
-            errors.append(error)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    return results
 
 
 def test_it_sends_exactly_three_when_ten_workers_race_a_cap_of_three(
