@@ -275,6 +275,9 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["contact", "type", "occurred_at"], name="event_contact_type_at"),
             models.Index(fields=["type", "occurred_at"], name="event_type_at"),
+            # The admin's newest-first list and its source filter read these, not the table.
+            models.Index(fields=["occurred_at", "id"], name="event_recent"),
+            models.Index(fields=["source"], name="event_source"),
             models.Index(
                 fields=["received_at"], condition=Q(handled_at=None), name="event_unhandled"
             ),

@@ -2,8 +2,10 @@
 
 from functools import cached_property
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import connection
 from simple_history.admin import SimpleHistoryAdmin
 
 
@@ -29,4 +31,47 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP].count()
+        return self.object_list.order_by()[: self.CAP].count()
+
+
+class IndexedValuesFilter(admin.SimpleListFilter):
+    """A list filter offering a column's distinct values, found by hopping through the
+    column's index (one seek per value) instead of a SELECT DISTINCT that reads every row:
+    the difference between milliseconds and seconds on a table of ten million events.
+    The column must lead an index. Subclass with `indexed_values_filter`."""
+
+    field_name = ""
+    MAX_VALUES = 200
+
+    def lookups(self, request, model_admin):
+        values = self._distinct_values(model_admin.model)
+        return [(value, value) for value in values if value != ""]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(**{self.field_name: self.value()})
+
+    def _distinct_values(self, model) -> list:
+        quote = connection.ops.quote_name
+        table = quote(model._meta.db_table)
+        column = quote(model._meta.get_field(self.field_name).column)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""WITH RECURSIVE found(value) AS (
+                    SELECT MIN({column}) FROM {table}
+                    UNION ALL
+                    SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > found.value)
+                    FROM found WHERE found.value IS NOT NULL
+                ) SELECT value FROM found WHERE value IS NOT NULL LIMIT %s""",
+                [self.MAX_VALUES],
+            )
+            return [str(row[0]) for row in cursor.fetchall()]
+
+
+def indexed_values_filter(field_name: str, title: str) -> type[IndexedValuesFilter]:
+    return type(
+        f"{field_name.title().replace('_', '')}IndexedFilter",
+        (IndexedValuesFilter,),
+        {"field_name": field_name, "parameter_name": field_name, "title": title},
+    )

@@ -198,6 +198,8 @@ class Enrollment(models.Model):
                 name="enrollment_due",
             ),
             models.Index(fields=["contact", "state"], name="enrollment_contact_state"),
+            # Daily rollups count enrollments by the day they entered.
+            models.Index(fields=["entered_at"], name="enrollment_entered_at"),
         ]
 
     def __str__(self) -> str:

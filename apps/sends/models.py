@@ -136,6 +136,11 @@ class OutboundMessage(models.Model):
             models.Index(
                 fields=["claimed_at"], condition=Q(status="sending"), name="message_in_flight"
             ),
+            # Daily rollups, audits and the admin's reason filter select by these.
+            models.Index(fields=["sent_at"], name="message_sent_at"),
+            models.Index(fields=["delivered_at"], name="message_delivered_at"),
+            models.Index(fields=["finished_at"], name="message_finished_at"),
+            models.Index(fields=["reason_code"], name="message_reason"),
         ]
 
     def __str__(self) -> str:

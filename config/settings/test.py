@@ -7,9 +7,12 @@ os.environ.setdefault("DEBUG", "true")
 from config.settings.base import *  # noqa: F403
 from config.settings.base import DATABASES, REST_FRAMEWORK, VAR_DIR
 
-# A file, not memory: the tests that start a real worker process share it.
+# A file, not memory: the tests that start a real worker process share it. Two suites
+# running side by side in one checkout each name their own with CUE_TEST_SQLITE_NAME.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-cue.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("CUE_TEST_SQLITE_NAME") or str(VAR_DIR / "test-cue.sqlite3")
+    }
 
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

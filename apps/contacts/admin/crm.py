@@ -9,7 +9,7 @@ from apps.contacts.models import (
     OpportunityStageChange,
 )
 from apps.contacts.selectors import contact_timeline
-from apps.core.admin import CappedCountPaginator, HistoryAdmin
+from apps.core.admin import CappedCountPaginator, HistoryAdmin, indexed_values_filter
 
 
 @admin.register(Contact)
@@ -107,7 +107,11 @@ class EventAdmin(admin.ModelAdmin):
     """Events are facts: they are read here, never edited."""
 
     list_display = ["type", "contact", "occurred_at", "source", "received_at", "handled_at"]
-    list_filter = ["type", "source", "occurred_at"]
+    list_filter = [
+        indexed_values_filter("type", "type"),
+        indexed_values_filter("source", "source"),
+        "occurred_at",
+    ]
     list_select_related = ["contact"]
     search_fields = ["=contact__id", "idempotency_key"]
     raw_id_fields = ["contact"]

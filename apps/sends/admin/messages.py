@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.contacts.models import Contact
-from apps.core.admin import CappedCountPaginator
+from apps.core.admin import CappedCountPaginator, indexed_values_filter
 from apps.sends.admin.readonly import ReadOnlyAdmin
 from apps.sends.models import InboundMessage, OutboundMessage
 from apps.sends.selectors import (
@@ -38,7 +38,14 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
         "reason_code", "journey_id", "template_version", "sent_at",
     ]  # fmt: skip
     list_display_links = ["id", "created_at"]
-    list_filter = ["status", "reason_code", "channel", "category", "origin", "journey_id"]
+    list_filter = [
+        "status",
+        indexed_values_filter("reason_code", "reason"),
+        "channel",
+        "category",
+        "origin",
+        indexed_values_filter("journey_id", "journey id"),
+    ]
     list_select_related = ["contact", "template_version__template"]
     search_fields = ["to_address"]  # the search itself is messages_search
     search_help_text = SEARCH_HELP
