@@ -1,6 +1,7 @@
 """`make bench`: runs every scenario in bench/scenarios on a database of its own.
 
-BENCH_SCALE scales the sizes (1 = full size); BENCH_ONLY=name,name picks scenarios.
+BENCH_SCALE scales the sizes (1 = full size); BENCH_ONLY=name,name picks scenarios (the
+results of the others stay as their last run left them).
 The database is the configured one (DATABASE_URL), in a separate bench database.
 """
 
@@ -31,7 +32,7 @@ def main() -> int:
 
     _bench_database(connection)
     wanted = {n for n in os.environ.get("BENCH_ONLY", "").split(",") if n}
-    figures = []
+    figures: dict[str, list] = {}
     try:
         for info in pkgutil.iter_modules(scenarios.__path__):
             if wanted and info.name not in wanted:
@@ -39,9 +40,10 @@ def main() -> int:
             module = importlib.import_module(f"bench.scenarios.{info.name}")
             call_command("flush", interactive=False, verbosity=0)  # each starts from empty
             print(f"# {info.name}: {module.__doc__.strip().splitlines()[0]}", flush=True)
+            figures[info.name] = []
             for figure in module.run():
                 print(figure.line(), flush=True)
-                figures.append(figure)
+                figures[info.name].append(figure)
         machine = harness.machine_description(connection.vendor, _server_version(connection))
         path = harness.results_save(connection.vendor, machine, figures)
         print(f"wrote {path} and {path.parent / 'results.md'}")

@@ -36,8 +36,14 @@ class Figure:
     def line(self) -> str:
         return (
             f"{self.name}: {self.value:.4g} {self.unit} "
-            f"({self.ratio:.2f}x {self.baseline_name}: {self.baseline_value:.4g} {self.unit})"
+            f"({ratio_text(self.ratio)} {self.baseline_name}: "
+            f"{self.baseline_value:.4g} {self.unit})"
         )
+
+
+def ratio_text(ratio: float) -> str:
+    """Two decimals, or two significant digits for the small ratios of "N times faster"."""
+    return f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.2g}x"
 
 
 def scale() -> float:
@@ -96,12 +102,26 @@ def _memory() -> str:
         return "unknown"
 
 
-def results_save(vendor: str, machine: dict, figures: list[Figure]) -> Path:
+def results_save(vendor: str, machine: dict, figures_by_scenario: dict[str, list[Figure]]) -> Path:
+    """Records this run's scenarios in results-<vendor>.json, keeping the scenarios it did
+    not run (BENCH_ONLY) from earlier runs, each with the machine and date of its own run."""
     path = output_dir() / f"results-{vendor}.json"
-    data = {"machine": machine, "figures": [asdict(f) | {"ratio": f.ratio} for f in figures]}
-    path.write_text(json.dumps(data, indent=2) + "\n")
+    runs = _runs_read(path)
+    for scenario, figures in figures_by_scenario.items():
+        runs[scenario] = {
+            "machine": machine,
+            "figures": [asdict(f) | {"ratio": f.ratio} for f in figures],
+        }
+    path.write_text(json.dumps({"runs": dict(sorted(runs.items()))}, indent=2) + "\n")
     results_render()
     return path
+
+
+def _runs_read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text()).get("runs", {})
+    except (OSError, ValueError):
+        return {}
 
 
 def results_render() -> Path:
@@ -114,27 +134,33 @@ def results_render() -> Path:
         "",
     ]
     for path in sorted(output_dir().glob("results-*.json")):
-        data = json.loads(path.read_text())
-        sections += _section(data)
+        sections += _section(_runs_read(path))
     out = output_dir() / "results.md"
     out.write_text("\n".join(sections) + "\n")
     return out
 
 
-def _section(data: dict) -> list[str]:
-    m = data["machine"]
-    lines = [
-        f"## {m['database']}",
-        "",
-        f"{m['date']} · {m['cpu']} · {m['cores']} cores · {m['memory']} RAM · "
-        f"Python {m['python']} · scale {m['scale']}",
-        "",
-        "| figure | value | baseline | ratio | target |",
-        "|---|---|---|---|---|",
-    ]
-    for f in data["figures"]:
-        lines.append(
-            f"| {f['name']} | {f['value']:.4g} {f['unit']} | {f['baseline_name']}: "
-            f"{f['baseline_value']:.4g} {f['unit']} | {f['ratio']:.2f}x | {f['target']} |"
-        )
-    return [*lines, ""]
+def _section(runs: dict) -> list[str]:
+    if not runs:
+        return []
+    first = next(iter(runs.values()))["machine"]
+    lines = [f"## {first['database']}", ""]
+    for scenario, run in runs.items():
+        m = run["machine"]
+        lines += [
+            f"### {scenario}",
+            "",
+            f"{m['date']} · {m['cpu']} · {m['cores']} cores · {m['memory']} RAM · "
+            f"Python {m['python']} · {m['database']} · scale {m['scale']}",
+            "",
+            "| figure | value | baseline | ratio | target |",
+            "|---|---|---|---|---|",
+        ]
+        for f in run["figures"]:
+            lines.append(
+                f"| {f['name']} | {f['value']:.4g} {f['unit']} | {f['baseline_name']}: "
+                f"{f['baseline_value']:.4g} {f['unit']} | {ratio_text(f['ratio'])} | "
+                f"{f['target']} |"
+            )
+        lines.append("")
+    return lines

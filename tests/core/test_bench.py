@@ -1,5 +1,6 @@
 """The benchmark harness runs every scenario at a tiny scale and reports ratios."""
 
+import json
 import os
 import re
 import subprocess
@@ -8,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from bench import harness
+from bench.harness import Figure
+
 ROOT = Path(__file__).resolve().parents[2]
-FIGURE_LINE = re.compile(r"^.+: [\d.e+-]+ \S+ \([\d.]+x .+: [\d.e+-]+ \S+\)$")
+FIGURE_LINE = re.compile(r"^.+: [\d.e+-]+ \S+ \([\d.e+-]+x .+: [\d.e+-]+ \S+\)$")
 
 
 @pytest.mark.worker
@@ -40,3 +44,25 @@ def test_it_prints_each_figure_as_a_ratio_and_writes_results(tmp_path):
     results = (tmp_path / "results.md").read_text()
     assert "| figure | value | baseline | ratio | target |" in results
     assert len(list(tmp_path.glob("results-*.json"))) == 1
+
+
+def test_a_partial_run_keeps_the_other_scenarios_results(tmp_path, monkeypatch):
+    monkeypatch.setenv("BENCH_OUTPUT_DIR", str(tmp_path))
+    machine = {
+        "date": "2026-11-22 10:00 UTC", "python": "3.11", "cpu": "cpu", "cores": 2,
+        "memory": "1Gi", "database": "sqlite 3", "scale": 1.0,
+    }  # fmt: skip
+    harness.results_save("sqlite", machine, {"a": [Figure("fa", 2.0, "s", "base", 1.0)]})
+    later = {**machine, "date": "2026-11-23 10:00 UTC"}
+    harness.results_save("sqlite", later, {"b": [Figure("fb", 1.0, "s", "base", 4.0)]})
+    harness.results_save("sqlite", later, {"a": [Figure("fa2", 3.0, "s", "base", 1.0)]})
+
+    runs = json.loads((tmp_path / "results-sqlite.json").read_text())["runs"]
+    assert {name: [f["name"] for f in run["figures"]] for name, run in runs.items()} == {
+        "a": ["fa2"],
+        "b": ["fb"],
+    }
+    results = (tmp_path / "results.md").read_text()
+    assert "| fa2 | 3 s | base: 1 s | 3.00x |  |" in results
+    assert "| fb | 1 s | base: 4 s | 0.25x |  |" in results
+    assert "fa |" not in results
