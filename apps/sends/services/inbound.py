@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.consent.models import (
@@ -42,33 +42,69 @@ class InboundText:
     body: str
 
 
+@dataclass(frozen=True)
+class KeywordRules:
+    """The active custom keywords, read once per inbound text."""
+
+    custom: dict[str, str]  # keyword -> keywords.OPT_OUT / OPT_IN / HELP
+    replies: dict[str, KeywordRule]  # case-folded keyword -> auto-reply rule
+
+    @classmethod
+    def active(cls) -> "KeywordRules":
+        kinds = {"opt_out": keywords.OPT_OUT, "opt_in": keywords.OPT_IN, "help": keywords.HELP}
+        custom, replies = {}, {}
+        for rule in KeywordRule.objects.filter(is_active=True):
+            if rule.kind == KeywordRule.Kind.REPLY:
+                replies[rule.keyword.casefold()] = rule
+            else:
+                custom[rule.keyword] = kinds[rule.kind]
+        return cls(custom, replies)
+
+
 @transaction.atomic
 def inbound_receive(*, text: InboundText) -> InboundMessage:
     """Stores the text once (a repeated webhook changes nothing) and acts on it."""
-    inbound, created = InboundMessage.objects.get_or_create(
-        provider_sid=text.sid,
-        defaults={
-            "from_address": text.from_address,
-            "to_address": text.to_address,
-            "body": text.body[:1600],
-            "contact": Contact.objects.filter(phone=text.from_address).first(),
-        },
-    )
-    if not created:
-        return inbound
-    match = keywords.keyword_classify(text.body, custom=_custom_keywords())
-    inbound.keyword_kind, inbound.keyword = match.kind, match.keyword[:160]
-    inbound.outcome = _ACTIONS[match.kind](inbound, match)
-    inbound.save(update_fields=["keyword_kind", "keyword", "outcome"])
+    rules = KeywordRules.active()
+    match = keywords.keyword_classify(text.body, custom=rules.custom)
+    contact = Contact.objects.filter(phone=text.from_address).first()
+    inbound = _inbound_insert(text, contact, match)
+    if inbound is None:
+        return InboundMessage.objects.get(provider_sid=text.sid)
+    inbound.outcome = _ACTIONS[match.kind](inbound, match, rules)
+    InboundMessage.objects.filter(pk=inbound.pk).update(outcome=inbound.outcome)
     return inbound
 
 
-def _custom_keywords() -> dict[str, str]:
-    kinds = {"opt_out": keywords.OPT_OUT, "opt_in": keywords.OPT_IN, "help": keywords.HELP}
-    return {
-        rule.keyword: kinds[rule.kind]
-        for rule in KeywordRule.objects.filter(is_active=True).exclude(kind="reply")
-    }
+def _inbound_insert(text: InboundText, contact: Contact | None, match) -> InboundMessage | None:
+    """One INSERT … ON CONFLICT DO NOTHING: the provider's message id decides whether this
+    is the first delivery of the webhook (a row comes back) or a repeat (nothing does)."""
+    inbound = InboundMessage(
+        provider_sid=text.sid,
+        from_address=text.from_address,
+        to_address=text.to_address,
+        body=text.body[:1600],
+        contact=contact,
+        keyword_kind=match.kind,
+        keyword=match.keyword[:160],
+        received_at=timezone.now(),
+    )
+    columns = ["provider_sid", "from_address", "to_address", "body", "contact_id"]
+    columns += ["keyword_kind", "keyword", "outcome", "received_at"]
+    ops = connection.ops
+    values = [getattr(inbound, column) for column in columns[:-1]]
+    values.append(ops.adapt_datetimefield_value(inbound.received_at))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {InboundMessage._meta.db_table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))}) "
+            "ON CONFLICT (provider_sid) DO NOTHING RETURNING id",
+            values,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    inbound.pk = row[0]
+    return inbound
 
 
 def _evidence(inbound: InboundMessage, match) -> Evidence:
@@ -79,7 +115,7 @@ def _evidence(inbound: InboundMessage, match) -> Evidence:
     )
 
 
-def _opt_out(inbound: InboundMessage, match) -> str:
+def _opt_out(inbound: InboundMessage, match, rules: KeywordRules) -> str:
     """STOP and every reasonable revocation: consent ends now, queued messages are cancelled,
     and one confirmation follows (never two within five minutes)."""
     if inbound.contact is not None:
@@ -110,7 +146,7 @@ def _opt_out(inbound: InboundMessage, match) -> str:
     return f"opted out; {cancelled} queued message(s) cancelled"
 
 
-def _opt_in(inbound: InboundMessage, match) -> str:
+def _opt_in(inbound: InboundMessage, match, rules: KeywordRules) -> str:
     """START/UNSTOP resubscribe only where the ledger holds an earlier opt-in to return to."""
     suppression_remove(address=inbound.from_address)
     contact = inbound.contact
@@ -147,7 +183,7 @@ def _had_opt_in(contact: Contact, purpose: str) -> bool:
     ).exists()
 
 
-def _confirm(inbound: InboundMessage, match) -> str:
+def _confirm(inbound: InboundMessage, match, rules: KeywordRules) -> str:
     """YES confirms a pending double opt-in; otherwise it is a reply like any other."""
     contact = inbound.contact
     state = (
@@ -166,19 +202,17 @@ def _confirm(inbound: InboundMessage, match) -> str:
             "Msg & data rates may apply. Reply HELP for help, STOP to opt out.",
         )
         return "double opt-in confirmed"
-    return _reply(inbound, match)
+    return _reply(inbound, match, rules)
 
 
-def _help(inbound: InboundMessage, match) -> str:
+def _help(inbound: InboundMessage, match, rules: KeywordRules) -> str:
     _reply_once(inbound, "help", settings.CUE_HELP_REPLY.format(brand=settings.CUE_BRAND_NAME))
     return "help sent"
 
 
-def _reply(inbound: InboundMessage, match) -> str:
+def _reply(inbound: InboundMessage, match, rules: KeywordRules) -> str:
     """Any other text: custom auto-replies, then the hand-off to routing and journeys."""
-    rule = KeywordRule.objects.filter(
-        is_active=True, kind="reply", keyword__iexact=inbound.body.strip()
-    ).first()
+    rule = rules.replies.get(inbound.body.strip().casefold())
     if rule and rule.reply:
         _reply_once(inbound, f"rule-{rule.pk}", rule.reply)
     if inbound.contact is None:
