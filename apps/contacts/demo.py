@@ -124,9 +124,14 @@ CONTACTS = [
     ("demo-8", "Noah", "Kim", "initech", "lead", "prospect", "user", "+12085550148", "", "", ""),
 ]
 
-# external id, event type, hours ago, properties
+# external id, event type, hours ago, properties (a timedelta is a time that far from now)
 EVENTS = [
-    ("demo-1", "webinar_registered", 30, {"webinar": "Route planning 101"}),
+    (
+        "demo-1",
+        "webinar_registered",
+        30,
+        {"webinar": "Route planning 101", "starts_at": timedelta(days=2)},
+    ),
     ("demo-1", "email_click", 20, {"campaign": "webinar-reminder"}),
     ("demo-2", "pricing_view", 5, {"page": "/pricing"}),
     ("demo-2", "pricing_view", 3, {"page": "/pricing/enterprise"}),
@@ -200,9 +205,16 @@ def _events(contacts: dict) -> None:
                 event_type,
                 now - timedelta(hours=hours),
                 f"demo:{ext}:{event_type}:{hours}",
-                properties,
+                _times_resolved(properties, now),
                 "demo",
             )
             for ext, event_type, hours, properties in EVENTS
         ]
     )
+
+
+def _times_resolved(properties: dict, now) -> dict:
+    return {
+        key: (now + value).isoformat() if isinstance(value, timedelta) else value
+        for key, value in properties.items()
+    }

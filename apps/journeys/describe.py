@@ -1,6 +1,7 @@
 """Steps in words: the short summaries the diagram, the builder and the simulator share."""
 
 from apps.journeys.models import Step, StepKind
+from apps.journeys.moments import moment_label
 
 KIND_BADGES = {
     StepKind.SEND_SMS: "SMS",
@@ -42,6 +43,8 @@ def _send(config: dict, names: dict) -> str:
 
 
 def _wait(config: dict, names: dict) -> str:
+    if config.get("until_property"):
+        return f"waits until {moment_label(config)}"
     return f"waits {duration_label(config)}"
 
 

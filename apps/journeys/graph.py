@@ -5,7 +5,10 @@ send step on an approved template version, and a trigger.
 Edges are step keys in config:
   send_sms / send_email  {"template": <template id>, "next": key,
                           "on_suppressed": "continue"|"exit", "on_deferred": "wait"|"continue"}
-  wait                   {"minutes"|"hours"|"days": n, "next": key}
+  wait                   {"minutes"|"hours"|"days": n, "next": key} or, until a time in the
+                         triggering event (apps/journeys/moments.py),
+                         {"until_property": name, "offset_minutes": n, "late_after_minutes": n,
+                          "next": key, "on_missed": key}
   wait_until             {"events": [types], "within_hours": n, "next": key, "on_timeout": key}
   branch                 {"condition": {"rules": <segment rules>} |
                                        {"step_outcome": {"step": key, "is": "delivered"|"clicked"|
@@ -20,6 +23,7 @@ A missing "next" ends the journey (completed).
 
 from apps.contacts.models import LifecycleStage
 from apps.journeys.models import Journey, Step, StepKind, TriggerKind
+from apps.journeys.moments import moment_config_problems
 
 WAITING_KINDS = {StepKind.WAIT, StepKind.WAIT_UNTIL}
 SEND_KINDS = {StepKind.SEND_SMS, StepKind.SEND_EMAIL}
@@ -37,6 +41,8 @@ def step_edges(step: Step) -> list[tuple[str, str]]:
         return [("event", config.get("next")), ("timeout", config.get("on_timeout"))]
     if step.kind == StepKind.EXIT:
         return []
+    if step.kind == StepKind.WAIT and config.get("until_property"):
+        return [("next", config.get("next")), ("missed", config.get("on_missed"))]
     return [("next", config.get("next"))]
 
 
@@ -50,7 +56,19 @@ def journey_problems(journey: Journey, steps: list[Step] | None = None) -> list[
     for step in steps:
         problems += [f"Step {step.key}: {p}" for p in _step_problems(step, by_key)]
     problems += _loop_problems(by_key)
+    problems += _event_time_problems(journey, steps)
     return problems
+
+
+def _event_time_problems(journey: Journey, steps: list[Step]) -> list[str]:
+    if journey.trigger_kind == TriggerKind.EVENT:
+        return []
+    return [
+        f"Step {step.key}: waits for a time in the triggering event, but a segment entry "
+        "has no event."
+        for step in steps
+        if step.kind == StepKind.WAIT and (step.config or {}).get("until_property")
+    ]
 
 
 def _trigger_problems(journey: Journey) -> list[str]:
@@ -88,6 +106,8 @@ def _send_problems(step: Step) -> list[str]:
 
 def _wait_problems(step: Step) -> list[str]:
     config = step.config or {}
+    if "until_property" in config:
+        return moment_config_problems(config)
     amount = sum(_number(config.get(unit)) for unit in ("minutes", "hours", "days"))
     return [] if amount > 0 else ["say how long to wait (minutes, hours or days)."]
 

@@ -1,6 +1,8 @@
 """Blueprints: the six journeys of the source articles, loaded in one click as drafts owned by
 whoever loads them, valid once their templates are in the library, and seeded active."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -11,7 +13,9 @@ from apps.core.demo import demo_seed
 from apps.journeys.blueprints import BLUEPRINTS, blueprint_get, blueprint_load, blueprint_templates
 from apps.journeys.graph import journey_problems
 from apps.journeys.models import Journey
+from apps.journeys.simulator import journey_simulate
 from apps.library import demo as library_demo
+from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -161,3 +165,26 @@ def test_it_seeds_the_six_journeys_active_once(django_capture_on_commit_callback
 
     assert Journey.objects.count() == 6
     assert Journey.history.count() == history
+
+
+def test_the_webinar_reminder_goes_one_hour_before_the_start_in_the_registration(workspace):
+    journey = blueprint_load(
+        blueprint=blueprint_get("webinar-reminder"), actor=workspace["users"]["maria"]
+    ).journey
+    first = journey.first_step
+    assert (first.kind, first.config) == (
+        "wait",
+        {"until_property": "starts_at", "offset_minutes": -60, "next": "remind"},
+    )
+    now = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
+    simulation = journey_simulate(
+        journey=journey,
+        contact=ContactFactory(time_zone="America/Chicago"),
+        event_type="webinar_registered",
+        event_properties={"starts_at": "2026-03-12T18:00:00Z"},
+        now=now,
+    )
+    assert simulation.steps[0].outcome == (
+        "Waiting until 2026-03-12 17:00 UTC (1 h before starts_at)."
+    )
+    assert simulation.path[:2] == ["before_start", "remind"]

@@ -26,6 +26,7 @@ from apps.journeys.models import (
     Step,
     StepKind,
 )
+from apps.journeys.moments import LATE_AFTER_MINUTES, MAX_OFFSET_MINUTES
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 UNITS = [("minutes", "minutes"), ("hours", "hours"), ("days", "days")]
@@ -186,6 +187,30 @@ class StepForm(forms.ModelForm):
     )
     wait_amount = forms.IntegerField(min_value=1, required=False, label="Wait")
     wait_unit = forms.ChoiceField(choices=UNITS, initial="hours", label="Unit")
+    until_property = forms.RegexField(
+        regex=r"^[A-Za-z0-9_.-]{1,64}$",
+        required=False,
+        label="Or wait until the time in the event's",
+        help_text="A property of the triggering event holding an ISO 8601 time, e.g. starts_at.",
+    )
+    offset_minutes = forms.IntegerField(
+        required=False,
+        min_value=-MAX_OFFSET_MINUTES,
+        max_value=MAX_OFFSET_MINUTES,
+        label="Minutes from it",
+        help_text="Negative is before: -60 is one hour before.",
+    )
+    late_after_minutes = forms.IntegerField(
+        required=False,
+        min_value=0,
+        label="Too late after (min)",
+        help_text=f"Past that moment by more than this, the step is missed "
+        f"(default {LATE_AFTER_MINUTES}).",
+    )
+    on_missed = StepKeyField(
+        label="If missed, go to",
+        help_text="When the event has no such time or it is too late. Empty: the journey ends.",
+    )
     events = EventTypesField(
         required=False, label="Events", help_text="Comma-separated, e.g. webinar_attended."
     )
@@ -226,6 +251,10 @@ class StepForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("kind")
+        if kind == StepKind.WAIT and cleaned.get("until_property") and cleaned.get("wait_amount"):
+            self.add_error(
+                "until_property", "Wait either a duration or until the event's time, not both."
+            )
         if kind and not self.errors:
             self.instance.config = config_from_fields(kind, cleaned)
         return cleaned

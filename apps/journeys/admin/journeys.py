@@ -53,7 +53,8 @@ def template_choices() -> dict[str, list[tuple[int, str]]]:
 KIND_FIELDSETS = {
     "Send": ([StepKind.SEND_SMS, StepKind.SEND_EMAIL], ["sms_template", "email_template",
                                                         ("on_suppressed", "on_deferred")]),
-    "Wait": ([StepKind.WAIT], [("wait_amount", "wait_unit")]),
+    "Wait": ([StepKind.WAIT], [("wait_amount", "wait_unit"), ("until_property", "offset_minutes"),
+                               ("late_after_minutes", "on_missed")]),
     "Wait until": ([StepKind.WAIT_UNTIL], ["events", ("within_hours", "on_timeout")]),
     "Branch": ([StepKind.BRANCH], ["condition", ("then_step", "else_step")]),
     "A/B split": ([StepKind.SPLIT], ["variants"]),

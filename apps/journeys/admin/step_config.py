@@ -38,6 +38,14 @@ def config_from_fields(kind: str, data: dict) -> dict:
             "on_suppressed": data.get("on_suppressed") or "continue",
             "on_deferred": data.get("on_deferred") or "wait",
         }
+    elif kind == StepKind.WAIT and data.get("until_property"):
+        config = {
+            "until_property": data["until_property"],
+            "offset_minutes": data.get("offset_minutes") or 0,
+            "late_after_minutes": data.get("late_after_minutes"),
+            "next": edge,
+            "on_missed": data.get("on_missed") or None,
+        }
     elif kind == StepKind.WAIT:
         amount = data.get("wait_amount")
         config = {data.get("wait_unit") or "hours": amount, "next": edge}
@@ -80,6 +88,10 @@ def config_initial(kind: str, config: dict) -> dict:
         "variants": config.get("variants", []),
         "task_reason": config.get("reason", ""),
         "stage": config.get("stage", ""),
+        "until_property": config.get("until_property", ""),
+        "offset_minutes": config.get("offset_minutes"),
+        "late_after_minutes": config.get("late_after_minutes"),
+        "on_missed": config.get("on_missed", ""),
     }
     if kind in SEND_KINDS:
         channel = "sms" if kind == StepKind.SEND_SMS else "email"

@@ -65,7 +65,8 @@ BLUEPRINTS = (
     Blueprint(
         "webinar-reminder",
         "Webinar reminder",
-        "Registered for a webinar → a reminder text before it starts → a recording email "
+        "Registered for a webinar → a reminder text 1 hour before it starts (the event's "
+        "starts_at) → a recording email "
         "for those who attend; those who miss it are asked to reply for the recording.",
         {
             "trigger_event_type": "webinar_registered",
@@ -75,8 +76,12 @@ BLUEPRINTS = (
             "goal_description": "The registrant attends the webinar (or books a meeting).",
         },
         (
-            # Not yet "until 1 h before the start in the event": a fixed wait stands in.
-            ("before_start", "wait", {"hours": 23, "next": "remind"}),
+            # Registrations carry the webinar's start, e.g. {"starts_at": "2026-12-03T17:00Z"}.
+            (
+                "before_start",
+                "wait",
+                {"until_property": "starts_at", "offset_minutes": -60, "next": "remind"},
+            ),
             ("remind", "send_sms", {"template": "@webinar-reminder", "next": "attend"}),
             (
                 "attend",
@@ -96,8 +101,6 @@ BLUEPRINTS = (
                 {"events": ["sms_reply"], "within_hours": 48, "next": "recording"},
             ),
         ),
-        limitation="The reminder goes 23 hours after registering: the engine cannot yet wait "
-        "until a time given in the event (1 hour before its starts_at). Adjust the wait.",
     ),
     Blueprint(
         "demo-request",

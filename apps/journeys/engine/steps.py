@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from apps.contacts.models import Event, LifecycleStage
 from apps.journeys.activity import activity_log
 from apps.journeys.models import Activity, Enrollment, EnrollmentState, Step, StepKind
+from apps.journeys.moments import event_moment, moment_label
 
 DEFERRED_RECHECK = timedelta(hours=1)
 
@@ -97,11 +98,28 @@ def _after_send(enrollment: Enrollment, step: Step, message, now: datetime) -> M
 
 def run_wait(enrollment: Enrollment, step: Step, now: datetime) -> Move:
     config = step.config or {}
+    if config.get("until_property"):
+        return _wait_for_event_time(enrollment, step, now)
     duration = timedelta(
         minutes=config.get("minutes", 0), hours=config.get("hours", 0), days=config.get("days", 0)
     )
     until = (enrollment.step_entered_at or now) + duration
     return _next(step) if now >= until else Move(sleep_until=until, reason=f"Waiting {duration}.")
+
+
+def _wait_for_event_time(enrollment: Enrollment, step: Step, now: datetime) -> Move:
+    event = enrollment.triggering_event
+    moment = event_moment(
+        step.config,
+        event.properties if event else None,
+        zone=enrollment.contact.time_zone,
+        now=now,
+    )
+    if moment.missed:
+        return _edge(step, "on_missed", moment.reason)
+    if now >= moment.at:
+        return _next(step, f"It is {moment_label(step.config)}.")
+    return Move(sleep_until=moment.at, reason=moment.reason)
 
 
 def run_wait_until(enrollment: Enrollment, step: Step, now: datetime) -> Move:

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0003_event_list_indexes'),
-        ('journeys', '0001_initial'),
+        ("contacts", "0003_event_list_indexes"),
+        ("journeys", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='enrollment',
-            index=models.Index(fields=['entered_at'], name='enrollment_entered_at'),
+            model_name="enrollment",
+            index=models.Index(fields=["entered_at"], name="enrollment_entered_at"),
         ),
     ]

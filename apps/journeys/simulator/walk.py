@@ -10,6 +10,7 @@ from apps.contacts.models import Contact, LifecycleStage
 from apps.contacts.segments import SegmentRulesError
 from apps.journeys.describe import duration_label
 from apps.journeys.models import Journey, JourneyStatus, Step, StepKind
+from apps.journeys.moments import event_moment
 from apps.journeys.simulator.described import ContactDescription, described_gate
 from apps.journeys.simulator.entry import EntryCheck, Subject, entry_checks
 from apps.journeys.simulator.move import Move
@@ -173,7 +174,17 @@ def _send(run: _Run, step: Step) -> Move:
 
 
 def _wait(run: _Run, step: Step) -> Move:
-    return Move(f"Waits {duration_label(step.config or {})}.", to=_next(step))
+    config = step.config or {}
+    if not config.get("until_property"):
+        return Move(f"Waits {duration_label(config)}.", to=_next(step))
+    subject = run.subject
+    moment = event_moment(
+        config, subject.event_properties, zone=subject.contact.time_zone, now=subject.now
+    )
+    if not moment.missed:
+        return Move(moment.reason, to=_next(step))
+    missed = config.get("on_missed") or None
+    return Move(moment.reason, to=missed, end="" if missed else f"{moment.reason} Completed.")
 
 
 def _wait_until(run: _Run, step: Step) -> Move:
