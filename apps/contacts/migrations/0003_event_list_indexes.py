@@ -4,18 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0002_alter_historicalsegment_rules_alter_segment_rules'),
+        ("contacts", "0002_alter_historicalsegment_rules_alter_segment_rules"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['occurred_at', 'id'], name='event_recent'),
+            model_name="event",
+            index=models.Index(fields=["occurred_at", "id"], name="event_recent"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['source'], name='event_source'),
+            model_name="event",
+            index=models.Index(fields=["source"], name="event_source"),
         ),
     ]

@@ -5,29 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0003_event_list_indexes'),
-        ('library', '0002_versions_frozen'),
-        ('sends', '0002_default_caps'),
+        ("contacts", "0003_event_list_indexes"),
+        ("library", "0002_versions_frozen"),
+        ("sends", "0002_default_caps"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='outboundmessage',
-            index=models.Index(fields=['sent_at'], name='message_sent_at'),
+            model_name="outboundmessage",
+            index=models.Index(fields=["sent_at"], name="message_sent_at"),
         ),
         migrations.AddIndex(
-            model_name='outboundmessage',
-            index=models.Index(fields=['delivered_at'], name='message_delivered_at'),
+            model_name="outboundmessage",
+            index=models.Index(fields=["delivered_at"], name="message_delivered_at"),
         ),
         migrations.AddIndex(
-            model_name='outboundmessage',
-            index=models.Index(fields=['finished_at'], name='message_finished_at'),
+            model_name="outboundmessage",
+            index=models.Index(fields=["finished_at"], name="message_finished_at"),
         ),
         migrations.AddIndex(
-            model_name='outboundmessage',
-            index=models.Index(fields=['reason_code'], name='message_reason'),
+            model_name="outboundmessage",
+            index=models.Index(fields=["reason_code"], name="message_reason"),
         ),
     ]
