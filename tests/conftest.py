@@ -1,9 +1,19 @@
 import pytest
+from django.core.cache import cache
 
 from apps.accounts import roles
 from apps.consent.models import Channel, ConsentSource, Purpose
 from apps.consent.services import Evidence, consent_opt_in
 from tests.factories import ContactFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Request budgets (apps/core/ratelimit.py) live in the cache: each test starts with
+    none spent, whatever the tests before it sent from 127.0.0.1."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

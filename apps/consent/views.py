@@ -1,6 +1,6 @@
 """The hosted opt-in form at /optin/<slug>/: public, CSRF-protected and rate-limited."""
 
-from django.core.cache import cache
+from django.conf import settings
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -10,20 +10,7 @@ from apps.consent.optin import optin_submit
 from apps.consent.services import Evidence
 from apps.core.errors import CueError
 from apps.core.http import client_ip
-
-OPTIN_SUBMISSIONS_PER_MINUTE = 10
-
-
-def submission_allowed(ip: str | None) -> bool:
-    """Counts this submission against the IP's budget for the current minute."""
-    key = f"optin:rate:{ip or 'unknown'}"
-    cache.add(key, 0, timeout=60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=60)
-        count = 1
-    return count <= OPTIN_SUBMISSIONS_PER_MINUTE
+from apps.core.ratelimit import WINDOW_SECONDS, budget_spend
 
 
 @require_http_methods(["GET", "POST"])
@@ -31,9 +18,11 @@ def optin_form(request, slug: str):
     optin = _active_form(slug)
     if optin is None:
         return render(request, "consent/not_found.html", status=404)
-    if request.method == "POST" and not submission_allowed(client_ip(request)):
+    if request.method == "POST" and not budget_spend(
+        "optin", client_ip(request), per_minute=settings.THROTTLE_OPTIN_PER_MINUTE
+    ):
         response = render(request, "consent/rate_limited.html", {"optin": optin}, status=429)
-        response["Retry-After"] = "60"
+        response["Retry-After"] = str(WINDOW_SECONDS)
         return response
     signup = OptInSignupForm(request.POST or None, optin_form=optin)
     if request.method == "POST" and signup.is_valid():

@@ -3,6 +3,7 @@ version (never anywhere else) and tells people from link-preview bots."""
 
 import re
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_GET
 from apps.contacts.events import record_event
 from apps.contacts.models import EventType
 from apps.core.http import client_ip
+from apps.core.ratelimit import WINDOW_SECONDS, budget_spend
 from apps.sends.models import LinkClick, TrackedLink
 
 # Messaging apps fetch a link to draw its preview; those fetches are not a person's click.
@@ -32,11 +34,16 @@ def user_agent_is_bot(user_agent: str) -> bool:
 @never_cache
 @require_GET
 def link_redirect(request, token: str):
+    ip = client_ip(request)
+    if not budget_spend("link", ip, per_minute=settings.THROTTLE_LINK_CLICKS_PER_MINUTE):
+        response = render(request, "sends/link_rate_limited.html", status=429)
+        response["Retry-After"] = str(WINDOW_SECONDS)
+        return response
     link = TrackedLink.objects.select_related("message__contact").filter(token=token).first()
     if link is None or not link.destination:
         return render(request, "sends/link_unknown.html", status=404)
     user_agent = request.headers.get("User-Agent", "")[:1000]
-    link_click_record(link=link, user_agent=user_agent, ip_address=client_ip(request))
+    link_click_record(link=link, user_agent=user_agent, ip_address=ip)
     return HttpResponseRedirect(link.destination)
 
 

@@ -198,6 +198,13 @@ SPECTACULAR_SETTINGS = {
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
+# Budgets per client IP and minute on the public endpoints (apps/core/ratelimit.py).
+THROTTLE_OPTIN_PER_MINUTE = env.int("THROTTLE_OPTIN_PER_MINUTE", default=10)
+THROTTLE_LINK_CLICKS_PER_MINUTE = env.int("THROTTLE_LINK_CLICKS_PER_MINUTE", default=300)
+# Only refused (unsigned or tampered) webhook calls count: Twilio's own signed callbacks
+# arrive in bursts when a campaign goes out and are never turned away.
+THROTTLE_WEBHOOK_REFUSALS_PER_MINUTE = env.int("THROTTLE_WEBHOOK_REFUSALS_PER_MINUTE", default=20)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

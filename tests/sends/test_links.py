@@ -204,3 +204,18 @@ def test_it_shares_one_token_when_a_template_repeats_a_link(opted_in_contact):
     )
     [link] = TrackedLink.objects.filter(message=message)
     assert message.body.count(f"/l/{link.token}") == 2
+
+
+def test_it_answers_429_once_a_client_has_opened_too_many_links_this_minute(client, link, settings):
+    settings.THROTTLE_LINK_CLICKS_PER_MINUTE = 3
+    answers = [click(client, link).status_code for _ in range(3)]
+    refused = click(client, link)
+    assert answers == [302, 302, 302]
+    assert (refused.status_code, refused["Retry-After"]) == (429, "60")
+    assert "try the link again in a minute" in refused.content.decode()
+    assert LinkClick.objects.count() == 3
+    assert len(sms_clicks()) == 3
+    other = client.get(
+        url_of(link), headers={"User-Agent": IPHONE_SAFARI}, REMOTE_ADDR="198.51.100.9"
+    )
+    assert other.status_code == 302

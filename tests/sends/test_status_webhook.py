@@ -32,7 +32,9 @@ def sent_message(fake_twilio, opted_in_contact):
     return message
 
 
-def signed_post(client, message, status, *, token=AUTH_TOKEN, tamper=False, headers=None):
+def signed_post(
+    client, message, status, *, token=AUTH_TOKEN, tamper=False, headers=None, **request
+):
     query = f"?m={message.pk}"
     params = {
         "MessageSid": message.provider_sid,
@@ -50,6 +52,7 @@ def signed_post(client, message, status, *, token=AUTH_TOKEN, tamper=False, head
         urlencode(params),
         content_type="application/x-www-form-urlencoded",
         headers={"X-Twilio-Signature": signature, **(headers or {})},
+        **request,
     )
 
 
@@ -125,3 +128,28 @@ def test_it_accepts_the_fakes_own_signed_callback_over_http(
     settings.PUBLIC_BASE_URL = live_server.url
     url = f"{live_server.url}{PATH}?m={sent_message.pk}"
     assert fake_twilio.send_status_callback(sent_message.provider_sid, "delivered", url=url) == 204
+
+
+def test_a_client_whose_calls_keep_being_refused_is_turned_away_for_the_minute(
+    client, sent_message, settings
+):
+    settings.THROTTLE_WEBHOOK_REFUSALS_PER_MINUTE = 3
+    unsigned = {"MessageSid": sent_message.provider_sid, "MessageStatus": "delivered"}
+    answers = [client.post(PATH, unsigned).status_code for _ in range(4)]
+    assert answers == [403, 403, 403, 429]
+    # Even a signed call from that client waits out the minute: nothing changes.
+    turned_away = signed_post(client, sent_message, "delivered")
+    assert (turned_away.status_code, turned_away["Retry-After"]) == (429, "60")
+    assert status_of(sent_message) == "sent"
+    # Another client (Twilio's own) is not affected.
+    twilio = signed_post(client, sent_message, "delivered", REMOTE_ADDR="54.172.60.1")
+    assert twilio.status_code == 204
+    assert status_of(sent_message) == "delivered"
+
+
+def test_signed_calls_never_spend_the_budget(client, sent_message, settings):
+    settings.THROTTLE_WEBHOOK_REFUSALS_PER_MINUTE = 2
+    answers = {signed_post(client, sent_message, "delivered").status_code for _ in range(5)}
+    assert answers == {204}
+    unsigned = {"MessageSid": sent_message.provider_sid, "MessageStatus": "failed"}
+    assert client.post(PATH, unsigned).status_code == 403

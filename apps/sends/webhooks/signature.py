@@ -1,8 +1,11 @@
 from functools import wraps
 
 from django.conf import settings
-from django.http import HttpResponseForbidden
+from django.http import HttpResponse, HttpResponseForbidden
 from twilio.request_validator import RequestValidator
+
+from apps.core.http import client_ip
+from apps.core.ratelimit import WINDOW_SECONDS, budget_exhausted, budget_spend
 
 
 def twilio_public_url(request) -> str:
@@ -20,11 +23,19 @@ def twilio_signature_valid(request) -> bool:
 
 
 def twilio_signed(view):
-    """Refuses (403, with no side effect) any request Twilio did not sign."""
+    """Refuses (403, with no side effect) any request Twilio did not sign. A client whose
+    requests keep being refused is turned away (429) before its signatures are even
+    checked, for the rest of the minute; signed requests never count."""
 
     @wraps(view)
     def checked(request, *args, **kwargs):
+        ip, budget = client_ip(request), settings.THROTTLE_WEBHOOK_REFUSALS_PER_MINUTE
+        if budget_exhausted("webhook-refusals", ip, per_minute=budget):
+            response = HttpResponse("Too many refused requests.", status=429)
+            response["Retry-After"] = str(WINDOW_SECONDS)
+            return response
         if not twilio_signature_valid(request):
+            budget_spend("webhook-refusals", ip, per_minute=budget)
             return HttpResponseForbidden("Invalid Twilio signature.")
         return view(request, *args, **kwargs)
 
