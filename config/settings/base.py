@@ -208,7 +208,12 @@ THROTTLE_WEBHOOK_REFUSALS_PER_MINUTE = env.int("THROTTLE_WEBHOOK_REFUSALS_PER_MI
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "apps.core.logs.MaskingFormatter",  # phone numbers and emails masked
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # The twilio client logs request URLs, which carry phone numbers: keep them out.
