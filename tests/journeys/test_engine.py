@@ -280,3 +280,53 @@ def test_it_reuses_the_message_when_a_crashed_run_is_repeated(clock, opted_in_co
     [message] = OutboundMessage.objects.filter(enrollment_id=enrollment.pk)
     assert message.send_key == f"journey:{enrollment.pk}:remind:1"
     assert Enrollment.objects.get(pk=enrollment.pk).current_step.key == "wait"
+
+
+def test_one_failing_enrollment_leaves_the_rest_of_its_chunk_advanced(
+    clock, opted_in_contact, monkeypatch
+):
+    from apps.journeys.engine import steps as step_runners
+    from apps.journeys.models import Activity, StepKind
+    from apps.journeys.services import enrollment_start
+
+    journey = journey_build(
+        steps=[
+            ("pause", "wait", {"hours": 1, "next": "promote"}),
+            ("promote", "set_lifecycle_stage", {"stage": "mql", "next": "done"}),
+            ("done", "exit", {}),
+        ]
+    )
+    contacts = [opted_in_contact(lifecycle_stage="lead") for _ in range(3)]
+    enrollments = [enrollment_start(journey=journey, contact=c) for c in contacts]
+    steps_logged = Activity.objects.filter(kind="step").count()
+    real_stage = step_runners.RUNNERS[StepKind.SET_LIFECYCLE_STAGE]
+
+    def stage_or_fail(enrollment, step, now):
+        move = real_stage(enrollment, step, now)  # writes the stage, then fails
+        if enrollment.contact_id == contacts[1].pk:
+            raise RuntimeError("CRM unreachable")
+        return move
+
+    monkeypatch.setitem(step_runners.RUNNERS, StepKind.SET_LIFECYCLE_STAGE, stage_or_fail)
+    clock.shift(timedelta(hours=1))
+    assert enrollments_advance_due() == 2
+
+    states = [Enrollment.objects.get(pk=e.pk) for e in enrollments]
+    assert [(e.state, e.current_step.key) for e in states] == [
+        ("completed", "done"),
+        ("active", "pause"),  # rolled back to where it was, to be retried
+        ("completed", "done"),
+    ]
+    assert states[1].next_run_at == timezone.now() + timedelta(minutes=5)
+    for contact in contacts:
+        contact.refresh_from_db()
+    stages = [contact.lifecycle_stage for contact in contacts]
+    assert stages == ["mql", "lead", "mql"]
+    [error] = Activity.objects.filter(kind="error")
+    assert (error.enrollment_id, error.reason) == (
+        enrollments[1].pk,
+        "RuntimeError: CRM unreachable",
+    )
+    # The failed run's own steps were rolled back with it: two moves each for the others.
+    assert Activity.objects.filter(kind="step").count() - steps_logged == 4
+    assert not Activity.objects.filter(enrollment=enrollments[1], kind="step", step_key="promote")

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from apps.journeys.activity import activity_log
+from apps.journeys.activity import activity_batched, activity_log
 from apps.journeys.engine.claims import enrollment_claim_one, enrollments_claim
 from apps.journeys.engine.steps import RUNNERS, Move
 from apps.journeys.models import Activity, Enrollment, EnrollmentState, JourneyStatus
@@ -16,15 +16,54 @@ logger = logging.getLogger(__name__)
 MAX_STEPS_PER_RUN = 25  # a valid graph has no loop without a wait; this is the backstop
 RETRY_AFTER_ERROR = timedelta(minutes=5)
 MAX_ERRORS = 3
+CHUNK = 100  # enrollments per transaction: few commits, locks held only briefly
 
 
 def enrollments_advance_due(*, limit: int = 500, now: datetime | None = None) -> int:
     """Claims a batch of due enrollments and advances each; returns how many it advanced."""
     token = enrollments_claim(limit=limit, now=now)
-    advanced = 0
-    for enrollment_id in Enrollment.objects.filter(claim_token=token).values_list("pk", flat=True):
-        advanced += enrollment_run(enrollment_id=enrollment_id, token=token)
-    return advanced
+    ids = list(Enrollment.objects.filter(claim_token=token).values_list("pk", flat=True))
+    return sum(_chunk_run(ids[start : start + CHUNK], token) for start in range(0, len(ids), CHUNK))
+
+
+def _chunk_run(ids: list[int], token: str) -> int:
+    """Runs a chunk of claimed enrollments in one transaction (one commit, one INSERT of
+    their activity), each in a savepoint of its own: one that fails is rolled back and
+    recorded, and the others go on."""
+    try:
+        with transaction.atomic(), activity_batched() as entries:
+            enrollments = _locked(Enrollment.objects.filter(pk__in=ids, claim_token=token))
+            steps: dict[int, dict] = {}
+            return sum(_one_run(enrollment, steps, entries) for enrollment in enrollments)
+    except Exception:  # the chunk itself failed (lost connection…): one by one instead
+        logger.exception("A chunk of %s enrollments failed; running them one by one", len(ids))
+        return sum(enrollment_run(enrollment_id=pk, token=token) for pk in ids)
+
+
+def _one_run(enrollment: Enrollment, steps: dict, entries: list) -> int:
+    if enrollment.state not in EnrollmentState.running():
+        return 0
+    mark = len(entries)
+    try:
+        with transaction.atomic():
+            _steps_run(enrollment, timezone.now(), steps)
+        return 1
+    except Exception as error:  # one bad enrollment must not stop the chunk
+        logger.exception("Enrollment %s failed to advance", enrollment.pk)
+        del entries[mark:]
+        _failure_record(enrollment.pk, error)
+        return 0
+
+
+def _locked(enrollments):
+    # Only the enrollment's rows: FOR UPDATE may not reach the nullable side of the step
+    # join on PostgreSQL, and locking the shared journey row would queue every worker
+    # behind one another.
+    return (
+        enrollments.select_for_update(of=("self",))
+        .select_related("journey", "contact", "current_step")
+        .order_by("pk")
+    )
 
 
 def enrollment_advance_now(*, enrollment_id: int) -> int:
@@ -36,18 +75,12 @@ def enrollment_advance_now(*, enrollment_id: int) -> int:
 def enrollment_run(*, enrollment_id: int, token: str) -> int:
     try:
         with transaction.atomic():
-            # Only the enrollment's row: FOR UPDATE may not reach the nullable side of the
-            # step join on PostgreSQL, and locking the shared journey row would queue every
-            # worker behind one another.
-            enrollment = (
-                Enrollment.objects.select_for_update(of=("self",))
-                .select_related("journey", "contact", "current_step")
-                .filter(pk=enrollment_id, claim_token=token)
-                .first()
-            )
+            enrollment = _locked(
+                Enrollment.objects.filter(pk=enrollment_id, claim_token=token)
+            ).first()
             if enrollment is None or enrollment.state not in EnrollmentState.running():
                 return 0
-            _steps_run(enrollment, timezone.now())
+            _steps_run(enrollment, timezone.now(), {})
             return 1
     except Exception as error:  # one bad enrollment must not stop the batch
         logger.exception("Enrollment %s failed to advance", enrollment_id)
@@ -55,13 +88,16 @@ def enrollment_run(*, enrollment_id: int, token: str) -> int:
         return 0
 
 
-def _steps_run(enrollment: Enrollment, now: datetime) -> None:
+def _steps_run(enrollment: Enrollment, now: datetime, steps_by_journey: dict) -> None:
     if enrollment.journey.status != JourneyStatus.ACTIVE:
         _sleep(
             enrollment, now + timedelta(hours=1), "The journey is not active; checking again later."
         )
         return
-    steps = {step.key: step for step in enrollment.journey.steps.all()}
+    journey_id = enrollment.journey_id
+    if journey_id not in steps_by_journey:
+        steps_by_journey[journey_id] = {step.key: step for step in enrollment.journey.steps.all()}
+    steps = steps_by_journey[journey_id]
     for _ in range(MAX_STEPS_PER_RUN):
         step = enrollment.current_step
         if step is None:
