@@ -1,7 +1,11 @@
 """In a real browser: a marketer opens a seeded blueprint in the builder, sees its diagram,
 and simulates it for a demo contact."""
 
+import json
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from apps.accounts.demo import DEMO_PASSWORD
 from apps.core.demo import demo_seed
@@ -41,6 +45,8 @@ def test_it_shows_a_blueprints_diagram_and_simulates_a_demo_contact(live_server,
     page.click("#cue-simulate")
     page.fill("#id_contact", str(priya.pk))
     expect(page.locator("#id_event_type")).to_have_value("webinar_registered")
+    starts_at = (timezone.now() + timedelta(days=2)).replace(microsecond=0)
+    page.fill("#id_event_properties", json.dumps({"starts_at": starts_at.isoformat()}))
     page.click("#simulate-run")
 
     # Then she sees the path up to the first wait for an event, with both of its edges
@@ -51,7 +57,10 @@ def test_it_shows_a_blueprints_diagram_and_simulates_a_demo_contact(live_server,
         "remind",
         "attend",
     ]
-    expect(rows.nth(0)).to_contain_text("Waits 23 h.")
+    reminder = starts_at - timedelta(hours=1)
+    expect(rows.nth(0)).to_contain_text(
+        f"Waiting until {reminder:%Y-%m-%d %H:%M} UTC (1 h before starts_at)."
+    )
     expect(rows.nth(1).locator(".cue-decision")).to_have_count(1)
     expect(rows.nth(2)).to_contain_text("no webinar_attended within 3 h → missed")
     expect(page.locator("#simulation-ending")).to_have_text(
