@@ -8,10 +8,11 @@ import time_machine
 
 from apps.consent.models import Channel, ConsentRecord, ConsentSource, ConsentState, Suppression
 from apps.consent.services import consent_revoke_channel
-from apps.sends.models import MessageStatus, OutboundMessage
+from apps.sends.models import MessageStatus, OutboundMessage, SenderPace
 from apps.sends.services.dispatch import message_dispatch
 from apps.sends.services.messages import message_create
 from apps.sends.services.sweep import message_reconcile
+from apps.sends.tasks import message_dispatch_task
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +57,32 @@ def test_it_calls_the_provider_once_when_dispatched_twice(fake_twilio, opted_in_
     results = [message_dispatch(message_id=message.pk) for _ in range(2)]
     assert results == ["sent", "not_claimed"]
     assert len(fake_twilio.messages_sent()) == 1
+
+
+def test_it_uses_up_no_attempt_when_pacing_hands_the_message_back(
+    fake_twilio, opted_in_contact, monkeypatch
+):
+    # Given a sender whose next free slot is a minute away
+    message = queued(opted_in_contact())
+    slot = MIDDAY + timedelta(minutes=1)
+    SenderPace.objects.create(sender="MG" + "2" * 32, next_slot_at=slot)
+    enqueued = []
+    monkeypatch.setattr(message_dispatch_task, "apply_async", lambda *a, **kw: enqueued.append(kw))
+
+    # When it is dispatched three times before that slot, then once at it
+    early = [message_dispatch(message_id=message.pk) for _ in range(3)]
+    message.refresh_from_db()
+    handed_back = (message.status, message.attempts, message.next_attempt_at)
+    with time_machine.travel(slot, tick=False):
+        on_time = message_dispatch(message_id=message.pk)
+
+    # Then the three were handed back without a call, and the one send is its first attempt
+    assert (early, handed_back) == (["repaced"] * 3, ("queued", 0, slot))
+    assert [options["countdown"] for options in enqueued] == [60.0] * 3
+    assert on_time == "sent"
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 1)
+    assert len(fake_twilio.requests) == 1
 
 
 def test_it_lets_a_stop_between_creation_and_dispatch_win(fake_twilio, opted_in_contact):

@@ -304,6 +304,50 @@ def test_it_rejects_only_the_number_with_a_scripted_error(fake_twilio, twilio_cl
     assert [params["To"] for params in fake_twilio.messages_sent()] == [RECIPIENT]
 
 
+def test_it_fails_only_the_next_creates_to_a_number(fake_twilio, twilio_client):
+    # Given two transient errors scripted for one recipient
+    fake_twilio.fail_next(status=429, times=2, to=OTHER_RECIPIENT)
+
+    # When sending to it three times, and to another recipient in between
+    codes = []
+    for _ in range(2):
+        with pytest.raises(TwilioRestException) as raised:
+            twilio_client.messages.create(to=OTHER_RECIPIENT, from_=SENDER, body="Hi")
+        codes.append(raised.value.status)
+        twilio_client.messages.create(to=RECIPIENT, from_=SENDER, body="Hello")
+    twilio_client.messages.create(to=OTHER_RECIPIENT, from_=SENDER, body="Hi")
+
+    # Then only that number's first two creates failed, and nothing was stored for them
+    assert codes == [429, 429]
+    assert [recorded.status for recorded in fake_twilio.requests] == [429, 201, 429, 201, 201]
+    assert [params["To"] for params in fake_twilio.messages_sent()] == [
+        RECIPIENT,
+        RECIPIENT,
+        OTHER_RECIPIENT,
+    ]
+
+
+def test_it_holds_only_the_answer_to_a_create_to_a_number(fake_twilio):
+    # Given a slow answer scripted for one recipient and a client that waits 0.3 s
+    impatient_client = twilio_client_build(
+        account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, base_url=fake_twilio.base_url, timeout=0.3
+    )
+    fake_twilio.delay_next(3.0, to=OTHER_RECIPIENT)
+
+    # When sending to another recipient, then to that one, then to it again
+    impatient_client.messages.create(to=RECIPIENT, from_=SENDER, body="Fast")
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        impatient_client.messages.create(to=OTHER_RECIPIENT, from_=SENDER, body="Slow")
+    impatient_client.messages.create(to=OTHER_RECIPIENT, from_=SENDER, body="Fast again")
+
+    # Then only that one create was held, and the fake kept it
+    assert [params["Body"] for params in fake_twilio.messages_sent()] == [
+        "Fast",
+        "Slow",
+        "Fast again",
+    ]
+
+
 def test_it_requires_a_recipient_like_twilio(twilio_client):
     # Given a real client pointed at the fake
     # When a message without a recipient is created

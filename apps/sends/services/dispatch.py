@@ -83,18 +83,21 @@ def _paced(message: OutboundMessage, sender: str) -> bool:
         if wait > 0:
             time.sleep(wait)
         return True
-    message_requeue(message=message, at=slot.at, reason="paced")
+    # No call was made: the claim's attempt is given back, so that pacing never uses up
+    # the attempts (MAX_ATTEMPTS) or lengthens the backoff meant for provider errors.
+    message_requeue(message=message, at=slot.at, reason="paced", attempted=False)
     return False
 
 
-def message_requeue(*, message: OutboundMessage, at, reason: str) -> None:
+def message_requeue(*, message: OutboundMessage, at, reason: str, attempted: bool = True) -> None:
     """Hands a claimed message back to the queue: a short countdown brings it back near
     `at`, and the sweep catches it if that enqueue is lost."""
     from apps.sends.tasks import message_dispatch_task
 
+    uncount = {} if attempted else {"attempts": F("attempts") - 1}
     with transaction.atomic():
         OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
-            status=MessageStatus.QUEUED, next_attempt_at=at
+            status=MessageStatus.QUEUED, next_attempt_at=at, **uncount
         )
         MessageEvent.objects.create(
             message=message,

@@ -239,6 +239,8 @@ class FakeTwilio:
         self._failures: deque[TwilioError] = deque()
         self._delays: deque[float] = deque()
         self._number_errors: dict[str, TwilioError] = {}
+        self._number_failures: dict[str, deque[TwilioError]] = {}
+        self._number_delays: dict[str, deque[float]] = {}
 
     # Lifecycle
 
@@ -315,6 +317,8 @@ class FakeTwilio:
             self._failures.clear()
             self._delays.clear()
             self._number_errors.clear()
+            self._number_failures.clear()
+            self._number_delays.clear()
 
     # Scripted faults
 
@@ -324,23 +328,29 @@ class FakeTwilio:
         code: int | None = None,
         message: str | None = None,
         times: int = 1,
+        *,
+        to: str | None = None,
     ) -> None:
-        """Answer the next `times` authenticated API requests with a Twilio error."""
+        """Answer the next `times` authenticated API requests with a Twilio error; with
+        `to`, only the next `times` message creates to that number (nothing is stored)."""
         if times < 1:
             raise ValueError(f"times must be at least 1, got {times}")
         error = TwilioError.of(status, code, message)
         with self._lock:
-            self._failures.extend([error] * times)
+            queue = self._failures if to is None else self._number_failures.setdefault(to, deque())
+            queue.extend([error] * times)
 
-    def delay_next(self, seconds: float, times: int = 1) -> None:
-        """Hold the answer to the next `times` requests after they took effect.
+    def delay_next(self, seconds: float, times: int = 1, *, to: str | None = None) -> None:
+        """Hold the answer to the next `times` requests after they took effect; with `to`,
+        only the next `times` messages created to that number.
 
         A create still stores the message, so a client that timed out can find it later.
         """
         if seconds <= 0 or times < 1:
             raise ValueError(f"need seconds > 0 and times >= 1, got {seconds}, {times}")
         with self._lock:
-            self._delays.extend([seconds] * times)
+            queue = self._delays if to is None else self._number_delays.setdefault(to, deque())
+            queue.extend([seconds] * times)
 
     def error_for_number(
         self,
@@ -451,6 +461,8 @@ class FakeTwilio:
             )
             self._requests.append(recorded)
             delay = self._delays.popleft() if self._delays else 0.0
+            if reply.status == 201 and (held := self._number_delays.get(recorded_to(recorded))):
+                delay = max(delay, held.popleft())
         if self.on_request is not None:
             self.on_request(recorded)
         return reply, delay
@@ -505,6 +517,8 @@ class FakeTwilio:
             return error_reply(TwilioError.of(400, 21602))
         if to in self._number_errors:
             return error_reply(self._number_errors[to])
+        if failures := self._number_failures.get(to):
+            return error_reply(failures.popleft())
         message = self._message_new(form)
         self._messages[message["sid"]] = message
         self._message_params[message["sid"]] = dict(form)
@@ -667,6 +681,11 @@ class _FakeTwilioHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up (its timeout fired during delay_next); nobody to answer.
             return
+
+
+def recorded_to(recorded: RecordedRequest) -> str:
+    """The recipient a recorded request names (a create's To), or ""."""
+    return form_value(recorded.form, "To") or ""
 
 
 def request_line(recorded: RecordedRequest) -> str:

@@ -1,0 +1,142 @@
+"""Drill: the database drops every connection again and again (a restart, a failover) while
+a client posts batches of events. The client gets a 503 it can retry, never a bare 500; it
+sends the same batch again with the same idempotency keys; each event is stored once."""
+
+import random
+import threading
+import time
+
+import pytest
+import requests
+from django.db import close_old_connections, connection
+from rest_framework.authtoken.models import Token
+
+from apps.accounts import roles
+from apps.contacts.models import Contact, Event
+from apps.core.api.errors import DATABASE_UNAVAILABLE
+from tests.factories import ContactFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        "connection.vendor != 'postgresql'",
+        reason="drills end PostgreSQL server connections (pg_terminate_backend)",
+    ),
+]
+
+BATCHES, PER_BATCH, NEW_PER_BATCH = 30, 20, 4
+MAX_TRIES = 50
+TERMINATE = (
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> %s"
+)
+
+
+class ConnectionKiller(threading.Thread):
+    """Ends every other server connection to the test database every few tens of
+    milliseconds, sparing the test's own."""
+
+    def __init__(self, spare_pid: int):
+        super().__init__(daemon=True)
+        self.spare_pid, self.kills = spare_pid, 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self._stop_event.wait(random.uniform(0.01, 0.08)):
+                with connection.cursor() as cursor:
+                    cursor.execute(TERMINATE, [self.spare_pid])
+                    self.kills += cursor.fetchone()[0]
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=10)
+
+
+def batch(number: int, contacts: list[Contact]) -> list[dict]:
+    """Events for known contacts, and a few naming a new contact to create."""
+    known = [
+        {
+            "type": "pricing_view",
+            "occurred_at": "2026-03-10T16:00:00+00:00",
+            "idempotency_key": f"drill-{number}-{i}",
+            "contact": {"id": contacts[i % len(contacts)].pk},
+        }
+        for i in range(PER_BATCH - NEW_PER_BATCH)
+    ]
+    new = [
+        {
+            "type": "form_submit",
+            "occurred_at": "2026-03-10T16:00:00+00:00",
+            "idempotency_key": f"drill-{number}-new-{i}",
+            "contact": {"external_id": f"drill-{number}-{i}"},
+            "create_contact": True,
+        }
+        for i in range(NEW_PER_BATCH)
+    ]
+    return known + new
+
+
+def ingest(url: str, token: str, batches: list[list[dict]]) -> tuple[list, list]:
+    """Posts each batch until it is taken, sending it again unchanged after a 503 or a lost
+    connection; returns every answer (status, body) and the final one of each batch."""
+    session = requests.Session()
+    session.trust_env = False  # straight to the live server, never through a proxy
+    headers = {"Authorization": f"Token {token}"}
+    answers, finals = [], []
+    for events in batches:
+        for _ in range(MAX_TRIES):
+            try:
+                response = session.post(url, json={"events": events}, headers=headers, timeout=10)
+            except requests.ConnectionError:
+                answers.append(("no answer", None))
+                continue
+            body = response.json() if "json" in response.headers.get("Content-Type", "") else None
+            answers.append((response.status_code, body))
+            if response.status_code != 503:
+                break
+            time.sleep(0.02)
+        finals.append(answers[-1])
+    return answers, finals
+
+
+def test_database_restarts_during_ingest_lose_and_duplicate_nothing(live_server):
+    # Given a client with a token and contacts its events name
+    token = Token.objects.create(user=UserFactory(role=roles.ADMIN)).key
+    contacts = ContactFactory.create_batch(3)
+    batches = [batch(number, contacts) for number in range(BATCHES)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [own_pid] = cursor.fetchone()
+
+    # When it posts them while the database keeps dropping its connections
+    killer = ConnectionKiller(spare_pid=own_pid)
+    killer.start()
+    try:
+        answers, finals = ingest(f"{live_server.url}/api/v1/events/", token, batches)
+    finally:
+        killer.stop()
+    close_old_connections()
+
+    # Then the outage bit, and every failed request was a 503 saying to send it again
+    refused = [body for status, body in answers if status == 503]
+    assert killer.kills > 0 and len(refused) > 0
+    assert {status for status, _ in answers} <= {200, 503, "no answer"}
+    assert all(body == DATABASE_UNAVAILABLE for body in refused)
+
+    # And every batch was taken in the end, each of its events stored exactly once
+    assert [status for status, _ in finals] == [200] * BATCHES
+    assert [body["errors"] for _, body in finals] == [0] * BATCHES
+    keys = [event["idempotency_key"] for events in batches for event in events]
+    stored = dict(Event.objects.values_list("idempotency_key", "pk"))
+    assert sorted(stored) == sorted(keys)
+    answered = {
+        event["idempotency_key"]: result["id"]
+        for events, (_, body) in zip(batches, finals, strict=True)
+        for event, result in zip(events, body["results"], strict=True)
+    }
+    assert answered == stored
+    created = Contact.objects.filter(external_id__startswith="drill-")
+    assert created.count() == BATCHES * NEW_PER_BATCH
