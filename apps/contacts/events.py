@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import Contact, Event, validate_event_type
+from apps.core.queue import task_send
 
 EventHandler = Callable[[list[Event]], None]
 _handlers: dict[str, EventHandler] = {}
@@ -192,12 +193,7 @@ def _insert_values(cursor, rows: list[tuple]) -> list[tuple]:
 def _hand_off(event_ids: list[int]) -> None:
     from apps.contacts.tasks import events_hand_off
 
-    try:
-        events_hand_off.delay(event_ids)
-    except Exception:  # broker unreachable: the sweep hands these events off later
-        import logging
-
-        logging.getLogger(__name__).warning("Event hand-off deferred to the sweep", exc_info=True)
+    task_send(events_hand_off, event_ids)  # lost: the sweep hands these events off later
 
 
 def events_handle(*, event_ids: list[int]) -> int:

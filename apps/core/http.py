@@ -1,8 +1,14 @@
 """Small request helpers shared by every app."""
 
 import ipaddress
+import logging
+from functools import wraps
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request) -> str | None:
@@ -19,3 +25,20 @@ def client_ip(request) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def retry_when_database_unavailable(view):
+    """A lost database connection (restart, failover) answers 503 with Retry-After, which
+    callers such as Twilio retry, instead of a 500."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except (OperationalError, InterfaceError):
+            logger.warning("Database unavailable during %s; answered 503", request.path)
+            response = HttpResponse("The service is briefly unavailable; retry.", status=503)
+            response["Retry-After"] = "5"
+            return response
+
+    return guarded

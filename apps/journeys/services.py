@@ -1,6 +1,5 @@
 """Writes of the journeys app: enrolling, ending on a goal, activating and pausing."""
 
-import contextlib
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -8,6 +7,7 @@ from django.utils import timezone
 
 from apps.contacts.models import Contact, Event
 from apps.core.errors import CueError
+from apps.core.queue import task_send
 from apps.journeys.activity import activity_log
 from apps.journeys.graph import journey_problems
 from apps.journeys.models import (
@@ -97,8 +97,7 @@ def _advance_soon(enrollment_id: int) -> None:
     from apps.journeys.tasks import enrollment_advance_task
 
     # Broker down: the beat's advance picks it up (its next_run_at is now).
-    with contextlib.suppress(Exception):
-        enrollment_advance_task.delay(enrollment_id)
+    task_send(enrollment_advance_task, enrollment_id)
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from apps.contacts.events import record_event
 from apps.contacts.models import EventType
-from apps.core.http import client_ip
+from apps.core.http import client_ip, retry_when_database_unavailable
 from apps.core.ratelimit import WINDOW_SECONDS, budget_spend
 from apps.sends.models import LinkClick, TrackedLink
 
@@ -33,6 +33,7 @@ def user_agent_is_bot(user_agent: str) -> bool:
 
 @never_cache
 @require_GET
+@retry_when_database_unavailable
 def link_redirect(request, token: str):
     ip = client_ip(request)
     if not budget_spend("link", ip, per_minute=settings.THROTTLE_LINK_CLICKS_PER_MINUTE):

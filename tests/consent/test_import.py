@@ -15,6 +15,7 @@ from apps.consent import imports
 from apps.consent.imports import run as import_run_module
 from apps.consent.models import ConsentRecord, ConsentState
 from apps.contacts.models import Company, Contact, ContactImport
+from tests.brokers import broker_down
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -721,3 +722,17 @@ def test_it_sends_a_sales_rep_to_the_login_page(client, make_user, marketer):
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith("/admin/login/?next=")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_that_cannot_be_queued_goes_back_to_be_started_again(marketer):
+    upload = SimpleUploadedFile("c.csv", b"email,first_name\nann@example.com,Ann\n")
+    contact_import = imports.contact_import_create(upload=upload, user=marketer)
+    columns = imports.contact_import_preview(contact_import=contact_import, rows=0).columns
+    with broker_down():
+        imports.contact_import_start(
+            contact_import=contact_import, mapping=imports.mapping_suggest(columns=columns)
+        )
+    contact_import.refresh_from_db()
+    assert contact_import.status == "uploaded"
+    assert Contact.objects.count() == 0

@@ -5,7 +5,6 @@ drains through the periodic sweeps once the broker is back.
 The drill breaks a private redis-server of its own, never the shared broker."""
 
 from collections import Counter
-from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -23,7 +22,7 @@ from apps.contacts.tasks import events_sweep
 from apps.journeys.models import Enrollment
 from apps.sends.models import InboundMessage, MessageOrigin, MessageStatus, OutboundMessage
 from apps.sends.tasks import messages_sweep_task
-from config.celery import app
+from tests.brokers import web_broker
 from tests.drills.conftest import (
     AUTH_TOKEN,
     PUBLIC_BASE_URL,
@@ -48,30 +47,6 @@ pytestmark = [
 
 OUR_NUMBER = "+13125550100"
 SWEEP_EVERY = 3.0
-
-
-BROKER_SETTINGS = ("broker_url", "broker_read_url", "broker_write_url")
-
-
-@contextmanager
-def web_broker(url: str, settings):
-    """This process (the web app) publishes to `url` from now on."""
-    previous = {name: app.conf[name] for name in BROKER_SETTINGS}
-    settings.CELERY_BROKER_URL = url
-    app.conf.update(dict.fromkeys(BROKER_SETTINGS, url))
-    _connections_forget()
-    try:
-        yield
-    finally:
-        app.conf.update(previous)
-        _connections_forget()
-
-
-def _connections_forget() -> None:
-    # Celery keeps its broker connections in pools made from the first URL it saw; drop
-    # them, as it does itself after a fork, so the next publish connects to the new URL.
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 def reminder_journey():

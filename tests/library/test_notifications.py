@@ -6,6 +6,7 @@ from django.core import mail
 from apps.accounts import roles
 from apps.library.errors import LibraryError
 from apps.library.services import version_approve, version_reject, version_submit
+from tests.brokers import broker_down
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +136,11 @@ def test_it_sends_nothing_before_the_transaction_commits(marketer, approver, dra
     version_submit(actor=marketer, version=draft)
 
     assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_still_asks_the_approvers_when_the_task_queue_is_down(marketer, approver, draft):
+    with broker_down():
+        version_submit(actor=marketer, version=draft)
+
+    assert recipients() == ["alex@example.com"]

@@ -6,12 +6,15 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from apps.accounts import roles
+from apps.core.queue import QUEUE_DOWN
 from apps.reporting.models import AuditReport, DailyRollup
 from apps.reporting.selectors import DashboardFilters, dashboard
 from apps.reporting.services.rollups import reporting_refresh
+from tests.brokers import broker_down
 from tests.reporting.conftest import T
 from tests.reporting.scenario import frozen
 
@@ -147,3 +150,19 @@ def test_it_recomputes_attribution_for_the_range_an_admin_asks_for(
         response = admin_client.post(reverse("admin:reporting_attribution_recompute"), RANGE)
     assert response.status_code == 302
     assert DailyRollup.objects.filter(meetings__gt=0).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("url", "data", "back_to"),
+    [
+        ("admin:reporting_attribution_recompute", RANGE, "admin:reporting_attribution_changelist"),
+        ("admin:reporting_auditreport_run", RANGE, "admin:reporting_auditreport_changelist"),
+    ],
+)
+def test_it_says_so_when_the_task_queue_is_down(admin_client, url, data, back_to):
+    with broker_down():
+        response = admin_client.post(reverse(url), data)
+    assert (response.status_code, response.url) == (302, reverse(back_to))
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [QUEUE_DOWN]
+    assert AuditReport.objects.count() == 0

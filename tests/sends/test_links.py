@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.db import OperationalError
 
 from apps.contacts.models import Event
+from apps.sends import links
 from apps.sends.models import LinkClick, TrackedLink
 from apps.sends.services.messages import message_create
 from tests.sends.templates import LINKS, approved_sms_version
@@ -219,3 +221,13 @@ def test_it_answers_429_once_a_client_has_opened_too_many_links_this_minute(clie
         url_of(link), headers={"User-Agent": IPHONE_SAFARI}, REMOTE_ADDR="198.51.100.9"
     )
     assert other.status_code == 302
+
+
+def test_a_lost_database_answers_503_not_500(client, link, monkeypatch):
+    def lost(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(links, "link_click_record", lost)
+    response = click(client, link)
+    assert (response.status_code, response["Retry-After"]) == (503, "5")
+    assert LinkClick.objects.count() == 0

@@ -5,11 +5,13 @@ from urllib.parse import urlencode
 
 import pytest
 import time_machine
+from django.db import InterfaceError, OperationalError
 from twilio.request_validator import RequestValidator
 
 from apps.sends.models import MessageEvent, OutboundMessage
 from apps.sends.services.dispatch import message_dispatch
 from apps.sends.services.messages import message_create
+from apps.sends.webhooks import status as status_webhook
 from tests.sends.conftest import AUTH_TOKEN
 
 pytestmark = pytest.mark.django_db
@@ -153,3 +155,19 @@ def test_signed_calls_never_spend_the_budget(client, sent_message, settings):
     assert answers == {204}
     unsigned = {"MessageSid": sent_message.provider_sid, "MessageStatus": "failed"}
     assert client.post(PATH, unsigned).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "error",
+    [OperationalError("server closed the connection"), InterfaceError("connection already closed")],
+)
+def test_a_lost_database_answers_503_so_that_twilio_retries(
+    client, sent_message, monkeypatch, error
+):
+    def lost(**kwargs):
+        raise error
+
+    monkeypatch.setattr(status_webhook, "status_callback_apply", lost)
+    response = signed_post(client, sent_message, "delivered")
+    assert (response.status_code, response["Retry-After"]) == (503, "5")
+    assert status_of(sent_message) == "sent"

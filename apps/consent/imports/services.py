@@ -8,6 +8,7 @@ from apps.consent.imports.rows import mapping_clean
 from apps.consent.imports.run import contact_import_table
 from apps.consent.services import ConsentError
 from apps.contacts.models import ContactImport
+from apps.core.queue import task_send
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 Status = ContactImport.Status
@@ -54,7 +55,11 @@ def contact_import_start(*, contact_import: ContactImport, mapping: dict[str, st
 def _contact_import_enqueue(import_id: int) -> None:
     from apps.consent.tasks import contact_import_run as task
 
-    task.delay(import_id)
+    if not task_send(task, import_id):
+        # Nothing would ever run it: back to uploaded, so it can be started again.
+        ContactImport.objects.filter(pk=import_id, status=Status.QUEUED).update(
+            status=Status.UPLOADED
+        )
 
 
 def contact_import_rejections(*, contact_import: ContactImport) -> list[dict]:

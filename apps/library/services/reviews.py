@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.queue import task_send
 from apps.library import tasks
 from apps.library.errors import LibraryError
 from apps.library.lint import ERROR, Finding, LintInput, template_lint
@@ -216,4 +217,6 @@ def _approved(version: TemplateVersion, actor: User) -> None:
 
 
 def _after_commit(task, object_id: int) -> None:
-    transaction.on_commit(lambda: task.delay(object_id))
+    """A notification queued after commit, or sent from here when the broker is down:
+    nothing else would ever send it."""
+    transaction.on_commit(lambda: task_send(task, object_id) or task(object_id))

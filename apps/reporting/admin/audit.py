@@ -1,6 +1,5 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -8,6 +7,7 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.core.queue import QUEUE_DOWN, task_send
 from apps.reporting.admin.common import ReadOnlyAdmin, csv_response, permission_view
 from apps.reporting.audit.trail import Cursor, trail_entries, trail_page
 from apps.reporting.forms import AuditTrailFilterForm, DateRangeForm, last_days
@@ -47,8 +47,10 @@ class AuditReportAdmin(ReadOnlyAdmin):
 
         start, end = form.moments()
         user_id = request.user.pk
-        transaction.on_commit(lambda: audit_task.delay(start.isoformat(), end.isoformat(), user_id))
-        messages.success(request, "The audit is running; its report appears here when done.")
+        if task_send(audit_task, start.isoformat(), end.isoformat(), user_id):
+            messages.success(request, "The audit is running; its report appears here when done.")
+        else:
+            messages.error(request, QUEUE_DOWN)
         return redirect("admin:reporting_auditreport_changelist")
 
     def changelist_view(self, request, extra_context=None):

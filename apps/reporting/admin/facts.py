@@ -1,10 +1,10 @@
 from django.contrib import admin, messages
-from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from apps.core.queue import QUEUE_DOWN, task_send
 from apps.reporting.admin.common import ReadOnlyAdmin, csv_response, permission_view
 from apps.reporting.forms import DashboardFilterForm, DateRangeForm, last_days
 from apps.reporting.models import Attribution, DailyRollup, FatigueBreach
@@ -116,12 +116,14 @@ class AttributionAdmin(ReadOnlyAdmin):
             from apps.reporting.tasks import reporting_recompute_task
 
             first, last = (form.cleaned_data[name].isoformat() for name in ("start", "end"))
-            transaction.on_commit(lambda: reporting_recompute_task.delay(first, last))
-            messages.success(
-                request,
-                f"Recomputing attribution from {form.cleaned_data['start']} to "
-                f"{form.cleaned_data['end']}; the dashboard follows when it is done.",
-            )
+            if task_send(reporting_recompute_task, first, last):
+                messages.success(
+                    request,
+                    f"Recomputing attribution from {form.cleaned_data['start']} to "
+                    f"{form.cleaned_data['end']}; the dashboard follows when it is done.",
+                )
+            else:
+                messages.error(request, QUEUE_DOWN)
             return redirect("admin:reporting_attribution_changelist")
         context = {
             **self.admin_site.each_context(request),

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.queue import task_send
 from apps.routing.models import NotificationKind, TaskNotification
 from apps.sends.models import MessageOrigin
 from apps.sends.services.messages import message_create
@@ -60,10 +61,8 @@ def notifications_enqueue(ids: list[int]) -> None:
     from apps.routing.tasks import notifications_send_task
 
     for start in range(0, len(ids), ENQUEUE_CHUNK):
-        try:
-            notifications_send_task.delay(ids[start : start + ENQUEUE_CHUNK])
-        except Exception:  # broker unreachable: notifications_unsent_sweep sends them later
-            logger.warning("Task notifications left to the sweep", exc_info=True)
+        # lost: notifications_unsent_sweep sends them later
+        task_send(notifications_send_task, ids[start : start + ENQUEUE_CHUNK])
 
 
 def notifications_unsent_sweep(*, now: datetime | None = None, limit: int = 1000) -> int:

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core.queue import task_send
 from apps.routing.models import (
     FollowUpTask,
     TaskSignal,
@@ -87,10 +88,7 @@ def webhook_task_updates_enqueue(tasks, *, why: str) -> int:
 def _enqueue_key(key: str) -> None:
     from apps.routing.tasks import webhook_deliveries_send_task
 
-    try:
-        webhook_deliveries_send_task.delay(key)
-    except Exception:  # broker unreachable: the sweep delivers it
-        logger.warning("Webhook %s left to the sweep", key, exc_info=True)
+    task_send(webhook_deliveries_send_task, key)  # lost: the sweep delivers it
 
 
 def webhook_deliveries_send(*, key: str) -> list[str]:

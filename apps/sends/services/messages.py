@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.consent.models import Channel
 from apps.contacts.models import Contact
+from apps.core.queue import task_send
 from apps.library.encoding import sms_analyze
 from apps.sends.errors import SendsError
 from apps.sends.models import (
@@ -203,10 +204,7 @@ def message_enqueue_after_commit(message_id: int) -> None:
 def _enqueue(message_id: int) -> None:
     from apps.sends.tasks import message_dispatch_task
 
-    try:
-        message_dispatch_task.delay(message_id)
-    except Exception:  # broker unreachable: the sweep re-enqueues queued messages
-        logger.warning("Dispatch of message %s left to the sweep", message_id, exc_info=True)
+    task_send(message_dispatch_task, message_id)  # lost: the sweep re-enqueues queued ones
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseForbidden
 from twilio.request_validator import RequestValidator
 
-from apps.core.http import client_ip
+from apps.core.http import client_ip, retry_when_database_unavailable
 from apps.core.ratelimit import WINDOW_SECONDS, budget_exhausted, budget_spend
 
 
@@ -28,6 +28,7 @@ def twilio_signed(view):
     checked, for the rest of the minute; signed requests never count."""
 
     @wraps(view)
+    @retry_when_database_unavailable
     def checked(request, *args, **kwargs):
         ip, budget = client_ip(request), settings.THROTTLE_WEBHOOK_REFUSALS_PER_MINUTE
         if budget_exhausted("webhook-refusals", ip, per_minute=budget):
