@@ -32,7 +32,6 @@ def main() -> int:
 
     _bench_database(connection)
     wanted = {n for n in os.environ.get("BENCH_ONLY", "").split(",") if n}
-    figures: dict[str, list] = {}
     try:
         for info in pkgutil.iter_modules(scenarios.__path__):
             if wanted and info.name not in wanted:
@@ -40,13 +39,14 @@ def main() -> int:
             module = importlib.import_module(f"bench.scenarios.{info.name}")
             call_command("flush", interactive=False, verbosity=0)  # each starts from empty
             print(f"# {info.name}: {module.__doc__.strip().splitlines()[0]}", flush=True)
-            figures[info.name] = []
+            figures = []
             for figure in module.run():
                 print(figure.line(), flush=True)
-                figures[info.name].append(figure)
-        machine = harness.machine_description(connection.vendor, _server_version(connection))
-        path = harness.results_save(connection.vendor, machine, figures)
-        print(f"wrote {path} and {path.parent / 'results.md'}")
+                figures.append(figure)
+            # Saved scenario by scenario: a long run stopped midway keeps what it measured.
+            machine = harness.machine_description(connection.vendor, _server_version(connection))
+            path = harness.results_save(connection.vendor, machine, {info.name: figures})
+            print(f"wrote {path} and {path.parent / 'results.md'}", flush=True)
     finally:
         _bench_database_drop(connection)
     return 0
