@@ -64,7 +64,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "library.approve_templateversion",
         "journeys.activate_journey",
     ],
-    COMPLIANCE: [f"{app}.view_*" for app in (*CUE_APPS, "auth", "authtoken")]
+    # Not authtoken: a token's key is a password for the API, and whoever reads it can
+    # write as its user; Compliance changes no content.
+    COMPLIANCE: [f"{app}.view_*" for app in (*CUE_APPS, "auth")]
     + ["library.approve_as_compliance", "consent.export_consent_proof", "reporting.run_audit"],
     SALES_REP: ["routing.view_followuptask", "routing.work_followuptask", "contacts.view_contact"],
     SALES_MANAGER: [

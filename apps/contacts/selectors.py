@@ -25,10 +25,15 @@ def timeline_source_register(name: str, source: TimelineSource) -> None:
     _timeline_sources[name] = source
 
 
-def contact_timeline(*, contact: Contact, limit: int = 100) -> list[TimelineEntry]:
+def contact_timeline(
+    *, contact: Contact, limit: int = 100, skip: tuple[str, ...] = ()
+) -> list[TimelineEntry]:
+    """Everything about the contact, newest first; `skip` leaves out registered sources
+    (by name) that the caller adds itself, e.g. narrowed to what its user may see."""
     entries = _event_entries(contact, limit)
-    for source in _timeline_sources.values():
-        entries.extend(source(contact, limit))
+    for name, source in _timeline_sources.items():
+        if name not in skip:
+            entries.extend(source(contact, limit))
     return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]
 
 

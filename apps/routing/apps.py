@@ -17,7 +17,7 @@ class RoutingConfig(AppConfig):
         from apps.contacts.events import event_handler_register
         from apps.contacts.selectors import timeline_source_register
         from apps.routing.handoff import routing_on_events
-        from apps.routing.selectors import task_timeline_entries
+        from apps.routing.selectors import TIMELINE_SOURCE, task_timeline_entries
 
         event_handler_register("routing.signals", routing_on_events)
-        timeline_source_register("routing", task_timeline_entries)
+        timeline_source_register(TIMELINE_SOURCE, task_timeline_entries)

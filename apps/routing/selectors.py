@@ -10,6 +10,7 @@ from apps.routing.models import OPEN_STATUSES, FollowUpTask
 from apps.routing.services.work import REASSIGN, teams_managed_by
 
 VIEW = "routing.view_followuptask"
+TIMELINE_SOURCE = "routing"  # the name task_timeline_entries is registered under
 
 
 def tasks_visible_to(user: User) -> QuerySet[FollowUpTask]:
@@ -46,10 +47,13 @@ def new_task_count(user: User) -> int:
     return FollowUpTask.objects.filter(owner=user, status__in=OPEN_STATUSES, seen_at=None).count()
 
 
-def task_timeline_entries(contact: Contact, limit: int) -> list[TimelineEntry]:
-    """Follow-up tasks on the contact's timeline."""
+def task_timeline_entries(
+    contact: Contact, limit: int, tasks: QuerySet[FollowUpTask] | None = None
+) -> list[TimelineEntry]:
+    """Follow-up tasks on the contact's timeline: all of them, or those among `tasks`."""
     tasks = (
-        FollowUpTask.objects.filter(contact=contact)
+        (FollowUpTask.objects.all() if tasks is None else tasks)
+        .filter(contact=contact)
         .select_related("owner", "team")
         .order_by("-created_at")[:limit]
     )

@@ -19,8 +19,10 @@ from apps.routing.errors import RoutingError
 from apps.routing.forms import CompleteForm, ReassignForm, ReplyForm
 from apps.routing.models import Outcome
 from apps.routing.selectors import (
+    TIMELINE_SOURCE,
     VIEW,
     new_task_count,
+    task_timeline_entries,
     tasks_for_page,
     tasks_recently_closed,
     tasks_visible_to,
@@ -89,8 +91,16 @@ def _detail_context(request, task, **forms) -> dict:
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "reassign_form": reassign_form,
         "signals": list(task.signals.all()),
-        "timeline": contact_timeline(contact=task.contact, limit=TIMELINE_ENTRIES),
+        "timeline": _timeline(user, task.contact),
     }
+
+
+def _timeline(user, contact) -> list:
+    """The contact's timeline with only the follow-up tasks the user may see: another
+    rep's task on the same contact stays theirs."""
+    entries = contact_timeline(contact=contact, limit=TIMELINE_ENTRIES, skip=(TIMELINE_SOURCE,))
+    entries += task_timeline_entries(contact, TIMELINE_ENTRIES, tasks=tasks_visible_to(user))
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)[:TIMELINE_ENTRIES]
 
 
 def _act(request, task, action, success: str):

@@ -13,6 +13,14 @@ class WebhookEndpointAdmin(HistoryAdmin):
     list_filter = ["is_active"]
     search_fields = ["name", "url"]
 
+    def get_fields(self, request, obj=None):
+        # The secret signs what Cue sends the CRM: whoever reads it can forge our webhooks.
+        # Those who may only view the endpoint (Compliance) never see it, as history never does.
+        fields = super().get_fields(request, obj)
+        if self.has_change_permission(request, obj):
+            return fields
+        return [name for name in fields if name != "secret"]
+
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):

@@ -1,0 +1,500 @@
+"""What each role may open, written from DESIGN.md's "Who uses it" table, not from
+apps/accounts/roles.py: the tests compare the two.
+
+- Marketer: writes templates and journeys as drafts, submits them, reads reports; may not
+  approve anything.
+- Approver: approves or rejects template versions, activates and pauses journeys; may not
+  approve a version they wrote.
+- Compliance: reads everything, audit history, consent proofs and exports; can be required
+  as a second approver; may not change any content.
+- Sales rep: sees and works their own follow-up tasks and those contacts' timelines; may
+  not see other reps' tasks, templates, journeys.
+- Sales manager: sees the team's tasks, SLA breaches, reassigns; may not edit content.
+- Admin: everything.
+
+Reps and managers work on /tasks/, not in the admin (they are not staff), so every admin
+page sends them, like an anonymous visitor, to the admin's sign-in page. Every URL the
+resolver knows has a sample in SAMPLES; a new page fails
+test_it_has_an_expectation_for_every_url_the_project_serves until it gets one."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib.auth.views import redirect_to_login
+
+from apps.accounts import roles
+from tests.core.permission_urls import (
+    ModelPage,
+    admin_app_labels,
+    all_routes,
+    autocomplete_urls,
+    content_type_url,
+    model_page_url,
+    model_pages,
+)
+from tests.core.permission_world import ANONYMOUS, IDENTITIES, World
+
+M, AP, C = roles.MARKETER, roles.APPROVER, roles.COMPLIANCE
+R, SM, AD = roles.SALES_REP, roles.SALES_MANAGER, roles.ADMIN
+STAFF = (M, AP, C, AD)
+NOT_STAFF = (R, SM, ANONYMOUS)
+ALL_STAFF = frozenset(STAFF)
+
+# Who, by DESIGN.md.
+NOBODY: frozenset[str] = frozenset()
+ADMIN_ONLY = frozenset({AD})
+# Staff read the CRM, the content and the reports: the marketer reads reports and writes
+# content for contacts, the approver reviews it, Compliance reads everything.
+READERS = ALL_STAFF
+# Audit history, consent proofs, people and roles, sales routing: Compliance's to read.
+AUDITORS = frozenset({C, AD})
+# Templates and journeys (with their segments, opt-in forms and imports) are written as
+# drafts by marketers; approving and activating is not writing.
+AUTHORS = frozenset({M, AD})
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may open the list and the record, add, change and delete one, in the admin."""
+
+    view: frozenset[str]
+    add: frozenset[str] = ADMIN_ONLY
+    change: frozenset[str] = ADMIN_ONLY
+    delete: frozenset[str] = ADMIN_ONLY
+
+
+RECORD = Access(READERS, NOBODY, NOBODY, NOBODY)  # written by Cue itself, read-only to all
+AUDIT_RECORD = Access(AUDITORS, NOBODY, NOBODY, NOBODY)
+READ_BY_STAFF = Access(READERS)  # CRM rows and send settings: staff read, an admin writes
+PEOPLE = Access(AUDITORS)  # users, teams, roles, routing: Compliance reads, Admin writes
+DRAFTS = Access(READERS, AUTHORS, AUTHORS, ADMIN_ONLY)
+PLATFORM = Access(ADMIN_ONLY)  # credentials and the scheduler: an admin's alone
+
+MODELS: dict[str, Access] = {
+    "auth.group": PEOPLE,
+    # An API token's key is a password: whoever reads it writes as its user.
+    "authtoken.tokenproxy": PLATFORM,
+    # Beat schedules are declared in code (DESIGN.md); the admin is only a window on them.
+    "django_celery_beat.periodictask": PLATFORM,
+    "django_celery_beat.clockedschedule": PLATFORM,
+    "django_celery_beat.crontabschedule": PLATFORM,
+    "django_celery_beat.solarschedule": PLATFORM,
+    "django_celery_beat.intervalschedule": PLATFORM,
+    "accounts.user": PEOPLE,
+    "accounts.team": PEOPLE,
+    "contacts.contact": READ_BY_STAFF,
+    "contacts.company": READ_BY_STAFF,
+    "contacts.opportunity": READ_BY_STAFF,
+    "contacts.event": RECORD,
+    "contacts.eventweight": READ_BY_STAFF,
+    "contacts.segment": DRAFTS,
+    "contacts.contactimport": Access(READERS, AUTHORS, NOBODY, ADMIN_ONLY),
+    "consent.consentrecord": RECORD,
+    "consent.consentstate": RECORD,
+    "consent.suppression": READ_BY_STAFF,
+    "consent.preference": READ_BY_STAFF,
+    "consent.optinform": DRAFTS,
+    "consent.consentdisclosure": Access(READERS, ADMIN_ONLY, NOBODY, NOBODY),
+    "library.messagetemplate": DRAFTS,
+    "library.templateversion": RECORD,
+    "library.templateapproval": RECORD,
+    "sends.frequencycap": READ_BY_STAFF,
+    "sends.keywordrule": READ_BY_STAFF,
+    "sends.trackedlink": RECORD,
+    "sends.linkclick": RECORD,
+    "sends.outboundmessage": RECORD,
+    "sends.inboundmessage": RECORD,
+    "routing.routingrule": PEOPLE,
+    "routing.intentphrase": PEOPLE,
+    "routing.followuptask": AUDIT_RECORD,  # reps and managers see theirs on /tasks/
+    "routing.webhookendpoint": PEOPLE,
+    "routing.webhookdelivery": AUDIT_RECORD,
+    "journeys.journey": DRAFTS,
+    "journeys.enrollment": RECORD,
+    "journeys.activity": RECORD,
+    "reporting.auditreport": AUDIT_RECORD,
+    "reporting.audittrail": AUDIT_RECORD,
+    "reporting.retentionrun": AUDIT_RECORD,
+    "reporting.dailyrollup": RECORD,
+    "reporting.attribution": RECORD,
+    "reporting.fatiguebreach": RECORD,
+    "reporting.attributionsettings": Access(READERS, NOBODY, ADMIN_ONLY, NOBODY),
+    "reporting.fatiguesettings": Access(READERS, NOBODY, ADMIN_ONLY, NOBODY),
+}
+
+
+# --- Outcomes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An exact answer: the status, and for a redirect where it goes ("login" is the admin
+    sign-in page with ?next= back to the address asked for)."""
+
+    status: int
+    to: str | Callable[[World], str] | None = None  # a "{name.attr}" template, or computed
+
+    def location(self, world: World, asked: str) -> str | None:
+        if self.to == "login":
+            return redirect_to_login(asked, "/admin/login/")["Location"]
+        return self.to(world) if callable(self.to) else world.fill(self.to)
+
+
+OK = Outcome(200)
+DENIED = Outcome(403)
+NOT_FOUND = Outcome(404)
+NOT_ALLOWED = Outcome(405)  # the address takes POST only; the method is refused first
+UNAUTHORIZED = Outcome(401)
+LOGIN = Outcome(302, "login")
+Outcomes = dict[str, Outcome]
+
+
+def redirect(to: str | Callable[[World], str]) -> Outcome:
+    return Outcome(302, to)
+
+
+def admin_page(allowed: frozenset[str], ok: Outcome = OK) -> Outcomes:
+    """Inside the admin: staff in `allowed` get `ok`, other staff 403, reps, managers and
+    visitors the sign-in page."""
+    staff = {role: ok if role in allowed else DENIED for role in STAFF}
+    return {**staff, **dict.fromkeys(NOT_STAFF, LOGIN)}
+
+
+def signed_in_page(allowed: frozenset[str], ok: Outcome = OK) -> Outcomes:
+    """Checked on its own (consent proofs, reporting exports): any role without the right
+    gets 403, staff or not; a visitor the sign-in page."""
+    return {**{role: ok if role in allowed else DENIED for role in roles.ROLES}, ANONYMOUS: LOGIN}
+
+
+def api(allowed: frozenset[str], ok: Outcome = OK) -> Outcomes:
+    return {
+        **{role: ok if role in allowed else DENIED for role in roles.ROLES},
+        ANONYMOUS: UNAUTHORIZED,
+    }
+
+
+def everyone(outcome: Outcome) -> Outcomes:
+    return dict.fromkeys(IDENTITIES, outcome)
+
+
+# --- Samples: one real address of a route, and what each identity gets there -----------
+
+
+@dataclass(frozen=True)
+class Sample:
+    route: str
+    url: str | Callable[[World], str]  # "{name.attr}" is filled from the world's rows
+    expect: Outcomes
+    label: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.route} [{self.label}]" if self.label else self.route
+
+    def address(self, world: World) -> str:
+        return self.url(world) if callable(self.url) else world.fill(self.url)
+
+
+def _model_samples() -> list[Sample]:
+    samples = []
+    for route, page in model_pages().items():
+        access = MODELS.get(page.label)
+        if access is None:
+            continue  # test_it_has_an_access_row_for_every_model_in_the_admin says so
+        if page.page == "redirect":  # "<id>/" leads to "<id>/change/"
+            expect = admin_page(ALL_STAFF, redirect(_url_of(ModelPage(page.label, "change"))))
+        else:
+            expect = admin_page(
+                {"add": access.add, "delete": access.delete}.get(page.page, access.view)
+            )
+        samples.append(Sample(route, _url_of(page), expect))
+    return samples
+
+
+def _url_of(page: ModelPage) -> Callable[[World], str]:
+    return lambda world: model_page_url(page, world.objects[page.label])
+
+
+def _app_list_samples() -> list[Sample]:
+    """An app's index lists the models the user may view; with none, there is no page."""
+    route = next(route for route, found in all_routes().items() if found.name == "admin:app_list")
+    samples = []
+    for app_label in admin_app_labels():
+        viewers = set().union(
+            *(a.view for label, a in MODELS.items() if label.startswith(f"{app_label}."))
+        )
+        expect = {**admin_page(ALL_STAFF), **{r: NOT_FOUND for r in STAFF if r not in viewers}}
+        samples.append(Sample(route, f"/admin/{app_label}/", expect, app_label))
+    return samples
+
+
+# The related models the admin's autocomplete fields search: whoever may view them.
+AUTOCOMPLETE_TARGETS = {"contacts.contact.company": "contacts.company"}
+
+
+def _autocomplete_samples() -> list[Sample]:
+    return [
+        Sample(
+            "admin/autocomplete/",
+            f"/admin/autocomplete/?{query}",
+            admin_page(MODELS[AUTOCOMPLETE_TARGETS[label]].view),
+            label,
+        )
+        for label, query in autocomplete_urls()
+    ]
+
+
+# Staff POST these; a GET is refused for its method before anything else.
+POST_ONLY = admin_page(ALL_STAFF, NOT_ALLOWED)
+VERSIONS = "admin/library/messagetemplate/<path:object_id>/versions/"
+PROOF = "admin/consent/consentrecord/proof/<int:contact_id>"
+IMPORT = "admin/contacts/contactimport/<int:import_id>/"
+JOURNEY = "admin/journeys/journey/"
+CONVERSATION = "admin/sends/outboundmessage/conversation/"
+
+
+def _custom_admin_samples() -> list[Sample]:
+    s = Sample
+    return [
+        s("admin/", "/admin/", admin_page(ALL_STAFF)),
+        # POST only; to anyone not signed in to the admin, its index (which asks them to).
+        s(
+            "admin/logout/",
+            "/admin/logout/",
+            {**POST_ONLY, **dict.fromkeys(NOT_STAFF, redirect("/admin/"))},
+        ),
+        s("admin/password_change/", "/admin/password_change/", admin_page(ALL_STAFF)),
+        s("admin/password_change/done/", "/admin/password_change/done/", admin_page(ALL_STAFF)),
+        *_autocomplete_samples(),
+        s("admin/jsi18n/", "/admin/jsi18n/", admin_page(ALL_STAFF)),
+        # No model has a page on the site: "view on site" finds nothing, for anyone.
+        s(
+            "admin/r/<path:content_type_id>/<path:object_id>/",
+            lambda world: content_type_url(world.extra["contact"]),
+            admin_page(ALL_STAFF, NOT_FOUND),
+        ),
+        *_app_list_samples(),
+        s("admin/(?P<url>.*)$", "/admin/no/such/page/", admin_page(ALL_STAFF, NOT_FOUND)),
+        # Staff prove their own phone, and send themselves a test of a version they may read.
+        s("admin/sends/verify-phone/", "/admin/sends/verify-phone/", admin_page(ALL_STAFF)),
+        s(
+            "admin/sends/test-send/<int:version_id>/",
+            "/admin/sends/test-send/{approved.pk}/",
+            admin_page(READERS, NOT_ALLOWED),
+        ),
+        s(
+            "admin/accounts/user/<id>/password/",
+            "/admin/accounts/user/{user.pk}/password/",
+            admin_page(MODELS["accounts.user"].change),
+        ),
+        # The segment editor's live preview: POST only, said before anything else.
+        s(
+            "admin/contacts/segment/preview/",
+            "/admin/contacts/segment/preview/",
+            everyone(NOT_ALLOWED),
+        ),
+        # Mapping columns is part of adding an import; a finished one shows its report instead.
+        s(
+            f"{IMPORT}mapping/",
+            "/admin/contacts/contactimport/{contactimport.pk}/mapping/",
+            admin_page(
+                AUTHORS, redirect("/admin/contacts/contactimport/{contactimport.pk}/change/")
+            ),
+        ),
+        s(
+            f"{IMPORT}status/",
+            "/admin/contacts/contactimport/{contactimport.pk}/status/",
+            admin_page(READERS),
+        ),
+        s(
+            f"{IMPORT}rejected.csv",
+            "/admin/contacts/contactimport/{contactimport.pk}/rejected.csv",
+            admin_page(READERS),
+        ),
+        # Consent proofs are Compliance's (and Admin's): 403 for everyone else, staff or not.
+        *(
+            s(
+                f"{PROOF}{ext}",
+                f"/admin/consent/consentrecord/proof/{{contact.pk}}{ext}",
+                signed_in_page(AUDITORS),
+            )
+            for ext in ("/", ".json", ".csv")
+        ),
+        s(VERSIONS, "/admin/library/messagetemplate/{template.pk}/versions/", admin_page(READERS)),
+        s(
+            f"{VERSIONS}<int:version_id>/<slug:action>/",
+            "/admin/library/messagetemplate/{submitted.template_id}/versions/{submitted.pk}/approve/",
+            POST_ONLY,
+        ),
+        s(
+            f"{CONVERSATION}<int:contact_id>/",
+            "/admin/sends/outboundmessage/conversation/{contact.pk}/",
+            admin_page(READERS),
+        ),
+        s(
+            f"{CONVERSATION}number/<str:phone>/",
+            "/admin/sends/outboundmessage/conversation/number/{contact.phone}/",
+            admin_page(READERS),
+        ),
+        s(
+            "admin/routing/routingrule/dry-run/",
+            "/admin/routing/routingrule/dry-run/",
+            admin_page(MODELS["routing.routingrule"].view),
+        ),
+        s(f"{JOURNEY}blueprints/", "/admin/journeys/journey/blueprints/", admin_page(READERS)),
+        s(
+            f"{JOURNEY}blueprints/<slug:slug>/load/",
+            "/admin/journeys/journey/blueprints/webinar-reminder/load/",
+            POST_ONLY,
+        ),
+        s(
+            f"{JOURNEY}<path:object_id>/activate/",
+            "/admin/journeys/journey/{journey.pk}/activate/",
+            POST_ONLY,
+        ),
+        s(
+            f"{JOURNEY}<path:object_id>/pause/",
+            "/admin/journeys/journey/{live_journey.pk}/pause/",
+            POST_ONLY,
+        ),
+        s(
+            f"{JOURNEY}<path:object_id>/simulate/",
+            "/admin/journeys/journey/{journey.pk}/simulate/",
+            admin_page(READERS),
+        ),
+        # Running an audit is Compliance's (a POST); the exports follow who reads what.
+        s(
+            "admin/reporting/auditreport/run/",
+            "/admin/reporting/auditreport/run/",
+            signed_in_page(AUDITORS, NOT_ALLOWED),
+        ),
+        s(
+            "admin/reporting/audittrail/export.csv",
+            "/admin/reporting/audittrail/export.csv",
+            signed_in_page(AUDITORS),
+        ),
+        s(
+            "admin/reporting/dailyrollup/export.csv",
+            "/admin/reporting/dailyrollup/export.csv",
+            signed_in_page(READERS),
+        ),
+        s(
+            "admin/reporting/attribution/export.csv",
+            "/admin/reporting/attribution/export.csv",
+            signed_in_page(READERS),
+        ),
+        # Recomputing follows a change of the attribution settings, which only an admin makes.
+        s(
+            "admin/reporting/attribution/recompute/",
+            "/admin/reporting/attribution/recompute/",
+            signed_in_page(MODELS["reporting.attributionsettings"].change),
+        ),
+    ]
+
+
+def _api_samples() -> list[Sample]:
+    s = Sample
+    # Staff read the CRM; reps and managers read contacts too, a rep only the ones they own.
+    contacts = api(READERS | {R, SM})
+    return [
+        s("api/v1/me/", "/api/v1/me/", api(frozenset(roles.ROLES))),
+        # POST only: who may read events learns that; the rest are refused first.
+        s("api/v1/events/", "/api/v1/events/", api(READERS, NOT_ALLOWED)),
+        s("api/v1/contacts/", "/api/v1/contacts/", contacts),
+        s(
+            "api/v1/contacts/<int:pk>/",
+            "/api/v1/contacts/{contact.pk}/",
+            {**contacts, R: NOT_FOUND},
+            "nobody's contact",
+        ),
+        s(
+            "api/v1/contacts/<int:pk>/",
+            "/api/v1/contacts/{rita_contact.pk}/",
+            contacts,
+            "the rep's",
+        ),
+        s(
+            "api/v1/contacts/<int:pk>/",
+            "/api/v1/contacts/{bob_contact.pk}/",
+            {**contacts, R: NOT_FOUND},
+            "another rep's",
+        ),
+        s("api/v1/opportunities/", "/api/v1/opportunities/", api(READERS)),
+        s(
+            "api/v1/contacts/<int:contact_id>/consent/",
+            "/api/v1/contacts/{contact.pk}/consent/",
+            api(READERS),
+        ),
+        s("api/v1/templates/preview/", "/api/v1/templates/preview/", api(READERS, NOT_ALLOWED)),
+    ]
+
+
+# /tasks/ is for reps and managers. Compliance reads every task (in the admin) and so may
+# open the page, which is empty: it lists one's own and one's team's. Admin sees every task.
+TASK_PAGE = {M: DENIED, AP: DENIED, C: OK, R: OK, SM: OK, AD: OK, ANONYMOUS: LOGIN}
+# Another's task is a 404, never a 403 that would confirm it exists.
+TASK = {**TASK_PAGE, C: NOT_FOUND}
+TASK_ACTIONS = ("start", "complete", "hand-back", "reassign", "reply")
+
+
+def _tasks_samples() -> list[Sample]:
+    s = Sample
+    return [
+        s("tasks/", "/tasks/", TASK_PAGE),
+        s("tasks/<int:pk>/", "/tasks/{rita_task.pk}/", TASK, "the rep's own"),
+        s("tasks/<int:pk>/", "/tasks/{bob_task.pk}/", {**TASK, R: NOT_FOUND}, "a teammate's"),
+        s(
+            "tasks/<int:pk>/",
+            "/tasks/{wes_task.pk}/",
+            {**TASK, R: NOT_FOUND, SM: NOT_FOUND},
+            "another team's",
+        ),
+        # Actions are POSTs (see permission_writes.py) and say so before anything else.
+        *(
+            s(
+                f"tasks/<int:pk>/{action}/",
+                f"/tasks/{{rita_task.pk}}/{action}/",
+                everyone(NOT_ALLOWED),
+            )
+            for action in TASK_ACTIONS
+        ),
+        s("tasks/sign-out/", "/tasks/sign-out/", everyone(NOT_ALLOWED)),
+    ]
+
+
+def _public_samples() -> list[Sample]:
+    s = Sample
+    return [
+        # The sign-in page: staff already signed in go on to the admin.
+        s(
+            "admin/login/",
+            "/admin/login/",
+            {**everyone(OK), **dict.fromkeys(STAFF, redirect("/admin/"))},
+        ),
+        s("api/schema/", "/api/schema/", everyone(OK)),
+        s("api/docs/", "/api/docs/", everyone(OK)),
+        s("optin/<slug:slug>/", "/optin/{optinform.slug}/", everyone(OK)),
+        s("optin/<slug:slug>/", "/optin/no-such-form/", everyone(NOT_FOUND), "unknown form"),
+        s("optin/<slug:slug>/thanks/", "/optin/{optinform.slug}/thanks/", everyone(OK)),
+        # Twilio's webhooks take signed POSTs only (see permission_writes.py).
+        s("webhooks/twilio/status/", "/webhooks/twilio/status/", everyone(NOT_ALLOWED)),
+        s("webhooks/twilio/inbound/", "/webhooks/twilio/inbound/", everyone(NOT_ALLOWED)),
+        s(
+            "l/<str:token>",
+            "/l/{trackedlink.token}",
+            everyone(redirect("{trackedlink.destination}")),
+        ),
+        s("l/<str:token>", "/l/nosuchtoken", everyone(NOT_FOUND), "unknown token"),
+        # A GET only asks to confirm (mail scanners follow links); the POST unsubscribes.
+        s("unsubscribe/<str:token>/", "/unsubscribe/{unsubscribe_token}/", everyone(OK)),
+        s("unsubscribe/<str:token>/", "/unsubscribe/forged/", everyone(NOT_FOUND), "forged token"),
+        s("healthz", "/healthz", everyone(OK)),
+    ]
+
+
+ADMIN_SAMPLES = [*_model_samples(), *_custom_admin_samples()]
+API_SAMPLES = _api_samples()
+TASKS_SAMPLES = _tasks_samples()
+# The pages anyone may reach, signed in or not; each says how it refuses what it refuses.
+PUBLIC_SAMPLES = _public_samples()
+SAMPLES = [*ADMIN_SAMPLES, *API_SAMPLES, *TASKS_SAMPLES, *PUBLIC_SAMPLES]

@@ -1,0 +1,603 @@
+"""The writes: every POST, PATCH and DELETE the project takes, who may make it, and the state
+that must stay as it was when the write is refused (and must change when it is allowed).
+
+The admin's add, change, delete, history and changelist POSTs are generated for every
+registered model, for the identities MODELS refuses there; the admin's own pages, the /tasks/
+actions, the API and the public endpoints are listed one by one, for every identity. URLs,
+redirects and data are "{name.attr}" templates filled from the world's rows."""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+
+from apps.accounts.roles import ROLES
+from apps.consent.models import ConsentRecord, Suppression
+from apps.contacts.models import Contact, Event, Opportunity
+from apps.journeys.models import Journey
+from apps.library.models import TemplateApproval, TemplateVersion
+from apps.reporting.models import Attribution, AuditReport
+from apps.routing.models import FollowUpTask
+from apps.sends.models import InboundMessage, OutboundMessage
+from tests.core.permission_table import (
+    AD,
+    ADMIN_ONLY,
+    ALL_STAFF,
+    AP,
+    AUDITORS,
+    AUTHORS,
+    DENIED,
+    LOGIN,
+    MODELS,
+    NOBODY,
+    NOT_ALLOWED,
+    NOT_FOUND,
+    NOT_STAFF,
+    OK,
+    READERS,
+    SM,
+    STAFF,
+    UNAUTHORIZED,
+    C,
+    M,
+    Outcome,
+    Outcomes,
+    R,
+    admin_page,
+    api,
+    everyone,
+    redirect,
+    signed_in_page,
+)
+from tests.core.permission_urls import ModelPage, model_page_url, model_pages
+from tests.core.permission_world import ANONYMOUS, IDENTITIES, World
+
+CREATED = Outcome(201)
+BAD_REQUEST = Outcome(400)
+State = Callable[[World], object]
+
+
+@dataclass(frozen=True)
+class Write:
+    label: str
+    url: str | Callable[[World], str]
+    expect: Outcomes  # the identities this write is tried as, and what each gets
+    state: State  # read before and after
+    changes: frozenset[str] = NOBODY  # who, allowed, changes the state
+    data: dict | Callable[[World], dict] = field(default_factory=dict)
+    method: str = "post"
+    as_json: bool = False
+    meta: dict = field(default_factory=dict)  # request headers and environ
+    settings: dict = field(default_factory=dict)  # overridden for the request
+
+    def address(self, world: World) -> str:
+        return self.url(world) if callable(self.url) else world.fill(self.url)
+
+    def send(self, client, world: World):
+        data = self.data(world) if callable(self.data) else world.fill(self.data)
+        send = getattr(client, self.method)
+        if self.as_json:
+            body = json.dumps(data)
+            return send(self.address(world), body, content_type="application/json", **self.meta)
+        return send(self.address(world), data, **self.meta)
+
+
+def row(name: str, model=None) -> State:
+    """One stored row, every column of it, and how many rows its table has. `name` is an
+    admin label ("contacts.contact") or a name of the world's (then give its model)."""
+
+    def read(world: World):
+        obj = world.objects[name] if model is None else world.extra[name]
+        manager = (model or type(obj))._default_manager
+        return manager.filter(pk=obj.pk).values().first(), manager.count()
+
+    return read
+
+
+def count(model) -> State:
+    return lambda world: model._default_manager.count()
+
+
+def nothing(world: World) -> None:
+    return None
+
+
+# --- The admin's pages of every model ------------------------------------------------------
+
+# An import's page is its report, GET or POST: a POST shows the report, changing nothing.
+CHANGE_PAGE_IS_A_REPORT = {"contacts.contactimport": dict.fromkeys(READERS, OK)}
+
+
+def _refused(allowed: frozenset[str]) -> Outcomes:
+    return {i: outcome for i, outcome in admin_page(allowed).items() if i not in allowed}
+
+
+def _tampered(label: str) -> Callable[[World], dict]:
+    """What a form changing every text field of the row would post."""
+
+    def data(world: World) -> dict:
+        fields = type(world.objects[label])._meta.concrete_fields
+        texts = (f for f in fields if isinstance(f, models.CharField | models.TextField))
+        return {f.name: "tampered" for f in texts if not f.choices and not f.primary_key}
+
+    return data
+
+
+def _selected(label: str) -> Callable[[World], dict]:
+    def data(world: World) -> dict:
+        pk = world.objects[label].pk
+        return {"action": "delete_selected", "_selected_action": [pk], "index": "0", "post": "yes"}
+
+    return data
+
+
+def _model_writes() -> list[Write]:
+    writes = []
+    for page in model_pages().values():
+        access, label = MODELS.get(page.label), page.label
+        if access is None or page.page in ("redirect", "history"):
+            continue
+        url = _page_url(page)
+        if page.page == "add":
+            writes.append(
+                Write(f"{label} add", url, _refused(access.add), row(label), data=_tampered(label))
+            )
+        elif page.page == "change":
+            expect = {**_refused(access.change), **CHANGE_PAGE_IS_A_REPORT.get(label, {})}
+            writes.append(Write(f"{label} change", url, expect, row(label), data=_tampered(label)))
+        elif page.page == "delete":
+            writes.append(
+                Write(
+                    f"{label} delete",
+                    url,
+                    _refused(access.delete),
+                    row(label),
+                    data={"post": "yes"},
+                )
+            )
+        elif page.page == "history_record":
+            # History is evidence: reverting to an old version is refused to all, Admin too.
+            writes.append(Write(f"{label} revert", url, _refused(NOBODY), row(label)))
+        elif page.page == "changelist":
+            # "Delete selected" by who may not delete: who may view sees the list again,
+            # nothing deleted (the action is not theirs to choose); the trail takes GETs only.
+            shown = NOT_ALLOWED if label == "reporting.audittrail" else OK
+            expect = {
+                i: shown if i in access.view else o for i, o in _refused(access.delete).items()
+            }
+            writes.append(
+                Write(f"{label} delete selected", url, expect, row(label), data=_selected(label))
+            )
+    return writes
+
+
+def _page_url(page: ModelPage) -> Callable[[World], str]:
+    return lambda world: model_page_url(page, world.objects[page.label])
+
+
+# --- The admin's own pages -----------------------------------------------------------------
+
+VERSION_ACTION = "/admin/library/messagetemplate/{%s.template_id}/versions/{%s.pk}/%s/"
+TEMPLATE_PAGE = "/admin/library/messagetemplate/{%s.template_id}/change/"
+
+
+def _workflow(version: str, action: str, changes: frozenset[str], state: State, **kwargs) -> Write:
+    """A review workflow button. Its refusals are messages on the template page, with nothing
+    changed, like its successes: the state tells them apart."""
+    expect = {
+        **dict.fromkeys(STAFF, redirect(TEMPLATE_PAGE % version)),
+        **dict.fromkeys(NOT_STAFF, LOGIN),
+    }
+    url = VERSION_ACTION % (version, version, action)
+    return Write(f"{action} {version} version", url, expect, state, changes=changes, **kwargs)
+
+
+def _approvals(world: World) -> int:
+    return TemplateApproval.objects.filter(version=world.extra["submitted"]).count()
+
+
+def _status_of(name: str, model) -> State:
+    return lambda world: model.objects.get(pk=world.extra[name].pk).status
+
+
+def _copies(world: World) -> int:
+    return TemplateVersion.objects.filter(template=world.extra["rejected"].template_id).count()
+
+
+def _password(world: World) -> str:
+    user = world.objects["accounts.user"]
+    return type(user).objects.get(pk=user.pk).password
+
+
+def _days(world: World) -> dict:
+    today = timezone.localdate()
+    return {"start": (today - timedelta(days=1)).isoformat(), "end": today.isoformat()}
+
+
+def _admin_writes() -> list[Write]:
+    w = Write
+    journey_page = "/admin/journeys/journey/{%s.pk}/change/"
+    new_password = "a-New-pw-2026!"
+    return [
+        # Any staff role may text itself a test or a code; nobody here has a verified phone
+        # (nor a phone), so nothing goes out.
+        w(
+            "test send",
+            "/admin/sends/test-send/{approved.pk}/",
+            admin_page(READERS, redirect(TEMPLATE_PAGE % "approved")),
+            count(OutboundMessage),
+        ),
+        w(
+            "phone code",
+            "/admin/sends/verify-phone/",
+            admin_page(ALL_STAFF, redirect("/admin/sends/verify-phone/")),
+            count(OutboundMessage),
+            data={"action": "start"},
+        ),
+        w(
+            "segment preview",
+            "/admin/contacts/segment/preview/",
+            {**dict.fromkeys(READERS, OK), **dict.fromkeys(NOT_STAFF, DENIED)},
+            nothing,
+            data={"rules": {"all": [{"field": "intent_band", "op": "eq", "value": "high"}]}},
+            as_json=True,
+        ),
+        w(
+            "import mapping",
+            "/admin/contacts/contactimport/{contactimport.pk}/mapping/",
+            admin_page(
+                AUTHORS, redirect("/admin/contacts/contactimport/{contactimport.pk}/change/")
+            ),
+            row("contacts.contactimport"),
+            data={"column_0": "email"},
+        ),
+        _workflow("submitted", "approve", frozenset({AP, AD}), _approvals),
+        # DESIGN.md: Compliance "can be required as a second approver"; then it approves too.
+        _workflow(
+            "submitted",
+            "approve",
+            frozenset({AP, C, AD}),
+            _approvals,
+            settings={"CUE_REQUIRE_COMPLIANCE_APPROVAL": True},
+        ),
+        _workflow(
+            "submitted",
+            "reject",
+            frozenset({AP, AD}),
+            _status_of("submitted", TemplateVersion),
+            data={"comment": "Not yet."},
+        ),
+        _workflow("draft", "submit", AUTHORS, _status_of("draft", TemplateVersion)),
+        _workflow("rejected", "copy", AUTHORS, _copies),
+        w(
+            "load blueprint",
+            "/admin/journeys/journey/blueprints/webinar-reminder/load/",
+            admin_page(AUTHORS, redirect(journey_page % "newest_journey")),
+            count(Journey),
+            changes=AUTHORS,
+        ),
+        # Activating and pausing are the approver's; a refusal is a message on the journey.
+        w(
+            "activate journey",
+            "/admin/journeys/journey/{journey.pk}/activate/",
+            admin_page(ALL_STAFF, redirect(journey_page % "journey")),
+            _status_of("journey", Journey),
+            changes=frozenset({AP, AD}),
+        ),
+        w(
+            "pause journey",
+            "/admin/journeys/journey/{live_journey.pk}/pause/",
+            admin_page(ALL_STAFF, redirect(journey_page % "live_journey")),
+            _status_of("live_journey", Journey),
+            changes=frozenset({AP, AD}),
+        ),
+        w(
+            "run audit",
+            "/admin/reporting/auditreport/run/",
+            signed_in_page(AUDITORS, redirect("/admin/reporting/auditreport/")),
+            count(AuditReport),
+            changes=AUDITORS,
+            data=_days,
+        ),
+        w(
+            "recompute attribution",
+            "/admin/reporting/attribution/recompute/",
+            signed_in_page(ADMIN_ONLY, redirect("/admin/reporting/attribution/")),
+            count(Attribution),
+            changes=ADMIN_ONLY,
+            data=_days,
+        ),
+        w(
+            "set password",
+            "/admin/accounts/user/{user.pk}/password/",
+            admin_page(ADMIN_ONLY, redirect("/admin/accounts/user/{user.pk}/change/")),
+            _password,
+            changes=ADMIN_ONLY,
+            data={"usable_password": "true", "password1": new_password, "password2": new_password},
+        ),
+        w(
+            "edit rules in the list",
+            "/admin/routing/routingrule/",
+            admin_page(ADMIN_ONLY, redirect("/admin/routing/routingrule/")),
+            row("routing.routingrule"),
+            changes=ADMIN_ONLY,
+            data={
+                "_save": "Save",
+                "form-TOTAL_FORMS": "1",
+                "form-INITIAL_FORMS": "1",
+                "form-0-id": "{routingrule.pk}",
+                "form-0-position": "1",
+            },
+        ),
+    ]
+
+
+# --- /tasks/ -------------------------------------------------------------------------------
+
+
+def _task_expect(*, seen_by: frozenset[str], done_by: frozenset[str], done: Outcome) -> Outcomes:
+    """Marketers and approvers may not open tasks; who may open tasks but not see this one
+    gets 404; who sees it but may not do this, 403."""
+    expect = {M: DENIED, AP: DENIED, ANONYMOUS: LOGIN}
+    for role in (C, R, SM, AD):
+        expect[role] = NOT_FOUND if role not in seen_by else done if role in done_by else DENIED
+    return expect
+
+
+# Who sees and works an East task besides its owner: East's manager, and Admin.
+EAST = frozenset({SM, AD})
+TASK_WORK = {
+    "start": {},
+    "complete": {"outcome": "connected"},
+    "hand-back": {},
+    "reply": {"body": "Calling you in 5.", "nonce": "matrix"},
+}
+
+
+def _tasks_writes() -> list[Write]:
+    writes = []
+    for task, seen_by, other_rep in (("rita_task", EAST | {R}, "bob"), ("bob_task", EAST, "rita")):
+        for action, data in TASK_WORK.items():
+            state = count(OutboundMessage) if action == "reply" else row(task, FollowUpTask)
+            # Back to the task, or to the list once it is handed back.
+            done = "/tasks/" if action == "hand-back" else f"/tasks/{{{task}.pk}}/"
+            expect = _task_expect(seen_by=seen_by, done_by=seen_by, done=redirect(done))
+            writes.append(
+                Write(
+                    f"{action} {task}",
+                    f"/tasks/{{{task}.pk}}/{action}/",
+                    expect,
+                    state,
+                    changes=seen_by,
+                    data=data,
+                )
+            )
+        # Only a manager reassigns, within the team.
+        expect = _task_expect(
+            seen_by=seen_by, done_by=EAST, done=redirect(f"/tasks/{{{task}.pk}}/")
+        )
+        writes.append(
+            Write(
+                f"reassign {task}",
+                f"/tasks/{{{task}.pk}}/reassign/",
+                expect,
+                row(task, FollowUpTask),
+                changes=EAST,
+                data={"owner": f"{{{other_rep}.pk}}"},
+            )
+        )
+    west = _task_expect(
+        seen_by=ADMIN_ONLY, done_by=ADMIN_ONLY, done=redirect("/tasks/{wes_task.pk}/")
+    )
+    writes.append(
+        Write(
+            "reassign wes_task",
+            "/tasks/{wes_task.pk}/reassign/",
+            west,
+            row("wes_task", FollowUpTask),
+            changes=ADMIN_ONLY,
+            data={"owner": "{wren.pk}"},
+        )
+    )
+    return writes
+
+
+# --- API -----------------------------------------------------------------------------------
+
+CONTACT = "/api/v1/contacts/{contact.pk}/"
+CONSENT = "/api/v1/contacts/{contact.pk}/consent/"
+LEDGER_ROW = {
+    "channel": "sms",
+    "purpose": "marketing",
+    "action": "opt_out",
+    "source": "api",
+    "evidence": {"note": "matrix"},
+}
+
+
+def _event(world: World) -> dict:
+    return world.fill(
+        {
+            "type": "pricing_view",
+            "idempotency_key": "matrix-event",
+            "source": "web",
+            "occurred_at": timezone.now().isoformat(),
+            "contact": {"email": "{contact.email}"},
+        }
+    )
+
+
+DEAL = {
+    "external_id": "opp-matrix",
+    "name": "Matrix deal",
+    "stage": "discovery",
+    "contact": "{contact.pk}",
+}
+
+
+def _api_writes() -> list[Write]:
+    w = Write
+    # Writing the CRM through the API is an integration's job: Admin's (its token).
+    return [
+        w(
+            "record event",
+            "/api/v1/events/",
+            api(ADMIN_ONLY, CREATED),
+            count(Event),
+            changes=ADMIN_ONLY,
+            data=_event,
+            as_json=True,
+        ),
+        w(
+            "create contact",
+            "/api/v1/contacts/",
+            api(ADMIN_ONLY, CREATED),
+            count(Contact),
+            changes=ADMIN_ONLY,
+            data={"email": "brand-new@example.com"},
+            as_json=True,
+        ),
+        w(
+            "change contact",
+            CONTACT,
+            api(ADMIN_ONLY),
+            row("contact", Contact),
+            changes=ADMIN_ONLY,
+            method="patch",
+            data={"first_name": "Tampered"},
+            as_json=True,
+        ),
+        w(
+            "change another rep's contact",
+            "/api/v1/contacts/{bob_contact.pk}/",
+            api(ADMIN_ONLY),
+            row("bob_contact", Contact),
+            changes=ADMIN_ONLY,
+            method="patch",
+            data={"first_name": "Tampered"},
+            as_json=True,
+        ),
+        # The API deletes no contact: who may delete contacts hears so, the rest are refused.
+        w(
+            "delete contact",
+            CONTACT,
+            api(ADMIN_ONLY, NOT_ALLOWED),
+            row("contact", Contact),
+            method="delete",
+        ),
+        w(
+            "record opportunity",
+            "/api/v1/opportunities/",
+            api(ADMIN_ONLY, CREATED),
+            count(Opportunity),
+            changes=ADMIN_ONLY,
+            data=DEAL,
+            as_json=True,
+        ),
+        w(
+            "append to ledger",
+            CONSENT,
+            api(ADMIN_ONLY, CREATED),
+            count(ConsentRecord),
+            changes=ADMIN_ONLY,
+            data=LEDGER_ROW,
+            as_json=True,
+        ),
+        # The ledger is append-only: nobody deletes from it, Admin included.
+        w(
+            "delete from ledger",
+            CONSENT,
+            {**dict.fromkeys(ROLES, NOT_ALLOWED), ANONYMOUS: UNAUTHORIZED},
+            count(ConsentRecord),
+            method="delete",
+        ),
+        w(
+            "replace contact",
+            CONTACT,
+            api(ADMIN_ONLY, NOT_ALLOWED),
+            row("contact", Contact),
+            method="put",
+            data={"first_name": "Tampered"},
+            as_json=True,
+        ),
+        *(
+            w(
+                f"delete {name}",
+                f"/api/v1/{name}/",
+                api(ADMIN_ONLY, NOT_ALLOWED),
+                count(model),
+                method="delete",
+            )
+            for name, model in (
+                ("events", Event),
+                ("contacts", Contact),
+                ("opportunities", Opportunity),
+            )
+        ),
+        w(
+            "preview body",
+            "/api/v1/templates/preview/",
+            api(READERS),
+            nothing,
+            data={"body": "Cue Demo: hi. Reply STOP to opt out."},
+            as_json=True,
+        ),
+    ]
+
+
+# --- Public endpoints ----------------------------------------------------------------------
+
+TEXT_IN = {
+    "MessageSid": "SM" + "7" * 32,
+    "From": "+14155550001",
+    "To": "+13125550000",
+    "Body": "STOP",
+}
+STATUS = {"MessageSid": "SM" + "8" * 32, "MessageStatus": "failed"}
+FORGED = {"HTTP_X_TWILIO_SIGNATURE": "forged"}
+ALL = frozenset(IDENTITIES)
+
+
+def _message(world: World) -> dict:
+    return OutboundMessage.objects.filter(pk=world.extra["message"].pk).values().get()
+
+
+def _opt_outs(world: World) -> tuple[int, int]:
+    return ConsentRecord.objects.count(), Suppression.objects.count()
+
+
+def _public_writes() -> list[Write]:
+    w = Write
+    inbound, status = "/webhooks/twilio/inbound/", "/webhooks/twilio/status/"
+    return [
+        # Twilio's webhooks: 403 with no side effect unless Twilio signed the request.
+        w("unsigned inbound text", inbound, everyone(DENIED), count(InboundMessage), data=TEXT_IN),
+        w(
+            "forged inbound text",
+            inbound,
+            everyone(DENIED),
+            count(InboundMessage),
+            data=TEXT_IN,
+            meta=FORGED,
+        ),
+        w("unsigned status", status, everyone(DENIED), _message, data=STATUS),
+        w("forged status", status, everyone(DENIED), _message, data=STATUS, meta=FORGED),
+        # A bad opt-in: field errors, and no consent recorded.
+        w(
+            "bad opt-in",
+            "/optin/{optinform.slug}/",
+            everyone(BAD_REQUEST),
+            count(ConsentRecord),
+            data={"phone": "12"},
+            meta={"REMOTE_ADDR": "198.51.100.7"},
+        ),
+        # One-click unsubscribe: the signed link is the authority, whoever follows it.
+        w("unsubscribe", "/unsubscribe/{unsubscribe_token}/", everyone(OK), _opt_outs, changes=ALL),
+        w("forged unsubscribe", "/unsubscribe/forged/", everyone(NOT_FOUND), _opt_outs),
+    ]
+
+
+WRITES = [*_model_writes(), *_admin_writes(), *_tasks_writes(), *_api_writes(), *_public_writes()]
