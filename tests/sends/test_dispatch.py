@@ -199,3 +199,27 @@ def test_it_records_console_messages_without_credentials(opted_in_contact, setti
     assert message_dispatch(message_id=message.pk) == "sent"
     message.refresh_from_db()
     assert (message.status, message.provider_sid) == ("delivered", f"console-{message.pk}")
+
+
+def test_two_identical_texts_that_timed_out_are_matched_to_two_different_twilio_messages(
+    fake_twilio, opted_in_contact
+):
+    contact = opted_in_contact()
+    texts = [
+        message_create(
+            send_key=f"same-{i}",
+            origin="rep_reply",
+            category="transactional",
+            contact=contact,
+            body=BODY,
+        )
+        for i in (1, 2)
+    ]
+    for message in texts:
+        fake_twilio.delay_next(3.0)  # the client gives up at 2 s; Twilio keeps each message
+        assert message_dispatch(message_id=message.pk) == "reconcile"
+    assert [message_reconcile(message_id=m.pk) for m in texts] == ["found", "found"]
+    sids = [OutboundMessage.objects.get(pk=m.pk).provider_sid for m in texts]
+    assert sorted(sids) == sorted(fake_twilio.message_sids())
+    assert len(set(sids)) == 2
+    assert [r.method for r in fake_twilio.requests].count("POST") == 2

@@ -65,14 +65,23 @@ class TwilioTransport:
         )
 
     def lookup(self, message) -> ProviderMessage | None:
+        """Twilio's message resource carries nothing of ours, so our message is the
+        newest one to the same number with the same body, created since our claim, that
+        no other message of ours has already been matched to. Listed by recipient, not by
+        DateSent: a message still queued at Twilio has no date sent yet."""
         since = (message.claimed_at or message.created_at) - timedelta(minutes=1)
-        found = self._call(
-            lambda: self.client.messages.list(
-                to=message.to_address, date_sent_after=since, limit=50
-            )
+        found = self._call(lambda: self.client.messages.list(to=message.to_address, limit=50))
+        candidates = [
+            c for c in found if c.body == message.body and (c.date_created or since) >= since
+        ]
+        taken = set(
+            type(message)
+            .objects.filter(provider_sid__in=[c.sid for c in candidates])
+            .exclude(pk=message.pk)
+            .values_list("provider_sid", flat=True)
         )
-        for candidate in found:
-            if candidate.body == message.body:
+        for candidate in candidates:
+            if candidate.sid not in taken:
                 status = TWILIO_STATUS_TO_OURS.get(candidate.status, "sent")
                 return ProviderMessage(candidate.sid, status, candidate.body)
         return None
