@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import F
 
 from apps.consent.models import Channel, ConsentSource, Purpose
@@ -15,6 +16,16 @@ from apps.sends.models import OutboundMessage
 from apps.sends.testing.fake_twilio import FakeTwilio
 from config.celery import app
 from tests.factories import ContactFactory
+
+ON_POSTGRESQL = connection.vendor == "postgresql"
+# Every drill with a worker: real processes, committed data, PostgreSQL + Redis only.
+WORKER_DRILL = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not ON_POSTGRESQL, reason="drills run real workers on PostgreSQL + Redis (CI's second pass)"
+    ),
+]
 
 ACCOUNT_SID, AUTH_TOKEN = "AC" + "d" * 32, "drill-auth-token"
 SERVICE_SID = "MG" + "d" * 32

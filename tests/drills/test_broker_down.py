@@ -9,7 +9,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connection  # noqa: F401 - read by the skipif condition
 from django.db.models import F
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -26,6 +25,7 @@ from tests.brokers import web_broker
 from tests.drills.conftest import (
     AUTH_TOKEN,
     PUBLIC_BASE_URL,
+    WORKER_DRILL,
     minutes_pass,
     posts,
     tasks_to,
@@ -36,14 +36,7 @@ from tests.factories import UserFactory
 from tests.journeys.builders import journey_build, sms_template
 from tests.workers import celery_worker_process, wait_for
 
-pytestmark = [
-    pytest.mark.worker,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        "connection.vendor != 'postgresql'",
-        reason="drills run real workers on PostgreSQL + Redis (CI's second pass)",
-    ),
-]
+pytestmark = WORKER_DRILL
 
 OUR_NUMBER = "+13125550100"
 SWEEP_EVERY = 3.0

@@ -14,13 +14,13 @@ from rest_framework.authtoken.models import Token
 from apps.accounts import roles
 from apps.contacts.models import Contact, Event
 from apps.core.api.errors import DATABASE_UNAVAILABLE
+from tests.drills.conftest import ON_POSTGRESQL
 from tests.factories import ContactFactory, UserFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
-        "connection.vendor != 'postgresql'",
-        reason="drills end PostgreSQL server connections (pg_terminate_backend)",
+        not ON_POSTGRESQL, reason="drills end PostgreSQL server connections (pg_terminate_backend)"
     ),
 ]
 

@@ -4,28 +4,17 @@ permanent one never is, a timeout after sending is reconciled, and nothing is le
 
 from collections import Counter
 
-import pytest
-from django.db import (
-    connection,  # noqa: F401 - read by the skipif condition
-    transaction,
-)
+from django.db import transaction
 
 from apps.consent.models import Suppression
 from apps.sends.models import MessageEvent, MessageStatus, OutboundMessage
 from apps.sends.services.messages import message_create
 from apps.sends.services.outcomes import MAX_ATTEMPTS
 from apps.sends.tasks import messages_sweep_task
-from tests.drills.conftest import posts, tasks_to, twilio_env
+from tests.drills.conftest import WORKER_DRILL, posts, tasks_to, twilio_env
 from tests.workers import celery_worker_process, wait_for
 
-pytestmark = [
-    pytest.mark.worker,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        "connection.vendor != 'postgresql'",
-        reason="drills run real workers on PostgreSQL + Redis (CI's second pass)",
-    ),
-]
+pytestmark = WORKER_DRILL
 
 # What Twilio does to the first create for each recipient (then it accepts).
 FAULTS = {

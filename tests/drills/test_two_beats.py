@@ -7,8 +7,6 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-import pytest
-from django.db import connection  # noqa: F401 - read by the skipif condition
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
@@ -17,20 +15,13 @@ from apps.core.schedules import PREFIX, periodic_tasks_sync
 from apps.journeys.models import Activity, Enrollment, EnrollmentState
 from apps.sends.models import MessageStatus, OutboundMessage
 from apps.sends.services.messages import message_create
-from tests.drills.conftest import midday_zone, posts, twilio_env, zone_at
+from tests.drills.conftest import WORKER_DRILL, midday_zone, posts, twilio_env, zone_at
 from tests.drills.processes import celery_beat
 from tests.factories import EventFactory
 from tests.journeys.builders import journey_build, sms_template
 from tests.workers import celery_worker_process, wait_for
 
-pytestmark = [
-    pytest.mark.worker,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        "connection.vendor != 'postgresql'",
-        reason="drills run real workers on PostgreSQL + Redis (CI's second pass)",
-    ),
-]
+pytestmark = WORKER_DRILL
 
 # The periodic tasks that find due work, fired every second by each beat for the drill.
 SWEEPS = ("advance journeys", "sweep messages", "hand off unhandled events")

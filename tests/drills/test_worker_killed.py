@@ -8,23 +8,13 @@ import socket
 import threading
 from pathlib import Path
 
-import pytest
-from django.db import connection  # noqa: F401 - read by the skipif condition
-
 from apps.sends.models import MessageEvent, MessageStatus, OutboundMessage
 from apps.sends.services.messages import message_create
 from apps.sends.tasks import messages_sweep_task
-from tests.drills.conftest import minutes_pass, posts, tasks_to, twilio_env
+from tests.drills.conftest import WORKER_DRILL, minutes_pass, posts, tasks_to, twilio_env
 from tests.workers import ROOT, celery_worker_process, wait_for
 
-pytestmark = [
-    pytest.mark.worker,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        "connection.vendor != 'postgresql'",
-        reason="drills run real workers on PostgreSQL + Redis (CI's second pass)",
-    ),
-]
+pytestmark = WORKER_DRILL
 
 BODY = "Acme: your route planner trial ends Friday. Reply STOP to opt out."
 HELD = 30.0  # the fake holds its answer this long; the worker would wait for it (timeout 60 s)
