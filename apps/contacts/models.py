@@ -161,6 +161,11 @@ class Contact(models.Model):
             models.Index(fields=["lifecycle_stage", "kind"], name="contact_stage_kind"),
             models.Index(fields=["intent_band"], name="contact_intent_band"),
             models.Index(fields=["owner"], name="contact_owner"),
+            # Lookups by phone (every inbound text) and by email (event intake): the partial
+            # unique indexes above serve them on PostgreSQL, but SQLite cannot prove that
+            # "phone = ?" implies "phone <> ''" and would scan the table.
+            models.Index(fields=["phone"], name="contact_phone"),
+            models.Index(fields=["email"], name="contact_email"),
         ]
 
     def __str__(self) -> str:
