@@ -130,7 +130,8 @@ def results_render() -> Path:
         "# Benchmark results",
         "",
         "Each figure is a ratio to a baseline measured in "
-        "the same run (`make bench`); lower is better for times.",
+        "the same run (`make bench`); lower is better for times. Which targets are met, by",
+        "how much the others are missed, why, and what would close them: [targets.md](targets.md).",
         "",
     ]
     for path in sorted(output_dir().glob("results-*.json")):
