@@ -33,11 +33,14 @@ def main() -> int:
     _bench_database(connection)
     wanted = {n for n in os.environ.get("BENCH_ONLY", "").split(",") if n}
     try:
+        first = True
         for info in pkgutil.iter_modules(scenarios.__path__):
             if wanted and info.name not in wanted:
                 continue
             module = importlib.import_module(f"bench.scenarios.{info.name}")
-            _empty(connection, call_command)  # each scenario starts from empty
+            if not first:
+                _empty(connection, call_command)  # each scenario starts from empty
+            first = False
             print(f"# {info.name}: {module.__doc__.strip().splitlines()[0]}", flush=True)
             figures = []
             for figure in module.run():

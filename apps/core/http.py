@@ -10,6 +10,8 @@ from django.http import HttpResponse
 
 logger = logging.getLogger(__name__)
 
+RETRY_AFTER_SECONDS = 5  # what a client is told to wait after a lost database connection
+
 
 def client_ip(request) -> str | None:
     """The client's IP. Behind our TLS proxy (SECURE_PROXY_SSL_HEADER set) REMOTE_ADDR is the
@@ -38,7 +40,7 @@ def retry_when_database_unavailable(view):
         except (OperationalError, InterfaceError):
             logger.warning("Database unavailable during %s; answered 503", request.path)
             response = HttpResponse("The service is briefly unavailable; retry.", status=503)
-            response["Retry-After"] = "5"
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response
 
     return guarded

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -15,6 +16,7 @@ from apps.consent import imports
 from apps.consent.imports import run as import_run_module
 from apps.consent.models import ConsentRecord, ConsentState
 from apps.contacts.models import Company, Contact, ContactImport
+from apps.core.queue import QUEUE_DOWN
 from tests.brokers import broker_down
 from tests.factories import ContactFactory
 
@@ -725,14 +727,20 @@ def test_it_sends_a_sales_rep_to_the_login_page(client, make_user, marketer):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_import_that_cannot_be_queued_goes_back_to_be_started_again(marketer):
-    upload = SimpleUploadedFile("c.csv", b"email,first_name\nann@example.com,Ann\n")
-    contact_import = imports.contact_import_create(upload=upload, user=marketer)
-    columns = imports.contact_import_preview(contact_import=contact_import, rows=0).columns
+def test_an_import_that_cannot_be_queued_goes_back_to_be_started_again(marketer_client):
+    marketer_client.post(
+        add_url(), {"file": upload("c.csv", b"email,first_name\nann@example.com,Ann\n")}
+    )
+    contact_import = ContactImport.objects.get()
     with broker_down():
-        imports.contact_import_start(
-            contact_import=contact_import, mapping=imports.mapping_suggest(columns=columns)
+        response = marketer_client.post(
+            import_url("mapping", contact_import), {"column_0": "email", "column_1": "first_name"}
         )
+    assert (response.status_code, response["Location"]) == (
+        302,
+        import_url("mapping", contact_import),
+    )
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [QUEUE_DOWN]
     contact_import.refresh_from_db()
     assert contact_import.status == "uploaded"
     assert Contact.objects.count() == 0

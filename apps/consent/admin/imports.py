@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from apps.consent import imports
 from apps.consent.services import ConsentError
 from apps.contacts.models import ContactImport
+from apps.core.queue import QUEUE_DOWN
 
 REPORT_ROWS_SHOWN = 500
 
@@ -105,6 +106,11 @@ class ContactImportAdmin(admin.ModelAdmin):
             except ConsentError as error:
                 form.add_error(None, error.message)
             else:
+                contact_import.refresh_from_db(fields=["status"])
+                if contact_import.status == ContactImport.Status.UPLOADED:
+                    # Not queued after all (the broker was unreachable): start it again.
+                    messages.error(request, QUEUE_DOWN)
+                    return redirect(self._url("mapping", contact_import.pk))
                 messages.success(request, f"The import of “{contact_import}” is queued.")
                 return redirect(self._url("change", contact_import.pk))
         samples = [

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.errors import CueError
+from apps.core.http import RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +18,6 @@ DATABASE_UNAVAILABLE = {
     ),
     "code": "database_unavailable",
 }
-RETRY_AFTER_SECONDS = 5
 
 
 def exception_handler(exc, context):
