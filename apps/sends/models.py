@@ -198,9 +198,17 @@ class InboundMessage(models.Model):
     keyword = models.CharField(max_length=160, blank=True)
     outcome = models.CharField(max_length=200, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When what the text asks for was done: keywords in the webhook's own request, any
+    # other reply by a worker (empty until then; the sweep finds those a lost task left).
+    handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["received_at"], condition=Q(handled_at=None), name="inbound_unhandled"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"from {self.from_address}: {self.body[:40]}"

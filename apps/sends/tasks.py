@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from apps.sends.services.dispatch import message_dispatch
+from apps.sends.services.inbound import inbound_reply_handle
 from apps.sends.services.sweep import messages_sweep
 
 
@@ -13,3 +14,9 @@ def message_dispatch_task(message_id: int) -> str:
 @shared_task(name="sends.messages_sweep")
 def messages_sweep_task() -> dict:
     return messages_sweep()
+
+
+@shared_task(name="sends.inbound_reply_handle")
+def inbound_reply_handle_task(inbound_id: int) -> str | None:
+    """Hands a stored reply on to routing and journeys; safe to run twice (claimed)."""
+    return inbound_reply_handle(inbound_id=inbound_id)

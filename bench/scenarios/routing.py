@@ -17,7 +17,7 @@ from apps.accounts.models import Team, User
 from apps.accounts.roles import SALES_REP
 from apps.accounts.services import user_role_set
 from apps.contacts.events import EventInput, events_handle, record_events
-from apps.contacts.models import Contact
+from apps.contacts.models import Contact, Event
 from apps.routing.models import (
     FollowUpTask,
     RoutingRule,
@@ -26,6 +26,7 @@ from apps.routing.models import (
     TaskSignal,
 )
 from apps.routing.services import sla_sweep
+from apps.sends.services.inbound import InboundText, inbound_receive, inbound_reply_handle
 from bench.generators import _now, _series, contact_id_range, contacts_generate, table_clear
 from bench.harness import Figure, best_of, scaled
 
@@ -84,17 +85,25 @@ def _signal_latency(team: Team) -> Figure:
 
 
 def _reply_routed(contact: Contact) -> float:
-    """What a worker does with one stored reply: every handler on the hand-off, routing's
-    included, up to the task, its notification row and the notification's enqueue."""
-    (recorded,) = record_events(
-        [
-            EventInput(
-                contact, "sms_reply", datetime.now(UTC), f"bench-reply-{contact.pk}",
-                {"body": "Yes, call me tomorrow at 3"}, "bench",
-            )
-        ]
-    )  # fmt: skip
-    return _timed(lambda: events_handle(event_ids=[recorded.event_id]))
+    """What workers do with one stored reply: its hand-on (the sms_reply event), then every
+    handler on the event, routing's included, up to the task, its notification row and
+    the notification's enqueue."""
+    sid = f"SMbenchrouted{next(_sids):019d}"
+    stored = inbound_receive(
+        text=InboundText(
+            sid=sid,
+            from_address=str(contact.phone),
+            to_address="+13125550000",
+            body="Yes, call me tomorrow at 3",
+        )
+    )
+    return _timed(lambda: _hand_on_and_handle(stored.pk, sid))
+
+
+def _hand_on_and_handle(inbound_id: int, sid: str) -> None:
+    inbound_reply_handle(inbound_id=inbound_id)
+    event = Event.objects.only("pk").get(idempotency_key=f"inbound:{sid}")
+    events_handle(event_ids=[event.pk])
 
 
 def _inbound_post(client: Client, contact: Contact) -> None:

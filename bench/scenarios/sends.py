@@ -1,6 +1,7 @@
 """The send pipeline: gate decisions, dispatch pacing against the fake Twilio server, and
 the inbound webhook's response time."""
 
+import functools
 import statistics
 import threading
 import time
@@ -22,7 +23,7 @@ ACCOUNT, TOKEN = "AC" + "b" * 32, "bench-token"
 
 
 def run() -> list[Figure]:
-    return [_gate(), *_pacing(), _inbound()]
+    return [_gate(), *_pacing(), *_inbound()]
 
 
 def _gate() -> Figure:
@@ -124,8 +125,11 @@ def _dispatch_in_threads(ids: list[int], workers: int) -> None:
         thread.join(timeout=600)
 
 
-def _inbound() -> Figure:
+def _inbound() -> list[Figure]:
+    """Replies (stored, then handed on by a worker) and STOPs (opt-out, cancellation and
+    confirmation in the request itself), each against an empty view in the same run."""
     samples = max(100, scaled(2_000) // 2)
+    stops = samples // 5
     base = "https://cue.example.com"
     with (
         override_settings(
@@ -138,29 +142,42 @@ def _inbound() -> Figure:
         wsgi_server() as url,
     ):
         session = requests.Session()
+        post = functools.partial(_post_inbound, session, url, base)
         for i in range(20):  # warm up both paths
-            _post_inbound(session, url, base, -i - 1)
+            post(-i - 1, "Thanks, see you there")
             session.get(f"{url}/bench/empty/")
-        webhook = [_timed(lambda i=i: _post_inbound(session, url, base, i)) for i in range(samples)]
+        replies = [_timed(lambda i=i: post(i, "Thanks, see you there")) for i in range(samples)]
         empty = [_timed(lambda: session.get(f"{url}/bench/empty/")) for _ in range(samples)]
+        stopped = [_timed(lambda i=i: post(samples + i, "STOP")) for i in range(stops)]
+    return [
+        _webhook_figure(f"inbound webhook p99 over {samples} replies, real HTTP", replies, empty),
+        _webhook_figure(
+            f"inbound STOP webhook p99 over {stops} opt-outs applied in the request, real HTTP",
+            stopped,
+            empty,
+            target="report",
+        ),
+    ]
+
+
+def _webhook_figure(name: str, times: list[float], empty: list[float], target="≤ 3x") -> Figure:
     return Figure(
-        f"inbound webhook p99 over {samples} replies, real HTTP "
-        f"(p50 {statistics.median(webhook) * 1000:.2f} ms)",
-        _percentile(webhook, 99) * 1000,
+        f"{name} (p50 {statistics.median(times) * 1000:.2f} ms)",
+        _percentile(times, 99) * 1000,
         "ms",
         f"an empty view's p99 (p50 {statistics.median(empty) * 1000:.2f} ms)",
         _percentile(empty, 99) * 1000,
-        target="≤ 3x",
+        target=target,
     )
 
 
-def _post_inbound(session, url: str, base: str, i: int) -> None:
+def _post_inbound(session, url: str, base: str, i: int, body: str) -> None:
     params = {
         "MessageSid": f"SMbench{i + 10**9:026d}",
         "AccountSid": ACCOUNT,
         "From": f"+1415{i % 10_000_000:07d}",
         "To": "+13125550000",
-        "Body": "Thanks, see you there",
+        "Body": body,
         "NumMedia": "0",
     }
     path = "/webhooks/twilio/inbound/"

@@ -2,6 +2,7 @@
 everything else is handed on as an sms_reply event."""
 
 from datetime import UTC, datetime, timedelta
+from unittest.mock import patch
 from urllib.parse import urlencode
 
 import pytest
@@ -19,7 +20,9 @@ from apps.consent.models import (
 from apps.consent.services import consent_opt_in
 from apps.contacts.models import Event
 from apps.sends.models import InboundMessage, KeywordRule, OutboundMessage
+from apps.sends.services.inbound import inbound_reply_handle
 from apps.sends.services.messages import message_create
+from apps.sends.services.sweep import messages_sweep
 from tests.factories import ContactFactory
 from tests.sends.conftest import AUTH_TOKEN
 
@@ -209,17 +212,135 @@ def test_it_answers_help_with_brand_contact_and_opt_out(client, opted_in_contact
     assert states(contact) == {"marketing": "opted_in"}
 
 
-def test_it_hands_other_replies_to_routing_as_an_event(client, opted_in_contact):
+def test_it_stores_other_replies_and_hands_them_to_routing_after_the_answer(
+    client, opted_in_contact, django_capture_on_commit_callbacks
+):
     contact = opted_in_contact()
-    text_in(client, str(contact.phone), "Yes, can someone call me tomorrow?")
+    with django_capture_on_commit_callbacks() as hand_on:
+        response = text_in(client, str(contact.phone), "Yes, can someone call me tomorrow?")
+
+    assert response.status_code == 200
+    inbound = InboundMessage.objects.get()
+    assert (inbound.contact, inbound.keyword_kind, inbound.outcome, inbound.handled_at) == (
+        contact,
+        "none",
+        "stored; to be handed to routing",
+        None,
+    )
+    assert not Event.objects.exists()  # not in the webhook's request
+    assert len(hand_on) == 1
+
+    hand_on[0]()  # the worker's turn (Celery runs eagerly in tests)
+
     event = Event.objects.get(contact=contact)
-    assert (event.type, event.source, event.properties["body"]) == (
+    assert (event.type, event.source, event.properties["body"], event.occurred_at) == (
         "sms_reply",
         "sms",
         "Yes, can someone call me tomorrow?",
+        inbound.received_at,
     )
+    assert event.properties["inbound_message_id"] == inbound.pk
+    inbound.refresh_from_db()
+    assert (inbound.outcome, inbound.handled_at) == ("handed to routing as sms_reply", MIDDAY)
     assert states(contact) == {"marketing": "opted_in"}
     assert replies_to(str(contact.phone)) == []
+
+
+def test_it_hands_a_reply_on_once_however_often_its_task_runs(
+    client, opted_in_contact, django_capture_on_commit_callbacks
+):
+    contact = opted_in_contact()
+    with django_capture_on_commit_callbacks(execute=True):
+        text_in(client, str(contact.phone), "Sounds good")
+    inbound = InboundMessage.objects.get()
+
+    assert inbound_reply_handle(inbound_id=inbound.pk) is None
+    assert inbound_reply_handle(inbound_id=inbound.pk) is None
+    assert Event.objects.filter(contact=contact, type="sms_reply").count() == 1
+
+
+def test_it_answers_a_repeated_reply_webhook_without_handing_it_on_again(
+    client, opted_in_contact, django_capture_on_commit_callbacks
+):
+    contact = opted_in_contact()
+    with django_capture_on_commit_callbacks(execute=True):
+        text_in(client, str(contact.phone), "Sounds good")
+    with django_capture_on_commit_callbacks() as hand_on:
+        response = text_in(client, str(contact.phone), "Sounds good")
+
+    assert response.status_code == 200
+    assert hand_on == []
+    assert InboundMessage.objects.count() == 1
+    assert Event.objects.filter(contact=contact).count() == 1
+
+
+def test_the_sweep_hands_on_a_reply_whose_task_was_lost(client, opted_in_contact):
+    contact = opted_in_contact()
+    text_in(client, str(contact.phone), "Sounds good")  # its after-commit hand-on never runs
+    inbound = InboundMessage.objects.get()
+
+    with time_machine.travel(MIDDAY + timedelta(seconds=119), tick=False):
+        assert messages_sweep()["replies handed on"] == 0  # its task may still be coming
+    assert not Event.objects.exists()
+    with time_machine.travel(MIDDAY + timedelta(minutes=3), tick=False):
+        assert messages_sweep()["replies handed on"] == 1
+        assert messages_sweep()["replies handed on"] == 0
+
+    event = Event.objects.get(contact=contact)
+    assert (event.type, event.occurred_at) == ("sms_reply", MIDDAY)
+    inbound.refresh_from_db()
+    assert inbound.outcome == "handed to routing as sms_reply"
+
+
+def test_a_failing_hand_on_changes_nothing_and_is_tried_again(client, opted_in_contact):
+    contact = opted_in_contact()
+    text_in(client, str(contact.phone), "Sounds good")
+    inbound = InboundMessage.objects.get()
+
+    with (
+        patch("apps.sends.services.inbound.record_event", side_effect=RuntimeError("db")),
+        pytest.raises(RuntimeError),
+    ):
+        inbound_reply_handle(inbound_id=inbound.pk)
+    inbound.refresh_from_db()
+    assert (inbound.handled_at, inbound.outcome) == (None, "stored; to be handed to routing")
+
+    assert inbound_reply_handle(inbound_id=inbound.pk) == "handed to routing as sms_reply"
+    assert Event.objects.filter(contact=contact).count() == 1
+
+
+def test_it_sends_a_custom_auto_reply_from_the_hand_on(
+    client, opted_in_contact, django_capture_on_commit_callbacks
+):
+    KeywordRule.objects.create(keyword="PRICING", kind="reply", reply="Acme: plans at acme.test")
+    contact = opted_in_contact()
+    with django_capture_on_commit_callbacks() as hand_on:
+        text_in(client, str(contact.phone), "pricing")
+    assert replies_to(str(contact.phone)) == []
+
+    hand_on[0]()
+
+    assert replies_to(str(contact.phone)) == ["Acme: plans at acme.test"]
+    assert Event.objects.filter(contact=contact, type="sms_reply").count() == 1
+
+
+def test_it_stores_a_reply_from_an_unknown_sender_without_an_event(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        text_in(client, "+14155550999", "who is this?")
+    inbound = InboundMessage.objects.get()
+    assert (inbound.contact, inbound.outcome) == (None, "stored (unknown sender)")
+    assert inbound.handled_at is not None
+    assert not Event.objects.exists()
+
+
+def test_it_finds_the_sender_whose_number_is_stored_on_a_contact(client, opted_in_contact):
+    opted_in_contact()
+    contact = opted_in_contact()
+    ContactFactory(phone="")  # contacts without a number never match
+    text_in(client, str(contact.phone), "STOP")
+    assert InboundMessage.objects.get().contact == contact
 
 
 def test_it_honours_a_custom_opt_out_keyword(client, opted_in_contact):

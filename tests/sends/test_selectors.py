@@ -260,11 +260,16 @@ def test_it_names_the_consent_status_among_the_decision_inputs():
 # The conversation and the contact timeline
 
 
-def test_it_shows_a_contacts_conversation_oldest_first(fake_twilio, opted_in_contact):
+def test_it_shows_a_contacts_conversation_oldest_first(
+    fake_twilio, opted_in_contact, django_capture_on_commit_callbacks
+):
     contact = opted_in_contact()
     with time_machine.travel(datetime(2026, 3, 10, 16, 0, tzinfo=UTC), tick=False):
         first = delivered(marketing(contact, key="first"))
-    with time_machine.travel(datetime(2026, 3, 10, 16, 5, tzinfo=UTC), tick=False):
+    with (
+        time_machine.travel(datetime(2026, 3, 10, 16, 5, tzinfo=UTC), tick=False),
+        django_capture_on_commit_callbacks(execute=True),  # the reply's hand-on runs
+    ):
         inbound_receive(
             text=InboundText(
                 sid="SMin1",
@@ -299,11 +304,16 @@ def test_it_shows_a_contacts_conversation_oldest_first(fake_twilio, opted_in_con
     ]
 
 
-def test_it_puts_texts_and_replies_on_the_contact_timeline(fake_twilio, opted_in_contact):
+def test_it_puts_texts_and_replies_on_the_contact_timeline(
+    fake_twilio, opted_in_contact, django_capture_on_commit_callbacks
+):
     contact = opted_in_contact()
     with time_machine.travel(datetime(2026, 3, 10, 16, 0, tzinfo=UTC), tick=False):
         message = delivered(marketing(contact, body=LONG_BODY))
-    with time_machine.travel(datetime(2026, 3, 10, 16, 5, tzinfo=UTC), tick=False):
+    with (
+        time_machine.travel(datetime(2026, 3, 10, 16, 5, tzinfo=UTC), tick=False),
+        django_capture_on_commit_callbacks(execute=True),  # the reply's hand-on runs
+    ):
         reply = inbound_receive(
             text=InboundText(
                 sid="SMin2",

@@ -1,6 +1,8 @@
 """Inbound texts: stored once on the contact's thread, keywords acted on in the same
-request (an opt-out takes effect at once), everything else handed on as an sms_reply event."""
+request (an opt-out takes effect at once), everything else handed on by a worker as an
+sms_reply event."""
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,11 +29,16 @@ from apps.consent.services import (
 )
 from apps.contacts.events import record_event
 from apps.contacts.models import Contact, EventType
+from apps.core.queue import task_send
 from apps.sends import keywords
 from apps.sends.models import InboundMessage, KeywordRule, MessageOrigin, OutboundMessage
 from apps.sends.services.messages import message_create, messages_cancel_to_address
 
 CONFIRMATION_WINDOW = timedelta(minutes=5)
+REPLY_WAITING = "stored; to be handed to routing"
+LOST_HAND_ON_AFTER = timedelta(minutes=2)
+SWEEP_BATCH = 500
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 @dataclass(frozen=True)
@@ -47,27 +54,48 @@ class KeywordRules:
     """The active custom keywords, read once per inbound text."""
 
     custom: dict[str, str]  # keyword -> keywords.OPT_OUT / OPT_IN / HELP
-    replies: dict[str, KeywordRule]  # case-folded keyword -> auto-reply rule
+    replies: dict[str, tuple[int, str]]  # case-folded keyword -> (rule id, auto-reply)
 
     @classmethod
     def active(cls) -> "KeywordRules":
         kinds = {"opt_out": keywords.OPT_OUT, "opt_in": keywords.OPT_IN, "help": keywords.HELP}
         custom, replies = {}, {}
-        for rule in KeywordRule.objects.filter(is_active=True):
-            if rule.kind == KeywordRule.Kind.REPLY:
-                replies[rule.keyword.casefold()] = rule
+        # Plain rows, not model instances: this runs in every inbound webhook.
+        rows = KeywordRule.objects.filter(is_active=True).values_list(
+            "pk", "keyword", "kind", "reply"
+        )
+        for pk, keyword, kind, reply in rows:
+            if kind == KeywordRule.Kind.REPLY:
+                replies[keyword.casefold()] = (pk, reply)
             else:
-                custom[rule.keyword] = kinds[rule.kind]
+                custom[keyword] = kinds[kind]
         return cls(custom, replies)
 
 
-@transaction.atomic
 def inbound_receive(*, text: InboundText) -> InboundMessage:
-    """Stores the text once (a repeated webhook changes nothing) and acts on it."""
+    """Stores the text once (a repeated webhook changes nothing) and acts on it: a keyword
+    in this same request, so that an opt-out holds before the webhook answers; any other
+    reply right after, in a worker (`inbound_reply_handle`)."""
     rules = KeywordRules.active()
     match = keywords.keyword_classify(text.body, custom=rules.custom)
-    contact = Contact.objects.filter(phone=text.from_address).first()
-    inbound = _inbound_insert(text, contact, match)
+    if match.kind == keywords.NONE:
+        return _reply_store(text, match)
+    return _keyword_receive(text, match, rules)
+
+
+def _reply_store(text: InboundText, match) -> InboundMessage:
+    """A single INSERT, committed on its own: what a reply leads to (auto-reply, routing,
+    journeys) needs it stored, not done, before Twilio gets its answer."""
+    inbound = _inbound_insert(text, match, outcome=REPLY_WAITING, handled=False)
+    if inbound is None:
+        return InboundMessage.objects.get(provider_sid=text.sid)
+    transaction.on_commit(lambda: _reply_hand_on(inbound.pk))
+    return inbound
+
+
+@transaction.atomic
+def _keyword_receive(text: InboundText, match, rules: KeywordRules) -> InboundMessage:
+    inbound = _inbound_insert(text, match, outcome="", handled=True)
     if inbound is None:
         return InboundMessage.objects.get(provider_sid=text.sid)
     inbound.outcome = _ACTIONS[match.kind](inbound, match, rules)
@@ -75,36 +103,86 @@ def inbound_receive(*, text: InboundText) -> InboundMessage:
     return inbound
 
 
-def _inbound_insert(text: InboundText, contact: Contact | None, match) -> InboundMessage | None:
+def inbound_reply_handle(*, inbound_id: int) -> str | None:
+    """Does once what a stored reply asks for: a custom auto-reply, then the sms_reply
+    event for routing and journeys. None when another run has done it already; a failure
+    rolls back and leaves the reply for the sweep."""
+    with transaction.atomic():
+        claimed = InboundMessage.objects.filter(pk=inbound_id, handled_at=None).update(
+            handled_at=timezone.now()
+        )
+        if not claimed:
+            return None
+        inbound = InboundMessage.objects.select_related("contact").get(pk=inbound_id)
+        inbound.outcome = _reply(inbound, None, KeywordRules.active())
+        InboundMessage.objects.filter(pk=inbound_id).update(outcome=inbound.outcome)
+    return inbound.outcome
+
+
+def inbound_unhandled_hand_on(*, older_than: timedelta = LOST_HAND_ON_AFTER) -> int:
+    """Hands on again the replies whose task never ran (broker down, worker lost)."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        InboundMessage.objects.filter(handled_at=None, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for pk in ids:
+        _reply_hand_on(pk)
+    return len(ids)
+
+
+def _reply_hand_on(inbound_id: int) -> None:
+    from apps.sends.tasks import inbound_reply_handle_task
+
+    task_send(inbound_reply_handle_task, inbound_id)  # lost: the sweep hands it on later
+
+
+def _inbound_insert(
+    text: InboundText, match, *, outcome: str, handled: bool
+) -> InboundMessage | None:
     """One INSERT … ON CONFLICT DO NOTHING: the provider's message id decides whether this
-    is the first delivery of the webhook (a row comes back) or a repeat (nothing does)."""
+    is the first delivery of the webhook (a row comes back) or a repeat (nothing does).
+    The sender's contact is found by the same statement."""
+    now = timezone.now()
     inbound = InboundMessage(
         provider_sid=text.sid,
         from_address=text.from_address,
         to_address=text.to_address,
         body=text.body[:1600],
-        contact=contact,
         keyword_kind=match.kind,
         keyword=match.keyword[:160],
-        received_at=timezone.now(),
+        outcome=outcome,
+        received_at=now,
+        handled_at=now if handled else None,
     )
-    columns = ["provider_sid", "from_address", "to_address", "body", "contact_id"]
-    columns += ["keyword_kind", "keyword", "outcome", "received_at"]
+    columns = ["provider_sid", "from_address", "to_address", "body", "keyword_kind", "keyword"]
+    values = [getattr(inbound, column) for column in columns]
     ops = connection.ops
-    values = [getattr(inbound, column) for column in columns[:-1]]
-    values.append(ops.adapt_datetimefield_value(inbound.received_at))
+    columns += ["outcome", "received_at", "handled_at", "contact_id"]
+    values += [outcome, ops.adapt_datetimefield_value(now)]
+    values += [ops.adapt_datetimefield_value(inbound.handled_at), _phone_key(text.from_address)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {InboundMessage._meta.db_table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))}) "
-            "ON CONFLICT (provider_sid) DO NOTHING RETURNING id",
+            f"VALUES ({', '.join(['%s'] * (len(columns) - 1))}, "
+            f"(SELECT id FROM {Contact._meta.db_table} WHERE phone = %s ORDER BY id LIMIT 1)) "
+            "ON CONFLICT (provider_sid) DO NOTHING RETURNING id, contact_id",
             values,
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    inbound.pk = row[0]
+    inbound.pk, inbound.contact_id = row
     return inbound
+
+
+def _phone_key(address: str) -> str | None:
+    """The sender as the phone column stores it (E.164, which is how Twilio sends it, so
+    only another form is parsed); None, matching no one, for no number."""
+    if E164.fullmatch(address):
+        return address
+    return Contact._meta.get_field("phone").get_prep_value(address) or None
 
 
 def _evidence(inbound: InboundMessage, match) -> Evidence:
@@ -212,9 +290,9 @@ def _help(inbound: InboundMessage, match, rules: KeywordRules) -> str:
 
 def _reply(inbound: InboundMessage, match, rules: KeywordRules) -> str:
     """Any other text: custom auto-replies, then the hand-off to routing and journeys."""
-    rule = rules.replies.get(inbound.body.strip().casefold())
-    if rule and rule.reply:
-        _reply_once(inbound, f"rule-{rule.pk}", rule.reply)
+    rule_id, auto_reply = rules.replies.get(inbound.body.strip().casefold(), (None, ""))
+    if auto_reply:
+        _reply_once(inbound, f"rule-{rule_id}", auto_reply)
     if inbound.contact is None:
         return "stored (unknown sender)"
     last = _last_outbound(inbound)

@@ -1,6 +1,7 @@
 """The periodic sweep: releases deferred messages whose time has come, re-enqueues queued
-ones whose enqueue was lost or whose retry is due, and reconciles sends whose outcome is
-unknown. Stored times, not long Celery countdowns, carry the schedule."""
+ones whose enqueue was lost or whose retry is due, reconciles sends whose outcome is
+unknown, and hands on stored replies whose hand-off was lost. Stored times, not long
+Celery countdowns, carry the schedule."""
 
 import logging
 from datetime import timedelta
@@ -10,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.sends.models import MessageStatus, OutboundMessage
+from apps.sends.services.inbound import inbound_unhandled_hand_on
 from apps.sends.services.messages import _enqueue, contact_lock, message_gate
 from apps.sends.services.outcomes import outcome_sent
 from apps.sends.transports import transport_for
@@ -28,6 +30,7 @@ def messages_sweep() -> dict[str, int]:
         "released": _deferred_release(),
         "enqueued": _queued_enqueue(),
         "reconciled": _in_flight_reconcile(),
+        "replies handed on": inbound_unhandled_hand_on(),
     }
 
 
