@@ -1,11 +1,14 @@
-"""Drill: the database drops every connection again and again (a restart, a failover) while
-a client posts batches of events. The client gets a 503 it can retry, never a bare 500; it
-sends the same batch again with the same idempotency keys; each event is stored once."""
+"""Drill: the database goes away again and again while a client posts batches of events,
+as in a restart or a failover: every connection is dropped, and for a moment no new one
+is accepted. The client gets a 503 it can retry, never a bare 500; it sends the same batch
+again with the same idempotency keys; each event is stored once."""
 
+import itertools
 import random
 import threading
 import time
 
+import psycopg
 import pytest
 import requests
 from django.db import close_old_connections, connection
@@ -27,32 +30,63 @@ pytestmark = [
 BATCHES, PER_BATCH, NEW_PER_BATCH = 30, 20, 4
 MAX_TRIES = 50
 TERMINATE = (
-    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> %s"
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s AND pid <> %s"
 )
 
 
 class ConnectionKiller(threading.Thread):
-    """Ends every other server connection to the test database every few tens of
-    milliseconds, sparing the test's own."""
+    """Every few tens of milliseconds ends every other server connection to the test
+    database, sparing the test's own; every third time the database then refuses new
+    connections for a moment, as a server does while it restarts."""
 
     def __init__(self, spare_pid: int):
         super().__init__(daemon=True)
-        self.spare_pid, self.kills = spare_pid, 0
+        self.spare_pid, self.kills, self.refusals = spare_pid, 0, 0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        try:
-            while not self._stop_event.wait(random.uniform(0.01, 0.08)):
-                with connection.cursor() as cursor:
-                    cursor.execute(TERMINATE, [self.spare_pid])
-                    self.kills += cursor.fetchone()[0]
-        finally:
-            connection.close()
+        # Only a connection to another database may close this one to new connections.
+        with server_connection() as server:
+            try:
+                for round_ in itertools.count(1):
+                    if self._stop_event.wait(random.uniform(0.01, 0.08)):
+                        break
+                    self._outage(server, refusing=round_ % 3 == 0)
+            finally:
+                server.execute(accepting_connections(True))
+
+    def _outage(self, server, *, refusing: bool) -> None:
+        if refusing:
+            server.execute(accepting_connections(False))
+        database = connection.settings_dict["NAME"]
+        [(killed,)] = server.execute(TERMINATE, [database, self.spare_pid]).fetchall()
+        self.kills += killed
+        if refusing:
+            time.sleep(random.uniform(0.05, 0.2))
+            server.execute(accepting_connections(True))
+            self.refusals += 1
 
     def stop(self) -> None:
         self._stop_event.set()
         self.join(timeout=10)
+
+
+def server_connection() -> psycopg.Connection:
+    """A connection of the drill's own to the server's maintenance database."""
+    db = connection.settings_dict
+    return psycopg.connect(
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        user=db["USER"] or None,
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def accepting_connections(allowed: bool) -> str:
+    name = connection.ops.quote_name(connection.settings_dict["NAME"])
+    return f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {str(allowed).lower()}"
 
 
 def batch(number: int, contacts: list[Contact]) -> list[dict]:
@@ -122,7 +156,7 @@ def test_database_restarts_during_ingest_lose_and_duplicate_nothing(live_server)
 
     # Then the outage bit, and every failed request was a 503 saying to send it again
     refused = [body for status, body in answers if status == 503]
-    assert killer.kills > 0 and len(refused) > 0
+    assert killer.kills > 0 and killer.refusals > 0 and len(refused) > 0
     assert {status for status, _ in answers} <= {200, 503, "no answer"}
     assert all(body == DATABASE_UNAVAILABLE for body in refused)
 
