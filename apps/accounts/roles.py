@@ -65,8 +65,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "journeys.activate_journey",
     ],
     # Not authtoken: a token's key is a password for the API, and whoever reads it can
-    # write as its user; Compliance changes no content.
-    COMPLIANCE: [f"{app}.view_*" for app in (*CUE_APPS, "auth")]
+    # write as its user; Compliance changes no content. The beat schedules are read too:
+    # when audits, sweeps and retention run is part of what Compliance checks.
+    COMPLIANCE: [f"{app}.view_*" for app in (*CUE_APPS, "auth", "django_celery_beat")]
     + ["library.approve_as_compliance", "consent.export_consent_proof", "reporting.run_audit"],
     SALES_REP: ["routing.view_followuptask", "routing.work_followuptask", "contacts.view_contact"],
     SALES_MANAGER: [

@@ -98,8 +98,9 @@ ADMIN_ACCESS = [
     (roles.MARKETER, "admin:accounts_team_changelist", 403),
     (roles.APPROVER, "admin:accounts_user_changelist", 403),
     (roles.APPROVER, "admin:auth_group_changelist", 403),
-    (roles.COMPLIANCE, "admin:django_celery_beat_periodictask_changelist", 403),
+    (roles.COMPLIANCE, "admin:django_celery_beat_periodictask_changelist", 200),
     (roles.ADMIN, "admin:django_celery_beat_periodictask_changelist", 200),
+    (roles.MARKETER, "admin:django_celery_beat_periodictask_changelist", 403),
 ]
 
 

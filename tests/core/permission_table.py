@@ -68,18 +68,20 @@ AUDIT_RECORD = Access(AUDITORS, NOBODY, NOBODY, NOBODY)
 READ_BY_STAFF = Access(READERS)  # CRM rows and send settings: staff read, an admin writes
 PEOPLE = Access(AUDITORS)  # users, teams, roles, routing: Compliance reads, Admin writes
 DRAFTS = Access(READERS, AUTHORS, AUTHORS, ADMIN_ONLY)
-PLATFORM = Access(ADMIN_ONLY)  # credentials and the scheduler: an admin's alone
+PLATFORM = Access(ADMIN_ONLY)  # credentials: an admin's alone
+SCHEDULES = Access(AUDITORS)  # the scheduler: Compliance reads, an admin changes
 
 MODELS: dict[str, Access] = {
     "auth.group": PEOPLE,
     # An API token's key is a password: whoever reads it writes as its user.
     "authtoken.tokenproxy": PLATFORM,
-    # Beat schedules are declared in code (DESIGN.md); the admin is only a window on them.
-    "django_celery_beat.periodictask": PLATFORM,
-    "django_celery_beat.clockedschedule": PLATFORM,
-    "django_celery_beat.crontabschedule": PLATFORM,
-    "django_celery_beat.solarschedule": PLATFORM,
-    "django_celery_beat.intervalschedule": PLATFORM,
+    # Beat schedules are declared in code (DESIGN.md); the admin is only a window on them,
+    # which Compliance, reading everything, looks through too.
+    "django_celery_beat.periodictask": SCHEDULES,
+    "django_celery_beat.clockedschedule": SCHEDULES,
+    "django_celery_beat.crontabschedule": SCHEDULES,
+    "django_celery_beat.solarschedule": SCHEDULES,
+    "django_celery_beat.intervalschedule": SCHEDULES,
     "accounts.user": PEOPLE,
     "accounts.team": PEOPLE,
     "contacts.contact": READ_BY_STAFF,

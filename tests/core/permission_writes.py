@@ -174,6 +174,14 @@ def _model_writes() -> list[Write]:
     return writes
 
 
+def _schedule_action(action: str) -> Callable[[World], dict]:
+    def data(world: World) -> dict:
+        pk = world.objects["django_celery_beat.periodictask"].pk
+        return {"action": action, "_selected_action": [pk], "index": "0"}
+
+    return data
+
+
 def _page_url(page: ModelPage) -> Callable[[World], str]:
     return lambda world: model_page_url(page, world.objects[page.label])
 
@@ -253,6 +261,19 @@ def _admin_writes() -> list[Write]:
             ),
             row("contacts.contactimport"),
             data={"column_0": "email"},
+        ),
+        # The scheduler's own actions ask for no permission; Compliance, who may look at
+        # the schedules, gets the list again and switches nothing off.
+        w(
+            "disable selected schedules",
+            "/admin/django_celery_beat/periodictask/",
+            {
+                **admin_page(AUDITORS, redirect("/admin/django_celery_beat/periodictask/")),
+                C: OK,
+            },
+            row("django_celery_beat.periodictask"),
+            changes=ADMIN_ONLY,
+            data=_schedule_action("disable_tasks"),
         ),
         _workflow("submitted", "approve", frozenset({AP, AD}), _approvals),
         # DESIGN.md: Compliance "can be required as a second approver"; then it approves too.
