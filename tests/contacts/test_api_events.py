@@ -1,5 +1,6 @@
 """POST /api/v1/events/: one event or a batch; per-item results; nothing lost, nothing doubled."""
 
+import gc
 import json
 from datetime import timedelta
 
@@ -205,6 +206,25 @@ def test_it_answers_keys_stored_by_an_earlier_request_as_duplicates(api, ada):
     assert sorted(ids) == ["k1", "k2", "k3"]
 
 
+def test_it_answers_a_stored_key_as_a_duplicate_whichever_contact_the_repeat_names(api, ada):
+    # Given k1 stored, and repeats of it naming a new person and a known one
+    first = post(api, an_event("k1")).json()
+    body = {
+        "create_contact": True,
+        "events": [an_event("k1", contact={"email": "new@example.com"}), an_event("k1")],
+    }
+
+    second = post(api, body).json()
+
+    assert [(r["status"], r["id"]) for r in second["results"]] == [
+        ("duplicate", first["id"]),
+        ("duplicate", first["id"]),
+    ]
+    assert (second["created"], second["duplicates"]) == (0, 2)
+    assert list(Contact.objects.values_list("pk", flat=True)) == [ada.pk]
+    assert stored() == [("k1", ada.pk, "pricing_view", {"page": "/pricing"}, "web")]
+
+
 def test_it_lets_a_good_item_claim_a_key_its_bad_twin_could_not(api, ada):
     body = {"events": [an_event("k1", contact={"email": "nobody@example.com"}), an_event("k1")]}
 
@@ -306,6 +326,20 @@ def test_it_matches_the_strongest_key_first(api, ada):
         ada.pk,
         other.pk,
     ]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="only SQLite's LOWER() lets both spellings be stored"
+)
+def test_it_gives_an_email_two_contacts_share_in_python_to_the_older(api):
+    # Given two contacts whose emails SQLite tells apart and Python's lower() does not
+    older = ContactFactory(email="ada@Äxample.com")
+    ContactFactory(email="ada@äxample.com")
+
+    response = post(api, an_event("k1", contact={"email": "ada@Äxample.com"}))
+
+    assert response.status_code == 201
+    assert stored() == [("k1", older.pk, "pricing_view", {"page": "/pricing"}, "web")]
 
 
 def test_it_finds_a_contact_that_another_request_created_meanwhile(api, ada, monkeypatch):
@@ -585,3 +619,37 @@ def test_it_leaves_events_from_other_sources_alone(api, ada):
 
     assert response.json() == {"status": "duplicate", "id": crm_event.pk}
     assert Event.objects.count() == 1
+
+
+def test_it_turns_the_cycle_collector_back_on_after_a_batch(api, ada):
+    assert post(api, {"events": [an_event("k1")]}).status_code == 200
+    assert gc.isenabled() is True
+
+    assert post(api, {"events": []}).status_code == 400
+    assert gc.isenabled() is True
+
+
+def test_it_leaves_a_cycle_collector_that_was_off_off(api, ada):
+    gc.disable()
+    try:
+        response = post(api, {"events": [an_event("k1")]})
+        collector_on = gc.isenabled()
+    finally:
+        gc.enable()
+
+    assert (response.status_code, collector_on) == (200, False)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="reads SQLite's query plan (EXPLAIN QUERY PLAN)"
+)
+@pytest.mark.parametrize("key", ["id", "external_id", "email", "phone"])
+def test_it_finds_contacts_by_each_key_through_an_index(key):
+    sql, params = event_intake._contacts_by_sql(key, {1, 2} if key == "id" else {"a", "b"})
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = [row[-1] for row in cursor.fetchall()]
+
+    assert [step for step in plan if step.startswith("SCAN")] == [], plan
+    assert any(" INDEX " in step or "PRIMARY KEY" in step for step in plan), plan

@@ -1,13 +1,16 @@
 """Event intake: stored once per key, handed to registered handlers after commit."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from apps.contacts import events as events_module
 from apps.contacts.errors import ContactsError
 from apps.contacts.events import (
+    ContactId,
     EventInput,
     event_handler_register,
     events_unhandled_sweep,
@@ -140,3 +143,70 @@ def test_it_never_runs_handlers_twice_for_a_handled_event(handled):
     assert events_handle(event_ids=[event.pk]) == 1
     assert events_handle(event_ids=[event.pk]) == 0
     assert handled == [event.pk]
+
+
+def a_batch(contact, prefix: str, size: int) -> list[EventInput]:
+    """Events a minute apart, in a time zone other than the database's."""
+    start = timezone.now().astimezone(ZoneInfo("America/New_York")) - timedelta(days=1)
+    return [
+        EventInput(
+            **an_event(
+                contact,
+                key=f"{prefix}{i}",
+                occurred_at=start + timedelta(minutes=i),
+                properties={"i": i, "note": 'a\tb\\c\n"d" é'},
+            )
+        )
+        for i in range(size)
+    ]
+
+
+def test_it_stores_a_large_batch_once_per_key_and_answers_repeats_with_the_original():
+    # Given a key stored earlier, and a batch large enough for PostgreSQL's COPY path
+    contact = ContactFactory()
+    earlier = record_event(**an_event(contact, key="b5", type="demo_request"))
+    batch = a_batch(contact, "b", 150)
+    repeat = EventInput(**an_event(contact, key="b7", type="demo_request"))
+    assert len(batch) > events_module._COPY_FROM_ROWS
+
+    results = record_events([*batch, repeat])
+
+    ids = dict(Event.objects.values_list("idempotency_key", "pk"))
+    assert [(r.event_id, r.created) for r in results] == [
+        (ids[f"b{i}"], i != 5) for i in range(150)
+    ] + [(ids["b7"], False)]
+    assert ids["b5"] == earlier.event_id
+    assert sorted(
+        Event.objects.values_list(
+            "idempotency_key", "contact_id", "type", "occurred_at", "properties"
+        )
+    ) == sorted(
+        [("b5", contact.pk, "demo_request", earlier.event.occurred_at, {"page": "/pricing"})]
+        + [
+            (item.idempotency_key, contact.pk, "pricing_view", item.occurred_at, item.properties)
+            for i, item in enumerate(batch)
+            if i != 5
+        ]
+    )
+
+
+def test_it_stores_just_the_batch_given_when_batches_share_a_transaction():
+    contact = ContactFactory()
+
+    with transaction.atomic():
+        first = record_events(a_batch(contact, "x", 120))
+        Event.objects.all().delete()
+        second = record_events(a_batch(contact, "y", 120))
+
+    assert [r.created for r in first + second] == [True] * 240
+    assert sorted(Event.objects.values_list("pk", "idempotency_key")) == sorted(
+        (r.event_id, f"y{i}") for i, r in enumerate(second)
+    )
+
+
+def test_it_takes_a_contact_named_by_its_id_alone():
+    contact = ContactFactory()
+
+    (recorded,) = record_events([EventInput(**an_event(ContactId(contact.pk)))])
+
+    assert (recorded.created, recorded.event.contact_id) == (True, contact.pk)

@@ -13,6 +13,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from apps.contacts.api.fields import choices_invalid_message, phone_e164
@@ -40,7 +41,7 @@ OCCURRED_AT_FORMAT = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ContactRef:
     """How an event names its contact, and what to create it with if it is unknown."""
 
@@ -49,18 +50,20 @@ class ContactRef:
     email: str | None = None
     phone: str | None = None
     defaults: dict = field(default_factory=dict)
+    # The lookup keys given, strongest first; emails compare case-insensitively.
+    lookups: list[tuple[str, object]] = field(init=False, repr=False, compare=False)
 
-    def lookups(self) -> list[tuple[str, object]]:
-        """The lookup keys given, strongest first; emails compare case-insensitively."""
-        values = (self.id, self.external_id, self.email and self.email.lower(), self.phone)
-        return [(name, value) for name, value in zip(CONTACT_KEYS, values, strict=True) if value]
+    def __post_init__(self) -> None:
+        email = self.email and self.email.lower()
+        keys = (("id", self.id), ("external_id", self.external_id), ("email", email))
+        self.lookups = [(name, value) for name, value in (*keys, ("phone", self.phone)) if value]
 
     def describe(self) -> str:
         given = ((name, getattr(self, name)) for name in CONTACT_KEYS)
         return ", ".join(f"{name} {value!r}" for name, value in given if value)
 
 
-@dataclass
+@dataclass(slots=True)
 class EventItem:
     """One event of a request: ready to store (contact still unset) or with its errors."""
 
@@ -80,8 +83,9 @@ def events_body_parse(data: object) -> tuple[list[EventItem], bool]:
         raise ValidationError(
             {"non_field_errors": ['Send one event as a JSON object, or {"events": [...]}.']}
         )
+    now = timezone.now()  # one reading of the clock for the whole batch
     if "events" not in data:
-        return [event_item_parse(0, data, create_contact=False)], True
+        return [event_item_parse(0, data, create_contact=False, now=now)], True
     create_contact = _batch_create_flag(data)
     events = data["events"]
     limit = settings.EVENTS_BATCH_LIMIT
@@ -89,7 +93,7 @@ def events_body_parse(data: object) -> tuple[list[EventItem], bool]:
         size = f" This one has {len(events)}." if isinstance(events, list) else ""
         raise ValidationError({"events": [f"Send a list of 1 to {limit} events.{size}"]})
     return [
-        event_item_parse(index, raw, create_contact=create_contact)
+        event_item_parse(index, raw, create_contact=create_contact, now=now)
         for index, raw in enumerate(events)
     ], False
 
@@ -104,7 +108,9 @@ def _batch_create_flag(data: dict) -> bool:
     return create_contact
 
 
-def event_item_parse(index: int, raw: object, *, create_contact: bool) -> EventItem:
+def event_item_parse(
+    index: int, raw: object, *, create_contact: bool, now: datetime | None = None
+) -> EventItem:
     """Reads one event; `create_contact` is the batch's default for its own flag."""
     item = EventItem(index)
     if not isinstance(raw, dict):
@@ -123,7 +129,7 @@ def event_item_parse(index: int, raw: object, *, create_contact: bool) -> EventI
     if type_ is not None and key is not None and occurred_at is not None:
         event = EventInput(None, type_, occurred_at, key, properties, source)  # type: ignore[arg-type]
         try:
-            event_input_check(event)
+            event_input_check(event, now=now)
         except ContactsError as error:
             errors.setdefault(error.field or "non_field_errors", [error.message])
         item.event = event
@@ -173,14 +179,20 @@ def _properties(raw: dict, errors: dict):
     return properties  # not an object: the domain check says so
 
 
-def _depth(value) -> int:
-    deepest, pending = 0, [(value, 1)]
-    while pending:
-        node, depth = pending.pop()
-        deepest = max(deepest, depth)
-        children = node.values() if isinstance(node, dict) else node
-        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return deepest
+def _depth(properties: dict) -> int:
+    """How many levels of objects and lists there are, level by level: a flat object,
+    the common case, is one look at its values."""
+    depth, level = 1, [properties]
+    while True:
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return depth
+        depth += 1
 
 
 def _flag(raw: dict, errors: dict, *, default: bool) -> bool:
@@ -205,16 +217,12 @@ def _contact_ref(raw: object, errors: dict) -> ContactRef | None:
     before = len(errors)
     for name in raw.keys() - CONTACT_FIELDS:
         errors[f"contact.{name}"] = ["Unknown field."]
-    ref = ContactRef(
-        id=_contact_id(raw, errors),
-        external_id=_contact_text(raw, "external_id", errors, max_length=100),
-        email=_contact_email(raw, errors),
-        phone=_contact_phone(raw, errors),
-        defaults=_contact_defaults(raw, errors),
-    )
+    # Only the keys given are read: most events name their contact by one of them.
+    keys = {name: _CONTACT_KEY_READERS[name](raw, errors) for name in CONTACT_KEYS if name in raw}
+    ref = ContactRef(**keys, defaults=_contact_defaults(raw, errors))
     if len(errors) > before:
         return None
-    if not ref.lookups():
+    if not ref.lookups:
         errors["contact"] = ["Name the contact by its id, external_id, email or phone."]
         return None
     return ref
@@ -228,6 +236,10 @@ def _contact_id(raw: dict, errors: dict) -> int | None:
         errors["contact.id"] = ["Give the contact id as a positive integer."]
         return None
     return value
+
+
+def _contact_external_id(raw: dict, errors: dict) -> str | None:
+    return _contact_text(raw, "external_id", errors, max_length=100)
 
 
 def _contact_text(raw: dict, name: str, errors: dict, *, max_length: int) -> str | None:
@@ -265,6 +277,14 @@ def _contact_phone(raw: dict, errors: dict) -> str | None:
     except ValueError as error:
         errors["contact.phone"] = [str(error)]
         return None
+
+
+_CONTACT_KEY_READERS = {
+    "id": _contact_id,
+    "external_id": _contact_external_id,
+    "email": _contact_email,
+    "phone": _contact_phone,
+}
 
 
 def _contact_defaults(raw: dict, errors: dict) -> dict:

@@ -1,3 +1,6 @@
+import gc
+from contextlib import contextmanager
+
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
@@ -47,6 +50,12 @@ class EventsView(APIView):
     parser_classes = [StrictJSONParser]
     queryset = Event.objects.none()  # posting needs contacts.add_event
 
+    def dispatch(self, request, *args, **kwargs):
+        with _collector_paused():
+            response = super().dispatch(request, *args, **kwargs)
+            response.render()  # the results are objects too: turned into bytes here
+        return response
+
     @extend_schema(
         request=EVENT_REQUEST,
         responses={
@@ -77,6 +86,24 @@ class EventsView(APIView):
                 "errors": statuses.count(ERROR),
             }
         )
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector, paused while a batch is read, stored and answered.
+
+    A batch of 1000 events is some 20,000 objects that all live until the request ends,
+    when reference counting frees them. Allocating them set off collections that walked
+    the whole process heap and freed nothing: about a third of the request's time. The switch
+    is process-wide, so only the caller that found the collector on turns it back on.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _event_response(outcome) -> Response:
