@@ -60,6 +60,11 @@ def timed(work: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+def percentile(values: list[float], percent: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * percent / 100))]
+
+
 def best_of(
     work: Callable[[], object], *, runs: int = 3, setup: Callable[[], object] | None = None
 ):

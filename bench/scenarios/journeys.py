@@ -26,7 +26,7 @@ from bench.generators import (
     enrollments_generate,
     table_clear,
 )
-from bench.harness import Figure, best_of, scaled
+from bench.harness import Figure, best_of, percentile, scaled
 
 ENTRY_STAGES = ["subscriber", "lead", "mql", "sql", "opportunity", "customer"]  # not churned
 BATCH = 500
@@ -176,7 +176,7 @@ def _first_send_latency() -> list[Figure]:
         del values[:20]  # the first block of each warms caches
     return [
         _latency_figure(timings, "p50", statistics.median),
-        _latency_figure(timings, "p99", lambda values: _percentile(values, 99)),
+        _latency_figure(timings, "p99", lambda values: percentile(values, 99)),
     ]
 
 
@@ -216,11 +216,6 @@ def _latency_figure(timings: dict[int, list[float]], name: str, measure) -> Figu
         one,
         target="≤ 1.25x (flat in journeys the event does not match)",
     )
-
-
-def _percentile(values: list[float], percent: int) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * percent / 100))]
 
 
 # --- shared ------------------------------------------------------------------------------

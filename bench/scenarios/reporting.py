@@ -7,7 +7,6 @@ deliveries, clicks (people and bots), replies, STOPs, decision log, tasks, enrol
 (one journey with a 10% holdout), meetings and deals — all generated set-based."""
 
 import os
-import time
 from datetime import timedelta
 
 from django.db import connection
@@ -23,7 +22,7 @@ from apps.library.models import MessageTemplate, TemplateVersion
 from apps.reporting.selectors import DashboardFilters, dashboard
 from apps.reporting.services.rollups import reporting_refresh
 from bench.generators import _now, _series, _text, contact_id_range, contacts_generate
-from bench.harness import Figure, best_of, scaled
+from bench.harness import Figure, best_of, scaled, timed
 
 DAYS = 60
 JOURNEYS = 5
@@ -46,7 +45,7 @@ def run() -> list[Figure]:
     generated = _table_count("contacts_event")
     _events(max(sizes["events"] - generated, 10))
     _analyze()
-    build = _timed(reporting_refresh)
+    build = timed(reporting_refresh)
     figures = [_build_figure(build, sizes), _refresh_figure(), _dashboard_figure()]
     return figures + _admin_figures()
 
@@ -261,12 +260,6 @@ def _table_count(table: str) -> int:
 
 def _analyze() -> None:
     _execute("ANALYZE")
-
-
-def _timed(work) -> float:
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
 
 
 def _events_count() -> float:

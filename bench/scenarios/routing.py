@@ -28,7 +28,7 @@ from apps.routing.models import (
 from apps.routing.services import sla_sweep
 from apps.sends.services.inbound import InboundText, inbound_receive, inbound_reply_handle
 from bench.generators import _now, _series, contact_id_range, contacts_generate, table_clear
-from bench.harness import Figure, best_of, scaled
+from bench.harness import Figure, best_of, percentile, scaled, timed
 
 TOKEN, BASE = "bench-token", "https://cue.example.com"
 INBOUND = "/webhooks/twilio/inbound/"
@@ -68,7 +68,7 @@ def _signal_latency(team: Team) -> Figure:
         with override_settings(**signed):
             client = Client()
             for contact in contacts[samples:]:
-                webhook.append(_timed(lambda c=contact: _inbound_post(client, c)))
+                webhook.append(timed(lambda c=contact: _inbound_post(client, c)))
     tasks = FollowUpTask.objects.count()
     queued = TaskNotification.objects.filter(kind="assigned").count()
     if (tasks, queued) != (samples, samples):
@@ -76,10 +76,10 @@ def _signal_latency(team: Team) -> Figure:
     return Figure(
         f"reply hand-off → task + notification queued, p99 over {samples} signals while "
         f"{load.rate:.0f} events/s arrive (p50 {statistics.median(routed) * 1000:.2f} ms)",
-        _percentile(routed, 99) * 1000,
+        percentile(routed, 99) * 1000,
         "ms",
         f"inbound webhook alone p99 (p50 {statistics.median(webhook) * 1000:.2f} ms)",
-        _percentile(webhook, 99) * 1000,
+        percentile(webhook, 99) * 1000,
         target="well under 1 s; ≤ 3x the webhook",
     )
 
@@ -97,7 +97,7 @@ def _reply_routed(contact: Contact) -> float:
             body="Yes, call me tomorrow at 3",
         )
     )
-    return _timed(lambda: _hand_on_and_handle(stored.pk, sid))
+    return timed(lambda: _hand_on_and_handle(stored.pk, sid))
 
 
 def _hand_on_and_handle(inbound_id: int, sid: str) -> None:
@@ -247,14 +247,3 @@ def _minutes(expression: str) -> str:
     if connection.vendor == "postgresql":
         return f"now() + ({expression}) * interval '1 minute'"
     return f"strftime('%Y-%m-%d %H:%M:%f', 'now', ({expression}) || ' minutes')"
-
-
-def _timed(work) -> float:
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
-
-
-def _percentile(values: list[float], percent: int) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * percent / 100))]

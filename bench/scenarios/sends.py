@@ -1,15 +1,9 @@
-"""The send pipeline: gate decisions, dispatch pacing against the fake Twilio server, and
-the inbound webhook's response time."""
+"""The send pipeline: gate decisions, and dispatch pacing against the fake Twilio server."""
 
-import functools
-import statistics
 import threading
-import time
 
-import requests
 from django.db import close_old_connections, connection
 from django.test import override_settings
-from twilio.request_validator import RequestValidator
 
 from apps.sends.models import OutboundMessage
 from apps.sends.policy import gate_evaluate
@@ -17,13 +11,12 @@ from apps.sends.services.dispatch import message_dispatch
 from apps.sends.testing.fake_twilio import FakeTwilio
 from bench.generators import consent_generate, contacts_generate, messages_generate
 from bench.harness import Figure, best_of, scaled
-from bench.http import wsgi_server
 
 ACCOUNT, TOKEN = "AC" + "b" * 32, "bench-token"
 
 
 def run() -> list[Figure]:
-    return [_gate(), *_pacing(), *_inbound()]
+    return [_gate(), *_pacing()]
 
 
 def _gate() -> Figure:
@@ -123,76 +116,3 @@ def _dispatch_in_threads(ids: list[int], workers: int) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=600)
-
-
-def _inbound() -> list[Figure]:
-    """Replies (stored, then handed on by a worker) and STOPs (opt-out, cancellation and
-    confirmation in the request itself), each against an empty view in the same run."""
-    samples = max(100, scaled(2_000) // 2)
-    stops = samples // 5
-    base = "https://cue.example.com"
-    with (
-        override_settings(
-            ROOT_URLCONF="bench.urls",
-            TWILIO_AUTH_TOKEN=TOKEN,
-            PUBLIC_BASE_URL=base,
-            TWILIO_ACCOUNT_SID="",
-            ALLOWED_HOSTS=["127.0.0.1", "testserver"],
-        ),
-        wsgi_server() as url,
-    ):
-        session = requests.Session()
-        post = functools.partial(_post_inbound, session, url, base)
-        for i in range(20):  # warm up both paths
-            post(-i - 1, "Thanks, see you there")
-            session.get(f"{url}/bench/empty/")
-        replies = [_timed(lambda i=i: post(i, "Thanks, see you there")) for i in range(samples)]
-        empty = [_timed(lambda: session.get(f"{url}/bench/empty/")) for _ in range(samples)]
-        stopped = [_timed(lambda i=i: post(samples + i, "STOP")) for i in range(stops)]
-    return [
-        _webhook_figure(f"inbound webhook p99 over {samples} replies, real HTTP", replies, empty),
-        _webhook_figure(
-            f"inbound STOP webhook p99 over {stops} opt-outs applied in the request, real HTTP",
-            stopped,
-            empty,
-            target="report",
-        ),
-    ]
-
-
-def _webhook_figure(name: str, times: list[float], empty: list[float], target="≤ 3x") -> Figure:
-    return Figure(
-        f"{name} (p50 {statistics.median(times) * 1000:.2f} ms)",
-        _percentile(times, 99) * 1000,
-        "ms",
-        f"an empty view's p99 (p50 {statistics.median(empty) * 1000:.2f} ms)",
-        _percentile(empty, 99) * 1000,
-        target=target,
-    )
-
-
-def _post_inbound(session, url: str, base: str, i: int, body: str) -> None:
-    params = {
-        "MessageSid": f"SMbench{i + 10**9:026d}",
-        "AccountSid": ACCOUNT,
-        "From": f"+1415{i % 10_000_000:07d}",
-        "To": "+13125550000",
-        "Body": body,
-        "NumMedia": "0",
-    }
-    path = "/webhooks/twilio/inbound/"
-    signature = RequestValidator(TOKEN).compute_signature(f"{base}{path}", params)
-    response = session.post(f"{url}{path}", data=params, headers={"X-Twilio-Signature": signature})
-    if response.status_code != 200:
-        raise RuntimeError(f"inbound webhook answered {response.status_code}")
-
-
-def _timed(work) -> float:
-    started = time.perf_counter()
-    work()
-    return time.perf_counter() - started
-
-
-def _percentile(values: list[float], percent: int) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * percent / 100))]
