@@ -335,12 +335,16 @@ def test_it_stores_a_reply_from_an_unknown_sender_without_an_event(
     assert not Event.objects.exists()
 
 
-def test_it_finds_the_sender_whose_number_is_stored_on_a_contact(client, opted_in_contact):
+@pytest.mark.parametrize("spelling", ["as stored", "formatted"])
+def test_it_finds_the_sender_whose_number_is_stored_on_a_contact(
+    client, opted_in_contact, spelling
+):
     opted_in_contact()
-    contact = opted_in_contact()
-    ContactFactory(phone="")  # contacts without a number never match
-    text_in(client, str(contact.phone), "STOP")
+    contact = opted_in_contact(phone="+14155550123")
+    sender = "+14155550123" if spelling == "as stored" else "+1 (415) 555-0123"
+    text_in(client, sender, "STOP")
     assert InboundMessage.objects.get().contact == contact
+    assert states(contact)["marketing"] == "opted_out"
 
 
 def test_it_honours_a_custom_opt_out_keyword(client, opted_in_contact):

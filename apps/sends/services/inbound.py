@@ -177,12 +177,12 @@ def _inbound_insert(
     return inbound
 
 
-def _phone_key(address: str) -> str | None:
-    """The sender as the phone column stores it (E.164, which is how Twilio sends it, so
-    only another form is parsed); None, matching no one, for no number."""
+def _phone_key(address: str) -> str:
+    """The sender as the phone column stores it: E.164, which is how Twilio sends it, so
+    only another form is parsed. (The webhook refuses a text without a sender.)"""
     if E164.fullmatch(address):
         return address
-    return Contact._meta.get_field("phone").get_prep_value(address) or None
+    return Contact._meta.get_field("phone").get_prep_value(address)
 
 
 def _evidence(inbound: InboundMessage, match) -> Evidence:
