@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 
 from apps.consent.models import Channel, ConsentStatus, Purpose, Suppression
 from apps.contacts.models import Contact
@@ -215,10 +216,22 @@ def _reserved_count(message, since: datetime) -> int:
             channel=message.channel,
             category=message.category,
             status__in=MessageStatus.reserving(),
-            queued_at__gte=since,
         )
+        .filter(counts_since(since))
         .exclude(pk=message.pk)
         .count()
+    )
+
+
+def counts_since(since: datetime) -> Q:
+    """Which messages count against a cap window starting at `since`: a message counts from
+    when it went out (sent_at), not when it was queued — one queued 24 h 05 min ago but sent
+    23 h 30 min ago is inside a 24-hour window. One still waiting for its transport (queued,
+    sending) holds its place whatever its age: it goes out now or never."""
+    return (
+        Q(sent_at__gte=since)
+        | Q(sent_at__isnull=True, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])
+        | Q(sent_at__isnull=True, queued_at__gte=since)
     )
 
 

@@ -1,5 +1,7 @@
 """POST /webhooks/twilio/status/: delivery status callbacks."""
 
+import logging
+
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -9,6 +11,8 @@ from apps.sends.models import MessageEvent, OutboundMessage
 from apps.sends.services.outcomes import status_forward
 from apps.sends.transports.twilio import TWILIO_STATUS_TO_OURS
 from apps.sends.webhooks.signature import twilio_signed
+
+logger = logging.getLogger(__name__)
 
 
 @csrf_exempt
@@ -32,13 +36,27 @@ def twilio_status(request):
 
 
 def _message_for(message_id: str | None, sid: str) -> OutboundMessage | None:
-    if sid:
-        found = OutboundMessage.objects.filter(provider_sid=sid).first()
-        if found:
-            return found
-    if message_id and message_id.isdigit():
-        return OutboundMessage.objects.filter(pk=int(message_id)).first()
-    return None
+    """The message a callback is about: the one with its MessageSid. `?m=` (our id, in the
+    callback URL we gave Twilio) names a message only while Cue does not know its sid yet
+    (the send call timed out after Twilio took it); once a sid is stored, a callback with
+    another sid is about another message and changes nothing here."""
+    if not sid:
+        return None
+    found = OutboundMessage.objects.filter(provider_sid=sid).first()
+    if found:
+        return found
+    if not (message_id and message_id.isdigit()):
+        return None
+    message = OutboundMessage.objects.filter(pk=int(message_id)).first()
+    if message is not None and message.provider_sid:
+        logger.warning(
+            "Status callback for %s ignored: message %s was sent as %s",
+            sid,
+            message.pk,
+            message.provider_sid,
+        )
+        return None
+    return message
 
 
 @transaction.atomic
