@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from apps.journeys.models import Enrollment, EnrollmentState, Journey, JourneyStatus
 from apps.sends.models import Decision, MessageStatus, OutboundMessage
 from apps.sends.policy import GateResult
-from apps.sends.quiet_hours import candidate_zones
+from apps.sends.quiet_hours import Recipient, recipient_window
 
 # A completed enrollment's last message still goes; these end what was queued.
 STOPPED = {EnrollmentState.GOAL_REACHED, EnrollmentState.EXITED, EnrollmentState.FAILED}
@@ -75,7 +75,7 @@ def _weekday(journey: Journey, message, at: datetime) -> GateResult | None:
     days = journey.send_weekdays or []
     if not days:
         return None
-    zones = _zones(message)
+    zones = _zones(message, at)
     if all(at.astimezone(zone).weekday() in days for zone in zones):
         return None
     return GateResult(
@@ -87,14 +87,11 @@ def _weekday(journey: Journey, message, at: datetime) -> GateResult | None:
     )
 
 
-def _zones(message) -> list[ZoneInfo]:
-    contact = message.contact
-    zones, _ = candidate_zones(
-        time_zone=getattr(contact, "time_zone", None) or None,
-        region=getattr(contact, "region", None) or None,
-        country=getattr(contact, "country", None) or "US",
-        phone_e164=message.to_address,
-    )
+def _zones(message, at: datetime) -> list[ZoneInfo]:
+    """The zones quiet hours use for this recipient: the same function decides both."""
+    recipient = Recipient.of(message.contact, message.to_address)
+    decision = recipient_window(recipient=recipient, at=at)
+    zones = [ZoneInfo(name) for name in decision.zones]
     return zones or [ZoneInfo("UTC")]  # unknown: quiet hours hold the message anyway
 
 

@@ -17,7 +17,12 @@ from django.db.models import Q
 from apps.consent.models import Channel, ConsentStatus, Purpose, Suppression
 from apps.contacts.models import Contact
 from apps.sends.models import Decision, MessageCategory, MessageOrigin, MessageStatus
-from apps.sends.quiet_hours import applicable_state_rules, load_rules, quiet_hours_check
+from apps.sends.quiet_hours import (
+    Recipient,
+    applicable_state_rules,
+    load_rules,
+    recipient_window,
+)
 
 
 @dataclass(frozen=True)
@@ -129,19 +134,20 @@ def _extra(message, at) -> GateResult | None:
     return None
 
 
-def _quiet_hours(message, at) -> GateResult | None:
-    if message.channel != Channel.SMS or message.contact is None:
-        return None
-    contact = message.contact
-    decision = quiet_hours_check(
-        at=at,
-        time_zone=contact.time_zone or None,
-        region=contact.region or None,
-        country=contact.country or "US",
-        phone_e164=message.to_address,
-        personal_window=_personal_window(contact),
-        default_window=settings.CUE_QUIET_HOURS_DEFAULT,
+def quiet_hours_cover(message) -> bool:
+    """Whether the message is held to its recipient's window: by the gate, and by dispatch's
+    ValidityPeriod (a text the gate let through must not wait at Twilio into quiet time)."""
+    return (
+        message.channel == Channel.SMS
+        and message.contact is not None
+        and "quiet_hours" in _CHECKS_BY_ORIGIN[message.origin]
     )
+
+
+def _quiet_hours(message, at) -> GateResult | None:
+    if not quiet_hours_cover(message):
+        return None
+    decision = recipient_window(recipient=Recipient.of(message.contact, message.to_address), at=at)
     inputs = {
         "zones": list(decision.zones),
         "zone_source": decision.zone_source,
@@ -163,10 +169,7 @@ def _quiet_hours(message, at) -> GateResult | None:
 
 
 def _personal_window(contact: Contact) -> tuple[time, time] | None:
-    preference = getattr(contact, "preference", None)
-    if preference is None or preference.quiet_start is None:
-        return None
-    return preference.quiet_start, preference.quiet_end
+    return Recipient.of(contact, None).personal_window
 
 
 def contact_states(contact: Contact, phone: str) -> set[str]:

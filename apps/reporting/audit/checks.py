@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -19,7 +18,7 @@ from apps.library.models import VersionStatus
 from apps.reporting.models import AuditCheck, AuditFinding
 from apps.routing.models import FollowUpTask, TaskStatus
 from apps.sends.models import FrequencyCap, MessageCategory, MessageOrigin, OutboundMessage
-from apps.sends.quiet_hours import load_rules, quiet_hours_check
+from apps.sends.quiet_hours import Recipient, load_rules, recipient_window
 
 LIMIT = AuditFinding.ROW_LIMIT
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -150,16 +149,15 @@ def quiet_hours(start: datetime, end: datetime) -> CheckResult:
         qs,
         qe,
     ) in messages.iterator(chunk_size=2000):
-        decision = quiet_hours_check(
-            at=sent_at,
-            time_zone=zone or None,
-            region=region or None,
-            country=country or "US",
+        recipient = Recipient.from_values(
             phone_e164=to,
-            personal_window=(qs, qe) if qs is not None and qe is not None else None,
-            default_window=settings.CUE_QUIET_HOURS_DEFAULT,
-            rules=rules,
+            time_zone=zone,
+            region=region,
+            country=country,
+            quiet_start=qs,
+            quiet_end=qe,
         )
+        decision = recipient_window(recipient=recipient, at=sent_at, rules=rules)
         if decision.allowed:
             continue
         count += 1

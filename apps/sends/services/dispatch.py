@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.sends.models import Decision, MessageEvent, MessageStatus, OutboundMessage
-from apps.sends.policy import gate_evaluate
-from apps.sends.quiet_hours import message_validity_seconds, quiet_hours_check
+from apps.sends.policy import gate_evaluate, quiet_hours_cover
+from apps.sends.quiet_hours import Recipient, recipient_validity_seconds
 from apps.sends.services.messages import contact_lock, decision_apply
 from apps.sends.services.outcomes import outcome_failure, outcome_sent
 from apps.sends.services.pacing import pace_slot_claim
@@ -117,17 +117,12 @@ def _status_callback(message: OutboundMessage) -> str:
 
 
 def _validity(message: OutboundMessage) -> int | None:
-    if message.contact is None or message.category != "marketing":
+    """Twilio's ValidityPeriod: the same recipient window the gate just allowed, so a text
+    still queued at Twilio when the window closes fails instead of landing in quiet time."""
+    if not quiet_hours_cover(message):
         return None
-    contact = message.contact
-    decision = quiet_hours_check(
-        at=timezone.now(),
-        time_zone=contact.time_zone or None,
-        region=contact.region or None,
-        phone_e164=message.to_address,
-        default_window=settings.CUE_QUIET_HOURS_DEFAULT,
-    )
-    return message_validity_seconds(decision=decision)
+    recipient = Recipient.of(message.contact, message.to_address)
+    return recipient_validity_seconds(recipient=recipient, at=timezone.now())
 
 
 def retry_at(attempts: int):
