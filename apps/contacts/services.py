@@ -15,6 +15,7 @@ from apps.contacts.models import (
     OpportunityStage,
     OpportunityStageChange,
 )
+from apps.contacts.regions import country_normalize, region_normalize
 
 CONTACT_FIELDS = (
     "first_name",
@@ -65,6 +66,7 @@ def contact_upsert(*, fields: dict) -> ContactUpsert:
     existing = contact_match(
         external_id=fields.get("external_id"), email=fields.get("email"), phone=fields.get("phone")
     )
+    fields = _place_normalize(existing or Contact(), fields)  # "Florida" matches a stored FL
     if existing is None:
         return ContactUpsert(_contact_save(Contact(), fields), created=True, changed=list(fields))
     changed = [name for name, value in fields.items() if getattr(existing, name) != value]
@@ -78,7 +80,22 @@ def contact_update(*, contact: Contact, fields: dict) -> Contact:
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise ContactsError(f"Unknown contact field(s): {', '.join(sorted(unknown))}.")
-    return _contact_save(contact, fields)
+    return _contact_save(contact, _place_normalize(contact, fields))
+
+
+def _place_normalize(contact: Contact, fields: dict) -> dict:
+    """The fields with country as its ISO code and region as its postal code. Only what is
+    being written is checked: an old unknown region must not block an unrelated change."""
+    if "country" not in fields and "region" not in fields:
+        return fields
+    fields = dict(fields)
+    if fields.get("country"):
+        fields["country"] = country_normalize(fields["country"])
+    country = fields.get("country") or contact.country
+    region = fields.get("region", contact.region)
+    if region and ("region" in fields or fields.get("country", country) != contact.country):
+        fields["region"] = region_normalize(region, country)
+    return fields
 
 
 def _contact_save(contact: Contact, fields: dict) -> Contact:

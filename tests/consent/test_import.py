@@ -146,7 +146,7 @@ def test_it_rejects_bad_emails_time_zones_countries_and_cell_counts(import_csv):
         "email,time_zone,country,stage\n"
         "not-an-email,,,\n"
         "tz@example.com,Mars/Olympus,,\n"
-        "country@example.com,,USA,\n"
+        "country@example.com,,Narnia,\n"
         "cells@example.com,,,lead,extra\n"
         "ok@example.com,America/Chicago,us,lead,\n"
     )
@@ -158,11 +158,40 @@ def test_it_rejects_bad_emails_time_zones_countries_and_cell_counts(import_csv):
     assert [(e["line"], e["reason"]) for e in contact_import.rejected_rows] == [
         (2, "Email 'not-an-email' is not a valid address."),
         (3, "Time zone 'Mars/Olympus' is not an IANA time zone, e.g. America/Chicago."),
-        (4, "Country 'USA' is not a two-letter code, e.g. US."),
+        (4, "Country: 'Narnia' is not a country; give its two-letter ISO code, e.g. US."),
         (5, "The row has 5 cells; the header names 4."),
     ]
     assert list(Contact.objects.values_list("email", "time_zone", "country")) == [
         ("ok@example.com", "America/Chicago", "US")
+    ]
+
+
+def test_it_stores_regions_as_postal_codes_and_rejects_an_unknown_one(import_csv):
+    # given regions and countries written as people write them, and two unknown regions
+    data = (
+        "email,region,country\n"
+        "fay@example.com,Florida,\n"
+        "gil@example.com,fl ,USA\n"
+        "hal@example.com,Québec,Canada\n"
+        "ida@example.com,Flordia,US\n"
+        "jon@example.com,Narnia,\n"
+        "kim@example.com,Ontario,US\n"
+    )
+
+    # when it is imported
+    contact_import = import_csv(data)
+
+    # then the good rows hold the codes and each bad row says why
+    assert sorted(Contact.objects.values_list("email", "region", "country")) == [
+        ("fay@example.com", "FL", "US"),
+        ("gil@example.com", "FL", "US"),
+        ("hal@example.com", "QC", "CA"),
+    ]
+    not_a_state = "is not a US state, territory or postal code (e.g. FL or Florida)."
+    assert [(e["line"], e["reason"]) for e in contact_import.rejected_rows] == [
+        (5, f"Region: 'Flordia' {not_a_state}"),
+        (6, f"Region: 'Narnia' {not_a_state}"),
+        (7, "Region: 'Ontario' is ON in Canada, but the country is US."),
     ]
 
 

@@ -488,7 +488,7 @@ def test_it_answers_a_body_that_is_not_json_at_all_with_415(api):
         (
             b'{"type": "x_y", "idempotency_key": "k", "occurred_at": "yesterday",'
             b' "contact": {"id": true, "email": "not-an-email", "phone": 5, "nick": "a",'
-            b' "time_zone": "Mars/Olympus", "lifecycle_stage": "hot", "country": "USA"}}',
+            b' "time_zone": "Mars/Olympus", "lifecycle_stage": "hot", "country": "Narnia"}}',
             {
                 "occurred_at": [
                     "Give an ISO 8601 date and time with an offset, e.g. 2025-03-01T14:30:00-05:00."
@@ -504,7 +504,9 @@ def test_it_answers_a_body_that_is_not_json_at_all_with_415(api):
                     '"hot" is not one of: subscriber, lead, mql, sql, opportunity, customer, '
                     "churned."
                 ],
-                "contact.country": ["Ensure this field has no more than 2 characters."],
+                "contact.country": [
+                    "'Narnia' is not a country; give its two-letter ISO code, e.g. US."
+                ],
             },
         ),
         (

@@ -17,7 +17,9 @@ from django.utils import dateparse, timezone
 
 from apps.consent.models import Channel, ConsentRecord
 from apps.consent.services import ConsentError
+from apps.contacts.errors import ContactsError
 from apps.contacts.models import BuyingRole, ContactKind, LifecycleStage
+from apps.contacts.regions import country_normalize, region_normalize
 
 IGNORE = "ignore"
 PAGE_URL_MAX_LENGTH = ConsentRecord._meta.get_field("page_url").max_length
@@ -164,8 +166,9 @@ def _email(value: str, values: dict) -> str:
 
 
 def _phone(value: str, values: dict) -> str:
-    country = values.get("country", "").upper()
-    region = country if re.fullmatch(r"[A-Z]{2}", country) else settings.PHONENUMBER_DEFAULT_REGION
+    country = _country_or_none(values)
+    known = country in phonenumbers.SUPPORTED_REGIONS
+    region = country if known else settings.PHONENUMBER_DEFAULT_REGION
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
@@ -187,9 +190,30 @@ def _time_zones() -> frozenset[str]:
 
 
 def _country(value: str, values: dict) -> str:
-    if not re.fullmatch(r"[A-Za-z]{2}", value):
-        raise RowRejected(f"Country {value!r} is not a two-letter code, e.g. US.")
-    return value.upper()
+    try:
+        return country_normalize(value)
+    except ContactsError as error:
+        raise RowRejected(f"Country: {error.message}") from error
+
+
+def _country_or_none(values: dict) -> str | None:
+    try:
+        return country_normalize(values["country"]) if values.get("country") else None
+    except ContactsError:
+        return None  # the country column rejects the row with its own reason
+
+
+def _region(value: str, values: dict) -> str:
+    """The postal code ("Florida" -> FL). Without a country column the contact's country is
+    not known yet: what is not a US or Canadian region is left for the contact services to
+    check against the contact's own country (and reject the row with the reason)."""
+    country = _country_or_none(values)
+    try:
+        return region_normalize(value, country)
+    except ContactsError as error:
+        if country is None:
+            return value
+        raise RowRejected(f"Region: {error.message}") from error
 
 
 def _choice(choices, noun: str):
@@ -212,7 +236,7 @@ _NORMALISERS = {
     "email": _email,
     "phone": _phone,
     "time_zone": _time_zone,
-    "region": lambda value, values: value.upper(),
+    "region": _region,
     "country": _country,
     "kind": _choice(ContactKind, "kind"),
     "lifecycle_stage": _choice(LifecycleStage, "lifecycle stage"),

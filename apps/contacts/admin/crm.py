@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin
 
+from apps.contacts.errors import ContactsError
 from apps.contacts.models import (
     Company,
     Contact,
@@ -8,12 +10,47 @@ from apps.contacts.models import (
     Opportunity,
     OpportunityStageChange,
 )
+from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.selectors import contact_timeline
+from apps.contacts.services import CONTACT_FIELDS
 from apps.core.admin import CappedCountPaginator, HistoryAdmin, indexed_values_filter
+
+
+class ContactAdminForm(forms.ModelForm):
+    """Region and country as people write them ("Florida", "USA"), stored as their codes."""
+
+    region = forms.CharField(
+        required=False, max_length=64, help_text='A state or province: "Florida" is stored as FL.'
+    )
+    country = forms.CharField(
+        max_length=64,
+        initial=Contact._meta.get_field("country").default,
+        help_text='A country: "USA" is stored as US.',
+    )
+
+    class Meta:
+        model = Contact
+        fields = CONTACT_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        if {"region", "country"} & set(self.changed_data):  # an old value never blocks a save
+            try:
+                self._place_normalize(cleaned)
+            except ContactsError as error:
+                self.add_error(error.field, error.message)
+        return cleaned
+
+    def _place_normalize(self, cleaned: dict) -> None:
+        if cleaned.get("country"):
+            cleaned["country"] = country_normalize(cleaned["country"])
+        if cleaned.get("region") and cleaned.get("country"):
+            cleaned["region"] = region_normalize(cleaned["region"], cleaned["country"])
 
 
 @admin.register(Contact)
 class ContactAdmin(HistoryAdmin):
+    form = ContactAdminForm
     list_display = [
         "__str__",
         "email",

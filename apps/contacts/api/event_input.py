@@ -19,7 +19,8 @@ from rest_framework.exceptions import ValidationError
 from apps.contacts.api.fields import choices_invalid_message, phone_e164
 from apps.contacts.errors import ContactsError
 from apps.contacts.events import EventInput, event_input_check
-from apps.contacts.models import BuyingRole, LifecycleStage, validate_time_zone
+from apps.contacts.models import BuyingRole, Contact, LifecycleStage, validate_time_zone
+from apps.contacts.regions import country_normalize, region_normalize
 
 EVENT_FIELDS = frozenset(
     {"type", "occurred_at", "idempotency_key", "properties", "source", "contact", "create_contact"}
@@ -27,7 +28,7 @@ EVENT_FIELDS = frozenset(
 BATCH_FIELDS = frozenset({"events", "create_contact"})
 CONTACT_KEYS = ("id", "external_id", "email", "phone")
 CONTACT_DEFAULTS = {  # the fields used only when the event creates its contact: max length
-    "first_name": 100, "last_name": 100, "time_zone": 64, "region": 10, "country": 2,
+    "first_name": 100, "last_name": 100, "time_zone": 64, "region": 64, "country": 64,
     "lifecycle_stage": 16, "buying_role": 16,
 }  # fmt: skip
 CONTACT_FIELDS = frozenset({*CONTACT_KEYS, *CONTACT_DEFAULTS})
@@ -297,8 +298,23 @@ def _contact_defaults(raw: dict, errors: dict) -> dict:
         if problem:
             errors[f"contact.{name}"] = [problem]
         else:
-            defaults[name] = value.upper() if name == "country" else value
+            defaults[name] = value
+    _contact_place(defaults, errors)
     return defaults
+
+
+def _contact_place(defaults: dict, errors: dict) -> None:
+    """Country as its ISO code and region as its postal code, as the contact services store
+    them: a contact created by an event gets its state's quiet hours and caps too."""
+    try:
+        if "country" in defaults:
+            defaults["country"] = country_normalize(defaults["country"])
+        if "region" in defaults:
+            country = defaults.get("country") or Contact._meta.get_field("country").default
+            defaults["region"] = region_normalize(defaults["region"], country)
+    except ContactsError as error:
+        del defaults[error.field]
+        errors[f"contact.{error.field}"] = [error.message]
 
 
 def _contact_default_problem(name: str, value: str) -> str | None:
@@ -309,6 +325,4 @@ def _contact_default_problem(name: str, value: str) -> str | None:
             validate_time_zone(value)
         except DjangoValidationError as error:
             return error.messages[0]
-    if name == "country" and not (len(value) == 2 and value.isascii() and value.isalpha()):
-        return "Give a two-letter country code, e.g. US."
     return None

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from apps.accounts.models import User
 from apps.contacts.api.fields import PhoneField, choice_field
+from apps.contacts.errors import ContactsError
 from apps.contacts.models import (
     BuyingRole,
     Company,
@@ -14,6 +15,7 @@ from apps.contacts.models import (
     OpportunityStage,
     validate_time_zone,
 )
+from apps.contacts.regions import country_normalize
 
 # --- Events: these document the shapes; `event_input.py` reads them (much faster).
 
@@ -26,8 +28,12 @@ class EventContactSerializer(serializers.Serializer):
     first_name = serializers.CharField(required=False, max_length=100)
     last_name = serializers.CharField(required=False, max_length=100)
     time_zone = serializers.CharField(required=False, help_text="IANA, e.g. America/Chicago.")
-    region = serializers.CharField(required=False, max_length=10)
-    country = serializers.CharField(required=False, min_length=2, max_length=2)
+    region = serializers.CharField(
+        required=False, max_length=64, help_text='Stored as its postal code: "Florida" is FL.'
+    )
+    country = serializers.CharField(
+        required=False, max_length=64, help_text='Stored as its ISO code: "USA" is US.'
+    )
     lifecycle_stage = serializers.ChoiceField(choices=LifecycleStage.choices, required=False)
     buying_role = serializers.ChoiceField(choices=BuyingRole.choices, required=False)
 
@@ -120,11 +126,14 @@ class ContactWriteSerializer(serializers.Serializer):
     time_zone = serializers.CharField(
         required=False, allow_blank=True, max_length=64, validators=[validate_time_zone]
     )
-    region = serializers.CharField(required=False, allow_blank=True, max_length=10)
-    country = serializers.RegexField(
-        r"^[A-Za-z]{2}$",
+    region = serializers.CharField(
         required=False,
-        error_messages={"invalid": "Give a two-letter country code, e.g. US."},
+        allow_blank=True,
+        max_length=64,
+        help_text='A state or province, stored as its postal code: "Florida" or "Fla." is FL.',
+    )
+    country = serializers.CharField(
+        required=False, max_length=64, help_text='Stored as its ISO code: "USA" is US.'
     )
     company = serializers.PrimaryKeyRelatedField(
         queryset=Company.objects.all(), required=False, allow_null=True
@@ -142,7 +151,10 @@ class ContactWriteSerializer(serializers.Serializer):
         return value.strip()
 
     def validate_country(self, value: str) -> str:
-        return value.upper()
+        try:
+            return country_normalize(value)
+        except ContactsError as error:
+            raise serializers.ValidationError(error.message) from error
 
     def validate(self, attrs: dict) -> dict:
         if "company" in attrs and "company_name" in attrs:

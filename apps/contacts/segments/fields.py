@@ -20,7 +20,9 @@ from typing import Any
 
 from django.db.models import Q
 
+from apps.contacts.errors import ContactsError
 from apps.contacts.models import BuyingRole, ContactKind, IntentBand, LifecycleStage
+from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.segments.registry import (
     SegmentContext,
     choice_error,
@@ -139,7 +141,7 @@ def field_compile(rule: dict, context: SegmentContext) -> Q:
         empty = Q(**{f"{lookup}__isnull": True})
         return empty | Q(**{lookup: ""}) if spec.type in ("text", "choice") else empty
     if spec.type == "text":
-        values = value if op == "in" else [value]
+        values = _spellings(rule["field"], value if op == "in" else [value])
         return reduce(or_, [Q(**{f"{lookup}__iexact": item}) for item in values])
     if op == "in":
         return Q(**{f"{lookup}__in": value})
@@ -150,3 +152,25 @@ def field_compile(rule: dict, context: SegmentContext) -> Q:
         cutoff = context.now - timedelta(days=value)
         return Q(**{f"{lookup}__gte" if op == "within_days" else f"{lookup}__lt": cutoff})
     return Q(**{lookup if op == "eq" else f"{lookup}__{op}": value})
+
+
+# Contacts store a place as its code (regions.py); a rule may name it as people write it.
+_PLACE_CODES = {
+    "region": lambda text: region_normalize(text, None),
+    "company.region": lambda text: region_normalize(text, None),
+    "country": country_normalize,
+    "company.country": country_normalize,
+}
+
+
+def _spellings(name: str, values: list[str]) -> list[str]:
+    """The values, plus the code of each that names a known place: "region eq Florida"
+    matches FL (and a row stored before regions were normalised, as "Florida")."""
+    to_code = _PLACE_CODES.get(name)
+    spellings = list(values)
+    for item in values if to_code else ():
+        try:
+            spellings.append(to_code(item))
+        except ContactsError:
+            continue  # not a place Cue knows: matched as written
+    return list(dict.fromkeys(spellings))
