@@ -6,6 +6,7 @@ from simple_history.models import HistoricalRecords
 from apps.consent.models import Channel
 from apps.contacts.models import Contact
 from apps.library.models import TemplateVersion
+from apps.sends.keywords import match as keyword_rules
 
 
 class MessageStatus(models.TextChoices):
@@ -196,6 +197,14 @@ class InboundMessage(models.Model):
     )
     keyword_kind = models.CharField(max_length=16, blank=True)
     keyword = models.CharField(max_length=160, blank=True)
+    # Why the reply was or wasn't taken as an opt-out, for compliance to read: the rule
+    # that decided (empty when nothing in it bore on opting out), the language of the word
+    # or phrase, and the words involved.
+    classification_rule = models.CharField(
+        max_length=24, blank=True, choices=keyword_rules.RULE_CHOICES
+    )
+    classification_language = models.CharField(max_length=8, blank=True)
+    classification_detail = models.CharField(max_length=300, blank=True)
     outcome = models.CharField(max_length=200, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # When what the text asks for was done: keywords in the webhook's own request, any

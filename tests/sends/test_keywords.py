@@ -126,6 +126,10 @@ REPLIES = [
 ]
 
 
+def said(match: KeywordMatch) -> tuple[str, str, bool, str]:
+    return (match.kind, match.keyword, match.free_text, match.rule)
+
+
 @pytest.mark.parametrize(("body", "kind"), REPLIES)
 def test_reply_kind(body, kind):
     assert keyword_classify(body).kind == kind
@@ -143,31 +147,37 @@ def test_every_standard_keyword_is_exact_in_any_case(keyword, shape):
     for spelled in (keyword.upper(), keyword.lower(), keyword.title()):
         match = keyword_classify(shape.format(spelled))
         assert match == KeywordMatch(
-            kind=STANDARD_KEYWORDS[keyword], keyword=keyword.upper(), free_text=False
+            kind=STANDARD_KEYWORDS[keyword],
+            keyword=keyword.upper(),
+            free_text=False,
+            rule="keyword",
+            language="en",
+            detail=f"the reply is the keyword {keyword.upper()}",
         )
 
 
 @pytest.mark.parametrize("word", sorted(OTHER_KEYWORDS))
 def test_other_language_words_are_free_text(word):
     match = keyword_classify(word.capitalize())
-    assert (match.kind, match.keyword, match.free_text) == (
+    assert (match.kind, match.keyword, match.free_text, match.rule) == (
         OTHER_KEYWORDS[word],
         word.upper(),
         True,
+        "keyword",
     )
 
 
 def test_exact_keyword_is_not_free_text():
-    assert keyword_classify("Stop.") == KeywordMatch("opt_out", "STOP", free_text=False)
+    assert said(keyword_classify("Stop.")) == ("opt_out", "STOP", False, "keyword")
 
 
 def test_keyword_with_filler_is_free_text():
-    assert keyword_classify("stop please") == KeywordMatch("opt_out", "STOP", free_text=True)
+    assert said(keyword_classify("stop please")) == ("opt_out", "STOP", True, "keyword")
 
 
 def test_free_text_match_reports_the_phrase():
     match = keyword_classify("Please STOP texting me about sales")
-    assert match == KeywordMatch("opt_out", "stop texting me", free_text=True)
+    assert said(match) == ("opt_out", "stop texting me", True, "phrase")
 
 
 def test_accented_phrase_is_reported_normalised():
@@ -183,11 +193,19 @@ def test_nothing_matched_is_the_empty_match():
 
 def test_custom_keyword_adds_a_kind():
     custom = {"JOIN": "opt_in", "Sign me up": "opt_in", "HALT": "opt_out"}
-    assert keyword_classify("join", custom=custom) == KeywordMatch("opt_in", "JOIN", False)
-    assert keyword_classify("Sign me up!", custom=custom) == KeywordMatch(
-        "opt_in", "SIGN ME UP", False
+    assert said(keyword_classify("join", custom=custom)) == ("opt_in", "JOIN", False, "custom")
+    assert said(keyword_classify("Sign me up!", custom=custom)) == (
+        "opt_in",
+        "SIGN ME UP",
+        False,
+        "custom",
     )
-    assert keyword_classify("halt please", custom=custom) == KeywordMatch("opt_out", "HALT", True)
+    assert said(keyword_classify("halt please", custom=custom)) == (
+        "opt_out",
+        "HALT",
+        True,
+        "custom",
+    )
 
 
 def test_custom_keyword_does_not_fire_inside_sentences():

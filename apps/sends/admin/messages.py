@@ -135,16 +135,17 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
 class InboundMessageAdmin(ReadOnlyAdmin):
     list_display = [
         "received_at", "from_address", "contact", "short_body", "keyword_kind", "keyword",
-        "outcome",
+        "classification_rule", "outcome",
     ]  # fmt: skip
-    list_filter = ["keyword_kind"]
+    list_filter = ["keyword_kind", "classification_rule", "classification_language"]
     list_select_related = ["contact"]
     search_fields = ["from_address"]  # the search itself is inbound_search
     search_help_text = SEARCH_HELP
     show_full_result_count = False
     fields = [
         "received_at", "from_address", "to_address", "contact", "body", "keyword_kind",
-        "keyword", "outcome", "provider_sid", "conversation_link",
+        "keyword", "classification_rule", "classification_language", "classification_detail",
+        "outcome", "provider_sid", "conversation_link",
     ]  # fmt: skip
     readonly_fields = ["conversation_link"]
 

@@ -152,11 +152,15 @@ def _inbound_insert(
         body=text.body[:1600],
         keyword_kind=match.kind,
         keyword=match.keyword[:160],
+        classification_rule=str(match.rule),
+        classification_language=match.language,
+        classification_detail=match.detail[:300],
         outcome=outcome,
         received_at=now,
         handled_at=now if handled else None,
     )
     columns = ["provider_sid", "from_address", "to_address", "body", "keyword_kind", "keyword"]
+    columns += ["classification_rule", "classification_language", "classification_detail"]
     values = [getattr(inbound, column) for column in columns]
     ops = connection.ops
     columns += ["outcome", "received_at", "handled_at", "contact_id"]
