@@ -17,6 +17,7 @@ from apps.contacts.errors import ContactsError
 from apps.contacts.models import Contact
 from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.segments import segment_contacts
+from apps.journeys.admin.simulate import SimulateForm
 from apps.sends.caps import caps_defaults_ensure
 from apps.sends.models import FrequencyCap
 from apps.sends.services.messages import message_create
@@ -402,3 +403,42 @@ def test_a_contact_given_florida_through_the_api_counts_toward_the_florida_cap(f
         statuses = [marketing(florida_via_api, f"fl{i}").status for i in range(4)]
 
     assert statuses == ["queued", "queued", "queued", "suppressed"]
+
+
+# --- Where people name a region besides a contact -----------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_frequency_cap_in_the_admin_stores_the_postal_code(admin_client):
+    url = reverse("admin:sends_frequencycap_add")
+    form = {"name": "Florida again", "channel": "sms", "category": "marketing"}
+    form |= {"window_hours": 24, "max_messages": 3, "is_active": "on"}
+
+    refused = admin_client.post(url, {**form, "region": "Flordia"})
+    saved = admin_client.post(url, {**form, "region": "Fla."})
+
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors == {
+        "region": [
+            "'Flordia' is not a US state or territory or a Canadian province or territory "
+            "(e.g. FL, Florida, ON)."
+        ]
+    }
+    assert saved.status_code == 302
+    assert FrequencyCap.objects.get(name="Florida again").region == "FL"
+
+
+@pytest.mark.parametrize(
+    ("region", "cleaned", "errors"),
+    [
+        ("Florida", "FL", {}),
+        ("", "", {}),
+        ("Flordia", None, {"region": [f"'Flordia' {NOT_A_US_STATE}"]}),
+    ],
+)
+def test_the_simulator_describes_a_contact_with_the_postal_code(region, cleaned, errors):
+    form = SimulateForm(data={"event_type": "webinar_registered", "region": region})
+
+    form.is_valid()
+
+    assert (form.cleaned_data.get("region"), dict(form.errors)) == (cleaned, errors)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from phonenumber_field.formfields import PhoneNumberField
 
 from apps.consent.models import ConsentStatus
+from apps.contacts.errors import ContactsError
 from apps.contacts.models import (
     Contact,
     ContactKind,
@@ -14,6 +15,7 @@ from apps.contacts.models import (
     validate_event_type,
     validate_time_zone,
 )
+from apps.contacts.regions import region_normalize
 from apps.journeys.admin.forms import JSONTextField
 from apps.journeys.simulator import ContactDescription
 
@@ -42,7 +44,9 @@ class SimulateForm(forms.Form):
     time_zone = forms.CharField(
         required=False, initial="America/Chicago", validators=[validate_time_zone]
     )
-    region = forms.CharField(required=False, max_length=10, initial="IL")
+    region = forms.CharField(
+        required=False, max_length=64, initial="IL", help_text="A US state: IL or Illinois."
+    )
     phone = PhoneNumberField(required=False, initial="+13125550100")
     email = forms.EmailField(required=False, initial="jordan@example.com")
     sms_consent = forms.ChoiceField(
@@ -66,6 +70,13 @@ class SimulateForm(forms.Form):
     def __init__(self, *args, may_pick_contact: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.may_pick_contact = may_pick_contact
+
+    def clean_region(self) -> str:
+        """As a stored contact's: the postal code, so the state's rules apply as they would."""
+        try:
+            return region_normalize(self.cleaned_data["region"], "US")
+        except ContactsError as error:
+            raise ValidationError(error.message) from error
 
     def clean_contact(self):
         contact_id = self.cleaned_data.get("contact")

@@ -4,13 +4,31 @@ holding the change permission (Admin) may edit them; every change is kept in his
 from django import forms
 from django.contrib import admin
 
+from apps.contacts.errors import ContactsError
+from apps.contacts.regions import region_normalize
 from apps.core.admin import HistoryAdmin
 from apps.sends.keywords import STANDARD_KEYWORDS
 from apps.sends.models import FrequencyCap, KeywordRule
 
 
+class FrequencyCapForm(forms.ModelForm):
+    class Meta:
+        model = FrequencyCap
+        fields = [
+            "name", "channel", "category", "window_hours", "max_messages", "region", "is_active",
+        ]  # fmt: skip
+
+    def clean_region(self) -> str:
+        """Contacts' regions are postal codes: a cap "in Florida" must say FL to reach them."""
+        try:
+            return region_normalize(self.cleaned_data["region"], None)
+        except ContactsError as error:
+            raise forms.ValidationError(error.message) from error
+
+
 @admin.register(FrequencyCap)
 class FrequencyCapAdmin(HistoryAdmin):
+    form = FrequencyCapForm
     list_display = [
         "name", "channel", "category", "max_messages", "window_hours", "region", "is_active",
     ]  # fmt: skip
