@@ -4,10 +4,12 @@ DEFAULT_CAPS = [
     # name, category, window hours, max, state
     ("Marketing SMS: 1 a day", "marketing", 24, 1, ""),
     ("Marketing SMS: 3 a week", "marketing", 168, 3, ""),
-    # Fla. Stat. §501.059(8)(a) and Okla. Stat. tit. 15 §775C.4: no more than three
-    # commercial messages on the same subject in 24 hours, whoever sends them.
+    # Fla. Stat. §501.059(8)(a), Okla. Stat. tit. 15 §775C.4 and Md. Code, Com. Law
+    # §14-4502: no more than three commercial messages on the same subject in 24 hours,
+    # whoever sends them. Kept equal to the caps in apps/sends/data/quiet_hours_rules.json.
     ("Florida: 3 a day", "marketing", 24, 3, "FL"),
     ("Oklahoma: 3 a day", "marketing", 24, 3, "OK"),
+    ("Maryland: 3 a day", "marketing", 24, 3, "MD"),
 ]
 
 

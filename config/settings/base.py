@@ -245,6 +245,9 @@ EVENTS_BATCH_LIMIT = 1000
 CUE_QUIET_HOURS_DEFAULT = (time(8), time(21))
 CUE_DUPLICATE_WINDOW_HOURS = 24
 CUE_SEND_RATES = {"default": 1.0}
+# A message held because the recipient's zone (or country rule) is unknown is gated again
+# when the contact changes; one still held this many hours after it was created expires.
+CUE_HELD_MESSAGE_EXPIRY_HOURS = env.int("CUE_HELD_MESSAGE_EXPIRY_HOURS", default=72)
 
 # Template library. The brand a marketing SMS must name; lint run when a version is
 # submitted (errors block it, warnings go to the approver); who may approve what.

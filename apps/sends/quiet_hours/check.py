@@ -44,7 +44,7 @@ _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satur
 US_RULE = "country:US"
 
 # A reason names each candidate zone up to this many; beyond, it gives their number.
-_NAMED_ZONES_MAX = 4
+_NAMED_ZONES_MAX = 6
 
 HOLD_ZONE_UNKNOWN = "zone_unknown"
 HOLD_NO_COMMON_WINDOW = "no_common_window"

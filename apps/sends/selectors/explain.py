@@ -11,7 +11,12 @@ from apps.sends.services.outcomes import CARRIER_OPT_OUT, INVALID_NUMBERS
 
 REACHED = frozenset({MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.UNDELIVERED})
 
-_STAGES = {"create": "at creation", "dispatch": "at dispatch", "release": "when its deferral ended"}
+_STAGES = {
+    "create": "at creation",
+    "dispatch": "at dispatch",
+    "release": "when its deferral ended",
+    "regate": "when its contact changed",
+}
 
 
 def message_explain_title(message: OutboundMessage) -> str:
