@@ -224,6 +224,11 @@ def region_normalize(value: str | None, country: str | None) -> str:
 
 
 def _region_as_given(text: str) -> str:
+    if any(unicodedata.category(char)[0] == "C" for char in text):
+        raise ContactsError(
+            "The region holds a control or unpaired character; give its code, e.g. BY.",
+            field="region",
+        )
     if len(text) > MAX_LENGTH:
         raise ContactsError(
             f"Give the region as a code of at most {MAX_LENGTH} characters "

@@ -78,6 +78,7 @@ def api(admin_user):
         ("Ont.", "CA", "ON"),
         ("Newfoundland & Labrador", "CA", "NL"),
         ("Île-du-Prince-Édouard", "CA", "PE"),
+        ("Flo\x00rida", "US", "FL"),  # what cannot be stored is never stored: only the code
         ("Florida", "USA", "FL"),  # the country may be written as a name too
         ("Québec", "Canada", "QC"),
         ("Florida", None, "FL"),  # country not known yet: the US or Canada
@@ -108,6 +109,16 @@ def test_it_reads_each_spelling_as_the_postal_code(value, country, code):
             None,
             "'Narnia' is not a US state or territory or a Canadian province or territory "
             "(e.g. FL, Florida, ON).",
+        ),
+        (
+            "B\x00Y",
+            "DE",
+            "The region holds a control or unpaired character; give its code, e.g. BY.",
+        ),
+        (
+            "B\ud800Y",
+            "DE",
+            "The region holds a control or unpaired character; give its code, e.g. BY.",
         ),
         (
             "Nordrhein-Westfalen",
