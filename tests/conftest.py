@@ -16,6 +16,23 @@ def fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def flush_may_truncate_evidence():
+    """PostgreSQL refuses TRUNCATE of the consent ledger and the template approvals unless
+    the transaction sets cue.allow_truncate: a transactional test's flush is such a wipe."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
+        return ["SET LOCAL cue.allow_truncate = 'on'", *statements] if statements else statements
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original
+
+
 @pytest.fixture
 def make_user(db):
     def make(role: str, **fields):

@@ -171,16 +171,22 @@ def _shorteners(item: LintInput) -> list[Finding]:
 
 def _promotional(item: LintInput) -> list[Finding]:
     written = literal_text(f"{item.subject}\n{item.body}")
+    for phrase in _config().get("NOT_PROMOTIONAL", []):  # "feel free to reply" sells nothing
+        written = _word(phrase).sub(_TAG_GAP, written)
     found = [word for word in _config()["PROMOTIONAL_WORDS"] if _word(word).search(written)]
     if not found:
         return []
     words = ", ".join(f'"{word}"' for word in found)
+    # An error, not a warning: a message that both informs and advertises is marketing
+    # ("dual purpose", FCC 2003 TCPA Order, 18 FCC Rcd 14014 ¶ 142; prior express written
+    # consent for advertising texts, 47 C.F.R. § 64.1200(a)(2)); CTIA's Messaging Principles
+    # and Best Practices tell informational messages from promotional ones the same way.
     return [
         Finding(
             "promotional",
-            WARNING,
-            f"This transactional message reads as promotional ({words}): make sure it is "
-            "not marketing, which needs marketing consent.",
+            ERROR,
+            f"This transactional message reads as promotional ({words}): remove the "
+            "promotion, or make the template marketing, which needs marketing consent.",
         )
     ]
 

@@ -128,7 +128,10 @@ class MessageTemplate(models.Model):
 
     @property
     def needs_compliance_approval(self) -> bool:
-        """With CUE_REQUIRE_COMPLIANCE_APPROVAL, marketing also needs compliance to approve."""
+        """Transactional is a claim about content (no marketing consent needed), so compliance
+        approves it too; with CUE_REQUIRE_COMPLIANCE_APPROVAL, marketing as well."""
+        if self.category == Category.TRANSACTIONAL:
+            return True
         return settings.CUE_REQUIRE_COMPLIANCE_APPROVAL and self.category == Category.MARKETING
 
 
@@ -229,6 +232,21 @@ class TemplateVersion(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in VersionStatus.open()
+
+    @property
+    def is_sendable(self) -> bool:
+        """Approved, on the record: an approver's approval (and compliance's, for a
+        transactional template) and no rejection. The database refuses the status without
+        them; this also refuses rows written before it did, or a category changed since."""
+        if self.status != VersionStatus.APPROVED:
+            return False
+        decisions = set(self.approvals.values_list("decision", "as_role"))
+        required = {(Decision.APPROVED, ReviewRole.APPROVER)}
+        if self.template.category == Category.TRANSACTIONAL:
+            required.add((Decision.APPROVED, ReviewRole.COMPLIANCE))
+        return required <= decisions and not any(
+            decision == Decision.REJECTED for decision, _ in decisions
+        )
 
     def _check_frozen(self) -> None:
         stored = type(self).objects.filter(pk=self.pk).values("status", *CONTENT_FIELDS).first()

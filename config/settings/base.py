@@ -267,11 +267,15 @@ CUE_TEMPLATE_LINT = {
         "bit.ly", "tinyurl.com", "goo.gl", "t.co", "ow.ly", "is.gd", "buff.ly", "rebrand.ly",
         "cutt.ly", "tiny.cc", "shorturl.at", "rb.gy", "t.ly", "s.id", "bl.ink", "lnkd.in",
     ],
-    # Words that make a transactional message read as promotional (a warning, not a block).
+    # Words that make a transactional message read as promotional: they block its
+    # submission (apps/library/lint.py says why). Matched as whole words, any case.
     "PROMOTIONAL_WORDS": [
         "sale", "% off", "discount", "limited time", "buy now", "free", "offer", "deal",
-        "promo", "coupon", "save", "exclusive", "act now",
+        "promo", "coupon", "save", "exclusive", "act now", "shop now", "clearance", "bogo",
+        "off your next", "upgrade now",
     ],
+    # Everyday phrases holding one of those words that promote nothing.
+    "NOT_PROMOTIONAL": ["feel free", "toll-free", "toll free", "hands-free", "free to reply"],
 }  # fmt: skip
 # An author may never approve their own version, not even an admin, unless this is True.
 CUE_ALLOW_SELF_APPROVAL = False

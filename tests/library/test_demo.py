@@ -26,8 +26,11 @@ def test_it_seeds_approved_templates_written_by_maria_and_approved_by_alex():
     for template in templates.values():
         version = template.current_version
         assert (version.status, version.author.username) == ("approved", "maria")
+        # Transactional is a claim compliance approves too.
+        carol = [("carol", "compliance")] if template.category == "transactional" else []
         assert list(version.approvals.values_list("reviewer__username", "as_role")) == [
-            ("alex", "approver")
+            ("alex", "approver"),
+            *carol,
         ]
         assert version_lint(version) == []
     assert [t.channel for t in templates.values()].count("email") == 1
@@ -72,5 +75,6 @@ def test_it_changes_nothing_when_run_again():
             TemplateApproval.objects.count(),
         )
         == counts
-        == (9, 27, 9)
-    )  # the library's 7 and the journey blueprints' 2; history: written, submitted, approved
+        == (9, 27, 11)
+    )  # the library's 7 and the journey blueprints' 2; history: written, submitted, approved;
+    # two of them transactional, so approved by compliance too

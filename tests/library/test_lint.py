@@ -186,17 +186,25 @@ def test_it_refuses_shorteners_in_transactional_sms_too():
 # --- transactional templates that read as marketing ------------------------------------
 
 
-def test_it_warns_when_a_transactional_message_reads_as_promotional():
+def test_it_refuses_a_transactional_message_that_reads_as_promotional():
     findings = lint("Your order ships today. Take 20% off your next one - FREE delivery!",
                     category="transactional")  # fmt: skip
 
     assert findings == [
         Finding(
             "promotional",
-            "warning",
-            'This transactional message reads as promotional ("% off", "free"): make sure it '
-            "is not marketing, which needs marketing consent.",
+            "error",
+            'This transactional message reads as promotional ("% off", "free", "off your next"): '
+            "remove the promotion, or make the template marketing, which needs marketing consent.",
         )
+    ]
+
+
+def test_everyday_phrases_holding_a_promotional_word_are_not_promotional():
+    assert lint("Your meeting is at 3pm. Feel free to reply with questions.",
+                category="transactional") == []  # fmt: skip
+    assert rules(lint("Feel free to shop now.", category="transactional")) == [
+        ("promotional", "error")
     ]
 
 
@@ -208,7 +216,7 @@ def test_it_reads_the_promotional_words_from_settings(settings):
     settings.CUE_TEMPLATE_LINT = {**settings.CUE_TEMPLATE_LINT, "PROMOTIONAL_WORDS": ["upgrade"]}
 
     assert rules(lint("Your upgrade is ready.", category="transactional")) == [
-        ("promotional", "warning")
+        ("promotional", "error")
     ]
 
 

@@ -357,14 +357,16 @@ def test_it_lets_compliance_reject_what_the_approver_approved(approver, complian
     ]
 
 
-@pytest.mark.usefixtures("require_compliance")
-def test_it_needs_no_compliance_approval_for_transactional_templates(
-    marketer, approver, make_template
+@pytest.mark.parametrize("required_for_marketing", [False, True])
+def test_a_transactional_template_always_needs_compliance_too(
+    settings, marketer, approver, compliance, make_template, required_for_marketing
 ):
-    template = make_template(category="transactional")
+    settings.CUE_REQUIRE_COMPLIANCE_APPROVAL = required_for_marketing
+    template = make_template(category="transactional", body="Your webinar starts in 1 hour.")
     version = version_submit(actor=marketer, version=template.versions.get(), notify=False)
 
-    assert version_approve(actor=approver, version=version, notify=False).status == "approved"
+    assert version_approve(actor=approver, version=version, notify=False).status == "submitted"
+    assert version_approve(actor=compliance, version=version, notify=False).status == "approved"
 
 
 # --- rejection and copies -------------------------------------------------------------

@@ -29,8 +29,8 @@ POSTGRES_FORWARD = [
          IF current_setting('cue.allow_truncate', true) = 'on' THEN
            RETURN NULL;
          END IF;
-         RAISE EXCEPTION '% is evidence and cannot be truncated', TG_TABLE_NAME
-           USING ERRCODE = 'integrity_constraint_violation';
+         RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is evidence and cannot be truncated',
+           ERRCODE = 'integrity_constraint_violation';
        END; $$ LANGUAGE plpgsql;""",
     """CREATE TRIGGER consent_record_no_truncate BEFORE TRUNCATE ON consent_consentrecord
        FOR EACH STATEMENT EXECUTE FUNCTION consent_record_no_truncate();""",

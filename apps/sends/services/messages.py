@@ -110,7 +110,7 @@ def _content_render(message: OutboundMessage, body: str | None, contact) -> list
     is_test = message.origin == MessageOrigin.TEST_SEND
     if message.template_version is not None:
         version = message.template_version
-        if version.status != "approved" and not is_test:
+        if not is_test and not version.is_sendable:
             raise SendsError(
                 "Only an approved template version can be sent.", field="template_version"
             )
