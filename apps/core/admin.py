@@ -5,15 +5,19 @@ from functools import cached_property
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, models
 from django_celery_beat import admin as celery_beat_admin
 from django_celery_beat.models import PeriodicTask
 from simple_history.admin import SimpleHistoryAdmin
+
+from apps.core.text import StorableJSONField
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
     """History is evidence: it can be read, never reverted or edited through the admin.
     (simple-history's history page would otherwise save a POST from anyone who may view.)"""
+
+    formfield_overrides = {models.JSONField: {"form_class": StorableJSONField}}
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":

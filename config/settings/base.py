@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session is read from the cookie and before any view: no NUL, no surrogate.
+    "apps.core.middleware.StorableInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -162,11 +164,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.api.permissions.ModelPermissions"],
     # Refuses JSON that would otherwise reach the database or a response and fail there
-    # (NUL characters, lone surrogates, 1e400, absurd nesting) with a 400.
+    # (1e400, absurd nesting) with a 400; NUL characters and lone surrogates are cleaned.
     "DEFAULT_PARSER_CLASSES": [
         "apps.core.api.parsers.StrictJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "apps.core.api.parsers.StorableFormParser",
+        "apps.core.api.parsers.StorableMultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",

@@ -535,9 +535,6 @@ def test_it_answers_junk_with_400_and_field_errors(api, raw, expected):
 @pytest.mark.parametrize(
     "raw",
     [
-        b'{"type": "a\\u0000b"}',
-        b'{"type": "\\ud800"}',
-        b'{"events": [{"properties": {"k\\u0000": 1}}]}',
         b'{"properties": {"n": 1e400}}',
         b'{"properties": {"n": NaN}}',
         b"[" * 100_000 + b"]" * 100_000,
@@ -545,7 +542,8 @@ def test_it_answers_junk_with_400_and_field_errors(api, raw, expected):
         b"",
     ],
 )
-def test_it_answers_text_no_database_can_store_with_400(api, raw):
+def test_it_answers_json_no_database_can_store_with_400(api, raw):
+    # NUL and lone surrogates are cleaned instead: tests/core/test_storable_inputs.py
     response = api.post(URL, raw, content_type="application/json")
 
     assert response.status_code == 400

@@ -23,11 +23,12 @@ from apps.contacts.segments import (
 from apps.contacts.segments.references import segment_referrers
 from apps.contacts.segments.registry import is_whole_number
 from apps.core.admin import HistoryAdmin
+from apps.core.text import StorableJSONDecoder, StorableJSONField
 
 PREVIEW_LIMIT = 25
 
 
-class RulesField(forms.JSONField):
+class RulesField(StorableJSONField):
     """Shows the rules indented, so that they can be read and edited in a textarea."""
 
     def prepare_value(self, value):
@@ -105,7 +106,7 @@ class SegmentAdmin(HistoryAdmin):
         if not (self.admin_site.has_permission(request) and self.has_view_permission(request)):
             return JsonResponse({"errors": ["You may not preview segments."]}, status=403)
         try:
-            payload = json.loads(request.body)
+            payload = json.loads(request.body, cls=StorableJSONDecoder)
         except ValueError as error:
             return JsonResponse({"errors": [f"rules: not valid JSON ({error})"]}, status=400)
         segment_id = payload.get("segment") if isinstance(payload, dict) else None

@@ -1,20 +1,23 @@
-"""A JSON parser for which any body is a 400 at worst, never a 500."""
+"""Parsers for which any body is a 400 at worst, never a 500, and any text is storable."""
 
 import json
 import math
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
+
+from apps.core.text import data_storable, querydict_storable
 
 
 class StrictJSONParser(JSONParser):
     """Plain JSON, minus what a database or the JSON renderer cannot hold.
 
-    Python's json accepts numbers that overflow to infinity (1e400), nesting deep enough to
-    exhaust the stack, and escapes for NUL or lone UTF-16 surrogates. PostgreSQL refuses
-    NUL and infinity, UTF-8 refuses lone surrogates, and an error message that echoes one
-    of them would fail to render. They are refused here, once, for every field.
+    Python's json accepts numbers that overflow to infinity (1e400) and nesting deep enough
+    to exhaust the stack: PostgreSQL refuses infinity, so both are refused here with a 400.
+    It also decodes escapes for NUL and lone UTF-16 surrogates, which PostgreSQL and UTF-8
+    refuse: those are cleaned (apps.core.text), not refused, so that one stray escape does
+    not cost a batch of events.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
@@ -25,11 +28,22 @@ class StrictJSONParser(JSONParser):
         except (ValueError, RecursionError) as error:
             raise ParseError(f"JSON parse error - {error}") from error
         # NUL and surrogates can only arrive as \u escapes, so most bodies skip the walk.
-        if "\\u" in text and _has_unstorable_text(data):
-            raise ParseError(
-                "JSON parse error - text may not contain NUL (\\u0000) or unpaired surrogates."
-            )
-        return data
+        return data_storable(data) if "\\u" in text else data
+
+
+class StorableFormParser(FormParser):
+    """A form body, its keys and values made storable."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return querydict_storable(super().parse(stream, media_type, parser_context))
+
+
+class StorableMultiPartParser(MultiPartParser):
+    """A multipart body, its fields made storable (files are read by whoever stores them)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        return DataAndFiles(querydict_storable(parsed.data), parsed.files)
 
 
 def _constant_refuse(name: str):
@@ -41,26 +55,3 @@ def _float_finite(literal: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"the number {literal[:20]} is out of range")
     return value
-
-
-def _has_unstorable_text(data) -> bool:
-    pending = [data]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, str):
-            if "\x00" in node or not _encodes(node):
-                return True
-        elif isinstance(node, dict):
-            pending.extend(node.keys())
-            pending.extend(node.values())
-        elif isinstance(node, list):
-            pending.extend(node)
-    return False
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

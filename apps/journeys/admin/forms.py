@@ -11,6 +11,7 @@ from django.forms.fields import InvalidJSONInput
 from django.forms.models import BaseInlineFormSet
 
 from apps.contacts.models import LifecycleStage, validate_event_type
+from apps.core.text import StorableJSONField
 from apps.journeys.admin.step_config import (
     STEP_KEY,
     condition_errors,
@@ -68,7 +69,7 @@ class EventTypesField(forms.CharField):
         return types
 
 
-class JSONTextField(forms.JSONField):
+class JSONTextField(StorableJSONField):
     """JSON shown indented; empty input is None."""
 
     def prepare_value(self, value):

@@ -1,5 +1,6 @@
 from django import forms
 
+from apps.core.text import StorableJSONField
 from apps.library.models import MessageTemplate, TemplateVersion
 from apps.library.placeholders import placeholders_errors
 from apps.library.selectors import working_version
@@ -7,7 +8,7 @@ from apps.library.selectors import working_version
 CONTENT_FIELDS = ("body", "subject", "links", "defaults")
 
 
-class JSONObjectField(forms.JSONField):
+class JSONObjectField(StorableJSONField):
     """A JSON object; empty input means {}."""
 
     def to_python(self, value):

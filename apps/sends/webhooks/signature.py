@@ -5,7 +5,9 @@ from django.http import HttpResponse, HttpResponseForbidden
 from twilio.request_validator import RequestValidator
 
 from apps.core.http import client_ip, retry_when_database_unavailable
+from apps.core.middleware import post_signed_as_received
 from apps.core.ratelimit import WINDOW_SECONDS, budget_exhausted, budget_spend
+from apps.core.text import querydict_storable
 
 
 def twilio_public_url(request) -> str:
@@ -38,6 +40,8 @@ def twilio_signed(view):
         if not twilio_signature_valid(request):
             budget_spend("webhook-refusals", ip, per_minute=budget)
             return HttpResponseForbidden("Invalid Twilio signature.")
+        # Signed over the values as sent; stored as they can be (a "STOP\0" is a STOP).
+        request.POST = querydict_storable(request.POST)
         return view(request, *args, **kwargs)
 
-    return checked
+    return post_signed_as_received(checked)
