@@ -62,6 +62,14 @@ def keyword_classify(body: str, *, custom: Mapping[str, str] | None = None) -> K
     """Classify an inbound reply; ``custom`` adds keywords (keyword -> kind) for one account."""
     extra = _normalise_custom(custom or {})
     reading = text.read(body)
+    if reading.reaction:
+        return KeywordMatch(
+            kind=NONE,
+            keyword="",
+            free_text=False,
+            rule=Rule.REACTION,
+            detail=f'a reaction ("{reading.reaction}") quoting a message; the quote is ours',
+        )
     words = reading.words
     if not words:
         return NO_MATCH

@@ -22,6 +22,7 @@ class Rule(StrEnum):
     BENIGN_USE = "benign_use"
     FOOTER_QUESTION = "footer_question"
     RHETORICAL_QUESTION = "rhetorical_question"
+    REACTION = "reaction"
 
 
 RULE_CHOICES = [
@@ -36,6 +37,7 @@ RULE_CHOICES = [
     (Rule.BENIGN_USE.value, "Not taken: a benign use of the word"),
     (Rule.FOOTER_QUESTION.value, "Not taken: a question quoting our footer"),
     (Rule.RHETORICAL_QUESTION.value, "Not taken: a rhetorical question"),
+    (Rule.REACTION.value, "Not taken: a reaction quoting our message"),
 ]
 
 

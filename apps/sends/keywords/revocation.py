@@ -19,6 +19,7 @@ _PHRASES = tuple(
 )
 _BENIGN = tuple((re.compile(pattern), why) for pattern, why in tables.BENIGN_USES)
 _FOOTER = tuple(re.compile(pattern) for pattern in tables.FOOTER_QUOTES)
+_WANTING = re.compile(tables.WANTING_TO_SEND)
 _RHETORICAL = tuple(re.compile(pattern) for pattern in tables.RHETORICAL_QUESTIONS)
 _DETAIL_LIMIT = 300
 
@@ -112,7 +113,11 @@ def _quoted(sentence: Sentence, first: int, last: int) -> tuple[str, str] | None
     for pattern in _RHETORICAL:
         if span := _covering(pattern, sentence, first, last):
             return Rule.RHETORICAL_QUESTION, f'rhetorical question "{span}"'
-    if not sentence.question or sentence.opener in tables.WANTING_OPENERS:
+    if not sentence.question:
+        return None
+    if tables.COMPLAINT_WORDS.intersection(word.text for word in sentence.words):
+        return None
+    if _WANTING.search(sentence.text):
         return None
     for pattern in _FOOTER:
         if span := _covering(pattern, sentence, first, last):

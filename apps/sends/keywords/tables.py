@@ -139,21 +139,28 @@ NEGATION_BRIDGE_MAX = 3
 # "why don't you stop texting me" is a demand, not a negation.
 RHETORICAL = frozenset({"why"})
 
-# A sentence that asks something ("?" or one of these first) may quote our footer without
-# revoking. Asking *how* or *whether one can* stop ("how do I stop these?", "can I reply
-# STOP?") is a revocation request: those openers never make a quote benign.
+# A question opening with one of these may quote our footer without revoking ("what does
+# 'Reply STOP' mean?"); a statement with a question mark ("I text stop and you still text
+# me?") may not. Asking *how* or *whether one can* stop ("how do I stop these?", "can I
+# reply STOP?") is a revocation request: those openers never make a quote benign.
+LEAD_INS = frozenset({"hi", "hey", "hello", "so", "ok", "okay", "um", "quick", "question", "but"})
 QUESTION_OPENERS = frozenset(
     {
         "what", "what's", "whats", "why", "does", "do", "is", "will", "would", "if", "when",
-        "who", "how", "can", "could", "may", "where",
+        "who",
     }
 )  # fmt: skip
-WANTING_OPENERS = frozenset({"how", "can", "could", "may", "where"})
+# Someone reporting that they already sent the word ("I replied STOP already, why are you
+# still texting?") revoked then and revokes now: such a sentence never quotes benignly.
+COMPLAINT_WORDS = frozenset(
+    {"already", "again", "keep", "keeps", "kept", "times", "twice", "multiple"}
+)
 
 _PER_SE = r"(?:stop|quit|end|revoke|optout|cancel|unsubscribe|stopall)"
+# Present tense only: "I replied STOP" reports a revocation already made.
 _QUOTING_VERB = (
-    r"(?:reply|replying|replied|respond|responding|text|texting|txt|send|sending|type|"
-    r"typing|say|saying|write|writing|enter|put)"
+    r"(?:reply|replying|respond|responding|text|texting|txt|send|sending|type|typing|write|"
+    r"writing|enter)"
 )
 
 # A per se word quoted from our own footer inside a question is not a revocation
@@ -163,6 +170,12 @@ FOOTER_QUOTES: tuple[str, ...] = (
     rf"(?: (?:to|for) (?:{_PER_SE}|opt out|stop \w+|end \w+))?\b",
     rf"\bwhat(?:'s| s| does| do| is| would| will)(?: the word| the keyword| a| the)? {_PER_SE}"
     r" (?:mean|do|stand for)\b",
+)
+# Asking whether one must send the word ("do I need to reply STOP to stop these?") is a
+# wish to leave: a question like this never quotes benignly.
+WANTING_TO_SEND = (
+    rf"\b(?:(?:do|should|must|can|could|shall) (?:i|we)|(?:need|have|want|got) to)"
+    rf"(?: \w+){{0,2}} {_QUOTING_VERB}\b"
 )
 # "why would I unsubscribe? these are useful": a rhetorical refusal, ending its sentence.
 RHETORICAL_QUESTIONS: tuple[str, ...] = (
@@ -176,25 +189,31 @@ RHETORICAL_QUESTIONS: tuple[str, ...] = (
 BENIGN_USES: tuple[tuple[str, str], ...] = (
     (r"\bstop (?:by|in|over|off|on by)\b", "stop by/in: a visit"),
     (r"\bstop at (?!once\b|all\b)", "stop at a place or time"),
-    (r"\bstop (?:and|to) (?:see|say|chat|talk|grab|get|pick|visit|think|shop)\b",
+    # "stop and ...", never "stop to ...": "reply STOP to get out of this" is a request.
+    (r"\bstop and (?:see|say|chat|talk|grab|get|pick|visit|shop)\b",
      "stop and do something"),
     (r"\bstop (?:for) (?:lunch|coffee|gas|food|dinner|breakfast|a bite|a drink|drinks|"
      r"a minute|a sec)\b", "stop for a break"),
     (r"\b(?:a|the|bus|train|subway|next|last|first|one|pit|truck|rest|each|every|our|my|"
      r"your|final|quick|short|tour|whistle|non) stop\b(?! to\b)", "a stop on a route"),
-    (r"\bstop (?:sign|light|watch|loss|gap|motion|date|time|n shop|and shop|over)s?\b",
+    (r"\bstop (?:sign|light|watch|loss|gap|motion|date|time|n shop|and shop|shop|over)s?\b",
      "a compound noun"),
     (r"\bquit (?:my|his|her|their|our|the|a) (?:job|team|gym|club|class|band|position|role|"
      r"company|program|course|diet|game)\b", "quit a job or activity"),
     (r"\bquit (?:smoking|drinking|vaping|working|playing|gambling|school|college|work|"
      r"on me|on us)\b", "quit a habit"),
-    (r"\b(?:a|an|the|no|back|front|high|low|dead|deep|tail|rear|week|year|month|quarter|"
-     r"either|other|one|its|my|your|our|their|his|her|happy|bitter|loose|odd|top|far) "
-     r"end\b(?! to\b)", "an end of something"),
+    (r"\b(?:back|front|high|low|dead|deep|tail|rear|week|year|month|quarter|happy|bitter|"
+     r"loose|odd|top|far) end\b(?! to\b)", "a compound noun"),
+    # "the end" alone may well mean "we're done": only with more words after it.
+    (r"\b(?:a|an|the|no|either|other|one|its|my|your|our|their|his|her) end(?! to\b)(?= \w)",
+     "an end of something"),
+    (r"\b(?:on|at|from) (?:my|your|our|their|his|her|the|either|each|both) ends?\b",
+     "someone's end"),
     (r"\bend (?:of|up|ups|date|time|user|users|result|goal|game|point|zone|table|cap|"
      r"product|to end|in sight)\b", "end of / end up / a compound noun"),
     (r"\b(?:in|at|by|near|toward|towards|till|until|til) (?:the )?end\b", "at the end"),
-    (r"\b(?:does|did|will|would|should)(?: it| this| that| they| the \w+)? end\b",
+    (r"\b(?:does|did|will|would|should)(?: (?:the|this|that|your|our) \w+| it| this| that|"
+     r" they)? end\b",
      "when something ends"),
     (r"\b(?:sale|event|offer|promo|promotion|deal|webinar|trial|meeting|call|session|show|"
      r"class|discount|contest|season|month|week|quarter|day) end\b", "when something ends"),
@@ -204,6 +223,7 @@ BENIGN_USES: tuple[tuple[str, str], ...] = (
      r"consultation|interview|payment|request|rsvp|registration)s?\b",
      "cancel an appointment or order"),
     (r"\bcancel on (?:me|you|us|them|him|her)\b", "cancel on someone"),
+    (r"\bcancel (?:anytime|any time|at any time)\b", "a question about a plan's terms"),
 )  # fmt: skip
 
 _TEXTS = r"(?:texts?|txts?|messages?|msgs?|sms|spam|promos?|ads)"
@@ -231,6 +251,7 @@ REVOCATION_PHRASES: tuple[tuple[str, str, bool], ...] = (
      r"(?:off|from)\b", True),
     ("en", r"\bremove (?:me|my number)\b", True),
     ("en", r"\bopt me out\b", True),
+    ("en", r"\b(?:i want|get me|let me) out\b", True),
     ("en", r"\b(?:not|isn'?t|isnt|ain'?t) my (?:number|phone|cell|phone number)\b", False),
     ("en", r"\bwrong (?:number|num|person|guy|girl|phone|contact)\b", False),
     ("en", r"\b(?:lose|delete|erase|forget) (?:my|this) (?:number|phone number|contact)\b",

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from apps.sends.keywords import tables
 
@@ -29,6 +29,20 @@ _EMOJI_SENTINEL = "zqemojistop"
 _SPACED_SENTINEL = "zqspaced"
 _SPACED = re.compile(r"\b[a-z](?:[\s.\-*_/]+[a-z]\b){2,}")
 _STOP_DOUBLED = re.compile(r"s+t+o+p+")
+# An iPhone reaction to our text arrives as a text quoting it ('Liked "… Reply STOP to opt
+# out"'); Google Messages sends 'Reacted 👍 to "…"'. The quote is our words, not theirs.
+_REACTION = re.compile(
+    r"\s*(liked|loved|laughed at|emphasi[sz]ed|questioned|disliked|reacted \S+ to|"
+    r"removed an? \S+ from) [\"\u201c\u201d].*[\"\u201c\u201d]\s*",
+    re.DOTALL,
+)
+# Cyrillic and Greek letters that look like Latin ones ("SТОР" with a Cyrillic ТОР).
+_CONFUSABLES = str.maketrans(
+    "\u0430\u0435\u043e\u0440\u0441\u0442\u0443\u0445\u0455\u0456\u0458\u043d\u043a\u0432\u043c"
+    "\u03bf\u03c1\u03c4\u03b5\u03ba\u03bd\u03b9",
+    "aeopctyxsijhkbmoptekvi",
+)
+_LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _SIGNATURE = re.compile(
     r"(?:^|(?<=[\s.!?,;]))(?:sent from my (?:iphone|ipad|android|samsung|galaxy|mobile|phone|"
     r"smartphone|verizon|t-mobile|sprint|pixel|htc|lg|motorola|blackberry|google|huawei|"
@@ -50,7 +64,7 @@ class Word:
 @dataclass(frozen=True)
 class Sentence:
     words: tuple[Word, ...]
-    question: bool
+    question: bool  # opens like a question ("what does ...", "if I reply ...")
 
     @cached_property
     def text(self) -> str:
@@ -68,15 +82,12 @@ class Sentence:
         """The index of the word a character offset of ``text`` falls in."""
         return bisect_right(self.starts, offset) - 1
 
-    @property
-    def opener(self) -> str:
-        return self.words[0].text
-
 
 @dataclass(frozen=True)
 class Reading:
     sentences: tuple[Sentence, ...]
     signature: bool  # a phone signature ("Sent from my iPhone") was cut off
+    reaction: str = ""  # the reaction ("liked") when the reply is a reaction to our text
 
     @property
     def words(self) -> list[Word]:
@@ -90,7 +101,10 @@ def normalise(body: str) -> str:
 
 def read(body: str) -> Reading:
     """The reply as sentences of canonical words."""
-    plain = _plain(body.replace(tables.STOP_EMOJI, f" {_EMOJI_SENTINEL} ").replace("#", " number "))
+    marked = body.replace(tables.STOP_EMOJI, f" {_EMOJI_SENTINEL} ").replace("#", " number ")
+    plain = _plain(_LINK.sub(" ", marked))
+    if reaction := _REACTION.fullmatch(plain):
+        return Reading(sentences=(), signature=False, reaction=reaction.group(1))
     unsigned = _SIGNATURE.sub("", plain)
     unspaced = _SPACED.sub(_unspace, unsigned)
     sentences = tuple(
@@ -101,6 +115,7 @@ def read(body: str) -> Reading:
     return Reading(sentences=sentences, signature=unsigned != plain)
 
 
+@lru_cache(maxsize=4096)
 def canonical(word: str) -> str:
     """The word a typed word stands for ("stpo" -> "stop"), or the word itself."""
     if word in tables.STANDARD_KEYWORDS or word in tables.PER_SE_WORDS:
@@ -126,8 +141,16 @@ def merge_compounds(words: list[str]) -> list[str]:
 
 
 def _plain(body: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", body.casefold().translate(_APOSTROPHES))
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    """Case-folded and accent-free, without invisible format characters (zero-width
+    spaces, joiners, soft hyphens), which would otherwise split "S\u200bTOP" in two."""
+    # Decomposed before and after case-folding: "𝐒𝐓𝐎𝐏" only becomes "STOP" by decomposing.
+    folded = unicodedata.normalize("NFKD", body).casefold().translate(_APOSTROPHES)
+    decomposed = unicodedata.normalize("NFKD", folded)
+    return "".join(
+        char
+        for char in decomposed
+        if not unicodedata.combining(char) and unicodedata.category(char) != "Cf"
+    )
 
 
 def _unspace(found: re.Match[str]) -> str:
@@ -143,8 +166,8 @@ def _sentence(raw: str) -> Sentence | None:
     words = _trim_commas([_word(token) for token in merge_compounds([t for t in typed if t])])
     if not words:
         return None
-    question = "?" in raw or words[0].text in tables.QUESTION_OPENERS
-    return Sentence(words=tuple(words), question=question)
+    opener = next((w.text for w in words if w.text not in tables.LEAD_INS | {COMMA}), "")
+    return Sentence(words=tuple(words), question=opener in tables.QUESTION_OPENERS)
 
 
 def _word(token: str) -> Word:
@@ -153,8 +176,16 @@ def _word(token: str) -> Word:
     if token.startswith(_SPACED_SENTINEL):
         letters = token.removeprefix(_SPACED_SENTINEL)
         return Word(text=canonical(letters), typed=" ".join(letters), how=SPACED_LETTERS)
-    text = canonical(token)
+    text = canonical(_latin(token))
     return Word(text=text, typed=token, how=TYPED if text == token else MISSPELLING)
+
+
+def _latin(token: str) -> str:
+    """A word typed with look-alike letters, read in Latin when that is all it takes."""
+    if token.isascii():
+        return token
+    latin = token.translate(_CONFUSABLES)
+    return latin if latin.isascii() else token
 
 
 def _trim_commas(words: list[Word]) -> list[Word]:
@@ -170,7 +201,7 @@ def _trim_commas(words: list[Word]) -> list[Word]:
 
 def _near_unsubscribe(word: str) -> bool:
     """Within two edits of "unsubscribe" and starting with "u" (so never "subscribe")."""
-    return word[:1] == "u" and 8 <= len(word) <= 14 and _distance(word, "unsubscribe") <= 2
+    return word[:1] == "u" and 9 <= len(word) <= 13 and _distance(word, "unsubscribe") <= 2
 
 
 def _distance(a: str, b: str) -> int:

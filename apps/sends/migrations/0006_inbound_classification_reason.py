@@ -36,6 +36,7 @@ class Migration(migrations.Migration):
                     ("benign_use", "Not taken: a benign use of the word"),
                     ("footer_question", "Not taken: a question quoting our footer"),
                     ("rhetorical_question", "Not taken: a rhetorical question"),
+                    ("reaction", "Not taken: a reaction quoting our message"),
                 ],
                 max_length=24,
             ),
