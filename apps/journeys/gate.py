@@ -5,9 +5,15 @@ days."""
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import transaction
+from django.utils import timezone
+
+from apps.contacts.models import Event, EventType
+from apps.journeys.intake import goal_met
 from apps.journeys.models import Enrollment, EnrollmentState, Journey, JourneyStatus
+from apps.journeys.services import enrollment_goal_reach
 from apps.sends.models import Decision, MessageStatus, OutboundMessage
-from apps.sends.policy import GateResult
+from apps.sends.policy import GateResult, counts_since
 from apps.sends.quiet_hours import Recipient, recipient_window
 
 # A completed enrollment's last message still goes; these end what was queued.
@@ -28,7 +34,67 @@ def journey_gate_check(message, at: datetime) -> GateResult | None:
         return GateResult(
             Decision.SUPPRESS, "journey_ended", f"The contact's journey has ended ({state})."
         )
-    return journey_rules_check(message, enrollment.journey, at)
+    return _goal_check(enrollment, at) or journey_rules_check(message, enrollment.journey, at)
+
+
+def _goal_check(enrollment: Enrollment, at: datetime) -> GateResult | None:
+    """A goal event recorded since the contact entered stops the message even though the
+    event's hand-off (which ends the enrollment) has not run yet: a worker backlog or a
+    broker outage must not let a message out after the goal."""
+    event, reason = _goal_recorded(enrollment)
+    if event is None:
+        return None
+    _enrollment_end_on_goal(enrollment, reason, event)
+    return GateResult(
+        Decision.SUPPRESS,
+        "journey_goal",
+        f"The journey's goal was met: {reason}",
+        inputs={"event_id": event.pk},
+    )
+
+
+def _goal_recorded(enrollment: Enrollment) -> tuple[Event | None, str]:
+    journey = enrollment.journey
+    types = set(journey.exit_event_types or [])
+    if journey.exit_on_opportunity:
+        types |= {EventType.OPPORTUNITY_CREATED, EventType.STAGE_CHANGED}
+    if journey.exit_lifecycle_stage:
+        types.add(EventType.LIFECYCLE_STAGE_CHANGED)
+    if not types:
+        return None, ""
+    events = (
+        Event.objects.filter(
+            contact_id=enrollment.contact_id,
+            type__in=types,
+            received_at__gte=enrollment.entered_at,
+        )
+        .exclude(pk=enrollment.triggering_event_id)
+        .order_by("received_at", "id")
+    )
+    for event in events:
+        reason = goal_met(journey, event)
+        if reason:
+            return event, reason
+    return None, ""
+
+
+def _enrollment_end_on_goal(enrollment: Enrollment, reason: str, event: Event) -> None:
+    """Ends a running enrollment so that no next step follows. Skipped while the engine has
+    it (claimed, or its row locked): the engine sees the refusal of its own send and ends
+    it itself; waiting for its lock here could deadlock on the contact lock."""
+    if enrollment.state not in EnrollmentState.running():
+        return
+    claimed_until = enrollment.claimed_until
+    if enrollment.claim_token and claimed_until and claimed_until > timezone.now():
+        return
+    with transaction.atomic():
+        free = (
+            Enrollment.objects.select_for_update(skip_locked=True)
+            .filter(pk=enrollment.pk, state__in=EnrollmentState.running())
+            .first()
+        )
+        if free is not None:
+            enrollment_goal_reach(enrollment=free, reason=reason, event=event)
 
 
 def journey_rules_check(message, journey: Journey, at: datetime) -> GateResult | None:
@@ -53,8 +119,8 @@ def _cap(message, journey: Journey, at: datetime) -> GateResult | None:
             journey_id=journey.pk,
             contact_id=message.contact_id,
             status__in=MessageStatus.reserving(),
-            queued_at__gte=at - timedelta(hours=journey.cap_hours),
         )
+        .filter(counts_since(at - timedelta(hours=journey.cap_hours)))
         .exclude(pk=message.pk)
         .count()
     )

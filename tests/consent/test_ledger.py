@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -130,15 +131,19 @@ def test_it_refuses_a_raw_sql_delete_of_a_recent_record(record):
     assert ConsentRecord.objects.filter(pk=record.pk).count() == 1
 
 
+def recorded_six_years_ago(contact):
+    with time_machine.travel(timezone.now() - timedelta(days=6 * 366)):
+        return consent_opt_in(
+            contact=contact,
+            channel=Channel.SMS,
+            purpose=Purpose.MARKETING,
+            source=ConsentSource.IMPORT,
+        )
+
+
 @on_postgresql
 def test_it_lets_a_record_past_the_five_year_retention_be_deleted(contact):
-    old = consent_opt_in(
-        contact=contact,
-        channel=Channel.SMS,
-        purpose=Purpose.MARKETING,
-        source=ConsentSource.IMPORT,
-        occurred_at=timezone.now() - timedelta(days=5 * 366),
-    )
+    old = recorded_six_years_ago(contact)
     recent = consent_opt_out(
         contact=contact, channel=Channel.SMS, purpose=Purpose.MARKETING, source=ConsentSource.API
     )
@@ -151,6 +156,57 @@ def test_it_lets_a_record_past_the_five_year_retention_be_deleted(contact):
     assert list(ConsentRecord.objects.filter(contact=contact).values_list("pk", flat=True)) == [
         recent.pk
     ]
+
+
+@on_postgresql
+def test_retention_runs_from_when_cue_recorded_the_row_not_the_date_it_claims(contact):
+    backdated = consent_opt_in(
+        contact=contact,
+        channel=Channel.SMS,
+        purpose=Purpose.MARKETING,
+        source=ConsentSource.IMPORT,
+        occurred_at=timezone.now() - timedelta(days=6 * 366),
+    )
+
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM consent_consentrecord WHERE id = %s", [backdated.pk])
+
+    assert ConsentRecord.objects.filter(pk=backdated.pk).count() == 1
+
+
+@on_postgresql
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.EMAIL])
+def test_a_record_a_message_relied_on_within_five_years_is_kept(contact, channel):
+    from apps.sends.models import OutboundMessage
+
+    old = recorded_six_years_ago(contact)
+    consent_opt_out(
+        contact=contact, channel=Channel.SMS, purpose=Purpose.MARKETING, source=ConsentSource.API
+    )
+    OutboundMessage.objects.create(
+        contact=contact, channel=channel, to_address=str(contact.phone), body="Hi",
+        category="marketing", origin="journey", send_key="relied", status="delivered",
+        queued_at=timezone.now() - timedelta(days=4 * 366),
+        sent_at=timezone.now() - timedelta(days=4 * 366),
+    )  # fmt: skip
+
+    with connection.cursor() as cursor:
+        if channel == Channel.SMS:
+            with pytest.raises(IntegrityError), transaction.atomic():
+                cursor.execute("DELETE FROM consent_consentrecord WHERE id = %s", [old.pk])
+        else:  # a message on another channel did not rely on the SMS ledger
+            cursor.execute("DELETE FROM consent_consentrecord WHERE id = %s", [old.pk])
+
+    assert ConsentRecord.objects.filter(pk=old.pk).count() == (1 if channel == Channel.SMS else 0)
+
+
+@on_postgresql
+def test_it_refuses_to_truncate_the_ledger(record):
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as in a transaction of its own
+        cursor.execute("TRUNCATE consent_consentrecord CASCADE")
+
+    assert ConsentRecord.objects.filter(pk=record.pk).count() == 1
 
 
 # The current state follows the ledger

@@ -79,6 +79,9 @@ def _after_send(enrollment: Enrollment, step: Step, message, now: datetime) -> M
         status=message.status,
         reason_code=message.reason_code,
     )
+    if message.reason_code == "journey_goal":
+        # The gate found a goal event whose hand-off has not run yet: nothing follows.
+        return Move(end_state=EnrollmentState.GOAL_REACHED, reason=message.reason)
     if message.status in ("deferred", "held") and config.get("on_deferred", "wait") == "wait":
         # Wake after the sweep had its chance to release it, not in a tight loop before.
         until = max(message.next_attempt_at or now + DEFERRED_RECHECK, now + timedelta(minutes=1))
