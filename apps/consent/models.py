@@ -21,6 +21,9 @@ class ConsentAction(models.TextChoices):
     OPT_IN = "opt_in", "Opted in"
     OPT_OUT = "opt_out", "Opted out"
     CONFIRM = "confirm", "Confirmed (double opt-in)"
+    # Consent belongs to the address it was given for: a new phone number or email starts
+    # with none. (At most 8 characters: the column is that wide.)
+    NEW_ADDRESS = "new_addr", "Address changed: consent not carried over"
 
 
 class ConsentSource(models.TextChoices):
@@ -31,6 +34,7 @@ class ConsentSource(models.TextChoices):
     ADMIN = "admin", "Admin"
     REP_VERBAL = "rep_verbal", "Verbal, recorded by a rep"
     CARRIER = "carrier", "Carrier"
+    SYSTEM = "system", "Cue (automatic)"
 
 
 class ConsentStatus(models.TextChoices):
@@ -176,6 +180,23 @@ class Suppression(models.Model):
         HARD_BOUNCE = "hard_bounce", "Email hard bounce"
         COMPLAINT = "complaint", "Complaint"
         MANUAL = "manual", "Added by a person"
+        OPT_OUT_KEYWORD = "opt_out_keyword", "STOP (or another opt-out) from the number"
+        EMAIL_UNSUBSCRIBE = "email_unsubscribe", "Unsubscribed from email"
+
+    # The consumer's own revocations, bound to the address whoever owns it. Only the consumer
+    # lifts them (a START/UNSTOP/YES from that number; Twilio lifts its 21610 block on START
+    # too); no import, API call or person does. 47 CFR 64.1200(a)(10), as amended by FCC
+    # 24-24 (2024): consent revoked "by any reasonable means" is revoked; CTIA Messaging
+    # Principles and Best Practices (2023), opt-out: honour STOP for the number.
+    CONSUMER_REVOCATIONS = frozenset(
+        {
+            Reason.STOP_UNKNOWN_SENDER,
+            Reason.OPT_OUT_KEYWORD,
+            Reason.CARRIER_OPT_OUT,
+            Reason.COMPLAINT,
+            Reason.EMAIL_UNSUBSCRIBE,
+        }
+    )
 
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.SMS)
     address = models.CharField(max_length=254, help_text="E.164 phone number or email address.")
@@ -196,6 +217,38 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} ({self.get_reason_display()})"
+
+    @property
+    def is_consumer_revocation(self) -> bool:
+        return self.reason in self.CONSUMER_REVOCATIONS
+
+
+class ConsentAttempt(models.Model):
+    """A consent change Cue refused, kept as evidence that it was tried: e.g. an import or
+    API call that would have re-subscribed a number its owner had revoked."""
+
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    address = models.CharField(max_length=254)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    action = models.CharField(max_length=8, choices=ConsentAction.choices)
+    source = models.CharField(max_length=16, choices=ConsentSource.choices)
+    reason_code = models.CharField(max_length=32)
+    reason = models.CharField(max_length=300)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    attempted_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-attempted_at", "-id"]
+        indexes = [models.Index(fields=["address"], name="consent_attempt_address")]
+
+    def __str__(self) -> str:
+        return f"Refused {self.get_action_display()} {self.channel} for {self.address}"
 
 
 class Preference(models.Model):

@@ -150,6 +150,9 @@ def record_title(record: ConsentRecord) -> str:
             (ConsentSource, record.source),
         )
     )
+    if record.action == ConsentAction.NEW_ADDRESS:
+        title = f"{channel} {purpose} consent ended: the address changed"
+        return title[:1].upper() + title[1:]
     verb = ACTION_VERBS.get(record.action, record.action)
     return f"{verb} {channel} {purpose} via {source}"
 

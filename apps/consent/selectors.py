@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
 from apps.consent.models import (
@@ -7,12 +9,40 @@ from apps.consent.models import (
     ConsentStatus,
     Suppression,
 )
+from apps.consent.services import addresses_same, consent_given_for, consent_status_after
 from apps.contacts.models import Contact
 
 
 def consent_status(*, contact: Contact, channel: str, purpose: str) -> str:
     state = ConsentState.objects.filter(contact=contact, channel=channel, purpose=purpose).first()
     return state.status if state else ConsentStatus.NONE
+
+
+@dataclass(frozen=True)
+class AddressConsent:
+    status: str
+    given_for: str | None  # the address an opt-in (or pending one) was given for
+
+
+def consent_for_address(*, contact: Contact, channel: str, purpose: str, address: str) -> str:
+    """The contact's consent for messages to `address`, replayed from the ledger itself —
+    never from the state row, which is a copy that could be edited. Consent given for
+    another address (the contact's old phone number) is no consent for this one."""
+    found = consent_of_ledger(contact=contact, channel=channel, purpose=purpose)
+    if found.given_for is not None and not addresses_same(found.given_for, address, channel):
+        return ConsentStatus.NONE
+    return found.status
+
+
+def consent_of_ledger(*, contact: Contact, channel: str, purpose: str) -> AddressConsent:
+    """The key's status by replaying its ledger rows (one indexed query)."""
+    records = list(
+        ConsentRecord.objects.filter(contact=contact, channel=channel, purpose=purpose)
+        .select_related("form")
+        .order_by("occurred_at", "id")
+    )
+    status, _ = consent_status_after(records)
+    return AddressConsent(status, consent_given_for(records))
 
 
 def consent_ledger(*, contact: Contact) -> QuerySet[ConsentRecord]:

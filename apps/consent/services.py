@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.consent.models import (
     Channel,
     ConsentAction,
+    ConsentAttempt,
     ConsentDisclosure,
     ConsentRecord,
     ConsentSource,
@@ -56,6 +57,9 @@ def consent_status_after(records: list[ConsentRecord]) -> tuple[str, dict]:
 
 def _apply(status: str, stamps: dict, record: ConsentRecord) -> tuple[str, dict]:
     at = record.occurred_at
+    if record.action == ConsentAction.NEW_ADDRESS:
+        # Consent given for the old address ends; an opt-out follows the person.
+        return (status, stamps) if status == ConsentStatus.OPTED_OUT else (ConsentStatus.NONE, {})
     if record.action == ConsentAction.OPT_OUT:
         return ConsentStatus.OPTED_OUT, {**stamps, "opted_out_at": at}
     if record.action == ConsentAction.CONFIRM:
@@ -80,7 +84,6 @@ def _needs_confirmation(record: ConsentRecord) -> bool:
     )
 
 
-@transaction.atomic
 def consent_record(
     *,
     contact: Contact,
@@ -92,10 +95,92 @@ def consent_record(
     address: str | None = None,
     evidence: Evidence | None = None,
 ) -> ConsentRecord:
-    """Appends one ledger row and brings the current state in step with the ledger."""
+    """Appends one ledger row and brings the current state in step with the ledger.
+
+    An opt-in the consumer did not give (import, API, admin, a rep) after the address or
+    the contact revoked consent is refused: the attempt is kept (`ConsentAttempt`) and
+    ConsentError says why. The attempt outlives this function's rollback, not a caller's."""
     _choices_check(channel=channel, purpose=purpose, action=action, source=source)
-    Contact.objects.select_for_update().filter(pk=contact.pk).first()
-    address = address or _address_of(contact, channel)
+    evidence = evidence or Evidence()
+    with transaction.atomic():
+        Contact.objects.select_for_update().filter(pk=contact.pk).first()
+        address = address or _address_of(contact, channel)
+        refusal = _resubscribe_refusal(contact, channel, purpose, action, source, address, evidence)
+        if refusal is None:
+            return _record_append(
+                contact=contact, channel=channel, purpose=purpose, action=action, source=source,
+                occurred_at=occurred_at, address=address, evidence=evidence,
+            )  # fmt: skip
+    code, reason = refusal
+    ConsentAttempt.objects.create(
+        contact=contact, address=address, channel=channel, purpose=purpose, action=action,
+        source=source, reason_code=code, reason=reason[:300], actor=evidence.actor,
+        note=evidence.note,
+    )  # fmt: skip
+    raise ConsentError(reason, field="action", code=code)
+
+
+# Who may give consent back after a revocation: the consumer, proven by the hosted form's
+# submission or by a keyword texted from the number (47 CFR 64.1200(a)(10): consent once
+# revoked needs the called party's new consent, not the caller's say-so).
+_CONSUMER_EVIDENCE = {
+    ConsentSource.WEB_FORM: lambda evidence: evidence.form is not None,
+    ConsentSource.KEYWORD: lambda evidence: bool(evidence.inbound_message_sid),
+}
+
+
+def _resubscribe_refusal(contact, channel, purpose, action, source, address, evidence):
+    """(code, reason) when this opt-in would re-subscribe a revoked address without the
+    consumer's own word; None otherwise."""
+    if action not in (ConsentAction.OPT_IN, ConsentAction.CONFIRM):
+        return None
+    proven = _CONSUMER_EVIDENCE.get(source)
+    if proven is not None and proven(evidence):
+        return None
+    revoked = address_revocation(address=address, channel=channel)
+    if revoked is not None:
+        return "revoked_address", (
+            f"{address} revoked consent ({revoked.get_reason_display()}, "
+            f"{revoked.created_at:%Y-%m-%d}); only its owner can opt back in, by texting "
+            "START from it or through the opt-in form."
+        )
+    last_out = _last_opt_out(contact, channel, purpose)
+    if last_out is not None:
+        return "revoked_contact", (
+            f"The contact opted out of {channel} {purpose} on {last_out.occurred_at:%Y-%m-%d} "
+            f"({last_out.get_source_display()}); only they can opt back in, by texting START "
+            "or through the opt-in form."
+        )
+    return None
+
+
+def address_revocation(*, address: str, channel: str) -> Suppression | None:
+    """The consumer's revocation in force for this address, if any."""
+    try:
+        address = address_normalize(address, channel)
+    except ConsentError:
+        return None
+    return Suppression.objects.filter(
+        channel=channel, address=address, reason__in=Suppression.CONSUMER_REVOCATIONS
+    ).first()
+
+
+def _last_opt_out(contact: Contact, channel: str, purpose: str) -> ConsentRecord | None:
+    """The opt-out the key's ledger currently ends in, if it does."""
+    records = list(
+        ConsentRecord.objects.filter(contact=contact, channel=channel, purpose=purpose)
+        .select_related("form")
+        .order_by("occurred_at", "id")
+    )
+    status, _ = consent_status_after(records)
+    if status != ConsentStatus.OPTED_OUT:
+        return None
+    return next(r for r in reversed(records) if r.action == ConsentAction.OPT_OUT)
+
+
+def _record_append(
+    *, contact, channel, purpose, action, source, occurred_at, address, evidence
+) -> ConsentRecord:
     record = ConsentRecord.objects.create(
         contact=contact,
         channel=channel,
@@ -104,7 +189,7 @@ def consent_record(
         source=source,
         occurred_at=occurred_at or timezone.now(),
         address=address,
-        **{f.name: getattr(evidence or Evidence(), f.name) for f in fields(Evidence)},
+        **{f.name: getattr(evidence, f.name) for f in fields(Evidence)},
     )
     before = ConsentState.objects.filter(contact=contact, channel=channel, purpose=purpose).first()
     state = _state_sync(contact, channel, purpose, address)
@@ -191,10 +276,11 @@ def consent_opt_out(*, contact, channel, purpose, source, evidence=None, occurre
 @transaction.atomic
 def consent_confirm(*, contact: Contact, source: str, evidence: Evidence | None = None):
     """A YES to the double opt-in message: confirms pending marketing SMS consent."""
-    state = ConsentState.objects.filter(
+    records = ConsentRecord.objects.filter(
         contact=contact, channel=Channel.SMS, purpose=Purpose.MARKETING
-    ).first()
-    if state is None or state.status != ConsentStatus.PENDING:
+    ).select_related("form")
+    status, _ = consent_status_after(list(records))  # the ledger, not its editable copy
+    if status != ConsentStatus.PENDING:
         raise ConsentError("There is no pending opt-in to confirm.", code="nothing_pending")
     return consent_record(
         contact=contact,
@@ -256,9 +342,79 @@ def address_normalize(address: str, channel: str) -> str:
 
 @transaction.atomic
 def suppression_remove(*, address: str, channel: str = Channel.SMS) -> int:
+    """The consumer lifts their own revocation (START/UNSTOP/YES from the number). What a
+    person, a bounce or an invalid number put on the list stays there."""
     address = address_normalize(address, channel)
-    deleted, _ = Suppression.objects.filter(channel=channel, address=address).delete()
+    deleted, _ = Suppression.objects.filter(
+        channel=channel, address=address, reason__in=Suppression.CONSUMER_REVOCATIONS
+    ).delete()
     return deleted
+
+
+_ADDRESS_NOUNS = {Channel.SMS: "Phone number", Channel.EMAIL: "Email address"}
+
+
+@transaction.atomic
+def consent_address_change(*, contact: Contact, channel: str, address: str) -> list[ConsentRecord]:
+    """The contact's phone number (or email) is now `address`: consent given for another
+    address does not carry over. Each purpose whose opt-in (or pending one) was given for
+    another address gets a ledger row that ends it, until consent is given for this one."""
+    Contact.objects.select_for_update().filter(pk=contact.pk).first()
+    records = list(
+        ConsentRecord.objects.filter(contact=contact, channel=channel)
+        .select_related("form")
+        .order_by("occurred_at", "id")
+    )
+    ended = []
+    for purpose in Purpose.values:
+        given_for = consent_given_for(r for r in records if r.purpose == purpose)
+        if given_for is None or addresses_same(given_for, address, channel):
+            continue
+        note = (
+            f"{_ADDRESS_NOUNS[channel]} changed to {address}; consent was given for "
+            f"{given_for} and does not carry over."
+        )
+        ended.append(
+            _record_append(
+                contact=contact,
+                channel=channel,
+                purpose=purpose,
+                action=ConsentAction.NEW_ADDRESS,
+                source=ConsentSource.SYSTEM,
+                occurred_at=None,
+                address=address,
+                evidence=Evidence(note=note),
+            )
+        )
+    return ended
+
+
+_CHANNEL_OF_FIELD = {"phone": Channel.SMS, "email": Channel.EMAIL}
+
+
+def consent_on_address_change(contact: Contact, field: str, address: str) -> None:
+    """contacts' hand-off when a contact's phone or email changes (registered in ready())."""
+    consent_address_change(contact=contact, channel=_CHANNEL_OF_FIELD[field], address=address)
+
+
+def consent_given_for(records) -> str | None:
+    """The address the key's consent (opted in or pending) was given for: its latest
+    opt-in's. None when the ledger, replayed, holds no such consent."""
+    records = sorted(records, key=lambda r: (r.occurred_at, r.pk or 0))
+    status, _ = consent_status_after(records)
+    if status not in (ConsentStatus.OPTED_IN, ConsentStatus.PENDING):
+        return None
+    return next(r.address for r in reversed(records) if r.action == ConsentAction.OPT_IN)
+
+
+def addresses_same(first: str, second: str, channel: str) -> bool:
+    """Whether two spellings name one address (E.164 / case-insensitive email)."""
+    if first == second:
+        return True
+    try:
+        return address_normalize(first, channel) == address_normalize(second, channel)
+    except ConsentError:
+        return False
 
 
 @transaction.atomic

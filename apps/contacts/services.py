@@ -1,5 +1,6 @@
 """Writes to the CRM core: contacts, companies and opportunities."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -98,8 +99,35 @@ def _place_normalize(contact: Contact, fields: dict) -> dict:
     return fields
 
 
+# Consent (a higher app) registers here: consent given for an old phone number or email
+# must not carry over to the new one. Called in the saving transaction with
+# (contact, field name, new value) whenever an existing contact's phone or email changes.
+AddressChangeHandler = Callable[[Contact, str, str], None]
+_address_change_handlers: dict[str, AddressChangeHandler] = {}
+ADDRESS_FIELDS = ("phone", "email")
+
+
+def address_change_handler_register(name: str, handler: AddressChangeHandler) -> None:
+    _address_change_handlers[name] = handler
+
+
+def _addresses_of(contact: Contact) -> dict[str, str]:
+    return {name: str(getattr(contact, name) or "") for name in ADDRESS_FIELDS}
+
+
+def _address_changes_hand_off(contact: Contact, before: dict[str, str] | None) -> None:
+    if before is None:
+        return
+    after = _addresses_of(contact)
+    for name in ADDRESS_FIELDS:
+        if after[name] and after[name].casefold() != before[name].casefold():
+            for handler in _address_change_handlers.values():
+                handler(contact, name, after[name])
+
+
 def _contact_save(contact: Contact, fields: dict) -> Contact:
     previous_stage = None if contact._state.adding else contact.lifecycle_stage
+    previous_addresses = None if contact._state.adding else _addresses_of(contact)
     for name, value in fields.items():
         setattr(contact, name, _empty_for(name) if value is None else value)
     if contact.email:
@@ -116,6 +144,7 @@ def _contact_save(contact: Contact, fields: dict) -> Contact:
         raise _unique_error(error) from error
     if previous_stage is not None and previous_stage != contact.lifecycle_stage:
         _lifecycle_change_record(contact, previous_stage)
+    _address_changes_hand_off(contact, previous_addresses)
     return contact
 
 

@@ -14,7 +14,9 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.db.models import Q
 
-from apps.consent.models import Channel, ConsentStatus, Purpose, Suppression
+from apps.consent.models import Channel, ConsentStatus, Preference, Purpose, Suppression
+from apps.consent.selectors import consent_for_address, consent_of_ledger
+from apps.consent.services import ConsentError, address_normalize, addresses_same
 from apps.contacts.models import Contact
 from apps.sends.models import Decision, MessageCategory, MessageOrigin, MessageStatus
 from apps.sends.quiet_hours import (
@@ -52,8 +54,16 @@ def gate_check_register(name: str, check: ExtraCheck) -> None:
 # Which checks each origin goes through. A STOP confirmation must reach a number that
 # just opted out; an alert to a rep is not marketing to a contact.
 _CHECKS_BY_ORIGIN = {
-    MessageOrigin.JOURNEY: ("suppression", "consent", "extra", "quiet_hours", "caps", "duplicate"),
-    MessageOrigin.REP_REPLY: ("suppression", "consent", "quiet_hours"),
+    MessageOrigin.JOURNEY: (
+        "suppression",
+        "consent",
+        "preferences",
+        "extra",
+        "quiet_hours",
+        "caps",
+        "duplicate",
+    ),
+    MessageOrigin.REP_REPLY: ("suppression", "consent", "preferences", "quiet_hours"),
     MessageOrigin.DOUBLE_OPT_IN: ("suppression", "pending_consent", "quiet_hours"),
     MessageOrigin.TEST_SEND: ("suppression",),
     MessageOrigin.NOTIFICATION: ("suppression",),
@@ -71,7 +81,11 @@ def gate_evaluate(*, message, at: datetime) -> GateResult:
 
 
 def _suppression(message, at) -> GateResult | None:
-    entry = Suppression.objects.filter(channel=message.channel, address=message.to_address).first()
+    """The address itself, whoever owns it now: a STOP, an unsubscribe or a complaint
+    binds the number (or email) it came from."""
+    entry = Suppression.objects.filter(
+        channel=message.channel, address=_suppression_key(message)
+    ).first()
     if entry is None:
         return None
     return GateResult(
@@ -82,23 +96,58 @@ def _suppression(message, at) -> GateResult | None:
     )
 
 
-def _consent_status(contact: Contact, channel: str, purpose: str) -> str:
-    state = contact.consent_states.filter(channel=channel, purpose=purpose).first()
-    return state.status if state else ConsentStatus.NONE
+def _suppression_key(message) -> str:
+    """The address as the suppression list stores it (E.164; email in lower case)."""
+    try:
+        return address_normalize(message.to_address, message.channel)
+    except ConsentError:
+        return message.to_address
+
+
+def _consent_status(message, purpose: str) -> str:
+    """Replayed from the ledger, never read from the state row (a copy that could drift),
+    and only for the address the consent was given for."""
+    return consent_for_address(
+        contact=message.contact,
+        channel=message.channel,
+        purpose=purpose,
+        address=message.to_address,
+    )
 
 
 def _consent(message, at) -> GateResult | None:
     if message.contact is None:
         return GateResult(Decision.SUPPRESS, "no_contact", "A message to a contact needs one.")
     if message.category == MessageCategory.MARKETING:
-        status = _consent_status(message.contact, message.channel, Purpose.MARKETING)
-        if status == ConsentStatus.OPTED_IN:
+        found = consent_of_ledger(
+            contact=message.contact, channel=message.channel, purpose=Purpose.MARKETING
+        )
+        if _given_elsewhere(message, found.given_for):
+            return _other_address(message, found.given_for)
+        if found.status == ConsentStatus.OPTED_IN:
             return None
-        return _no_consent(message, status, "Marketing needs an active, confirmed opt-in")
-    status = _consent_status(message.contact, message.channel, Purpose.TRANSACTIONAL)
+        return _no_consent(message, found.status, "Marketing needs an active, confirmed opt-in")
+    status = _consent_status(message, Purpose.TRANSACTIONAL)
     if status != ConsentStatus.OPTED_OUT:
         return None
     return _no_consent(message, status, "Transactional messages stop after an opt-out")
+
+
+def _given_elsewhere(message, given_for: str | None) -> bool:
+    return given_for is not None and not addresses_same(
+        given_for, message.to_address, message.channel
+    )
+
+
+def _other_address(message, given_for: str) -> GateResult:
+    """Consent belongs to the address it was given for, e.g. the contact's old number."""
+    return GateResult(
+        Decision.SUPPRESS,
+        "consent_other_address",
+        f"Consent was given for {given_for}, not for {message.to_address}: "
+        "it does not carry over to a new address.",
+        inputs={"consent_status": ConsentStatus.NONE, "consent_given_for": given_for},
+    )
 
 
 _CONSENT_WORDS = {
@@ -120,10 +169,53 @@ def _no_consent(message, status: str, why: str) -> GateResult:
 
 
 def _pending_consent(message, at) -> GateResult | None:
-    status = _consent_status(message.contact, Channel.SMS, Purpose.MARKETING)
+    status = _consent_status(message, Purpose.MARKETING)
     if status == ConsentStatus.PENDING:
         return None
     return _no_consent(message, status, "A double opt-in request needs a pending opt-in")
+
+
+_PREFERENCE_SWITCHES = {
+    Channel.SMS: ("sms_enabled", "preference_sms_off", "The contact turned SMS off"),
+    Channel.EMAIL: ("email_enabled", "preference_email_off", "The contact turned email off"),
+}
+
+
+def _preferences(message, at) -> GateResult | None:
+    """What the contact told us they want: a channel turned off refuses everything on it;
+    topics, when they named some, admit only marketing tagged with one of them."""
+    preference = _preference_of(message.contact)
+    if preference is None:
+        return None
+    switch, code, why = _PREFERENCE_SWITCHES[message.channel]
+    if not getattr(preference, switch):
+        return GateResult(Decision.SUPPRESS, code, f"{why} in their preferences.")
+    wanted = {topic.strip().casefold() for topic in preference.topics or [] if topic.strip()}
+    if not wanted or message.category != MessageCategory.MARKETING:
+        return None
+    tags = _message_topics(message)
+    if tags & wanted:
+        return None
+    return GateResult(
+        Decision.SUPPRESS,
+        "preference_topic_unsubscribed",
+        f"The contact wants only {', '.join(sorted(wanted))}; this message is about "
+        f"{', '.join(sorted(tags)) or 'no topic'}.",
+        inputs={"topics_wanted": sorted(wanted), "message_topics": sorted(tags)},
+    )
+
+
+def _preference_of(contact: Contact | None):
+    if contact is None or contact.pk is None:
+        return None
+    return Preference.objects.filter(contact_id=contact.pk).first()
+
+
+def _message_topics(message) -> set[str]:
+    """A message is about its template's tags (e.g. "webinar, onboarding")."""
+    version = message.template_version
+    tags = version.template.tags if version is not None else ""
+    return {tag.strip().casefold() for tag in tags.split(",") if tag.strip()}
 
 
 def _extra(message, at) -> GateResult | None:
@@ -269,6 +361,7 @@ _CHECKS = {
     "suppression": _suppression,
     "consent": _consent,
     "pending_consent": _pending_consent,
+    "preferences": _preferences,
     "extra": _extra,
     "quiet_hours": _quiet_hours,
     "caps": _caps,

@@ -40,22 +40,22 @@ def _message_for(token: str) -> OutboundMessage:
 
 @transaction.atomic
 def email_unsubscribe(*, message: OutboundMessage, note: str) -> None:
-    """Ends email consent (every purpose) for the recipient, and what was queued for them."""
-    evidence = Evidence(note=note[:500])
+    """Ends email for the address itself (whoever has it now or later) and the recipient's
+    email consent (every purpose), and what was queued for them."""
+    suppression_add(
+        address=message.to_address,
+        channel=Channel.EMAIL,
+        reason=Suppression.Reason.EMAIL_UNSUBSCRIBE,
+        source=ConsentSource.WEB_FORM,
+        contact=message.contact,
+        note=note[:500],
+    )
     if message.contact is not None:
         consent_revoke_channel(
             contact=message.contact,
             channel=Channel.EMAIL,
             source=ConsentSource.WEB_FORM,
-            evidence=evidence,
-        )
-    else:
-        suppression_add(
-            address=message.to_address,
-            channel=Channel.EMAIL,
-            reason=Suppression.Reason.MANUAL,
-            source=ConsentSource.WEB_FORM,
-            note=note[:500],
+            evidence=Evidence(note=note[:500]),
         )
     messages_cancel_to_address(
         address=message.to_address,

@@ -11,6 +11,7 @@ from apps.consent.models import (
     AppendOnlyError,
     Channel,
     ConsentAction,
+    ConsentAttempt,
     ConsentRecord,
     ConsentSource,
     ConsentState,
@@ -20,6 +21,7 @@ from apps.consent.models import (
 )
 from apps.consent.services import (
     ConsentError,
+    Evidence,
     consent_confirm,
     consent_opt_in,
     consent_opt_out,
@@ -28,6 +30,7 @@ from apps.consent.services import (
     consent_status_after,
     suppression_add,
 )
+from tests.consent.forms import optin_form
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -214,14 +217,17 @@ def test_it_refuses_to_truncate_the_ledger(record):
 
 def test_it_keeps_the_state_equal_to_a_replay_of_the_ledger(contact):
     now = timezone.now()
+    # After the opt-out only the consumer opts back in: the hosted form, then YES texted.
+    form = Evidence(form=optin_form())
+    text = Evidence(inbound_message_sid="SM" + "c" * 32, keyword="YES")
     steps = [
-        (ConsentAction.OPT_IN, ConsentSource.IMPORT, now - timedelta(hours=3)),
-        (ConsentAction.OPT_OUT, ConsentSource.KEYWORD, now - timedelta(hours=2)),
-        (ConsentAction.OPT_IN, ConsentSource.WEB_FORM, now - timedelta(hours=1)),
-        (ConsentAction.CONFIRM, ConsentSource.KEYWORD, now - timedelta(minutes=30)),
+        (ConsentAction.OPT_IN, ConsentSource.IMPORT, now - timedelta(hours=3), None),
+        (ConsentAction.OPT_OUT, ConsentSource.KEYWORD, now - timedelta(hours=2), None),
+        (ConsentAction.OPT_IN, ConsentSource.WEB_FORM, now - timedelta(hours=1), form),
+        (ConsentAction.CONFIRM, ConsentSource.KEYWORD, now - timedelta(minutes=30), text),
     ]
 
-    for action, source, at in steps:
+    for action, source, at, evidence in steps:
         consent_record(
             contact=contact,
             channel=Channel.SMS,
@@ -229,6 +235,7 @@ def test_it_keeps_the_state_equal_to_a_replay_of_the_ledger(contact):
             action=action,
             source=source,
             occurred_at=at,
+            evidence=evidence,
         )
 
     state = state_of(contact)
@@ -246,7 +253,7 @@ def test_it_keeps_the_state_equal_to_a_replay_of_the_ledger(contact):
     }
 
 
-def test_it_lets_a_late_arriving_older_opt_in_lose_to_a_newer_opt_out(contact):
+def test_it_refuses_a_late_arriving_older_import_opt_in_after_an_opt_out(contact):
     now = timezone.now()
     consent_opt_in(
         contact=contact,
@@ -263,20 +270,24 @@ def test_it_lets_a_late_arriving_older_opt_in_lose_to_a_newer_opt_out(contact):
         occurred_at=now,
     )
 
-    late = consent_opt_in(
-        contact=contact,
-        channel=Channel.SMS,
-        purpose=Purpose.MARKETING,
-        source=ConsentSource.IMPORT,
-        occurred_at=now - timedelta(hours=1),
-    )
+    with pytest.raises(ConsentError) as refused:
+        consent_opt_in(
+            contact=contact,
+            channel=Channel.SMS,
+            purpose=Purpose.MARKETING,
+            source=ConsentSource.IMPORT,
+            occurred_at=now - timedelta(hours=1),
+        )
 
     state = state_of(contact)
     replayed, _ = consent_status_after(list(ConsentRecord.objects.filter(contact=contact)))
     assert (state.status, replayed) == (ConsentStatus.OPTED_OUT, ConsentStatus.OPTED_OUT)
     assert state.last_record_id == opt_out.pk
-    assert ConsentRecord.objects.filter(contact=contact).count() == 3
-    assert late.pk > opt_out.pk
+    assert ConsentRecord.objects.filter(contact=contact).count() == 2
+    assert refused.value.code == "revoked_contact"
+    assert list(ConsentAttempt.objects.values_list("source", "reason_code")) == [
+        (ConsentSource.IMPORT, "revoked_contact")
+    ]
 
 
 # Double opt-in

@@ -21,11 +21,21 @@ class EvidenceSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
+def _choice_among(choices, *left_out: str) -> serializers.ChoiceField:
+    """A choice of `choices` but those only Cue itself records."""
+    allowed = [(value, label) for value, label in choices.choices if value not in left_out]
+    names = ", ".join(value for value, _ in allowed)
+    return serializers.ChoiceField(
+        choices=allowed, error_messages={"invalid_choice": f'"{{input}}" is not one of: {names}.'}
+    )
+
+
 class ConsentRecordWriteSerializer(serializers.Serializer):
     channel = choice_field(Channel)
     purpose = choice_field(Purpose)
-    action = choice_field(ConsentAction)
-    source = choice_field(ConsentSource)
+    # An address change is Cue's own row (written when a contact's phone or email changes).
+    action = _choice_among(ConsentAction, ConsentAction.NEW_ADDRESS)
+    source = _choice_among(ConsentSource, ConsentSource.SYSTEM)
     occurred_at = AwareDateTimeField(
         required=False, help_text="ISO 8601 with an offset, not in the future. Default: now."
     )

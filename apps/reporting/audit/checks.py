@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
-from apps.consent.models import ConsentAction, ConsentRecord, ConsentSource, Purpose
+from apps.consent.models import ConsentAction, ConsentRecord, ConsentSource, Purpose, Suppression
 from apps.library.models import VersionStatus
 from apps.reporting.models import AuditCheck, AuditFinding
 from apps.routing.models import FollowUpTask, TaskStatus
@@ -261,6 +261,36 @@ def opt_out_not_honoured(start: datetime, end: datetime) -> CheckResult:
     return _result(offending, [*MESSAGE_ROW, "opted_out_at"])
 
 
+def address_suppressed(start: datetime, end: datetime) -> CheckResult:
+    """Messages sent more than a minute after their address went on the suppression list
+    (a STOP, an unsubscribe, a complaint), while it was still on it — to anyone, contact or
+    not. The list's history says what was on it when; keyword replies (the STOP
+    confirmation) are exempt by design."""
+    on_list = {"channel": OuterRef("channel"), "address": OuterRef("to_key")}
+    history = Suppression.history.model.objects.filter(**on_list)
+    still_listed = Suppression.objects.filter(
+        **on_list, created_at__lte=OuterRef("sent_at") - OPT_OUT_GRACE
+    )
+    added = Subquery(
+        history.filter(history_type="+", history_date__lte=OuterRef("sent_at") - OPT_OUT_GRACE)
+        .order_by("-history_date", "-history_id")
+        .values("history_date")[:1]
+    )
+    removed_since = history.filter(
+        history_type="-",
+        history_date__gt=OuterRef("suppressed_at"),
+        history_date__lte=OuterRef("sent_at"),
+    )
+    offending = (
+        OutboundMessage.objects.filter(sent_at__gte=start, sent_at__lt=end)
+        .exclude(origin=MessageOrigin.KEYWORD_REPLY)
+        .annotate(to_key=Lower("to_address"), suppressed_at=added)
+        .filter((Q(suppressed_at__isnull=False) & ~Exists(removed_since)) | Exists(still_listed))
+        .order_by("sent_at", "id")
+    )
+    return _result(offending, [*MESSAGE_ROW, "suppressed_at"])
+
+
 def tasks_breached(start: datetime, end: datetime) -> CheckResult:
     """Follow-up tasks due in the period that were not first touched in time."""
     now = timezone.now()
@@ -284,5 +314,6 @@ CHECKS: dict[str, Callable[[datetime, datetime], CheckResult]] = {
     AuditCheck.CAP_EXCEEDED: caps_exceeded,
     AuditCheck.UNAPPROVED_VERSION: unapproved_version,
     AuditCheck.OPT_OUT_NOT_HONOURED: opt_out_not_honoured,
+    AuditCheck.ADDRESS_SUPPRESSED: address_suppressed,
     AuditCheck.TASK_BREACHED: tasks_breached,
 }

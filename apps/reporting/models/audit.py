@@ -11,6 +11,7 @@ class AuditCheck(models.TextChoices):
     CAP_EXCEEDED = "cap_exceeded", "Sent beyond a frequency cap"
     UNAPPROVED_VERSION = "unapproved_version", "Sent from a version not approved at send time"
     OPT_OUT_NOT_HONOURED = "opt_out_late", "Marketing sent more than a minute after an opt-out"
+    ADDRESS_SUPPRESSED = "address_suppressed", "Sent to a number or email on the suppression list"
     TASK_BREACHED = "task_breached", "Follow-up task past its SLA"
 
 

@@ -19,6 +19,7 @@ from apps.consent.models import (
     Purpose,
     Suppression,
 )
+from apps.consent.selectors import consent_for_address
 from apps.consent.services import (
     Evidence,
     consent_confirm,
@@ -200,19 +201,23 @@ def _evidence(inbound: InboundMessage, match) -> Evidence:
 def _opt_out(inbound: InboundMessage, match, rules: KeywordRules) -> str:
     """STOP and every reasonable revocation: consent ends now, queued messages are cancelled,
     and one confirmation follows (never two within five minutes)."""
+    # The number itself is suppressed, whoever owns it now or later; the contact's ledger
+    # records the revocation as evidence.
+    suppression_add(
+        address=inbound.from_address,
+        reason=Suppression.Reason.OPT_OUT_KEYWORD
+        if inbound.contact is not None
+        else Suppression.Reason.STOP_UNKNOWN_SENDER,
+        source=ConsentSource.KEYWORD,
+        contact=inbound.contact,
+        note=f"{match.keyword} ({inbound.provider_sid})",
+    )
     if inbound.contact is not None:
         consent_revoke_channel(
             contact=inbound.contact,
             channel=Channel.SMS,
             source=ConsentSource.KEYWORD,
             evidence=_evidence(inbound, match),
-        )
-    else:
-        suppression_add(
-            address=inbound.from_address,
-            reason=Suppression.Reason.STOP_UNKNOWN_SENDER,
-            source=ConsentSource.KEYWORD,
-            note=f"{match.keyword} ({inbound.provider_sid})",
         )
     cancelled = messages_cancel_to_address(
         address=inbound.from_address,
@@ -232,7 +237,7 @@ def _opt_in(inbound: InboundMessage, match, rules: KeywordRules) -> str:
     """START/UNSTOP resubscribe only where the ledger holds an earlier opt-in to return to."""
     suppression_remove(address=inbound.from_address)
     contact = inbound.contact
-    if contact is None or not _had_opt_in(contact, Purpose.MARKETING):
+    if contact is None or not _had_opt_in(contact, Purpose.MARKETING, inbound.from_address):
         consent = "no earlier marketing opt-in, so marketing stays off"
     else:
         consent_opt_in(
@@ -259,24 +264,36 @@ def _opt_in(inbound: InboundMessage, match, rules: KeywordRules) -> str:
     return f"resubscribed ({consent})"
 
 
-def _had_opt_in(contact: Contact, purpose: str) -> bool:
+def _had_opt_in(contact: Contact, purpose: str, address: str) -> bool:
+    """An opt-in given for this number: one given for the contact's old number is not."""
     return ConsentRecord.objects.filter(
-        contact=contact, channel=Channel.SMS, purpose=purpose, action=ConsentAction.OPT_IN
+        contact=contact,
+        channel=Channel.SMS,
+        purpose=purpose,
+        action=ConsentAction.OPT_IN,
+        address=_phone_key(address),
     ).exists()
 
 
 def _confirm(inbound: InboundMessage, match, rules: KeywordRules) -> str:
     """YES confirms a pending double opt-in; otherwise it is a reply like any other."""
     contact = inbound.contact
-    state = (
-        contact.consent_states.filter(channel=Channel.SMS, purpose=Purpose.MARKETING).first()
+    status = (
+        consent_for_address(
+            contact=contact,
+            channel=Channel.SMS,
+            purpose=Purpose.MARKETING,
+            address=inbound.from_address,
+        )
         if contact
         else None
     )
-    if state is not None and state.status == ConsentStatus.PENDING:
+    if status == ConsentStatus.PENDING:
         consent_confirm(
             contact=contact, source=ConsentSource.KEYWORD, evidence=_evidence(inbound, match)
         )
+        # The consumer confirmed from the number: their own earlier STOP is lifted.
+        suppression_remove(address=inbound.from_address)
         _reply_once(
             inbound,
             "confirm",
