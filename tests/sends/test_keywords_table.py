@@ -6,11 +6,14 @@ from urllib.parse import urlencode
 
 import pytest
 import time_machine
+from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
+from apps.accounts import roles
 from apps.consent.models import ConsentState, Suppression
 from apps.sends.keywords import keyword_classify
 from apps.sends.models import InboundMessage, OutboundMessage
+from tests.factories import UserFactory
 from tests.sends.conftest import AUTH_TOKEN
 
 OPTS_OUT = [
@@ -411,3 +414,17 @@ def test_a_benign_use_changes_no_consent_and_records_why_not(client, webhook, op
     )
     assert inbound.get_classification_rule_display() == "Not taken: a benign use of the word"
     assert inbound.classification_detail.endswith('not taken: "stop by" is stop by/in: a visit')
+
+
+@pytest.mark.django_db
+def test_compliance_reads_why_a_reply_was_not_taken_in_the_admin(client, webhook, opted_in_contact):
+    contact = opted_in_contact()
+    text_in(client, str(contact.phone), "What does 'Reply STOP to opt out' mean for my order?")
+    inbound = InboundMessage.objects.get()
+    client.force_login(UserFactory(role=roles.COMPLIANCE))
+    listing = client.get(reverse("admin:sends_inboundmessage_changelist"))
+    page = client.get(reverse("admin:sends_inboundmessage_change", args=[inbound.pk]))
+    assert listing.status_code == page.status_code == 200
+    assert "Not taken: a question quoting our footer" in listing.content.decode()
+    assert "asks about the footer &quot;reply stop to optout&quot;" in page.content.decode()
+    assert sms_states(contact) == {"marketing": "opted_in"}
