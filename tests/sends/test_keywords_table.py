@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 from apps.accounts import roles
 from apps.consent.models import ConsentState, Suppression
 from apps.sends.keywords import keyword_classify
-from apps.sends.models import InboundMessage, OutboundMessage
+from apps.sends.models import InboundMessage, KeywordRule, OutboundMessage
 from tests.factories import UserFactory
 from tests.sends.conftest import AUTH_TOKEN
 
@@ -428,3 +428,13 @@ def test_compliance_reads_why_a_reply_was_not_taken_in_the_admin(client, webhook
     assert "Not taken: a question quoting our footer" in listing.content.decode()
     assert "asks about the footer &quot;reply stop to optout&quot;" in page.content.decode()
     assert sms_states(contact) == {"marketing": "opted_in"}
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_custom_opt_in_that_is_a_misspelt_stop(admin_client):
+    response = admin_client.post(
+        reverse("admin:sends_keywordrule_add"), {"keyword": "STPO", "kind": "opt_in", "reply": ""}
+    )
+    assert response.status_code == 200
+    assert "is a built-in opt-out keyword and cannot be remapped" in response.content.decode()
+    assert KeywordRule.objects.count() == 0

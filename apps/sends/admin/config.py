@@ -7,7 +7,7 @@ from django.contrib import admin
 from apps.contacts.errors import ContactsError
 from apps.contacts.regions import region_normalize
 from apps.core.admin import HistoryAdmin
-from apps.sends.keywords import STANDARD_KEYWORDS
+from apps.sends.keywords import STANDARD_KEYWORDS, custom_keyword_check
 from apps.sends.models import FrequencyCap, KeywordRule
 
 
@@ -48,6 +48,18 @@ class KeywordRuleForm(forms.ModelForm):
                 f"{keyword.upper()} is a carrier-standard keyword; Cue already handles it."
             )
         return keyword
+
+    def clean(self) -> dict:
+        """What the inbound classifier would refuse is refused here, before it is stored:
+        "STPO" as an opt-in would otherwise turn a misspelt STOP into a subscription."""
+        cleaned = super().clean()
+        keyword, kind = cleaned.get("keyword"), cleaned.get("kind")
+        if keyword and kind and kind != KeywordRule.Kind.REPLY:
+            try:
+                custom_keyword_check(keyword, kind)
+            except ValueError as error:
+                self.add_error("keyword", str(error))
+        return cleaned
 
 
 @admin.register(KeywordRule)

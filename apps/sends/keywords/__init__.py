@@ -50,7 +50,8 @@ from apps.sends.keywords.text import Word, normalise
 
 __all__ = [
     "CONFIRM", "HELP", "KINDS", "NONE", "NO_MATCH", "OPT_IN", "OPT_OUT", "OTHER_KEYWORDS",
-    "RULE_CHOICES", "STANDARD_KEYWORDS", "KeywordMatch", "Rule", "keyword_classify", "normalise",
+    "RULE_CHOICES", "STANDARD_KEYWORDS", "KeywordMatch", "Rule", "custom_keyword_check",
+    "keyword_classify", "normalise",
 ]  # fmt: skip
 
 # When one reply holds several keywords, the first kind here wins: an opt-out must never be
@@ -79,6 +80,12 @@ def keyword_classify(body: str, *, custom: Mapping[str, str] | None = None) -> K
         or revocation_match(reading.sentences)
         or NO_MATCH
     )
+
+
+def custom_keyword_check(keyword: str, kind: str) -> None:
+    """Raises ValueError when an account may not add this keyword of this kind: no letters,
+    an unknown kind, or a built-in opt-out word (or its misspelling) turned into another."""
+    _normalise_custom({keyword: kind})
 
 
 def _normalise_custom(custom: Mapping[str, str]) -> dict[str, str]:
