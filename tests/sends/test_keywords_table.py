@@ -101,6 +101,8 @@ OPTS_OUT = [
     ("🛑 please", "emoji"),
     ("S\u0422\u041e\u0420", "misspelling"),  # a Latin S, then Cyrillic ТОР
     ("S\u200bTOP", "keyword"),  # a zero-width space inside
+    ("S\x00TOP", "keyword"),  # NUL inside
+    ("ST\ud800OP", "keyword"),  # a lone surrogate inside
     ("\uff33\uff34\uff2f\uff30", "keyword"),  # full-width
     ("\U0001d412\U0001d413\U0001d40e\U0001d40f", "keyword"),  # mathematical bold
     # Looks like a benign use or a question about the footer, and is not.

@@ -104,7 +104,8 @@ def read(body: str) -> Reading:
     marked = body.replace(tables.STOP_EMOJI, f" {_EMOJI_SENTINEL} ").replace("#", " number ")
     plain = _plain(_LINK.sub(" ", marked))
     if reaction := _REACTION.fullmatch(plain):
-        return Reading(sentences=(), signature=False, reaction=reaction.group(1))
+        # The verb only: the emoji in "reacted 👍 to" may be anything the sender sent.
+        return Reading(sentences=(), signature=False, reaction=reaction.group(1).split()[0])
     unsigned = _SIGNATURE.sub("", plain)
     unspaced = _SPACED.sub(_unspace, unsigned)
     sentences = tuple(
@@ -141,16 +142,20 @@ def merge_compounds(words: list[str]) -> list[str]:
 
 
 def _plain(body: str) -> str:
-    """Case-folded and accent-free, without invisible format characters (zero-width
-    spaces, joiners, soft hyphens), which would otherwise split "S\u200bTOP" in two."""
+    """Case-folded and accent-free, without invisible characters (zero-width spaces,
+    joiners, soft hyphens, NUL and other controls, lone surrogates), which would otherwise
+    split "S\u200bTOP" or "S\x00TOP" in two."""
     # Decomposed before and after case-folding: "𝐒𝐓𝐎𝐏" only becomes "STOP" by decomposing.
     folded = unicodedata.normalize("NFKD", body).casefold().translate(_APOSTROPHES)
     decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(
-        char
-        for char in decomposed
-        if not unicodedata.combining(char) and unicodedata.category(char) != "Cf"
+        char for char in decomposed if not unicodedata.combining(char) and not _invisible(char)
     )
+
+
+def _invisible(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category in ("Cf", "Cs") or (category == "Cc" and char not in "\n\r\t")
 
 
 def _unspace(found: re.Match[str]) -> str:
