@@ -152,7 +152,15 @@ class SuppressionAdmin(HistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The address is the key the policy gate looks up; a different one is a new entry.
+        if obj is not None and obj.is_consumer_revocation:
+            return ["channel", "address", "reason", "source", "contact", "created_at"]
         return ["channel", "address", "source", "created_at"] if obj else ["source"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Only the consumer lifts their own revocation (a START from the number).
+        if obj is not None and obj.is_consumer_revocation:
+            return False
+        return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -12,7 +12,7 @@ from apps.contacts.models import (
 )
 from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.selectors import contact_timeline
-from apps.contacts.services import CONTACT_FIELDS
+from apps.contacts.services import CONTACT_FIELDS, contact_update
 from apps.core.admin import CappedCountPaginator, HistoryAdmin, indexed_values_filter
 
 
@@ -90,6 +90,14 @@ class ContactAdmin(HistoryAdmin):
             },
         ),
     ]
+
+    def save_model(self, request, obj, form, change):
+        """A change goes through the service, so that what a change sets off (a lifecycle
+        event; consent ending for a new phone number or email) happens here too."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        contact_update(contact=Contact.objects.get(pk=obj.pk), fields=fields)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         contact = self.get_object(request, object_id)
