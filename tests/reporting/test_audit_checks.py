@@ -7,8 +7,14 @@ import pytest
 from django.core import mail
 
 from apps.accounts import roles
-from apps.consent.models import Channel, ConsentSource, Purpose
-from apps.consent.services import consent_confirm, consent_opt_in, consent_opt_out
+from apps.consent.models import Channel, ConsentSource, Purpose, Suppression
+from apps.consent.services import (
+    consent_confirm,
+    consent_opt_in,
+    consent_opt_out,
+    suppression_add,
+    suppression_remove,
+)
 from apps.reporting.models import AuditCheck, AuditReport
 from apps.reporting.services.audits import audit_run
 from apps.routing.models import FollowUpTask
@@ -162,3 +168,40 @@ def test_it_emails_the_report_to_the_compliance_group(
     assert "Sent without valid consent at send time: 0" in mail.outbox[0].body
     report.refresh_from_db()
     assert report.emailed_to == ["carol@example.com"]
+
+
+def test_it_finds_messages_sent_to_a_number_on_the_suppression_list(scenario, clean):
+    # given numbers that said STOP (whoever owns them), at various moments around a send
+    def stopped(contact, *, at, lifted_at=None):
+        with frozen(at):
+            suppression_add(
+                address=str(contact.phone),
+                reason=Suppression.Reason.STOP_UNKNOWN_SENDER,
+                source=ConsentSource.KEYWORD,
+            )
+        if lifted_at is not None:
+            with frozen(lifted_at):
+                suppression_remove(address=str(contact.phone))
+
+    listed, just_now, lifted, lifted_later = (scenario.contact() for _ in range(4))
+    for contact in (listed, just_now, lifted, lifted_later):
+        consent(contact)
+    stopped(listed, at=T - 2 * HOUR)
+    stopped(just_now, at=T - 30 * timedelta(seconds=1))  # within the minute a send may race
+    stopped(lifted, at=T - 3 * HOUR, lifted_at=T - HOUR)  # START before the send
+    stopped(lifted_later, at=T - 3 * HOUR, lifted_at=T + 2 * HOUR)
+    to_listed = scenario.message(listed, sent_at=T)
+    scenario.message(just_now, sent_at=T)
+    scenario.message(lifted, sent_at=T)
+    to_lifted_later = scenario.message(lifted_later, sent_at=T)
+    scenario.message(listed, sent_at=T + HOUR, origin="keyword_reply", step=1)  # the STOP reply
+
+    # when the audit runs
+    with frozen(T + 30 * HOUR):
+        report = audit_run(**PERIOD)
+
+    # then exactly the two sends to a number on the list are found
+    found = findings(report)
+    assert found[AuditCheck.ADDRESS_SUPPRESSED] == (2, [to_listed.pk, to_lifted_later.pk])
+    row = report.findings.get(check_name=AuditCheck.ADDRESS_SUPPRESSED).rows[0]
+    assert row["suppressed_at"] == (T - 2 * HOUR).isoformat().replace("+00:00", "Z")

@@ -5,11 +5,13 @@ import re
 import pytest
 from django.core import mail
 
-from apps.consent.models import Channel, ConsentSource, ConsentState, Purpose
-from apps.consent.services import consent_opt_in
+from apps.consent.models import Channel, ConsentSource, ConsentState, Purpose, Suppression
+from apps.consent.services import ConsentError, consent_opt_in
+from apps.contacts.services import contact_update
 from apps.sends.models import OutboundMessage
 from apps.sends.services.dispatch import message_dispatch
 from apps.sends.services.messages import message_create
+from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +92,32 @@ def test_it_refuses_a_forged_link_and_changes_nothing(client, emailed, token):
     )
     assert states(contact) == {"email": "opted_in", "sms": "opted_in"}
     assert OutboundMessage.objects.filter(status="canceled").count() == 0
+
+
+def test_it_suppresses_the_email_address_itself_whoever_has_it_next(client, emailed):
+    # given the recipient unsubscribed with one click
+    contact, link = emailed
+    address = contact.email
+    client.post(link, {"List-Unsubscribe": "One-Click"})
+
+    # then the address is on the suppression list, with why
+    entry = Suppression.objects.get()
+    assert (entry.channel, entry.address, entry.reason, entry.contact) == (
+        "email", address.lower(), Suppression.Reason.EMAIL_UNSUBSCRIBE, contact,
+    )  # fmt: skip
+
+    # when the address moves to another contact, spelled in other case, opted in by the CRM
+    contact_update(contact=contact, fields={"email": "ada.new@example.com"})
+    other = ContactFactory(email=address.upper())
+    with pytest.raises(ConsentError):
+        consent_opt_in(
+            contact=other, channel=Channel.EMAIL, purpose=Purpose.MARKETING,
+            source=ConsentSource.API,
+        )  # fmt: skip
+    message = message_create(
+        send_key="e3", origin="journey", category="transactional", channel="email",
+        contact=other, subject="Receipt", body="Thanks",
+    )  # fmt: skip
+
+    # then nothing goes to the address
+    assert (message.status, message.reason_code) == ("suppressed", "suppressed_email_unsubscribe")
