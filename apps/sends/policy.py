@@ -341,8 +341,8 @@ def _duplicate(message, at) -> GateResult | None:
             contact=message.contact,
             template_version_id=message.template_version_id,
             status__in=MessageStatus.reserving(),
-            queued_at__gte=since,
         )
+        .filter(counts_since(since))
         .exclude(pk=message.pk)
         .first()
     )
@@ -352,7 +352,7 @@ def _duplicate(message, at) -> GateResult | None:
         Decision.SUPPRESS,
         "duplicate",
         f"The same template version already went to this contact at "
-        f"{twin.queued_at:%Y-%m-%d %H:%M} UTC.",
+        f"{twin.sent_at or twin.queued_at:%Y-%m-%d %H:%M} UTC.",
         inputs={"twin_message_id": twin.pk},
     )
 

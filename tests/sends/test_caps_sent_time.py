@@ -124,3 +124,32 @@ def test_a_text_still_waiting_for_its_transport_holds_its_place_whatever_its_age
 
     assert all(m.status == "queued" for m in waiting)
     assert (fourth.status, fourth.reason_code) == ("suppressed", "frequency_cap")
+
+
+def test_a_template_version_sent_within_the_duplicate_window_counts_though_queued_before(
+    opted_in_contact, fake_twilio, settings
+):
+    from tests.sends.templates import approved_sms_version
+
+    FrequencyCap.objects.update(is_active=False)
+    settings.CUE_DUPLICATE_WINDOW_HOURS = 24
+    contact = opted_in_contact(time_zone="America/New_York")
+    version = approved_sms_version()
+
+    def send(key):
+        return message_create(
+            send_key=key, origin="journey", category="marketing", contact=contact,
+            template_version=version,
+        )  # fmt: skip
+
+    with time_machine.travel(NOW - timedelta(hours=24, minutes=5), tick=False):
+        first = send("v1")
+    with time_machine.travel(NOW - timedelta(hours=23, minutes=30), tick=False):
+        assert message_dispatch(message_id=first.pk) == "sent"
+    with time_machine.travel(NOW, tick=False):
+        again = send("v2")
+
+    assert (again.status, again.reason_code) == ("suppressed", "duplicate")
+    assert again.reason == (
+        "The same template version already went to this contact at 2026-03-09 16:30 UTC."
+    )
