@@ -15,6 +15,8 @@ from apps.consent.services import (
     suppression_add,
     suppression_remove,
 )
+from apps.contacts.models import Contact
+from apps.contacts.services import contact_update
 from apps.reporting.models import AuditCheck, AuditReport
 from apps.reporting.services.audits import audit_run
 from apps.routing.models import FollowUpTask
@@ -205,3 +207,27 @@ def test_it_finds_messages_sent_to_a_number_on_the_suppression_list(scenario, cl
     assert found[AuditCheck.ADDRESS_SUPPRESSED] == (2, [to_listed.pk, to_lifted_later.pk])
     row = report.findings.get(check_name=AuditCheck.ADDRESS_SUPPRESSED).rows[0]
     assert row["suppressed_at"] == (T - 2 * HOUR).isoformat().replace("+00:00", "Z")
+
+
+def test_it_counts_consent_only_for_the_address_it_was_given_for(scenario, clean):
+    # given a contact opted in on one number who moved to another before the send
+    moved = scenario.contact()
+    consent(moved)
+    with frozen(T - 2 * HOUR):
+        contact_update(contact=moved, fields={"phone": "+14155550199"})
+    to_new_number = scenario.message(moved, sent_at=T)
+
+    # and one whose number was changed behind the services' back (no ledger note)
+    silently = scenario.contact()
+    consent(silently)
+    Contact.objects.filter(pk=silently.pk).update(phone="+14155550198")
+    silently.refresh_from_db()
+    to_silent_number = scenario.message(silently, sent_at=T)
+
+    with frozen(T + 30 * HOUR):
+        report = audit_run(**PERIOD)
+
+    assert findings(report)[AuditCheck.NO_CONSENT] == (
+        2,
+        [to_new_number.pk, to_silent_number.pk],
+    )

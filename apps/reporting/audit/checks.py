@@ -66,26 +66,37 @@ def _needs_confirmation() -> Q:
 
 def no_consent(start: datetime, end: datetime) -> CheckResult:
     """Marketing needs an active opt-in at the moment it was sent, replayed from the ledger:
-    after the last opt-out before it, an opt-in that needed no confirmation, or a
-    confirmation of one that did. Transactional messages need no opt-out in force."""
+    after the last opt-out (or address change) before it, an opt-in for the address it went
+    to that needed no confirmation, or a confirmation of one that did. Transactional
+    messages need no opt-out in force."""
+    # Marketing consent also ends where the contact's address changed (consent binds the
+    # address), and only an opt-in given for the address the message went to counts.
+    ends = {
+        Purpose.MARKETING: [ConsentAction.OPT_OUT, ConsentAction.NEW_ADDRESS],
+        Purpose.TRANSACTIONAL: [ConsentAction.OPT_OUT],
+    }
     last_out = {
         f"last_out_{purpose}": Subquery(
             _ledger(purpose)
-            .filter(action=ConsentAction.OPT_OUT, occurred_at__lte=OuterRef("sent_at"))
+            .filter(action__in=actions, occurred_at__lte=OuterRef("sent_at"))
             .order_by("-occurred_at", "-id")
             .values("occurred_at")[:1]
         )
-        for purpose in (Purpose.MARKETING, Purpose.TRANSACTIONAL)
+        for purpose, actions in ends.items()
     }
     after_out = Coalesce(OuterRef("last_out_marketing"), Value(EPOCH))
     opted_in = _ledger(Purpose.MARKETING).filter(
-        action=ConsentAction.OPT_IN, occurred_at__gt=after_out, occurred_at__lte=OuterRef("sent_at")
+        action=ConsentAction.OPT_IN,
+        address=OuterRef("to_address"),
+        occurred_at__gt=after_out,
+        occurred_at__lte=OuterRef("sent_at"),
     )
     pending_opt_in = ConsentRecord.objects.filter(
         contact_id=OuterRef(OuterRef("contact_id")),
         channel=OuterRef(OuterRef("channel")),
         purpose=Purpose.MARKETING,
         action=ConsentAction.OPT_IN,
+        address=OuterRef(OuterRef("to_address")),
         occurred_at__gt=Coalesce(OuterRef(OuterRef("last_out_marketing")), Value(EPOCH)),
         occurred_at__lte=OuterRef("occurred_at"),
     )
