@@ -322,3 +322,17 @@ def test_a_refused_outcome_rolls_the_completion_back(task_for, sam):
     task.refresh_from_db()
     assert (task.status, task.outcome) == ("open", "")
     assert ConsentRecord.objects.count() == 0
+
+
+def test_a_note_or_query_with_nul_is_stored_cleaned_not_an_error(task_for, sam):
+    task = task_for(sam)
+    client = signed_in(sam)
+
+    page = client.get("/tasks/?q=%00&next=%00")
+    done = client.post(
+        f"/tasks/{task.pk}/complete/?next=%00", {"outcome": "connected", "note": "Thu\x00 3pm"}
+    )
+
+    assert (page.status_code, done.status_code) == (200, 302)
+    task.refresh_from_db()
+    assert (task.status, task.outcome, task.outcome_note) == ("done", "connected", "Thu 3pm")
