@@ -9,11 +9,14 @@ from urllib.parse import urlencode
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 from twilio.request_validator import RequestValidator
 
 from apps.accounts import roles
 from apps.consent.models import ConsentDisclosure, ConsentRecord, ConsentState, OptInForm
 from apps.contacts.models import Contact, Event, Segment
+from apps.core.api.parsers import StorableFormParser, StorableMultiPartParser
 from apps.core.text import data_storable, text_storable
 from apps.sends.models import InboundMessage, LinkClick, MessageEvent
 from apps.sends.services.dispatch import message_dispatch
@@ -273,6 +276,19 @@ def test_a_contact_with_unstorable_text_is_stored_cleaned(api):
     assert response.status_code == 201
     contact = Contact.objects.get()
     assert (contact.first_name, contact.last_name) == ("Ada", "Lovelace\ufffd")
+
+
+def test_the_api_reads_form_and_multipart_fields_storable():
+    factory = APIRequestFactory()
+    form = factory.post("/", "a%00=b%00c", content_type="application/x-www-form-urlencoded")
+    multipart = factory.post("/", {"a\x00": "b\x00c"}, format="multipart")
+
+    parsed = [
+        Request(form, parsers=[StorableFormParser()]).data.dict(),
+        Request(multipart, parsers=[StorableMultiPartParser()]).data.dict(),
+    ]
+
+    assert parsed == [{"a": "bc"}, {"a": "bc"}]
 
 
 @pytest.mark.parametrize("query", ["phone=%00", "email=%00", "external_id=a%00b", "owner=%00"])
