@@ -13,7 +13,6 @@ from django import forms
 from django.http import QueryDict
 
 NUL = "\x00"
-REPLACEMENT = "\ufffd"  # what a lone surrogate becomes, as any UTF-8 decoder would show it
 
 
 def text_storable(value: str) -> str:
