@@ -127,7 +127,7 @@ def test_it_lets_compliance_run_the_audit_on_demand(
         response = client.post(reverse("admin:reporting_auditreport_run"), RANGE)
     assert response.status_code == 302
     report = AuditReport.objects.get()
-    assert (report.trigger, report.requested_by, report.findings.count()) == ("on_demand", carol, 6)
+    assert (report.trigger, report.requested_by, report.findings.count()) == ("on_demand", carol, 7)
     page = client.get(reverse("admin:reporting_auditreport_change", args=[report.pk]))
     assert 'id="finding-no_consent"' in page.content.decode()
 
