@@ -414,3 +414,17 @@ def test_no_one_in_the_admin_can_delete_a_consumers_stop(client, admin_client):
     response = admin_client.post(f"/admin/consent/suppression/{entry.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert Suppression.objects.count() == 1
+
+
+def test_compliance_reads_the_refused_attempts_in_the_admin(client, admin_user, make_user):
+    ada = opted_in(OLD)
+    text_in(client, OLD, "STOP", sid(1))
+    api_opt_in(admin_user, ada)
+    client.force_login(make_user(roles.COMPLIANCE, username="carol"))
+
+    response = client.get("/admin/consent/consentattempt/")
+
+    assert response.status_code == 200
+    assert [(a.address, a.reason_code) for a in response.context["cl"].result_list] == [
+        (OLD, "revoked_address")
+    ]

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 
 from apps.consent.forms import OptInFormAdminForm, SuppressionAdminForm
 from apps.consent.models import (
+    ConsentAttempt,
     ConsentDisclosure,
     ConsentRecord,
     ConsentSource,
@@ -46,6 +47,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ConsentAttempt)
+class ConsentAttemptAdmin(ReadOnlyAdmin):
+    """Consent changes Cue refused (e.g. an import re-subscribing a number that said STOP)."""
+
+    list_display = ["attempted_at", "address", "channel", "purpose", "source", "reason_code",
+                    "contact", "actor"]  # fmt: skip
+    list_filter = ["channel", "source", "reason_code"]
+    list_select_related = ["contact", "actor"]
+    search_fields = ["address", "=contact__id"]
+    show_full_result_count = False
 
 
 @admin.register(ConsentRecord)
