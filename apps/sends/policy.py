@@ -1,10 +1,10 @@
 """The one policy gate every message passes, at creation and again at dispatch.
 
-`gate_evaluate` runs the checks in order — suppression, consent, journey state, quiet
-hours, frequency caps, duplicates — and returns the first refusal, or allow. The caller
-holds the contact's row lock (`contact_lock`) so that counting for the caps and inserting
-the message happen as one step under concurrency. Every decision is recorded with its
-inputs so anyone can later ask "why did (or didn't) she get this?".
+`gate_evaluate` runs the checks in order — suppression, consent, preferences, journey
+state, quiet hours, frequency caps, duplicates — and returns the first refusal, or allow.
+The caller holds the contact's row lock (`contact_lock`) so that counting for the caps and
+inserting the message happen as one step under concurrency. Every decision is recorded with
+its inputs so anyone can later ask "why did (or didn't) she get this?".
 """
 
 from collections.abc import Callable
