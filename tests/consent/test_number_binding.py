@@ -4,7 +4,8 @@ A STOP suppresses the number itself, whoever owns it; only the consumer lifts it
 and API calls cannot re-subscribe a revoked number. A phone change ends consent for the new
 number until it is given. The gate trusts the ledger, not the editable state row."""
 
-from datetime import UTC, datetime
+import importlib
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -31,6 +32,7 @@ from apps.consent.services import (
     Evidence,
     consent_opt_in,
     consent_opt_out,
+    consent_revoke_channel,
     suppression_add,
 )
 from apps.contacts.models import Contact
@@ -427,4 +429,30 @@ def test_compliance_reads_the_refused_attempts_in_the_admin(client, admin_user, 
     assert response.status_code == 200
     assert [(a.address, a.reason_code) for a in response.context["cl"].result_list] == [
         (OLD, "revoked_address")
+    ]
+
+
+def test_the_upgrade_suppresses_numbers_whose_last_keyword_was_a_stop():
+    # given STOPs recorded before a STOP suppressed the number (only the ledger has them)
+    from django.apps import apps as django_apps
+
+    migration = importlib.import_module("apps.consent.migrations.0005_ledger_address_binding")
+    stopped, restarted = opted_in(OLD), opted_in(NEW)
+    text = Evidence(inbound_message_sid=sid(1), keyword="STOP")
+    for contact in (stopped, restarted):
+        consent_revoke_channel(
+            contact=contact, channel=Channel.SMS, source=ConsentSource.KEYWORD, evidence=text
+        )
+    with time_machine.travel(MIDDAY + timedelta(minutes=1), tick=False):
+        consent_opt_in(
+            contact=restarted, channel=Channel.SMS, purpose=Purpose.TRANSACTIONAL,
+            source=ConsentSource.KEYWORD, evidence=Evidence(inbound_message_sid=sid(2)),
+        )  # fmt: skip
+
+    # when the migration's backfill runs
+    migration.stops_suppress_their_numbers(django_apps, None)
+
+    # then only the number whose last word was STOP is suppressed
+    assert list(Suppression.objects.values_list("address", "reason", "contact")) == [
+        (OLD, Suppression.Reason.OPT_OUT_KEYWORD, stopped.pk)
     ]
