@@ -354,6 +354,21 @@ def test_it_honours_a_custom_opt_out_keyword(client, opted_in_contact):
     assert states(contact)["marketing"] == "opted_out"
 
 
+def test_a_stored_rule_the_classifier_now_refuses_is_ignored_not_fatal(client, opted_in_contact):
+    # Saved before "STP" was read as a misspelt STOP; the admin form refuses it today.
+    KeywordRule.objects.create(keyword="STP", kind="opt_in")
+    KeywordRule.objects.create(keyword="BASTA", kind="opt_out")
+    contact = opted_in_contact()
+
+    response = text_in(client, str(contact.phone), "hello there", sid="SM" + "b" * 32)
+    assert response.status_code == 200
+    assert InboundMessage.objects.get().body == "hello there"
+    assert states(contact)["marketing"] == "opted_in"
+
+    text_in(client, str(contact.phone), "stp")
+    assert states(contact)["marketing"] == "opted_out"
+
+
 def test_it_rejects_a_text_without_sender_with_400(client):
     params = {"MessageSid": "SMz", "Body": "hi"}
     signature = RequestValidator(AUTH_TOKEN).compute_signature(

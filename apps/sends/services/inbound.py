@@ -2,6 +2,7 @@
 request (an opt-out takes effect at once), everything else handed on by a worker as an
 sms_reply event."""
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,6 +35,8 @@ from apps.core.queue import task_send
 from apps.sends import keywords
 from apps.sends.models import InboundMessage, KeywordRule, MessageOrigin, OutboundMessage
 from apps.sends.services.messages import message_create, messages_cancel_to_address
+
+logger = logging.getLogger(__name__)
 
 CONFIRMATION_WINDOW = timedelta(minutes=5)
 REPLY_WAITING = "stored; to be handed to routing"
@@ -68,9 +71,20 @@ class KeywordRules:
         for pk, keyword, kind, reply in rows:
             if kind == KeywordRule.Kind.REPLY:
                 replies[keyword.casefold()] = (pk, reply)
-            else:
+            elif _custom_usable(pk, keyword, kinds[kind]):
                 custom[keyword] = kinds[kind]
         return cls(custom, replies)
+
+
+def _custom_usable(pk: int, keyword: str, kind: str) -> bool:
+    """A rule saved before the classifier learnt to refuse it (e.g. "STP" as an opt-in, now
+    read as a misspelt STOP) is left out, so one bad row never fails every inbound text."""
+    try:
+        keywords.custom_keyword_check(keyword, kind)
+    except ValueError as error:
+        logger.warning("keyword rule %s is ignored: %s", pk, error)
+        return False
+    return True
 
 
 def inbound_receive(*, text: InboundText) -> InboundMessage:
