@@ -5,8 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from apps.reporting.audit.checks import quiet_hours
+from apps.reporting.audit.checks import held_overdue, quiet_hours
+from apps.sends.services.sweep import messages_sweep
 from tests.reporting.conftest import T
+from tests.reporting.scenario import frozen
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +41,29 @@ def test_it_finds_a_send_to_a_country_without_a_rule(scenario):
     found = quiet_hours(**PERIOD)
     assert (found.count, [row["id"] for row in found.rows]) == (1, [sent.pk])
     assert found.rows[0]["why"].startswith("Cue has no sending-hours rule for AU;")
+
+
+def test_it_finds_a_message_still_held_past_the_expiry(scenario, settings):
+    # Given the expiry at 72 h and two messages held for an unknown zone: one created
+    # 73 h before the audit runs (the sweep should have ended it), one 71 h before
+    settings.CUE_HELD_MESSAGE_EXPIRY_HOURS = 72
+    contact = scenario.contact(time_zone="", region="", country="AU", phone="+61412345678")
+    overdue = scenario.message(contact, sent_at=T - 73 * HOUR, status="held")
+    scenario.message(contact, sent_at=T - 71 * HOUR, status="held", step=1)
+
+    # When the audit runs at T over the last week
+    with frozen(T):
+        found = held_overdue(start=T - 7 * 24 * HOUR, end=T)
+
+    # Then only the overdue one is a finding
+    assert (found.count, [row["id"] for row in found.rows]) == (1, [overdue.pk])
+
+
+def test_it_finds_nothing_held_once_the_sweep_has_expired_it(scenario, settings):
+    settings.CUE_HELD_MESSAGE_EXPIRY_HOURS = 72
+    contact = scenario.contact(time_zone="", region="", country="AU", phone="+61412345678")
+    scenario.message(contact, sent_at=T - 73 * HOUR, status="held")
+    with frozen(T):
+        messages_sweep()
+        found = held_overdue(start=T - 7 * 24 * HOUR, end=T)
+    assert (found.count, found.rows) == (0, [])

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
@@ -17,7 +18,13 @@ from apps.consent.models import ConsentAction, ConsentRecord, ConsentSource, Pur
 from apps.library.models import VersionStatus
 from apps.reporting.models import AuditCheck, AuditFinding
 from apps.routing.models import FollowUpTask, TaskStatus
-from apps.sends.models import FrequencyCap, MessageCategory, MessageOrigin, OutboundMessage
+from apps.sends.models import (
+    FrequencyCap,
+    MessageCategory,
+    MessageOrigin,
+    MessageStatus,
+    OutboundMessage,
+)
 from apps.sends.quiet_hours import Recipient, load_rules, recipient_window
 
 LIMIT = AuditFinding.ROW_LIMIT
@@ -302,6 +309,19 @@ def address_suppressed(start: datetime, end: datetime) -> CheckResult:
     return _result(offending, [*MESSAGE_ROW, "suppressed_at"])
 
 
+def held_overdue(start: datetime, end: datetime) -> CheckResult:
+    """Messages created in the period that are still held (zone or country unknown) longer
+    than CUE_HELD_MESSAGE_EXPIRY_HOURS: the sweep should have ended them, and a journey
+    waiting on one would be stuck."""
+    cutoff = timezone.now() - timedelta(hours=settings.CUE_HELD_MESSAGE_EXPIRY_HOURS)
+    offending = OutboundMessage.objects.filter(
+        status=MessageStatus.HELD,
+        created_at__gte=start,
+        created_at__lt=min(end, cutoff),
+    ).order_by("created_at", "id")
+    return _result(offending, [*MESSAGE_ROW, "created_at", "reason_code"])
+
+
 def tasks_breached(start: datetime, end: datetime) -> CheckResult:
     """Follow-up tasks due in the period that were not first touched in time."""
     now = timezone.now()
@@ -326,5 +346,6 @@ CHECKS: dict[str, Callable[[datetime, datetime], CheckResult]] = {
     AuditCheck.UNAPPROVED_VERSION: unapproved_version,
     AuditCheck.OPT_OUT_NOT_HONOURED: opt_out_not_honoured,
     AuditCheck.ADDRESS_SUPPRESSED: address_suppressed,
+    AuditCheck.HELD_OVERDUE: held_overdue,
     AuditCheck.TASK_BREACHED: tasks_breached,
 }

@@ -12,6 +12,7 @@ class AuditCheck(models.TextChoices):
     UNAPPROVED_VERSION = "unapproved_version", "Sent from a version not approved at send time"
     OPT_OUT_NOT_HONOURED = "opt_out_late", "Marketing sent more than a minute after an opt-out"
     ADDRESS_SUPPRESSED = "address_suppressed", "Sent to a number or email on the suppression list"
+    HELD_OVERDUE = "held_overdue", "Still held past the held-message expiry"
     TASK_BREACHED = "task_breached", "Follow-up task past its SLA"
 
 
