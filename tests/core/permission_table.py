@@ -92,6 +92,8 @@ MODELS: dict[str, Access] = {
     "contacts.segment": DRAFTS,
     "contacts.contactimport": Access(READERS, AUTHORS, NOBODY, ADMIN_ONLY),
     "consent.consentrecord": RECORD,
+    # Refused consent changes are evidence like the ledger: written by Cue, read by staff.
+    "consent.consentattempt": RECORD,
     "consent.consentstate": RECORD,
     "consent.suppression": READ_BY_STAFF,
     "consent.preference": READ_BY_STAFF,

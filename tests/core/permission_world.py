@@ -28,6 +28,8 @@ from rest_framework.authtoken.models import Token
 from apps.accounts import roles
 from apps.consent.models import (
     Channel,
+    ConsentAction,
+    ConsentAttempt,
     ConsentDisclosure,
     ConsentSource,
     OptInForm,
@@ -224,6 +226,16 @@ def _consent(world: World) -> None:
     world.objects.update(
         {
             "consent.consentrecord": record,
+            "consent.consentattempt": ConsentAttempt.objects.create(
+                contact=contact,
+                address="+14155550998",
+                channel=Channel.SMS,
+                purpose=Purpose.MARKETING,
+                action=ConsentAction.OPT_IN,
+                source=ConsentSource.IMPORT,
+                reason_code="revoked_by_consumer",
+                reason="The number said STOP.",
+            ),
             "consent.consentstate": contact.consent_states.get(),
             "consent.suppression": suppression_add(
                 address="+14155550999", reason=Suppression.Reason.MANUAL, source="admin"
