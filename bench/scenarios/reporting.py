@@ -18,7 +18,14 @@ from apps.accounts.models import User
 from apps.accounts.roles import ADMIN
 from apps.accounts.services import user_role_set
 from apps.journeys.models import Journey, JourneyStatus, Step
-from apps.library.models import MessageTemplate, TemplateVersion
+from apps.library.models import (
+    Decision,
+    MessageTemplate,
+    ReviewRole,
+    TemplateApproval,
+    TemplateVersion,
+    VersionStatus,
+)
 from apps.reporting.selectors import DashboardFilters, dashboard
 from apps.reporting.services.rollups import reporting_refresh
 from bench.generators import _now, _series, _text, contact_id_range, contacts_generate
@@ -76,6 +83,7 @@ def _journeys() -> list[tuple[int, int, int]]:
     """Five active journeys (the first with a 10% holdout), two SMS steps each, every step
     with its own approved template version: [(journey, step, version)] × 10."""
     author = User.objects.create(username="bench-author")
+    approver = User.objects.create(username="bench-approver")
     decided = timezone.now() - timedelta(days=DAYS + 1)
     steps = []
     for j in range(JOURNEYS):
@@ -85,13 +93,27 @@ def _journeys() -> list[tuple[int, int, int]]:
         )  # fmt: skip
         for s in range(2):
             template = MessageTemplate.objects.create(name=f"Bench {j}-{s}", purpose="remind")
-            version = TemplateVersion.objects.create(
-                template=template, number=1, body="Acme: hi. Reply STOP to opt out.",
-                status="approved", author=author, submitted_at=decided, decided_at=decided,
-            )  # fmt: skip
+            version = _approved_version(template, author, approver, decided)
             step = Step.objects.create(journey=journey, key=f"sms-{s}", kind="send_sms")
             steps.append((journey.pk, step.pk, version.pk))
     return steps
+
+
+def _approved_version(template, author, approver, decided) -> TemplateVersion:
+    """Approved as the database requires: submitted, then the approver's record, then the
+    status (Cue refuses an approved version without its approval)."""
+    version = TemplateVersion.objects.create(
+        template=template, number=1, body="Acme: hi. Reply STOP to opt out.",
+        status=VersionStatus.SUBMITTED, author=author, submitted_at=decided,
+    )  # fmt: skip
+    TemplateApproval.objects.create(
+        version=version, reviewer=approver, decision=Decision.APPROVED,
+        as_role=ReviewRole.APPROVER, at=decided,
+    )  # fmt: skip
+    TemplateVersion.objects.filter(pk=version.pk).update(
+        status=VersionStatus.APPROVED, decided_at=decided
+    )
+    return version
 
 
 def _case(expression: str, values: list) -> str:
@@ -205,9 +227,10 @@ def _responses() -> None:
                 'meeting-' || {_text("id")}, {now}
             FROM {m} WHERE id % 200 = 0 AND sent_at IS NOT NULL""",
         f"""INSERT INTO sends_inboundmessage (provider_sid, from_address, to_address, body,
-                contact_id, keyword_kind, keyword, outcome, received_at)
+                contact_id, keyword_kind, keyword, outcome, received_at, classification_rule,
+                classification_language, classification_detail)
             SELECT 'SMstop' || {_text("id")}, to_address, '+13125550000', 'STOP', contact_id,
-                'opt_out', 'STOP', 'opted out', sent_at
+                'opt_out', 'STOP', 'opted out', sent_at, 'keyword', 'en', 'stop'
             FROM {m} WHERE id % 333 = 0 AND sent_at IS NOT NULL""",
         f"""INSERT INTO sends_messageevent (message_id, kind, status, detail, at)
             SELECT id, 'decision', 'queued',
