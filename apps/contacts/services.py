@@ -7,8 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.contacts.attributes import attributes_merge, attributes_validate
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import (
+    AttributeObject,
     Company,
     Contact,
     EventType,
@@ -33,6 +35,7 @@ CONTACT_FIELDS = (
     "lifecycle_stage",
     "buying_role",
     "source",
+    "attributes",  # a partial change: the keys named are set (null clears), others kept
 )
 
 
@@ -68,6 +71,7 @@ def contact_upsert(*, fields: dict) -> ContactUpsert:
         external_id=fields.get("external_id"), email=fields.get("email"), phone=fields.get("phone")
     )
     fields = _place_normalize(existing or Contact(), fields)  # "Florida" matches a stored FL
+    fields = _attributes_merged(existing or Contact(), fields)
     if existing is None:
         return ContactUpsert(_contact_save(Contact(), fields), created=True, changed=list(fields))
     changed = [name for name, value in fields.items() if getattr(existing, name) != value]
@@ -81,7 +85,18 @@ def contact_update(*, contact: Contact, fields: dict) -> Contact:
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise ContactsError(f"Unknown contact field(s): {', '.join(sorted(unknown))}.")
-    return _contact_save(contact, _place_normalize(contact, fields))
+    return _contact_save(contact, _attributes_merged(contact, _place_normalize(contact, fields)))
+
+
+def _attributes_merged(contact: Contact, fields: dict) -> dict:
+    """The fields with `attributes` as the contact's whole new set: the change is checked
+    against the definitions and merged into what the contact has."""
+    if "attributes" not in fields:
+        return fields
+    changes = attributes_validate(
+        object_type=AttributeObject.CONTACT, values=fields["attributes"] or {}, partial=True
+    )
+    return {**fields, "attributes": attributes_merge(contact.attributes, changes)}
 
 
 def _place_normalize(contact: Contact, fields: dict) -> dict:
@@ -209,20 +224,52 @@ def company_upsert(*, name: str, external_id: str | None = None, **fields) -> Co
 def opportunity_upsert(
     *, external_id: str, name: str, stage: str, contact: Contact | None = None, **fields
 ) -> Opportunity:
-    """Creates or updates an opportunity; a stage change is recorded with its time and as a
-    `stage_changed` event (which journeys use to end on their goals)."""
+    """Creates or updates the opportunity the caller's own `external_id` names (the API, a
+    CRM sync). The key is the caller's: nothing here builds one from the name."""
+    if not external_id:
+        raise ContactsError("Give the opportunity's external id.", field="external_id")
+    opportunity = Opportunity.objects.select_for_update().filter(external_id=external_id).first()
+    if opportunity is None:
+        return opportunity_create(
+            external_id=external_id, name=name, stage=stage, contact=contact, **fields
+        )
+    return opportunity_update(
+        opportunity=opportunity, name=name, stage=stage, contact=contact, **fields
+    )
+
+
+@transaction.atomic
+def opportunity_create(
+    *,
+    name: str,
+    stage: str,
+    contact: Contact | None = None,
+    external_id: str | None = None,
+    **fields,
+) -> Opportunity:
+    """A new opportunity; a stage is recorded with its time and as `opportunity_created` and
+    `stage_changed` events (which journeys use to end on their goals)."""
+    opened_at = fields.pop("opened_at", None) or timezone.now()
+    opportunity = Opportunity(external_id=external_id or None, opened_at=opened_at)
+    return _opportunity_save(
+        opportunity, {"name": name, "stage": stage, "contact": contact, **fields}
+    )
+
+
+@transaction.atomic
+def opportunity_update(*, opportunity: Opportunity, **values) -> Opportunity:
+    """Changes this opportunity (and no other); a stage change is recorded as on create."""
+    if not all(getattr(opportunity, key) == value for key, value in values.items()):
+        return _opportunity_save(opportunity, values)
+    return opportunity
+
+
+def _opportunity_save(opportunity: Opportunity, values: dict) -> Opportunity:
+    stage = values.get("stage", opportunity.stage)
     if stage not in OpportunityStage.values:
         raise ContactsError(f"Unknown stage {stage!r}.", field="stage")
-    opportunity = Opportunity.objects.select_for_update().filter(
-        external_id=external_id
-    ).first() or Opportunity(
-        external_id=external_id, opened_at=fields.pop("opened_at", None) or timezone.now()
-    )
-    previous_stage = "" if opportunity._state.adding else opportunity.stage
     created = opportunity._state.adding
-    values = {"name": name, "stage": stage, "contact": contact, **fields}
-    if not created and all(getattr(opportunity, key) == value for key, value in values.items()):
-        return opportunity
+    previous_stage = "" if created else Opportunity.objects.get(pk=opportunity.pk).stage
     for key, value in values.items():
         setattr(opportunity, key, value)
     closed = OpportunityStage.is_closed(stage)
@@ -239,7 +286,8 @@ def opportunity_upsert(
     except IntegrityError as error:
         # Another request created the same external id a moment ago.
         raise ContactsError(
-            "This opportunity is being created by another request; retry.", field="external_id"
+            "Another opportunity has this external id, or is being created with it; retry.",
+            field="external_id",
         ) from error
     if previous_stage != stage:
         _stage_change_record(opportunity, previous_stage, created)

@@ -12,7 +12,12 @@ from apps.contacts.models import (
 )
 from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.selectors import contact_timeline
-from apps.contacts.services import CONTACT_FIELDS, contact_update
+from apps.contacts.services import (
+    CONTACT_FIELDS,
+    contact_update,
+    opportunity_create,
+    opportunity_update,
+)
 from apps.core.admin import CappedCountPaginator, HistoryAdmin, indexed_values_filter
 
 
@@ -133,17 +138,17 @@ class OpportunityAdmin(HistoryAdmin):
     inlines = [StageChangeInline]
 
     def save_model(self, request, obj, form, change):
-        from apps.contacts.services import opportunity_upsert
-
-        fields = {k: form.cleaned_data[k] for k in ("amount", "currency", "company", "opened_at")}
-        external_id = obj.external_id or f"admin-{obj.pk or ''}{obj.name}"[:100]
-        saved = opportunity_upsert(
-            external_id=external_id,
-            name=obj.name,
-            stage=obj.stage,
-            contact=obj.contact,
-            **fields,
-        )
+        """Adding creates, changing updates this row: the admin never makes up a key, so
+        two deals with one name stay two deals, and a deal without an external id keeps
+        being itself."""
+        names = ("name", "stage", "contact", "amount", "currency", "company", "opened_at")
+        values = {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
+        values["external_id"] = obj.external_id or None
+        if change:
+            stored = Opportunity.objects.select_for_update().get(pk=obj.pk)
+            saved = opportunity_update(opportunity=stored, **values)
+        else:
+            saved = opportunity_create(**values)
         obj.pk = saved.pk
 
 
