@@ -17,6 +17,10 @@ from tests.factories import UserFactory
 from tests.sends.conftest import AUTH_TOKEN
 
 OPTS_OUT = [
+    # Stopping the sender reaching out, in any verb, is never "stopping something else".
+    ("stop bugging me", "phrase"),
+    ("stop writing to me", "per_se_word"),
+    ("stop everything", "per_se_word"),
     # The per se words and carrier keywords, alone.
     ("STOP", "keyword"),
     ("Stop.", "keyword"),
@@ -178,6 +182,9 @@ OPTS_OUT = [
 DOES_NOT_OPT_OUT = [
     # A per se word used for something else.
     ("stop by at 3", "none", "benign_use"),
+    ("Great, stop worrying about it, I'll be there", "none", "benign_use"),
+    ("Stop guessing and call me", "none", "benign_use"),
+    ("Stop the presses, I'm in!", "none", "benign_use"),
     ("Can we stop by your booth?", "none", "benign_use"),
     ("I'll stop in tomorrow around noon", "none", "benign_use"),
     ("We should stop at the cafe first", "none", "benign_use"),
@@ -222,7 +229,7 @@ DOES_NOT_OPT_OUT = [
     ("never stop sending me deals", "none", "negation"),
     ("Please don't stop texting me, I love these deals", "none", "negation"),
     ("I can't stop texting you lol", "none", "negation"),
-    ("can't stop laughing at this one", "none", "negation"),
+    ("can't stop laughing at this one", "none", "benign_use"),
     ("don't unsubscribe me!", "none", "negation"),
     ("I don't want to unsubscribe", "none", "negation"),
     ("I'm not going to unsubscribe, relax", "none", "negation"),

@@ -198,6 +198,14 @@ BENIGN_USES: tuple[tuple[str, str], ...] = (
      r"your|final|quick|short|tour|whistle|non) stop\b(?! to\b)", "a stop on a route"),
     (r"\bstop (?:sign|light|watch|loss|gap|motion|date|time|n shop|and shop|shop|over)s?\b",
      "a compound noun"),
+    (r"\bstop the (?:presses|clock|bleeding)\b", "an idiom"),
+    # "stop worrying", "stop guessing": stopping something else. Never a verb of reaching
+    # someone ("stop texting", "stop bugging me"), nor "stop everything".
+    (r"\bstop (?!(?:texting|txting|texing|messaging|msging|sending|contacting|calling|"
+     r"spamming|emailing|bothering|bugging|pestering|harassing|annoying|pinging|hitting|"
+     r"blowing|writing|marketing|advertising|receiving|getting|everything|anything|"
+     r"something|nothing)\b)"
+     r"[a-z]+ing\b", "stop doing something else"),
     (r"\bquit (?:my|his|her|their|our|the|a) (?:job|team|gym|club|class|band|position|role|"
      r"company|program|course|diet|game)\b", "quit a job or activity"),
     (r"\bquit (?:smoking|drinking|vaping|working|playing|gambling|school|college|work|"
