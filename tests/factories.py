@@ -92,3 +92,16 @@ class TemplateVersionFactory(factory.django.DjangoModelFactory):
         "Join: {link:join} Reply STOP to opt out."
     )
     links = factory.LazyFunction(lambda: {"join": {"url": "https://example.com/join"}})
+
+
+class AttributeDefinitionFactory(factory.django.DjangoModelFactory):
+    """A text attribute of contacts: `AttributeDefinitionFactory(key="plan", type="choice",
+    options=["free", "pro"])`."""
+
+    class Meta:
+        model = "contacts.AttributeDefinition"
+
+    object_type = "contact"
+    key = factory.Sequence(lambda n: f"attr_{n}")
+    label = factory.LazyAttribute(lambda d: d.key.replace("_", " ").capitalize())
+    type = "text"

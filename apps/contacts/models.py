@@ -80,6 +80,9 @@ class Company(models.Model):
     region = models.CharField(max_length=10, blank=True, help_text="State or province code.")
     country = models.CharField(max_length=2, default="US")
     external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    attributes = models.JSONField(
+        default=dict, blank=True, help_text="Custom attributes: see AttributeDefinition."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -130,6 +133,9 @@ class Contact(models.Model):
     intent_score = models.FloatField(default=0)
     intent_band = models.CharField(max_length=8, choices=IntentBand.choices, default=IntentBand.LOW)
     source = models.CharField(max_length=100, blank=True)
+    attributes = models.JSONField(
+        default=dict, blank=True, help_text="Custom attributes: see AttributeDefinition."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["intent_score", "updated_at"])
@@ -211,6 +217,9 @@ class Opportunity(models.Model):
     external_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     opened_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    attributes = models.JSONField(
+        default=dict, blank=True, help_text="Custom attributes: see AttributeDefinition."
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -314,6 +323,76 @@ class EventWeight(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type}: {self.weight:g}"
+
+
+class AttributeType(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    BOOLEAN = "boolean", "Yes / no"
+    DATE = "date", "Date"
+    DATETIME = "datetime", "Date and time"
+    CHOICE = "choice", "Choice"
+    LIST = "list", "List of text"
+
+
+class AttributeObject(models.TextChoices):
+    CONTACT = "contact", "Contact"
+    COMPANY = "company", "Company"
+    OPPORTUNITY = "opportunity", "Opportunity"
+
+
+validate_attribute_key = RegexValidator(
+    r"^[a-z][a-z0-9_]{0,62}$",
+    "A key is a lowercase slug: letters, digits and underscores, starting with a letter, "
+    "e.g. plan or seats_bought.",
+)
+
+
+class AttributeDefinition(models.Model):
+    """A custom attribute the customer added to contacts, companies or opportunities.
+
+    Values live in the object's `attributes` JSON, keyed by `key`, checked on every write
+    by `apps.contacts.attributes.attributes_validate`. Key, type and object are fixed once
+    created: stored values were checked against them, and segments cast by the type."""
+
+    object_type = models.CharField(
+        max_length=16, choices=AttributeObject.choices, default=AttributeObject.CONTACT
+    )
+    key = models.CharField(max_length=63, validators=[validate_attribute_key])
+    label = models.CharField(max_length=200)
+    type = models.CharField(max_length=16, choices=AttributeType.choices)
+    options = models.JSONField(
+        default=list, blank=True, help_text='The allowed values of a choice, e.g. ["free", "pro"].'
+    )
+    pii = models.BooleanField(
+        default=False,
+        help_text="Personal data: masked in logs, exported and erased with the contact.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["object_type", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object_type", "key"],
+                name="attribute_definition_unique_key",
+                violation_error_message="This object already has an attribute with this key.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}.attr.{self.key}"
+
+    def clean(self) -> None:
+        if self.type == AttributeType.CHOICE:
+            options = self.options if isinstance(self.options, list) else None
+            if not options or not all(isinstance(o, str) and o.strip() for o in options):
+                raise ValidationError({"options": "A choice needs a list of option names."})
+            if len(set(options)) != len(options):
+                raise ValidationError({"options": "Each option may appear once."})
+        elif self.options:
+            raise ValidationError({"options": "Only a choice has options."})
 
 
 def segment_rules_default() -> dict:

@@ -86,6 +86,7 @@ def test_it_creates_a_contact_and_answers_201(api, make_user):
         "intent_score": 0.0,
         "intent_band": "low",
         "source": "crm",
+        "attributes": {},
         "created_at": response.json()["created_at"],
         "updated_at": response.json()["updated_at"],
     }

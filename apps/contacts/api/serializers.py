@@ -4,8 +4,10 @@ from rest_framework import serializers
 
 from apps.accounts.models import User
 from apps.contacts.api.fields import PhoneField, choice_field
+from apps.contacts.attributes import AttributesError, attributes_validate
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import (
+    AttributeObject,
     BuyingRole,
     Company,
     Contact,
@@ -94,6 +96,46 @@ FIELD_ERRORS = {
 # --- Contacts
 
 
+ATTRIBUTES_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "string"},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "array", "items": {"type": "string"}},
+        ],
+        "nullable": True,
+    },
+    "description": (
+        "Custom attributes by key, as an admin defined them (Attribute definitions). By "
+        "type: text and choice are strings (a choice is one of its options), number a "
+        "number, boolean true or false, date YYYY-MM-DD, datetime ISO 8601 with an offset "
+        "(stored in UTC), list an array of strings. On write only the keys given change, "
+        "and null clears one. A bad value answers 400 with "
+        '{"attributes": {"<key>": ["message"]}}.'
+    ),
+    "example": {"plan": "pro", "seats": 12, "renewal_on": "2026-09-30"},
+}
+
+
+@extend_schema_field(ATTRIBUTES_SCHEMA)
+class AttributesField(serializers.Field):
+    """The custom attributes of a contact, checked against the definitions."""
+
+    object_type = AttributeObject.CONTACT
+
+    def to_internal_value(self, data):
+        try:
+            attributes_validate(object_type=self.object_type, values=data, partial=True)
+        except AttributesError as error:
+            raise serializers.ValidationError(error.errors) from error
+        return data  # the service checks again, and merges, in its transaction
+
+    def to_representation(self, value):
+        return value
+
+
 @extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
 class OwnerField(serializers.Field):
     """A user named by id or username."""
@@ -146,6 +188,7 @@ class ContactWriteSerializer(serializers.Serializer):
     lifecycle_stage = choice_field(LifecycleStage, required=False)
     buying_role = choice_field(BuyingRole, required=False, allow_blank=True)
     source = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    attributes = AttributesField(required=False)
 
     def validate_email(self, value: str) -> str:
         return value.strip()
@@ -173,6 +216,7 @@ class ContactUpsertSerializer(ContactWriteSerializer):
 
 class ContactSerializer(serializers.ModelSerializer):
     phone = PhoneField(read_only=True)
+    attributes = AttributesField(read_only=True)
     company_name = serializers.CharField(source="company.name", read_only=True, default="")
     owner_username = serializers.CharField(source="owner.username", read_only=True, default="")
 
@@ -182,7 +226,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "id", "first_name", "last_name", "email", "phone", "external_id", "time_zone",
             "region", "country", "company", "company_name", "owner", "owner_username", "kind",
             "lifecycle_stage", "buying_role", "intent_score", "intent_band", "source",
-            "created_at", "updated_at",
+            "attributes", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
