@@ -9,6 +9,7 @@ class ConsentConfig(AppConfig):
     verbose_name = "Consent"
 
     def ready(self) -> None:
+        from apps.consent.merge import consent_merge_parts_register
         from apps.consent.proof import consent_timeline_entries
         from apps.consent.segment_conditions import consent_condition_register
         from apps.consent.services import consent_on_address_change
@@ -18,3 +19,4 @@ class ConsentConfig(AppConfig):
         timeline_source_register("consent", consent_timeline_entries)
         address_change_handler_register("consent", consent_on_address_change)
         consent_condition_register()
+        consent_merge_parts_register()

@@ -49,6 +49,17 @@ class AppendOnlyError(Exception):
 
 
 class ConsentRecordQuerySet(models.QuerySet):
+    def of_contact(self, contact: Contact, channel: str):
+        """The rows whose replay gives the contact's consent on `channel`: its own, and of
+        the rows a merge brought from another contact only those for the address it has
+        now. Consent binds the address: the duplicate's opt-in or opt-out for another
+        number says nothing about this one (its number stays on the suppression list)."""
+        current = str(contact.phone or "") if channel == Channel.SMS else contact.email
+        merged_here = Q(address__iexact=current) if current else Q(pk__in=[])
+        return self.filter(contact=contact, channel=channel).filter(
+            Q(merged_from=None) | merged_here
+        )
+
     def update(self, **kwargs):
         raise AppendOnlyError("Consent records cannot be changed; record a new one instead.")
 
@@ -113,6 +124,11 @@ class ConsentRecord(models.Model):
     inbound_message_sid = models.CharField(max_length=64, blank=True)
     keyword = models.CharField(max_length=160, blank=True)
     note = models.TextField(blank=True)
+    merged_from = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The contact this row was recorded for, before a merge moved it here.",
+    )
 
     objects = ConsentRecordQuerySet.as_manager()
 
@@ -139,6 +155,20 @@ class ConsentRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Consent records cannot be deleted.")
+
+
+class LedgerRepoint(models.Model):
+    """Leave, inside one merge's transaction, to move one contact's ledger rows to another.
+
+    The ledger's triggers let an UPDATE through only when it changes nothing but the
+    contact (and notes the contact it came from) and a row here names that pair. The
+    merge inserts and deletes it in its own transaction, so no other connection sees it."""
+
+    from_contact_id = models.BigIntegerField()
+    to_contact_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.from_contact_id} → {self.to_contact_id}"
 
 
 class ConsentState(models.Model):

@@ -37,7 +37,8 @@ def consent_for_address(*, contact: Contact, channel: str, purpose: str, address
 def consent_of_ledger(*, contact: Contact, channel: str, purpose: str) -> AddressConsent:
     """The key's status by replaying its ledger rows (one indexed query)."""
     records = list(
-        ConsentRecord.objects.filter(contact=contact, channel=channel, purpose=purpose)
+        ConsentRecord.objects.of_contact(contact, channel)
+        .filter(purpose=purpose)
         .select_related("form")
         .order_by("occurred_at", "id")
     )

@@ -168,7 +168,8 @@ def address_revocation(*, address: str, channel: str) -> Suppression | None:
 def _last_opt_out(contact: Contact, channel: str, purpose: str) -> ConsentRecord | None:
     """The opt-out the key's ledger currently ends in, if it does."""
     records = list(
-        ConsentRecord.objects.filter(contact=contact, channel=channel, purpose=purpose)
+        ConsentRecord.objects.of_contact(contact, channel)
+        .filter(purpose=purpose)
         .select_related("form")
         .order_by("occurred_at", "id")
     )
@@ -237,9 +238,9 @@ def _address_of(contact: Contact, channel: str) -> str:
 
 def _state_sync(contact: Contact, channel: str, purpose: str, address: str) -> ConsentState:
     records = list(
-        ConsentRecord.objects.filter(
-            contact=contact, channel=channel, purpose=purpose
-        ).select_related("form")
+        ConsentRecord.objects.of_contact(contact, channel)
+        .filter(purpose=purpose)
+        .select_related("form")
     )
     status, stamps = consent_status_after(records)
     latest = max(records, key=lambda r: (r.occurred_at, r.pk))
@@ -259,6 +260,22 @@ def _state_sync(contact: Contact, channel: str, purpose: str, address: str) -> C
     return state
 
 
+def consent_states_recompute(*, contact: Contact) -> list[ConsentState]:
+    """Rebuilds each of the contact's state rows from its ledger, e.g. after a merge moved
+    rows to it."""
+    keys = (
+        ConsentRecord.objects.filter(contact=contact)
+        .values_list("channel", "purpose")
+        .distinct()
+        .order_by()
+    )
+    states = []
+    for channel, purpose in keys:
+        if ConsentRecord.objects.of_contact(contact, channel).filter(purpose=purpose).exists():
+            states.append(_state_sync(contact, channel, purpose, ""))  # reads its rows' address
+    return states
+
+
 def consent_opt_in(*, contact, channel, purpose, source, evidence=None, occurred_at=None):
     return consent_record(
         contact=contact, channel=channel, purpose=purpose, action=ConsentAction.OPT_IN,
@@ -276,9 +293,11 @@ def consent_opt_out(*, contact, channel, purpose, source, evidence=None, occurre
 @transaction.atomic
 def consent_confirm(*, contact: Contact, source: str, evidence: Evidence | None = None):
     """A YES to the double opt-in message: confirms pending marketing SMS consent."""
-    records = ConsentRecord.objects.filter(
-        contact=contact, channel=Channel.SMS, purpose=Purpose.MARKETING
-    ).select_related("form")
+    records = (
+        ConsentRecord.objects.of_contact(contact, Channel.SMS)
+        .filter(purpose=Purpose.MARKETING)
+        .select_related("form")
+    )
     status, _ = consent_status_after(list(records))  # the ledger, not its editable copy
     if status != ConsentStatus.PENDING:
         raise ConsentError("There is no pending opt-in to confirm.", code="nothing_pending")
@@ -361,7 +380,7 @@ def consent_address_change(*, contact: Contact, channel: str, address: str) -> l
     another address gets a ledger row that ends it, until consent is given for this one."""
     Contact.objects.select_for_update().filter(pk=contact.pk).first()
     records = list(
-        ConsentRecord.objects.filter(contact=contact, channel=channel)
+        ConsentRecord.objects.of_contact(contact, channel)
         .select_related("form")
         .order_by("occurred_at", "id")
     )

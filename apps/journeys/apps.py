@@ -18,9 +18,11 @@ class JourneysConfig(AppConfig):
         from apps.contacts.selectors import timeline_source_register
         from apps.journeys.gate import journey_gate_check
         from apps.journeys.intake import journeys_on_events
+        from apps.journeys.merge import journeys_merge_parts_register
         from apps.journeys.selectors import contact_journey_timeline
         from apps.sends.policy import gate_check_register
 
         event_handler_register("journeys", journeys_on_events)
         gate_check_register("journeys", journey_gate_check)
         timeline_source_register("journeys", contact_journey_timeline)
+        journeys_merge_parts_register()

@@ -14,3 +14,8 @@ class ReportingConfig(AppConfig):
         "weekly compliance audit": {"task": "reporting.audit", "every": 7 * 24 * 3600},
         "retention prune": {"task": "reporting.retention_prune", "every": 24 * 3600},
     }
+
+    def ready(self) -> None:
+        from apps.reporting.merge import reporting_merge_parts_register
+
+        reporting_merge_parts_register()

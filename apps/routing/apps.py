@@ -17,7 +17,9 @@ class RoutingConfig(AppConfig):
         from apps.contacts.events import event_handler_register
         from apps.contacts.selectors import timeline_source_register
         from apps.routing.handoff import routing_on_events
+        from apps.routing.merge import routing_merge_parts_register
         from apps.routing.selectors import TIMELINE_SOURCE, task_timeline_entries
 
         event_handler_register("routing.signals", routing_on_events)
         timeline_source_register(TIMELINE_SOURCE, task_timeline_entries)
+        routing_merge_parts_register()
