@@ -415,7 +415,8 @@ def test_it_compiles_everything_into_one_query(
             {},
             [
                 'rules: not a rule; write a group ({"all": [...]}, {"any": [...]} or {"not": '
-                "...}) or a condition with one of field, event, opportunity, segment, consent"
+                "...}) or a condition with one of field, event, opportunity, segment, "
+                "attribute, consent"
             ],
         ),
         ({"any": []}, ["any: give at least one rule"]),

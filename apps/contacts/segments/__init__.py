@@ -14,10 +14,12 @@ and a rule is a group or one condition:
     {"opportunity": {"stage": ["demo", "proposal"]}, "exists": true}
     {"consent": {"channel": "sms", "purpose": "marketing", "status": ["opted_in"]}}
     {"segment": 12}
+    {"attribute": "plan", "op": "in", "value": ["pro", "team"]}
 
-Fields and their operators are listed in `segments.fields`; the `consent` condition is
-registered by the consent app. Times ("within_days") count back from when the query is
-built. `segment_rules_validate` explains every mistake with its path, e.g.
+Fields and their operators are listed in `segments.fields`, custom attributes' in
+`segments.attributes`; the `consent` condition is registered by the consent app. Times
+("within_days") count back from when the query is built. `segment_rules_validate`
+explains every mistake with its path, e.g.
 `all[2].value: "vip" is not a lifecycle stage; choose from subscriber, lead, ...`.
 """
 
@@ -27,7 +29,7 @@ from django.db.models import QuerySet
 
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import Contact
-from apps.contacts.segments import behaviour, fields, references
+from apps.contacts.segments import attributes, behaviour, fields, references
 from apps.contacts.segments.registry import (
     SegmentContext,
     choice_error,
@@ -66,6 +68,7 @@ segment_condition_register(
     "opportunity", behaviour.opportunity_compile, behaviour.opportunity_validate
 )
 segment_condition_register("segment", references.reference_compile, references.reference_validate)
+segment_condition_register("attribute", attributes.attribute_compile, attributes.attribute_validate)
 
 
 class SegmentRulesError(ContactsError):
