@@ -373,3 +373,122 @@ def test_a_merge_needs_a_reason(admin, reason):
     with pytest.raises(ContactsError, match="Say why"):
         merge(ada, dup, admin, reason=reason)
     assert Contact.objects.count() == 2
+
+
+# --- The admin: an action, a preview, a confirmation -----------------------------------
+
+CHANGELIST = "/admin/contacts/contact/"
+
+
+def merge_page(survivor, duplicate):
+    return f"{CHANGELIST}merge/?survivor={survivor.pk}&duplicate={duplicate.pk}"
+
+
+def test_the_action_on_two_contacts_leads_to_the_preview_with_the_older_surviving(
+    admin_client,
+):
+    # given two contacts
+    ada, dup = person(), person(DUP_PHONE)
+
+    # when an admin selects both and picks the merge action
+    response = admin_client.post(
+        CHANGELIST, {"action": "merge_selected", "_selected_action": [dup.pk, ada.pk]}
+    )
+
+    # then the preview opens, the older contact surviving; nothing is merged yet
+    assert (response.status_code, response["Location"]) == (302, merge_page(ada, dup))
+    assert Contact.objects.count() == 2
+
+
+def test_the_action_needs_exactly_two_contacts(admin_client):
+    ada, dup, third = person(), person(DUP_PHONE), person("+14155550155")
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "merge_selected", "_selected_action": [ada.pk, dup.pk, third.pk]},
+        follow=True,
+    )
+    assert "Select exactly two contacts to merge." in response.text
+    assert Contact.objects.count() == 3
+
+
+def test_the_preview_shows_what_moves_and_each_fields_outcome(admin_client):
+    # given a duplicate with two events and a phone the survivor lacks
+    ada = ContactFactory(phone="", first_name="Ada")
+    dup = person(DUP_PHONE, first_name="A.")
+    EventFactory(contact=dup)
+    EventFactory(contact=dup)
+
+    # when the admin opens the preview
+    response = admin_client.get(merge_page(ada, dup))
+
+    # then it counts the events and says the phone comes from the duplicate
+    assert response.status_code == 200
+    preview = response.context["preview"]
+    assert preview.counts["Events"] == 2
+    assert [(o.name, str(o.kept)) for o in preview.fields if o.from_duplicate] == [
+        ("phone", DUP_PHONE)
+    ]
+    assert '<td>Events</td><td class="merge-count">2</td>' in response.text
+    assert Contact.objects.count() == 2  # the preview wrote nothing
+
+
+def test_confirming_without_a_reason_merges_nothing(admin_client):
+    ada, dup = person(), person(DUP_PHONE)
+    response = admin_client.post(merge_page(ada, dup), {"reason": "  \x00 "})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "reason": ["Say why these two contacts are one person."]
+    }
+    assert Contact.objects.count() == 2
+
+
+def test_confirming_with_a_reason_merges_and_returns_to_the_survivor(admin_client, admin_user):
+    # given a pair and its preview
+    ada, dup = person(), person(DUP_PHONE)
+    EventFactory(contact=dup)
+
+    # when the admin confirms with a reason
+    response = admin_client.post(merge_page(ada, dup), {"reason": "Same person"}, follow=True)
+
+    # then the duplicate is merged, and the admin is told what moved
+    assert response.redirect_chain == [(f"{CHANGELIST}{ada.pk}/change/", 302)]
+    assert list(Contact.objects.values_list("pk", flat=True)) == [ada.pk]
+    assert f"Contact {dup.pk} merged into {ada}: moved 1 events." in response.text
+    assert ada.history.latest().history_user == admin_user
+
+
+def test_confirming_after_another_merge_took_the_duplicate_finds_it_gone(admin_client):
+    # given the preview of a pair, then the duplicate merged elsewhere meanwhile
+    ada, dup, other = person(), person(DUP_PHONE), person("+14155550155")
+    page = merge_page(ada, dup)
+    merge(other, dup, UserFactory(role=roles.ADMIN))
+
+    # when the admin confirms the preview
+    response = admin_client.post(page, {"reason": "Same person"})
+
+    # then it says the contact is gone, and nothing else changed
+    assert response.status_code == 404
+    assert Contact.objects.count() == 2
+
+
+def test_merging_a_contact_into_itself_in_the_admin_is_refused(admin_client):
+    ada = person()
+    response = admin_client.get(merge_page(ada, ada), follow=True)
+    assert "A contact cannot be merged into itself." in response.text
+    assert Contact.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", [roles.COMPLIANCE, roles.MARKETER, roles.APPROVER])
+def test_only_an_admin_may_merge(client, role):
+    # given a staff member who is not an admin
+    client.force_login(UserFactory(role=role))
+    ada, dup = person(), person(DUP_PHONE)
+
+    # when they open the merge page, or post the action
+    page = client.get(merge_page(ada, dup))
+    client.post(CHANGELIST, {"action": "merge_selected", "_selected_action": [ada.pk, dup.pk]})
+    confirm = client.post(merge_page(ada, dup), {"reason": "Same person"})
+
+    # then they are refused, and nothing merged
+    assert (page.status_code, confirm.status_code) == (403, 403)
+    assert Contact.objects.count() == 2

@@ -315,6 +315,12 @@ def _custom_admin_samples() -> list[Sample]:
             "/admin/contacts/contactimport/{contactimport.pk}/rejected.csv",
             admin_page(READERS),
         ),
+        # Merging two contacts changes one and deletes the other: an admin's alone.
+        s(
+            "admin/contacts/contact/merge/",
+            "/admin/contacts/contact/merge/?survivor={contact.pk}&duplicate={rita_contact.pk}",
+            admin_page(ADMIN_ONLY),
+        ),
         # Consent proofs are Compliance's (and Admin's): 403 for everyone else, staff or not.
         *(
             s(

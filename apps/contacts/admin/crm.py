@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from apps.contacts.admin.merge import ContactMergeAdminMixin
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import (
     Company,
@@ -54,7 +55,7 @@ class ContactAdminForm(forms.ModelForm):
 
 
 @admin.register(Contact)
-class ContactAdmin(HistoryAdmin):
+class ContactAdmin(ContactMergeAdminMixin, HistoryAdmin):
     form = ContactAdminForm
     list_display = [
         "__str__",
