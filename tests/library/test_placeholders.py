@@ -86,7 +86,7 @@ def test_it_tokenizes_text_values_and_links_in_order():
             "Hi {{ contact.nickname }}",
             'Unknown placeholder "{{ contact.nickname }}". Known placeholders: '
             "contact.first_name, contact.last_name, contact.company, company.name, "
-            "owner.first_name, owner.phone.",
+            "owner.first_name, owner.phone, contact.attr.<key>.",
         ),
         ("{{ contact.__class__ }}", 'Attribute access is not allowed: "{{ contact.__class__ }}".'),
         (
@@ -148,7 +148,8 @@ def test_it_reports_every_problem_once_in_order_quoting_at_most_40_characters():
 
     assert validate(body) == [
         'Unknown placeholder "{{ contact.x }}". Known placeholders: contact.first_name, '
-        "contact.last_name, contact.company, company.name, owner.first_name, owner.phone.",
+        "contact.last_name, contact.company, company.name, owner.first_name, owner.phone, "
+        "contact.attr.<key>.",
         'Link "{link:join}" is not declared: add "join" to the links.',
         'Stray "}}" with no "{{" before it in "tact.x }} {link:join} {{ contact.x }} }}".',
     ]

@@ -62,7 +62,8 @@ def test_it_reports_placeholder_errors_without_refusing_the_preview(api):
     assert response.status_code == 200
     assert response.json()["errors"] == [
         'Unknown placeholder "{{ contact.nickname }}". Known placeholders: contact.first_name, '
-        "contact.last_name, contact.company, company.name, owner.first_name, owner.phone.",
+        "contact.last_name, contact.company, company.name, owner.first_name, owner.phone, "
+        "contact.attr.<key>.",
         'Link "{link:book}" is not declared: add "book" to the links.',
     ]
 

@@ -59,7 +59,7 @@ def test_it_refuses_an_unknown_placeholder_when_the_draft_is_saved(make_template
         "body": [
             'Unknown placeholder "{{ contact.nickname }}". Known placeholders: '
             "contact.first_name, contact.last_name, contact.company, company.name, "
-            "owner.first_name, owner.phone."
+            "owner.first_name, owner.phone, contact.attr.<key>."
         ]
     }
     assert MessageTemplate.objects.count() == 0

@@ -9,11 +9,13 @@ from typing import Any
 from django.conf import settings
 
 from apps.library.placeholders.syntax import (
+    ATTRIBUTE_WORST_CASE_LENGTH,
     PLACEHOLDERS,
     TRACKED_LINK_TOKEN_LENGTH,
     Link,
     Text,
     Value,
+    attribute_key,
     placeholders_parse,
 )
 from apps.library.placeholders.validation import link_keys
@@ -71,11 +73,23 @@ def _render(text: str, contact: Any, defaults: dict, link_url: Callable[[str], s
 
 
 def _value_of(contact: Any, name: str) -> str:
+    key = attribute_key(name)
     try:
-        value = PLACEHOLDERS[name].resolve(contact)
+        value = _attribute_of(contact, key) if key else PLACEHOLDERS[name].resolve(contact)
     except Exception:  # a half-loaded or odd contact renders as "missing", never fails a send
         return ""
     return _text(value)
+
+
+def _attribute_of(contact: Any, key: str) -> Any:
+    """A stored attribute as people read it: a list as "a, b", a boolean as yes or no. A
+    definition removed after approval leaves the value missing, so the default is used."""
+    value = (contact.attributes or {}).get(key)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return value
 
 
 def _text(value: Any) -> str:
@@ -105,7 +119,8 @@ def placeholders_worst_case(*, text: str, defaults: dict) -> str:
 
 
 def _longest_value(token: Value, defaults: dict) -> str:
-    longest = PLACEHOLDERS[token.name].worst_case_length
+    known = PLACEHOLDERS.get(token.name)
+    longest = known.worst_case_length if known else ATTRIBUTE_WORST_CASE_LENGTH
     fallbacks = [token.default or "", _text(defaults.get(token.name))]
     fallback = max(fallbacks, key=len)
     return fallback + "x" * max(0, longest - len(fallback))

@@ -45,6 +45,25 @@ PLACEHOLDERS: dict[str, Placeholder] = {
     )
 }
 
+# A custom contact attribute: {{ contact.attr.plan }}. The syntax is checked here; whether
+# the key is defined is checked against the definitions when a draft is saved or submitted.
+ATTRIBUTE_PREFIX = "contact.attr."
+ATTRIBUTE_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}")
+ATTRIBUTE_WORST_CASE_LENGTH = 40
+
+
+def attribute_key(name: str) -> str | None:
+    """The attribute key a placeholder name reads, or None for a built-in name."""
+    if not name.startswith(ATTRIBUTE_PREFIX):
+        return None
+    key = name[len(ATTRIBUTE_PREFIX) :]
+    return key if ATTRIBUTE_KEY.fullmatch(key) else None
+
+
+def placeholder_is_known(name: str) -> bool:
+    return name in PLACEHOLDERS or attribute_key(name) is not None
+
+
 # Tracked links are PUBLIC_BASE_URL/l/<token>; the sends app mints tokens this long.
 TRACKED_LINK_TOKEN_LENGTH = 22
 LINK_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -155,8 +174,8 @@ def _value(source: str) -> Token:
         return Invalid(
             source, f'Malformed placeholder "{source}": write a name such as contact.first_name.'
         )
-    if name not in PLACEHOLDERS:
-        known = ", ".join(PLACEHOLDERS)
+    if not placeholder_is_known(name):
+        known = ", ".join([*PLACEHOLDERS, f"{ATTRIBUTE_PREFIX}<key>"])
         return Invalid(source, f'Unknown placeholder "{source}". Known placeholders: {known}.')
     if match.group("pipe") is None:
         return Value(source, name, None)

@@ -8,13 +8,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from apps.contacts.models import AttributeDefinition, AttributeObject
 from apps.library.placeholders.syntax import (
     LINK_KEY,
     MAX_DEFAULT_LENGTH,
-    PLACEHOLDERS,
     Invalid,
     Link,
     Value,
+    attribute_key,
+    placeholder_is_known,
     placeholders_parse,
 )
 
@@ -36,6 +38,9 @@ def placeholders_errors(*, body: str, subject: str, links: Any, defaults: Any) -
         "links": links_errors(links),
         "defaults": defaults_errors(defaults),
     }
+    errors["body"] += _attribute_errors(_value_names(body))
+    errors["subject"] += _attribute_errors(_value_names(subject))
+    errors["defaults"] += _attribute_errors(list(defaults) if isinstance(defaults, dict) else [])
     return {field: messages for field, messages in errors.items() if messages}
 
 
@@ -82,12 +87,33 @@ def _link_spec_errors(key: str, spec: dict) -> list[str]:
     return errors
 
 
+def _value_names(text: str) -> list[str]:
+    return [token.name for token in placeholders_parse(text or "") if isinstance(token, Value)]
+
+
+def _attribute_errors(names: list[str]) -> list[str]:
+    """Attributes named that no contact attribute definition has (one query, if any)."""
+    keys = [key for key in map(attribute_key, names) if key]
+    if not keys:
+        return []
+    defined = set(
+        AttributeDefinition.objects.filter(
+            object_type=AttributeObject.CONTACT, key__in=keys
+        ).values_list("key", flat=True)
+    )
+    return [
+        f'Unknown attribute "contact.attr.{key}": define it as a contact attribute first.'
+        for key in dict.fromkeys(keys)
+        if key not in defined
+    ]
+
+
 def defaults_errors(defaults: Any) -> list[str]:
     if not isinstance(defaults, dict):
         return ['Defaults must be an object: {"contact.first_name": "there"}.']
     errors = []
     for name, text in defaults.items():
-        if name not in PLACEHOLDERS:
+        if not placeholder_is_known(name):
             errors.append(f'Default for unknown placeholder "{name}".')
         elif not isinstance(text, str):
             errors.append(f'Default for "{name}" must be text.')
