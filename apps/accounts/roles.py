@@ -25,6 +25,7 @@ CUE_APPS = (
     "core",
     "accounts",
     "contacts",
+    "segment_intake",
     "consent",
     "library",
     "sends",
@@ -33,7 +34,7 @@ CUE_APPS = (
     "reporting",
 )
 
-_READ_CRM = ["contacts.view_*", "consent.view_*"]
+_READ_CRM = ["contacts.view_*", "consent.view_*", "segment_intake.view_segmentrejection"]
 _READ_CONTENT = ["library.view_*", "journeys.view_*", "reporting.view_*", "sends.view_*"]
 # The audit trail, audit reports and retention runs are Compliance's (and Admin's) to read.
 _NOT_AUDIT = ["!reporting.view_audit*", "!reporting.view_retentionrun"]

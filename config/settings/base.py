@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.contacts",
+    "apps.segment_intake",
     "apps.consent",
     "apps.library",
     "apps.sends",

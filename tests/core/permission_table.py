@@ -91,6 +91,10 @@ MODELS: dict[str, Access] = {
     "contacts.eventweight": READ_BY_STAFF,
     "contacts.segment": DRAFTS,
     "contacts.contactimport": Access(READERS, AUTHORS, NOBODY, ADMIN_ONLY),
+    # A write key is a credential an admin makes and revokes (never deletes: its rejections
+    # stay with it); Compliance sees which exist. The key itself is shown once, to no role.
+    "segment_intake.segmentwritekey": Access(AUDITORS, ADMIN_ONLY, ADMIN_ONLY, NOBODY),
+    "segment_intake.segmentrejection": RECORD,
     "consent.consentrecord": RECORD,
     # Refused consent changes are evidence like the ledger: written by Cue, read by staff.
     "consent.consentattempt": RECORD,
@@ -499,6 +503,11 @@ def _public_samples() -> list[Sample]:
         s("unsubscribe/<str:token>/", "/unsubscribe/{unsubscribe_token}/", everyone(OK)),
         s("unsubscribe/<str:token>/", "/unsubscribe/forged/", everyone(NOT_FOUND), "forged token"),
         s("healthz", "/healthz", everyone(OK)),
+        # Segment's Tracking API takes POSTs with a write key (test_segment_intake.py).
+        *(
+            s(f"segment/v1/{call}", f"/segment/v1/{call}", everyone(NOT_ALLOWED))
+            for call in ("batch", "identify", "track", "page", "screen", "group", "alias")
+        ),
     ]
 
 

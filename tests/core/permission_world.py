@@ -61,6 +61,8 @@ from apps.routing.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from apps.segment_intake.keys import write_key_create
+from apps.segment_intake.models import SegmentRejection
 from apps.sends.models import (
     FrequencyCap,
     InboundMessage,
@@ -186,6 +188,7 @@ def _crm(world: World) -> None:
         wes_contact=ContactFactory(first_name="Wanda", last_name="Wests", owner=wes),
         shared_contact=ContactFactory(first_name="Sasha", last_name="Shared", owner=rita),
     )
+    write_key, _key = write_key_create(name="Website")
     world.objects.update(
         {
             "contacts.contact": contact,
@@ -206,6 +209,14 @@ def _crm(world: World) -> None:
                 original_name="people.csv",
                 status=ContactImport.Status.DONE,
                 created_by=world.users[roles.MARKETER],
+            ),
+            "segment_intake.segmentwritekey": write_key,
+            "segment_intake.segmentrejection": SegmentRejection.objects.create(
+                write_key=write_key,
+                message_id="m-1",
+                type="track",
+                reason="Give a userId or an anonymousId.",
+                received_at=timezone.now(),
             ),
         }
     )

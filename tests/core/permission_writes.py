@@ -55,6 +55,8 @@ from tests.core.permission_table import (
 from tests.core.permission_urls import ModelPage, model_page_url, model_pages
 from tests.core.permission_world import ANONYMOUS, IDENTITIES, World
 
+# Lists that offer their own actions but not "delete selected", and to whom.
+ACTIONS_WITHOUT_DELETE = {"segment_intake.segmentwritekey": ADMIN_ONLY}  # revoke
 CREATED = Outcome(201)
 BAD_REQUEST = Outcome(400)
 State = Callable[[World], object]
@@ -168,6 +170,8 @@ def _model_writes() -> list[Write]:
             expect = {
                 i: shown if i in access.view else o for i, o in _refused(access.delete).items()
             }
+            if label in ACTIONS_WITHOUT_DELETE:  # an action not offered: back to the list
+                expect.update(dict.fromkeys(ACTIONS_WITHOUT_DELETE[label], redirect(url)))
             writes.append(
                 Write(f"{label} delete selected", url, expect, row(label), data=_selected(label))
             )

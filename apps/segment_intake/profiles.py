@@ -1,0 +1,153 @@
+"""identify, alias and group: who a Segment user is, through contacts' own services.
+
+A userId is the contact's external id. An anonymousId is kept (AnonymousId) and names the
+contact made for it, until an identify or alias with a userId links it to a known contact.
+"""
+
+from dataclasses import replace
+
+from django.db import IntegrityError, transaction
+
+from apps.contacts.identity import contact_keys, identity_contact
+from apps.contacts.merge import contact_merge
+from apps.contacts.models import Company, Contact
+from apps.contacts.services import company_upsert, contact_update, contact_upsert
+from apps.segment_intake.messages import Rejected, SegmentMessage
+from apps.segment_intake.models import AnonymousId
+from apps.segment_intake.traits import company_of_traits, traits_contact_fields
+
+SOURCE = "segment"
+
+
+def identify_store(message: SegmentMessage) -> Contact:
+    """The traits on the contact the message names, made if it is new."""
+    fields = traits_contact_fields(message.traits)
+    company_name, company_id = company_of_traits(message.traits)
+    if company_name:
+        fields["company"] = company_upsert(name=company_name, external_id=company_id)
+    if message.user_id:
+        fields["external_id"] = message.user_id
+    contact = _identified(message, fields)
+    if contact is None:
+        contact = contact_upsert(fields={**fields, "source": SOURCE}).contact
+    else:
+        _changes_save(contact, fields)
+    if message.anonymous_id:
+        _anonymous_link(message.anonymous_id, contact)
+    return contact
+
+
+def alias_store(message: SegmentMessage) -> None:
+    """`previousId` (the anonymousId a user had) now names the contact of `userId`."""
+    previous = message.raw.get("previousId")
+    if isinstance(previous, int) and not isinstance(previous, bool):
+        previous = str(previous)
+    if not isinstance(previous, str) or not previous.strip() or len(previous) > 200:
+        raise Rejected("An alias call needs previousId: a string of 1–200 characters.")
+    if not message.user_id:
+        raise Rejected("An alias call needs the userId that previousId becomes.")
+    message.anonymous_id, message.traits = previous.strip(), {}
+    identify_store(message)
+
+
+def group_store(message: SegmentMessage) -> None:
+    """The group is a company (its groupId the company's external id); the contact joins it."""
+    group_id = message.raw.get("groupId")
+    if isinstance(group_id, bool) or not isinstance(group_id, str | int) or not str(group_id):
+        raise Rejected("A group call needs its groupId.")
+    group_id = str(group_id).strip()[:100]
+    name = message.traits.get("name")
+    if not isinstance(name, str) or not name.strip():
+        known = Company.objects.filter(external_id=group_id).values_list("name", flat=True)
+        name = known.first() or group_id
+    company = company_upsert(name=name.strip()[:200], external_id=group_id)
+    contact = _identified(message, {}) or identify_store(replace(message, traits={}))
+    _changes_save(contact, {"company": company})
+
+
+PROFILE_HANDLERS = {"identify": identify_store, "alias": alias_store, "group": group_store}
+
+
+def anonymous_contact_ids(anonymous_ids: set[str], *, source: str) -> dict[str, int]:
+    """{anonymousId: contact id}, a contact made for each one not seen before."""
+    known = dict(
+        AnonymousId.objects.filter(anonymous_id__in=anonymous_ids).values_list(
+            "anonymous_id", "contact_id"
+        )
+    )
+    for anonymous_id in anonymous_ids - known.keys():
+        known[anonymous_id] = _anonymous_contact(anonymous_id, source).pk
+    return known
+
+
+def _anonymous_contact(anonymous_id: str, source: str) -> Contact:
+    try:
+        with transaction.atomic():
+            contact = contact_upsert(fields={"source": source}).contact
+            AnonymousId.objects.create(anonymous_id=anonymous_id, contact=contact)
+            return contact
+    except IntegrityError:  # another request made it first: theirs stands, ours is undone
+        return AnonymousId.objects.select_related("contact").get(anonymous_id=anonymous_id).contact
+
+
+def _identified(message: SegmentMessage, fields: dict) -> Contact | None:
+    """The existing contact the message names: by userId; else the anonymousId's contact,
+    when it has no other external id; else the one the traits' email or phone names."""
+    alias = None
+    if message.anonymous_id:
+        alias = AnonymousId.objects.filter(anonymous_id=message.anonymous_id).first()
+    if message.user_id:
+        found = Contact.objects.filter(external_id=message.user_id).first()
+        if found:
+            if alias and alias.contact_id != found.pk and alias.contact.external_id is None:
+                _anonymous_merge(found, alias.contact, message)
+            return found
+    if alias and alias.contact.external_id in (None, message.user_id):
+        return alias.contact
+    found = identity_contact(contact_keys(email=fields.get("email"), phone=fields.get("phone")))
+    if found and message.user_id and found.external_id not in (None, message.user_id):
+        raise Rejected(
+            "The email or phone in traits belongs to a contact whose external id is"
+            f" {found.external_id!r}, not this userId."
+        )
+    return found
+
+
+def _anonymous_merge(known: Contact, anonymous: Contact, message: SegmentMessage) -> None:
+    """The contact made for an anonymousId is the known user's: its events, consent and the
+    rest move to the known contact (the merge service's rules), and it is removed."""
+    reason = (
+        f"Segment {message.type} {message.message_id}: anonymousId {message.anonymous_id}"
+        f" is userId {message.user_id}"
+    )
+    contact_merge(survivor=known, duplicate=anonymous, actor=None, reason=reason)
+
+
+def _changes_save(contact: Contact, fields: dict) -> None:
+    """Saves only what differs, so a repeated identify writes nothing (and no history)."""
+    changed = {name: value for name, value in fields.items() if _differs(contact, name, value)}
+    if changed:
+        contact_update(contact=contact, fields=changed)
+
+
+def _differs(contact: Contact, name: str, value) -> bool:
+    if name == "company":
+        return contact.company_id != value.pk
+    if name == "email":
+        return contact.email.lower() != value.lower()
+    return str(getattr(contact, name) or "") != str(value)
+
+
+def _anonymous_link(anonymous_id: str, contact: Contact) -> None:
+    """anonymousId → contact. A link to another contact moves to this one; the events
+    already stored stay on the other contact."""
+    updated = AnonymousId.objects.filter(anonymous_id=anonymous_id).exclude(contact=contact)
+    if updated.update(contact=contact):
+        return
+    try:
+        with transaction.atomic():
+            AnonymousId.objects.get_or_create(
+                anonymous_id=anonymous_id, defaults={"contact": contact}
+            )
+    except IntegrityError:
+        AnonymousId.objects.filter(anonymous_id=anonymous_id).update(contact=contact)
