@@ -36,9 +36,10 @@ class ContactImportMappingForm(forms.Form):
     def __init__(self, *args, columns: list[str], suggested: dict[str, str], **kwargs):
         super().__init__(*args, **kwargs)
         self.columns = columns
+        choices = imports.target_choices()  # custom attributes are data: read once per form
         for index, column in enumerate(columns):
             self.fields[f"column_{index}"] = forms.ChoiceField(
-                label=column, choices=imports.TARGET_CHOICES, initial=suggested[column]
+                label=column, choices=choices, initial=suggested[column]
             )
 
     def mapping(self) -> dict[str, str]:

@@ -14,6 +14,7 @@ from apps.consent.imports.rows import (
     RowRejected,
     mapping_suggest,
     row_parse,
+    target_choices,
 )
 from apps.consent.imports.run import CHUNK_SIZE, contact_import_run
 from apps.consent.imports.services import (
@@ -48,4 +49,5 @@ __all__ = [
     "csv_write",
     "mapping_suggest",
     "row_parse",
+    "target_choices",
 ]

@@ -17,8 +17,9 @@ from django.utils import dateparse, timezone
 
 from apps.consent.models import Channel, ConsentRecord
 from apps.consent.services import ConsentError
+from apps.contacts.attributes import AttributesError, attribute_definitions, attributes_validate
 from apps.contacts.errors import ContactsError
-from apps.contacts.models import BuyingRole, ContactKind, LifecycleStage
+from apps.contacts.models import AttributeObject, BuyingRole, ContactKind, LifecycleStage
 from apps.contacts.regions import country_normalize, region_normalize
 
 IGNORE = "ignore"
@@ -54,6 +55,8 @@ TARGET_CHOICES = [
     ("Consent", list(CONSENT_TARGETS.items())),
 ]
 IDENTITY = ("external_id", "email", "phone")
+# A column mapped to "attr:plan" fills the contact attribute "plan", read by its type.
+ATTRIBUTE_TARGET = "attr:"
 CONSENT_CHANNELS = {
     "consent_sms_marketing": (Channel.SMS, "SMS marketing"),
     "consent_email_marketing": (Channel.EMAIL, "Email marketing"),
@@ -87,14 +90,36 @@ class RowRejected(Exception):
     """A row that cannot be imported; its message is the reason shown in the report."""
 
 
+def attribute_targets() -> dict[str, str]:
+    """The label of each contact attribute defined now, by its target "attr:<key>"."""
+    definitions = attribute_definitions(object_type=AttributeObject.CONTACT)
+    return {f"{ATTRIBUTE_TARGET}{key}": d.label for key, d in definitions.items()}
+
+
+def target_choices() -> list:
+    """The mapping's choices: the fixed targets, then the contact attributes."""
+    attributes = list(attribute_targets().items())
+    return [*TARGET_CHOICES, ("Custom attributes", attributes)] if attributes else TARGET_CHOICES
+
+
 def mapping_suggest(*, columns: list[str]) -> dict[str, str]:
     """A target for each column whose name says what it holds; each target at most once."""
     suggested: dict[str, str] = {}
+    synonyms = {**_attribute_synonyms(), **SYNONYMS}
     for column in columns:
-        target = SYNONYMS.get(re.sub(r"[^a-z0-9]", "", column.lower()), IGNORE)
+        target = synonyms.get(re.sub(r"[^a-z0-9]", "", column.lower()), IGNORE)
         taken = target in suggested.values()
         suggested[column] = IGNORE if taken else target
     return suggested
+
+
+def _attribute_synonyms() -> dict[str, str]:
+    """A column named like an attribute's key or label ("Seats bought") suggests it."""
+    synonyms = {}
+    for target, label in attribute_targets().items():
+        for name in (target[len(ATTRIBUTE_TARGET) :], label):
+            synonyms[re.sub(r"[^a-z0-9]", "", name.lower())] = target
+    return synonyms
 
 
 def mapping_clean(mapping: dict[str, str], columns: list[str]) -> dict[str, str]:
@@ -102,12 +127,13 @@ def mapping_clean(mapping: dict[str, str], columns: list[str]) -> dict[str, str]
     if unknown:
         raise ConsentError(f"The file has no column {unknown[0]!r}.", field="mapping")
     chosen = {c: mapping[c] for c in columns if mapping.get(c, IGNORE) != IGNORE}
+    labels = {**CONTACT_TARGETS, **CONSENT_TARGETS, **attribute_targets()}
     for target in chosen.values():
-        if target not in CONTACT_TARGETS and target not in CONSENT_TARGETS:
+        if target not in labels:
             raise ConsentError(f"{target!r} is not a field to import into.", field="mapping")
     for target, count in Counter(chosen.values()).items():
         if count > 1:
-            label = {**CONTACT_TARGETS, **CONSENT_TARGETS}[target]
+            label = labels[target]
             raise ConsentError(f"“{label}” is chosen for {count} columns.", field="mapping")
     if not set(IDENTITY) & set(chosen.values()):
         raise ConsentError(
@@ -148,9 +174,30 @@ def row_parse(line: int, cells: list[str], columns: list[str], mapping: dict) ->
     }
     if not any(fields.get(name) for name in IDENTITY):
         raise RowRejected("No email, phone or external id to identify the contact.")
+    attributes = _attributes_parse(values)
+    if attributes:
+        fields["attributes"] = attributes
     row = ParsedRow(line=line, cells=cells, fields=fields)
     _consent_parse(row, values)
     return row
+
+
+def _attributes_parse(values: dict) -> dict:
+    """The row's attribute cells read by their types; an empty cell changes nothing."""
+    cells = {
+        target[len(ATTRIBUTE_TARGET) :]: value
+        for target, value in values.items()
+        if target.startswith(ATTRIBUTE_TARGET) and value
+    }
+    if not cells:
+        return {}
+    try:
+        return attributes_validate(
+            object_type=AttributeObject.CONTACT, values=cells, partial=True, from_text=True
+        )
+    except AttributesError as error:
+        reasons = [f"Attribute {key}: {' '.join(text)}" for key, text in error.errors.items()]
+        raise RowRejected(" ".join(reasons)) from error
 
 
 def _as_is(value: str, values: dict) -> str:

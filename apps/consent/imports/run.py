@@ -213,6 +213,8 @@ def _contact_upsert(existing: Contact | None, fields: dict) -> ContactUpsert:
 def _same(contact: Contact, name: str, value) -> bool:
     if name == "company":
         return contact.company_id == value.pk
+    if name == "attributes":  # the row's attributes are a change: only its keys count
+        return all(contact.attributes.get(key) == item for key, item in value.items())
     return getattr(contact, name) == value
 
 
