@@ -14,7 +14,18 @@ class ContactsConfig(AppConfig):
     }
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from apps.contacts.events import event_handler_register
         from apps.contacts.intent import intent_on_events
 
         event_handler_register("contacts.intent", intent_on_events)
+        # Every stage Cue reads is data: an empty install (or a test database just flushed)
+        # gets the default stages back, as the accounts app does with its role groups.
+        post_migrate.connect(_stages_seed_after_migrate, sender=self)
+
+
+def _stages_seed_after_migrate(sender, **kwargs) -> None:
+    from apps.contacts.stage_defaults import stages_seed
+
+    stages_seed()

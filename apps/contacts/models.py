@@ -21,8 +21,14 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not an IANA time zone, e.g. America/Chicago.")
 
 
+def validate_lifecycle_stage(value: str) -> None:
+    if not LifecycleStageDefinition.objects.filter(key=value).exists():
+        raise ValidationError(f"{value!r} is not a lifecycle stage (admin: Lifecycle stages).")
+
+
 class LifecycleStage(models.TextChoices):
-    """An ordered scale: later stages are further along the buyer journey."""
+    """The lifecycle stages Cue seeds (migration 0007). The customer's own stages are data:
+    LifecycleStageDefinition; ask apps.contacts.stages about them, not this class."""
 
     SUBSCRIBER = "subscriber", "Subscriber"
     LEAD = "lead", "Lead"
@@ -31,24 +37,6 @@ class LifecycleStage(models.TextChoices):
     OPPORTUNITY = "opportunity", "Opportunity"
     CUSTOMER = "customer", "Customer"
     CHURNED = "churned", "Churned"
-
-    @classmethod
-    def rank(cls, stage: str) -> int:
-        return cls.values.index(stage)
-
-    @classmethod
-    def at_or_after(cls, stage: str) -> list[str]:
-        return cls.values[cls.rank(stage) :]
-
-    @classmethod
-    def reached(cls, stage: str, goal: str) -> bool:
-        """Whether a contact at `stage` has reached `goal`. Churned comes last on the scale
-        but is no progress: it reaches only a churned goal."""
-        if stage not in cls.values or goal not in cls.values:
-            return False
-        if cls.CHURNED in (stage, goal):
-            return stage == goal
-        return cls.rank(stage) >= cls.rank(goal)
 
 
 class ContactKind(models.TextChoices):
@@ -127,7 +115,10 @@ class Contact(models.Model):
         max_length=16, choices=ContactKind.choices, default=ContactKind.PROSPECT
     )
     lifecycle_stage = models.CharField(
-        max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
+        max_length=64,
+        default=LifecycleStage.LEAD,
+        validators=[validate_lifecycle_stage],
+        help_text="The key of one of the lifecycle stages (admin: Lifecycle stages).",
     )
     buying_role = models.CharField(max_length=16, choices=BuyingRole.choices, blank=True)
     intent_score = models.FloatField(default=0)
@@ -181,18 +172,22 @@ class Contact(models.Model):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
+    def get_lifecycle_stage_display(self) -> str:
+        """The stage's label (stages are the customer's data, not choices)."""
+        stages = LifecycleStageDefinition.objects.filter(key=self.lifecycle_stage)
+        return stages.values_list("label", flat=True).first() or self.lifecycle_stage
+
 
 class OpportunityStage(models.TextChoices):
+    """The stages of the pipeline Cue seeds (migration 0007). The customer's own pipelines
+    are data: Pipeline and PipelineStage; ask apps.contacts.stages about them."""
+
     DISCOVERY = "discovery", "Discovery"
     DEMO = "demo", "Demo"
     PROPOSAL = "proposal", "Proposal"
     NEGOTIATION = "negotiation", "Negotiation"
     CLOSED_WON = "closed_won", "Closed won"
     CLOSED_LOST = "closed_lost", "Closed lost"
-
-    @classmethod
-    def is_closed(cls, stage: str) -> bool:
-        return stage in (cls.CLOSED_WON, cls.CLOSED_LOST)
 
 
 class Opportunity(models.Model):
@@ -205,8 +200,18 @@ class Opportunity(models.Model):
     company = models.ForeignKey(
         Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
     )
+    pipeline = models.ForeignKey(
+        "contacts.Pipeline",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        help_text="Empty: the default pipeline.",
+    )
     stage = models.CharField(
-        max_length=16, choices=OpportunityStage.choices, default=OpportunityStage.DISCOVERY
+        max_length=64,
+        default=OpportunityStage.DISCOVERY,
+        help_text="The key of one of its pipeline's stages.",
     )
     amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     currency = models.CharField(
@@ -229,6 +234,17 @@ class Opportunity(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        stages = PipelineStage.objects.filter(key=self.stage)
+        if self.pipeline_id:
+            stages = stages.filter(pipeline_id=self.pipeline_id)
+        else:
+            stages = stages.filter(pipeline__is_default=True)
+        if not stages.exists():
+            raise ValidationError(
+                {"stage": f"{self.stage!r} is not a stage of this opportunity's pipeline."}
+            )
+
 
 class OpportunityStageChange(models.Model):
     """One move of an opportunity from one stage to another; reporting reads progression here."""
@@ -236,15 +252,111 @@ class OpportunityStageChange(models.Model):
     opportunity = models.ForeignKey(
         Opportunity, on_delete=models.CASCADE, related_name="stage_changes"
     )
-    from_stage = models.CharField(max_length=16, choices=OpportunityStage.choices, blank=True)
-    to_stage = models.CharField(max_length=16, choices=OpportunityStage.choices)
-    changed_at = models.DateTimeField(db_index=True)
+    from_stage = models.CharField(max_length=64, blank=True)
+    to_stage = models.CharField(max_length=64)
+    changed_at = models.DateTimeField(
+        db_index=True, help_text="When it happened in the source system (attribution reads it)."
+    )
+    received_at = models.DateTimeField(
+        null=True, blank=True, help_text="When Cue heard of it (empty for older rows)."
+    )
 
     class Meta:
         ordering = ["changed_at", "id"]
 
     def __str__(self) -> str:
         return f"{self.from_stage or 'new'} → {self.to_stage}"
+
+
+stage_key_validator = RegexValidator(
+    r"^[a-z][a-z0-9_]{0,63}$",
+    "A stage key is a lowercase slug: letters, digits and underscores, e.g. closed_won.",
+)
+
+
+class LifecycleMeaning(models.TextChoices):
+    """What a customer's lifecycle stage means to Cue (goals, segments, reports read this)."""
+
+    PROSPECT = "prospect", "Prospect"
+    MQL = "mql", "Marketing qualified lead"
+    SQL = "sql", "Sales qualified lead"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    CUSTOMER = "customer", "Customer"
+    CHURNED = "churned", "Churned"
+
+
+class StageMeaning(models.TextChoices):
+    """What a customer's opportunity stage means to Cue: still open, won or lost."""
+
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class LifecycleStageDefinition(models.Model):
+    """One of the customer's lifecycle stages: `Contact.lifecycle_stage` holds its key. Later
+    `order` is further along the buyer journey; `meaning` is what Cue reads."""
+
+    key = models.CharField(max_length=64, unique=True, validators=[stage_key_validator])
+    label = models.CharField(max_length=100)
+    order = models.PositiveIntegerField()
+    meaning = models.CharField(max_length=16, choices=LifecycleMeaning.choices)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Pipeline(models.Model):
+    """One of the customer's opportunity pipelines. An opportunity with no pipeline is in
+    the default one (so rows from before pipelines existed need no rewrite)."""
+
+    key = models.CharField(max_length=64, unique=True, validators=[stage_key_validator])
+    label = models.CharField(max_length=100)
+    is_default = models.BooleanField(default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-is_default", "label", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="pipeline_one_default",
+                violation_error_message="Another pipeline is already the default.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PipelineStage(models.Model):
+    """A stage of a pipeline: `Opportunity.stage` holds its key. A move to a later `order`
+    is a move forward; `meaning` says whether the deal is still open, won or lost."""
+
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="stages")
+    key = models.CharField(max_length=64, validators=[stage_key_validator])
+    label = models.CharField(max_length=100)
+    order = models.PositiveIntegerField()
+    meaning = models.CharField(max_length=8, choices=StageMeaning.choices)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pipeline", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pipeline", "key"],
+                name="pipeline_stage_key_unique",
+                violation_error_message="This pipeline already has a stage with this key.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline}: {self.label}"
 
 
 class EventType(models.TextChoices):

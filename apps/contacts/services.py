@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,10 +16,10 @@ from apps.contacts.models import (
     Contact,
     EventType,
     Opportunity,
-    OpportunityStage,
     OpportunityStageChange,
 )
 from apps.contacts.regions import country_normalize, region_normalize
+from apps.contacts.stages import pipeline_stage, stage_is_closed
 
 CONTACT_FIELDS = (
     "first_name",
@@ -62,8 +63,9 @@ def contact_match(*, external_id=None, email=None, phone=None) -> Contact | None
 
 
 @transaction.atomic
-def contact_upsert(*, fields: dict) -> ContactUpsert:
-    """Creates the contact, or updates the one its external id, email or phone names."""
+def contact_upsert(*, fields: dict, stage_changed_at: datetime | None = None) -> ContactUpsert:
+    """Creates the contact, or updates the one its external id, email or phone names.
+    `stage_changed_at`: when a lifecycle stage change happened in the source (default now)."""
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise ContactsError(f"Unknown contact field(s): {', '.join(sorted(unknown))}.")
@@ -73,19 +75,23 @@ def contact_upsert(*, fields: dict) -> ContactUpsert:
     fields = _place_normalize(existing or Contact(), fields)  # "Florida" matches a stored FL
     fields = _attributes_merged(existing or Contact(), fields)
     if existing is None:
-        return ContactUpsert(_contact_save(Contact(), fields), created=True, changed=list(fields))
+        created = _contact_save(Contact(), fields, stage_changed_at)
+        return ContactUpsert(created, created=True, changed=list(fields))
     changed = [name for name, value in fields.items() if getattr(existing, name) != value]
     if changed:
-        _contact_save(existing, {name: fields[name] for name in changed})
+        _contact_save(existing, {name: fields[name] for name in changed}, stage_changed_at)
     return ContactUpsert(existing, created=False, changed=changed)
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, fields: dict) -> Contact:
+def contact_update(
+    *, contact: Contact, fields: dict, stage_changed_at: datetime | None = None
+) -> Contact:
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise ContactsError(f"Unknown contact field(s): {', '.join(sorted(unknown))}.")
-    return _contact_save(contact, _attributes_merged(contact, _place_normalize(contact, fields)))
+    fields = _attributes_merged(contact, _place_normalize(contact, fields))
+    return _contact_save(contact, fields, stage_changed_at)
 
 
 def _attributes_merged(contact: Contact, fields: dict) -> dict:
@@ -140,7 +146,9 @@ def _address_changes_hand_off(contact: Contact, before: dict[str, str] | None) -
                 handler(contact, name, after[name])
 
 
-def _contact_save(contact: Contact, fields: dict) -> Contact:
+def _contact_save(
+    contact: Contact, fields: dict, stage_changed_at: datetime | None = None
+) -> Contact:
     previous_stage = None if contact._state.adding else contact.lifecycle_stage
     previous_addresses = None if contact._state.adding else _addresses_of(contact)
     for name, value in fields.items():
@@ -158,21 +166,21 @@ def _contact_save(contact: Contact, fields: dict) -> Contact:
     except IntegrityError as error:
         raise _unique_error(error) from error
     if previous_stage is not None and previous_stage != contact.lifecycle_stage:
-        _lifecycle_change_record(contact, previous_stage)
+        _lifecycle_change_record(contact, previous_stage, stage_changed_at or timezone.now())
     _address_changes_hand_off(contact, previous_addresses)
     return contact
 
 
-def _lifecycle_change_record(contact: Contact, previous_stage: str) -> None:
-    """Journeys end on a stage reached; they learn of it from this event."""
+def _lifecycle_change_record(contact: Contact, previous_stage: str, at: datetime) -> None:
+    """Journeys end on a stage reached; they learn of it from this event, which carries
+    the time the change happened in the source (attribution and journeys read that)."""
     from apps.contacts.events import record_event
 
-    now = timezone.now()
     record_event(
         contact=contact,
         type=EventType.LIFECYCLE_STAGE_CHANGED,
-        occurred_at=now,
-        idempotency_key=f"contact:{contact.pk}:lifecycle:{contact.lifecycle_stage}:{now.isoformat()}",
+        occurred_at=at,
+        idempotency_key=f"contact:{contact.pk}:lifecycle:{contact.lifecycle_stage}:{at.isoformat()}",
         properties={"from": previous_stage, "to": contact.lifecycle_stage},
         source="crm",
     )
@@ -222,19 +230,36 @@ def company_upsert(*, name: str, external_id: str | None = None, **fields) -> Co
 
 @transaction.atomic
 def opportunity_upsert(
-    *, external_id: str, name: str, stage: str, contact: Contact | None = None, **fields
+    *,
+    external_id: str,
+    name: str,
+    stage: str,
+    contact: Contact | None = None,
+    stage_changed_at: datetime | None = None,
+    **fields,
 ) -> Opportunity:
     """Creates or updates the opportunity the caller's own `external_id` names (the API, a
-    CRM sync). The key is the caller's: nothing here builds one from the name."""
+    CRM sync). The key is the caller's: nothing here builds one from the name.
+    `stage_changed_at`: when a stage change happened in the source (default now)."""
     if not external_id:
         raise ContactsError("Give the opportunity's external id.", field="external_id")
     opportunity = Opportunity.objects.select_for_update().filter(external_id=external_id).first()
     if opportunity is None:
         return opportunity_create(
-            external_id=external_id, name=name, stage=stage, contact=contact, **fields
+            external_id=external_id,
+            name=name,
+            stage=stage,
+            contact=contact,
+            stage_changed_at=stage_changed_at,
+            **fields,
         )
     return opportunity_update(
-        opportunity=opportunity, name=name, stage=stage, contact=contact, **fields
+        opportunity=opportunity,
+        stage_changed_at=stage_changed_at,
+        name=name,
+        stage=stage,
+        contact=contact,
+        **fields,
     )
 
 
@@ -245,36 +270,43 @@ def opportunity_create(
     stage: str,
     contact: Contact | None = None,
     external_id: str | None = None,
+    stage_changed_at: datetime | None = None,
     **fields,
 ) -> Opportunity:
-    """A new opportunity; a stage is recorded with its time and as `opportunity_created` and
-    `stage_changed` events (which journeys use to end on their goals)."""
+    """A new opportunity; a stage is recorded with its time in the source (default now) and
+    as `opportunity_created` and `stage_changed` events (journeys end on their goals)."""
     opened_at = fields.pop("opened_at", None) or timezone.now()
     opportunity = Opportunity(external_id=external_id or None, opened_at=opened_at)
     return _opportunity_save(
-        opportunity, {"name": name, "stage": stage, "contact": contact, **fields}
+        opportunity, {"name": name, "stage": stage, "contact": contact, **fields}, stage_changed_at
     )
 
 
 @transaction.atomic
-def opportunity_update(*, opportunity: Opportunity, **values) -> Opportunity:
+def opportunity_update(
+    *, opportunity: Opportunity, stage_changed_at: datetime | None = None, **values
+) -> Opportunity:
     """Changes this opportunity (and no other); a stage change is recorded as on create."""
     if not all(getattr(opportunity, key) == value for key, value in values.items()):
-        return _opportunity_save(opportunity, values)
+        return _opportunity_save(opportunity, values, stage_changed_at)
     return opportunity
 
 
-def _opportunity_save(opportunity: Opportunity, values: dict) -> Opportunity:
+def _opportunity_save(
+    opportunity: Opportunity, values: dict, stage_changed_at: datetime | None = None
+) -> Opportunity:
     stage = values.get("stage", opportunity.stage)
-    if stage not in OpportunityStage.values:
-        raise ContactsError(f"Unknown stage {stage!r}.", field="stage")
+    pipeline = values.get("pipeline", opportunity.pipeline)
+    if pipeline_stage(pipeline_id=getattr(pipeline, "pk", None), key=stage) is None:
+        message = f"{stage!r} is not a stage of the opportunity's pipeline."
+        raise ContactsError(message, field="stage")
     created = opportunity._state.adding
     previous_stage = "" if created else Opportunity.objects.get(pk=opportunity.pk).stage
     for key, value in values.items():
         setattr(opportunity, key, value)
-    closed = OpportunityStage.is_closed(stage)
+    closed = stage_is_closed(pipeline_id=opportunity.pipeline_id, key=stage)
     if closed and not opportunity.closed_at:
-        opportunity.closed_at = timezone.now()
+        opportunity.closed_at = stage_changed_at or timezone.now()
     if not closed:
         opportunity.closed_at = None  # reopened
     try:
@@ -290,19 +322,23 @@ def _opportunity_save(opportunity: Opportunity, values: dict) -> Opportunity:
             field="external_id",
         ) from error
     if previous_stage != stage:
-        _stage_change_record(opportunity, previous_stage, created)
+        _stage_change_record(opportunity, previous_stage, created, stage_changed_at)
     return opportunity
 
 
-def _stage_change_record(opportunity: Opportunity, previous_stage: str, created: bool) -> None:
+def _stage_change_record(
+    opportunity: Opportunity, previous_stage: str, created: bool, at: datetime | None
+) -> None:
     from apps.contacts.events import record_event
 
-    now = timezone.now()
+    received = timezone.now()
+    now = at or received  # the time it happened in the source: attribution reads it
     change = OpportunityStageChange.objects.create(
         opportunity=opportunity,
         from_stage=previous_stage,
         to_stage=opportunity.stage,
         changed_at=now,
+        received_at=received,
     )
     if opportunity.contact_id is None:
         return
@@ -322,6 +358,7 @@ def _stage_change_record(opportunity: Opportunity, previous_stage: str, created:
         idempotency_key=f"opportunity:{opportunity.pk}:stage:{change.pk}",
         properties={
             "opportunity_id": opportunity.pk,
+            "pipeline_id": opportunity.pipeline_id,
             "from": previous_stage,
             "to": opportunity.stage,
             "amount": str(opportunity.amount),

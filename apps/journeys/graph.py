@@ -21,7 +21,7 @@ Edges are step keys in config:
 A missing "next" ends the journey (completed).
 """
 
-from apps.contacts.models import LifecycleStage
+from apps.contacts.stages import lifecycle_keys
 from apps.journeys.models import Journey, Step, StepKind, TriggerKind
 from apps.journeys.moments import moment_config_problems
 
@@ -149,7 +149,7 @@ def _split_problems(step: Step) -> list[str]:
 
 def _stage_problems(step: Step) -> list[str]:
     stage = (step.config or {}).get("stage")
-    return [] if stage in LifecycleStage.values else [f"{stage!r} is not a lifecycle stage."]
+    return [] if stage in lifecycle_keys() else [f"{stage!r} is not a lifecycle stage."]
 
 
 def _number(value) -> float:

@@ -1,13 +1,31 @@
 """The journeys' handler on the event hand-off: end enrollments whose goal the event meets
-(first, and at once), wake those waiting for it, and enroll contacts it triggers."""
+(first, and at once), wake those waiting for it, and enroll contacts it triggers.
 
+Stage changes carry the time they happened in the source system (`occurred_at`), not the
+time Cue heard of them (`received_at`). The late-change rule: a stage change
+(`stage_changed`, `lifecycle_stage_changed`, `opportunity_created`) received more than
+STAGE_TRIGGER_WINDOW after it happened never enrolls anyone: the moment its journey trigger
+was for has passed, and a message now would answer a change the buyer made long ago. It
+still meets goals (ending a journey late is safe; starting one late is not).
+"""
+
+import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from django.utils import timezone
 
-from apps.contacts.models import Event, EventType, LifecycleStage
+from apps.contacts.models import Event, EventType
+from apps.contacts.stages import lifecycle_reached, stage_is_forward
 from apps.journeys.models import Enrollment, EnrollmentState, Journey, JourneyStatus, TriggerKind
 from apps.journeys.services import enrollment_goal_reach, enrollment_start
+
+logger = logging.getLogger(__name__)
+
+STAGE_TRIGGER_WINDOW = timedelta(hours=24)
+STAGE_CHANGE_TYPES = frozenset(
+    {EventType.STAGE_CHANGED, EventType.LIFECYCLE_STAGE_CHANGED, EventType.OPPORTUNITY_CREATED}
+)
 
 
 def journeys_on_events(events: list[Event]) -> None:
@@ -20,16 +38,32 @@ def goal_met(journey: Journey, event: Event) -> str | None:
     """Why the event meets the journey's goal, or None."""
     if event.type in (journey.exit_event_types or []):
         return f"{event.type} at {event.occurred_at:%Y-%m-%d %H:%M}"
-    if journey.exit_on_opportunity and event.type in (
-        EventType.OPPORTUNITY_CREATED,
-        EventType.STAGE_CHANGED,
-    ):
+    if journey.exit_on_opportunity and _opportunity_advanced(event):
         return f"opportunity {event.type.replace('_', ' ')}"
     if journey.exit_lifecycle_stage and event.type == "lifecycle_stage_changed":
         stage = (event.properties or {}).get("to", "")
-        if LifecycleStage.reached(stage, journey.exit_lifecycle_stage):
+        if lifecycle_reached(stage, journey.exit_lifecycle_stage):
             return f"lifecycle stage reached {stage}"
     return None
+
+
+def _opportunity_advanced(event: Event) -> bool:
+    """An opportunity created, or moved forward in its pipeline (a move back, or to a lost
+    stage, is no progress). A stage change that names no stage counts: Cue cannot tell, and
+    ending a journey is the safe side."""
+    if event.type == EventType.OPPORTUNITY_CREATED:
+        return True
+    if event.type != EventType.STAGE_CHANGED:
+        return False
+    properties = event.properties or {}
+    to, was, pipeline = (properties.get(key) for key in ("to", "from", "pipeline_id"))
+    if not to or not isinstance(to, str):
+        return True
+    return stage_is_forward(
+        pipeline_id=pipeline if isinstance(pipeline, int) else None,
+        from_key=was if isinstance(was, str) else "",
+        to_key=to,
+    )
 
 
 def _running_for(events: list[Event]):
@@ -109,9 +143,26 @@ def _enroll(events: list[Event]) -> None:
     ).select_related("first_step", "entry_segment"):
         journeys[journey.trigger_event_type].append(journey)
     for event in events:
+        if _too_late_to_trigger(event):
+            continue
         for journey in journeys[event.type]:
             if _filters_match(journey.trigger_filters, event.properties or {}):
                 enrollment_start(journey=journey, contact=event.contact, event=event)
+
+
+def _too_late_to_trigger(event: Event) -> bool:
+    if event.type not in STAGE_CHANGE_TYPES:
+        return False
+    lateness = (event.received_at or timezone.now()) - event.occurred_at
+    if lateness <= STAGE_TRIGGER_WINDOW:
+        return False
+    logger.info(
+        "Event %s (%s) arrived %s after it happened: it triggers no journey.",
+        event.pk,
+        event.type,
+        lateness,
+    )
+    return True
 
 
 def _filters_match(filters: dict, properties: dict) -> bool:

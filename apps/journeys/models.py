@@ -53,7 +53,7 @@ class Journey(models.Model):
         default=list, blank=True, help_text='Goal events, e.g. ["meeting_booked", "demo_request"].'
     )
     exit_lifecycle_stage = models.CharField(
-        max_length=16, blank=True, help_text="The goal is met once the contact reaches this stage."
+        max_length=64, blank=True, help_text="The goal is met once the contact reaches this stage."
     )
     exit_on_opportunity = models.BooleanField(
         default=False, help_text="The goal is met when an opportunity is created or advances."

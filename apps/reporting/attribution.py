@@ -1,10 +1,12 @@
 """The attribution rule, in one place.
 
 A conversion is a meeting booked (a `meeting_booked` event), an opportunity created, an
-opportunity stage progression (a move to a later open stage, or to closed won), or closed-won
-revenue (the opportunity's amount), each at the moment it happened and for the contact it
-belongs to. A touch is an SMS a journey sent to that contact: a person's click on one of its
-tracked links (bots and link previewers never count), a reply to it, or its delivery, at the
+opportunity stage progression (a move forward in its pipeline: to a later open stage, or to a
+won one), or closed-won revenue (the opportunity's amount on a move into a won stage; stages
+and their meanings are the customer's, apps/contacts/stages.py), each at the moment it
+happened in the source system (not when Cue heard of it) and for the contact it belongs to.
+A touch is an SMS a journey sent to that contact: a person's click on one of its tracked
+links (bots and link previewers never count), a reply to it, or its delivery, at the
 moment of the click, the reply or the delivery report. A touch qualifies for a conversion
 when it happened no later than the conversion and at most its type's window before it (by
 default 5 days for clicks and replies, 12 hours for deliveries; both edges inclusive). Among
@@ -28,8 +30,6 @@ from django.utils import timezone
 from apps.reporting.models import AttributionModel, AttributionSettings, ConversionKind
 from apps.reporting.sql import at_most_seconds_apart, datetime_param, json_bigint
 
-# Open stages in order, then closed won: a progression moves to a later one.
-STAGE_ORDER = ("discovery", "demo", "proposal", "negotiation", "closed_won")
 TOUCH_PRIORITY = {"click": 1, "reply": 2, "delivery": 3}
 
 
@@ -59,9 +59,29 @@ class Rule:
         return cls(windows=windows, model=settings.model, kinds=tuple(kinds))
 
 
-def _stage_rank(column: str) -> str:
-    whens = " ".join(f"WHEN '{stage}' THEN {rank}" for rank, stage in enumerate(STAGE_ORDER, 1))
-    return f"(CASE {column} {whens} ELSE 0 END)"
+# The customer's stages (apps.contacts.stages, in SQL): an opportunity with no pipeline is
+# in the default one; a progression is a move forward, to a stage that is not lost from a
+# lost, unknown or earlier one; closed won is a move into a won stage from one that is not.
+_PIPELINE = (
+    "COALESCE(o.pipeline_id, (SELECT p.id FROM contacts_pipeline p WHERE p.is_default = TRUE))"
+)
+
+
+def _stage_sql(alias: str, column: str, condition: str) -> str:
+    return (
+        f"SELECT 1 FROM contacts_pipelinestage {alias} WHERE {alias}.pipeline_id = {_PIPELINE} "
+        f"AND {alias}.key = {column} AND {condition}"
+    )
+
+
+_TO_OPEN_OR_WON = _stage_sql("ts", "sc.to_stage", "ts.meaning <> 'lost'")
+_FROM_NOT_BEHIND = _stage_sql(
+    "fs", "sc.from_stage", 'fs.meaning <> \'lost\' AND fs."order" >= ts."order"'
+)
+_FORWARD = f"EXISTS ({_TO_OPEN_OR_WON} AND NOT EXISTS ({_FROM_NOT_BEHIND}))"
+_TO_WON = _stage_sql("ts", "sc.to_stage", "ts.meaning = 'won'")
+_FROM_WON = _stage_sql("fs", "sc.from_stage", "fs.meaning = 'won'")
+_WON = f"EXISTS ({_TO_WON}) AND NOT EXISTS ({_FROM_WON})"
 
 
 def _conversions_sql(kinds: tuple[str, ...]) -> tuple[str, int]:
@@ -83,12 +103,11 @@ def _conversions_sql(kinds: tuple[str, ...]) -> tuple[str, int]:
         ),
         ConversionKind.STAGE_PROGRESSION: (
             "SELECT 'stage_progression', sc.id, o.contact_id, sc.changed_at, 0 "
-            f"{opportunity} AND sc.from_stage <> '' "
-            f"AND {_stage_rank('sc.to_stage')} > {_stage_rank('sc.from_stage')}"
+            f"{opportunity} AND sc.from_stage <> '' AND {_FORWARD}"
         ),
         ConversionKind.CLOSED_WON: (
             "SELECT 'closed_won', sc.id, o.contact_id, sc.changed_at, o.amount "
-            f"{opportunity} AND sc.to_stage = 'closed_won'"
+            f"{opportunity} AND {_WON}"
         ),
     }
     chosen = [parts[kind] for kind in ConversionKind.values if kind in kinds]

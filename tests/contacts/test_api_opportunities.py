@@ -65,6 +65,7 @@ def test_it_creates_an_opportunity_and_answers_201(api, ada):
         "id": deal.pk,
         "external_id": "opp-1",
         "name": "Navy rollout",
+        "pipeline": "sales",
         "stage": "discovery",
         "amount": "1200.50",
         "currency": "USD",

@@ -89,6 +89,10 @@ MODELS: dict[str, Access] = {
     "contacts.opportunity": READ_BY_STAFF,
     "contacts.event": RECORD,
     "contacts.eventweight": READ_BY_STAFF,
+    # The customer's stages: configuration an admin keeps, read by staff (DESIGN.md: Admin).
+    "contacts.lifecyclestagedefinition": READ_BY_STAFF,
+    "contacts.pipeline": READ_BY_STAFF,
+    "contacts.pipelinestage": READ_BY_STAFF,
     "contacts.segment": DRAFTS,
     "contacts.contactimport": Access(READERS, AUTHORS, NOBODY, ADMIN_ONLY),
     # A write key is a credential an admin makes and revokes (never deletes: its rejections

@@ -37,7 +37,15 @@ from apps.consent.models import (
     Suppression,
 )
 from apps.consent.services import Evidence, consent_opt_in, preference_set, suppression_add
-from apps.contacts.models import ContactImport, EventWeight, Opportunity, Segment
+from apps.contacts.models import (
+    ContactImport,
+    EventWeight,
+    LifecycleStageDefinition,
+    Opportunity,
+    Pipeline,
+    PipelineStage,
+    Segment,
+)
 from apps.journeys.models import Activity, Enrollment, Journey, JourneyStatus, Step
 from apps.library.services import (
     template_create,
@@ -189,6 +197,7 @@ def _crm(world: World) -> None:
         shared_contact=ContactFactory(first_name="Sasha", last_name="Shared", owner=rita),
     )
     write_key, _key = write_key_create(name="Website")
+    pipeline = Pipeline.objects.create(key="matrix_test", label="Matrix test")
     world.objects.update(
         {
             "contacts.contact": contact,
@@ -199,6 +208,14 @@ def _crm(world: World) -> None:
             "contacts.event": EventFactory(contact=contact),
             "contacts.eventweight": EventWeight.objects.create(
                 type="matrix_test", weight=1.0, half_life_days=7
+            ),
+            # Stages nobody is at, so that the admin may delete them.
+            "contacts.lifecyclestagedefinition": LifecycleStageDefinition.objects.create(
+                key="matrix_test", label="Matrix test", order=99, meaning="prospect"
+            ),
+            "contacts.pipeline": pipeline,
+            "contacts.pipelinestage": PipelineStage.objects.create(
+                pipeline=pipeline, key="matrix_test", label="Matrix test", order=1, meaning="open"
             ),
             "contacts.segment": Segment.objects.create(
                 name="High intent",

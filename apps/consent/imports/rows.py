@@ -19,8 +19,9 @@ from apps.consent.models import Channel, ConsentRecord
 from apps.consent.services import ConsentError
 from apps.contacts.attributes import AttributesError, attribute_definitions, attributes_validate
 from apps.contacts.errors import ContactsError
-from apps.contacts.models import AttributeObject, BuyingRole, ContactKind, LifecycleStage
+from apps.contacts.models import AttributeObject, BuyingRole, ContactKind
 from apps.contacts.regions import country_normalize, region_normalize
+from apps.contacts.stages import lifecycle_choices
 
 IGNORE = "ignore"
 PAGE_URL_MAX_LENGTH = ConsentRecord._meta.get_field("page_url").max_length
@@ -264,12 +265,16 @@ def _region(value: str, values: dict) -> str:
 
 
 def _choice(choices, noun: str):
-    known = {_choice_key(str(label)): value for value, label in choices.choices}
-    known |= {_choice_key(value): value for value in choices.values}
+    """A choice by its key or its label; `choices` is a TextChoices or, for the customer's
+    own stages, a function giving (key, label) pairs (read per row: they are data)."""
 
     def normalise(value: str, values: dict) -> str:
+        pairs = choices.choices if isinstance(choices, type) else choices()
+        known = {_choice_key(str(label)): key for key, label in pairs}
+        known |= {_choice_key(key): key for key, _ in pairs}
         if _choice_key(value) not in known:
-            raise RowRejected(f"Unknown {noun} {value!r}; use one of: {', '.join(choices.values)}.")
+            allowed = ", ".join(key for key, _ in pairs)
+            raise RowRejected(f"Unknown {noun} {value!r}; use one of: {allowed}.")
         return known[_choice_key(value)]
 
     return normalise
@@ -286,7 +291,7 @@ _NORMALISERS = {
     "region": _region,
     "country": _country,
     "kind": _choice(ContactKind, "kind"),
-    "lifecycle_stage": _choice(LifecycleStage, "lifecycle stage"),
+    "lifecycle_stage": _choice(lifecycle_choices, "lifecycle stage"),
     "buying_role": _choice(BuyingRole, "buying role"),
 }
 

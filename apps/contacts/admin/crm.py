@@ -19,6 +19,7 @@ from apps.contacts.services import (
     opportunity_create,
     opportunity_update,
 )
+from apps.contacts.stages import lifecycle_choices
 from apps.core.admin import CappedCountPaginator, HistoryAdmin, indexed_values_filter
 
 
@@ -32,6 +33,11 @@ class ContactAdminForm(forms.ModelForm):
         max_length=64,
         initial=Contact._meta.get_field("country").default,
         help_text='A country: "USA" is stored as US.',
+    )
+    lifecycle_stage = forms.ChoiceField(
+        choices=lifecycle_choices,
+        initial=Contact._meta.get_field("lifecycle_stage").default,
+        help_text="The customer's lifecycle stages (admin: Lifecycle stage definitions).",
     )
 
     class Meta:
@@ -123,7 +129,7 @@ class StageChangeInline(admin.TabularInline):
     model = OpportunityStageChange
     extra = 0
     can_delete = False
-    readonly_fields = ["from_stage", "to_stage", "changed_at"]
+    readonly_fields = ["from_stage", "to_stage", "changed_at", "received_at"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -131,9 +137,11 @@ class StageChangeInline(admin.TabularInline):
 
 @admin.register(Opportunity)
 class OpportunityAdmin(HistoryAdmin):
-    list_display = ["name", "contact", "company", "stage", "amount", "currency", "opened_at"]
-    list_filter = ["stage", "currency"]
-    list_select_related = ["contact", "company"]
+    list_display = [
+        "name", "contact", "company", "pipeline", "stage", "amount", "currency", "opened_at"
+    ]  # fmt: skip
+    list_filter = ["pipeline", "stage", "currency"]
+    list_select_related = ["contact", "company", "pipeline"]
     search_fields = ["name", "external_id"]
     raw_id_fields = ["contact", "company"]
     inlines = [StageChangeInline]
@@ -142,7 +150,9 @@ class OpportunityAdmin(HistoryAdmin):
         """Adding creates, changing updates this row: the admin never makes up a key, so
         two deals with one name stay two deals, and a deal without an external id keeps
         being itself."""
-        names = ("name", "stage", "contact", "amount", "currency", "company", "opened_at")
+        names = (
+            "name", "pipeline", "stage", "contact", "amount", "currency", "company", "opened_at"
+        )  # fmt: skip
         values = {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
         values["external_id"] = obj.external_id or None
         if change:

@@ -19,8 +19,9 @@ from rest_framework.exceptions import ValidationError
 from apps.contacts.api.fields import choices_invalid_message, phone_e164
 from apps.contacts.errors import ContactsError
 from apps.contacts.events import EventInput, event_input_check
-from apps.contacts.models import BuyingRole, Contact, LifecycleStage, validate_time_zone
+from apps.contacts.models import BuyingRole, Contact, validate_time_zone
 from apps.contacts.regions import country_normalize, region_normalize
+from apps.contacts.stages import lifecycle_keys
 
 EVENT_FIELDS = frozenset(
     {"type", "occurred_at", "idempotency_key", "properties", "source", "contact", "create_contact"}
@@ -29,10 +30,10 @@ BATCH_FIELDS = frozenset({"events", "create_contact"})
 CONTACT_KEYS = ("id", "external_id", "email", "phone")
 CONTACT_DEFAULTS = {  # the fields used only when the event creates its contact: max length
     "first_name": 100, "last_name": 100, "time_zone": 64, "region": 64, "country": 64,
-    "lifecycle_stage": 16, "buying_role": 16,
+    "lifecycle_stage": 64, "buying_role": 16,
 }  # fmt: skip
 CONTACT_FIELDS = frozenset({*CONTACT_KEYS, *CONTACT_DEFAULTS})
-CONTACT_CHOICES = {"lifecycle_stage": LifecycleStage, "buying_role": BuyingRole}
+CONTACT_CHOICES = {"buying_role": BuyingRole}
 MAX_PROPERTIES_DEPTH = 10
 MAX_ID = 2**63 - 1
 
@@ -318,6 +319,8 @@ def _contact_place(defaults: dict, errors: dict) -> None:
 
 
 def _contact_default_problem(name: str, value: str) -> str | None:
+    if name == "lifecycle_stage" and value not in (allowed := lifecycle_keys()):
+        return f'"{value}" is not one of: {", ".join(allowed)}.'
     if name in CONTACT_CHOICES and value not in CONTACT_CHOICES[name].values:
         return choices_invalid_message(CONTACT_CHOICES[name], value)
     if name == "time_zone":

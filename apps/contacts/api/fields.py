@@ -82,3 +82,22 @@ class AwareDateTimeField(serializers.DateTimeField):
         if value > timezone.now():
             self.fail("future")
         return value
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class StageField(serializers.CharField):
+    """The key of one of the customer's stages (they are data, read at validation time);
+    a refusal names every allowed key."""
+
+    def __init__(self, *, keys, noun: str, **kwargs):
+        self.keys, self.noun = keys, noun
+        super().__init__(max_length=64, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        allowed = self.keys()
+        if value not in allowed:
+            raise serializers.ValidationError(
+                f'"{value}" is not one of: {", ".join(allowed)}.'
+            )
+        return value

@@ -11,10 +11,9 @@ from apps.contacts.models import (
     Contact,
     ContactKind,
     IntentBand,
-    LifecycleStage,
     Opportunity,
-    OpportunityStage,
 )
+from apps.contacts.stages import lifecycle_choices, pipeline_stage_keys
 
 
 def _choice_filter(choices, **kwargs) -> filters.ChoiceFilter:
@@ -23,6 +22,16 @@ def _choice_filter(choices, **kwargs) -> filters.ChoiceFilter:
     return filters.ChoiceFilter(
         choices=choices.choices, error_messages={"invalid_choice": message}, **kwargs
     )
+
+
+def _stage_filter(choices, noun: str) -> filters.ChoiceFilter:
+    """A filter on the customer's stages, read when the filter is used (they are data)."""
+    message = f'"%(value)s" is not a {noun}.'
+    return filters.ChoiceFilter(choices=choices, error_messages={"invalid_choice": message})
+
+
+def _opportunity_stage_choices() -> list[tuple[str, str]]:
+    return [(key, key) for key in pipeline_stage_keys()]
 
 
 class PhoneFormField(forms.CharField):
@@ -62,7 +71,7 @@ class IdFilter(filters.NumberFilter):
 
 
 class ContactFilter(filters.FilterSet):
-    lifecycle_stage = _choice_filter(LifecycleStage)
+    lifecycle_stage = _stage_filter(lifecycle_choices, "lifecycle stage")
     kind = _choice_filter(ContactKind)
     intent_band = _choice_filter(IntentBand)
     buying_role = _choice_filter(BuyingRole)
@@ -84,7 +93,7 @@ class ContactFilter(filters.FilterSet):
 
 
 class OpportunityFilter(filters.FilterSet):
-    stage = _choice_filter(OpportunityStage)
+    stage = _stage_filter(_opportunity_stage_choices, "opportunity stage")
     contact = IdFilter(field_name="contact_id")
 
     class Meta:

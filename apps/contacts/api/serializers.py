@@ -3,7 +3,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from apps.accounts.models import User
-from apps.contacts.api.fields import PhoneField, choice_field
+from apps.contacts.api.fields import AwareDateTimeField, PhoneField, StageField, choice_field
 from apps.contacts.attributes import AttributesError, attributes_validate
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import (
@@ -12,12 +12,17 @@ from apps.contacts.models import (
     Company,
     Contact,
     ContactKind,
-    LifecycleStage,
     Opportunity,
-    OpportunityStage,
+    Pipeline,
     validate_time_zone,
 )
 from apps.contacts.regions import country_normalize
+from apps.contacts.stages import (
+    lifecycle_keys,
+    pipeline_default,
+    pipeline_stage,
+    pipeline_stage_keys,
+)
 
 # --- Events: these document the shapes; `event_input.py` reads them (much faster).
 
@@ -36,7 +41,7 @@ class EventContactSerializer(serializers.Serializer):
     country = serializers.CharField(
         required=False, max_length=64, help_text='Stored as its ISO code: "USA" is US.'
     )
-    lifecycle_stage = serializers.ChoiceField(choices=LifecycleStage.choices, required=False)
+    lifecycle_stage = StageField(keys=lifecycle_keys, noun="lifecycle stage", required=False)
     buying_role = serializers.ChoiceField(choices=BuyingRole.choices, required=False)
 
 
@@ -185,7 +190,12 @@ class ContactWriteSerializer(serializers.Serializer):
     )
     owner = OwnerField(required=False, allow_null=True, help_text="A user id or username.")
     kind = choice_field(ContactKind, required=False)
-    lifecycle_stage = choice_field(LifecycleStage, required=False)
+    lifecycle_stage = StageField(keys=lifecycle_keys, noun="lifecycle stage", required=False)
+    lifecycle_stage_changed_at = AwareDateTimeField(
+        required=False,
+        help_text="When the lifecycle stage changed in your system (default: now); "
+        "attribution windows are measured from it.",
+    )
     buying_role = choice_field(BuyingRole, required=False, allow_blank=True)
     source = serializers.CharField(required=False, allow_blank=True, max_length=100)
     attributes = AttributesField(required=False)
@@ -240,7 +250,19 @@ class OpportunityWriteSerializer(serializers.Serializer):
 
     external_id = serializers.CharField(max_length=100)
     name = serializers.CharField(max_length=200)
-    stage = choice_field(OpportunityStage)
+    pipeline = serializers.SlugRelatedField(
+        slug_field="key",
+        queryset=Pipeline.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The pipeline's key; empty: the default pipeline.",
+    )
+    stage = StageField(keys=pipeline_stage_keys, noun="opportunity stage")
+    stage_changed_at = AwareDateTimeField(
+        required=False,
+        help_text="When the stage changed in your system (default: now); attribution "
+        "windows are measured from it.",
+    )
     amount = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
     currency = serializers.RegexField(
         r"^[A-Z]{3}$",
@@ -252,12 +274,31 @@ class OpportunityWriteSerializer(serializers.Serializer):
         queryset=Company.objects.all(), required=False, allow_null=True
     )
 
+    def validate(self, attrs: dict) -> dict:
+        pipeline = attrs.get("pipeline")
+        if pipeline_stage(pipeline_id=getattr(pipeline, "pk", None), key=attrs["stage"]) is None:
+            named = pipeline or pipeline_default()
+            raise serializers.ValidationError(
+                {"stage": [f'"{attrs["stage"]}" is not a stage of the pipeline "{named}".']}
+            )
+        return attrs
+
 
 class OpportunitySerializer(serializers.ModelSerializer):
+    pipeline = serializers.SerializerMethodField()
+
     class Meta:
         model = Opportunity
         fields = [
-            "id", "external_id", "name", "stage", "amount", "currency", "contact", "company",
-            "opened_at", "closed_at",
+            "id", "external_id", "name", "pipeline", "stage", "amount", "currency", "contact",
+            "company", "opened_at", "closed_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_pipeline(self, obj: Opportunity) -> str | None:
+        """The pipeline's key; an opportunity with none is in the default pipeline."""
+        if obj.pipeline_id:
+            return obj.pipeline.key
+        if not hasattr(self, "_default_key"):  # once per list, not once per row
+            self._default_key = getattr(pipeline_default(), "key", None)
+        return self._default_key

@@ -132,8 +132,9 @@ class ContactsView(generics.ListAPIView):
     )
     def post(self, request):
         data = _validated(ContactUpsertSerializer, request.data)
+        changed_at = data.pop("lifecycle_stage_changed_at", None)
         with transaction.atomic():
-            result = contact_upsert(fields=_contact_fields(data))
+            result = contact_upsert(fields=_contact_fields(data), stage_changed_at=changed_at)
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(ContactSerializer(result.contact).data, status=code)
 
@@ -153,8 +154,11 @@ class ContactView(generics.RetrieveAPIView):
     def patch(self, request, pk):
         contact = self.get_object()
         data = _validated(ContactWriteSerializer, request.data, partial=True)
+        changed_at = data.pop("lifecycle_stage_changed_at", None)
         with transaction.atomic():
-            contact = contact_update(contact=contact, fields=_contact_fields(data))
+            contact = contact_update(
+                contact=contact, fields=_contact_fields(data), stage_changed_at=changed_at
+            )
         return Response(ContactSerializer(contact).data)
 
 
@@ -162,7 +166,7 @@ class OpportunitiesView(generics.ListAPIView):
     """Opportunities, newest first; POST creates or updates one by its external_id. A stage
     change is recorded with its time and as a `stage_changed` event of its contact."""
 
-    queryset = Opportunity.objects.all()
+    queryset = Opportunity.objects.select_related("pipeline")
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilter
     pagination_class = IdCursorPagination

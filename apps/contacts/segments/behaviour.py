@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.fields.json import KeyTransform
 
-from apps.contacts.models import Event, Opportunity, OpportunityStage
+from apps.contacts.models import Event, Opportunity
 from apps.contacts.segments.registry import (
     SegmentContext,
     choices_check,
@@ -23,6 +23,7 @@ from apps.contacts.segments.registry import (
     rule_keys_check,
     rule_path,
 )
+from apps.contacts.stages import pipeline_stage_keys
 
 EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 # A property key must not look like an array index (PostgreSQL reads "0" as one).
@@ -105,7 +106,7 @@ def opportunity_validate(rule: dict, path: str, context: SegmentContext) -> list
         errors += choices_check(
             details["stage"],
             rule_path(at, "stage"),
-            allowed=OpportunityStage.values,
+            allowed=pipeline_stage_keys(),
             noun="opportunity stage",
         )
     return errors

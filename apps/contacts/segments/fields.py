@@ -3,7 +3,8 @@
 Each field has a type, and the type decides its operators and what a value must be:
 
 - choice: eq, in, not_in (buying_role also is_empty, is_not_empty; lifecycle_stage also
-  at_or_after, before on its ordered scale). Values must be one of the field's choices.
+  at_or_after, before on its ordered scale). Values must be one of the field's choices
+  (for lifecycle_stage: the customer's stages, apps/contacts/stages.py).
 - text: eq, in, not_in, is_empty, is_not_empty. Matched ignoring case.
 - number: gte, lte (employee_count also is_empty, is_not_empty).
 - days: within_days, older_than_days, counted back from now.
@@ -12,6 +13,7 @@ Each field has a type, and the type decides its operators and what a value must 
 "not_in" is "not (in)": a contact with no company is not_in any company industry.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import reduce
@@ -21,7 +23,7 @@ from typing import Any
 from django.db.models import Q
 
 from apps.contacts.errors import ContactsError
-from apps.contacts.models import BuyingRole, ContactKind, IntentBand, LifecycleStage
+from apps.contacts.models import BuyingRole, ContactKind, IntentBand
 from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.segments.registry import (
     SegmentContext,
@@ -35,6 +37,7 @@ from apps.contacts.segments.registry import (
     rule_keys_check,
     rule_path,
 )
+from apps.contacts.stages import lifecycle_at_or_after, lifecycle_keys
 
 LIST_OPS = ("in", "not_in")
 EMPTY_OPS = ("is_empty", "is_not_empty")
@@ -50,8 +53,12 @@ class FieldSpec:
     lookup: str
     type: str
     ops: tuple[str, ...]
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] | Callable[[], list[str]] = ()
     noun: str = ""
+
+    def allowed(self) -> list[str]:
+        """The values a choice may take; the customer's stages are read when asked."""
+        return self.choices() if callable(self.choices) else list(self.choices)
 
 
 def _choice(lookup, choices, noun, extra_ops=()) -> FieldSpec:
@@ -59,8 +66,12 @@ def _choice(lookup, choices, noun, extra_ops=()) -> FieldSpec:
 
 
 FIELDS: dict[str, FieldSpec] = {
-    "lifecycle_stage": _choice(
-        "lifecycle_stage", LifecycleStage, "lifecycle stage", ("at_or_after", "before")
+    "lifecycle_stage": FieldSpec(
+        "lifecycle_stage",
+        "choice",
+        (*CHOICE_OPS, "at_or_after", "before"),
+        lifecycle_keys,
+        "lifecycle stage",
     ),
     "kind": _choice("kind", ContactKind, "contact kind"),
     "buying_role": _choice("buying_role", BuyingRole, "buying role", EMPTY_OPS),
@@ -120,8 +131,8 @@ def _value_check(value: Any, path: str, spec: FieldSpec, rule: dict) -> list[str
 
 
 def _item_check(value: Any, path: str, spec: FieldSpec, name: str) -> list[str]:
-    if spec.type == "choice" and value not in spec.choices:
-        return [choice_error(path, value, allowed=list(spec.choices), noun=spec.noun)]
+    if spec.type == "choice" and value not in (allowed := spec.allowed()):
+        return [choice_error(path, value, allowed=allowed, noun=spec.noun)]
     if spec.type == "reference" and not (is_whole_number(value) and value > 0):
         return [rule_error(path, f"{quoted(value)} is not a {spec.noun}; give a whole number")]
     if spec.type == "text" and not (isinstance(value, str) and value.strip()):
@@ -146,7 +157,7 @@ def field_compile(rule: dict, context: SegmentContext) -> Q:
     if op == "in":
         return Q(**{f"{lookup}__in": value})
     if op in ("at_or_after", "before"):
-        later = Q(**{f"{lookup}__in": LifecycleStage.at_or_after(value)})
+        later = Q(**{f"{lookup}__in": lifecycle_at_or_after(value)})
         return later if op == "at_or_after" else ~later
     if op in DAYS_OPS:
         cutoff = context.now - timedelta(days=value)

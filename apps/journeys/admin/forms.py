@@ -10,7 +10,8 @@ from django.db.models import Count
 from django.forms.fields import InvalidJSONInput
 from django.forms.models import BaseInlineFormSet
 
-from apps.contacts.models import LifecycleStage, validate_event_type
+from apps.contacts.models import validate_event_type
+from apps.contacts.stages import lifecycle_choices
 from apps.core.text import StorableJSONField
 from apps.journeys.admin.step_config import (
     STEP_KEY,
@@ -34,6 +35,11 @@ UNITS = [("minutes", "minutes"), ("hours", "hours"), ("days", "days")]
 ON_SUPPRESSED = [("continue", "go on to the next step"), ("exit", "end the journey")]
 ON_DEFERRED = [("wait", "wait for it to go"), ("continue", "go on without waiting")]
 EDGE_HELP = "The key of the step that comes next; leave it empty to end the journey there."
+
+
+def _stage_choices() -> list[tuple[str, str]]:
+    """The customer's lifecycle stages, read when the form is built (they are data)."""
+    return [("", "—"), *lifecycle_choices()]
 
 
 class StepKeyField(forms.CharField):
@@ -129,7 +135,7 @@ class JourneyForm(forms.ModelForm):
     exit_lifecycle_stage = forms.ChoiceField(
         required=False,
         label="Goal stage",
-        choices=[("", "—"), *LifecycleStage.choices],
+        choices=_stage_choices,
         help_text="The goal is met once the contact reaches this stage (or a later one).",
     )
     send_weekdays = forms.TypedMultipleChoiceField(
@@ -229,9 +235,7 @@ class StepForm(forms.ModelForm):
         required=False, help_text="One per line: name, percent, next step — e.g. A, 50, offer_a."
     )
     task_reason = forms.CharField(required=False, max_length=300, label="Why follow up")
-    stage = forms.ChoiceField(
-        required=False, choices=[("", "—"), *LifecycleStage.choices], label="Set stage to"
-    )
+    stage = forms.ChoiceField(required=False, choices=_stage_choices, label="Set stage to")
     next_step = StepKeyField(label="Then go to", help_text=EDGE_HELP)
 
     template_choices: dict = {"sms": [], "email": []}

@@ -11,11 +11,11 @@ from apps.contacts.models import (
     Contact,
     ContactKind,
     IntentBand,
-    LifecycleStage,
     validate_event_type,
     validate_time_zone,
 )
 from apps.contacts.regions import region_normalize
+from apps.contacts.stages import lifecycle_choices
 from apps.journeys.admin.forms import JSONTextField
 from apps.journeys.simulator import ContactDescription
 
@@ -36,9 +36,7 @@ class SimulateForm(forms.Form):
         label="Event properties",
         help_text='e.g. {"form": "pricing-guide"}',
     )
-    lifecycle_stage = forms.ChoiceField(
-        required=False, choices=LifecycleStage.choices, initial="lead"
-    )
+    lifecycle_stage = forms.ChoiceField(required=False, choices=lifecycle_choices, initial="lead")
     kind = forms.ChoiceField(required=False, choices=ContactKind.choices, initial="prospect")
     intent_band = forms.ChoiceField(required=False, choices=IntentBand.choices, initial="high")
     time_zone = forms.CharField(

@@ -6,7 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from apps.contacts.models import Event, LifecycleStage
+from apps.contacts.models import Event
+from apps.contacts.stages import lifecycle_reached
 from apps.journeys.activity import activity_log
 from apps.journeys.models import Activity, Enrollment, EnrollmentState, Step, StepKind
 from apps.journeys.moments import event_moment, moment_label
@@ -228,7 +229,7 @@ def run_set_stage(enrollment: Enrollment, step: Step, now: datetime) -> Move:
     stage = step.config["stage"]
     contact_update(contact=enrollment.contact, fields={"lifecycle_stage": stage})
     goal = enrollment.journey.exit_lifecycle_stage
-    if goal and LifecycleStage.reached(stage, goal):
+    if goal and lifecycle_reached(stage, goal):
         # The goal is met now: the steps after this one must not run (a message would go
         # out before the stage-change event reaches the journeys' handler).
         return Move(

@@ -13,6 +13,7 @@ from apps.consent.models import Channel, ConsentStatus, Purpose
 from apps.contacts.models import Contact, IntentBand, LifecycleStage, Segment
 from apps.contacts.segments.fields import FIELDS
 from apps.contacts.segments.registry import MAX_DEPTH
+from apps.contacts.stages import lifecycle_at_or_after, lifecycle_label
 from apps.sends import policy
 from apps.sends.policy import GateResult
 
@@ -54,7 +55,7 @@ class ContactDescription:
         return self.sms_consent if channel == Channel.SMS else self.email_consent
 
     def label(self) -> str:
-        stage = LifecycleStage(self.lifecycle_stage).label.lower()
+        stage = lifecycle_label(self.lifecycle_stage).lower()
         place = self.time_zone or self.region or "an unknown place"
         return f"a described {self.intent_band}-intent {stage} in {place}"
 
@@ -108,7 +109,7 @@ def _field(rule: dict, facts: DescribedFacts, depth: int) -> bool:
         wanted = value if op == "in" else [value]
         return actual is not None and str(actual).lower() in {str(v).lower() for v in wanted}
     if op in ("at_or_after", "before"):
-        later = actual in LifecycleStage.at_or_after(value)
+        later = actual in lifecycle_at_or_after(value)
         return later if op == "at_or_after" else not later
     if op in ("within_days", "older_than_days"):
         return op == "within_days"  # a described contact is new: created just now

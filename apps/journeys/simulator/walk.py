@@ -6,8 +6,9 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from apps.contacts.models import Contact, LifecycleStage
+from apps.contacts.models import Contact
 from apps.contacts.segments import SegmentRulesError
+from apps.contacts.stages import lifecycle_keys, lifecycle_reached
 from apps.journeys.describe import duration_label
 from apps.journeys.models import Journey, JourneyStatus, Step, StepKind
 from apps.journeys.moments import event_moment
@@ -246,10 +247,10 @@ def _task(run: _Run, step: Step) -> Move:
 
 def _stage(run: _Run, step: Step) -> Move:
     stage = (step.config or {}).get("stage", "")
-    if stage not in LifecycleStage.values:
+    if stage not in lifecycle_keys():
         return Move(f"{stage!r} is not a lifecycle stage.", end="The engine would fail here.")
     goal = run.journey.exit_lifecycle_stage
-    if goal and LifecycleStage.rank(stage) >= LifecycleStage.rank(goal):
+    if goal and lifecycle_reached(stage, goal):
         return Move(
             f"Sets the lifecycle stage to {stage}.",
             end=f"Goal reached: lifecycle stage reached {stage}.",

@@ -1,0 +1,111 @@
+"""Journeys' goals and triggers read the customer's stages: an opportunity moving forward in
+its own pipeline ends the journey, a move back or to a lost stage does not, and a stage
+change heard of long after it happened starts no journey (but still ends one)."""
+
+from datetime import timedelta
+
+import pytest
+
+from apps.contacts.services import contact_update, opportunity_upsert
+from apps.journeys.intake import STAGE_TRIGGER_WINDOW
+from apps.journeys.models import Enrollment
+from tests.factories import ContactFactory
+from tests.journeys.builders import journey_build
+from tests.journeys.conftest import MIDDAY
+from tests.journeys.scenario import happen
+from tests.stages import customer_lifecycle, enterprise_pipeline
+
+pytestmark = pytest.mark.django_db
+
+WAIT_A_DAY = [("wait", "wait", {"hours": 24})]
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Runs what a write hands off after commit (the journeys' event handler)."""
+
+    def run(write, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return write(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def enterprise(db):
+    return enterprise_pipeline()
+
+
+def deal_move(contact, pipeline, stage, **kwargs):
+    return opportunity_upsert(
+        external_id="e-1", name="Fleet", stage=stage, contact=contact, pipeline=pipeline, **kwargs
+    )
+
+
+def enrolled(on_commit, contact, **journey_fields) -> Enrollment:
+    journey = journey_build(steps=WAIT_A_DAY, **journey_fields)
+    on_commit(happen, contact, "webinar_registered", f"reg-{contact.pk}")
+    return Enrollment.objects.get(journey=journey, contact=contact)
+
+
+@pytest.mark.parametrize(
+    ("moves", "state"),
+    [
+        (["disc"], "waiting"),  # nego → disc: back
+        (["dropped"], "waiting"),  # lost is no progress
+        (["disc", "signed"], "goal_reached"),  # disc → signed: forward, won
+    ],
+)
+def test_an_opportunity_goal_ends_on_a_forward_move_in_the_customers_pipeline(
+    clock, on_commit, enterprise, moves, state
+):
+    contact = ContactFactory()
+    on_commit(deal_move, contact, enterprise, "nego")  # before the journey
+    enrollment = enrolled(on_commit, contact, exit_on_opportunity=True)
+
+    for stage in moves:
+        on_commit(deal_move, contact, enterprise, stage)
+
+    enrollment.refresh_from_db()
+    assert enrollment.state == state
+
+
+def test_a_lifecycle_goal_reads_the_customers_stage_order(clock, on_commit):
+    customer_lifecycle()
+    contact = ContactFactory(lifecycle_stage="lead")
+    enrollment = enrolled(on_commit, contact, exit_lifecycle_stage="evaluating")
+
+    on_commit(contact_update, contact=contact, fields={"lifecycle_stage": "sql"})
+    enrollment.refresh_from_db()
+    assert enrollment.state == "waiting"  # sql comes before evaluating
+    on_commit(contact_update, contact=contact, fields={"lifecycle_stage": "paying"})
+    enrollment.refresh_from_db()
+    assert enrollment.state == "goal_reached"
+
+
+@pytest.mark.parametrize(
+    ("late_by", "enrolled_count"),
+    [(STAGE_TRIGGER_WINDOW, 1), (STAGE_TRIGGER_WINDOW + timedelta(seconds=1), 0)],
+)
+def test_a_stage_change_heard_of_late_starts_no_journey(
+    clock, on_commit, enterprise, late_by, enrolled_count
+):
+    journey = journey_build(steps=WAIT_A_DAY, trigger_event_type="stage_changed")
+    contact = ContactFactory()
+    on_commit(deal_move, contact, enterprise, "disc")
+    Enrollment.objects.all().delete()  # the creation itself triggered it; start over
+
+    on_commit(deal_move, contact, enterprise, "nego", stage_changed_at=MIDDAY - late_by)
+
+    assert Enrollment.objects.filter(journey=journey, contact=contact).count() == enrolled_count
+
+
+def test_a_stage_change_heard_of_late_still_ends_a_journey(clock, on_commit, enterprise):
+    contact = ContactFactory()
+    on_commit(deal_move, contact, enterprise, "disc")
+    enrollment = enrolled(on_commit, contact, exit_on_opportunity=True)
+
+    on_commit(deal_move, contact, enterprise, "signed", stage_changed_at=MIDDAY - timedelta(days=9))
+
+    enrollment.refresh_from_db()
+    assert enrollment.state == "goal_reached"
