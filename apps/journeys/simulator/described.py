@@ -157,12 +157,18 @@ def _segment(rule: dict, facts: DescribedFacts, depth: int) -> bool:
     return segment is not None and described_rules_hold(segment.rules, facts, depth + 1)
 
 
+def _attribute(rule: dict, facts: DescribedFacts, depth: int) -> bool:
+    """A described contact has no custom attributes: only "not set" and "not in" hold."""
+    return rule["op"] in ("is_not_set", "not_in")
+
+
 _CONDITIONS = {
     "field": _field,
     "event": _event,
     "opportunity": _opportunity,
     "consent": _consent,
     "segment": _segment,
+    "attribute": _attribute,
 }
 
 
