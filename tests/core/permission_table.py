@@ -89,6 +89,8 @@ MODELS: dict[str, Access] = {
     "contacts.opportunity": READ_BY_STAFF,
     "contacts.event": RECORD,
     "contacts.eventweight": READ_BY_STAFF,
+    # Custom attribute definitions: configuration an admin keeps, read by staff.
+    "contacts.attributedefinition": READ_BY_STAFF,
     # The customer's stages: configuration an admin keeps, read by staff (DESIGN.md: Admin).
     "contacts.lifecyclestagedefinition": READ_BY_STAFF,
     "contacts.pipeline": READ_BY_STAFF,

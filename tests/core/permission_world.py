@@ -38,6 +38,7 @@ from apps.consent.models import (
 )
 from apps.consent.services import Evidence, consent_opt_in, preference_set, suppression_add
 from apps.contacts.models import (
+    AttributeDefinition,
     ContactImport,
     EventWeight,
     LifecycleStageDefinition,
@@ -208,6 +209,9 @@ def _crm(world: World) -> None:
             "contacts.event": EventFactory(contact=contact),
             "contacts.eventweight": EventWeight.objects.create(
                 type="matrix_test", weight=1.0, half_life_days=7
+            ),
+            "contacts.attributedefinition": AttributeDefinition.objects.create(
+                key="matrix_test", label="Matrix test", type="text"
             ),
             # Stages nobody is at, so that the admin may delete them.
             "contacts.lifecyclestagedefinition": LifecycleStageDefinition.objects.create(

@@ -1,6 +1,11 @@
 from django import forms
 from django.contrib import admin
 
+from apps.contacts.admin.attributes import (
+    FIELD_PREFIX,
+    ContactAttributesAdminMixin,
+    ContactAttributesFormMixin,
+)
 from apps.contacts.admin.merge import ContactMergeAdminMixin
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import (
@@ -23,7 +28,7 @@ from apps.contacts.stages import lifecycle_choices
 from apps.core.admin import CappedCountPaginator, HistoryAdmin, indexed_values_filter
 
 
-class ContactAdminForm(forms.ModelForm):
+class ContactAdminForm(ContactAttributesFormMixin, forms.ModelForm):
     """Region and country as people write them ("Florida", "USA"), stored as their codes."""
 
     region = forms.CharField(
@@ -61,7 +66,7 @@ class ContactAdminForm(forms.ModelForm):
 
 
 @admin.register(Contact)
-class ContactAdmin(ContactMergeAdminMixin, HistoryAdmin):
+class ContactAdmin(ContactAttributesAdminMixin, ContactMergeAdminMixin, HistoryAdmin):
     form = ContactAdminForm
     list_display = [
         "__str__",
@@ -106,9 +111,16 @@ class ContactAdmin(ContactMergeAdminMixin, HistoryAdmin):
     def save_model(self, request, obj, form, change):
         """A change goes through the service, so that what a change sets off (a lifecycle
         event; consent ending for a new phone number or email) happens here too."""
+        attribute_changes = self.attributes_for_save(obj, form)
         if not change:
             return super().save_model(request, obj, form, change)
-        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        fields = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if not name.startswith(FIELD_PREFIX)
+        }
+        if attribute_changes:
+            fields["attributes"] = attribute_changes
         contact_update(contact=Contact.objects.get(pk=obj.pk), fields=fields)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
