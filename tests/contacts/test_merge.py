@@ -142,13 +142,12 @@ def test_every_row_moves_to_the_survivor_and_the_preview_counted_them(
 
     # then every row moved, exactly as many as the preview counted
     expected = {
-        "Events": 2, "Opportunities": 1, "Consent ledger rows": 1,
-        "Suppressions, refused attempts, preferences": 0, "Outbound messages": 1,
+        "Events": 2, "Opportunities": 1, "Consent ledger rows": 1, "Outbound messages": 1,
         "Inbound messages": 1, "Follow-up tasks": 1, "Journey enrollments": 1,
         "Attribution rows": 1,
     }  # fmt: skip
-    assert preview.counts == expected
-    assert result.moved == expected
+    assert {label: count for label, count in preview.counts.items() if count} == expected
+    assert result.moved == preview.counts
     assert result.duplicate_id == dup.pk
     assert not Contact.objects.filter(pk=dup.pk).exists()
     assert Event.objects.filter(contact=ada).count() == 2
@@ -492,3 +491,45 @@ def test_only_an_admin_may_merge(client, role):
     # then they are refused, and nothing merged
     assert (page.status_code, confirm.status_code) == (403, 403)
     assert Contact.objects.count() == 2
+
+
+def test_rows_no_app_moves_refuse_the_merge_and_nothing_moves(admin, monkeypatch):
+    # given a duplicate with a task, events and consent, and no part that moves tasks
+    from apps.contacts import merge as merging
+
+    monkeypatch.delitem(merging._parts, "routing.tasks")
+    ada, dup = person(), person(DUP_PHONE)
+    task_for(dup)
+    EventFactory(contact=dup)
+    sms_consent(dup)
+
+    # when the duplicate is merged
+    with pytest.raises(ContactsError, match="Nothing moves the duplicate's follow-up tasks"):
+        merge(ada, dup, admin)
+
+    # then nothing moved: the task, the event and the ledger row are still the duplicate's
+    assert FollowUpTask.objects.get().contact_id == dup.pk
+    assert Event.objects.get().contact_id == dup.pk
+    assert ConsentRecord.objects.get().contact_id == dup.pk
+    assert Contact.objects.count() == 2
+
+
+def test_email_consent_given_for_the_address_the_survivor_takes_comes_with_it(admin):
+    # given Ada without an email, and a duplicate opted in to email on its own address
+    from apps.consent.selectors import consent_for_address
+
+    ada = person(email="")
+    dup = person(DUP_PHONE, email="Ada.Work@Example.com")
+    consent_opt_in(contact=dup, channel=Channel.EMAIL, purpose=Purpose.MARKETING,
+                   source=ConsentSource.API)  # fmt: skip
+
+    # when they are merged
+    merge(ada, dup, admin)
+
+    # then that address's consent is Ada's, however its case is written
+    ada.refresh_from_db()
+    status = consent_for_address(
+        contact=ada, channel=Channel.EMAIL, purpose=Purpose.MARKETING,
+        address="ada.work@example.com",
+    )  # fmt: skip
+    assert (ada.email, status) == ("Ada.Work@Example.com", ConsentStatus.OPTED_IN)
