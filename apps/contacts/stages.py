@@ -15,6 +15,7 @@ from django.db.models import Q
 from apps.contacts.models import (
     Contact,
     LifecycleMeaning,
+    LifecycleStage,
     LifecycleStageDefinition,
     Opportunity,
     Pipeline,
@@ -105,8 +106,13 @@ def stage_is_forward(*, pipeline_id: int | None, from_key: str, to_key: str) -> 
     return was is None or was.meaning == StageMeaning.LOST or to.order > was.order
 
 
+# Stages Cue itself writes: a new contact starts as a lead, an opt-in form's as a subscriber.
+LIFECYCLE_KEYS_CUE_WRITES = frozenset({LifecycleStage.LEAD, LifecycleStage.SUBSCRIBER})
+
+
 def lifecycle_stage_in_use(key: str) -> bool:
-    return Contact.objects.filter(lifecycle_stage=key).exists()
+    """Whether a contact is at the stage, or Cue writes it (so it must stay)."""
+    return key in LIFECYCLE_KEYS_CUE_WRITES or Contact.objects.filter(lifecycle_stage=key).exists()
 
 
 def pipeline_stage_in_use(stage: PipelineStage) -> bool:

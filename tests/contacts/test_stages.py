@@ -5,11 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from apps.consent import imports
 from apps.consent.imports.rows import RowRejected, row_parse
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import (
+    Contact,
     Event,
     LifecycleStageDefinition,
     Opportunity,
@@ -311,6 +314,18 @@ def test_the_admin_keeps_a_stage_that_contacts_are_at(admin_client):
     ) == ["mql"]
 
 
+def test_the_admin_keeps_the_stages_cue_itself_writes(admin_client):
+    lead = LifecycleStageDefinition.objects.get(key="lead")
+    assert not Contact.objects.filter(lifecycle_stage="lead").exists()
+
+    response = admin_client.post(
+        f"/admin/contacts/lifecyclestagedefinition/{lead.pk}/delete/", {"post": "yes"}
+    )
+
+    assert response.status_code == 403
+    assert LifecycleStageDefinition.objects.filter(key="lead").exists()
+
+
 def test_the_admin_form_refuses_an_opportunity_stage_outside_its_pipeline(admin_client, enterprise):
     response = admin_client.post(
         "/admin/contacts/opportunity/add/",
@@ -333,3 +348,33 @@ def test_the_admin_form_refuses_an_opportunity_stage_outside_its_pipeline(admin_
     }
     assert Opportunity.objects.count() == 0
     assert PipelineStage.objects.filter(pipeline=enterprise).count() == 4
+
+
+def test_an_import_carries_when_each_stage_changed_in_the_source(
+    clock, settings, tmp_path, admin_user, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    ada = ContactFactory(email="ada@example.com", lifecycle_stage="lead")
+    data = (
+        "email,lifecycle stage,lifecycle stage changed at\n"
+        "ada@example.com,sql,2026-03-08T09:00:00Z\n"
+        "bob@example.com,mql,next tuesday\n"
+    )
+    upload = SimpleUploadedFile("people.csv", data.encode(), content_type="text/csv")
+    contact_import = imports.contact_import_create(upload=upload, user=admin_user)
+    columns = imports.contact_import_preview(contact_import=contact_import, rows=0).columns
+
+    with django_capture_on_commit_callbacks(execute=True):
+        imports.contact_import_start(
+            contact_import=contact_import, mapping=imports.mapping_suggest(columns=columns)
+        )
+
+    contact_import.refresh_from_db()
+    event = Event.objects.get(contact=ada, type="lifecycle_stage_changed")
+    assert (event.occurred_at, event.received_at) == (datetime(2026, 3, 8, 9, tzinfo=UTC), NOW)
+    assert (contact_import.updated_count, contact_import.rejected_count) == (1, 1)
+    assert [row["reason"] for row in contact_import.rejected_rows] == [
+        "lifecycle_stage_changed_at 'next tuesday' is not an ISO 8601 date and time, "
+        "e.g. 2024-03-04 14:30 or 2024-03-04T14:30:00Z."
+    ]
+    assert list(Contact.objects.values_list("email", flat=True)) == ["ada@example.com"]

@@ -41,6 +41,9 @@ CONTACT_TARGETS = {
     "buying_role": "Buying role",
     "source": "Source",
 }
+# When the row's lifecycle stage changed in the source system (journeys and attribution
+# read that time, not the import's); not a contact field, so kept apart.
+STAGE_TIME_TARGETS = {"lifecycle_stage_changed_at": "Lifecycle stage changed at (ISO 8601)"}
 CONSENT_TARGETS = {
     "consent_sms_marketing": "Consent to SMS marketing (yes/no)",
     "consent_email_marketing": "Consent to email marketing (yes/no)",
@@ -52,7 +55,7 @@ CONSENT_TARGETS = {
 }
 TARGET_CHOICES = [
     (IGNORE, "— ignore —"),
-    ("Contact", list(CONTACT_TARGETS.items())),
+    ("Contact", [*CONTACT_TARGETS.items(), *STAGE_TIME_TARGETS.items()]),
     ("Consent", list(CONSENT_TARGETS.items())),
 ]
 IDENTITY = ("external_id", "email", "phone")
@@ -74,6 +77,7 @@ _SYNONYMS = {
     "company": "company companyname organization organisation account accountname",
     "kind": "kind contacttype type",
     "lifecycle_stage": "lifecyclestage lifecycle stage",
+    "lifecycle_stage_changed_at": "lifecyclestagechangedat stagechangedat lifecyclestagedate",
     "buying_role": "buyingrole role",
     "source": "source leadsource",
     "consent_sms_marketing": "consentsmsmarketing smsconsent smsoptin consentsms",
@@ -128,7 +132,7 @@ def mapping_clean(mapping: dict[str, str], columns: list[str]) -> dict[str, str]
     if unknown:
         raise ConsentError(f"The file has no column {unknown[0]!r}.", field="mapping")
     chosen = {c: mapping[c] for c in columns if mapping.get(c, IGNORE) != IGNORE}
-    labels = {**CONTACT_TARGETS, **CONSENT_TARGETS, **attribute_targets()}
+    labels = {**CONTACT_TARGETS, **STAGE_TIME_TARGETS, **CONSENT_TARGETS, **attribute_targets()}
     for target in chosen.values():
         if target not in labels:
             raise ConsentError(f"{target!r} is not a field to import into.", field="mapping")
@@ -154,6 +158,7 @@ class ParsedRow:
     consents: list[tuple[str, str]] = field(default_factory=list)
     evidence: dict | None = None
     notes: list[str] = field(default_factory=list)
+    stage_changed_at: datetime | None = None
 
     def keys(self) -> dict[str, str]:
         """The identity keys this row names, normalised as the database compares them."""
@@ -179,6 +184,9 @@ def row_parse(line: int, cells: list[str], columns: list[str], mapping: dict) ->
     if attributes:
         fields["attributes"] = attributes
     row = ParsedRow(line=line, cells=cells, fields=fields)
+    if values.get("lifecycle_stage_changed_at"):
+        moment = values["lifecycle_stage_changed_at"]
+        row.stage_changed_at = _occurred_at(moment, name="lifecycle_stage_changed_at")
     _consent_parse(row, values)
     return row
 
@@ -331,7 +339,7 @@ def _evidence_missing(values: dict) -> str:
     return "consent_ip, consent_page_url or consent_disclosure_text"
 
 
-def _occurred_at(value: str) -> datetime:
+def _occurred_at(value: str, *, name: str = "consent_occurred_at") -> datetime:
     try:
         parsed = dateparse.parse_datetime(value)
         day = None if parsed else dateparse.parse_date(value)
@@ -341,13 +349,13 @@ def _occurred_at(value: str) -> datetime:
         parsed = datetime(day.year, day.month, day.day)
     if parsed is None:
         raise RowRejected(
-            f"consent_occurred_at {value!r} is not an ISO 8601 date and time, "
+            f"{name} {value!r} is not an ISO 8601 date and time, "
             "e.g. 2024-03-04 14:30 or 2024-03-04T14:30:00Z."
         )
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
     if parsed > timezone.now() + timedelta(minutes=5):
-        raise RowRejected(f"consent_occurred_at {value!r} is in the future.")
+        raise RowRejected(f"{name} {value!r} is in the future.")
     return parsed
 
 

@@ -104,7 +104,9 @@ class _ImportRun:
         try:
             with transaction.atomic():
                 existing = self._existing(row, index)
-                upserted = _contact_upsert(existing, self._contact_fields(row))
+                upserted = _contact_upsert(
+                    existing, self._contact_fields(row), row.stage_changed_at
+                )
                 notes = [*row.notes, *self._consents_record(row, upserted.contact)]
         except RowRejected as rejected:
             tally.reject(row.line, row.cells, str(rejected))
@@ -196,9 +198,12 @@ def _matched_pk(index: "_ContactIndex", row: ParsedRow) -> int:
     return contact.pk if contact else 0
 
 
-def _contact_upsert(existing: Contact | None, fields: dict) -> ContactUpsert:
+def _contact_upsert(
+    existing: Contact | None, fields: dict, stage_changed_at: datetime | None = None
+) -> ContactUpsert:
     """contact_upsert for a contact the chunk's index already found (or found absent): it
-    saves the matching queries, and writes nothing when the row holds what the contact has."""
+    saves the matching queries, and writes nothing when the row holds what the contact has.
+    A stage change carries the row's time it happened in the source (default now)."""
     if existing is None:
         created = contact_update(contact=Contact(), fields=fields)
         return ContactUpsert(created, created=True, changed=list(fields))
@@ -206,7 +211,9 @@ def _contact_upsert(existing: Contact | None, fields: dict) -> ContactUpsert:
     if not changed:
         return ContactUpsert(existing, created=False, changed=[])
     # A copy, so that a refused update leaves the index's instance as the database has it.
-    updated = contact_update(contact=copy.copy(existing), fields=changed)
+    updated = contact_update(
+        contact=copy.copy(existing), fields=changed, stage_changed_at=stage_changed_at
+    )
     return ContactUpsert(updated, created=False, changed=list(changed))
 
 
