@@ -45,13 +45,14 @@ def contacts_generate(n: int, *, start: int = 1) -> None:
         {with_clause}
         INSERT INTO contacts_contact (first_name, last_name, email, phone, external_id, time_zone,
             region, country, kind, lifecycle_stage, buying_role, intent_score, intent_band,
-            source, created_at, updated_at)
+            source, created_at, updated_at, attributes)
         SELECT 'First' || {_text(k)}, 'Last' || {_text(k)}, 'c' || {_text(k)} || '@bench.example',
             {phone}, 'ext-' || {_text(k)}, 'America/Chicago', 'IL', 'US',
             CASE WHEN {k} % 5 = 0 THEN 'customer' ELSE 'prospect' END,
             {_case(k, STAGES)},
             {_case(k, ["decision_maker", "champion", "influencer", "evaluator", "user"])},
-            ({k} % 60), {_case(k, ["low", "low", "medium", "high"])}, 'bench', {_now()}, {_now()}
+            ({k} % 60), {_case(k, ["low", "low", "medium", "high"])}, 'bench', {_now()}, {_now()},
+            '{{}}'
         FROM {source}
     """
     with connection.cursor() as cursor:

@@ -253,10 +253,10 @@ def _responses() -> None:
                 CASE WHEN id % 100 = 0 THEN sent_at END, '', '', sent_at, 1
             FROM {m} WHERE id % 50 = 0 AND sent_at IS NOT NULL""",
         f"""INSERT INTO contacts_opportunity (name, contact_id, stage, amount, currency,
-                external_id, opened_at)
+                external_id, opened_at, attributes)
             SELECT 'Bench deal ' || {_text("id")}, contact_id,
                 CASE WHEN id % 400 = 0 THEN 'closed_won' ELSE 'discovery' END, 25000, 'USD',
-                'bench-opp-' || {_text("id")}, sent_at
+                'bench-opp-' || {_text("id")}, sent_at, '{{}}'
             FROM {m} WHERE id % 200 = 0 AND sent_at IS NOT NULL""",
         """INSERT INTO contacts_opportunitystagechange (opportunity_id, from_stage, to_stage,
                 changed_at)
