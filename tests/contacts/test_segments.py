@@ -371,8 +371,9 @@ def test_it_compiles_everything_into_one_query(
         (
             {"any": [field("stage", "eq", "lead")]},
             [
-                'any[0].field: "stage" is not a field; choose from lifecycle_stage, kind, '
-                "buying_role, intent_band, intent_score, owner, region, country, source, "
+                'any[0].field: "stage" is not a field; choose from lifecycle_stage, '
+                "lifecycle_meaning, kind, buying_role, intent_band, intent_score, owner, region, "
+                "country, source, "
                 "created_at, company, company.industry, company.region, company.country, "
                 "company.domain, company.employee_count"
             ],

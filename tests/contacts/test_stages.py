@@ -378,3 +378,21 @@ def test_an_import_carries_when_each_stage_changed_in_the_source(
         "e.g. 2024-03-04 14:30 or 2024-03-04T14:30:00Z."
     ]
     assert list(Contact.objects.values_list("email", flat=True)) == ["ada@example.com"]
+
+
+def test_a_segment_can_ask_what_a_stage_means_whatever_it_is_called():
+    customer_lifecycle()
+    paying = ContactFactory(lifecycle_stage="paying")
+    customer = ContactFactory(lifecycle_stage="customer")
+    ContactFactory(lifecycle_stage="evaluating")
+    customers = {"field": "lifecycle_meaning", "op": "eq", "value": "customer"}
+    not_customers = {**customers, "op": "not_in", "value": ["customer", "churned"]}
+
+    assert set(segment_contacts(rules={"all": [customers]})) == {paying, customer}
+    assert paying not in set(segment_contacts(rules={"all": [not_customers]}))
+    assert segment_rules_validate(
+        {"all": [{"field": "lifecycle_meaning", "op": "eq", "value": "paying"}]}
+    ) == [
+        'all[0].value: "paying" is not a lifecycle meaning; choose from prospect, mql, sql, '
+        "opportunity, customer, churned"
+    ]

@@ -5,6 +5,8 @@ Each field has a type, and the type decides its operators and what a value must 
 - choice: eq, in, not_in (buying_role also is_empty, is_not_empty; lifecycle_stage also
   at_or_after, before on its ordered scale). Values must be one of the field's choices
   (for lifecycle_stage: the customer's stages, apps/contacts/stages.py).
+- lifecycle_meaning: eq, in, not_in over what the customer's stages mean (prospect, mql, sql,
+  opportunity, customer, churned), whatever the stages are called.
 - text: eq, in, not_in, is_empty, is_not_empty. Matched ignoring case.
 - number: gte, lte (employee_count also is_empty, is_not_empty).
 - days: within_days, older_than_days, counted back from now.
@@ -23,7 +25,7 @@ from typing import Any
 from django.db.models import Q
 
 from apps.contacts.errors import ContactsError
-from apps.contacts.models import BuyingRole, ContactKind, IntentBand
+from apps.contacts.models import BuyingRole, ContactKind, IntentBand, LifecycleMeaning
 from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.segments.registry import (
     SegmentContext,
@@ -37,7 +39,7 @@ from apps.contacts.segments.registry import (
     rule_keys_check,
     rule_path,
 )
-from apps.contacts.stages import lifecycle_at_or_after, lifecycle_keys
+from apps.contacts.stages import lifecycle_at_or_after, lifecycle_keys, lifecycle_keys_meaning
 
 LIST_OPS = ("in", "not_in")
 EMPTY_OPS = ("is_empty", "is_not_empty")
@@ -73,6 +75,7 @@ FIELDS: dict[str, FieldSpec] = {
         lifecycle_keys,
         "lifecycle stage",
     ),
+    "lifecycle_meaning": _choice("lifecycle_stage", LifecycleMeaning, "lifecycle meaning"),
     "kind": _choice("kind", ContactKind, "contact kind"),
     "buying_role": _choice("buying_role", BuyingRole, "buying role", EMPTY_OPS),
     "intent_band": _choice("intent_band", IntentBand, "intent band"),
@@ -151,6 +154,9 @@ def field_compile(rule: dict, context: SegmentContext) -> Q:
     if op == "is_empty":
         empty = Q(**{f"{lookup}__isnull": True})
         return empty | Q(**{lookup: ""}) if spec.type in ("text", "choice") else empty
+    if rule["field"] == "lifecycle_meaning":
+        meanings = value if op == "in" else [value]
+        return Q(**{f"{lookup}__in": lifecycle_keys_meaning(*meanings)})
     if spec.type == "text":
         values = _spellings(rule["field"], value if op == "in" else [value])
         return reduce(or_, [Q(**{f"{lookup}__iexact": item}) for item in values])

@@ -13,7 +13,7 @@ from apps.consent.models import Channel, ConsentStatus, Purpose
 from apps.contacts.models import Contact, IntentBand, LifecycleStage, Segment
 from apps.contacts.segments.fields import FIELDS
 from apps.contacts.segments.registry import MAX_DEPTH
-from apps.contacts.stages import lifecycle_at_or_after, lifecycle_label
+from apps.contacts.stages import lifecycle_at_or_after, lifecycle_label, lifecycle_meaning
 from apps.sends import policy
 from apps.sends.policy import GateResult
 
@@ -129,6 +129,8 @@ def _compare(op: str, actual, value) -> bool:
 def _value_of(facts: DescribedFacts, name: str):
     if name in ("owner", "company") or name.startswith("company."):
         return None  # a described contact has no owner and no company
+    if name == "lifecycle_meaning":
+        return lifecycle_meaning(facts.contact.lifecycle_stage)
     return getattr(facts.contact, name, None)
 
 
