@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ParseError
 
+from apps.contacts.api.views import _collector_paused as collector_paused
 from apps.contacts.errors import ContactsError
 from apps.core.api.parsers import StrictJSONParser
 from apps.segment_intake.keys import basic_auth_user, write_key_authenticate
@@ -49,9 +50,10 @@ def segment_call(request: HttpRequest, call: str) -> JsonResponse:
         messages, type_ = [body], call
     sent_at = body.get("sentAt") if isinstance(body, dict) else None
     try:
-        segment_messages_intake(
-            write_key=write_key, messages=messages, type_=type_, sent_at=sent_at
-        )
+        with collector_paused():  # as in the events API: a batch is many small objects
+            segment_messages_intake(
+                write_key=write_key, messages=messages, type_=type_, sent_at=sent_at
+            )
     except ContactsError as error:  # two requests raced to make the same contacts: retry
         return _answer(503, error.message)
     return JsonResponse({"success": True})
