@@ -10,6 +10,8 @@ needs, and journeys' goals, attribution, segments and reports ask here, never by
   moves forward again).
 """
 
+from collections.abc import Callable
+
 from django.db.models import Q
 
 from apps.contacts.models import (
@@ -110,9 +112,20 @@ def stage_is_forward(*, pipeline_id: int | None, from_key: str, to_key: str) -> 
 LIFECYCLE_KEYS_CUE_WRITES = frozenset({LifecycleStage.LEAD, LifecycleStage.SUBSCRIBER})
 
 
+# Higher apps that keep a lifecycle stage's key (a journey's goal) register a check here in
+# AppConfig.ready(): a stage they use must not be deleted under them.
+_lifecycle_stage_users: dict[str, Callable[[str], bool]] = {}
+
+
+def lifecycle_stage_user_register(name: str, uses: Callable[[str], bool]) -> None:
+    _lifecycle_stage_users[name] = uses
+
+
 def lifecycle_stage_in_use(key: str) -> bool:
-    """Whether a contact is at the stage, or Cue writes it (so it must stay)."""
-    return key in LIFECYCLE_KEYS_CUE_WRITES or Contact.objects.filter(lifecycle_stage=key).exists()
+    """Whether a contact is at the stage, Cue writes it, or a higher app keeps its key."""
+    if key in LIFECYCLE_KEYS_CUE_WRITES or Contact.objects.filter(lifecycle_stage=key).exists():
+        return True
+    return any(uses(key) for uses in _lifecycle_stage_users.values())
 
 
 def pipeline_stage_in_use(stage: PipelineStage) -> bool:

@@ -16,13 +16,15 @@ class JourneysConfig(AppConfig):
     def ready(self) -> None:
         from apps.contacts.events import event_handler_register
         from apps.contacts.selectors import timeline_source_register
+        from apps.contacts.stages import lifecycle_stage_user_register
         from apps.journeys.gate import journey_gate_check
         from apps.journeys.intake import journeys_on_events
         from apps.journeys.merge import journeys_merge_parts_register
-        from apps.journeys.selectors import contact_journey_timeline
+        from apps.journeys.selectors import contact_journey_timeline, journeys_using_lifecycle_stage
         from apps.sends.policy import gate_check_register
 
         event_handler_register("journeys", journeys_on_events)
         gate_check_register("journeys", journey_gate_check)
         timeline_source_register("journeys", contact_journey_timeline)
+        lifecycle_stage_user_register("journeys", journeys_using_lifecycle_stage)
         journeys_merge_parts_register()

@@ -8,7 +8,14 @@ from django.urls import reverse
 
 from apps.contacts.models import Contact
 from apps.contacts.selectors import TimelineEntry
-from apps.journeys.models import Activity, Enrollment, EnrollmentState, Journey
+from apps.journeys.models import (
+    Activity,
+    Enrollment,
+    EnrollmentState,
+    Journey,
+    Step,
+    StepKind,
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,13 @@ def journey_enrollment_counts(*, journey: Journey) -> EnrollmentCounts:
             key = row["current_step__key"]
             by_step[key] = by_step.get(key, 0) + row["n"]
     return EnrollmentCounts(by_state=by_state, running_by_step=by_step)
+
+
+def journeys_using_lifecycle_stage(key: str) -> bool:
+    """Whether a journey's goal or a set-stage step names this lifecycle stage."""
+    if Journey.objects.filter(exit_lifecycle_stage=key).exists():
+        return True
+    return Step.objects.filter(kind=StepKind.SET_LIFECYCLE_STAGE, config__stage=key).exists()
 
 
 def journeys_with_counts(queryset: QuerySet[Journey]) -> QuerySet[Journey]:

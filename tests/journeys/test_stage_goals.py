@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from apps.contacts.models import LifecycleStageDefinition
 from apps.contacts.services import contact_update, opportunity_upsert
 from apps.journeys.intake import STAGE_TRIGGER_WINDOW
 from apps.journeys.models import Enrollment
@@ -109,3 +110,31 @@ def test_a_stage_change_heard_of_late_still_ends_a_journey(clock, on_commit, ent
 
     enrollment.refresh_from_db()
     assert enrollment.state == "goal_reached"
+
+
+@pytest.mark.parametrize(
+    "journey_fields",
+    [
+        {"exit_lifecycle_stage": "evaluating"},
+        {"steps": [("promote", "set_lifecycle_stage", {"stage": "evaluating"})]},
+    ],
+)
+def test_the_admin_keeps_a_stage_a_journey_names(admin_client, journey_fields):
+    customer_lifecycle()
+    journey_build(**{"steps": WAIT_A_DAY, **journey_fields})
+    stage = LifecycleStageDefinition.objects.get(key="evaluating")
+    unused = LifecycleStageDefinition.objects.get(key="paying")
+
+    kept = admin_client.post(
+        f"/admin/contacts/lifecyclestagedefinition/{stage.pk}/delete/", {"post": "yes"}
+    )
+    gone = admin_client.post(
+        f"/admin/contacts/lifecyclestagedefinition/{unused.pk}/delete/", {"post": "yes"}
+    )
+
+    assert (kept.status_code, gone.status_code) == (403, 302)
+    assert list(
+        LifecycleStageDefinition.objects.filter(key__in=["evaluating", "paying"]).values_list(
+            "key", flat=True
+        )
+    ) == ["evaluating"]
