@@ -4,8 +4,9 @@ from django.db import transaction
 
 from apps.consent.models import Channel, ConsentSource, OptInForm
 from apps.consent.services import ConsentError, Evidence, consent_opt_in
+from apps.contacts.identity import ContactKeys, IdentityIndex, KnownContact, contact_keys
 from apps.contacts.models import Contact, ContactKind, LifecycleStage
-from apps.contacts.services import contact_match, contact_update, contact_upsert
+from apps.contacts.services import contact_update, contact_upsert
 
 
 @transaction.atomic
@@ -31,10 +32,10 @@ def _optin_contact(optin: OptInForm, data: dict) -> Contact:
     phone, email = data["phone"], data.get("email") or ""
     first_name, _, last_name = data["name"].partition(" ")
     offered = {"first_name": first_name, "last_name": last_name, "email": email}
-    existing = contact_match(phone=phone) or _phoneless_contact(email)
-    if email and contact_match(email=email) not in (None, existing):
-        offered.pop("email")  # it belongs to someone else; the phone decides who this is
-    if existing is None:
+    known, email_owner = _contacts_named(contact_keys(phone=phone, email=email))
+    if email_owner is not None and email_owner is not known:
+        offered.pop("email")  # someone else's: the phone decides who this is; never merged
+    if known is None:
         fields = {
             **{name: value for name, value in offered.items() if value},
             "phone": phone,
@@ -43,6 +44,7 @@ def _optin_contact(optin: OptInForm, data: dict) -> Contact:
             "source": f"optin:{optin.slug}",
         }
         return contact_upsert(fields=fields).contact
+    existing = Contact.objects.get(pk=known.pk)
     blanks = {
         name: value for name, value in offered.items() if value and not getattr(existing, name)
     }
@@ -51,6 +53,15 @@ def _optin_contact(optin: OptInForm, data: dict) -> Contact:
     return contact_update(contact=existing, fields=blanks) if blanks else existing
 
 
-def _phoneless_contact(email: str) -> Contact | None:
-    found = contact_match(email=email) if email else None
-    return found if found is not None and not found.phone else None
+def _contacts_named(keys: ContactKeys) -> tuple[KnownContact | None, KnownContact | None]:
+    """(the form's contact, the email's owner), from identity, with the form's conflict
+    policy: the number being consented decides who this is. When the phone and the email
+    name two contacts, the phone's is used and the email is left out, rather than refusing
+    a valid consent for that number. An email alone names its contact only if that contact
+    has no phone yet (the form fills it in)."""
+    index = IdentityIndex.load([keys])
+    by_phone = index.resolve(ContactKeys(phone=keys.phone)).known
+    by_email = index.resolve(ContactKeys(email=keys.email)).known if keys.email else None
+    if by_phone is None and by_email is not None and not by_email.phone:
+        return by_email, by_email
+    return by_phone, by_email

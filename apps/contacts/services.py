@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.contacts.attributes import attributes_merge, attributes_validate
 from apps.contacts.errors import ContactsError
+from apps.contacts.identity import contact_keys, identity_contact
 from apps.contacts.models import (
     AttributeObject,
     Company,
@@ -47,21 +48,6 @@ class ContactUpsert:
     changed: list[str]
 
 
-def contact_match(*, external_id=None, email=None, phone=None) -> Contact | None:
-    """The contact these keys name, trying the strongest key first."""
-    if external_id:
-        found = Contact.objects.filter(external_id=external_id).first()
-        if found:
-            return found
-    if email:
-        found = Contact.objects.filter(email__iexact=email).first()
-        if found:
-            return found
-    if phone:
-        return Contact.objects.filter(phone=phone).first()
-    return None
-
-
 @transaction.atomic
 def contact_upsert(*, fields: dict, stage_changed_at: datetime | None = None) -> ContactUpsert:
     """Creates the contact, or updates the one its external id, email or phone names.
@@ -69,9 +55,7 @@ def contact_upsert(*, fields: dict, stage_changed_at: datetime | None = None) ->
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise ContactsError(f"Unknown contact field(s): {', '.join(sorted(unknown))}.")
-    existing = contact_match(
-        external_id=fields.get("external_id"), email=fields.get("email"), phone=fields.get("phone")
-    )
+    existing = _contact_named(fields)
     fields = _place_normalize(existing or Contact(), fields)  # "Florida" matches a stored FL
     fields = _attributes_merged(existing or Contact(), fields)
     if existing is None:
@@ -81,6 +65,19 @@ def contact_upsert(*, fields: dict, stage_changed_at: datetime | None = None) ->
     if changed:
         _contact_save(existing, {name: fields[name] for name in changed}, stage_changed_at)
     return ContactUpsert(existing, created=False, changed=changed)
+
+
+def _contact_named(fields: dict) -> Contact | None:
+    """The contact the fields' keys name (identity's rules); keys naming two is refused."""
+    keys = contact_keys(
+        external_id=fields.get("external_id"), email=fields.get("email"), phone=fields.get("phone")
+    )
+    return identity_contact(keys)
+
+
+def contact_match(*, external_id=None, email=None, phone=None) -> Contact | None:
+    """identity_contact by keyword; kept while the Segment intake moves onto identity."""
+    return identity_contact(contact_keys(external_id=external_id, email=email, phone=phone))
 
 
 @transaction.atomic
@@ -151,6 +148,8 @@ def _contact_save(
 ) -> Contact:
     previous_stage = None if contact._state.adding else contact.lifecycle_stage
     previous_addresses = None if contact._state.adding else _addresses_of(contact)
+    if "lifecycle_stage" in fields and _lifecycle_superseded(contact, stage_changed_at):
+        fields = {name: value for name, value in fields.items() if name != "lifecycle_stage"}
     for name, value in fields.items():
         setattr(contact, name, _empty_for(name) if value is None else value)
     if contact.email:
@@ -169,6 +168,15 @@ def _contact_save(
         _lifecycle_change_record(contact, previous_stage, stage_changed_at or timezone.now())
     _address_changes_hand_off(contact, previous_addresses)
     return contact
+
+
+def _lifecycle_superseded(contact: Contact, at: datetime | None) -> bool:
+    """A stage change heard of after a later one happened (in the source) is out of date:
+    the later stage stays."""
+    if at is None or contact._state.adding:
+        return False
+    later = contact.events.filter(type=EventType.LIFECYCLE_STAGE_CHANGED, occurred_at__gt=at)
+    return later.exists()
 
 
 def _lifecycle_change_record(contact: Contact, previous_stage: str, at: datetime) -> None:
@@ -295,6 +303,8 @@ def opportunity_update(
 def _opportunity_save(
     opportunity: Opportunity, values: dict, stage_changed_at: datetime | None = None
 ) -> Opportunity:
+    if "stage" in values and _stage_superseded(opportunity, stage_changed_at):
+        values = {**values, "stage": opportunity.stage}
     stage = values.get("stage", opportunity.stage)
     pipeline = values.get("pipeline", opportunity.pipeline)
     if pipeline_stage(pipeline_id=getattr(pipeline, "pk", None), key=stage) is None:
@@ -324,6 +334,14 @@ def _opportunity_save(
     if previous_stage != stage:
         _stage_change_record(opportunity, previous_stage, created, stage_changed_at)
     return opportunity
+
+
+def _stage_superseded(opportunity: Opportunity, at: datetime | None) -> bool:
+    """A stage change heard of after a later one happened (in the source) is out of date:
+    the later stage stays, and the history keeps the order things happened in."""
+    if at is None or opportunity._state.adding:
+        return False
+    return opportunity.stage_changes.filter(changed_at__gt=at).exists()
 
 
 def _stage_change_record(

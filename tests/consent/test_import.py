@@ -256,8 +256,9 @@ def test_it_rejects_a_row_whose_keys_name_two_different_contacts(import_csv):
     assert contact_import.rejected_rows == [
         {
             "line": 2,
-            "reason": f"Conflicts with existing contacts: email matches contact #{by_email.pk}, "
-            f"phone matches contact #{by_phone.pk}.",
+            "reason": "These keys name different contacts: email 'ada@example.com' matches"
+            f" contact #{by_email.pk}, phone '+14155550102' matches contact #{by_phone.pk}."
+            " They are not merged.",
             "row": ["ada@example.com", "415-555-0102"],
         }
     ]

@@ -16,6 +16,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.accounts import roles
+from apps.contacts import identity
 from apps.contacts.api import event_intake
 from apps.contacts.api.event_input import BATCH_FIELDS, CONTACT_FIELDS, EVENT_FIELDS
 from apps.contacts.api.serializers import (
@@ -23,6 +24,7 @@ from apps.contacts.api.serializers import (
     EventContactSerializer,
     EventSerializer,
 )
+from apps.contacts.identity import IdentityIndex
 from apps.contacts.models import Contact, ContactKind, Event
 from tests.factories import ContactFactory, EventFactory, UserFactory
 
@@ -316,16 +318,76 @@ def test_it_creates_no_contact_for_a_repeated_key(api, ada):
     assert list(Contact.objects.values_list("pk", flat=True)) == [ada.pk]
 
 
-def test_it_matches_the_strongest_key_first(api, ada):
-    other = ContactFactory(email="other@example.com")
+def test_it_refuses_an_event_whose_keys_name_two_contacts(api, ada):
+    # given Ada (external id crm-ada) and another contact with her own email
+    other = ContactFactory(email="other@example.com", phone="")
+    # when one event names Ada's external id and the other's email
+    response = post(
+        api, an_event("k1", contact={"external_id": "crm-ada", "email": "OTHER@example.com"})
+    )
+    # then it is refused with both contacts named, and nothing is stored or merged
+    assert response.status_code == 400
+    assert response.json() == {
+        "contact": [
+            f"These keys name different contacts: external id 'crm-ada' matches contact"
+            f" #{ada.pk}, email 'other@example.com' matches contact #{other.pk}."
+            " They are not merged."
+        ]
+    }
+    assert stored() == []
+    assert sorted(Contact.objects.values_list("pk", "email")) == [
+        (ada.pk, "Ada@Example.com"),
+        (other.pk, "other@example.com"),
+    ]
 
-    post(api, an_event("k1", contact={"external_id": "crm-ada", "email": "other@example.com"}))
-    post(api, an_event("k2", contact={"email": "OTHER@example.com", "phone": "+16175550100"}))
+
+def test_it_refuses_an_event_naming_a_contact_by_email_with_another_external_id(api, ada):
+    response = post(
+        api, an_event("k1", contact={"external_id": "crm-2", "email": "ada@example.com"})
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "contact": [
+            f"Email 'ada@example.com' matches contact #{ada.pk}, whose external id is"
+            " 'crm-ada', not 'crm-2'. They are not merged."
+        ]
+    }
+    assert stored() == []
+
+
+def test_it_finds_a_contact_by_any_one_of_its_keys(api, ada):
+    post(api, an_event("k1", contact={"external_id": "crm-ada", "email": "ADA@example.com"}))
+    post(api, an_event("k2", contact={"email": "ada@example.com", "phone": "+1 617 555 0100"}))
 
     assert list(Event.objects.order_by("idempotency_key").values_list("contact_id", flat=True)) == [
         ada.pk,
-        other.pk,
+        ada.pk,
     ]
+
+
+def test_it_refuses_a_batch_item_whose_keys_name_a_contact_planned_and_a_stored_one(api, ada):
+    # given a batch whose first event creates a new contact by external id, and whose
+    # second names that external id together with Ada's phone
+    batch = {
+        "create_contact": True,
+        "events": [
+            an_event("k1", contact={"external_id": "crm-new"}),
+            an_event("k2", contact={"external_id": "crm-new", "phone": "+16175550100"}),
+        ],
+    }
+    response = post(api, batch)
+    # then the first is stored on a new contact, the second refused, naming both
+    new = Contact.objects.get(external_id="crm-new")
+    assert [item["status"] for item in response.json()["results"]] == ["created", "error"]
+    assert response.json()["results"][1]["errors"] == {
+        "contact": [
+            "These keys name different contacts: external id 'crm-new' matches a new contact"
+            f" earlier in this batch, phone '+16175550100' matches contact #{ada.pk}."
+            " They are not merged."
+        ]
+    }
+    assert stored() == [("k1", new.pk, "pricing_view", {"page": "/pricing"}, "web")]
 
 
 @pytest.mark.skipif(
@@ -349,7 +411,9 @@ def test_it_finds_a_contact_that_another_request_created_meanwhile(api, ada, mon
 
     def load_missing_once(refs):
         calls.append(1)
-        return event_intake.ContactDirectory() if len(calls) == 1 else real_load(refs)
+        return (
+            event_intake.ContactDirectory(IdentityIndex()) if len(calls) == 1 else real_load(refs)
+        )
 
     monkeypatch.setattr(event_intake.ContactDirectory, "load", load_missing_once)
 
@@ -645,7 +709,7 @@ def test_it_leaves_a_cycle_collector_that_was_off_off(api, ada):
 )
 @pytest.mark.parametrize("key", ["id", "external_id", "email", "phone"])
 def test_it_finds_contacts_by_each_key_through_an_index(key):
-    sql, params = event_intake._contacts_by_sql(key, {1, 2} if key == "id" else {"a", "b"})
+    sql, params = identity._contacts_by_sql(key, {1, 2} if key == "id" else {"a", "b"})
 
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)

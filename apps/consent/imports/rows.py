@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from functools import cache
 
 import phonenumbers
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils import dateparse, timezone
@@ -19,6 +18,7 @@ from apps.consent.models import Channel, ConsentRecord
 from apps.consent.services import ConsentError
 from apps.contacts.attributes import AttributesError, attribute_definitions, attributes_validate
 from apps.contacts.errors import ContactsError
+from apps.contacts.identity import InvalidPhone, email_normalize, phone_e164
 from apps.contacts.models import AttributeObject, BuyingRole, ContactKind
 from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.stages import lifecycle_choices
@@ -164,7 +164,7 @@ class ParsedRow:
         """The identity keys this row names, normalised as the database compares them."""
         keys = {name: str(self.fields[name]) for name in IDENTITY if self.fields.get(name)}
         if "email" in keys:
-            keys["email"] = keys["email"].lower()
+            keys["email"] = email_normalize(keys["email"])
         return keys
 
 
@@ -224,14 +224,10 @@ def _email(value: str, values: dict) -> str:
 def _phone(value: str, values: dict) -> str:
     country = _country_or_none(values)
     known = country in phonenumbers.SUPPORTED_REGIONS
-    region = country if known else settings.PHONENUMBER_DEFAULT_REGION
     try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        raise RowRejected(f"Phone number {value!r} is not valid.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return phone_e164(value, country if known else None)
+    except InvalidPhone as error:
+        raise RowRejected(f"Phone number {value!r} is not valid.") from error
 
 
 def _time_zone(value: str, values: dict) -> str:

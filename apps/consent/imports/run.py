@@ -11,15 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import DataError, IntegrityError, transaction
-from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.consent.imports.csvfile import CsvTable, csv_table_read
-from apps.consent.imports.rows import IDENTITY, ParsedRow, RowRejected, row_parse
+from apps.consent.imports.rows import ParsedRow, RowRejected, row_parse
 from apps.consent.models import ConsentAction, ConsentRecord, ConsentSource, Purpose
 from apps.consent.services import ConsentError, Evidence, consent_opt_in
 from apps.contacts.errors import ContactsError
+from apps.contacts.identity import ContactKeys, IdentityIndex, KnownContact
 from apps.contacts.models import Company, Contact, ContactImport
 from apps.contacts.services import ContactUpsert, company_upsert, contact_update
 
@@ -130,11 +129,6 @@ class _ImportRun:
         if existing is not None and ("contact", str(existing.pk)) in self.seen:
             line = self.seen[("contact", str(existing.pk))]
             raise RowRejected(f"Duplicate of line {line} (same contact, #{existing.pk}).")
-        theirs = existing.external_id if existing is not None else None
-        if theirs and keys.get("external_id") and theirs != keys["external_id"]:
-            raise RowRejected(
-                f"Conflicts with contact #{existing.pk}: it has external id {theirs!r}."
-            )
         return existing
 
     def _contact_fields(self, row: ParsedRow) -> dict:
@@ -247,41 +241,25 @@ def _error_reason(error: Exception) -> str:
 
 
 class _ContactIndex:
-    """The existing contacts that a chunk's keys name, fetched in one query, and kept in
-    step as rows create or change contacts."""
+    """The existing contacts that a chunk's keys name, found by the identity service (one
+    query per kind of key) and fetched as rows in one more, and kept in step as rows create
+    or change contacts."""
 
     def __init__(self, keys: list[dict[str, str]]):
-        self.by: dict[tuple[str, str], Contact] = {}
-        self.keys_of: dict[int, set[tuple[str, str]]] = {}
-        wanted = {name: {k[name] for k in keys if name in k} for name in IDENTITY}
-        found = Contact.objects.annotate(email_lower=Lower("email")).filter(
-            Q(external_id__in=wanted["external_id"])
-            | Q(email_lower__in=wanted["email"])
-            | Q(phone__in=wanted["phone"])
-        )
-        for contact in found if any(wanted.values()) else []:
-            self.put(contact)
+        self.identity = IdentityIndex.load(ContactKeys(**row_keys) for row_keys in keys)
+        self.contacts = Contact.objects.in_bulk(self.identity.contact_ids())
 
     def match(self, keys: dict[str, str]) -> Contact | None:
-        """The one contact these keys name; two different ones is a conflict."""
-        matches = {name: self.by.get((name, key)) for name, key in keys.items()}
-        matches = {name: contact for name, contact in matches.items() if contact is not None}
-        if len({contact.pk for contact in matches.values()}) > 1:
-            detail = ", ".join(
-                f"{_KEY_NOUNS[name]} matches contact #{contact.pk}"
-                for name, contact in matches.items()
-            )
-            raise RowRejected(f"Conflicts with existing contacts: {detail}.")
-        return next(iter(matches.values()), None)
+        """The one contact these keys name; keys naming two is identity's conflict, and the
+        row is rejected with its reason (never merged)."""
+        found = self.identity.resolve(ContactKeys(**keys))
+        if found.conflict is not None:
+            raise RowRejected(found.conflict.reason)
+        return self.contacts.get(found.contact_id) if found.known else None
 
     def put(self, contact: Contact) -> None:
-        for key in self.keys_of.pop(contact.pk, set()):
-            self.by.pop(key, None)
-        phone = getattr(contact.phone, "as_e164", contact.phone)
-        keys = {("external_id", contact.external_id or ""), ("email", contact.email.lower())}
-        keys = {key for key in (*keys, ("phone", phone or "")) if key[1]}
-        self.keys_of[contact.pk] = keys
-        self.by.update(dict.fromkeys(keys, contact))
+        self.identity.put(KnownContact.of(contact))
+        self.contacts[contact.pk] = contact
 
 
 @dataclass

@@ -16,9 +16,10 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from apps.contacts.api.fields import choices_invalid_message, phone_e164
+from apps.contacts.api.fields import choices_invalid_message
 from apps.contacts.errors import ContactsError
 from apps.contacts.events import EventInput, event_input_check
+from apps.contacts.identity import KEY_KINDS, ContactKeys, email_normalize, phone_e164
 from apps.contacts.models import BuyingRole, Contact, validate_time_zone
 from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.stages import lifecycle_keys
@@ -27,7 +28,7 @@ EVENT_FIELDS = frozenset(
     {"type", "occurred_at", "idempotency_key", "properties", "source", "contact", "create_contact"}
 )
 BATCH_FIELDS = frozenset({"events", "create_contact"})
-CONTACT_KEYS = ("id", "external_id", "email", "phone")
+CONTACT_KEYS = KEY_KINDS
 CONTACT_DEFAULTS = {  # the fields used only when the event creates its contact: max length
     "first_name": 100, "last_name": 100, "time_zone": 64, "region": 64, "country": 64,
     "lifecycle_stage": 64, "buying_role": 16,
@@ -52,13 +53,13 @@ class ContactRef:
     email: str | None = None
     phone: str | None = None
     defaults: dict = field(default_factory=dict)
-    # The lookup keys given, strongest first; emails compare case-insensitively.
-    lookups: list[tuple[str, object]] = field(init=False, repr=False, compare=False)
+    # The keys as identity compares them. The parser has checked and normalised each value
+    # already (the phone to E.164); only the email keeps its case, for a contact created.
+    keys: ContactKeys = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        email = self.email and self.email.lower()
-        keys = (("id", self.id), ("external_id", self.external_id), ("email", email))
-        self.lookups = [(name, value) for name, value in (*keys, ("phone", self.phone)) if value]
+        email = email_normalize(self.email) if self.email else None
+        self.keys = ContactKeys(self.id, self.external_id, email, self.phone)
 
     def describe(self) -> str:
         given = ((name, getattr(self, name)) for name in CONTACT_KEYS)
@@ -224,7 +225,7 @@ def _contact_ref(raw: object, errors: dict) -> ContactRef | None:
     ref = ContactRef(**keys, defaults=_contact_defaults(raw, errors))
     if len(errors) > before:
         return None
-    if not ref.lookups:
+    if not ref.keys.given():
         errors["contact"] = ["Name the contact by its id, external_id, email or phone."]
         return None
     return ref

@@ -1,18 +1,21 @@
 """Stores the events of one request in a fixed number of queries, whatever the batch size.
 
-Every contact the batch names is looked up with one query per kind of key, the unknown
-ones are created together, and the events are recorded with one `record_events` call.
+Every contact the batch names is looked up by the identity service (one query per kind
+of key), the unknown ones are created together, and the events are recorded with one
+`record_events` call. Keys naming two different contacts refuse the event, with a reason
+naming both.
 A repeated idempotency key stores nothing: not the event, and not a contact for it.
 """
 
 from typing import NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history
 
-from apps.contacts.api.event_input import CONTACT_KEYS, ContactRef, EventItem
+from apps.contacts.api.event_input import ContactRef, EventItem
 from apps.contacts.errors import ContactsError
 from apps.contacts.events import ContactId, record_events
+from apps.contacts.identity import IdentityIndex, KnownContact, Resolution
 from apps.contacts.models import Contact, ContactKind, Event
 
 CREATED, DUPLICATE, ERROR = "created", "duplicate", "error"
@@ -68,11 +71,12 @@ def _good_items_store(items: list[EventItem], actor, may_create: bool) -> dict:
 def _items_store(items: list[EventItem], actor, may_create: bool) -> dict:
     directory = ContactDirectory.load([item.contact for item in items])
     found = [(item, directory.find(item.contact)) for item in items]
-    # An event whose key is stored already creates no contact, so the events that would
-    # need one look their keys up first. The others need no look-up: the insert skips a
-    # stored key, and record_events answers with the original's id.
+    # An event whose key is stored already creates no contact (and is no conflict: it is
+    # answered as the original), so the events without one contact look their keys up
+    # first. The others need no look-up: the insert skips a stored key, and record_events
+    # answers with the original's id.
     stored = _stored_event_ids(
-        {item.event.idempotency_key for item, contact in found if contact is None}
+        {item.event.idempotency_key for item, found_as in found if found_as.known is None}
     )
     outcomes = {
         item.index: EventOutcome(item.index, DUPLICATE, stored[item.event.idempotency_key])
@@ -90,7 +94,7 @@ def _stored_event_ids(keys: set[str]) -> dict[str, int]:
 
 
 def _fresh_items_store(
-    items: list[tuple[EventItem, Contact | ContactId | None]],
+    items: list[tuple[EventItem, Resolution]],
     directory: "ContactDirectory",
     actor,
     may_create: bool,
@@ -98,22 +102,21 @@ def _fresh_items_store(
     outcomes: dict[int, EventOutcome] = {}
     placed: list[EventItem] = []
     first_with_key: dict[str, EventItem] = {}
-    for item, contact in items:
+    for item, found in items:
         key = item.event.idempotency_key
         if key in first_with_key:
             continue  # a duplicate within the batch: answered below with the first's id
-        if contact is None:  # unknown when loaded, unless an earlier event planned it
-            contact = directory.find(item.contact)
-        if contact is None:
-            problem = _creation_problem(item, may_create)
-            if problem:
-                outcomes[item.index] = EventOutcome(
-                    item.index, ERROR, errors={"contact": [problem]}
-                )
-                continue
-            contact = directory.plan(item.contact, source=item.event.source or "api")
+        if found.known is None:  # unknown when loaded, unless an earlier event planned it
+            found = directory.find(item.contact)
+        problem = _contact_problem(item, found, may_create)
+        if problem:
+            outcomes[item.index] = EventOutcome(item.index, ERROR, errors={"contact": [problem]})
+            continue
         first_with_key[key] = item
-        item.event.contact = contact  # a planned contact has its pk once created, below
+        # a planned contact has its pk once created, below
+        item.event.contact = directory.contact_of(found) or directory.plan(
+            item.contact, source=item.event.source or "api"
+        )
         placed.append(item)
     directory.planned_create(actor=actor)
     recorded = record_events([item.event for item in placed], checked=True)
@@ -125,6 +128,12 @@ def _fresh_items_store(
         if item.index not in outcomes and first is not None:
             outcomes[item.index] = EventOutcome(item.index, DUPLICATE, outcomes[first.index].id)
     return outcomes
+
+
+def _contact_problem(item: EventItem, found: Resolution, may_create: bool) -> str | None:
+    if found.conflict is not None:
+        return found.conflict.reason
+    return None if found.known is not None else _creation_problem(item, may_create)
 
 
 def _creation_problem(item: EventItem, may_create: bool) -> str | None:
@@ -142,42 +151,29 @@ def _creation_problem(item: EventItem, may_create: bool) -> str | None:
 
 
 class ContactDirectory:
-    """The contacts a batch names, by each of their keys; new ones are planned here too,
-    so that two events naming the same new person create one contact.
+    """The contacts a batch names, from the identity service; new ones are planned here
+    too, so that two events naming the same new person create one contact.
 
-    Known contacts are loaded as rows of their keys, not as model instances: an event
-    needs just its contact's id, and a Contact would parse every phone number again.
+    Known contacts are kept as their keys, not as model instances: an event needs just its
+    contact's id, and a Contact would parse every phone number again.
     """
 
-    def __init__(self) -> None:
-        self._by: dict[str, dict] = {name: {} for name in CONTACT_KEYS}
+    def __init__(self, index: IdentityIndex) -> None:
+        self.index = index
         self.planned: list[Contact] = []
 
     @classmethod
     def load(cls, refs: list[ContactRef]) -> "ContactDirectory":
-        directory = cls()
-        wanted: dict[str, set] = {name: set() for name in CONTACT_KEYS}
-        for ref in refs:
-            for name, value in ref.lookups:
-                wanted[name].add(value)
-        for name, values in wanted.items():
-            if values:
-                for pk, external_id, email, phone in _contacts_by(name, values, refs):
-                    directory.add(ContactId(pk), (pk, external_id, email.lower(), phone))
-        return directory
+        return cls(IdentityIndex.load(ref.keys for ref in refs))
 
-    def add(self, contact: Contact | ContactId, keys: tuple) -> None:
-        for name, value in zip(CONTACT_KEYS, keys, strict=True):
-            if value:
-                self._by[name][value] = contact
+    def find(self, ref: ContactRef) -> Resolution:
+        return self.index.resolve(ref.keys)
 
-    def find(self, ref: ContactRef) -> Contact | ContactId | None:
-        if ref.id is not None:  # an id names one contact, or none
-            return self._by["id"].get(ref.id)
-        for name, value in ref.lookups:
-            if value in self._by[name]:
-                return self._by[name][value]
-        return None
+    @staticmethod
+    def contact_of(found: Resolution) -> Contact | ContactId | None:
+        if found.known is None:
+            return None
+        return found.known.planned or ContactId(found.known.pk)
 
     def plan(self, ref: ContactRef, *, source: str) -> Contact:
         contact = Contact(
@@ -188,7 +184,10 @@ class ContactDirectory:
             source=source,
             **ref.defaults,
         )
-        self.add(contact, (None, ref.external_id, (ref.email or "").lower(), ref.phone))
+        keys = ref.keys
+        self.index.put(
+            KnownContact(None, keys.external_id, keys.email or "", keys.phone or "", contact)
+        )
         self.planned.append(contact)
         return contact
 
@@ -205,48 +204,3 @@ class ContactDirectory:
                 )
         except IntegrityError as error:
             raise _ContactRace from error
-
-
-# How each kind of key finds its contacts. Written as SQL, not as a QuerySet: for a
-# thousand keys the ORM spends several times longer preparing the values than the
-# database spends finding them. The conditions are the partial indexes' own, and the
-# phone column is read as text (PhoneNumberField would parse each value).
-_CONTACT_MATCH = {
-    "id": "id {}",
-    "external_id": "external_id {}",
-    "email": "NOT (email = '') AND LOWER(email) {}",
-    "phone": "NOT (phone = '') AND phone {}",
-}
-
-
-def _contacts_by(name: str, values: set, refs: list[ContactRef]) -> list[tuple]:
-    """(id, external_id, email, phone) of the contacts whose `name` is one of `values`."""
-    if name == "email":
-        # SQLite's LOWER() folds ASCII only, Python's everything: ask for the spellings
-        # either database could have stored, and compare folded in Python.
-        values = values | {_ascii_lower(ref.email) for ref in refs if ref.email}
-    with connection.cursor() as cursor:
-        cursor.execute(*_contacts_by_sql(name, values))
-        return cursor.fetchall()
-
-
-def _contacts_by_sql(name: str, values: set) -> tuple[str, list]:
-    in_values, params = _one_of(values, "bigint" if name == "id" else "text")
-    sql = (
-        "SELECT id, external_id, email, phone FROM contacts_contact"
-        f" WHERE {_CONTACT_MATCH[name].format(in_values)}"
-        " ORDER BY id DESC"  # Contact's own order: the oldest wins a shared key
-    )
-    return sql, params
-
-
-def _one_of(values: set, type_: str) -> tuple[str, list]:
-    """SQL for "is one of these values": on PostgreSQL one array parameter, which costs
-    less to send than a parameter per value."""
-    if connection.vendor == "postgresql":
-        return f"= ANY(%s::{type_}[])", [list(values)]
-    return f"IN ({', '.join(['%s'] * len(values))})", list(values)
-
-
-def _ascii_lower(text: str) -> str:
-    return "".join(char.lower() if char.isascii() else char for char in text)

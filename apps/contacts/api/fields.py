@@ -1,36 +1,14 @@
 """Serializer fields that say exactly what they accept when they refuse a value."""
 
 from datetime import UTC, datetime
-from functools import lru_cache
 
-import phonenumbers
-from django.conf import settings
 from django.db.models import TextChoices
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-PHONE_INVALID = "Enter a valid phone number, e.g. +14155550123."
-
-
-def phone_e164(value: str) -> str:
-    """The number in E.164 form; raises ValueError when it is not a valid phone number."""
-    e164 = _phone_e164(value, settings.PHONENUMBER_DEFAULT_REGION)
-    if e164 is None:
-        raise ValueError(PHONE_INVALID)
-    return e164
-
-
-@lru_cache(maxsize=8192)  # validating a number costs ~50 µs; batches repeat numbers
-def _phone_e164(value: str, region: str) -> str | None:
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+from apps.contacts.identity import PHONE_INVALID, phone_e164
 
 
 def choices_invalid_message(choices: type[TextChoices], value: object) -> str:

@@ -5,7 +5,8 @@ from django.db.models import Q
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 
-from apps.contacts.api.fields import choices_invalid_message, phone_e164
+from apps.contacts.api.fields import choices_invalid_message
+from apps.contacts.identity import phone_e164
 from apps.contacts.models import (
     BuyingRole,
     Contact,

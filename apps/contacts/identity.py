@@ -1,0 +1,281 @@
+"""Which contact do these keys name? The one answer, for every intake path.
+
+The events API, the contacts API, CSV import, the hosted opt-in form and the Segment
+intake all ask here. The rules:
+
+- Keys: the contact's id, an external id (the CRM's own, as given), an email (trimmed and
+  lower-cased; the database compares it case-insensitively) and a phone (E.164).
+- Look-up is set-based: one query per kind of key for a whole batch (`IdentityIndex.load`,
+  `identity_resolve_many`), never a query per item.
+- Conflicts are refused, never merged: two keys naming two different contacts, or a key
+  naming a contact whose own external id differs from the one given, is a `Conflict`
+  whose reason names both. What the caller does with it is the caller's (the API refuses
+  the item, an import rejects the row); no caller picks one of the two.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+from django.conf import settings
+from django.db import connection
+
+from apps.contacts.errors import ContactsError
+from apps.contacts.models import Contact
+
+KEY_KINDS = ("id", "external_id", "email", "phone")  # strongest first
+KEY_NOUNS = {"id": "id", "external_id": "external id", "email": "email", "phone": "phone"}
+PHONE_INVALID = "Enter a valid phone number, e.g. +14155550123."
+
+
+@dataclass(frozen=True, slots=True)
+class ContactKeys:
+    """How something outside names a contact; build it with `contact_keys` (normalised)."""
+
+    id: int | None = None
+    external_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+    def given(self) -> list[tuple[str, object]]:
+        """(kind, value) for each key given, strongest first."""
+        return [(kind, value) for kind in KEY_KINDS if (value := getattr(self, kind))]
+
+    def describe(self) -> str:
+        return ", ".join(f"{KEY_NOUNS[kind]} {value!r}" for kind, value in self.given())
+
+
+def contact_keys(
+    *, id=None, external_id=None, email=None, phone=None, region: str | None = None
+) -> ContactKeys:
+    """Normalised keys. A phone without a country code is read in `region` (default: the
+    configured one); one that is no valid number raises ContactsError on field "phone"."""
+    return ContactKeys(
+        id=id or None,
+        external_id=(str(external_id).strip() or None) if external_id else None,
+        email=email_normalize(email) or None if email else None,
+        phone=phone_e164(str(phone), region) if phone else None,
+    )
+
+
+def email_normalize(email: str) -> str:
+    return email.strip().lower()
+
+
+def phone_e164(value: str, region: str | None = None) -> str:
+    """The number in E.164 form; raises ContactsError (a ValueError too) when invalid."""
+    e164 = _phone_e164(value, region or settings.PHONENUMBER_DEFAULT_REGION)
+    if e164 is None:
+        raise InvalidPhone(PHONE_INVALID, field="phone")
+    return e164
+
+
+class InvalidPhone(ContactsError, ValueError):
+    """Raised by phone_e164; a ValueError so that form and serializer fields can catch it."""
+
+
+@lru_cache(maxsize=8192)  # validating a number costs ~50 µs; batches repeat numbers
+def _phone_e164(value: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(eq=False, slots=True)
+class KnownContact:
+    """A contact as identity knows it: its keys, and its id, or (planned by a batch and
+    not yet saved) the unsaved Contact itself. Two of these are one contact only if they
+    are the same object: the index keeps one per contact."""
+
+    pk: int | None
+    external_id: str | None
+    email: str
+    phone: str
+    planned: Contact | None = None
+
+    @classmethod
+    def of(cls, contact: Contact) -> "KnownContact":
+        phone = getattr(contact.phone, "as_e164", contact.phone) or ""
+        email = email_normalize(contact.email or "")
+        return cls(contact.pk, contact.external_id or None, email, str(phone))
+
+    def label(self) -> str:
+        return f"contact #{self.pk}" if self.pk else "a new contact earlier in this batch"
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """The keys name two contacts; `reason` names both, `contact_ids` has their ids."""
+
+    reason: str
+    contact_ids: tuple[int | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What one set of keys names: one known contact, none, or a conflict."""
+
+    keys: ContactKeys
+    known: KnownContact | None = None
+    conflict: Conflict | None = None
+
+    @property
+    def contact_id(self) -> int | None:
+        return self.known.pk if self.known else None
+
+
+class IdentityIndex:
+    """The contacts a batch's keys name, by each key, loaded with one query per kind of
+    key. Callers keep it in step as they create or change contacts (`put`), so later items
+    of the same batch see what earlier ones did."""
+
+    def __init__(self) -> None:
+        self._by: dict[str, dict[object, KnownContact]] = {kind: {} for kind in KEY_KINDS}
+        self._keys_of: dict[int, KnownContact] = {}
+
+    @classmethod
+    def load(cls, keys_list: Iterable[ContactKeys]) -> "IdentityIndex":
+        index = cls()
+        wanted: dict[str, set] = {kind: set() for kind in KEY_KINDS}
+        for keys in keys_list:
+            for kind, value in keys.given():
+                wanted[kind].add(value)
+        for kind, values in wanted.items():
+            if values:
+                for pk, external_id, email, phone in _contacts_by(kind, values):
+                    if pk not in index._keys_of:
+                        index._add(KnownContact(pk, external_id, email.lower(), phone))
+        return index
+
+    def put(self, known: KnownContact) -> None:
+        """Adds a contact, or replaces what was known of it (its old keys are dropped)."""
+        old = self._keys_of.pop(known.pk, None) if known.pk else None
+        if old is not None:
+            for kind, value in _keys_of(old):
+                if self._by[kind].get(value) is old:
+                    del self._by[kind][value]
+        self._add(known)
+
+    def _add(self, known: KnownContact) -> None:
+        if known.pk:
+            self._keys_of[known.pk] = known
+        for kind, value in _keys_of(known):
+            self._by[kind][value] = known
+
+    def contact_ids(self) -> list[int]:
+        return list(self._keys_of)
+
+    def resolve(self, keys: ContactKeys) -> Resolution:
+        given = keys.given()
+        if len(given) == 1:  # most events name their contact by one key: no conflict possible
+            kind, value = given[0]
+            return Resolution(keys, self._by[kind].get(value))
+        matches = [(kind, value, self._by[kind].get(value)) for kind, value in given]
+        found = [(kind, value, known) for kind, value, known in matches if known is not None]
+        if not found:
+            return Resolution(keys)
+        known = found[0][2]
+        if any(other is not known for _, _, other in found):
+            return Resolution(keys, conflict=_two_contacts(found))
+        if keys.external_id and known.external_id and known.external_id != keys.external_id:
+            return Resolution(keys, conflict=_other_external_id(found[0], keys.external_id))
+        return Resolution(keys, known)
+
+
+def identity_resolve_many(keys_list: Sequence[ContactKeys]) -> list[Resolution]:
+    """One Resolution per keys, in order: the whole batch in one query per kind of key."""
+    index = IdentityIndex.load(keys_list)
+    return [index.resolve(keys) for keys in keys_list]
+
+
+def identity_resolve(keys: ContactKeys) -> Resolution:
+    return identity_resolve_many([keys])[0]
+
+
+class IdentityConflict(ContactsError):
+    """Raised by `identity_contact` when the keys name two contacts; `.conflict` says which."""
+
+    def __init__(self, conflict: Conflict):
+        super().__init__(conflict.reason, code="conflict")
+        self.conflict = conflict
+
+
+def identity_contact(keys: ContactKeys) -> Contact | None:
+    """The Contact these keys name, or None; raises IdentityConflict when they name two."""
+    found = identity_resolve(keys)
+    if found.conflict is not None:
+        raise IdentityConflict(found.conflict)
+    return Contact.objects.get(pk=found.contact_id) if found.known else None
+
+
+def _keys_of(known: KnownContact) -> list[tuple[str, object]]:
+    keys = (("id", known.pk), ("external_id", known.external_id), ("email", known.email))
+    return [(kind, value) for kind, value in (*keys, ("phone", known.phone)) if value]
+
+
+def _two_contacts(found: list[tuple[str, object, KnownContact]]) -> Conflict:
+    detail = ", ".join(
+        f"{KEY_NOUNS[kind]} {value!r} matches {known.label()}" for kind, value, known in found
+    )
+    ids = tuple(dict.fromkeys(known.pk for _, _, known in found))
+    return Conflict(f"These keys name different contacts: {detail}. They are not merged.", ids)
+
+
+def _other_external_id(match: tuple[str, object, KnownContact], given: str) -> Conflict:
+    kind, value, known = match
+    return Conflict(
+        f"{KEY_NOUNS[kind].capitalize()} {value!r} matches {known.label()}, whose external id"
+        f" is {known.external_id!r}, not {given!r}. They are not merged.",
+        (known.pk,),
+    )
+
+
+# How each kind of key finds its contacts. Written as SQL, not as a QuerySet: for a
+# thousand keys the ORM spends several times longer preparing the values than the
+# database spends finding them. The conditions are the partial indexes' own, and the
+# phone column is read as text (PhoneNumberField would parse each value).
+_CONTACT_MATCH = {
+    "id": "id {}",
+    "external_id": "external_id {}",
+    "email": "NOT (email = '') AND LOWER(email) {}",
+    "phone": "NOT (phone = '') AND phone {}",
+}
+
+
+def _contacts_by(kind: str, values: set) -> list[tuple]:
+    """(id, external_id, email, phone) of the contacts whose `kind` is one of `values`."""
+    if kind == "email":
+        # SQLite's LOWER() folds ASCII only, Python's everything: ask for the spellings
+        # either database could have stored ("Émile" is "Émile" to SQLite's LOWER), and
+        # compare folded in Python.
+        values = values | {_ascii_lower(value.upper()) for value in values}
+    with connection.cursor() as cursor:
+        cursor.execute(*_contacts_by_sql(kind, values))
+        return cursor.fetchall()
+
+
+def _contacts_by_sql(kind: str, values: set) -> tuple[str, list]:
+    in_values, params = _one_of(values, "bigint" if kind == "id" else "text")
+    sql = (
+        "SELECT id, external_id, email, phone FROM contacts_contact"
+        f" WHERE {_CONTACT_MATCH[kind].format(in_values)}"
+        " ORDER BY id DESC"  # Contact's own order: the oldest wins a shared key
+    )
+    return sql, params
+
+
+def _one_of(values: set, type_: str) -> tuple[str, list]:
+    """SQL for "is one of these values": on PostgreSQL one array parameter, which costs
+    less to send than a parameter per value."""
+    if connection.vendor == "postgresql":
+        return f"= ANY(%s::{type_}[])", [list(values)]
+    return f"IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def _ascii_lower(text: str) -> str:
+    return "".join(char.lower() if char.isascii() else char for char in text)

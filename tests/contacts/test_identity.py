@@ -1,0 +1,137 @@
+"""One identity service: normalised keys, a set-based batch look-up, conflicts refused."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.contacts.errors import ContactsError
+from apps.contacts.identity import (
+    ContactKeys,
+    Resolution,
+    contact_keys,
+    identity_resolve,
+    identity_resolve_many,
+)
+from apps.contacts.models import Contact
+from tests.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ada():
+    return ContactFactory(email="Ada@Example.com", phone="+16175550100", external_id="crm-ada")
+
+
+def test_it_normalises_each_kind_of_key():
+    keys = contact_keys(external_id=" crm-1 ", email="  Ada@Example.COM ", phone="(617) 555-0100")
+
+    assert keys == ContactKeys(None, "crm-1", "ada@example.com", "+16175550100")
+
+
+def test_it_reads_a_national_number_in_the_region_given():
+    assert contact_keys(phone="020 7946 0958", region="GB").phone == "+442079460958"
+
+
+@pytest.mark.parametrize("phone", ["12", "+1 555 000 0000", "not a number"])
+def test_it_refuses_a_phone_that_is_no_number(phone):
+    with pytest.raises(ContactsError) as raised:
+        contact_keys(phone=phone)
+
+    assert (raised.value.field, raised.value.message) == (
+        "phone",
+        "Enter a valid phone number, e.g. +14155550123.",
+    )
+
+
+def test_it_finds_a_contact_by_any_of_its_keys_whatever_the_case_of_the_email(ada):
+    found = identity_resolve_many(
+        [
+            ContactKeys(external_id="crm-ada"),
+            contact_keys(email="ADA@example.com"),
+            ContactKeys(phone="+16175550100"),
+            ContactKeys(id=ada.pk, email="ada@example.com"),
+            ContactKeys(email="nobody@example.com"),
+        ]
+    )
+
+    assert [(r.contact_id, r.conflict) for r in found] == [
+        (ada.pk, None),
+        (ada.pk, None),
+        (ada.pk, None),
+        (ada.pk, None),
+        (None, None),
+    ]
+
+
+def test_it_looks_a_batch_up_with_one_query_per_kind_of_key(django_assert_num_queries):
+    people = [ContactFactory(external_id=f"crm-{n}") for n in range(50)]
+    keys = [ContactKeys(external_id=f"crm-{n}", email=f"p{n}@example.com") for n in range(50)]
+
+    with django_assert_num_queries(2):
+        found = identity_resolve_many(keys)
+
+    assert [r.contact_id for r in found] == [person.pk for person in people]
+
+
+def test_it_refuses_keys_that_name_two_contacts_naming_both(ada):
+    bob = ContactFactory(email="bob@example.com", phone="+16175550199")
+
+    found = identity_resolve(ContactKeys(email="bob@example.com", phone="+16175550100"))
+
+    assert (found.known, found.conflict.contact_ids) == (None, (bob.pk, ada.pk))
+    assert found.conflict.reason == (
+        f"These keys name different contacts: email 'bob@example.com' matches contact"
+        f" #{bob.pk}, phone '+16175550100' matches contact #{ada.pk}. They are not merged."
+    )
+
+
+def test_it_refuses_an_external_id_other_than_the_one_of_the_contact_found(ada):
+    found = identity_resolve(ContactKeys(external_id="crm-other", phone="+16175550100"))
+
+    assert isinstance(found, Resolution)
+    assert (found.known, found.conflict.contact_ids) == (None, (ada.pk,))
+    assert found.conflict.reason == (
+        f"Phone '+16175550100' matches contact #{ada.pk}, whose external id is 'crm-ada',"
+        " not 'crm-other'. They are not merged."
+    )
+
+
+def test_it_takes_an_external_id_for_a_contact_that_has_none():
+    bea = ContactFactory(email="bea@example.com", external_id=None)
+
+    found = identity_resolve(ContactKeys(external_id="crm-bea", email="bea@example.com"))
+
+    assert (found.contact_id, found.conflict) == (bea.pk, None)
+
+
+def test_the_contacts_api_refuses_an_upsert_whose_keys_name_two_contacts(ada, admin_user):
+    # given Ada and Bob
+    bob = ContactFactory(email="bob@example.com", phone="+16175550199", first_name="Bob")
+    api = APIClient()
+    api.force_authenticate(admin_user)
+    # when an upsert names Ada's external id with Bob's email
+    body = {"external_id": "crm-ada", "email": "bob@example.com", "first_name": "Merged"}
+    response = api.post("/api/v1/contacts/", body, format="json")
+    # then it is refused naming both, and neither contact changed
+    assert response.status_code == 400
+    assert response.json() == {
+        "non_field_errors": [
+            f"These keys name different contacts: external id 'crm-ada' matches contact"
+            f" #{ada.pk}, email 'bob@example.com' matches contact #{bob.pk}. They are not merged."
+        ]
+    }
+    assert sorted(Contact.objects.values_list("pk", "email", "external_id", "first_name")) == [
+        (ada.pk, "Ada@Example.com", "crm-ada", ada.first_name),
+        (bob.pk, "bob@example.com", None, "Bob"),
+    ]
+
+
+def test_the_contacts_api_does_not_rekey_a_contact_found_by_email(ada, admin_user):
+    api = APIClient()
+    api.force_authenticate(admin_user)
+
+    body = {"external_id": "crm-2", "email": "ada@example.com"}
+    response = api.post("/api/v1/contacts/", body, format="json")
+
+    assert response.status_code == 400
+    assert Contact.objects.get().external_id == "crm-ada"
