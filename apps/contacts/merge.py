@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from django.db import models, transaction
 
 from apps.contacts.errors import ContactsError
-from apps.contacts.models import Contact, Event, Opportunity
+from apps.contacts.models import Contact, ContactMerge, Event, Opportunity
+from apps.contacts.selectors import TimelineEntry
 
 
 @dataclass(frozen=True)
@@ -128,11 +129,43 @@ def contact_merge(*, survivor: Contact, duplicate: Contact, actor, reason: str) 
             part.label: part.move(survivor, duplicate, context) for part in _all_parts().values()
         }
         _leftovers_check(duplicate)
-        duplicate_id = duplicate.pk
-        duplicate._history_user = actor
-        duplicate._change_reason = _history_reason(f"Merged into contact {survivor.pk}", reason)
-        duplicate.delete()
-    return MergeResult(survivor, duplicate_id, moved, filled, context.notes)
+        result = MergeResult(survivor, duplicate.pk, moved, filled, context.notes)
+        _duplicate_retire(duplicate, result, context)
+    return result
+
+
+def _duplicate_retire(duplicate: Contact, result: MergeResult, context: MergeContext) -> None:
+    """The duplicate is deleted; its history's last row and a ContactMerge keep who merged
+    it into which contact, why, and what moved."""
+    ContactMerge.objects.create(
+        survivor=result.survivor, duplicate_id=duplicate.pk, duplicate_label=str(duplicate)[:300],
+        actor=context.actor, reason=context.reason, moved=result.moved, filled=result.filled,
+        notes=result.notes,
+    )  # fmt: skip
+    duplicate._history_user = context.actor
+    duplicate._change_reason = _history_reason(
+        f"Merged into contact {result.survivor.pk}", context.reason
+    )
+    duplicate.delete()
+
+
+def contact_merged_into(contact_id: int) -> Contact | None:
+    """The contact that a merged-away contact id lives on as, if it was merged."""
+    merge = ContactMerge.objects.select_related("survivor").filter(duplicate_id=contact_id).first()
+    return merge.survivor if merge else None
+
+
+def merge_timeline_entries(contact: Contact, limit: int) -> list[TimelineEntry]:
+    merges = ContactMerge.objects.filter(survivor=contact).select_related("actor")[:limit]
+    return [
+        TimelineEntry(
+            at=merge.merged_at,
+            kind="merge",
+            title=f"Contact {merge.duplicate_id} ({merge.duplicate_label}) merged in",
+            detail=f"By {merge.actor or 'Cue'}: {merge.reason}",
+        )
+        for merge in merges
+    ]
 
 
 def _lock_pair(survivor_pk: int, duplicate_pk: int) -> tuple[Contact, Contact]:
@@ -211,6 +244,11 @@ def _opportunities_move(survivor: Contact, duplicate: Contact, context: MergeCon
     return Opportunity.objects.filter(contact=duplicate).update(contact=survivor)
 
 
+def _merges_move(survivor: Contact, duplicate: Contact, context: MergeContext) -> int:
+    """Contacts merged into the duplicate earlier now lead to the survivor too."""
+    return ContactMerge.objects.filter(survivor=duplicate).update(survivor=survivor)
+
+
 _OWN_PARTS = {
     "contacts.events": MergePart(
         "Events", lambda c: Event.objects.filter(contact=c).count(), _events_move
@@ -219,5 +257,10 @@ _OWN_PARTS = {
         "Opportunities",
         lambda c: Opportunity.objects.filter(contact=c).count(),
         _opportunities_move,
+    ),
+    "contacts.merges": MergePart(
+        "Contacts merged into it before",
+        lambda c: ContactMerge.objects.filter(survivor=c).count(),
+        _merges_move,
     ),
 }

@@ -572,3 +572,26 @@ class ContactImport(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class ContactMerge(models.Model):
+    """One merge of a duplicate contact into a survivor: who, why, and what moved. The
+    duplicate row is gone; its id stays here, so an old link to it finds the survivor."""
+
+    survivor = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges_in")
+    duplicate_id = models.BigIntegerField(unique=True)
+    duplicate_label = models.CharField(max_length=300, help_text="The duplicate, as it read.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField()
+    moved = models.JSONField(default=dict, help_text="{rows: how many moved}")
+    filled = models.JSONField(default=list, help_text="The survivor's fields filled from it.")
+    notes = models.JSONField(default=list, blank=True)
+    merged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Contact {self.duplicate_id} merged into {self.survivor_id}"

@@ -22,8 +22,9 @@ from apps.consent.models import (
 from apps.consent.proof import consent_proof
 from apps.consent.services import consent_opt_in, consent_opt_out, suppression_add
 from apps.contacts.errors import ContactsError
-from apps.contacts.merge import contact_merge, contact_merge_preview
-from apps.contacts.models import Contact, Event, Opportunity
+from apps.contacts.merge import contact_merge, contact_merge_preview, contact_merged_into
+from apps.contacts.models import Contact, ContactMerge, Event, Opportunity
+from apps.contacts.selectors import contact_timeline
 from apps.journeys.models import Activity, Enrollment, EnrollmentState
 from apps.reporting.models import Attribution
 from apps.routing.models import FollowUpTask
@@ -197,6 +198,25 @@ def test_the_merge_is_in_both_contacts_history_with_who_and_why(admin):
     assert (gone.history_type, gone.history_user, gone.history_change_reason) == (
         "-", admin, f"Merged into contact {ada.pk}: Same person, two forms",
     )  # fmt: skip
+    record = ContactMerge.objects.get()
+    assert (record.survivor, record.duplicate_id, record.actor, record.reason) == (
+        ada, dup.pk, admin, "Same person, two forms",
+    )  # fmt: skip
+    [entry] = [e for e in contact_timeline(contact=ada) if e.kind == "merge"]
+    assert (entry.title, entry.detail) == (
+        f"Contact {dup.pk} ({dup}) merged in", "By admin: Same person, two forms",
+    )  # fmt: skip
+
+
+def test_an_id_merged_twice_over_leads_to_the_last_survivor(admin):
+    # given A merged into B, then B into C
+    a, b, c = person(), person(DUP_PHONE), person("+14155550155")
+    merge(b, a, admin)
+    merge(c, b, admin)
+
+    # then both old ids lead to C
+    assert (contact_merged_into(a.pk), contact_merged_into(b.pk)) == (c, c)
+    assert contact_merged_into(c.pk) is None
 
 
 # --- Consent still binds the address ---------------------------------------------------
@@ -533,3 +553,16 @@ def test_email_consent_given_for_the_address_the_survivor_takes_comes_with_it(ad
         address="ada.work@example.com",
     )  # fmt: skip
     assert (ada.email, status) == ("Ada.Work@Example.com", ConsentStatus.OPTED_IN)
+
+
+def test_an_old_link_to_a_merged_contact_leads_to_the_survivor(admin_client):
+    # given a duplicate merged into Ada
+    ada, dup = person(), person(DUP_PHONE)
+    merge(ada, dup, UserFactory(role=roles.ADMIN))
+
+    # when someone follows an old link to the duplicate
+    response = admin_client.get(f"{CHANGELIST}{dup.pk}/change/", follow=True)
+
+    # then they land on Ada, told why
+    assert response.redirect_chain == [(f"{CHANGELIST}{ada.pk}/change/", 302)]
+    assert f"Contact {dup.pk} was merged into this contact." in response.text

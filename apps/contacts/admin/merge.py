@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 
 from apps.contacts.errors import ContactsError
-from apps.contacts.merge import contact_merge, contact_merge_preview
+from apps.contacts.merge import contact_merge, contact_merge_preview, contact_merged_into
 from apps.contacts.models import Contact
 from apps.core.text import text_storable
 
@@ -48,6 +48,16 @@ class ContactMergeAdminMixin:
             return None
         # The older record survives unless the admin swaps them on the preview.
         return HttpResponseRedirect(_merge_url(survivor=pks[0], duplicate=pks[1]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """An old link to a contact merged away leads to the contact it lives on as."""
+        survivor = contact_merged_into(int(object_id)) if str(object_id).isdigit() else None
+        if survivor is not None and not Contact.objects.filter(pk=object_id).exists():
+            self.message_user(request, f"Contact {object_id} was merged into this contact.")
+            return HttpResponseRedirect(
+                reverse("admin:contacts_contact_change", args=[survivor.pk])
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_merge_permission(self, request) -> bool:
         return request.user.has_perms(MERGE_PERMISSIONS)
