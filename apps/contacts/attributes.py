@@ -76,7 +76,7 @@ def attributes_validate(
                 None if value is None else attribute_value_clean(definition, value, from_text)
             )
         except ValueError as error:
-            errors[key] = [str(error)]
+            errors[key] = [_message(definition, str(error), value)]
     if errors:
         raise AttributesError(errors)
     return clean if partial else {key: value for key, value in clean.items() if value is not None}
@@ -91,6 +91,17 @@ def attributes_merge(current: dict | None, changes: dict) -> dict:
         else:
             merged[key] = value
     return merged
+
+
+def _message(definition: AttributeDefinition, message: str, value: Any) -> str:
+    """A PII attribute's value is never repeated: errors reach API answers, import reports
+    and logs."""
+    return message.replace(_shown(value), "This value") if definition.pii else message
+
+
+def _shown(value: Any) -> str:
+    """How a refused value is quoted in a message."""
+    return repr(value.strip() if isinstance(value, str) else value)
 
 
 def _unknown(key: str, object_type: str, definitions: dict) -> str:
@@ -118,7 +129,7 @@ def _number(definition, value, from_text):
         try:
             value = float(value.strip().replace(",", ""))
         except ValueError:
-            raise ValueError(f"{value.strip()!r} is not a number.") from None
+            raise ValueError(f"{_shown(value)} is not a number.") from None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError("Give a number, e.g. 42 or 3.5.")
     if abs(value) > 1e15:
@@ -172,7 +183,7 @@ def _choice(definition, value, from_text):
 
 def _choice_refused(definition, value):
     options = ", ".join(definition.options or [])
-    raise ValueError(f"{value!r} is not an option; choose from {options}.")
+    raise ValueError(f"{_shown(value)} is not an option; choose from {options}.")
 
 
 def _list(definition, value, from_text):

@@ -3,6 +3,7 @@ formatted line (message, arguments and tracebacks alike) before it leaves the pr
 
 import logging
 import re
+from collections.abc import Callable
 
 # E.164 (+14155550123) and the usual national spellings: (415) 555-0123, 415.555.0123,
 # 415-555-0123, 4155550123. Runs of digits inside longer numbers (ids, timestamps) are not
@@ -26,6 +27,23 @@ def _phone_masked(match: re.Match) -> str:
     return "".join("•" if i in digits and i not in keep else char for i, char in enumerate(value))
 
 
+# Apps above core add what only they know is personal (contacts: the values of custom
+# attributes marked PII), registered from AppConfig.ready(). A masker that fails is skipped:
+# a log line is never lost to it.
+LogMasker = Callable[[str], str]
+_maskers: dict[str, LogMasker] = {}
+
+
+def log_masker_register(name: str, masker: LogMasker) -> None:
+    _maskers[name] = masker
+
+
 class MaskingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return personal_data_mask(super().format(record))
+        text = personal_data_mask(super().format(record))
+        for masker in list(_maskers.values()):
+            try:
+                text = masker(text)
+            except Exception:  # best effort, on top of the masking above
+                continue
+        return text

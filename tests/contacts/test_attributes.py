@@ -1,12 +1,16 @@
 """Custom attributes: definitions, the one validation on write, and the contacts API."""
 
+import logging
+
 import pytest
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from apps.contacts.attributes import AttributesError, attributes_merge, attributes_validate
 from apps.contacts.models import AttributeDefinition, Contact
+from apps.contacts.pii import pii_attribute_keys_refresh
 from apps.contacts.services import contact_update, contact_upsert
+from apps.core.logs import MaskingFormatter
 from tests.factories import AttributeDefinitionFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -222,3 +226,43 @@ def test_the_api_answers_a_non_object_with_a_field_error(api, definitions, attri
     assert response.status_code == 400
     assert list(response.json()) == ["attributes"]
     assert Contact.objects.count() == 0
+
+
+# --- PII ----------------------------------------------------------------------------------
+
+
+def test_a_pii_attributes_refused_value_is_not_repeated_in_the_error(definitions):
+    AttributeDefinitionFactory(key="tier_secret", type="choice", options=["a"], pii=True)
+    AttributeDefinitionFactory(key="income", type="number", pii=True)
+
+    with pytest.raises(AttributesError) as raised:
+        attributes_validate(
+            object_type="contact",
+            values={"tier_secret": "Ada Lovelace", "income": " lots ", "plan": "gold"},
+            partial=True,
+            from_text=True,
+        )
+
+    assert raised.value.errors == {
+        "tier_secret": ["This value is not an option; choose from a."],
+        "income": ["This value is not a number."],
+        "plan": ["'gold' is not an option; choose from free, pro."],
+    }
+
+
+def test_log_lines_mask_the_values_of_pii_attributes(definitions):
+    pii_attribute_keys_refresh()
+    formatter = MaskingFormatter("%(message)s")
+    line = "saved %s and nickname=Ada, plan=pro"
+    record = logging.LogRecord("cue", logging.INFO, __file__, 1, line, None, None)
+    record.args = ({"nickname": "Ada L.", "plan": "pro", "seats": 3},)
+
+    assert formatter.format(record) == (
+        "saved {'nickname': •••, 'plan': 'pro', 'seats': 3} and nickname=•••, plan=pro"
+    )
+    assert (
+        formatter.format(
+            logging.LogRecord("cue", logging.INFO, __file__, 1, '{"nickname": "A \\" B"}', (), None)
+        )
+        == '{"nickname": •••}'
+    )

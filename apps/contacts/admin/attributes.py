@@ -4,6 +4,7 @@ contact page, checked by the same function as every other write."""
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
+from django.db import transaction
 from django.db.models import Q
 
 from apps.contacts.attributes import (
@@ -13,6 +14,7 @@ from apps.contacts.attributes import (
     attributes_validate,
 )
 from apps.contacts.models import AttributeDefinition, AttributeObject, AttributeType
+from apps.contacts.pii import pii_attribute_keys_refresh
 from apps.contacts.segments import SegmentContext
 from apps.contacts.segments.attributes import attribute_compile
 from apps.core.admin import HistoryAdmin
@@ -36,6 +38,10 @@ class AttributeDefinitionAdmin(HistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         """Stored values were checked against the key, type and object: they stay."""
         return ["object_type", "key", "type"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(pii_attribute_keys_refresh)  # this process masks at once
 
 
 class ContactAttributesFormMixin:
