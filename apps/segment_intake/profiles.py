@@ -14,7 +14,11 @@ from apps.contacts.models import Company, Contact
 from apps.contacts.services import company_upsert, contact_update, contact_upsert
 from apps.segment_intake.messages import Rejected, SegmentMessage
 from apps.segment_intake.models import AnonymousId
-from apps.segment_intake.traits import company_of_traits, traits_contact_fields
+from apps.segment_intake.traits import (
+    company_of_traits,
+    traits_attributes,
+    traits_contact_fields,
+)
 
 SOURCE = "segment"
 
@@ -25,6 +29,9 @@ def identify_store(message: SegmentMessage) -> Contact:
     company_name, company_id = company_of_traits(message.traits)
     if company_name:
         fields["company"] = company_upsert(name=company_name, external_id=company_id)
+    attributes = traits_attributes(message.traits)
+    if attributes:
+        fields["attributes"] = attributes
     if message.user_id:
         fields["external_id"] = message.user_id
     contact = _identified(message, fields)
@@ -135,6 +142,8 @@ def _differs(contact: Contact, name: str, value) -> bool:
         return contact.company_id != value.pk
     if name == "email":
         return contact.email.lower() != value.lower()
+    if name == "attributes":
+        return any(contact.attributes.get(key) != each for key, each in value.items())
     return str(getattr(contact, name) or "") != str(value)
 
 

@@ -1,7 +1,9 @@
 """Segment traits → a contact's built-in fields.
 
 Segment's reserved traits (segment.com/docs/connections/spec/identify/#traits) that Cue
-has a field for are read; every other trait is left out. Consent is never read from
+has a field for are read; any other trait whose key is a custom contact attribute an admin
+defined is stored as that attribute (checked against its definition); the rest are left
+out. Consent is never read from
 traits, whatever they are called: a trait carries no evidence of who agreed to what, when
 and how, and consent in Cue is given only with its evidence (the consent API, the opt-in
 form, a keyword reply).
@@ -11,12 +13,17 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from apps.contacts.api.fields import phone_e164
-from apps.contacts.models import validate_time_zone
+from apps.contacts.attributes import attribute_definitions
+from apps.contacts.models import AttributeObject, validate_time_zone
 from apps.segment_intake.messages import Rejected
 
 NAME_TRAITS = {"firstName": "first_name", "first_name": "first_name",
                "lastName": "last_name", "last_name": "last_name"}  # fmt: skip
 MAX_NAME = 100
+# Traits read as built-in fields: never also taken as custom attributes.
+BUILT_IN_TRAITS = frozenset(
+    {*NAME_TRAITS, "name", "email", "phone", "address", "timezone", "company"}
+)
 
 
 def traits_contact_fields(traits: dict) -> dict:
@@ -38,6 +45,16 @@ def traits_contact_fields(traits: dict) -> dict:
         fields["phone"] = _phone(phone)
     fields.update(_place(traits))
     return {name: value for name, value in fields.items() if value}
+
+
+def traits_attributes(traits: dict) -> dict:
+    """The traits named like a custom contact attribute, as given (the contact services
+    check them against their definitions)."""
+    candidates = traits.keys() - BUILT_IN_TRAITS
+    if not candidates:
+        return {}
+    definitions = attribute_definitions(object_type=AttributeObject.CONTACT)
+    return {key: traits[key] for key in candidates if key in definitions}
 
 
 def company_of_traits(traits: dict) -> tuple[str | None, str | None]:

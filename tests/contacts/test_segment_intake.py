@@ -16,7 +16,7 @@ from apps.consent.models import ConsentRecord
 from apps.contacts.models import Contact, Event
 from apps.segment_intake.keys import write_key_create, write_key_revoke
 from apps.segment_intake.models import AnonymousId, SegmentRejection, SegmentWriteKey
-from tests.factories import ContactFactory
+from tests.factories import AttributeDefinitionFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -222,6 +222,20 @@ def test_an_anonymous_visitors_contact_merges_into_the_known_user_it_turns_out_t
         "segment:m-2",
     ]
     assert AnonymousId.objects.get().contact == known
+
+
+def test_traits_named_like_a_custom_attribute_are_stored_as_it_and_others_left_out(segment):
+    AttributeDefinitionFactory(key="plan", type="choice", options=["free", "pro"])
+    AttributeDefinitionFactory(key="seats", type="number")
+
+    segment.identify("u-1", {"plan": "pro", "seats": 12, "favourite_colour": "teal"})
+    segment.identify("u-2", {"email": "bo@example.com", "plan": "platinum"}, message_id="m-2")
+
+    assert Contact.objects.get().attributes == {"plan": "pro", "seats": 12}
+    assert SegmentRejection.objects.get().message_id == "m-2"
+    assert SegmentRejection.objects.get().reason == (
+        "attributes: plan: 'platinum' is not an option; choose from free, pro."
+    )
 
 
 def test_consent_is_never_taken_from_traits(segment):
