@@ -148,8 +148,6 @@ def _contact_save(
 ) -> Contact:
     previous_stage = None if contact._state.adding else contact.lifecycle_stage
     previous_addresses = None if contact._state.adding else _addresses_of(contact)
-    if "lifecycle_stage" in fields and _lifecycle_superseded(contact, stage_changed_at):
-        fields = {name: value for name, value in fields.items() if name != "lifecycle_stage"}
     for name, value in fields.items():
         setattr(contact, name, _empty_for(name) if value is None else value)
     if contact.email:
@@ -168,15 +166,6 @@ def _contact_save(
         _lifecycle_change_record(contact, previous_stage, stage_changed_at or timezone.now())
     _address_changes_hand_off(contact, previous_addresses)
     return contact
-
-
-def _lifecycle_superseded(contact: Contact, at: datetime | None) -> bool:
-    """A stage change heard of after a later one happened (in the source) is out of date:
-    the later stage stays."""
-    if at is None or contact._state.adding:
-        return False
-    later = contact.events.filter(type=EventType.LIFECYCLE_STAGE_CHANGED, occurred_at__gt=at)
-    return later.exists()
 
 
 def _lifecycle_change_record(contact: Contact, previous_stage: str, at: datetime) -> None:
@@ -303,8 +292,6 @@ def opportunity_update(
 def _opportunity_save(
     opportunity: Opportunity, values: dict, stage_changed_at: datetime | None = None
 ) -> Opportunity:
-    if "stage" in values and _stage_superseded(opportunity, stage_changed_at):
-        values = {**values, "stage": opportunity.stage}
     stage = values.get("stage", opportunity.stage)
     pipeline = values.get("pipeline", opportunity.pipeline)
     if pipeline_stage(pipeline_id=getattr(pipeline, "pk", None), key=stage) is None:
@@ -334,14 +321,6 @@ def _opportunity_save(
     if previous_stage != stage:
         _stage_change_record(opportunity, previous_stage, created, stage_changed_at)
     return opportunity
-
-
-def _stage_superseded(opportunity: Opportunity, at: datetime | None) -> bool:
-    """A stage change heard of after a later one happened (in the source) is out of date:
-    the later stage stays, and the history keeps the order things happened in."""
-    if at is None or opportunity._state.adding:
-        return False
-    return opportunity.stage_changes.filter(changed_at__gt=at).exists()
 
 
 def _stage_change_record(
