@@ -266,3 +266,14 @@ def test_log_lines_mask_the_values_of_pii_attributes(definitions):
         )
         == '{"nickname": •••}'
     )
+
+
+def test_the_openapi_schema_documents_attributes_on_read_and_write():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schemas = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+
+    for component in ("Contact", "ContactUpsertRequest", "PatchedContactWriteRequest"):
+        attributes = schemas[component]["properties"]["attributes"]
+        assert attributes["type"] == "object"
+        assert '{"attributes": {"<key>": ["message"]}}' in attributes["description"]
