@@ -16,6 +16,7 @@ from django.db import models, transaction
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import Contact, ContactMerge, Event, Opportunity
 from apps.contacts.selectors import TimelineEntry
+from apps.core.text import text_storable
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,8 @@ def contact_merge(*, survivor: Contact, duplicate: Contact, actor, reason: str) 
     """Moves every row of `duplicate` to `survivor`, fills the survivor's empty fields from
     the duplicate, and deletes the duplicate, all in one transaction. ContactsError when
     the pair cannot be merged (the same contact, one already merged away, no reason)."""
+    reason = text_storable(reason or "").strip()
     _merge_check(survivor, duplicate, reason)
-    reason = reason.strip()
     with transaction.atomic():
         survivor, duplicate = _lock_pair(survivor.pk, duplicate.pk)
         context = MergeContext(actor=actor, reason=reason)

@@ -386,7 +386,7 @@ def test_merging_the_same_duplicate_twice_is_a_clear_error(admin):
     assert list(Contact.objects.values_list("pk", flat=True)) == [ada.pk]
 
 
-@pytest.mark.parametrize("reason", ["", "   "])
+@pytest.mark.parametrize("reason", ["", "   ", "\x00 \x00"])
 def test_a_merge_needs_a_reason(admin, reason):
     ada, dup = person(), person(DUP_PHONE)
     with pytest.raises(ContactsError, match="Say why"):
