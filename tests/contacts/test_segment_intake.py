@@ -3,6 +3,7 @@ real HTTP: a team points its Segment source at Cue by changing the host."""
 
 import base64
 import gzip
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from django.core.management import call_command
 from segment.analytics.client import Client
 from segment.analytics.request import APIError, post
 
+from apps.accounts import roles
 from apps.consent.models import ConsentRecord
 from apps.contacts.models import Contact, Event
 from apps.segment_intake.keys import write_key_create, write_key_revoke
@@ -346,3 +348,49 @@ def test_the_command_prints_a_new_key_once_and_stores_only_its_hash(capsys, host
     assert batch_post(host, key, [track("m-1")]).json() == {"success": True}
     row.refresh_from_db()
     assert (row.created_at <= row.last_used_at, row.revoked_at) == (True, None)
+
+
+def test_an_admin_makes_a_key_in_the_admin_and_sees_it_once(admin_client, host):
+    response = admin_client.post(
+        "/admin/segment_intake/segmentwritekey/add/", {"name": "Mobile app"}, follow=True
+    )
+
+    row = SegmentWriteKey.objects.get()
+    shown = str(next(iter(response.context["messages"])))
+    key = shown.split(" is ")[1].split(" — ")[0]
+    assert shown == f"The write key for 'Mobile app' is {key} — copy it now: it is not shown again."
+    assert (
+        key.startswith(row.prefix),
+        row.key_hash == hashlib.sha256(key.encode()).hexdigest(),
+    ) == (
+        True,
+        True,
+    )
+    listed = admin_client.get("/admin/segment_intake/segmentwritekey/").content.decode()
+    assert (row.prefix in listed, key in listed) == (True, False)
+    assert batch_post(host, key, [track("m-1")]).json() == {"success": True}
+
+
+def test_an_admin_revokes_keys_from_the_list(admin_client, host, write_key):
+    row = SegmentWriteKey.objects.get()
+
+    admin_client.post(
+        "/admin/segment_intake/segmentwritekey/",
+        {"action": "revoke", "_selected_action": [row.pk], "index": "0"},
+    )
+
+    row.refresh_from_db()
+    assert row.revoked_at <= datetime.now(UTC)
+    with pytest.raises(APIError):
+        batch_post(host, write_key, [track("m-1")])
+    assert Event.objects.count() == 0
+
+
+def test_staff_read_the_rejections_with_their_reasons(client, make_user, host, write_key):
+    batch_post(host, write_key, [track("m-1", event="!!!")])
+    client.force_login(make_user(roles.MARKETER))
+
+    page = client.get("/admin/segment_intake/segmentrejection/")
+
+    assert page.status_code == 200
+    assert "gives no event type" in page.content.decode()
