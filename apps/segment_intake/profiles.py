@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from apps.contacts.identity import contact_keys, identity_contact
 from apps.contacts.merge import contact_merge
 from apps.contacts.models import Company, Contact
+from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.services import company_upsert, contact_update, contact_upsert
 from apps.segment_intake.messages import Rejected, SegmentMessage
 from apps.segment_intake.models import AnonymousId
@@ -106,7 +107,7 @@ def _identified(message: SegmentMessage, fields: dict) -> Contact | None:
     if message.user_id:
         found = Contact.objects.filter(external_id=message.user_id).first()
         if found:
-            if alias and alias.contact_id != found.pk and alias.contact.external_id is None:
+            if alias and alias.contact_id != found.pk and _made_for_anonymous(alias.contact):
                 _anonymous_merge(found, alias.contact, message)
             return found
     if alias and alias.contact.external_id in (None, message.user_id):
@@ -118,6 +119,13 @@ def _identified(message: SegmentMessage, fields: dict) -> Contact | None:
             f" {found.external_id!r}, not this userId."
         )
     return found
+
+
+def _made_for_anonymous(contact: Contact) -> bool:
+    """Whether Cue made this contact for an anonymousId (and no one has named it since). Only
+    such a contact is merged into the user it turns out to be; a contact from anywhere else
+    is never merged without a person deciding (the alias is moved, the contact stays)."""
+    return contact.external_id is None and contact.source == SOURCE
 
 
 def _anonymous_merge(known: Contact, anonymous: Contact, message: SegmentMessage) -> None:
@@ -132,9 +140,24 @@ def _anonymous_merge(known: Contact, anonymous: Contact, message: SegmentMessage
 
 def _changes_save(contact: Contact, fields: dict) -> None:
     """Saves only what differs, so a repeated identify writes nothing (and no history)."""
+    fields = _place_normalized(contact, fields)
     changed = {name: value for name, value in fields.items() if _differs(contact, name, value)}
     if changed:
         contact_update(contact=contact, fields=changed)
+
+
+def _place_normalized(contact: Contact, fields: dict) -> dict:
+    """Country and region as stored ("Florida" is FL), so that the same place is no change."""
+    if "country" not in fields and "region" not in fields:
+        return fields
+    fields = dict(fields)
+    if fields.get("country"):
+        fields["country"] = country_normalize(fields["country"])
+    if fields.get("region"):
+        fields["region"] = region_normalize(
+            fields["region"], fields.get("country") or contact.country
+        )
+    return fields
 
 
 def _differs(contact: Contact, name: str, value) -> bool:

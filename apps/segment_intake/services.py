@@ -54,13 +54,18 @@ def segment_messages_intake(
     return Counter(stored=len(messages) - len(rejections), rejected=len(rejections))
 
 
-def _profile_store(message: SegmentMessage) -> str | None:
+def _profile_store(message: SegmentMessage, *, attempts: int = 2) -> str | None:
+    """None once stored, else why not. A second attempt follows a refusal by the contact
+    services: another request may have made the same new contact between look-up and
+    insert, and the next attempt finds it; a real conflict is refused again."""
     try:
         with transaction.atomic():
             PROFILE_HANDLERS[message.type](message)
     except Rejected as error:
         return error.reason
     except ContactsError as error:
+        if attempts > 1:
+            return _profile_store(message, attempts=attempts - 1)
         return f"{error.field}: {error.message}" if error.field else error.message
     return None
 

@@ -22,6 +22,7 @@ from apps.segment_intake.messages import MAX_MESSAGE_BYTES
 from apps.segment_intake.services import segment_messages_intake
 
 MAX_BATCH_BYTES = 500 * 1024  # Segment's limit per batch request
+UNAUTHORIZED = "Give a valid write key as the Basic auth user name."
 
 
 class _BadRequest(Exception):
@@ -32,16 +33,20 @@ class _BadRequest(Exception):
 @require_POST
 def segment_call(request: HttpRequest, call: str) -> JsonResponse:
     limit = MAX_BATCH_BYTES if call == "batch" else MAX_MESSAGE_BYTES
+    key = basic_auth_user(request.headers.get("Authorization", ""))
+    # A key in the header is checked before the body is read, let alone unzipped.
+    write_key = write_key_authenticate(key=key) if key else None
+    if key and write_key is None:
+        return _answer(401, UNAUTHORIZED)
     try:
         body = _json_body(request, limit)
     except _BadRequest as error:
         return _answer(400, str(error))
-    key = basic_auth_user(request.headers.get("Authorization", ""))
-    if key is None and isinstance(body, dict):  # Segment also takes the key in the body
-        key = body.get("writeKey") if isinstance(body.get("writeKey"), str) else None
-    write_key = write_key_authenticate(key=key)
+    if write_key is None:  # Segment also takes the key in the body, as `writeKey`
+        in_body = body.get("writeKey") if isinstance(body, dict) else None
+        write_key = write_key_authenticate(key=in_body if isinstance(in_body, str) else None)
     if write_key is None:
-        return _answer(401, "Give a valid write key as the Basic auth user name.")
+        return _answer(401, UNAUTHORIZED)
     if call == "batch":
         if not isinstance(body, dict) or not isinstance(body.get("batch"), list):
             return _answer(400, 'Send {"batch": [...]}.')

@@ -109,8 +109,8 @@ def test_it_stores_a_track_as_an_event_at_its_own_time_with_its_properties(segme
 
 def test_a_retried_batch_changes_nothing(host, write_key):
     messages = [
-        {"type": "identify", "userId": "u-1", "traits": {"email": "ada@example.com"},
-         "messageId": "m-0"},
+        {"type": "identify", "userId": "u-1", "traits": {"email": "ada@example.com",
+         "address": {"state": "Florida"}}, "messageId": "m-0"},
         track("m-1"),
         track("m-2", event="Pricing Viewed"),
     ]  # fmt: skip
@@ -394,3 +394,26 @@ def test_staff_read_the_rejections_with_their_reasons(client, make_user, host, w
 
     assert page.status_code == 200
     assert "gives no event type" in page.content.decode()
+
+
+def test_a_key_in_the_body_will_do_and_a_bad_key_in_the_header_is_refused_first(host, write_key):
+    body = {"batch": [track("m-1")], "writeKey": write_key}
+    forged = {"Authorization": "Basic " + base64.b64encode(b"cue_seg_forged:").decode()}
+
+    in_body = requests.post(host + "/v1/batch", json=body, timeout=5)
+    refused = requests.post(host + "/v1/batch", data=b"{nope", headers=forged, timeout=5)
+
+    assert (in_body.status_code, refused.status_code) == (200, 401)
+    assert list(Event.objects.values_list("idempotency_key", flat=True)) == ["segment:m-1"]
+
+
+def test_a_contact_cue_did_not_make_for_the_anonymous_id_is_never_merged_away(segment):
+    crm = ContactFactory(external_id=None, email="ada@example.com", source="crm")
+    known = ContactFactory(external_id="u-1")
+    segment.identify(anonymous_id="anon-1", traits={"email": "ada@example.com"})
+    assert AnonymousId.objects.get().contact == crm
+
+    segment.identify("u-1", anonymous_id="anon-1")
+
+    assert set(Contact.objects.values_list("pk", flat=True)) == {crm.pk, known.pk}
+    assert AnonymousId.objects.get().contact == known
