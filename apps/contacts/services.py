@@ -91,15 +91,19 @@ def contact_update(
     return _contact_save(contact, fields, stage_changed_at)
 
 
-def _attributes_merged(contact: Contact, fields: dict) -> dict:
-    """The fields with `attributes` as the contact's whole new set: the change is checked
-    against the definitions and merged into what the contact has."""
+def _attributes_merged(
+    instance: Contact | Company | Opportunity,
+    fields: dict,
+    object_type: str = AttributeObject.CONTACT,
+) -> dict:
+    """The fields with `attributes` as the object's whole new set: the change is checked
+    against the definitions and merged into what the object has."""
     if "attributes" not in fields:
         return fields
     changes = attributes_validate(
-        object_type=AttributeObject.CONTACT, values=fields["attributes"] or {}, partial=True
+        object_type=object_type, values=fields["attributes"] or {}, partial=True
     )
-    return {**fields, "attributes": attributes_merge(contact.attributes, changes)}
+    return {**fields, "attributes": attributes_merge(instance.attributes, changes)}
 
 
 def _place_normalize(contact: Contact, fields: dict) -> dict:
@@ -216,7 +220,7 @@ def _first_field_error(error: ValidationError) -> ContactsError:
 def company_upsert(*, name: str, external_id: str | None = None, **fields) -> Company:
     lookup = {"external_id": external_id} if external_id else {"name": name}
     company = Company.objects.filter(**lookup).first() or Company(**lookup)
-    values = {"name": name, **fields}
+    values = _attributes_merged(company, {"name": name, **fields}, AttributeObject.COMPANY)
     if company.pk and all(getattr(company, key) == value for key, value in values.items()):
         return company
     for key, value in values.items():
@@ -274,6 +278,7 @@ def opportunity_create(
     as `opportunity_created` and `stage_changed` events (journeys end on their goals)."""
     opened_at = fields.pop("opened_at", None) or timezone.now()
     opportunity = Opportunity(external_id=external_id or None, opened_at=opened_at)
+    fields = _attributes_merged(opportunity, fields, AttributeObject.OPPORTUNITY)
     return _opportunity_save(
         opportunity, {"name": name, "stage": stage, "contact": contact, **fields}, stage_changed_at
     )
@@ -284,6 +289,7 @@ def opportunity_update(
     *, opportunity: Opportunity, stage_changed_at: datetime | None = None, **values
 ) -> Opportunity:
     """Changes this opportunity (and no other); a stage change is recorded as on create."""
+    values = _attributes_merged(opportunity, values, AttributeObject.OPPORTUNITY)
     if not all(getattr(opportunity, key) == value for key, value in values.items()):
         return _opportunity_save(opportunity, values, stage_changed_at)
     return opportunity

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from apps.contacts.models import AttributeDefinition, Contact
-from tests.factories import AttributeDefinitionFactory, ContactFactory
+from tests.factories import AttributeDefinitionFactory, CompanyFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +131,16 @@ def test_a_choice_definition_without_options_is_a_form_error(admin_client):
         "options": ["A choice needs a list of option names."]
     }
     assert AttributeDefinition.objects.count() == 0
+
+
+def test_company_and_opportunity_attributes_are_shown_but_not_edited_in_the_admin(admin_client):
+    acme = CompanyFactory(attributes={"tier": "gold"})
+    url = reverse("admin:contacts_company_change", args=[acme.pk])
+
+    page = admin_client.get(url)
+    saved = admin_client.post(url, {"name": "Acme", "country": "US", "attributes": "{}"})
+
+    assert "attributes" not in page.context["adminform"].form.fields
+    assert saved.status_code == 302
+    acme.refresh_from_db()
+    assert (acme.name, acme.attributes) == ("Acme", {"tier": "gold"})

@@ -73,6 +73,7 @@ def test_it_creates_an_opportunity_and_answers_201(api, ada):
         "company": None,
         "opened_at": response.json()["opened_at"],
         "closed_at": None,
+        "attributes": {},
     }
     assert stage_changes() == [("", "discovery")]
     assert list(Event.objects.values_list("type", flat=True).order_by("pk")) == [

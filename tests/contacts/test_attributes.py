@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from apps.contacts.attributes import AttributesError, attributes_merge, attributes_validate
-from apps.contacts.models import AttributeDefinition, Contact
+from apps.contacts.models import AttributeDefinition, Contact, Opportunity
 from apps.contacts.pii import pii_attribute_keys_refresh
-from apps.contacts.services import contact_update, contact_upsert
+from apps.contacts.services import company_upsert, contact_update, contact_upsert
 from apps.core.logs import MaskingFormatter
 from tests.factories import AttributeDefinitionFactory, ContactFactory
 
@@ -277,3 +277,42 @@ def test_the_openapi_schema_documents_attributes_on_read_and_write():
         attributes = schemas[component]["properties"]["attributes"]
         assert attributes["type"] == "object"
         assert '{"attributes": {"<key>": ["message"]}}' in attributes["description"]
+
+
+# --- opportunities and companies ------------------------------------------------------------
+
+
+def test_the_opportunities_api_reads_writes_and_merges_attributes(api):
+    AttributeDefinitionFactory(key="source_campaign", type="text", object_type="opportunity")
+    AttributeDefinitionFactory(key="seats", type="number", object_type="opportunity")
+    ada = ContactFactory()
+    deal = {"external_id": "opp-1", "name": "Rollout", "stage": "discovery", "contact": ada.pk}
+
+    created = api.post(
+        "/api/v1/opportunities/", {**deal, "attributes": {"seats": 5}}, format="json"
+    )
+    changed = api.post(
+        "/api/v1/opportunities/",
+        {**deal, "attributes": {"source_campaign": "Spring"}},
+        format="json",
+    )
+    refused = api.post(
+        "/api/v1/opportunities/", {**deal, "attributes": {"plan": "pro"}}, format="json"
+    )
+
+    assert (created.status_code, created.json()["attributes"]) == (201, {"seats": 5})
+    assert changed.json()["attributes"] == {"seats": 5, "source_campaign": "Spring"}
+    assert refused.status_code == 400
+    assert list(refused.json()["attributes"]) == ["plan"]
+    assert Opportunity.objects.get().attributes == {"seats": 5, "source_campaign": "Spring"}
+
+
+def test_a_company_is_written_with_its_own_attributes_only(definitions):
+    acme = company_upsert(name="Acme", attributes={"tier": " gold "})
+
+    with pytest.raises(AttributesError) as raised:
+        company_upsert(name="Acme", attributes={"plan": "pro"})
+
+    acme.refresh_from_db()
+    assert acme.attributes == {"tier": "gold"}
+    assert list(raised.value.errors) == ["plan"]

@@ -135,6 +135,8 @@ class ContactAdmin(ContactAttributesAdminMixin, ContactMergeAdminMixin, HistoryA
 class CompanyAdmin(HistoryAdmin):
     list_display = ["name", "domain", "industry", "region", "employee_count"]
     search_fields = ["name", "domain", "external_id"]
+    # Written through the API and integrations, where each value is checked by its type.
+    readonly_fields = ["attributes"]
 
 
 class StageChangeInline(admin.TabularInline):
@@ -156,6 +158,7 @@ class OpportunityAdmin(HistoryAdmin):
     list_select_related = ["contact", "company", "pipeline"]
     search_fields = ["name", "external_id"]
     raw_id_fields = ["contact", "company"]
+    readonly_fields = ["attributes"]  # written through the API, checked by each value's type
     inlines = [StageChangeInline]
 
     def save_model(self, request, obj, form, change):

@@ -126,9 +126,12 @@ ATTRIBUTES_SCHEMA = {
 
 @extend_schema_field(ATTRIBUTES_SCHEMA)
 class AttributesField(serializers.Field):
-    """The custom attributes of a contact, checked against the definitions."""
+    """The custom attributes of a contact (or another object), checked against the
+    definitions."""
 
-    object_type = AttributeObject.CONTACT
+    def __init__(self, *args, object_type: str = AttributeObject.CONTACT, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.object_type = object_type
 
     def to_internal_value(self, data):
         try:
@@ -273,6 +276,7 @@ class OpportunityWriteSerializer(serializers.Serializer):
     company = serializers.PrimaryKeyRelatedField(
         queryset=Company.objects.all(), required=False, allow_null=True
     )
+    attributes = AttributesField(required=False, object_type=AttributeObject.OPPORTUNITY)
 
     def validate(self, attrs: dict) -> dict:
         pipeline = attrs.get("pipeline")
@@ -286,12 +290,13 @@ class OpportunityWriteSerializer(serializers.Serializer):
 
 class OpportunitySerializer(serializers.ModelSerializer):
     pipeline = serializers.SerializerMethodField()
+    attributes = AttributesField(read_only=True, object_type=AttributeObject.OPPORTUNITY)
 
     class Meta:
         model = Opportunity
         fields = [
             "id", "external_id", "name", "pipeline", "stage", "amount", "currency", "contact",
-            "company", "opened_at", "closed_at",
+            "company", "opened_at", "closed_at", "attributes",
         ]  # fmt: skip
         read_only_fields = fields
 
