@@ -97,13 +97,19 @@ def _attributes_merged(
     object_type: str = AttributeObject.CONTACT,
 ) -> dict:
     """The fields with `attributes` as the object's whole new set: the change is checked
-    against the definitions and merged into what the object has."""
+    against the definitions and merged into what the object has now. The stored set is
+    read under a row lock (the caller's transaction), so that two changes of different
+    keys at once both stay."""
     if "attributes" not in fields:
         return fields
     changes = attributes_validate(
         object_type=object_type, values=fields["attributes"] or {}, partial=True
     )
-    return {**fields, "attributes": attributes_merge(instance.attributes, changes)}
+    current = instance.attributes
+    if instance.pk is not None:
+        locked = type(instance).objects.select_for_update().filter(pk=instance.pk)
+        current = locked.values_list("attributes", flat=True).first()
+    return {**fields, "attributes": attributes_merge(current, changes)}
 
 
 def _place_normalize(contact: Contact, fields: dict) -> dict:
