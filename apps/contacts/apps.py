@@ -16,14 +16,11 @@ class ContactsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from apps.contacts.events import event_handler_register
-        from apps.contacts.intent import intent_on_events
         from apps.contacts.merge import merge_timeline_entries
         from apps.contacts.pii import pii_attributes_mask
         from apps.contacts.selectors import timeline_source_register
         from apps.core.logs import log_masker_register
 
-        event_handler_register("contacts.intent", intent_on_events)
         log_masker_register("contacts.pii_attributes", pii_attributes_mask)
         timeline_source_register("contacts.merges", merge_timeline_entries)
         # Every stage Cue reads is data: an empty install (or a test database just flushed)

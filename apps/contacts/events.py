@@ -1,13 +1,24 @@
 """The one hand-off point from the CRM core to the apps above it.
 
 `record_event` / `record_events` store each event once per idempotency key. After the
-transaction commits, the stored events are handed (in batches, by a Celery task) to the
-handlers that higher apps — journeys, routing — register here from `AppConfig.ready()`.
-An event whose hand-off never ran (broker down, worker died) keeps `handled_at` empty and
-is picked up again by the periodic sweep, so nothing is lost.
+transaction commits, the stored events are handed (in batches, by a Celery task) to
+`events_handle`, which first rescores intent (contacts' own step: every handler reads the
+scores) and then runs the handlers that higher apps register here from
+`AppConfig.ready()`, in their stated `order`:
+
+    10  sends.double_opt_in   a YES confirms consent before anything reads it
+    20  routing.signals       high-intent signals become follow-up tasks within minutes
+    30  journeys              enrol, resume waits, exit on goals
+
+Each handler runs in its own savepoint, so one failing handler holds back no other: the
+others still get the event, and only the failed one is run on it again, by the periodic
+sweep, up to EventHandlerFailure.MAX_ATTEMPTS times (a row per failure; none for the many
+events handled at the first try). An event whose hand-off never ran (broker down, worker
+died) keeps `handled_at` empty and is picked up by the same sweep, so nothing is lost.
 """
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,26 +28,35 @@ from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.contacts.errors import ContactsError
-from apps.contacts.models import Contact, Event, validate_event_type
+from apps.contacts.intent import intent_on_events
+from apps.contacts.models import Contact, Event, EventHandlerFailure, validate_event_type
 from apps.core.queue import task_send
 
+logger = logging.getLogger(__name__)
+
 EventHandler = Callable[[list[Event]], None]
-_handlers: dict[str, EventHandler] = {}
+_handlers: dict[str, tuple[int, EventHandler]] = {}
 
 MAX_PROPERTIES_BYTES = 16_384
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks differ
 
 
-def event_handler_register(name: str, handler: EventHandler) -> None:
-    """Registers `handler(events)`; registering the same name again replaces it."""
-    _handlers[name] = handler
+def event_handler_register(name: str, handler: EventHandler, *, order: int) -> None:
+    """Registers `handler(events)`, run after the handlers of lower `order` (ties: by
+    name); registering the same name again replaces it. Handlers must be idempotent: one
+    may run again on an event after a crash, and the events a handler failed on are handed
+    to it again."""
+    _handlers[name] = (order, handler)
 
 
 def event_handlers() -> dict[str, EventHandler]:
-    return dict(_handlers)
+    """The handlers by name, in the order they run."""
+    ranked = sorted(_handlers.items(), key=lambda item: (item[1][0], item[0]))
+    return {name: handler for name, (_, handler) in ranked}
 
 
 class ContactId(NamedTuple):
@@ -247,10 +267,12 @@ def _hand_off(event_ids: list[int]) -> None:
 
 
 def events_handle(*, event_ids: list[int]) -> int:
-    """Runs every registered handler on the events not yet handled, then marks them.
+    """Rescores intent, then runs each handler on the events it still owes, then marks the
+    events every handler is done with. Returns how many events were handed over.
 
-    Handlers are idempotent (each keys its own work), so a second run after a crash
-    between handling and marking does no harm.
+    An event with no failure recorded is owed to every handler (its first hand-off, or one
+    that died before marking: handlers are idempotent). An event with failures is owed only
+    to the handlers that failed on it.
     """
     events = list(
         Event.objects.filter(pk__in=event_ids, handled_at=None)
@@ -259,12 +281,85 @@ def events_handle(*, event_ids: list[int]) -> int:
     )
     if not events:
         return 0
-    for handler in _handlers.values():
-        handler(events)
-    Event.objects.filter(pk__in=[e.pk for e in events], handled_at=None).update(
-        handled_at=timezone.now()
-    )
+    owing = _failures_owed([event.pk for event in events])
+    intent_on_events(events)
+    errors: dict[tuple[int, str], str] = {}
+    for name, handler in event_handlers().items():
+        owed = [e for e in events if e.pk not in owing or name in owing[e.pk]]
+        errors.update(_handler_run(name, handler, owed))
+    _progress_record(events, errors)
     return len(events)
+
+
+def _failures_owed(event_ids: list[int]) -> dict[int, set[str]]:
+    """{event id: the handlers still to retry on it} for the events with failures."""
+    owing: dict[int, set[str]] = {}
+    failures = EventHandlerFailure.objects.filter(event_id__in=event_ids).values_list(
+        "event_id", "handler", "attempts"
+    )
+    for event_id, handler, attempts in failures:
+        owed = owing.setdefault(event_id, set())  # given up: owed to no one, but not new
+        if attempts < EventHandlerFailure.MAX_ATTEMPTS:
+            owed.add(handler)
+    return owing
+
+
+def _handler_run(name: str, handler: EventHandler, events: list[Event]) -> dict:
+    """Runs the handler on the batch; when that fails, on each event alone, so that one bad
+    event costs only itself. Returns {(event id, handler): error} for the events it failed."""
+    if not events:
+        return {}
+    batch_error = _ran(handler, events)
+    if batch_error is None:
+        return {}
+    errors = {}
+    for event in events:
+        error = batch_error if len(events) == 1 else _ran(handler, [event])
+        if error is not None:
+            logger.error("Event handler %s failed on event %s: %s", name, event.pk, error)
+            errors[(event.pk, name)] = error
+    return errors
+
+
+def _ran(handler: EventHandler, events: list[Event]) -> str | None:
+    """None when the handler ran; else its error (its writes are rolled back)."""
+    try:
+        with transaction.atomic():
+            handler(events)
+    except Exception as error:  # any handler's failure is recorded, never raised to the others
+        return f"{type(error).__name__}: {error}"[:2000]
+    return None
+
+
+def _progress_record(events: list[Event], errors: dict[tuple[int, str], str]) -> None:
+    """Records the failures and marks handled the events no handler still owes."""
+    now = timezone.now()
+    for (event_id, handler), error in errors.items():
+        failure, created = EventHandlerFailure.objects.get_or_create(
+            event_id=event_id,
+            handler=handler,
+            defaults={"last_error": error, "failed_at": now},
+        )
+        if not created:
+            EventHandlerFailure.objects.filter(pk=failure.pk).update(
+                attempts=F("attempts") + 1, last_error=error, failed_at=now
+            )
+    failed = {event_id for event_id, _ in errors}
+    done = [event.pk for event in events if event.pk not in failed]
+    # Whatever failed before and ran now is done; what failed for the last time is given up.
+    EventHandlerFailure.objects.filter(event_id__in=done).exclude(
+        attempts__gte=EventHandlerFailure.MAX_ATTEMPTS
+    ).delete()
+    given_up = _given_up(list(failed))
+    Event.objects.filter(pk__in=[*done, *given_up], handled_at=None).update(handled_at=now)
+
+
+def _given_up(event_ids: list[int]) -> list[int]:
+    """The events whose every failure has had its last attempt."""
+    open_ = EventHandlerFailure.objects.filter(
+        event_id__in=event_ids, attempts__lt=EventHandlerFailure.MAX_ATTEMPTS
+    ).values_list("event_id", flat=True)
+    return sorted(set(event_ids) - set(open_))
 
 
 def events_unhandled_sweep(*, older_than: timedelta = timedelta(minutes=2), limit=5000) -> int:

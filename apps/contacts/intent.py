@@ -78,7 +78,8 @@ def intent_scores_recompute(*, contact_ids: list[int] | None = None) -> int:
 
 
 def intent_on_events(events: list[Event]) -> None:
-    """Event handler: rescore the contacts these events belong to."""
+    """Contacts' own first step of the event hand-off (before any registered handler, all
+    of which may read the scores): rescore the contacts these events belong to."""
     intent_scores_recompute(contact_ids=sorted({event.contact_id for event in events}))
 
 

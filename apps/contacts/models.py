@@ -413,6 +413,37 @@ class Event(models.Model):
         return f"{self.type} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
+class EventHandlerFailure(models.Model):
+    """One registered handler that failed on one event: the event stays unhandled, and the
+    sweep runs this handler (and no other) on it again, up to MAX_ATTEMPTS times.
+
+    A row exists only while a handler fails (and, after the last attempt, as the record of
+    what was given up): millions of events handled at the first try write nothing here."""
+
+    MAX_ATTEMPTS = 5
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="handler_failures")
+    handler = models.CharField(max_length=100)
+    attempts = models.PositiveIntegerField(default=1)
+    last_error = models.TextField()
+    failed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-failed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "handler"], name="event_handler_failure_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} failed on event {self.event_id} ({self.attempts}×)"
+
+    @property
+    def given_up(self) -> bool:
+        return self.attempts >= self.MAX_ATTEMPTS
+
+
 class EventWeight(models.Model):
     """How much an event type says about buying intent, and how fast that fades."""
 

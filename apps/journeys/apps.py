@@ -23,7 +23,7 @@ class JourneysConfig(AppConfig):
         from apps.journeys.selectors import contact_journey_timeline, journeys_using_lifecycle_stage
         from apps.sends.policy import gate_check_register
 
-        event_handler_register("journeys", journeys_on_events)
+        event_handler_register("journeys", journeys_on_events, order=30)
         gate_check_register("journeys", journey_gate_check)
         timeline_source_register("journeys", contact_journey_timeline)
         lifecycle_stage_user_register("journeys", journeys_using_lifecycle_stage)

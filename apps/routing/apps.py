@@ -20,6 +20,6 @@ class RoutingConfig(AppConfig):
         from apps.routing.merge import routing_merge_parts_register
         from apps.routing.selectors import TIMELINE_SOURCE, task_timeline_entries
 
-        event_handler_register("routing.signals", routing_on_events)
+        event_handler_register("routing.signals", routing_on_events, order=20)
         timeline_source_register(TIMELINE_SOURCE, task_timeline_entries)
         routing_merge_parts_register()

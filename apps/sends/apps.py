@@ -19,6 +19,6 @@ class SendsConfig(AppConfig):
         from apps.sends.selectors import message_timeline_entries
         from apps.sends.services.double_opt_in import double_opt_in_on_events
 
-        event_handler_register("sends.double_opt_in", double_opt_in_on_events)
+        event_handler_register("sends.double_opt_in", double_opt_in_on_events, order=10)
         timeline_source_register("sends", message_timeline_entries)
         sends_merge_parts_register()

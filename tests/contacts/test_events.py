@@ -13,11 +13,13 @@ from apps.contacts.events import (
     ContactId,
     EventInput,
     event_handler_register,
+    event_handlers,
+    events_handle,
     events_unhandled_sweep,
     record_event,
     record_events,
 )
-from apps.contacts.models import Event
+from apps.contacts.models import Contact, Event, EventHandlerFailure
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +29,9 @@ pytestmark = pytest.mark.django_db
 def handled():
     """A test handler on the hand-off point; yields the event ids it received, in order."""
     received: list[int] = []
-    event_handler_register("test.recorder", lambda events: received.extend(e.pk for e in events))
+    event_handler_register(
+        "test.recorder", lambda events: received.extend(e.pk for e in events), order=100
+    )
     yield received
     events_module._handlers.pop("test.recorder")
 
@@ -210,3 +214,143 @@ def test_it_takes_a_contact_named_by_its_id_alone():
     (recorded,) = record_events([EventInput(**an_event(ContactId(contact.pk)))])
 
     assert (recorded.created, recorded.event.contact_id) == (True, contact.pk)
+
+
+# --- Each handler's progress, per event ----------------------------------------------------
+
+
+@pytest.fixture
+def two_handlers():
+    """'test.first' (order 1) fails on the events in `fail_on` while they are there;
+    'test.second' (order 2) records. Each yields (handler name, event id) as it runs."""
+    calls: list[tuple[str, int]] = []
+    fail_on: set[int] = set()
+
+    def first(events):
+        calls.extend(("first", e.pk) for e in events)
+        if fail_on & {e.pk for e in events}:
+            raise RuntimeError("CRM unreachable")
+        Event.objects.filter(pk__in=[e.pk for e in events]).update(source="first-ran")
+
+    def second(events):
+        calls.extend(("second", e.pk) for e in events)
+
+    event_handler_register("test.second", second, order=2)
+    event_handler_register("test.first", first, order=1)
+    yield calls, fail_on
+    events_module._handlers.pop("test.first")
+    events_module._handlers.pop("test.second")
+
+
+def _handled(*events) -> list:
+    return list(
+        Event.objects.filter(pk__in=[e.pk for e in events])
+        .order_by("pk")
+        .values_list("pk", "handled_at")
+    )
+
+
+def _failures() -> list[tuple]:
+    return list(
+        EventHandlerFailure.objects.order_by("event_id").values_list(
+            "event_id", "handler", "attempts", "last_error"
+        )
+    )
+
+
+def test_it_runs_the_handlers_in_their_stated_order(two_handlers):
+    calls, _ = two_handlers
+    event = record_event(**an_event(ContactFactory())).event
+
+    events_handle(event_ids=[event.pk])
+
+    assert [call for call in calls if call[1] == event.pk] == [
+        ("first", event.pk),
+        ("second", event.pk),
+    ]
+    assert list(event_handlers()) == [
+        "test.first",
+        "test.second",
+        "sends.double_opt_in",
+        "routing.signals",
+        "journeys",
+    ]
+
+
+def test_a_failing_handler_holds_back_neither_the_others_nor_the_other_events(two_handlers):
+    # given two events, the first handler failing on one of them
+    calls, fail_on = two_handlers
+    contact = ContactFactory()
+    bad = record_event(**an_event(contact, key="bad")).event
+    good = record_event(**an_event(contact, key="good")).event
+    fail_on.add(bad.pk)
+    # when they are handed off together
+    assert events_handle(event_ids=[bad.pk, good.pk]) == 2
+    # then the second handler got both; the first's work on the good one stands, on the bad
+    # one it is rolled back and its failure recorded; only the good event is handled
+    assert [c for c in calls if c[0] == "second"] == [("second", bad.pk), ("second", good.pk)]
+    assert dict(Event.objects.values_list("pk", "source")) == {bad.pk: "web", good.pk: "first-ran"}
+    assert _failures() == [(bad.pk, "test.first", 1, "RuntimeError: CRM unreachable")]
+    handled = dict(_handled(bad, good))
+    assert (handled[bad.pk], handled[good.pk] is not None) == (None, True)
+
+
+def test_the_sweep_retries_only_the_failed_handler_until_it_is_done(
+    two_handlers, django_capture_on_commit_callbacks
+):
+    # given an event the first handler failed on once (the second handled it)
+    calls, fail_on = two_handlers
+    event = record_event(**an_event(ContactFactory())).event
+    fail_on.add(event.pk)
+    events_handle(event_ids=[event.pk])
+    fail_on.clear()  # the CRM is back
+    calls.clear()
+    Event.objects.filter(pk=event.pk).update(received_at=timezone.now() - timedelta(minutes=5))
+    # when the sweep runs (its hand-off runs the task at once)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events_unhandled_sweep() == 1
+    # then only the first handler ran again, and the event is done with no failure left
+    assert calls == [("first", event.pk)]
+    assert _failures() == []
+    assert _handled(event)[0][1] is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events_unhandled_sweep() == 0
+
+
+def test_it_gives_a_handler_up_after_its_last_attempt(two_handlers):
+    calls, fail_on = two_handlers
+    event = record_event(**an_event(ContactFactory())).event
+    fail_on.add(event.pk)
+
+    for _attempt in range(EventHandlerFailure.MAX_ATTEMPTS):
+        events_handle(event_ids=[event.pk])
+
+    assert _failures() == [
+        (event.pk, "test.first", EventHandlerFailure.MAX_ATTEMPTS, "RuntimeError: CRM unreachable")
+    ]
+    assert _handled(event)[0][1] is not None  # no longer swept
+    assert calls.count(("second", event.pk)) == 1
+    assert calls.count(("first", event.pk)) == EventHandlerFailure.MAX_ATTEMPTS
+
+
+def test_intent_is_scored_before_any_handler_runs(two_handlers):
+    from apps.contacts.models import EventWeight
+
+    EventWeight.objects.update_or_create(type="pricing_view", defaults={"weight": 7})
+    contact = ContactFactory()
+    seen = []
+    event_handler_register(
+        "test.reader",
+        lambda events: seen.extend(
+            Contact.objects.filter(pk=contact.pk).values_list("intent_score", flat=True)
+        ),
+        order=0,
+    )
+    try:
+        event = record_event(**an_event(contact)).event
+        events_handle(event_ids=[event.pk])
+    finally:
+        events_module._handlers.pop("test.reader")
+
+    assert seen == [pytest.approx(7, abs=0.01)]
+    assert "contacts.intent" not in event_handlers()
