@@ -75,11 +75,6 @@ def _contact_named(fields: dict) -> Contact | None:
     return identity_contact(keys)
 
 
-def contact_match(*, external_id=None, email=None, phone=None) -> Contact | None:
-    """identity_contact by keyword; kept while the Segment intake moves onto identity."""
-    return identity_contact(contact_keys(external_id=external_id, email=email, phone=phone))
-
-
 @transaction.atomic
 def contact_update(
     *, contact: Contact, fields: dict, stage_changed_at: datetime | None = None
