@@ -57,7 +57,8 @@ def attributes_validate(
     `partial`: the values change only the keys they name, and a null keeps its meaning
     (clear this key) for `attributes_merge`; otherwise they are the whole set and nulls are
     dropped. `from_text`: the values came as text (a CSV cell), so "42" is a number and
-    "yes" a boolean; JSON callers give typed values. An empty string clears in text only.
+    "yes" a boolean; JSON callers give typed values. Empty text or an empty list is no
+    value, and clears like a null (so that "is set" means something is there).
     """
     if not isinstance(values, dict):
         raise AttributesError({"non_field_errors": ['Give an object, e.g. {"plan": "pro"}.']})
@@ -72,9 +73,8 @@ def attributes_validate(
         if from_text and isinstance(value, str) and not value.strip():
             value = None
         try:
-            clean[key] = (
-                None if value is None else attribute_value_clean(definition, value, from_text)
-            )
+            cleaned = None if value is None else attribute_value_clean(definition, value, from_text)
+            clean[key] = None if cleaned in ("", []) else cleaned
         except ValueError as error:
             errors[key] = [_message(definition, str(error), value)]
     if errors:

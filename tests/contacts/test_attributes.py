@@ -132,6 +132,17 @@ def test_a_non_object_is_refused_as_a_whole(definitions):
     assert raised.value.errors == {"non_field_errors": ['Give an object, e.g. {"plan": "pro"}.']}
 
 
+def test_empty_text_or_an_empty_list_clears_like_a_null(definitions):
+    values = {"nickname": " \x00 ", "channels": ["", " "], "plan": None}
+
+    assert attributes_validate(object_type="contact", values=values, partial=True) == {
+        "nickname": None,
+        "channels": None,
+        "plan": None,
+    }
+    assert validate(values) == {}
+
+
 def test_a_partial_change_keeps_other_keys_and_null_clears_one():
     assert attributes_merge({"plan": "pro", "seats": 3}, {"seats": None, "trial": True}) == {
         "plan": "pro",
