@@ -130,9 +130,11 @@ def _number(definition, value, from_text):
             value = float(value.strip().replace(",", ""))
         except ValueError:
             raise ValueError(f"{_shown(value)} is not a number.") from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError("Give a number, e.g. 42 or 3.5.")
-    if abs(value) > 1e15:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("Give a number, e.g. 42 or 3.5.")
+    if abs(value) > 1e15:  # compared exactly: a 400-digit int must not overflow a float
         raise ValueError("Give a number between -10^15 and 10^15.")
     return int(value) if float(value).is_integer() else float(value)
 
