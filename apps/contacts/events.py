@@ -43,6 +43,7 @@ _handlers: dict[str, tuple[int, EventHandler]] = {}
 
 MAX_PROPERTIES_BYTES = 16_384
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks differ
+RETRY_AFTER = timedelta(minutes=5)  # a failed handler's next attempt, by the sweep
 
 
 def event_handler_register(name: str, handler: EventHandler, *, order: int) -> None:
@@ -363,10 +364,12 @@ def _given_up(event_ids: list[int]) -> list[int]:
 
 
 def events_unhandled_sweep(*, older_than: timedelta = timedelta(minutes=2), limit=5000) -> int:
-    """Hands off events whose after-commit hand-off never ran."""
-    cutoff = timezone.now() - older_than
+    """Hands off events whose after-commit hand-off never ran, and events a handler failed
+    on once RETRY_AFTER has passed since (so five attempts span an outage of ~25 minutes)."""
+    now = timezone.now()
     ids = list(
-        Event.objects.filter(handled_at=None, received_at__lt=cutoff)
+        Event.objects.filter(handled_at=None, received_at__lt=now - older_than)
+        .exclude(handler_failures__failed_at__gt=now - RETRY_AFTER)
         .order_by("received_at")
         .values_list("pk", flat=True)[:limit]
     )

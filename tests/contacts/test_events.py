@@ -306,7 +306,10 @@ def test_the_sweep_retries_only_the_failed_handler_until_it_is_done(
     fail_on.clear()  # the CRM is back
     calls.clear()
     Event.objects.filter(pk=event.pk).update(received_at=timezone.now() - timedelta(minutes=5))
-    # when the sweep runs (its hand-off runs the task at once)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events_unhandled_sweep() == 0  # too soon after the failure
+    EventHandlerFailure.objects.update(failed_at=timezone.now() - timedelta(minutes=6))
+    # when the sweep runs after the retry delay (its hand-off runs the task at once)
     with django_capture_on_commit_callbacks(execute=True):
         assert events_unhandled_sweep() == 1
     # then only the first handler ran again, and the event is done with no failure left
