@@ -144,3 +144,10 @@ def test_company_and_opportunity_attributes_are_shown_but_not_edited_in_the_admi
     assert saved.status_code == 302
     acme.refresh_from_db()
     assert (acme.name, acme.attributes) == ("Acme", {"tier": "gold"})
+
+
+def test_the_segment_page_lists_the_attribute_rule_and_its_operators(admin_client):
+    page = admin_client.get(reverse("admin:contacts_segment_add")).content.decode()
+
+    assert '{"attribute": "plan", "op": "in", "value": ["pro", "team"]}' in page
+    assert "before, after, within_last_days" in page
