@@ -268,6 +268,22 @@ def test_it_rejects_a_row_whose_keys_name_two_different_contacts(import_csv):
     ]
 
 
+def test_it_rejects_a_row_whose_email_names_a_contact_with_another_external_id(import_csv):
+    ada = ContactFactory(email="ada@example.com", external_id="crm-ada")
+
+    contact_import = import_csv("external id,email\ncrm-other,Ada@Example.com\n")
+
+    assert contact_import.rejected_rows == [
+        {
+            "line": 2,
+            "reason": f"Email 'ada@example.com' matches contact #{ada.pk}, whose external id"
+            " is 'crm-ada', not 'crm-other'. They are not merged.",
+            "row": ["crm-other", "Ada@Example.com"],
+        }
+    ]
+    assert list(Contact.objects.values_list("external_id", flat=True)) == ["crm-ada"]
+
+
 # --- Consent ------------------------------------------------------------------------------
 
 CONSENT_HEADER = (

@@ -341,6 +341,17 @@ def test_it_refuses_an_event_whose_keys_name_two_contacts(api, ada):
     ]
 
 
+def test_it_answers_a_repeated_key_as_the_original_even_when_its_keys_now_conflict(api, ada):
+    first = post(api, an_event("k1"))
+    other = ContactFactory(email="other@example.com", phone="")
+
+    again = post(api, an_event("k1", contact={"external_id": "crm-ada", "email": other.email}))
+
+    assert again.status_code == 200
+    assert again.json() == {"status": "duplicate", "id": first.json()["id"]}
+    assert stored() == [("k1", ada.pk, "pricing_view", {"page": "/pricing"}, "web")]
+
+
 def test_it_refuses_an_event_naming_a_contact_by_email_with_another_external_id(api, ada):
     response = post(
         api, an_event("k1", contact={"external_id": "crm-2", "email": "ada@example.com"})
