@@ -33,63 +33,188 @@ def stops_suppress_their_numbers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consent', '0004_ledger_protection'),
-        ('contacts', '0004_contact_phone_email_indexes'),
+        ("consent", "0004_ledger_protection"),
+        ("contacts", "0004_contact_phone_email_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='consentrecord',
-            name='action',
-            field=models.CharField(choices=[('opt_in', 'Opted in'), ('opt_out', 'Opted out'), ('confirm', 'Confirmed (double opt-in)'), ('new_addr', 'Address changed: consent not carried over')], max_length=8),
+            model_name="consentrecord",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("opt_in", "Opted in"),
+                    ("opt_out", "Opted out"),
+                    ("confirm", "Confirmed (double opt-in)"),
+                    ("new_addr", "Address changed: consent not carried over"),
+                ],
+                max_length=8,
+            ),
         ),
         migrations.AlterField(
-            model_name='consentrecord',
-            name='source',
-            field=models.CharField(choices=[('web_form', 'Web form'), ('keyword', 'SMS keyword'), ('import', 'Import'), ('api', 'API'), ('admin', 'Admin'), ('rep_verbal', 'Verbal, recorded by a rep'), ('carrier', 'Carrier'), ('system', 'Cue (automatic)')], max_length=16),
+            model_name="consentrecord",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("web_form", "Web form"),
+                    ("keyword", "SMS keyword"),
+                    ("import", "Import"),
+                    ("api", "API"),
+                    ("admin", "Admin"),
+                    ("rep_verbal", "Verbal, recorded by a rep"),
+                    ("carrier", "Carrier"),
+                    ("system", "Cue (automatic)"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalsuppression',
-            name='reason',
-            field=models.CharField(choices=[('stop_unknown_sender', 'STOP from a number with no contact'), ('carrier_opt_out', 'Carrier reports the number unsubscribed'), ('invalid_number', 'Not a valid or not a mobile number'), ('hard_bounce', 'Email hard bounce'), ('complaint', 'Complaint'), ('manual', 'Added by a person'), ('opt_out_keyword', 'STOP (or another opt-out) from the number'), ('email_unsubscribe', 'Unsubscribed from email')], max_length=32),
+            model_name="historicalsuppression",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("stop_unknown_sender", "STOP from a number with no contact"),
+                    ("carrier_opt_out", "Carrier reports the number unsubscribed"),
+                    ("invalid_number", "Not a valid or not a mobile number"),
+                    ("hard_bounce", "Email hard bounce"),
+                    ("complaint", "Complaint"),
+                    ("manual", "Added by a person"),
+                    ("opt_out_keyword", "STOP (or another opt-out) from the number"),
+                    ("email_unsubscribe", "Unsubscribed from email"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalsuppression',
-            name='source',
-            field=models.CharField(choices=[('web_form', 'Web form'), ('keyword', 'SMS keyword'), ('import', 'Import'), ('api', 'API'), ('admin', 'Admin'), ('rep_verbal', 'Verbal, recorded by a rep'), ('carrier', 'Carrier'), ('system', 'Cue (automatic)')], max_length=16),
+            model_name="historicalsuppression",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("web_form", "Web form"),
+                    ("keyword", "SMS keyword"),
+                    ("import", "Import"),
+                    ("api", "API"),
+                    ("admin", "Admin"),
+                    ("rep_verbal", "Verbal, recorded by a rep"),
+                    ("carrier", "Carrier"),
+                    ("system", "Cue (automatic)"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='suppression',
-            name='reason',
-            field=models.CharField(choices=[('stop_unknown_sender', 'STOP from a number with no contact'), ('carrier_opt_out', 'Carrier reports the number unsubscribed'), ('invalid_number', 'Not a valid or not a mobile number'), ('hard_bounce', 'Email hard bounce'), ('complaint', 'Complaint'), ('manual', 'Added by a person'), ('opt_out_keyword', 'STOP (or another opt-out) from the number'), ('email_unsubscribe', 'Unsubscribed from email')], max_length=32),
+            model_name="suppression",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("stop_unknown_sender", "STOP from a number with no contact"),
+                    ("carrier_opt_out", "Carrier reports the number unsubscribed"),
+                    ("invalid_number", "Not a valid or not a mobile number"),
+                    ("hard_bounce", "Email hard bounce"),
+                    ("complaint", "Complaint"),
+                    ("manual", "Added by a person"),
+                    ("opt_out_keyword", "STOP (or another opt-out) from the number"),
+                    ("email_unsubscribe", "Unsubscribed from email"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='suppression',
-            name='source',
-            field=models.CharField(choices=[('web_form', 'Web form'), ('keyword', 'SMS keyword'), ('import', 'Import'), ('api', 'API'), ('admin', 'Admin'), ('rep_verbal', 'Verbal, recorded by a rep'), ('carrier', 'Carrier'), ('system', 'Cue (automatic)')], max_length=16),
+            model_name="suppression",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("web_form", "Web form"),
+                    ("keyword", "SMS keyword"),
+                    ("import", "Import"),
+                    ("api", "API"),
+                    ("admin", "Admin"),
+                    ("rep_verbal", "Verbal, recorded by a rep"),
+                    ("carrier", "Carrier"),
+                    ("system", "Cue (automatic)"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.CreateModel(
-            name='ConsentAttempt',
+            name="ConsentAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.CharField(max_length=254)),
-                ('channel', models.CharField(choices=[('sms', 'SMS'), ('email', 'Email')], max_length=8)),
-                ('purpose', models.CharField(choices=[('marketing', 'Marketing'), ('transactional', 'Transactional')], max_length=16)),
-                ('action', models.CharField(choices=[('opt_in', 'Opted in'), ('opt_out', 'Opted out'), ('confirm', 'Confirmed (double opt-in)'), ('new_addr', 'Address changed: consent not carried over')], max_length=8)),
-                ('source', models.CharField(choices=[('web_form', 'Web form'), ('keyword', 'SMS keyword'), ('import', 'Import'), ('api', 'API'), ('admin', 'Admin'), ('rep_verbal', 'Verbal, recorded by a rep'), ('carrier', 'Carrier'), ('system', 'Cue (automatic)')], max_length=16)),
-                ('reason_code', models.CharField(max_length=32)),
-                ('reason', models.CharField(max_length=300)),
-                ('note', models.TextField(blank=True)),
-                ('attempted_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contacts.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("address", models.CharField(max_length=254)),
+                (
+                    "channel",
+                    models.CharField(choices=[("sms", "SMS"), ("email", "Email")], max_length=8),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[("marketing", "Marketing"), ("transactional", "Transactional")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("opt_in", "Opted in"),
+                            ("opt_out", "Opted out"),
+                            ("confirm", "Confirmed (double opt-in)"),
+                            ("new_addr", "Address changed: consent not carried over"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("web_form", "Web form"),
+                            ("keyword", "SMS keyword"),
+                            ("import", "Import"),
+                            ("api", "API"),
+                            ("admin", "Admin"),
+                            ("rep_verbal", "Verbal, recorded by a rep"),
+                            ("carrier", "Carrier"),
+                            ("system", "Cue (automatic)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("reason_code", models.CharField(max_length=32)),
+                ("reason", models.CharField(max_length=300)),
+                ("note", models.TextField(blank=True)),
+                ("attempted_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="contacts.contact",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-attempted_at', '-id'],
-                'indexes': [models.Index(fields=['address'], name='consent_attempt_address')],
+                "ordering": ["-attempted_at", "-id"],
+                "indexes": [models.Index(fields=["address"], name="consent_attempt_address")],
             },
         ),
         migrations.RunPython(stops_suppress_their_numbers, migrations.RunPython.noop),

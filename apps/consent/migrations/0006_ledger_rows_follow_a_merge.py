@@ -65,7 +65,9 @@ POSTGRES_BACKWARD = [
 def _sqlite_forward(apps):
     record = apps.get_model("consent", "ConsentRecord")
     columns = [
-        f.column for f in record._meta.concrete_fields if f.column not in ("contact_id", "merged_from")
+        f.column
+        for f in record._meta.concrete_fields
+        if f.column not in ("contact_id", "merged_from")
     ]
     unchanged = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in columns)
     allowed = REPOINT_ALLOWED_SQLITE.format(unchanged=unchanged)
@@ -102,7 +104,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="LedgerRepoint",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("from_contact_id", models.BigIntegerField()),
                 ("to_contact_id", models.BigIntegerField()),
             ],
@@ -110,7 +117,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="consentrecord",
             name="merged_from",
-            field=models.BigIntegerField(blank=True, help_text="The contact this row was recorded for, before a merge moved it here.", null=True),
+            field=models.BigIntegerField(
+                blank=True,
+                help_text="The contact this row was recorded for, before a merge moved it here.",
+                null=True,
+            ),
         ),
         migrations.RunPython(forward, backward),
     ]

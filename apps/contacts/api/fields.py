@@ -75,7 +75,5 @@ class StageField(serializers.CharField):
         value = super().to_internal_value(data)
         allowed = self.keys()
         if value not in allowed:
-            raise serializers.ValidationError(
-                f'"{value}" is not one of: {", ".join(allowed)}.'
-            )
+            raise serializers.ValidationError(f'"{value}" is not one of: {", ".join(allowed)}.')
         return value

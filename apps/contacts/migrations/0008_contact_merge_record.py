@@ -6,29 +6,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0007_customer_stages_and_pipelines'),
+        ("contacts", "0007_customer_stages_and_pipelines"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContactMerge',
+            name="ContactMerge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('duplicate_id', models.BigIntegerField(unique=True)),
-                ('duplicate_label', models.CharField(help_text='The duplicate, as it read.', max_length=300)),
-                ('reason', models.TextField()),
-                ('moved', models.JSONField(default=dict, help_text='{rows: how many moved}')),
-                ('filled', models.JSONField(default=list, help_text="The survivor's fields filled from it.")),
-                ('notes', models.JSONField(blank=True, default=list)),
-                ('merged_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('survivor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='merges_in', to='contacts.contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("duplicate_id", models.BigIntegerField(unique=True)),
+                (
+                    "duplicate_label",
+                    models.CharField(help_text="The duplicate, as it read.", max_length=300),
+                ),
+                ("reason", models.TextField()),
+                ("moved", models.JSONField(default=dict, help_text="{rows: how many moved}")),
+                (
+                    "filled",
+                    models.JSONField(
+                        default=list, help_text="The survivor's fields filled from it."
+                    ),
+                ),
+                ("notes", models.JSONField(blank=True, default=list)),
+                ("merged_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "survivor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="merges_in",
+                        to="contacts.contact",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-merged_at', '-id'],
+                "ordering": ["-merged_at", "-id"],
             },
         ),
     ]

@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reporting', '0002_settings_rows'),
+        ("reporting", "0002_settings_rows"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditfinding',
-            name='check_name',
-            field=models.CharField(choices=[('no_consent', 'Sent without valid consent at send time'), ('quiet_hours', "Sent inside the recipient's quiet hours"), ('cap_exceeded', 'Sent beyond a frequency cap'), ('unapproved_version', 'Sent from a version not approved at send time'), ('opt_out_late', 'Marketing sent more than a minute after an opt-out'), ('address_suppressed', 'Sent to a number or email on the suppression list'), ('task_breached', 'Follow-up task past its SLA')], max_length=24, verbose_name='check'),
+            model_name="auditfinding",
+            name="check_name",
+            field=models.CharField(
+                choices=[
+                    ("no_consent", "Sent without valid consent at send time"),
+                    ("quiet_hours", "Sent inside the recipient's quiet hours"),
+                    ("cap_exceeded", "Sent beyond a frequency cap"),
+                    ("unapproved_version", "Sent from a version not approved at send time"),
+                    ("opt_out_late", "Marketing sent more than a minute after an opt-out"),
+                    ("address_suppressed", "Sent to a number or email on the suppression list"),
+                    ("task_breached", "Follow-up task past its SLA"),
+                ],
+                max_length=24,
+                verbose_name="check",
+            ),
         ),
     ]
