@@ -12,8 +12,8 @@ form, a keyword reply).
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from apps.contacts.api.fields import phone_e164
 from apps.contacts.attributes import attribute_definitions
+from apps.contacts.identity import phone_e164
 from apps.contacts.models import AttributeObject, validate_time_zone
 from apps.segment_intake.messages import Rejected
 

@@ -14,9 +14,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ParseError
 
-from apps.contacts.api.views import _collector_paused as collector_paused
 from apps.contacts.errors import ContactsError
 from apps.core.api.parsers import StrictJSONParser
+from apps.core.batches import collector_paused
 from apps.segment_intake.keys import basic_auth_user, write_key_authenticate
 from apps.segment_intake.messages import MAX_MESSAGE_BYTES
 from apps.segment_intake.services import segment_messages_intake

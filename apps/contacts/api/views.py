@@ -1,6 +1,3 @@
-import gc
-from contextlib import contextmanager
-
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
@@ -31,6 +28,7 @@ from apps.contacts.services import (
     opportunity_upsert,
 )
 from apps.core.api.parsers import StrictJSONParser
+from apps.core.batches import collector_paused
 
 BAD_REQUEST = OpenApiResponse(FIELD_ERRORS, description="Field errors.")
 
@@ -51,7 +49,7 @@ class EventsView(APIView):
     queryset = Event.objects.none()  # posting needs contacts.add_event
 
     def dispatch(self, request, *args, **kwargs):
-        with _collector_paused():
+        with collector_paused():
             response = super().dispatch(request, *args, **kwargs)
             response.render()  # the results are objects too: turned into bytes here
         return response
@@ -86,24 +84,6 @@ class EventsView(APIView):
                 "errors": statuses.count(ERROR),
             }
         )
-
-
-@contextmanager
-def _collector_paused():
-    """Python's cycle collector, paused while a batch is read, stored and answered.
-
-    A batch of 1000 events is some 20,000 objects that all live until the request ends,
-    when reference counting frees them. Allocating them set off collections that walked
-    the whole process heap and freed nothing: about a third of the request's time. The switch
-    is process-wide, so only the caller that found the collector on turns it back on.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _event_response(outcome) -> Response:
