@@ -376,3 +376,17 @@ def events_unhandled_sweep(*, older_than: timedelta = timedelta(minutes=2), limi
     for start in range(0, len(ids), 500):
         _hand_off(ids[start : start + 500])
     return len(ids)
+
+
+@transaction.atomic
+def handler_failures_retry_now(*, failure_ids: list[int]) -> int:
+    """Makes the failures due at the sweep's next run instead of RETRY_AFTER after their
+    last attempt (an admin fixed the cause). A failure that was given up gets one more
+    attempt: its event is reopened for that handler alone, the others being done with it.
+    Returns how many failures were made due."""
+    failures = EventHandlerFailure.objects.select_for_update().filter(pk__in=failure_ids)
+    given_up = failures.filter(attempts__gte=EventHandlerFailure.MAX_ATTEMPTS)
+    reopened = list(given_up.values_list("event_id", flat=True))
+    given_up.update(attempts=EventHandlerFailure.MAX_ATTEMPTS - 1)
+    Event.objects.filter(pk__in=reopened).update(handled_at=None)
+    return failures.update(failed_at=timezone.now() - RETRY_AFTER)

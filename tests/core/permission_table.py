@@ -88,6 +88,7 @@ MODELS: dict[str, Access] = {
     "contacts.company": READ_BY_STAFF,
     "contacts.opportunity": READ_BY_STAFF,
     "contacts.event": RECORD,
+    "contacts.eventhandlerfailure": RECORD,  # the hand-off's failures: Cue writes them
     "contacts.eventweight": READ_BY_STAFF,
     # Custom attribute definitions: configuration an admin keeps, read by staff.
     "contacts.attributedefinition": READ_BY_STAFF,

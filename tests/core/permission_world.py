@@ -40,6 +40,7 @@ from apps.consent.services import Evidence, consent_opt_in, preference_set, supp
 from apps.contacts.models import (
     AttributeDefinition,
     ContactImport,
+    EventHandlerFailure,
     EventWeight,
     LifecycleStageDefinition,
     Opportunity,
@@ -198,6 +199,7 @@ def _crm(world: World) -> None:
         shared_contact=ContactFactory(first_name="Sasha", last_name="Shared", owner=rita),
     )
     write_key, _key = write_key_create(name="Website")
+    event = EventFactory(contact=contact)
     pipeline = Pipeline.objects.create(key="matrix_test", label="Matrix test")
     world.objects.update(
         {
@@ -206,7 +208,10 @@ def _crm(world: World) -> None:
             "contacts.opportunity": Opportunity.objects.create(
                 name="Northwind deal", contact=contact, company=company, opened_at=timezone.now()
             ),
-            "contacts.event": EventFactory(contact=contact),
+            "contacts.event": event,
+            "contacts.eventhandlerfailure": EventHandlerFailure.objects.create(
+                event=event, handler="journeys", last_error="RuntimeError", failed_at=timezone.now()
+            ),
             "contacts.eventweight": EventWeight.objects.create(
                 type="matrix_test", weight=1.0, half_life_days=7
             ),

@@ -56,7 +56,10 @@ from tests.core.permission_urls import ModelPage, model_page_url, model_pages
 from tests.core.permission_world import ANONYMOUS, IDENTITIES, World
 
 # Lists that offer their own actions but not "delete selected", and to whom.
-ACTIONS_WITHOUT_DELETE = {"segment_intake.segmentwritekey": ADMIN_ONLY}  # revoke
+ACTIONS_WITHOUT_DELETE = {
+    "segment_intake.segmentwritekey": ADMIN_ONLY,  # revoke
+    "contacts.eventhandlerfailure": ADMIN_ONLY,  # retry now
+}
 CREATED = Outcome(201)
 BAD_REQUEST = Outcome(400)
 State = Callable[[World], object]
