@@ -208,6 +208,9 @@ THROTTLE_LINK_CLICKS_PER_MINUTE = env.int("THROTTLE_LINK_CLICKS_PER_MINUTE", def
 # Only refused (unsigned or tampered) webhook calls count: Twilio's own signed callbacks
 # arrive in bursts when a campaign goes out and are never turned away.
 THROTTLE_WEBHOOK_REFUSALS_PER_MINUTE = env.int("THROTTLE_WEBHOOK_REFUSALS_PER_MINUTE", default=20)
+# Segment intake: requests a minute per write key, and refused (bad key) requests per client.
+THROTTLE_SEGMENT_PER_MINUTE = env.int("THROTTLE_SEGMENT_PER_MINUTE", default=600)
+THROTTLE_SEGMENT_REFUSALS_PER_MINUTE = env.int("THROTTLE_SEGMENT_REFUSALS_PER_MINUTE", default=20)
 
 LOGGING = {
     "version": 1,
@@ -311,5 +314,7 @@ CUE_WEBHOOK_BACKOFF_MAX = 3600
 # touches it, so it is kept longer than the 5 years the design asks for.
 CUE_RETENTION_MESSAGE_DAYS = env.int("CUE_RETENTION_MESSAGE_DAYS", default=400)
 CUE_RETENTION_CLICK_IP_DAYS = env.int("CUE_RETENTION_CLICK_IP_DAYS", default=90)
+# Segment messages Cue rejected are kept, with why, this long for the team to look into.
+CUE_RETENTION_SEGMENT_REJECTION_DAYS = env.int("CUE_RETENTION_SEGMENT_REJECTION_DAYS", default=90)
 # The recurring compliance audit looks back this many days (it runs weekly).
 CUE_AUDIT_PERIOD_DAYS = env.int("CUE_AUDIT_PERIOD_DAYS", default=7)

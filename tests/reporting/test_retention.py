@@ -13,6 +13,8 @@ from apps.contacts.models import Event
 from apps.core.errors import CueError
 from apps.reporting.models import RetentionRun
 from apps.reporting.services.retention import retention_prune
+from apps.segment_intake.keys import write_key_create
+from apps.segment_intake.models import SegmentRejection
 from apps.sends.models import InboundMessage, LinkClick, OutboundMessage
 from tests.reporting.conftest import T
 from tests.reporting.scenario import frozen
@@ -45,7 +47,7 @@ def old_and_new(scenario):
 def test_it_clears_bodies_and_ips_older_than_the_settings_and_keeps_the_rest(old_and_new):
     _, old, kept, old_stop, old_reply, kept_reply, old_click, kept_click = old_and_new
     with frozen(NOW):
-        bodies, ips = retention_prune()
+        bodies, ips, _ = retention_prune()
     assert OutboundMessage.objects.get(pk=old.pk).body == ""
     assert OutboundMessage.objects.get(pk=kept.pk).body == "Cue Demo: hello. Reply STOP to opt out."
     assert InboundMessage.objects.get(pk=old_stop.pk).body == ""
@@ -75,7 +77,7 @@ def test_it_never_prunes_the_consent_ledger(old_and_new):
 def test_it_follows_the_configured_periods(old_and_new):
     _, _, kept, *_, kept_click = old_and_new
     with frozen(NOW):
-        bodies, ips = retention_prune()
+        bodies, ips, _ = retention_prune()
     assert (bodies.rows, ips.rows) == (5, 2)
     assert OutboundMessage.objects.get(pk=kept.pk).body == ""
     assert LinkClick.objects.get(pk=kept_click.pk).ip_address is None
@@ -83,11 +85,41 @@ def test_it_follows_the_configured_periods(old_and_new):
 
 def test_it_records_a_run_that_found_nothing(db):
     runs = retention_prune()
-    assert [(run.target, run.rows) for run in runs] == [("message_bodies", 0), ("click_ips", 0)]
+    assert [(run.target, run.rows) for run in runs] == [
+        ("message_bodies", 0), ("click_ips", 0), ("segment_rejections", 0),
+    ]  # fmt: skip
 
 
 @override_settings(CUE_RETENTION_MESSAGE_DAYS=0)
 def test_it_refuses_a_period_that_would_clear_everything(db):
     with pytest.raises(CueError, match="CUE_RETENTION_MESSAGE_DAYS must be"):
+        retention_prune()
+    assert RetentionRun.objects.count() == 0
+
+
+def test_it_deletes_segment_rejections_older_than_the_setting_and_keeps_the_rest(db):
+    # given rejections received 91 and 89 days before the prune (the default keeps 90)
+    key, _ = write_key_create(name="Website")
+    old, kept = (
+        SegmentRejection.objects.create(
+            write_key=key, message_id=f"m-{days}", type="track", reason="No userId.",
+            received_at=NOW - days * DAY,
+        )
+        for days in (91, 89)
+    )  # fmt: skip
+    # when the prune runs
+    with frozen(NOW):
+        *_, rejections = retention_prune()
+    # then only the old one is gone, and the run says so
+    assert list(SegmentRejection.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert (rejections.target, rejections.rows, rejections.cutoff, rejections.detail) == (
+        "segment_rejections", 1, NOW - 90 * DAY, {"segment_rejections": 1},
+    )  # fmt: skip
+    assert SegmentRejection.objects.filter(pk=old.pk).count() == 0
+
+
+@override_settings(CUE_RETENTION_SEGMENT_REJECTION_DAYS=0)
+def test_it_refuses_a_rejection_period_that_would_delete_everything(db):
+    with pytest.raises(CueError, match="CUE_RETENTION_SEGMENT_REJECTION_DAYS must be"):
         retention_prune()
     assert RetentionRun.objects.count() == 0

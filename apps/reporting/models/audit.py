@@ -92,6 +92,7 @@ class RetentionRun(models.Model):
     class Target(models.TextChoices):
         MESSAGE_BODIES = "message_bodies", "Message bodies"
         CLICK_IPS = "click_ips", "Click IP addresses"
+        SEGMENT_REJECTIONS = "segment_rejections", "Segment rejected messages"
 
     target = models.CharField(max_length=24, choices=Target.choices)
     cutoff = models.DateTimeField(help_text="Rows older than this were cleared.")

@@ -1,6 +1,7 @@
 """Retention: message bodies and click IP addresses are personal data kept only as long as
-they are useful; consent evidence is kept (the ledger is never pruned). Each prune runs in
-batches of ids and is itself recorded, by the system actor."""
+they are useful, and so are the Segment messages Cue rejected (kept, with why, for the
+team to look into, not for ever); consent evidence is kept (the ledger is never pruned).
+Each prune runs in batches of ids and is itself recorded, by the system actor."""
 
 from datetime import datetime, timedelta
 
@@ -12,6 +13,7 @@ from apps.accounts.services import system_user
 from apps.contacts.models import Event, EventType
 from apps.core.errors import CueError
 from apps.reporting.models import RetentionRun
+from apps.segment_intake.models import SegmentRejection
 from apps.sends.models import InboundMessage, LinkClick, OutboundMessage
 
 BATCH = 5000
@@ -19,11 +21,13 @@ BATCH = 5000
 
 def retention_prune(*, now: datetime | None = None) -> list[RetentionRun]:
     """Clears message bodies older than CUE_RETENTION_MESSAGE_DAYS and click IPs older than
-    CUE_RETENTION_CLICK_IP_DAYS; records one RetentionRun for each, even when nothing was
-    old enough (so the audit shows the prune ran)."""
+    CUE_RETENTION_CLICK_IP_DAYS, and deletes Segment rejections older than
+    CUE_RETENTION_SEGMENT_REJECTION_DAYS; records one RetentionRun for each, even when
+    nothing was old enough (so the audit shows the prune ran)."""
     now = now or timezone.now()
     message_days = _days("CUE_RETENTION_MESSAGE_DAYS")
     ip_days = _days("CUE_RETENTION_CLICK_IP_DAYS")
+    rejection_days = _days("CUE_RETENTION_SEGMENT_REJECTION_DAYS")
     actor = system_user()
     bodies_cutoff = now - timedelta(days=message_days)
     bodies = {
@@ -45,9 +49,18 @@ def retention_prune(*, now: datetime | None = None) -> list[RetentionRun]:
             LinkClick.objects.filter(at__lt=ips_cutoff, ip_address__isnull=False), ip_address=None
         )
     }
+    rejections_cutoff = now - timedelta(days=rejection_days)
+    rejections = {
+        "segment_rejections": _deleted_batched(
+            SegmentRejection.objects.filter(received_at__lt=rejections_cutoff)
+        )
+    }
     return [
         _recorded(RetentionRun.Target.MESSAGE_BODIES, bodies_cutoff, bodies, now, actor),
         _recorded(RetentionRun.Target.CLICK_IPS, ips_cutoff, ips, now, actor),
+        _recorded(
+            RetentionRun.Target.SEGMENT_REJECTIONS, rejections_cutoff, rejections, now, actor
+        ),
     ]
 
 
@@ -67,6 +80,17 @@ def _batched(queryset, **values) -> int:
             if not ids:
                 return total
             total += queryset.model.objects.filter(pk__in=ids).update(**values)
+
+
+def _deleted_batched(queryset) -> int:
+    """DELETE … in batches of ids, each in its own short transaction."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:BATCH])
+            if not ids:
+                return total
+            total += queryset.model.objects.filter(pk__in=ids).delete()[0]
 
 
 def _reply_bodies_clear(cutoff: datetime) -> int:
