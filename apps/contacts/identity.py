@@ -3,8 +3,10 @@
 The events API, the contacts API, CSV import, the hosted opt-in form and the Segment
 intake all ask here. The rules:
 
-- Keys: the contact's id, an external id (the CRM's own, as given), an email (trimmed and
-  lower-cased; the database compares it case-insensitively) and a phone (E.164).
+- Keys: the contact's id, an external id (a system's own, as given, with the system it is
+  from: `source`, "api" unless said), an email (trimmed and lower-cased; the database
+  compares it case-insensitively) and a phone (E.164). An external id names a contact only
+  within its source: Segment's userId "42" and the API's external id "42" are two keys.
 - Look-up is set-based: one query per kind of key for a whole batch (`IdentityIndex.load`,
   `identity_resolve_many`), never a query per item.
 - Conflicts are refused, never merged: two keys naming two different contacts, or a key
@@ -14,7 +16,7 @@ intake all ask here. The rules:
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import phonenumbers
@@ -22,10 +24,11 @@ from django.conf import settings
 from django.db import connection
 
 from apps.contacts.errors import ContactsError
-from apps.contacts.models import Contact
+from apps.contacts.models import Contact, ContactExternalId, ExternalIdSource
 
 KEY_KINDS = ("id", "external_id", "email", "phone")  # strongest first
 KEY_NOUNS = {"id": "id", "external_id": "external id", "email": "email", "phone": "phone"}
+API = ExternalIdSource.API.value
 PHONE_INVALID = "Enter a valid phone number, e.g. +14155550123."
 
 
@@ -37,25 +40,38 @@ class ContactKeys:
     external_id: str | None = None
     email: str | None = None
     phone: str | None = None
+    source: str = ExternalIdSource.API  # whose id external_id is
 
     def given(self) -> list[tuple[str, object]]:
         """(kind, value) for each key given, strongest first."""
         return [(kind, value) for kind in KEY_KINDS if (value := getattr(self, kind))]
 
     def describe(self) -> str:
-        return ", ".join(f"{KEY_NOUNS[kind]} {value!r}" for kind, value in self.given())
+        return ", ".join(f"{_noun(kind, self.source)} {value!r}" for kind, value in self.given())
+
+    def lookup(self, kind: str, value: object) -> object:
+        """How the index files a key: an external id with its source."""
+        return (self.source, value) if kind == "external_id" else value
 
 
 def contact_keys(
-    *, id=None, external_id=None, email=None, phone=None, region: str | None = None
+    *,
+    id=None,
+    external_id=None,
+    email=None,
+    phone=None,
+    region: str | None = None,
+    source: str = ExternalIdSource.API,
 ) -> ContactKeys:
     """Normalised keys. A phone without a country code is read in `region` (default: the
-    configured one); one that is no valid number raises ContactsError on field "phone"."""
+    configured one); one that is no valid number raises ContactsError on field "phone".
+    `source`: the system whose id `external_id` is."""
     return ContactKeys(
         id=id or None,
         external_id=(str(external_id).strip() or None) if external_id else None,
         email=email_normalize(email) or None if email else None,
         phone=phone_e164(str(phone), region) if phone else None,
+        source=source,
     )
 
 
@@ -97,6 +113,11 @@ class KnownContact:
     email: str
     phone: str
     planned: Contact | None = None
+    # Its ids in sources other than "api", as far as a batch asked: {source: value}.
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def id_in(self, source: str) -> str | None:
+        return self.external_id if source == ExternalIdSource.API else self.ids.get(source)
 
     @classmethod
     def of(cls, contact: Contact) -> "KnownContact":
@@ -144,13 +165,30 @@ class IdentityIndex:
         wanted: dict[str, set] = {kind: set() for kind in KEY_KINDS}
         for keys in keys_list:
             for kind, value in keys.given():
-                wanted[kind].add(value)
+                wanted[kind].add(keys.lookup(kind, value))
+        api_ids = {value for source, value in wanted["external_id"] if source == API}
+        other_ids = wanted["external_id"] - {(API, value) for value in api_ids}
+        wanted["external_id"] = api_ids
         for kind, values in wanted.items():
             if values:
                 for pk, external_id, email, phone in _contacts_by(kind, values):
                     if pk not in index._keys_of:
                         index._add(KnownContact(pk, external_id, email.lower(), phone))
+        if other_ids:
+            index._source_ids_load(other_ids)
         return index
+
+    def _source_ids_load(self, wanted: set[tuple[str, str]]) -> None:
+        """Ids in sources other than "api": the contacts they name, and the ids in those
+        sources of every contact the batch knows (to see an id that differs)."""
+        sources = {source for source, _ in wanted}
+        for pk, external_id, email, phone in _contacts_by_source_id(wanted):
+            if pk not in self._keys_of:
+                self._add(KnownContact(pk, external_id, email.lower(), phone))
+        for pk, source, value in _source_ids_of(list(self._keys_of), sources):
+            known = self._keys_of[pk]
+            known.ids[source] = value
+            self._by["external_id"][(source, value)] = known
 
     def put(self, known: KnownContact) -> None:
         """Adds a contact, or replaces what was known of it (its old keys are dropped)."""
@@ -174,16 +212,19 @@ class IdentityIndex:
         given = keys.given()
         if len(given) == 1:  # most events name their contact by one key: no conflict possible
             kind, value = given[0]
-            return Resolution(keys, self._by[kind].get(value))
-        matches = [(kind, value, self._by[kind].get(value)) for kind, value in given]
+            return Resolution(keys, self._by[kind].get(keys.lookup(kind, value)))
+        matches = [
+            (kind, value, self._by[kind].get(keys.lookup(kind, value))) for kind, value in given
+        ]
         found = [(kind, value, known) for kind, value, known in matches if known is not None]
         if not found:
             return Resolution(keys)
         known = found[0][2]
         if any(other is not known for _, _, other in found):
             return Resolution(keys, conflict=_two_contacts(found))
-        if keys.external_id and known.external_id and known.external_id != keys.external_id:
-            return Resolution(keys, conflict=_other_external_id(found[0], keys.external_id))
+        theirs = known.id_in(keys.source)
+        if keys.external_id and theirs and theirs != keys.external_id:
+            return Resolution(keys, conflict=_other_external_id(found[0], keys, theirs))
         return Resolution(keys, known)
 
 
@@ -214,8 +255,17 @@ def identity_contact(keys: ContactKeys) -> Contact | None:
 
 
 def _keys_of(known: KnownContact) -> list[tuple[str, object]]:
-    keys = (("id", known.pk), ("external_id", known.external_id), ("email", known.email))
-    return [(kind, value) for kind, value in (*keys, ("phone", known.phone)) if value]
+    """How the index files the contact: its external ids with their sources."""
+    external_ids = [(API, known.external_id), *known.ids.items()]
+    keys = [("id", known.pk), ("email", known.email), ("phone", known.phone)]
+    keys += [("external_id", (source, value)) for source, value in external_ids if value]
+    return [(kind, value) for kind, value in keys if value]
+
+
+def _noun(kind: str, source: str) -> str:
+    if kind == "external_id" and source != API:
+        return f"{source} id"
+    return KEY_NOUNS[kind]
 
 
 def _two_contacts(found: list[tuple[str, object, KnownContact]]) -> Conflict:
@@ -226,11 +276,14 @@ def _two_contacts(found: list[tuple[str, object, KnownContact]]) -> Conflict:
     return Conflict(f"These keys name different contacts: {detail}. They are not merged.", ids)
 
 
-def _other_external_id(match: tuple[str, object, KnownContact], given: str) -> Conflict:
+def _other_external_id(
+    match: tuple[str, object, KnownContact], keys: ContactKeys, theirs: str
+) -> Conflict:
     kind, value, known = match
     return Conflict(
-        f"{KEY_NOUNS[kind].capitalize()} {value!r} matches {known.label()}, whose external id"
-        f" is {known.external_id!r}, not {given!r}. They are not merged.",
+        f"{_noun(kind, keys.source).capitalize()} {value!r} matches {known.label()}, whose"
+        f" {_noun('external_id', keys.source)} is {theirs!r}, not {keys.external_id!r}."
+        " They are not merged.",
         (known.pk,),
     )
 
@@ -267,6 +320,33 @@ def _contacts_by_sql(kind: str, values: set) -> tuple[str, list]:
         " ORDER BY id DESC"  # Contact's own order: the oldest wins a shared key
     )
     return sql, params
+
+
+def _contacts_by_source_id(wanted: set[tuple[str, str]]) -> list[tuple]:
+    """(id, external_id, email, phone) of the contacts holding these (source, value) ids:
+    one query, by the (source, value) unique index."""
+    by_source: dict[str, set] = {}
+    for source, value in wanted:
+        by_source.setdefault(source, set()).add(value)
+    conditions, params = [], []
+    for source, values in by_source.items():
+        in_values, value_params = _one_of(values, "text")
+        conditions.append(f"(x.source = %s AND x.value {in_values})")
+        params += [source, *value_params]
+    sql = (
+        "SELECT c.id, c.external_id, c.email, c.phone FROM contacts_contactexternalid x"
+        " JOIN contacts_contact c ON c.id = x.contact_id"
+        f" WHERE {' OR '.join(conditions)} ORDER BY c.id DESC"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _source_ids_of(contact_ids: list[int], sources: set[str]) -> list[tuple]:
+    """(contact id, source, value) of these contacts' ids in these sources."""
+    rows = ContactExternalId.objects.filter(contact_id__in=contact_ids, source__in=sources)
+    return list(rows.values_list("contact_id", "source", "value"))
 
 
 def _one_of(values: set, type_: str) -> tuple[str, list]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db import models, transaction
 
 from apps.contacts.errors import ContactsError
-from apps.contacts.models import Contact, ContactMerge, Event, Opportunity
+from apps.contacts.models import Contact, ContactExternalId, ContactMerge, Event, Opportunity
 from apps.contacts.selectors import TimelineEntry
 from apps.core.text import text_storable
 
@@ -250,6 +250,22 @@ def _merges_move(survivor: Contact, duplicate: Contact, context: MergeContext) -
     return ContactMerge.objects.filter(survivor=duplicate).update(survivor=survivor)
 
 
+def _external_ids_move(survivor: Contact, duplicate: Contact, context: MergeContext) -> int:
+    """The duplicate's id in a source the survivor has no id in moves to the survivor. In a
+    source where both have one, the survivor's stays (a contact has one id per source) and
+    the duplicate's is dropped, recorded in the merge's notes; the column follows the same
+    rule (FILLED_FIELDS), so the "api" row and Contact.external_id stay the same."""
+    taken = set(ContactExternalId.objects.filter(contact=survivor).values_list("source", flat=True))
+    theirs = ContactExternalId.objects.filter(contact=duplicate)
+    for row in theirs.filter(source__in=taken).order_by("source"):
+        context.notes.append(
+            f"The duplicate's {row.source} id {row.value!r} was dropped:"
+            " the survivor keeps its own."
+        )
+    theirs.filter(source__in=taken).delete()
+    return theirs.update(contact=survivor)
+
+
 _OWN_PARTS = {
     "contacts.events": MergePart(
         "Events", lambda c: Event.objects.filter(contact=c).count(), _events_move
@@ -258,6 +274,11 @@ _OWN_PARTS = {
         "Opportunities",
         lambda c: Opportunity.objects.filter(contact=c).count(),
         _opportunities_move,
+    ),
+    "contacts.external_ids": MergePart(
+        "External ids",
+        lambda c: ContactExternalId.objects.filter(contact=c).count(),
+        _external_ids_move,
     ),
     "contacts.merges": MergePart(
         "Contacts merged into it before",

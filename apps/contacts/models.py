@@ -178,6 +178,47 @@ class Contact(models.Model):
         return stages.values_list("label", flat=True).first() or self.lifecycle_stage
 
 
+class ExternalIdSource(models.TextChoices):
+    """The systems whose own ids name a contact. "api" is Contact.external_id, the id the
+    REST API, CSV import and the events API have always called external_id."""
+
+    API = "api", "API / CSV import"
+    SEGMENT = "segment", "Segment userId"
+    HUBSPOT = "hubspot", "HubSpot"
+    SALESFORCE = "salesforce", "Salesforce"
+
+
+class ContactExternalId(models.Model):
+    """One system's id for a contact. A system names a person by one id, and one id names
+    one person: unique per (source, value) and per (contact, source). The same value from
+    two systems is two unrelated keys. The "api" row mirrors Contact.external_id, which
+    the services write together (apps/contacts/external_ids.py)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="external_ids")
+    source = models.CharField(max_length=32, choices=ExternalIdSource.choices)
+    value = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source"]
+        verbose_name = "external id"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "value"],
+                name="contact_external_id_source_value_unique",
+                violation_error_message="Another contact already has this id in this source.",
+            ),
+            models.UniqueConstraint(
+                fields=["contact", "source"],
+                name="contact_external_id_one_per_source",
+                violation_error_message="This contact already has an id in this source.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.value}"
+
+
 class OpportunityStage(models.TextChoices):
     """The stages of the pipeline Cue seeds (migration 0007). The customer's own pipelines
     are data: Pipeline and PipelineStage; ask apps.contacts.stages about them."""

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.contacts.attributes import attributes_merge, attributes_validate
 from apps.contacts.errors import ContactsError
+from apps.contacts.external_ids import external_id_api_sync
 from apps.contacts.identity import contact_keys, identity_contact
 from apps.contacts.models import (
     AttributeObject,
@@ -163,6 +164,8 @@ def _contact_save(
         contact.full_clean(validate_unique=False, validate_constraints=False)
         with transaction.atomic():
             contact.save()
+            if "external_id" in fields:
+                external_id_api_sync(contact)
     except ValidationError as error:
         raise _first_field_error(error) from error
     except IntegrityError as error:

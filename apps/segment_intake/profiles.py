@@ -1,16 +1,19 @@
 """identify, alias and group: who a Segment user is, through contacts' own services.
 
-A userId is the contact's external id. An anonymousId is kept (AnonymousId) and names the
-contact made for it, until an identify or alias with a userId links it to a known contact.
+A userId is the contact's "segment" source id (ContactExternalId), a key of its own: the
+same text as another contact's API external id names a different contact. An anonymousId
+is kept (AnonymousId) and names the contact made for it, until an identify or alias with a
+userId links it to a known contact.
 """
 
 from dataclasses import replace
 
 from django.db import IntegrityError, transaction
 
+from apps.contacts.external_ids import external_id_set
 from apps.contacts.identity import contact_keys, identity_contact
 from apps.contacts.merge import contact_merge
-from apps.contacts.models import Company, Contact
+from apps.contacts.models import Company, Contact, ContactExternalId, ExternalIdSource
 from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.services import company_upsert, contact_update, contact_upsert
 from apps.segment_intake.messages import Rejected, SegmentMessage
@@ -22,6 +25,7 @@ from apps.segment_intake.traits import (
 )
 
 SOURCE = "segment"
+ID_SOURCE = ExternalIdSource.SEGMENT
 
 
 def identify_store(message: SegmentMessage) -> Contact:
@@ -33,13 +37,13 @@ def identify_store(message: SegmentMessage) -> Contact:
     attributes = traits_attributes(message.traits)
     if attributes:
         fields["attributes"] = attributes
-    if message.user_id:
-        fields["external_id"] = message.user_id
     contact = _identified(message, fields)
     if contact is None:
         contact = contact_upsert(fields={**fields, "source": SOURCE}).contact
     else:
         _changes_save(contact, fields)
+    if message.user_id:
+        external_id_set(contact=contact, source=ID_SOURCE, value=message.user_id)
     if message.anonymous_id:
         _anonymous_link(message.anonymous_id, contact)
     return contact
@@ -105,27 +109,35 @@ def _identified(message: SegmentMessage, fields: dict) -> Contact | None:
     if message.anonymous_id:
         alias = AnonymousId.objects.filter(anonymous_id=message.anonymous_id).first()
     if message.user_id:
-        found = Contact.objects.filter(external_id=message.user_id).first()
+        found = identity_contact(contact_keys(external_id=message.user_id, source=ID_SOURCE))
         if found:
             if alias and alias.contact_id != found.pk and _made_for_anonymous(alias.contact):
                 _anonymous_merge(found, alias.contact, message)
             return found
-    if alias and alias.contact.external_id in (None, message.user_id):
+    if alias and _user_id_of(alias.contact) in (None, message.user_id):
         return alias.contact
     found = identity_contact(contact_keys(email=fields.get("email"), phone=fields.get("phone")))
-    if found and message.user_id and found.external_id not in (None, message.user_id):
+    theirs = _user_id_of(found) if found else None
+    if found and message.user_id and theirs not in (None, message.user_id):
         raise Rejected(
-            "The email or phone in traits belongs to a contact whose external id is"
-            f" {found.external_id!r}, not this userId."
+            "The email or phone in traits belongs to a contact whose Segment userId is"
+            f" {theirs!r}, not this userId."
         )
     return found
+
+
+def _user_id_of(contact: Contact) -> str | None:
+    rows = ContactExternalId.objects.filter(contact=contact, source=ID_SOURCE)
+    return rows.values_list("value", flat=True).first()
 
 
 def _made_for_anonymous(contact: Contact) -> bool:
     """Whether Cue made this contact for an anonymousId (and no one has named it since). Only
     such a contact is merged into the user it turns out to be; a contact from anywhere else
     is never merged without a person deciding (the alias is moved, the contact stays)."""
-    return contact.external_id is None and contact.source == SOURCE
+    if contact.external_id is not None or contact.source != SOURCE:
+        return False
+    return not ContactExternalId.objects.filter(contact=contact).exists()
 
 
 def _anonymous_merge(known: Contact, anonymous: Contact, message: SegmentMessage) -> None:

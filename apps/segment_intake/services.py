@@ -14,6 +14,7 @@ from apps.contacts.api.event_input import ContactRef, EventItem
 from apps.contacts.api.event_intake import ERROR, events_intake
 from apps.contacts.errors import ContactsError
 from apps.contacts.events import EventInput, event_input_check
+from apps.contacts.models import ExternalIdSource
 from apps.segment_intake.messages import (
     EVENT_TYPES,
     Rejected,
@@ -110,7 +111,7 @@ def _event_input(message: SegmentMessage, now: datetime) -> EventInput:
 
 def _contact_ref(message: SegmentMessage, anonymous: dict[str, int]) -> ContactRef:
     if message.user_id is not None:
-        return ContactRef(external_id=message.user_id)
+        return ContactRef(external_id=message.user_id, source=ExternalIdSource.SEGMENT)
     return ContactRef(id=anonymous[message.anonymous_id])
 
 

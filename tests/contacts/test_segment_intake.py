@@ -15,7 +15,7 @@ from segment.analytics.request import APIError, post
 
 from apps.accounts import roles
 from apps.consent.models import ConsentRecord
-from apps.contacts.models import Contact, Event
+from apps.contacts.models import Contact, ContactExternalId, Event
 from apps.segment_intake.keys import write_key_create, write_key_revoke
 from apps.segment_intake.models import AnonymousId, SegmentRejection, SegmentWriteKey
 from tests.factories import AttributeDefinitionFactory, ContactFactory
@@ -47,6 +47,19 @@ def batch_post(host, key, messages):
     return post(key, host=host, batch=messages)
 
 
+def user_id_of(contact: Contact) -> str | None:
+    """The contact's Segment userId: its "segment" source id."""
+    rows = ContactExternalId.objects.filter(contact=contact, source="segment")
+    return rows.values_list("value", flat=True).first()
+
+
+def segment_user(user_id: str, **fields) -> Contact:
+    """A contact Segment already knows by `user_id`."""
+    contact = ContactFactory(**fields)
+    ContactExternalId.objects.create(contact=contact, source="segment", value=user_id)
+    return contact
+
+
 def track(message_id: str, user_id: str = "u-1", **fields) -> dict:
     return {
         "type": "track",
@@ -74,7 +87,7 @@ def test_it_creates_the_contact_an_identify_names_with_its_traits(segment):
     )
 
     contact = Contact.objects.get()
-    assert (contact.external_id, contact.email, contact.first_name, contact.last_name) == (
+    assert (user_id_of(contact), contact.email, contact.first_name, contact.last_name) == (
         "u-1",
         "ada@example.com",
         "Ada",
@@ -91,7 +104,7 @@ def test_it_updates_the_contact_whose_email_it_names_and_gives_it_the_user_id(se
     segment.identify("u-1", {"email": "ADA@example.com", "firstName": "Ada"})
 
     known.refresh_from_db()
-    assert (Contact.objects.count(), known.external_id, known.first_name) == (1, "u-1", "Ada")
+    assert (Contact.objects.count(), user_id_of(known), known.first_name) == (1, "u-1", "Ada")
 
 
 def test_it_stores_a_track_as_an_event_at_its_own_time_with_its_properties(segment):
@@ -104,7 +117,7 @@ def test_it_stores_a_track_as_an_event_at_its_own_time_with_its_properties(segme
         {"total": 42},
     )
     assert (event.idempotency_key, event.source) == ("segment:m-1", "segment")
-    assert (event.contact.external_id, event.contact.source) == ("u-1", "segment")
+    assert (user_id_of(event.contact), event.contact.source) == ("u-1", "segment")
 
 
 def test_a_retried_batch_changes_nothing(host, write_key):
@@ -148,7 +161,8 @@ def test_it_stores_the_good_messages_of_a_batch_and_rejects_the_bad_with_why(hos
         "segment:m-1",
         "segment:m-7",
     ]
-    assert set(Contact.objects.values_list("external_id", flat=True)) == {"u-1", "u-3"}
+    user_ids = ContactExternalId.objects.filter(source="segment").values_list("value", flat=True)
+    assert (Contact.objects.count(), set(user_ids)) == (2, {"u-1", "u-3"})
     reasons = dict(SegmentRejection.objects.values_list("message_id", "reason"))
     assert reasons == {
         "m-2": "The event name '!!!' gives no event type: an event type is a lowercase slug"
@@ -180,13 +194,13 @@ def test_page_screen_and_group_calls_are_stored(segment):
 def test_an_anonymous_visitor_becomes_the_contact_a_later_identify_names(segment):
     segment.track(anonymous_id="anon-1", event="Pricing Viewed", message_id="m-1")
     anonymous = Contact.objects.get()
-    assert (anonymous.external_id, anonymous.email) == (None, "")
+    assert (user_id_of(anonymous), anonymous.email) == (None, "")
 
     segment.identify("u-1", {"email": "ada@example.com"}, anonymous_id="anon-1")
     segment.track(anonymous_id="anon-1", event="Demo Booked", message_id="m-2")
 
     contact = Contact.objects.get()
-    assert (contact.pk, contact.external_id, contact.email) == (
+    assert (contact.pk, user_id_of(contact), contact.email) == (
         anonymous.pk,
         "u-1",
         "ada@example.com",
@@ -195,7 +209,7 @@ def test_an_anonymous_visitor_becomes_the_contact_a_later_identify_names(segment
 
 
 def test_an_alias_links_the_previous_id_to_the_known_user(segment):
-    known = ContactFactory(external_id="u-1")
+    known = segment_user("u-1")
     segment.alias("anon-1", "u-1", message_id="a-1")
 
     segment.track(anonymous_id="anon-1", event="Pricing Viewed", message_id="m-1")
@@ -206,7 +220,7 @@ def test_an_alias_links_the_previous_id_to_the_known_user(segment):
 
 
 def test_an_anonymous_visitors_contact_merges_into_the_known_user_it_turns_out_to_be(segment):
-    known = ContactFactory(external_id="u-1", email="ada@example.com")
+    known = segment_user("u-1", email="ada@example.com")
     segment.track(anonymous_id="anon-1", event="Pricing Viewed", message_id="m-1")
     anonymous = Contact.objects.exclude(pk=known.pk).get()
 
@@ -409,7 +423,7 @@ def test_a_key_in_the_body_will_do_and_a_bad_key_in_the_header_is_refused_first(
 
 def test_a_contact_cue_did_not_make_for_the_anonymous_id_is_never_merged_away(segment):
     crm = ContactFactory(external_id=None, email="ada@example.com", source="crm")
-    known = ContactFactory(external_id="u-1")
+    known = segment_user("u-1")
     segment.identify(anonymous_id="anon-1", traits={"email": "ada@example.com"})
     assert AnonymousId.objects.get().contact == crm
 

@@ -8,6 +8,7 @@ from apps.contacts.admin.attributes import (
 )
 from apps.contacts.admin.merge import ContactMergeAdminMixin
 from apps.contacts.errors import ContactsError
+from apps.contacts.external_ids import external_id_api_sync
 from apps.contacts.models import (
     Company,
     Contact,
@@ -82,14 +83,17 @@ class ContactAdmin(ContactAttributesAdminMixin, ContactMergeAdminMixin, HistoryA
     list_filter = ["kind", "lifecycle_stage", "intent_band", "buying_role", "owner"]
     list_select_related = ["company", "owner"]
     search_fields = ["=id", "email", "phone", "external_id", "last_name", "first_name"]
-    readonly_fields = ["intent_score", "intent_band", "created_at", "updated_at"]
+    readonly_fields = ["other_ids", "intent_score", "intent_band", "created_at", "updated_at"]
     autocomplete_fields = ["company"]
     raw_id_fields = ["owner"]
     show_full_result_count = False
     paginator = CappedCountPaginator
     change_form_template = "admin/contacts/contact/change_form.html"
     fieldsets = [
-        (None, {"fields": ["first_name", "last_name", "email", "phone", "external_id"]}),
+        (
+            None,
+            {"fields": ["first_name", "last_name", "email", "phone", "external_id", "other_ids"]},
+        ),
         ("Where they are", {"fields": ["time_zone", "region", "country", "company", "owner"]}),
         (
             "Journey",
@@ -108,12 +112,22 @@ class ContactAdmin(ContactAttributesAdminMixin, ContactMergeAdminMixin, HistoryA
         ),
     ]
 
+    @admin.display(description="Ids by system")
+    def other_ids(self, obj: Contact) -> str:
+        """Read-only: the "api" id is External id above; the others are written by their
+        intake (Segment, the CRM connectors), never typed in here."""
+        if obj.pk is None:
+            return "-"
+        rows = obj.external_ids.values_list("source", "value")
+        return "; ".join(f"{source}: {value}" for source, value in rows) or "-"
+
     def save_model(self, request, obj, form, change):
         """A change goes through the service, so that what a change sets off (a lifecycle
         event; consent ending for a new phone number or email) happens here too."""
         attribute_changes = self.attributes_for_save(obj, form)
         if not change:
-            return super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            return external_id_api_sync(obj)
         fields = {
             name: form.cleaned_data[name]
             for name in form.changed_data

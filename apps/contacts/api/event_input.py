@@ -20,7 +20,7 @@ from apps.contacts.api.fields import choices_invalid_message
 from apps.contacts.errors import ContactsError
 from apps.contacts.events import EventInput, event_input_check
 from apps.contacts.identity import KEY_KINDS, ContactKeys, email_normalize, phone_e164
-from apps.contacts.models import BuyingRole, Contact, validate_time_zone
+from apps.contacts.models import BuyingRole, Contact, ExternalIdSource, validate_time_zone
 from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.stages import lifecycle_keys
 
@@ -53,13 +53,14 @@ class ContactRef:
     email: str | None = None
     phone: str | None = None
     defaults: dict = field(default_factory=dict)
+    source: str = ExternalIdSource.API  # whose id external_id is (Segment's userId: "segment")
     # The keys as identity compares them. The parser has checked and normalised each value
     # already (the phone to E.164); only the email keeps its case, for a contact created.
     keys: ContactKeys = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         email = email_normalize(self.email) if self.email else None
-        self.keys = ContactKeys(self.id, self.external_id, email, self.phone)
+        self.keys = ContactKeys(self.id, self.external_id, email, self.phone, self.source)
 
     def describe(self) -> str:
         given = ((name, getattr(self, name)) for name in CONTACT_KEYS)

@@ -15,8 +15,9 @@ from simple_history.utils import bulk_create_with_history
 from apps.contacts.api.event_input import ContactRef, EventItem
 from apps.contacts.errors import ContactsError
 from apps.contacts.events import ContactId, record_events
+from apps.contacts.external_ids import external_ids_create
 from apps.contacts.identity import IdentityIndex, KnownContact, Resolution
-from apps.contacts.models import Contact, ContactKind, Event
+from apps.contacts.models import Contact, ContactKind, Event, ExternalIdSource
 
 CREATED, DUPLICATE, ERROR = "created", "duplicate", "error"
 
@@ -161,6 +162,7 @@ class ContactDirectory:
     def __init__(self, index: IdentityIndex) -> None:
         self.index = index
         self.planned: list[Contact] = []
+        self.planned_ids: list[tuple[Contact, str, str] | None] = []  # their external ids
 
     @classmethod
     def load(cls, refs: list[ContactRef]) -> "ContactDirectory":
@@ -176,19 +178,24 @@ class ContactDirectory:
         return found.known.planned or ContactId(found.known.pk)
 
     def plan(self, ref: ContactRef, *, source: str) -> Contact:
+        keys = ref.keys
+        api_id = keys.external_id if keys.source == ExternalIdSource.API else None
         contact = Contact(
-            external_id=ref.external_id,
+            external_id=api_id,
             email=ref.email or "",
             phone=ref.phone or "",
             kind=ContactKind.PROSPECT,
             source=source,
             **ref.defaults,
         )
-        keys = ref.keys
-        self.index.put(
-            KnownContact(None, keys.external_id, keys.email or "", keys.phone or "", contact)
-        )
+        known = KnownContact(None, api_id, keys.email or "", keys.phone or "", contact)
+        if keys.external_id and api_id is None:
+            known.ids[keys.source] = keys.external_id
+        self.index.put(known)
         self.planned.append(contact)
+        self.planned_ids.append(
+            (contact, keys.source, keys.external_id) if keys.external_id else None
+        )
         return contact
 
     def planned_create(self, *, actor) -> None:
@@ -202,5 +209,6 @@ class ContactDirectory:
                     default_user=actor,
                     default_change_reason="Created by an event sent to the API",
                 )
+                external_ids_create(row for row in self.planned_ids if row)
         except IntegrityError as error:
             raise _ContactRace from error
