@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.routing",
     "apps.journeys",
     "apps.reporting",
+    "apps.crm",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,23 @@ TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="")
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+
+# CRM connectors (apps/crm). A connection is configured when its credentials are set;
+# secrets live only in the environment, never in the database or the logs.
+HUBSPOT_ACCESS_TOKEN = env("HUBSPOT_ACCESS_TOKEN", default="")
+HUBSPOT_API_BASE_URL = env("HUBSPOT_API_BASE_URL", default="https://api.hubapi.com").rstrip("/")
+HUBSPOT_WEBHOOK_SECRET = env("HUBSPOT_WEBHOOK_SECRET", default="")
+SALESFORCE_LOGIN_URL = env("SALESFORCE_LOGIN_URL", default="https://login.salesforce.com")
+SALESFORCE_INSTANCE_URL = env("SALESFORCE_INSTANCE_URL", default="")
+SALESFORCE_CLIENT_ID = env("SALESFORCE_CLIENT_ID", default="")
+SALESFORCE_CLIENT_SECRET = env("SALESFORCE_CLIENT_SECRET", default="")
+SALESFORCE_REFRESH_TOKEN = env("SALESFORCE_REFRESH_TOKEN", default="")
+SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", default="62.0")
+# Seconds before a call to a CRM is abandoned (and retried with backoff).
+CRM_TIMEOUT_SECONDS = env.float("CRM_TIMEOUT_SECONDS", default=20.0)
+# The longest a sync waits in one go when a CRM asks it to (429 Retry-After); a longer
+# wait ends the run with its cursor kept, and the next scheduled run resumes.
+CRM_MAX_RETRY_WAIT_SECONDS = env.float("CRM_MAX_RETRY_WAIT_SECONDS", default=120.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
