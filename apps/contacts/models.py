@@ -120,6 +120,12 @@ class Contact(models.Model):
         validators=[validate_lifecycle_stage],
         help_text="The key of one of the lifecycle stages (admin: Lifecycle stages).",
     )
+    lifecycle_stage_changed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the current lifecycle stage was reached in the source system; "
+        "empty: unknown. A change that happened before it does not replace the stage.",
+    )
     buying_role = models.CharField(max_length=16, choices=BuyingRole.choices, blank=True)
     intent_score = models.FloatField(default=0)
     intent_band = models.CharField(max_length=8, choices=IntentBand.choices, default=IntentBand.LOW)
@@ -253,6 +259,12 @@ class Opportunity(models.Model):
         max_length=64,
         default=OpportunityStage.DISCOVERY,
         help_text="The key of one of its pipeline's stages.",
+    )
+    stage_changed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the current stage was reached in the source system; empty: unknown. "
+        "A change that happened before it does not replace the stage.",
     )
     amount = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     currency = models.CharField(

@@ -16,11 +16,18 @@ from apps.contacts.models import (
     AttributeObject,
     Company,
     Contact,
-    EventType,
     Opportunity,
-    OpportunityStageChange,
 )
 from apps.contacts.regions import country_normalize, region_normalize
+from apps.contacts.stage_changes import (
+    lifecycle_change_record,
+    lifecycle_change_superseded,
+    lifecycle_superseded_record,
+    opportunity_stage_change_insert,
+    opportunity_stage_change_record,
+    opportunity_stage_locked,
+    stage_change_superseded,
+)
 from apps.contacts.stages import pipeline_stage, stage_is_closed
 
 CONTACT_FIELDS = (
@@ -152,13 +159,21 @@ def _address_changes_hand_off(contact: Contact, before: dict[str, str] | None) -
 def _contact_save(
     contact: Contact, fields: dict, stage_changed_at: datetime | None = None
 ) -> Contact:
-    previous_stage = None if contact._state.adding else contact.lifecycle_stage
+    at = stage_changed_at or timezone.now()
+    previous_stage, superseded = None, None
+    if not contact._state.adding and "lifecycle_stage" in fields:
+        previous_stage, superseded = lifecycle_change_superseded(contact, fields, at)
+    if superseded is not None:
+        fields = {name: value for name, value in fields.items() if name != "lifecycle_stage"}
     previous_addresses = None if contact._state.adding else _addresses_of(contact)
     for name, value in fields.items():
         setattr(contact, name, _empty_for(name) if value is None else value)
     if contact.email:
         contact.email = contact.email.strip()
     contact.external_id = contact.external_id or None
+    stage_moved = "lifecycle_stage" in fields and previous_stage != contact.lifecycle_stage
+    if stage_moved:
+        contact.lifecycle_stage_changed_at = at
     try:
         # Uniqueness is left to the database (one statement, race-free), not checked first.
         contact.full_clean(validate_unique=False, validate_constraints=False)
@@ -170,25 +185,12 @@ def _contact_save(
         raise _first_field_error(error) from error
     except IntegrityError as error:
         raise _unique_error(error) from error
-    if previous_stage is not None and previous_stage != contact.lifecycle_stage:
-        _lifecycle_change_record(contact, previous_stage, stage_changed_at or timezone.now())
+    if stage_moved and previous_stage is not None:
+        lifecycle_change_record(contact, previous_stage, contact.lifecycle_stage, at)
+    if superseded is not None:
+        lifecycle_superseded_record(contact, superseded, at)
     _address_changes_hand_off(contact, previous_addresses)
     return contact
-
-
-def _lifecycle_change_record(contact: Contact, previous_stage: str, at: datetime) -> None:
-    """Journeys end on a stage reached; they learn of it from this event, which carries
-    the time the change happened in the source (attribution and journeys read that)."""
-    from apps.contacts.events import record_event
-
-    record_event(
-        contact=contact,
-        type=EventType.LIFECYCLE_STAGE_CHANGED,
-        occurred_at=at,
-        idempotency_key=f"contact:{contact.pk}:lifecycle:{contact.lifecycle_stage}:{at.isoformat()}",
-        properties={"from": previous_stage, "to": contact.lifecycle_stage},
-        source="crm",
-    )
 
 
 _UNIQUE_FIELDS = {
@@ -302,18 +304,27 @@ def opportunity_update(
 def _opportunity_save(
     opportunity: Opportunity, values: dict, stage_changed_at: datetime | None = None
 ) -> Opportunity:
+    at = stage_changed_at or timezone.now()
     stage = values.get("stage", opportunity.stage)
     pipeline = values.get("pipeline", opportunity.pipeline)
     if pipeline_stage(pipeline_id=getattr(pipeline, "pk", None), key=stage) is None:
         message = f"{stage!r} is not a stage of the opportunity's pipeline."
         raise ContactsError(message, field="stage")
     created = opportunity._state.adding
-    previous_stage = "" if created else Opportunity.objects.get(pk=opportunity.pk).stage
+    stored = None if created else opportunity_stage_locked(opportunity)
+    previous_stage = stored.stage if stored else ""
+    superseded = None
+    if stored and stage != stored.stage and stage_change_superseded(stored.stage_changed_at, at):
+        # The stage's place is its pipeline and key: an older move keeps both as stored.
+        superseded, stage = stage, stored.stage
+        values = {**values, "stage": stored.stage, "pipeline_id": stored.pipeline_id}
+        values.pop("pipeline", None)
     for key, value in values.items():
         setattr(opportunity, key, value)
+    opportunity.stage_changed_at = at if stage != previous_stage else stored.stage_changed_at
     closed = stage_is_closed(pipeline_id=opportunity.pipeline_id, key=stage)
     if closed and not opportunity.closed_at:
-        opportunity.closed_at = stage_changed_at or timezone.now()
+        opportunity.closed_at = at
     if not closed:
         opportunity.closed_at = None  # reopened
     try:
@@ -328,47 +339,8 @@ def _opportunity_save(
             "Another opportunity has this external id, or is being created with it; retry.",
             field="external_id",
         ) from error
-    if previous_stage != stage:
-        _stage_change_record(opportunity, previous_stage, created, stage_changed_at)
+    if stage != previous_stage:
+        opportunity_stage_change_record(opportunity, previous_stage, created, stage_changed_at)
+    if superseded is not None:
+        opportunity_stage_change_insert(opportunity, superseded, at)
     return opportunity
-
-
-def _stage_change_record(
-    opportunity: Opportunity, previous_stage: str, created: bool, at: datetime | None
-) -> None:
-    from apps.contacts.events import record_event
-
-    received = timezone.now()
-    now = at or received  # the time it happened in the source: attribution reads it
-    change = OpportunityStageChange.objects.create(
-        opportunity=opportunity,
-        from_stage=previous_stage,
-        to_stage=opportunity.stage,
-        changed_at=now,
-        received_at=received,
-    )
-    if opportunity.contact_id is None:
-        return
-    if created:
-        record_event(
-            contact=opportunity.contact,
-            type=EventType.OPPORTUNITY_CREATED,
-            occurred_at=now,
-            idempotency_key=f"opportunity:{opportunity.pk}:created",
-            properties={"opportunity_id": opportunity.pk, "stage": opportunity.stage},
-            source="crm",
-        )
-    record_event(
-        contact=opportunity.contact,
-        type=EventType.STAGE_CHANGED,
-        occurred_at=now,
-        idempotency_key=f"opportunity:{opportunity.pk}:stage:{change.pk}",
-        properties={
-            "opportunity_id": opportunity.pk,
-            "pipeline_id": opportunity.pipeline_id,
-            "from": previous_stage,
-            "to": opportunity.stage,
-            "amount": str(opportunity.amount),
-        },
-        source="crm",
-    )

@@ -6,7 +6,9 @@ time Cue heard of them (`received_at`). The late-change rule: a stage change
 (`stage_changed`, `lifecycle_stage_changed`, `opportunity_created`) received more than
 STAGE_TRIGGER_WINDOW after it happened never enrolls anyone: the moment its journey trigger
 was for has passed, and a message now would answer a change the buyer made long ago. It
-still meets goals (ending a journey late is safe; starting one late is not).
+still meets goals (ending a journey late is safe; starting one late is not). A change
+older than the record's current stage (marked `superseded` by contacts' stage rule) never
+enrolls anyone either, however soon it was heard: the contact is no longer at that stage.
 """
 
 import logging
@@ -153,6 +155,8 @@ def _enroll(events: list[Event]) -> None:
 def _too_late_to_trigger(event: Event) -> bool:
     if event.type not in STAGE_CHANGE_TYPES:
         return False
+    if (event.properties or {}).get("superseded") is True:
+        return True
     lateness = (event.received_at or timezone.now()) - event.occurred_at
     if lateness <= STAGE_TRIGGER_WINDOW:
         return False

@@ -112,8 +112,14 @@ def test_a_churned_stage_reaches_only_a_churned_goal():
 
 def test_an_opportunity_moves_through_the_customers_pipeline(clock, enterprise):
     contact = ContactFactory()
+    opened_at = NOW - timedelta(days=5)
     deal = opportunity_upsert(
-        external_id="e-1", name="Fleet", stage="disc", contact=contact, pipeline=enterprise
+        external_id="e-1",
+        name="Fleet",
+        stage="disc",
+        contact=contact,
+        pipeline=enterprise,
+        stage_changed_at=opened_at,
     )
     signed_at = NOW - timedelta(days=3)
 
@@ -132,7 +138,7 @@ def test_an_opportunity_moves_through_the_customers_pipeline(clock, enterprise):
         OpportunityStageChange.objects.order_by("pk").values_list(
             "from_stage", "to_stage", "changed_at", "received_at"
         )
-    ) == [("", "disc", NOW, NOW), ("disc", "signed", signed_at, NOW)]
+    ) == [("", "disc", opened_at, NOW), ("disc", "signed", signed_at, NOW)]
     event = Event.objects.get(type="stage_changed", properties__to="signed")
     assert (event.occurred_at, event.properties["pipeline_id"]) == (signed_at, enterprise.pk)
 
@@ -154,7 +160,13 @@ def test_the_api_takes_the_pipeline_the_stage_and_when_it_changed(api, clock, en
     body = {"external_id": "e-1", "name": "Fleet", "contact": contact.pk, "pipeline": "enterprise"}
     three_days_ago = "2026-03-07T11:00:00-05:00"
 
-    created = api.post("/api/v1/opportunities/", {**body, "stage": "disc"}, format="json")
+    a_week_ago = "2026-03-03T11:00:00-05:00"
+
+    created = api.post(
+        "/api/v1/opportunities/",
+        {**body, "stage": "disc", "stage_changed_at": a_week_ago},
+        format="json",
+    )
     moved = api.post(
         "/api/v1/opportunities/",
         {**body, "stage": "nego", "stage_changed_at": three_days_ago},

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from apps.contacts.models import LifecycleStageDefinition
+from apps.contacts.models import Event, LifecycleStageDefinition
 from apps.contacts.services import contact_update, opportunity_upsert
 from apps.journeys.intake import STAGE_TRIGGER_WINDOW
 from apps.journeys.models import Enrollment
@@ -93,17 +93,53 @@ def test_a_stage_change_heard_of_late_starts_no_journey(
 ):
     journey = journey_build(steps=WAIT_A_DAY, trigger_event_type="stage_changed")
     contact = ContactFactory()
-    on_commit(deal_move, contact, enterprise, "disc")
-    Enrollment.objects.all().delete()  # the creation itself triggered it; start over
+    on_commit(deal_move, contact, enterprise, "disc", stage_changed_at=MIDDAY - 9 * late_by)
+    Enrollment.objects.all().delete()  # whatever the creation started: start over
 
     on_commit(deal_move, contact, enterprise, "nego", stage_changed_at=MIDDAY - late_by)
 
     assert Enrollment.objects.filter(journey=journey, contact=contact).count() == enrolled_count
 
 
+def test_a_change_older_than_the_current_stage_starts_no_journey_however_soon_heard(
+    clock, on_commit, enterprise
+):
+    lifecycle = journey_build(
+        name="Became an MQL",
+        steps=WAIT_A_DAY,
+        trigger_event_type="lifecycle_stage_changed",
+        trigger_filters={"to": "mql"},
+    )
+    deals = journey_build(name="Deal moved", steps=WAIT_A_DAY, trigger_event_type="stage_changed")
+    contact = ContactFactory(lifecycle_stage="lead")
+    on_commit(deal_move, contact, enterprise, "disc", stage_changed_at=MIDDAY - timedelta(hours=5))
+    on_commit(
+        deal_move, contact, enterprise, "signed", stage_changed_at=MIDDAY - timedelta(hours=1)
+    )
+    on_commit(
+        contact_update,
+        contact=contact,
+        fields={"lifecycle_stage": "sql"},
+        stage_changed_at=MIDDAY - timedelta(hours=1),
+    )
+    assert Enrollment.objects.filter(journey=deals).count() == 1  # a current move enrolls
+    Enrollment.objects.all().delete()
+
+    on_commit(deal_move, contact, enterprise, "nego", stage_changed_at=MIDDAY - timedelta(hours=3))
+    on_commit(
+        contact_update,
+        contact=contact,
+        fields={"lifecycle_stage": "mql"},
+        stage_changed_at=MIDDAY - timedelta(hours=3),
+    )
+
+    assert Enrollment.objects.filter(journey__in=[lifecycle, deals]).count() == 0
+    assert Event.objects.filter(properties__superseded=True).count() == 2
+
+
 def test_a_stage_change_heard_of_late_still_ends_a_journey(clock, on_commit, enterprise):
     contact = ContactFactory()
-    on_commit(deal_move, contact, enterprise, "disc")
+    on_commit(deal_move, contact, enterprise, "disc", stage_changed_at=MIDDAY - timedelta(days=20))
     enrollment = enrolled(on_commit, contact, exit_on_opportunity=True)
 
     on_commit(deal_move, contact, enterprise, "signed", stage_changed_at=MIDDAY - timedelta(days=9))

@@ -199,7 +199,9 @@ def _contact_upsert(
     saves the matching queries, and writes nothing when the row holds what the contact has.
     A stage change carries the row's time it happened in the source (default now)."""
     if existing is None:
-        created = contact_update(contact=Contact(), fields=fields)
+        created = contact_update(
+            contact=Contact(), fields=fields, stage_changed_at=stage_changed_at
+        )
         return ContactUpsert(created, created=True, changed=list(fields))
     changed = {name: value for name, value in fields.items() if not _same(existing, name, value)}
     if not changed:

@@ -1,0 +1,129 @@
+"""CRM → Cue: one sync run, object type by object type, page by page.
+
+Each page's rows and the cursor after it are committed together, so a crash loses
+nothing and re-reads at most one page, and re-reading a page changes nothing (every
+applier writes only what differs). One run per CRM at a time: a lease on the
+Connection row, taken by a conditional UPDATE and renewed with each page, so a run
+killed mid-page lets the next one start once the lease lapses.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.crm import adapters
+from apps.crm.adapters import CrmAdapter, CrmAuthError, CrmError, Page
+from apps.crm.models import Connection, SyncCursor, SyncRun
+from apps.crm.sync.companies import companies_apply
+from apps.crm.sync.context import SyncContext
+from apps.crm.sync.deals import deals_apply
+from apps.crm.sync.owners import owners_apply
+from apps.crm.sync.people import people_apply
+from apps.crm.sync.tally import Tally
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=10)
+PAGE_SIZE = 100
+APPLIERS: dict[str, Callable[[SyncContext, str, list], Tally]] = {
+    adapters.OWNER: owners_apply,
+    adapters.COMPANY: companies_apply,
+    adapters.LEAD: people_apply,
+    adapters.CONTACT: people_apply,
+    adapters.DEAL: deals_apply,
+}
+Progress = Callable[[str, dict], None]
+
+
+class SyncBusy(CrmError):
+    """Another sync of this CRM holds the lease."""
+
+
+def sync_in(
+    *,
+    adapter: CrmAdapter,
+    full: bool = False,
+    page_size: int = PAGE_SIZE,
+    progress: Progress | None = None,
+) -> SyncRun:
+    """Reads what changed in the CRM since each object type's cursor (everything, when
+    `full`) and writes it into Cue. Returns the run; a CRM that stays unavailable or keeps
+    asking Cue to wait ends it as "stopped", its cursors where the last page left them."""
+    system = adapter.system
+    if not _lease_take(system):
+        raise SyncBusy(f"A {system} sync is already running.")
+    run = SyncRun.objects.create(system=system, full=full)
+    try:
+        for object_type in adapter.object_types:
+            if object_type in APPLIERS:
+                _object_type_sync(adapter, run, object_type, full, page_size, progress)
+        run.status = SyncRun.Status.SUCCEEDED
+    except CrmAuthError as error:
+        run.status, run.error = SyncRun.Status.FAILED, str(error)
+    except CrmError as error:
+        run.status, run.error = SyncRun.Status.STOPPED, str(error)
+    finally:
+        run.finished_at = timezone.now()
+        if run.status == SyncRun.Status.RUNNING:  # an unexpected error: it propagates
+            run.status, run.error = SyncRun.Status.FAILED, "Stopped by an unexpected error."
+        run.save(update_fields=["status", "error", "finished_at", "counts"])
+        _lease_release(system, succeeded=run.status == SyncRun.Status.SUCCEEDED)
+    return run
+
+
+def _object_type_sync(adapter, run, object_type, full, page_size, progress) -> None:
+    stored = SyncCursor.objects.filter(system=adapter.system, object_type=object_type)
+    cursor = None if full else stored.values_list("cursor", flat=True).first()
+    context = SyncContext(adapter.system)
+    while True:
+        page = adapter.changes(object_type, cursor, page_size=page_size)
+        _page_store(context, run, object_type, page)
+        if progress:
+            progress(object_type, run.counts.get(object_type, {}))
+        cursor = page.cursor
+        if page.done:
+            return
+
+
+def _page_store(context: SyncContext, run: SyncRun, object_type: str, page: Page) -> None:
+    """The page's rows and its cursor, in one transaction. A unique key raced in by another
+    writer rolls the page back; it is applied once more, seeing that writer's rows."""
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                tally = APPLIERS[object_type](context, object_type, page.records)
+                SyncCursor.objects.update_or_create(
+                    system=run.system, object_type=object_type, defaults={"cursor": page.cursor}
+                )
+                run.counts[object_type] = tally.into(dict(run.counts.get(object_type, {})))
+                run.save(update_fields=["counts"])
+                _lease_renew(run.system)
+            return
+        except IntegrityError:
+            context.forget()
+            if attempt == 2:
+                raise
+
+
+def _lease_take(system: str) -> bool:
+    Connection.objects.get_or_create(system=system)
+    now = timezone.now()
+    free = Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now)
+    return bool(
+        Connection.objects.filter(free, system=system).update(sync_lease_until=now + LEASE)
+    )
+
+
+def _lease_renew(system: str) -> None:
+    Connection.objects.filter(system=system).update(sync_lease_until=timezone.now() + LEASE)
+
+
+def _lease_release(system: str, *, succeeded: bool) -> None:
+    changes = {"sync_lease_until": None}
+    if succeeded:
+        changes["last_sync_in_at"] = timezone.now()
+    Connection.objects.filter(system=system).update(**changes)
