@@ -74,7 +74,9 @@ def contacts_write_many(
 
 def _rekey(items: list[PersonWrite], results: list[PersonWritten], source: str) -> None:
     """Moves a converted person's id from the old record's to the new one's."""
-    moves = {i.previous_id: i.keys.external_id for i in items if i.previous_id and i.keys.external_id}
+    moves = {
+        i.previous_id: i.keys.external_id for i in items if i.previous_id and i.keys.external_id
+    }
     if not moves:
         return
     taken = dict(

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from apps.contacts.attributes import attributes_merge, attributes_validate
 from apps.contacts.errors import ContactsError
-from apps.contacts.external_ids import external_id_api_sync
-from apps.contacts.identity import contact_keys, identity_contact
+from apps.contacts.external_ids import ExternalIdsError, external_id_api_sync, external_ids_write
+from apps.contacts.identity import API, contact_keys, identity_contact
 from apps.contacts.models import (
     AttributeObject,
     Company,
@@ -47,6 +47,9 @@ CONTACT_FIELDS = (
     "source",
     "attributes",  # a partial change: the keys named are set (null clears), others kept
 )
+# {source: id or None}: the contact's ids in other systems, set or cleared per source
+# ("api" is external_id); not a column, so written apart from the others.
+EXTERNAL_IDS = "external_ids"
 
 
 @dataclass(frozen=True)
@@ -60,25 +63,50 @@ class ContactUpsert:
 def contact_upsert(*, fields: dict, stage_changed_at: datetime | None = None) -> ContactUpsert:
     """Creates the contact, or updates the one its external id, email or phone names.
     `stage_changed_at`: when a lifecycle stage change happened in the source (default now)."""
-    unknown = set(fields) - set(CONTACT_FIELDS)
-    if unknown:
-        raise ContactsError(f"Unknown contact field(s): {', '.join(sorted(unknown))}.")
-    existing = _contact_named(fields)
+    fields, ids = _external_ids_apart(fields)
+    existing = _contact_named(fields, ids)
     fields = _place_normalize(existing or Contact(), fields)  # "Florida" matches a stored FL
     fields = _attributes_merged(existing or Contact(), fields)
     if existing is None:
         created = _contact_save(Contact(), fields, stage_changed_at)
-        return ContactUpsert(created, created=True, changed=list(fields))
+        external_ids_write(contact=created, ids=ids)
+        return ContactUpsert(created, created=True, changed=[*fields, *_ids_named(ids)])
     changed = [name for name, value in fields.items() if getattr(existing, name) != value]
     if changed:
         _contact_save(existing, {name: fields[name] for name in changed}, stage_changed_at)
-    return ContactUpsert(existing, created=False, changed=changed)
+    external_ids_write(contact=existing, ids=ids)
+    return ContactUpsert(existing, created=False, changed=[*changed, *_ids_named(ids)])
 
 
-def _contact_named(fields: dict) -> Contact | None:
+def _ids_named(ids: dict) -> list[str]:
+    return [EXTERNAL_IDS] if ids else []
+
+
+def _external_ids_apart(fields: dict) -> tuple[dict, dict]:
+    """The column fields, and the ids in sources other than "api" ({} when none). The
+    "api" id of `external_ids` is the external_id field; giving both, different, is refused."""
+    unknown = set(fields) - {*CONTACT_FIELDS, EXTERNAL_IDS}
+    if unknown:
+        raise ContactsError(f"Unknown contact field(s): {', '.join(sorted(unknown))}.")
+    if EXTERNAL_IDS not in fields:
+        return fields, {}
+    fields = dict(fields)
+    ids = dict(fields.pop(EXTERNAL_IDS) or {})
+    if API in ids:
+        api_id = ids.pop(API)
+        if "external_id" in fields and (fields["external_id"] or None) != (api_id or None):
+            raise ExternalIdsError(API, "Differs from external_id; give one of them.")
+        fields["external_id"] = api_id
+    return fields, ids
+
+
+def _contact_named(fields: dict, ids: dict) -> Contact | None:
     """The contact the fields' keys name (identity's rules); keys naming two is refused."""
     keys = contact_keys(
-        external_id=fields.get("external_id"), email=fields.get("email"), phone=fields.get("phone")
+        external_id=fields.get("external_id"),
+        email=fields.get("email"),
+        phone=fields.get("phone"),
+        other_ids={source: value for source, value in ids.items() if value},
     )
     return identity_contact(keys)
 
@@ -87,11 +115,11 @@ def _contact_named(fields: dict) -> Contact | None:
 def contact_update(
     *, contact: Contact, fields: dict, stage_changed_at: datetime | None = None
 ) -> Contact:
-    unknown = set(fields) - set(CONTACT_FIELDS)
-    if unknown:
-        raise ContactsError(f"Unknown contact field(s): {', '.join(sorted(unknown))}.")
+    fields, ids = _external_ids_apart(fields)
     fields = _attributes_merged(contact, _place_normalize(contact, fields))
-    return _contact_save(contact, fields, stage_changed_at)
+    contact = _contact_save(contact, fields, stage_changed_at)
+    external_ids_write(contact=contact, ids=ids)
+    return contact
 
 
 def _attributes_merged(
@@ -144,6 +172,12 @@ def address_change_handler_register(name: str, handler: AddressChangeHandler) ->
 
 def _addresses_of(contact: Contact) -> dict[str, str]:
     return {name: str(getattr(contact, name) or "") for name in ADDRESS_FIELDS}
+
+
+def contact_addresses_changed(contact: Contact, before: dict[str, str]) -> None:
+    """Tells the registered handlers (consent: the old address's consent does not carry
+    over) of each address that differs from `before`; for writers that save in bulk."""
+    _address_changes_hand_off(contact, before)
 
 
 def _address_changes_hand_off(contact: Contact, before: dict[str, str] | None) -> None:
@@ -223,6 +257,32 @@ def _first_field_error(error: ValidationError) -> ContactsError:
 
 
 @transaction.atomic
+@transaction.atomic
+def company_create(*, name: str, **fields) -> Company:
+    """A new company (a caller holding its own key for it links the two itself)."""
+    return _company_save(Company(), {"name": name, **fields})
+
+
+@transaction.atomic
+def company_update(*, company: Company, **fields) -> Company:
+    """Changes this company; nothing is written when nothing differs."""
+    return _company_save(company, fields)
+
+
+def _company_save(company: Company, fields: dict) -> Company:
+    values = _attributes_merged(company, fields, AttributeObject.COMPANY)
+    if company.pk and all(getattr(company, key) == value for key, value in values.items()):
+        return company
+    for key, value in values.items():
+        setattr(company, key, "" if value is None and key != "employee_count" else value)
+    try:
+        company.full_clean(validate_unique=False)
+    except ValidationError as error:
+        raise _first_field_error(error) from error
+    company.save()
+    return company
+
+
 def company_upsert(*, name: str, external_id: str | None = None, **fields) -> Company:
     lookup = {"external_id": external_id} if external_id else {"name": name}
     company = Company.objects.filter(**lookup).first() or Company(**lookup)

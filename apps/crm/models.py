@@ -238,7 +238,9 @@ class StageMapping(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(kind="deal", pipeline_stage__isnull=False, lifecycle_stage__isnull=True)
-                    | Q(kind="lifecycle", pipeline_stage__isnull=True, lifecycle_stage__isnull=False)
+                    | Q(
+                        kind="lifecycle", pipeline_stage__isnull=True, lifecycle_stage__isnull=False
+                    )
                 ),
                 name="crm_stage_mapping_target",
             ),
@@ -263,3 +265,6 @@ class ConsentFlag(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["system", "record_id"], name="crm_consent_flag_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.record_id}"

@@ -98,4 +98,3 @@ def _refuse(context, record: CrmRecord, error: str, tally: Tally, counted=False)
         system=context.system, direction=Direction.IN, object_type=ObjectType.COMPANY,
         record_id=record.id, error=error, record=record_payload(record),
     )  # fmt: skip
-

@@ -6,6 +6,7 @@
   otherwise it is kept as an attempt "claimed, no evidence", which allows nothing.
 """
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -55,7 +56,8 @@ def consent_claims_apply(system: str, claims: list[ConsentClaim]) -> None:
 
 def _note(system: str, claim: ConsentClaim, what: str) -> str:
     fields = ", ".join(f"{k}={v}" for k, v in sorted(claim.evidence.items()))
-    note = f"{system} {claim.object_type} {claim.record_id}: {what} (changed {claim.at:%Y-%m-%d %H:%M} UTC)"
+    changed = f"{claim.at:%Y-%m-%d %H:%M} UTC"
+    note = f"{system} {claim.object_type} {claim.record_id}: {what} (changed {changed})"
     return f"{note}; evidence: {fields}" if fields else note
 
 
@@ -77,11 +79,10 @@ def _opt_in(system: str, contact: Contact, claim: ConsentClaim) -> None:
             note=_note(system, claim, "claimed an SMS opt-in"),
         )  # fmt: skip
         return
-    try:
+    # Refused (e.g. after a STOP): the consent service keeps the attempt as evidence.
+    with contextlib.suppress(ConsentError):
         consent_opt_in(
             contact=contact, channel=Channel.SMS, purpose=Purpose.MARKETING,
             source=f"crm:{system}", occurred_at=claim.at,
             evidence=Evidence(note=_note(system, claim, "opted in to SMS")),
         )  # fmt: skip
-    except ConsentError:
-        pass  # refused (e.g. after a STOP) and kept as an attempt by the consent service

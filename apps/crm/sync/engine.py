@@ -113,9 +113,7 @@ def _lease_take(system: str) -> bool:
     Connection.objects.get_or_create(system=system)
     now = timezone.now()
     free = Q(sync_lease_until__isnull=True) | Q(sync_lease_until__lt=now)
-    return bool(
-        Connection.objects.filter(free, system=system).update(sync_lease_until=now + LEASE)
-    )
+    return bool(Connection.objects.filter(free, system=system).update(sync_lease_until=now + LEASE))
 
 
 def _lease_renew(system: str) -> None:

@@ -55,4 +55,3 @@ def _name(record: CrmRecord) -> str:
     first = props.get("firstName") or props.get("FirstName") or ""
     last = props.get("lastName") or props.get("LastName") or ""
     return f"{first} {last}".strip()
-

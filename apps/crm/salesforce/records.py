@@ -1,0 +1,220 @@
+"""Salesforce objects in Cue's terms: which sObject each object type is, the SOQL that
+reads its changes, and how a row becomes a CrmRecord.
+
+Changes are read by keyset on (SystemModstamp, Id): Salesforce compares SystemModstamp at
+whole seconds, and a bulk update gives thousands of rows the same second, so the Id
+breaks ties. The cursor is the last row's pair; the next page starts strictly after it,
+which neither skips a row sharing the second nor re-reads one forever.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from apps.crm.adapters import (
+    COMPANY,
+    CONTACT,
+    DEAL,
+    LEAD,
+    OWNER,
+    TASK,
+    CrmError,
+    CrmRecord,
+    FieldInfo,
+    StageEntry,
+)
+
+PIPELINE_ID = "opportunity"  # Salesforce has one stage picklist for all opportunities
+PIPELINE_LABEL = "Opportunity stages"
+ACTIVITY_TYPE = "SMS"  # Task.Type of the SMS activities Cue logs
+SALESFORCE_DATETIME = "%Y-%m-%dT%H:%M:%S.%f%z"
+
+# Who a reference points at, by the key prefix of the id (WhoId may be a lead or contact).
+PREFIX_OBJECT_TYPES = {"005": OWNER, "001": COMPANY, "00Q": LEAD, "003": CONTACT, "006": DEAL}
+
+
+@dataclass(frozen=True)
+class SObject:
+    """How one of Cue's object types is read from Salesforce."""
+
+    name: str
+    fields: tuple[str, ...]
+    references: tuple[str, ...] = ()  # fields naming related records
+    deletable: bool = True  # has IsDeleted (Users do not: they are deactivated)
+
+
+SYSTEM_FIELDS = ("Id", "SystemModstamp", "LastModifiedDate", "CreatedDate")
+SOBJECTS: dict[str, SObject] = {
+    OWNER: SObject(
+        "User", (*SYSTEM_FIELDS, "Email", "FirstName", "LastName", "IsActive"), deletable=False
+    ),
+    COMPANY: SObject(
+        "Account",
+        (*SYSTEM_FIELDS, "IsDeleted", "Name", "Website", "Industry", "NumberOfEmployees", "OwnerId"),
+        references=("OwnerId",),
+    ),
+    LEAD: SObject(
+        "Lead",
+        (
+            *SYSTEM_FIELDS, "IsDeleted", "FirstName", "LastName", "Email", "Phone",
+            "MobilePhone", "Company", "Title", "Status", "LeadSource", "OwnerId",
+            "HasOptedOutOfEmail", "IsConverted", "ConvertedContactId", "ConvertedAccountId",
+            "ConvertedDate",
+        ),
+        references=("OwnerId",),
+    ),  # fmt: skip
+    CONTACT: SObject(
+        "Contact",
+        (
+            *SYSTEM_FIELDS, "IsDeleted", "FirstName", "LastName", "Email", "Phone",
+            "MobilePhone", "Title", "LeadSource", "AccountId", "OwnerId", "HasOptedOutOfEmail",
+        ),
+        references=("AccountId", "OwnerId"),
+    ),  # fmt: skip
+    DEAL: SObject(
+        "Opportunity",
+        (
+            *SYSTEM_FIELDS, "IsDeleted", "Name", "AccountId", "ContactId", "StageName",
+            "Amount", "Probability", "CloseDate", "IsClosed", "IsWon", "OwnerId",
+        ),
+        references=("AccountId", "ContactId", "OwnerId"),
+    ),  # fmt: skip
+    TASK: SObject(
+        "Task",
+        (
+            *SYSTEM_FIELDS, "IsDeleted", "WhoId", "OwnerId", "Subject", "Status", "IsClosed",
+            "CompletedDateTime", "ActivityDate", "Priority",
+        ),
+        references=("WhoId", "OwnerId"),
+    ),  # fmt: skip
+}
+
+# Salesforce field types as Cue's attribute types (FieldInfo.type).
+FIELD_TYPES = {
+    "boolean": "boolean",
+    "int": "number",
+    "double": "number",
+    "currency": "number",
+    "percent": "number",
+    "date": "date",
+    "datetime": "datetime",
+    "picklist": "choice",
+    "multipicklist": "list",
+}
+TEXT_LENGTH_TYPES = {"string", "email", "phone", "url", "textarea", "encryptedstring", "picklist"}
+
+
+def soql_quote(value: str) -> str:
+    """A SOQL string literal; Salesforce escapes quotes and backslashes with a backslash."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def soql_datetime(stamp: str) -> str:
+    """A SOQL dateTime literal (whole seconds, UTC) for a SystemModstamp as read."""
+    return datetime_parse(stamp).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def datetime_parse(value: str) -> datetime:
+    return datetime.strptime(value, SALESFORCE_DATETIME)
+
+
+def changes_soql(
+    sobject: SObject,
+    cursor: dict | None,
+    page_size: int,
+    *,
+    extra_fields: Sequence[str] = (),
+    conditions: Sequence[str] = (),
+) -> str:
+    """The keyset query for the next page of changes after `cursor`."""
+    fields = list(dict.fromkeys((*sobject.fields, *extra_fields)))
+    where = list(conditions)
+    if cursor:
+        modstamp, record_id = cursor_parts(cursor)
+        stamp = soql_datetime(modstamp)
+        where.insert(
+            0,
+            f"(SystemModstamp > {stamp} OR "
+            f"(SystemModstamp = {stamp} AND Id > {soql_quote(record_id)}))",
+        )
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    return (
+        f"SELECT {', '.join(fields)} FROM {sobject.name}{clause} "
+        f"ORDER BY SystemModstamp ASC, Id ASC LIMIT {page_size}"
+    )
+
+
+def cursor_parts(cursor: dict) -> tuple[str, str]:
+    modstamp, record_id = cursor.get("modstamp"), cursor.get("id")
+    if not isinstance(modstamp, str) or not isinstance(record_id, str):
+        raise CrmError(f"not a Salesforce cursor: {cursor!r}")
+    return modstamp, record_id
+
+
+def cursor_after(rows: list[dict[str, Any]], cursor: dict | None) -> dict:
+    if not rows:
+        return dict(cursor or {})
+    return {"modstamp": rows[-1]["SystemModstamp"], "id": rows[-1]["Id"]}
+
+
+def stage_history_soql(opportunity_ids: Iterable[str]) -> str:
+    ids = ", ".join(soql_quote(record_id) for record_id in opportunity_ids)
+    return (
+        "SELECT OpportunityId, StageName, CreatedDate FROM OpportunityHistory "
+        f"WHERE OpportunityId IN ({ids}) ORDER BY OpportunityId ASC, CreatedDate ASC, Id ASC"
+    )
+
+
+def stage_histories(rows: Iterable[dict[str, Any]]) -> dict[str, list[StageEntry]]:
+    """Stage entries per opportunity. OpportunityHistory also gains rows when the amount
+    or close date changes; only a change of StageName is a stage entered."""
+    histories: dict[str, list[StageEntry]] = {}
+    for row in rows:
+        entries = histories.setdefault(row["OpportunityId"], [])
+        if entries and entries[-1].stage == row["StageName"]:
+            continue
+        entries.append(StageEntry(PIPELINE_ID, row["StageName"], datetime_parse(row["CreatedDate"])))
+    return histories
+
+
+def record_from_row(
+    object_type: str, row: dict[str, Any], history: Sequence[StageEntry] = ()
+) -> CrmRecord:
+    properties = {name: value for name, value in row.items() if name != "attributes"}
+    converted = properties.get("ConvertedContactId") if properties.get("IsConverted") else None
+    return CrmRecord(
+        object_type=object_type,
+        id=properties["Id"],
+        modified_at=datetime_parse(properties["SystemModstamp"]),
+        properties=properties,
+        archived=bool(properties.get("IsDeleted")),
+        associations=_associations(SOBJECTS[object_type], properties),
+        stage_history=tuple(history),
+        converted_to=converted,
+    )
+
+
+def _associations(sobject: SObject, properties: dict[str, Any]) -> dict[str, list[str]]:
+    associations: dict[str, list[str]] = {}
+    for name in sobject.references:
+        value = properties.get(name)
+        if value and (object_type := PREFIX_OBJECT_TYPES.get(value[:3])):
+            associations.setdefault(object_type, []).append(value)
+    return associations
+
+
+def field_info(described: dict[str, Any]) -> FieldInfo:
+    """A describe field as Cue's FieldInfo."""
+    sf_type = described.get("type", "string")
+    options = tuple(
+        value["value"] for value in described.get("picklistValues") or () if value.get("active")
+    )
+    length = described.get("length") or None
+    return FieldInfo(
+        name=described["name"],
+        label=described.get("label") or described["name"],
+        type=FIELD_TYPES.get(sf_type, "text"),
+        options=options,
+        max_length=length if sf_type in TEXT_LENGTH_TYPES else None,
+    )

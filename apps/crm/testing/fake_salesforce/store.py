@@ -1,0 +1,369 @@
+"""The fake Salesforce's records: an in-memory org with Salesforce's write rules.
+
+Every record is a dict of field values as the REST API returns them (datetimes as
+"2024-05-01T12:00:00.000+0000", dates as "2024-05-01"). Each object type keeps an index
+sorted by (SystemModstamp, Id), so the keyset queries a sync sends answer in time
+proportional to the page, not to the 100,000 records behind it.
+"""
+
+import bisect
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from .schema import KEY_PREFIXES, TASK_CLOSED_STATUSES, ObjectSpec, schema_new
+from .soql import DATE_TYPES, NUMBER_TYPES, STRING_TYPES, Query, datetime_canonical
+
+# OpportunityHistory gains a row when any of these change, as in Salesforce.
+HISTORY_TRACKED = ("StageName", "Amount", "CloseDate", "Probability")
+CLOSED_STAGES = {"Closed Won": True, "Closed Lost": False}
+KEYSET_ORDER = (("SystemModstamp", False), ("Id", False))
+
+
+@dataclass(frozen=True)
+class WriteError:
+    """One reason Salesforce refuses a record write."""
+
+    code: str
+    message: str
+    fields: tuple[str, ...] = ()
+
+    def rest_body(self) -> dict:
+        return {"message": self.message, "errorCode": self.code, "fields": list(self.fields)}
+
+    def composite_body(self) -> dict:
+        return {"statusCode": self.code, "message": self.message, "fields": list(self.fields)}
+
+
+@dataclass(frozen=True)
+class ValidationRule:
+    """A test's stand-in for an org's validation rule: refuse writes leaving `field`
+    equal to `value` on `object_name`."""
+
+    object_name: str
+    field: str
+    value: Any
+    code: str
+    message: str
+
+
+class Store:
+    def __init__(self, clock: Callable[[], datetime]):
+        self.schema: dict[str, ObjectSpec] = schema_new()
+        self.clock = clock
+        self.records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in self.schema}
+        self.rules: list[ValidationRule] = []
+        self._index: dict[str, list[tuple[str, str]]] = {name: [] for name in self.schema}
+        self._index_stale: set[str] = set()
+        self._counters: dict[str, int] = dict.fromkeys(self.schema, 0)
+
+    # Writes without API validation (tests seeding the org)
+
+    def id_new(self, object_name: str) -> str:
+        self._counters[object_name] += 1
+        return f"{KEY_PREFIXES[object_name]}Fk{self._counters[object_name]:010d}AAA"
+
+    def stamp(self, at: datetime | None = None) -> str:
+        return datetime_canonical(at or self.clock())
+
+    def insert(
+        self, object_name: str, values: dict[str, Any], *, at: datetime | None = None, by: str = ""
+    ) -> dict[str, Any]:
+        stamp = self.stamp(at)
+        record = dict.fromkeys(self.schema[object_name].fields)
+        record |= _defaults(object_name)
+        record |= values
+        record_id = record.get("Id") or self.id_new(object_name)
+        record |= {
+            "Id": record_id,
+            "CreatedDate": stamp,
+            "CreatedById": by or record.get("CreatedById"),
+            "LastModifiedDate": stamp,
+            "SystemModstamp": stamp,
+        }
+        if self.schema[object_name].deletable:
+            record["IsDeleted"] = False
+        _derive(object_name, record, stamp)
+        self.records[object_name][record_id] = record
+        self._index_stale.add(object_name)
+        if object_name == "Opportunity":
+            self._history_add(record, stamp)
+        return record
+
+    def update(
+        self,
+        object_name: str,
+        record_id: str,
+        values: dict[str, Any],
+        *,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        record = self.records[object_name][record_id]
+        stamp = self.stamp(at)
+        tracked_before = {name: record.get(name) for name in HISTORY_TRACKED}
+        record |= values
+        record["LastModifiedDate"] = stamp
+        record["SystemModstamp"] = stamp
+        _derive(object_name, record, stamp)
+        self._index_stale.add(object_name)
+        if object_name == "Opportunity" and tracked_before != {
+            name: record.get(name) for name in HISTORY_TRACKED
+        }:
+            self._history_add(record, stamp)
+        return record
+
+    def delete(self, object_name: str, record_id: str, *, at: datetime | None = None) -> None:
+        # Deleting moves the record to the recycle bin: queryAll still sees it, with
+        # IsDeleted true and a new SystemModstamp.
+        stamp = self.stamp(at)
+        record = self.records[object_name][record_id]
+        record |= {"IsDeleted": True, "SystemModstamp": stamp, "LastModifiedDate": stamp}
+        self._index_stale.add(object_name)
+
+    def bulk_insert(
+        self, object_name: str, rows: Iterable[dict[str, Any]], *, at: datetime | None = None
+    ) -> list[str]:
+        """Insert many records at one SystemModstamp; the index is rebuilt once, on the
+        next query. Stage history is written for opportunities as for single inserts."""
+        ids = []
+        for values in rows:
+            ids.append(self.insert(object_name, values, at=at)["Id"])
+        return ids
+
+    def lead_convert(
+        self,
+        lead_id: str,
+        *,
+        contact_id: str | None = None,
+        account_id: str | None = None,
+        at: datetime | None = None,
+    ) -> str:
+        lead = self.records["Lead"][lead_id]
+        if lead["IsConverted"]:
+            raise ValueError(f"lead {lead_id} is already converted")
+        if account_id is None:
+            account_id = self.insert("Account", {"Name": lead["Company"]}, at=at)["Id"]
+        if contact_id is None:
+            person = {
+                name: lead[name]
+                for name in ("FirstName", "LastName", "Email", "Phone", "MobilePhone", "Title")
+            }
+            person |= {"AccountId": account_id, "OwnerId": lead["OwnerId"]}
+            contact_id = self.insert("Contact", person, at=at)["Id"]
+        self.update(
+            "Lead",
+            lead_id,
+            {
+                "IsConverted": True,
+                "ConvertedContactId": contact_id,
+                "ConvertedAccountId": account_id,
+                "ConvertedDate": (at or self.clock()).astimezone(UTC).date().isoformat(),
+                "Status": "Closed - Converted",
+            },
+            at=at,
+        )
+        return contact_id
+
+    def _history_add(self, opportunity: dict[str, Any], stamp: str) -> None:
+        values = {name: opportunity.get(name) for name in HISTORY_TRACKED}
+        values["OpportunityId"] = opportunity["Id"]
+        self.insert("OpportunityHistory", values, at=_parse_stamp(stamp))
+
+    # Writes through the API (validated as Salesforce would)
+
+    def write_errors(
+        self, object_name: str, values: dict[str, Any], *, record_id: str | None = None
+    ) -> list[WriteError]:
+        spec = self.schema[object_name]
+        creating = record_id is None
+        errors = _field_errors(spec, values, creating)
+        if errors:
+            return errors
+        errors = self._reference_errors(spec, values)
+        merged = values if creating else {**self.records[object_name][record_id], **values}
+        errors += [
+            WriteError(rule.code, rule.message, (rule.field,))
+            for rule in self.rules
+            if rule.object_name == object_name and merged.get(rule.field) == rule.value
+        ]
+        return errors
+
+    def _reference_errors(self, spec: ObjectSpec, values: dict[str, Any]) -> list[WriteError]:
+        errors = []
+        for name, value in values.items():
+            if spec.fields[name].type != "reference" or value is None:
+                continue
+            if not self.exists(value):
+                errors.append(
+                    WriteError(
+                        "INVALID_CROSS_REFERENCE_KEY",
+                        f"invalid cross reference id: {value}",
+                        (name,),
+                    )
+                )
+        return errors
+
+    def exists(self, record_id: str) -> bool:
+        for object_name, prefix in KEY_PREFIXES.items():
+            if isinstance(record_id, str) and record_id.startswith(prefix):
+                record = self.records[object_name].get(record_id)
+                return record is not None and not record.get("IsDeleted")
+        return False
+
+    def find(self, object_name: str, record_id: str) -> dict[str, Any] | None:
+        record = self.records[object_name].get(record_id)
+        return None if record is None or record.get("IsDeleted") else record
+
+    # Reads
+
+    def query(self, query: Query, *, include_deleted: bool) -> list[dict[str, Any]]:
+        visible = _visibility(self.schema[query.object_name].deletable, include_deleted)
+        matches = query.where.matches if query.where else (lambda record: True)
+        if query.order_by == KEYSET_ORDER:
+            rows = self._keyset_scan(query, lambda record: visible(record) and matches(record))
+        else:
+            found = [
+                record
+                for record in self.records[query.object_name].values()
+                if visible(record) and matches(record)
+            ]
+            rows = _sorted(found, query.order_by)[: query.limit]
+        return [{name: record[name] for name in query.fields} for record in rows]
+
+    def _keyset_scan(self, query: Query, keep: Callable[[dict], bool]) -> list[dict[str, Any]]:
+        index = self._index_fresh(query.object_name)
+        floor = query.where.modstamp_floor if query.where else None
+        start = bisect.bisect_left(index, (floor, "")) if floor else 0
+        records = self.records[query.object_name]
+        found = []
+        for _, record_id in _slice_iter(index, start):
+            record = records[record_id]
+            if keep(record):
+                found.append(record)
+                if query.limit is not None and len(found) >= query.limit:
+                    break
+        return found
+
+    def _index_fresh(self, object_name: str) -> list[tuple[str, str]]:
+        if object_name in self._index_stale:
+            self._index[object_name] = sorted(
+                (record["SystemModstamp"], record_id)
+                for record_id, record in self.records[object_name].items()
+            )
+            self._index_stale.discard(object_name)
+        return self._index[object_name]
+
+
+def _slice_iter(items: list, start: int) -> Iterator:
+    for position in range(start, len(items)):
+        yield items[position]
+
+
+def _visibility(deletable: bool, include_deleted: bool) -> Callable[[dict], bool]:
+    if include_deleted or not deletable:
+        return lambda record: True
+    return lambda record: not record["IsDeleted"]
+
+
+def _sorted(records: list[dict], order_by: tuple[tuple[str, bool], ...]) -> list[dict]:
+    # Salesforce sorts nulls first ascending and last descending; stable sorts from the
+    # last key to the first give the combined order.
+    for name, descending in reversed(order_by):
+        records = sorted(
+            records,
+            key=lambda record: (record.get(name) is not None, record.get(name)),
+            reverse=descending,
+        )
+    return records
+
+
+def _defaults(object_name: str) -> dict[str, Any]:
+    return {
+        "Lead": {"IsConverted": False, "Status": "Open - Not Contacted"},
+        "Task": {"Status": "Not Started", "Priority": "Normal"},
+        "User": {"IsActive": True},
+    }.get(object_name, {})
+
+
+def _derive(object_name: str, record: dict[str, Any], stamp: str) -> None:
+    """Keep Salesforce's computed fields true after every write."""
+    if object_name == "Opportunity":
+        stage = record.get("StageName")
+        record["IsClosed"] = stage in CLOSED_STAGES
+        record["IsWon"] = CLOSED_STAGES.get(stage, False)
+    elif object_name == "Task":
+        closed = record.get("Status") in TASK_CLOSED_STATUSES
+        if closed and not record.get("IsClosed"):
+            record["CompletedDateTime"] = stamp
+        record["IsClosed"] = closed
+    elif object_name == "User":
+        record["Name"] = " ".join(
+            part for part in (record.get("FirstName"), record.get("LastName")) if part
+        )
+
+
+def _parse_stamp(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.000+0000").replace(tzinfo=UTC)
+
+
+def _field_errors(spec: ObjectSpec, values: dict[str, Any], creating: bool) -> list[WriteError]:
+    errors = []
+    for name, value in values.items():
+        field = spec.fields.get(name)
+        if field is None:
+            return [
+                WriteError(
+                    "INVALID_FIELD", f"No such column '{name}' on sobject of type {spec.name}"
+                )
+            ]
+        if not (field.createable if creating else field.updateable):
+            verb = "create" if creating else "update"
+            message = f"Unable to {verb} fields: {name}. Please check the security settings."
+            errors.append(WriteError("INVALID_FIELD_FOR_INSERT_UPDATE", message, (name,)))
+        elif problem := _value_problem(field, value):
+            errors.append(WriteError(*problem, (name,)))
+    if creating:
+        missing = [
+            field.name
+            for field in spec.fields.values()
+            if not field.nillable and field.createable and values.get(field.name) in (None, "")
+        ]
+        if missing:
+            message = f"Required fields are missing: [{', '.join(missing)}]"
+            errors.append(WriteError("REQUIRED_FIELD_MISSING", message, tuple(missing)))
+    return errors
+
+
+def _value_problem(field, value: Any) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    if field.type in STRING_TYPES and not isinstance(value, str):
+        return ("JSON_PARSER_ERROR", f"Cannot deserialize {field.name} from {value!r}")
+    if field.type in STRING_TYPES and field.length and len(value) > field.length:
+        return (
+            "STRING_TOO_LONG",
+            f"{field.label}: data value too large: {value[:20]}... (max length={field.length})",
+        )
+    if field.type == "picklist" and field.restricted and value not in field.picklist:
+        return (
+            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+            f"{field.label}: bad value for restricted picklist field: {value}",
+        )
+    if field.type == "boolean" and not isinstance(value, bool):
+        return ("JSON_PARSER_ERROR", f"Cannot deserialize instance of boolean from {value!r}")
+    if field.type in NUMBER_TYPES and (
+        isinstance(value, bool) or not isinstance(value, int | float)
+    ):
+        return ("JSON_PARSER_ERROR", f"Cannot deserialize instance of double from {value!r}")
+    if field.type in DATE_TYPES and not _is_iso_date(value):
+        return ("JSON_PARSER_ERROR", f"Cannot deserialize instance of date from {value!r}")
+    return None
+
+
+def _is_iso_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return len(value) == 10
