@@ -12,3 +12,5 @@ class CrmConfig(AppConfig):
     name = "apps.crm"
     label = "crm"
     verbose_name = "CRM connectors"
+    # Incremental CRM → Cue sync of every connected CRM (nothing when none is connected).
+    periodic_tasks = {"crm sync in": {"task": "crm.sync_in_all", "every": 300}}

@@ -56,6 +56,10 @@ def sync_in(
     system = adapter.system
     if not _lease_take(system):
         raise SyncBusy(f"A {system} sync is already running.")
+    # Holding the lease, any run of this CRM still marked running died without saying so.
+    SyncRun.objects.filter(system=system, status=SyncRun.Status.RUNNING).update(
+        status=SyncRun.Status.STOPPED, error="The sync process stopped before it finished."
+    )
     run = SyncRun.objects.create(system=system, full=full)
     try:
         for object_type in adapter.object_types:

@@ -1,0 +1,37 @@
+"""Which CRMs are connected (by the environment alone) and the adapter that talks to each.
+
+The vendor packages are imported only here and only when a connection is used, so Cue
+runs without a CRM configured."""
+
+from importlib import import_module
+
+from django.conf import settings
+
+from apps.crm.adapters import CrmAdapter, CrmAuthError
+from apps.crm.models import System
+
+# Each vendor package offers `adapter_from_settings()`.
+_ADAPTER_MODULES = {System.HUBSPOT: "apps.crm.hubspot", System.SALESFORCE: "apps.crm.salesforce"}
+
+
+def connection_configured(system: str) -> bool:
+    if system == System.HUBSPOT:
+        return bool(settings.HUBSPOT_ACCESS_TOKEN)
+    if system == System.SALESFORCE:
+        return bool(settings.SALESFORCE_CLIENT_ID and settings.SALESFORCE_REFRESH_TOKEN)
+    return False
+
+
+def connection_missing(system: str) -> list[str]:
+    """The settings a connection still needs, by name (for the admin page)."""
+    if system == System.HUBSPOT:
+        return [] if settings.HUBSPOT_ACCESS_TOKEN else ["HUBSPOT_ACCESS_TOKEN"]
+    wanted = ("SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET", "SALESFORCE_REFRESH_TOKEN")
+    return [name for name in wanted if not getattr(settings, name)]
+
+
+def adapter_for(system: str) -> CrmAdapter:
+    if not connection_configured(system):
+        missing = ", ".join(connection_missing(system))
+        raise CrmAuthError(f"{System(system).label} is not connected: set {missing}.")
+    return import_module(_ADAPTER_MODULES[system]).adapter_from_settings()

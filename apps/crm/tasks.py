@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from apps.crm import services
+
+
+@shared_task(name="crm.sync_in")
+def sync_in(system: str, full: bool = False) -> str:
+    """One CRM → Cue sync of a connected CRM (nothing when not connected)."""
+    return services.crm_sync_in(system=system, full=full)
+
+
+@shared_task(name="crm.sync_in_all")
+def sync_in_all() -> list[str]:
+    """The scheduled incremental sync of every connected CRM."""
+    return services.crm_sync_in_connected()
