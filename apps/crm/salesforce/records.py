@@ -45,49 +45,89 @@ class SObject:
 
 
 SYSTEM_FIELDS = ("Id", "SystemModstamp", "LastModifiedDate", "CreatedDate")
+PERSON_FIELDS = ("FirstName", "LastName", "Email", "Phone", "MobilePhone", "Title")
 SOBJECTS: dict[str, SObject] = {
     OWNER: SObject(
         "User", (*SYSTEM_FIELDS, "Email", "FirstName", "LastName", "IsActive"), deletable=False
     ),
     COMPANY: SObject(
         "Account",
-        (*SYSTEM_FIELDS, "IsDeleted", "Name", "Website", "Industry", "NumberOfEmployees", "OwnerId"),
+        (
+            *SYSTEM_FIELDS,
+            "IsDeleted",
+            "Name",
+            "Website",
+            "Industry",
+            "NumberOfEmployees",
+            "OwnerId",
+        ),
         references=("OwnerId",),
     ),
     LEAD: SObject(
         "Lead",
         (
-            *SYSTEM_FIELDS, "IsDeleted", "FirstName", "LastName", "Email", "Phone",
-            "MobilePhone", "Company", "Title", "Status", "LeadSource", "OwnerId",
-            "HasOptedOutOfEmail", "IsConverted", "ConvertedContactId", "ConvertedAccountId",
+            *SYSTEM_FIELDS,
+            "IsDeleted",
+            *PERSON_FIELDS,
+            "Company",
+            "Status",
+            "LeadSource",
+            "OwnerId",
+            "HasOptedOutOfEmail",
+            "IsConverted",
+            "ConvertedContactId",
+            "ConvertedAccountId",
             "ConvertedDate",
         ),
         references=("OwnerId",),
-    ),  # fmt: skip
+    ),
     CONTACT: SObject(
         "Contact",
         (
-            *SYSTEM_FIELDS, "IsDeleted", "FirstName", "LastName", "Email", "Phone",
-            "MobilePhone", "Title", "LeadSource", "AccountId", "OwnerId", "HasOptedOutOfEmail",
+            *SYSTEM_FIELDS,
+            "IsDeleted",
+            *PERSON_FIELDS,
+            "LeadSource",
+            "AccountId",
+            "OwnerId",
+            "HasOptedOutOfEmail",
         ),
         references=("AccountId", "OwnerId"),
-    ),  # fmt: skip
+    ),
     DEAL: SObject(
         "Opportunity",
         (
-            *SYSTEM_FIELDS, "IsDeleted", "Name", "AccountId", "ContactId", "StageName",
-            "Amount", "Probability", "CloseDate", "IsClosed", "IsWon", "OwnerId",
+            *SYSTEM_FIELDS,
+            "IsDeleted",
+            "Name",
+            "AccountId",
+            "ContactId",
+            "StageName",
+            "Amount",
+            "Probability",
+            "CloseDate",
+            "IsClosed",
+            "IsWon",
+            "OwnerId",
         ),
         references=("AccountId", "ContactId", "OwnerId"),
-    ),  # fmt: skip
+    ),
     TASK: SObject(
         "Task",
         (
-            *SYSTEM_FIELDS, "IsDeleted", "WhoId", "OwnerId", "Subject", "Status", "IsClosed",
-            "CompletedDateTime", "ActivityDate", "Priority",
+            *SYSTEM_FIELDS,
+            "IsDeleted",
+            "WhoId",
+            "OwnerId",
+            "Subject",
+            "Status",
+            "IsClosed",
+            "CompletedDateTime",
+            "ActivityDate",
+            "Priority",
         ),
         references=("WhoId", "OwnerId"),
-    ),  # fmt: skip
+    ),
 }
 
 # Salesforce field types as Cue's attribute types (FieldInfo.type).
@@ -174,7 +214,9 @@ def stage_histories(rows: Iterable[dict[str, Any]]) -> dict[str, list[StageEntry
         entries = histories.setdefault(row["OpportunityId"], [])
         if entries and entries[-1].stage == row["StageName"]:
             continue
-        entries.append(StageEntry(PIPELINE_ID, row["StageName"], datetime_parse(row["CreatedDate"])))
+        entries.append(
+            StageEntry(PIPELINE_ID, row["StageName"], datetime_parse(row["CreatedDate"]))
+        )
     return histories
 
 

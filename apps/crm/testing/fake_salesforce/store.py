@@ -74,6 +74,8 @@ class Store:
         record = dict.fromkeys(self.schema[object_name].fields)
         record |= _defaults(object_name)
         record |= values
+        if by and "OwnerId" in record and not values.get("OwnerId"):
+            record["OwnerId"] = by  # Salesforce makes the creator the owner
         record_id = record.get("Id") or self.id_new(object_name)
         record |= {
             "Id": record_id,

@@ -1,0 +1,258 @@
+"""Cue's Salesforce adapter: the CrmAdapter contract spoken through simple-salesforce."""
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError
+
+from apps.crm.adapters import (
+    COMPANY,
+    CONTACT,
+    DEAL,
+    LEAD,
+    OWNER,
+    TASK,
+    ActivityOut,
+    CrmError,
+    CrmRecordRefused,
+    FieldInfo,
+    Page,
+    PipelineInfo,
+    StageEntry,
+    TaskOut,
+    WriteResult,
+)
+
+from .connection import SalesforceConnection, error_text
+from .records import (
+    ACTIVITY_TYPE,
+    PIPELINE_ID,
+    PIPELINE_LABEL,
+    SOBJECTS,
+    changes_soql,
+    cursor_after,
+    field_info,
+    record_from_row,
+    soql_quote,
+    stage_histories,
+    stage_history_soql,
+)
+
+COMPOSITE_BATCH = 200  # records per composite/sobjects call, Salesforce's maximum
+HISTORY_IDS_PER_QUERY = 200  # keeps the query URL far below Salesforce's 16 KB
+SUBJECT_MAX = 255
+DESCRIPTION_MAX = 32000
+PRIORITIES = {"high": "High", "normal": "Normal", "low": "Low"}
+# Salesforce refuses a single record with these statuses; anything else is not the record.
+RECORD_REFUSAL_STATUSES = {400, 403, 404}
+
+
+class SalesforceAdapter:
+    """Reads Users, Accounts, Leads, Contacts, Opportunities (with stage history) and the
+    Tasks Cue created; writes follow-up Tasks, SMS activity Tasks and field updates.
+
+    `extra_fields` names more fields to read per object type (the field mapping's CRM
+    side, custom fields included).
+    """
+
+    system = "salesforce"
+    object_types = (OWNER, COMPANY, LEAD, CONTACT, DEAL, TASK)
+
+    def __init__(
+        self,
+        connection: SalesforceConnection,
+        *,
+        extra_fields: Mapping[str, Sequence[str]] | None = None,
+    ):
+        self.connection = connection
+        self.extra_fields = {key: tuple(value) for key, value in (extra_fields or {}).items()}
+
+    # CRM -> Cue
+
+    def changes(self, object_type: str, cursor: dict | None, *, page_size: int) -> Page:
+        sobject = SOBJECTS.get(object_type)
+        if sobject is None:
+            raise CrmError(f"Salesforce has no object type {object_type!r} in Cue")
+        soql = changes_soql(
+            sobject,
+            cursor,
+            page_size,
+            extra_fields=self.extra_fields.get(object_type, ()),
+            conditions=self._conditions(object_type),
+        )
+        rows = self._query(soql, include_deleted=sobject.deletable)
+        histories = (
+            self._stage_histories([row["Id"] for row in rows]) if object_type == DEAL else {}
+        )
+        records = [record_from_row(object_type, row, histories.get(row["Id"], ())) for row in rows]
+        return Page(records=records, cursor=cursor_after(rows, cursor), done=len(rows) < page_size)
+
+    def _conditions(self, object_type: str) -> list[str]:
+        if object_type != TASK:
+            return []
+        # Only the follow-ups Cue created: by its integration user, not its SMS log.
+        self.connection.client()  # the user id comes with the access token
+        return [
+            f"CreatedById = {soql_quote(self.connection.user_id)}",
+            f"Type != {soql_quote(ACTIVITY_TYPE)}",
+        ]
+
+    def _stage_histories(self, opportunity_ids: list[str]) -> dict[str, list[StageEntry]]:
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(opportunity_ids), HISTORY_IDS_PER_QUERY):
+            chunk = opportunity_ids[start : start + HISTORY_IDS_PER_QUERY]
+            rows.extend(self._query(stage_history_soql(chunk), include_deleted=False))
+        return stage_histories(rows)
+
+    def _query(self, soql: str, *, include_deleted: bool) -> list[dict[str, Any]]:
+        """Every row of a query, following nextRecordsUrl to the end."""
+        rows: list[dict[str, Any]] = []
+        for batch in self._query_batches(soql, include_deleted):
+            rows.extend(dict(row) for row in batch)
+        return rows
+
+    def _query_batches(self, soql: str, include_deleted: bool) -> Iterator[list]:
+        timeout = self.connection.timeout
+        try:
+            answer = self.connection.call(
+                lambda sf: sf.query(soql, include_deleted=include_deleted, timeout=timeout)
+            )
+            yield answer["records"]
+            while not answer["done"]:
+                next_url = answer["nextRecordsUrl"]
+                answer = self.connection.call(
+                    lambda sf, url=next_url: sf.query_more(
+                        url, identifier_is_url=True, timeout=timeout
+                    )
+                )
+                yield answer["records"]
+        except SalesforceError as error:
+            raise CrmError(f"Salesforce refused Cue's query: {error_text(error)}") from None
+
+    def pipelines(self) -> list[PipelineInfo]:
+        stage_field = next(
+            field for field in self._describe("Opportunity") if field["name"] == "StageName"
+        )
+        stages = [
+            (value["value"], value.get("label") or value["value"])
+            for value in stage_field.get("picklistValues") or ()
+            if value.get("active")
+        ]
+        return [PipelineInfo(id=PIPELINE_ID, label=PIPELINE_LABEL, stages=stages)]
+
+    def fields(self, object_type: str) -> list[FieldInfo]:
+        sobject = SOBJECTS.get(object_type)
+        if sobject is None:
+            raise CrmError(f"Salesforce has no object type {object_type!r} in Cue")
+        return [field_info(described) for described in self._describe(sobject.name)]
+
+    def _describe(self, sobject_name: str) -> list[dict[str, Any]]:
+        timeout = self.connection.timeout
+        try:
+            answer = self.connection.call(
+                lambda sf: sf.restful(f"sobjects/{sobject_name}/describe/", timeout=timeout)
+            )
+        except SalesforceError as error:
+            raise CrmError(
+                f"Salesforce refused describe {sobject_name}: {error_text(error)}"
+            ) from None
+        return list(answer["fields"])
+
+    # Cue -> CRM
+
+    def task_save(self, task: TaskOut, record_id: str | None) -> str:
+        values = _task_values(task)
+        if record_id is None:
+            values["WhoId"] = task.contact_record_id
+            answer = self._write("POST", "sobjects/Task/", values, idempotent=False)
+            return str(answer["id"])
+        self._write("PATCH", f"sobjects/Task/{record_id}", values)
+        return record_id
+
+    def activities_log(self, activities: list[ActivityOut]) -> list[WriteResult]:
+        results: list[WriteResult] = []
+        for start in range(0, len(activities), COMPOSITE_BATCH):
+            results.extend(self._activities_batch(activities[start : start + COMPOSITE_BATCH]))
+        return results
+
+    def _activities_batch(self, batch: list[ActivityOut]) -> list[WriteResult]:
+        body = {"allOrNone": False, "records": [_activity_values(item) for item in batch]}
+        try:
+            answers = self._write("POST", "composite/sobjects", body, idempotent=False)
+        except CrmRecordRefused as error:
+            return [WriteResult(key=item.key, error=str(error)) for item in batch]
+        return [
+            _write_result(item.key, answer) for item, answer in zip(batch, answers, strict=True)
+        ]
+
+    def record_update(self, object_type: str, record_id: str, properties: dict) -> None:
+        sobject = SOBJECTS.get(object_type)
+        if sobject is None:
+            raise CrmError(f"Salesforce has no object type {object_type!r} in Cue")
+        self._write("PATCH", f"sobjects/{sobject.name}/{record_id}", dict(properties))
+
+    def _write(self, method: str, path: str, body: dict, *, idempotent: bool = True) -> Any:
+        timeout = self.connection.timeout
+        payload = json.dumps(body)
+
+        def send(sf: Salesforce) -> Any:
+            return sf.restful(path, method=method, data=payload, timeout=timeout)
+
+        try:
+            return self.connection.call(send, idempotent=idempotent)
+        except SalesforceError as error:
+            if error.status in RECORD_REFUSAL_STATUSES:
+                raise CrmRecordRefused(error_text(error)) from None
+            raise CrmError(f"Salesforce refused {method} {path}: {error_text(error)}") from None
+
+
+def _task_values(task: TaskOut) -> dict[str, Any]:
+    values = {
+        "Subject": task.subject[:SUBJECT_MAX],
+        "Description": task.body[:DESCRIPTION_MAX],
+        # The due day as the caller's datetime sees it: Salesforce's ActivityDate is a
+        # date without a zone, shown as is to the owner.
+        "ActivityDate": task.due_at.date().isoformat(),
+        "Priority": PRIORITIES.get(task.priority, "Normal"),
+        "Status": "Completed" if task.completed else "Not Started",
+    }
+    if task.owner_record_id:
+        values["OwnerId"] = task.owner_record_id
+    return values
+
+
+def _activity_values(activity: ActivityOut) -> dict[str, Any]:
+    what = " · ".join(part for part in (activity.journey, activity.template) if part)
+    subject = f"SMS {activity.status} ({activity.direction})" + (f": {what}" if what else "")
+    details = [
+        activity.body,
+        "",
+        f"Journey: {activity.journey or '-'}",
+        f"Template: {activity.template or '-'}",
+        f"At: {activity.at.isoformat()}",
+        f"Cue: {activity.key}",
+    ]
+    return {
+        "attributes": {"type": "Task"},
+        "WhoId": activity.contact_record_id,
+        "Subject": subject[:SUBJECT_MAX],
+        "Description": "\n".join(details)[:DESCRIPTION_MAX],
+        "ActivityDate": activity.at.date().isoformat(),
+        "Status": "Completed",
+        "Priority": "Normal",
+        "Type": ACTIVITY_TYPE,
+        "TaskSubtype": "Task",
+    }
+
+
+def _write_result(key: str, answer: Mapping[str, Any]) -> WriteResult:
+    if answer.get("success"):
+        return WriteResult(key=key, record_id=str(answer["id"]))
+    errors = answer.get("errors") or [{}]
+    text = "; ".join(
+        f"{error.get('statusCode', 'ERROR')}: {error.get('message', '')}".strip()
+        for error in errors
+    )
+    return WriteResult(key=key, error=text)
