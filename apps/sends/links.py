@@ -14,6 +14,7 @@ from apps.contacts.events import record_event
 from apps.contacts.models import EventType
 from apps.core.http import client_ip, retry_when_database_unavailable
 from apps.core.ratelimit import WINDOW_SECONDS, budget_spend
+from apps.sends.hooks import link_click_fire
 from apps.sends.models import LinkClick, TrackedLink
 
 # Messaging apps fetch a link to draw its preview; those fetches are not a person's click.
@@ -51,7 +52,7 @@ def link_redirect(request, token: str):
 @transaction.atomic
 def link_click_record(*, link: TrackedLink, user_agent: str, ip_address: str | None) -> LinkClick:
     """Stores the click; a person's click (not a bot's) also becomes an sms_click (or
-    email_click) event."""
+    email_click) event, and is handed to the link-click hook."""
     is_bot = user_agent_is_bot(user_agent)
     click = LinkClick.objects.create(
         link=link, user_agent=user_agent, ip_address=ip_address, is_bot=is_bot
@@ -71,4 +72,6 @@ def link_click_record(*, link: TrackedLink, user_agent: str, ip_address: str | N
                 "journey_id": link.message.journey_id,
             },
         )
+    if not is_bot:
+        link_click_fire(click)
     return click

@@ -33,6 +33,7 @@ from apps.contacts.events import record_event
 from apps.contacts.models import Contact, EventType
 from apps.core.queue import task_send
 from apps.sends import keywords
+from apps.sends.hooks import reply_fire
 from apps.sends.models import InboundMessage, KeywordRule, MessageOrigin, OutboundMessage
 from apps.sends.services.messages import message_create, messages_cancel_to_address
 
@@ -115,6 +116,7 @@ def _keyword_receive(text: InboundText, match, rules: KeywordRules) -> InboundMe
         return InboundMessage.objects.get(provider_sid=text.sid)
     inbound.outcome = _ACTIONS[match.kind](inbound, match, rules)
     InboundMessage.objects.filter(pk=inbound.pk).update(outcome=inbound.outcome)
+    reply_fire(inbound, lambda: _last_outbound(inbound))
     return inbound
 
 
@@ -131,6 +133,7 @@ def inbound_reply_handle(*, inbound_id: int) -> str | None:
         inbound = InboundMessage.objects.select_related("contact").get(pk=inbound_id)
         inbound.outcome = _reply(inbound, None, KeywordRules.active())
         InboundMessage.objects.filter(pk=inbound_id).update(outcome=inbound.outcome)
+        reply_fire(inbound, lambda: _last_outbound(inbound))
     return inbound.outcome
 
 

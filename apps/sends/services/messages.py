@@ -14,6 +14,7 @@ from apps.contacts.models import Contact
 from apps.core.queue import task_send
 from apps.library.encoding import sms_analyze
 from apps.sends.errors import SendsError
+from apps.sends.hooks import message_outcomes_fire
 from apps.sends.models import (
     Decision,
     MessageEvent,
@@ -195,6 +196,8 @@ def decision_apply(*, message: OutboundMessage, result: GateResult, at: datetime
     )
     if message.status == MessageStatus.QUEUED:
         message_enqueue_after_commit(message.pk)
+    elif message.status == MessageStatus.SUPPRESSED:
+        message_outcomes_fire([message.pk])
 
 
 def message_enqueue_after_commit(message_id: int) -> None:
@@ -236,6 +239,7 @@ def messages_cancel(*, queryset, reason_code: str, reason: str) -> int:
             for pk in ids
         ]
     )
+    message_outcomes_fire(ids)
     return cancelled
 
 

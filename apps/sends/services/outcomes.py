@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.consent.models import Channel, ConsentSource, Suppression
 from apps.consent.services import Evidence, consent_revoke_channel, suppression_add
+from apps.sends.hooks import OUTCOME_STATUSES, message_outcomes_fire
 from apps.sends.models import SECRET_BODY, MessageEvent, MessageStatus, OutboundMessage
 from apps.sends.transports.base import SendResult, TransportError
 
@@ -30,11 +31,12 @@ def status_forward(*, message_id: int, status: str, **fields) -> bool:
     stamp = _TIMESTAMP_FOR.get(status)
     if stamp:
         fields.setdefault(stamp, timezone.now())
-    return bool(
-        OutboundMessage.objects.filter(pk=message_id, status__in=lower).update(
-            status=status, **fields
-        )
+    moved = OutboundMessage.objects.filter(pk=message_id, status__in=lower).update(
+        status=status, **fields
     )
+    if moved and status in OUTCOME_STATUSES:
+        message_outcomes_fire([message_id])
+    return bool(moved)
 
 
 @transaction.atomic
