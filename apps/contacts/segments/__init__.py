@@ -11,7 +11,8 @@ and a rule is a group or one condition:
     {"field": "lifecycle_stage", "op": "at_or_after", "value": "mql"}
     {"event": "pricing_view", "occurred": true, "within_days": 14,
      "properties": {"plan": "pro"}, "min_count": 2}
-    {"opportunity": {"stage": ["demo", "proposal"]}, "exists": true}
+    {"opportunity": {"pipeline": "sales", "stage": ["demo", "proposal"]}, "exists": true}
+    {"opportunity": {"meaning": ["won"]}}
     {"consent": {"channel": "sms", "purpose": "marketing", "status": ["opted_in"]}}
     {"segment": 12}
     {"attribute": "plan", "op": "in", "value": ["pro", "team"]}

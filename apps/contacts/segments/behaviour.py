@@ -7,13 +7,15 @@ contact with many events is still one row and "not" means "has none".
 import re
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Value
 from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Coalesce
 
-from apps.contacts.models import Event, Opportunity
+from apps.contacts.models import Event, Opportunity, Pipeline, PipelineStage, StageMeaning
 from apps.contacts.segments.registry import (
     SegmentContext,
     choices_check,
+    choose_from,
     days_check,
     flag_check,
     is_number,
@@ -95,26 +97,68 @@ def event_compile(rule: dict, context: SegmentContext) -> Q:
 
 
 def opportunity_validate(rule: dict, path: str, context: SegmentContext) -> list[str]:
+    """`{"opportunity": {"pipeline": "sales", "stage": [...], "meaning": [...]}}`: stages are
+    keys of the named pipeline; without a pipeline, a key of any pipeline (and it matches in
+    every pipeline that has it, as rules saved before pipelines did)."""
     errors = rule_keys_check(rule, path, required=["opportunity"], optional=["exists"])
     errors += flag_check(rule, "exists", path)
     at = rule_path(path, "opportunity")
     details = rule["opportunity"]
     if not isinstance(details, dict):
         return [*errors, rule_error(at, 'give an object, e.g. {"stage": ["demo"]}')]
-    errors += rule_keys_check(details, at, required=[], optional=["stage"])
+    errors += rule_keys_check(details, at, required=[], optional=["pipeline", "stage", "meaning"])
+    pipelines = {p.key: p for p in Pipeline.objects.prefetch_related("stages")}
+    pipeline = details.get("pipeline")
+    if "pipeline" in details and pipeline not in pipelines:
+        message = f"{quoted(pipeline)} is not a pipeline; {choose_from(pipelines)}"
+        return [*errors, rule_error(rule_path(at, "pipeline"), message)]
     if "stage" in details:
+        errors += _stages_check(details["stage"], rule_path(at, "stage"), pipelines.get(pipeline))
+    if "meaning" in details:
         errors += choices_check(
-            details["stage"],
-            rule_path(at, "stage"),
-            allowed=pipeline_stage_keys(),
-            noun="opportunity stage",
+            details["meaning"],
+            rule_path(at, "meaning"),
+            allowed=list(StageMeaning.values),
+            noun="stage meaning",
         )
     return errors
 
 
+def _stages_check(stages, path: str, pipeline: Pipeline | None) -> list[str]:
+    if pipeline is None:
+        return choices_check(stages, path, allowed=pipeline_stage_keys(), noun="opportunity stage")
+    allowed = [stage.key for stage in pipeline.stages.all()]
+    noun = f'stage of the pipeline "{pipeline.key}"'
+    return choices_check(stages, path, allowed=allowed, noun=noun)
+
+
 def opportunity_compile(rule: dict, context: SegmentContext) -> Q:
+    details = rule["opportunity"]
     opportunities = Opportunity.objects.filter(contact=OuterRef("pk"))
-    if "stage" in rule["opportunity"]:
-        opportunities = opportunities.filter(stage__in=rule["opportunity"]["stage"])
+    if "pipeline" in details:
+        opportunities = opportunities.filter(
+            _in_pipeline(Pipeline.objects.get(key=details["pipeline"]))
+        )
+    if "stage" in details:
+        opportunities = opportunities.filter(stage__in=details["stage"])
+    if "meaning" in details:
+        opportunities = opportunities.filter(_stage_means(details["meaning"]))
     exists = Q(Exists(opportunities))
     return exists if rule.get("exists", True) else ~exists
+
+
+def _in_pipeline(pipeline: Pipeline) -> Q:
+    """An opportunity with no pipeline is in the default one."""
+    named = Q(pipeline_id=pipeline.pk)
+    return named | Q(pipeline__isnull=True) if pipeline.is_default else named
+
+
+def _stage_means(meanings: list[str]) -> Q:
+    """The opportunity's stage, in its own pipeline, has one of the meanings."""
+    default = Pipeline.objects.filter(is_default=True).values_list("pk", flat=True).first()
+    stages = PipelineStage.objects.filter(
+        key=OuterRef("stage"),
+        pipeline_id=Coalesce(OuterRef("pipeline_id"), Value(default)),
+        meaning__in=meanings,
+    )
+    return Q(Exists(stages))
