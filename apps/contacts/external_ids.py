@@ -6,7 +6,7 @@ in the same transaction, wherever a service writes the column. Other sources (Se
 userId, the CRM connectors) live only here.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.db import IntegrityError, transaction
 
@@ -23,6 +23,71 @@ def external_id_api_sync(contact: Contact) -> None:
     elif not rows.filter(value=value).exists():
         rows.delete()
         ContactExternalId.objects.create(contact=contact, source=ExternalIdSource.API, value=value)
+
+
+class ExternalIdsError(ContactsError):
+    """An id refused, by source: answered as {"external_ids": {"hubspot": ["..."]}}."""
+
+    def __init__(self, source: str, message: str, *, code: str = "invalid"):
+        super().__init__(f"{source}: {message}", field="external_ids", code=code)
+        self.errors = {source: [message]}
+
+    def as_field_errors(self) -> dict:
+        return {"external_ids": self.errors}
+
+
+def external_ids_write(*, contact: Contact, ids: Mapping[str, str | None]) -> None:
+    """Sets the contact's id in each source named, replacing the one it had there, or
+    clears it (None). An id that already names another contact is refused with a reason
+    naming both, never moved. The "api" id is the external_id column: the contact services
+    write it, not this."""
+    for source, value in ids.items():
+        if source == ExternalIdSource.API:
+            raise ExternalIdsError(source, "The api id is the contact's external_id.")
+        if source not in ExternalIdSource.values:
+            raise ExternalIdsError(source, external_id_source_unknown(source))
+        mine = ContactExternalId.objects.filter(contact=contact, source=source)
+        if value is None:
+            mine.delete()
+            continue
+        value = value.strip() if isinstance(value, str) else ""
+        if not value or len(value) > 100:
+            raise ExternalIdsError(source, "Give an id of 1–100 characters, or null to clear it.")
+        if mine.filter(value=value).exists():
+            continue
+        _owner_refuse(contact, source, value)
+        mine.delete()
+        try:
+            with transaction.atomic():
+                ContactExternalId.objects.create(contact=contact, source=source, value=value)
+        except IntegrityError as error:  # taken in the meantime by another request
+            _owner_refuse(contact, source, value)
+            raise ExternalIdsError(source, "This id was taken; send it again.") from error
+
+
+def external_id_source_unknown(source: object) -> str:
+    """The message for a source Cue does not know, naming the ones it does."""
+    return f"{source!r} is not a source; choose from {', '.join(ExternalIdSource.values)}."
+
+
+def _owner_refuse(contact: Contact, source: str, value: str) -> None:
+    owner = (
+        ContactExternalId.objects.filter(source=source, value=value)
+        .exclude(contact_id=contact.pk)
+        .values_list("contact_id", flat=True)
+        .first()
+    )
+    if owner is not None:
+        raise ExternalIdsError(
+            source,
+            f"{source} id {value!r} already names contact #{owner}, not"
+            f" {_label(contact)}. They are not merged.",
+            code="conflict",
+        )
+
+
+def _label(contact: Contact) -> str:
+    return f"contact #{contact.pk}" if contact.pk else "the new contact"
 
 
 def external_ids_api_create(contacts: Iterable[Contact]) -> None:

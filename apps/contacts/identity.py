@@ -7,6 +7,8 @@ intake all ask here. The rules:
   from: `source`, "api" unless said), an email (trimmed and lower-cased; the database
   compares it case-insensitively) and a phone (E.164). An external id names a contact only
   within its source: Segment's userId "42" and the API's external id "42" are two keys.
+  A caller that holds ids from several sources at once (an import row with an "api" and a
+  "hubspot" column) gives the others as `other_ids`; each is a key like the first.
 - Look-up is set-based: one query per kind of key for a whole batch (`IdentityIndex.load`,
   `identity_resolve_many`), never a query per item.
 - Conflicts are refused, never merged: two keys naming two different contacts, or a key
@@ -24,7 +26,7 @@ from django.conf import settings
 from django.db import connection
 
 from apps.contacts.errors import ContactsError
-from apps.contacts.models import Contact, ContactExternalId, ExternalIdSource
+from apps.contacts.models import Contact, ExternalIdSource
 
 KEY_KINDS = ("id", "external_id", "email", "phone")  # strongest first
 KEY_NOUNS = {"id": "id", "external_id": "external id", "email": "email", "phone": "phone"}
@@ -41,17 +43,37 @@ class ContactKeys:
     email: str | None = None
     phone: str | None = None
     source: str = ExternalIdSource.API  # whose id external_id is
+    # Ids in further sources, as (source, value) pairs: each names the contact too.
+    other_ids: tuple[tuple[str, str], ...] = ()
 
     def given(self) -> list[tuple[str, object]]:
-        """(kind, value) for each key given, strongest first."""
-        return [(kind, value) for kind in KEY_KINDS if (value := getattr(self, kind))]
+        """(kind, value) for each key given, strongest first; an id of `other_ids` is an
+        external_id whose value is its (source, value) pair."""
+        given = [(kind, value) for kind in KEY_KINDS if (value := getattr(self, kind))]
+        if self.other_ids:
+            at = next((n for n, (kind, _) in enumerate(given) if kind in ("email", "phone")), None)
+            at = len(given) if at is None else at
+            given[at:at] = [("external_id", pair) for pair in self.other_ids]
+        return given
 
     def describe(self) -> str:
-        return ", ".join(f"{_noun(kind, self.source)} {value!r}" for kind, value in self.given())
+        return ", ".join(self.key_text(kind, value) for kind, value in self.given())
 
     def lookup(self, kind: str, value: object) -> object:
         """How the index files a key: an external id with its source."""
-        return (self.source, value) if kind == "external_id" else value
+        if kind != "external_id" or isinstance(value, tuple):
+            return value
+        return (self.source, value)
+
+    def key_text(self, kind: str, value: object) -> str:
+        """A key as a person reads it: `hubspot id '123'`, `email 'a@example.com'`."""
+        source, value = self.lookup(kind, value) if kind == "external_id" else (None, value)
+        return f"{_noun(kind, source)} {value!r}"
+
+    def external_ids(self) -> list[tuple[str, str]]:
+        """Every (source, value) id given, the first source's first."""
+        first = [(self.source, self.external_id)] if self.external_id else []
+        return [*first, *self.other_ids]
 
 
 def contact_keys(
@@ -62,16 +84,23 @@ def contact_keys(
     phone=None,
     region: str | None = None,
     source: str = ExternalIdSource.API,
+    other_ids: dict[str, str] | None = None,
 ) -> ContactKeys:
     """Normalised keys. A phone without a country code is read in `region` (default: the
     configured one); one that is no valid number raises ContactsError on field "phone".
-    `source`: the system whose id `external_id` is."""
+    `source`: the system whose id `external_id` is; `other_ids`: {source: id} in others."""
+    others = tuple(
+        (name, text)
+        for name, value in (other_ids or {}).items()
+        if name != source and value and (text := str(value).strip())
+    )
     return ContactKeys(
         id=id or None,
         external_id=(str(external_id).strip() or None) if external_id else None,
         email=email_normalize(email) or None if email else None,
         phone=phone_e164(str(phone), region) if phone else None,
         source=source,
+        other_ids=others,
     )
 
 
@@ -182,13 +211,20 @@ class IdentityIndex:
         """Ids in sources other than "api": the contacts they name, and the ids in those
         sources of every contact the batch knows (to see an id that differs)."""
         sources = {source for source, _ in wanted}
-        for pk, external_id, email, phone in _contacts_by_source_id(wanted):
+        for pk, external_id, email, phone, source, value in _contacts_by_source_id(wanted):
             if pk not in self._keys_of:
                 self._add(KnownContact(pk, external_id, email.lower(), phone))
-        for pk, source, value in _source_ids_of(list(self._keys_of), sources):
-            known = self._keys_of[pk]
-            known.ids[source] = value
-            self._by["external_id"][(source, value)] = known
+            self._source_id_add(pk, source, value)
+        # A contact has one id per source, so one found by its id there is read already:
+        # a batch naming its contacts by Segment userIds alone needs no second query.
+        unread = [pk for pk, known in self._keys_of.items() if not sources <= known.ids.keys()]
+        for pk, source, value in _source_ids_of(unread, sources) if unread else ():
+            self._source_id_add(pk, source, value)
+
+    def _source_id_add(self, pk: int, source: str, value: str) -> None:
+        known = self._keys_of[pk]
+        known.ids[source] = value
+        self._by["external_id"][(source, value)] = known
 
     def put(self, known: KnownContact) -> None:
         """Adds a contact, or replaces what was known of it (its old keys are dropped)."""
@@ -221,10 +257,12 @@ class IdentityIndex:
             return Resolution(keys)
         known = found[0][2]
         if any(other is not known for _, _, other in found):
-            return Resolution(keys, conflict=_two_contacts(found))
-        theirs = known.id_in(keys.source)
-        if keys.external_id and theirs and theirs != keys.external_id:
-            return Resolution(keys, conflict=_other_external_id(found[0], keys, theirs))
+            return Resolution(keys, conflict=_two_contacts(found, keys))
+        for source, value in keys.external_ids():
+            theirs = known.id_in(source)
+            if theirs and theirs != value:
+                conflict = _other_external_id(found[0], keys, source, value, theirs)
+                return Resolution(keys, conflict=conflict)
         return Resolution(keys, known)
 
 
@@ -262,28 +300,32 @@ def _keys_of(known: KnownContact) -> list[tuple[str, object]]:
     return [(kind, value) for kind, value in keys if value]
 
 
-def _noun(kind: str, source: str) -> str:
-    if kind == "external_id" and source != API:
+def _noun(kind: str, source: str | None) -> str:
+    if kind == "external_id" and source not in (API, None):
         return f"{source} id"
     return KEY_NOUNS[kind]
 
 
-def _two_contacts(found: list[tuple[str, object, KnownContact]]) -> Conflict:
+def _two_contacts(found: list[tuple[str, object, KnownContact]], keys: ContactKeys) -> Conflict:
     detail = ", ".join(
-        f"{KEY_NOUNS[kind]} {value!r} matches {known.label()}" for kind, value, known in found
+        f"{keys.key_text(kind, value)} matches {known.label()}" for kind, value, known in found
     )
     ids = tuple(dict.fromkeys(known.pk for _, _, known in found))
     return Conflict(f"These keys name different contacts: {detail}. They are not merged.", ids)
 
 
 def _other_external_id(
-    match: tuple[str, object, KnownContact], keys: ContactKeys, theirs: str
+    match: tuple[str, object, KnownContact],
+    keys: ContactKeys,
+    source: str,
+    given: str,
+    theirs: str,
 ) -> Conflict:
     kind, value, known = match
     return Conflict(
-        f"{_noun(kind, keys.source).capitalize()} {value!r} matches {known.label()}, whose"
-        f" {_noun('external_id', keys.source)} is {theirs!r}, not {keys.external_id!r}."
-        " They are not merged.",
+        f"{keys.key_text(kind, value)[:1].upper()}{keys.key_text(kind, value)[1:]} matches"
+        f" {known.label()}, whose {_noun('external_id', source)} is {theirs!r}, not"
+        f" {given!r}. They are not merged.",
         (known.pk,),
     )
 
@@ -323,8 +365,8 @@ def _contacts_by_sql(kind: str, values: set) -> tuple[str, list]:
 
 
 def _contacts_by_source_id(wanted: set[tuple[str, str]]) -> list[tuple]:
-    """(id, external_id, email, phone) of the contacts holding these (source, value) ids:
-    one query, by the (source, value) unique index."""
+    """(id, external_id, email, phone, source, value) of the contacts holding these
+    (source, value) ids: one query, by the (source, value) unique index."""
     by_source: dict[str, set] = {}
     for source, value in wanted:
         by_source.setdefault(source, set()).add(value)
@@ -334,7 +376,8 @@ def _contacts_by_source_id(wanted: set[tuple[str, str]]) -> list[tuple]:
         conditions.append(f"(x.source = %s AND x.value {in_values})")
         params += [source, *value_params]
     sql = (
-        "SELECT c.id, c.external_id, c.email, c.phone FROM contacts_contactexternalid x"
+        "SELECT c.id, c.external_id, c.email, c.phone, x.source, x.value"
+        " FROM contacts_contactexternalid x"
         " JOIN contacts_contact c ON c.id = x.contact_id"
         f" WHERE {' OR '.join(conditions)} ORDER BY c.id DESC"
     )
@@ -345,8 +388,15 @@ def _contacts_by_source_id(wanted: set[tuple[str, str]]) -> list[tuple]:
 
 def _source_ids_of(contact_ids: list[int], sources: set[str]) -> list[tuple]:
     """(contact id, source, value) of these contacts' ids in these sources."""
-    rows = ContactExternalId.objects.filter(contact_id__in=contact_ids, source__in=sources)
-    return list(rows.values_list("contact_id", "source", "value"))
+    in_ids, id_params = _one_of(set(contact_ids), "bigint")
+    in_sources, source_params = _one_of(sources, "text")
+    sql = (
+        "SELECT contact_id, source, value FROM contacts_contactexternalid"
+        f" WHERE contact_id {in_ids} AND source {in_sources}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, id_params + source_params)
+        return cursor.fetchall()
 
 
 def _one_of(values: set, type_: str) -> tuple[str, list]:

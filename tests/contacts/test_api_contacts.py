@@ -87,6 +87,7 @@ def test_it_creates_a_contact_and_answers_201(api, make_user):
         "intent_band": "low",
         "source": "crm",
         "attributes": {},
+        "external_ids": {"api": "crm-grace"},
         "created_at": response.json()["created_at"],
         "updated_at": response.json()["updated_at"],
     }
@@ -124,7 +125,9 @@ def test_it_needs_a_key_to_upsert_by(api):
 
     assert response.status_code == 400
     assert response.json() == {
-        "non_field_errors": ["Give an external_id, email or phone to match the contact."]
+        "non_field_errors": [
+            "Give an external_id (or an id in external_ids), email or phone to match the contact."
+        ]
     }
     assert Contact.objects.count() == 0
 

@@ -6,6 +6,7 @@ the serializers in `serializers.py`; a test keeps the two in step. The rules of 
 itself are the domain's (`event_input_check`), applied here before any contact is created.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -33,7 +34,8 @@ CONTACT_DEFAULTS = {  # the fields used only when the event creates its contact:
     "first_name": 100, "last_name": 100, "time_zone": 64, "region": 64, "country": 64,
     "lifecycle_stage": 64, "buying_role": 16,
 }  # fmt: skip
-CONTACT_FIELDS = frozenset({*CONTACT_KEYS, *CONTACT_DEFAULTS})
+CONTACT_FIELDS = frozenset({*CONTACT_KEYS, *CONTACT_DEFAULTS, "source"})
+ID_SOURCES = frozenset(ExternalIdSource.values)
 CONTACT_CHOICES = {"buying_role": BuyingRole}
 MAX_PROPERTIES_DEPTH = 10
 MAX_ID = 2**63 - 1
@@ -64,7 +66,10 @@ class ContactRef:
 
     def describe(self) -> str:
         given = ((name, getattr(self, name)) for name in CONTACT_KEYS)
-        return ", ".join(f"{name} {value!r}" for name, value in given if value)
+        text = ", ".join(f"{name} {value!r}" for name, value in given if value)
+        if self.external_id and self.source != ExternalIdSource.API:
+            text += f" (source {self.source!r})"
+        return text
 
 
 @dataclass(slots=True)
@@ -223,6 +228,8 @@ def _contact_ref(raw: object, errors: dict) -> ContactRef | None:
         errors[f"contact.{name}"] = ["Unknown field."]
     # Only the keys given are read: most events name their contact by one of them.
     keys = {name: _CONTACT_KEY_READERS[name](raw, errors) for name in CONTACT_KEYS if name in raw}
+    if "source" in raw:
+        keys["source"] = _contact_source(raw, errors)
     ref = ContactRef(**keys, defaults=_contact_defaults(raw, errors))
     if len(errors) > before:
         return None
@@ -244,6 +251,21 @@ def _contact_id(raw: dict, errors: dict) -> int | None:
 
 def _contact_external_id(raw: dict, errors: dict) -> str | None:
     return _contact_text(raw, "external_id", errors, max_length=100)
+
+
+def _contact_source(raw: dict, errors: dict) -> str:
+    """Whose id external_id is: "api" (Cue's own, the default) or another system's."""
+    source = raw["source"]
+    if source is None:
+        return ExternalIdSource.API
+    if not isinstance(source, str) or source not in ID_SOURCES:
+        shown = json.dumps(source) if isinstance(source, str) else "This"
+        errors["contact.source"] = [
+            f"{shown[:80]} is not a source; choose from {', '.join(ExternalIdSource.values)}."
+        ]
+    elif not raw.get("external_id"):
+        errors["contact.source"] = ["source says whose external_id it is: give external_id too."]
+    return source
 
 
 def _contact_text(raw: dict, name: str, errors: dict, *, max_length: int) -> str | None:

@@ -1,19 +1,24 @@
 from datetime import UTC
 
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
+from rest_framework.exceptions import ValidationError
 
 from apps.contacts.api.fields import choices_invalid_message
+from apps.contacts.attributes import AttributesError
 from apps.contacts.identity import phone_e164
 from apps.contacts.models import (
     BuyingRole,
     Contact,
+    ContactExternalId,
     ContactKind,
+    ExternalIdSource,
     IntentBand,
     Opportunity,
 )
+from apps.contacts.segments.attributes import attributes_equal
 from apps.contacts.stages import lifecycle_choices, pipeline_stage_keys
 
 
@@ -71,6 +76,20 @@ class IdFilter(filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+# `?attr.plan=pro`: a custom attribute equals a value, read by the attribute's type.
+ATTRIBUTE_PARAM = "attr."
+
+
+class ContactFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("source") and not cleaned.get("external_id"):
+            raise forms.ValidationError(
+                {"source": "source says whose external_id to look up: give external_id too."}
+            )
+        return cleaned
+
+
 class ContactFilter(filters.FilterSet):
     lifecycle_stage = _stage_filter(lifecycle_choices, "lifecycle stage")
     kind = _choice_filter(ContactKind)
@@ -79,12 +98,48 @@ class ContactFilter(filters.FilterSet):
     owner = filters.CharFilter(method="owner_filter", help_text="A user id or username.")
     email = filters.CharFilter(lookup_expr="iexact")
     phone = PhoneFilter(help_text="Any common form; compared as E.164.")
-    external_id = filters.CharFilter()
+    external_id = filters.CharFilter(
+        method="external_id_filter", help_text="The contact's id in `source` (default: api)."
+    )
+    source = _choice_filter(
+        ExternalIdSource,
+        method="source_filter",
+        help_text="Whose id external_id is: api (the default), segment, hubspot, salesforce.",
+    )
     updated_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Contact
         fields = []
+        form = ContactFilterForm
+
+    def external_id_filter(self, queryset, name, value):
+        source = self.form.cleaned_data.get("source") or ExternalIdSource.API
+        if source == ExternalIdSource.API:
+            return queryset.filter(external_id=value)
+        ids = ContactExternalId.objects.filter(contact=OuterRef("pk"), source=source, value=value)
+        return queryset.filter(Exists(ids))
+
+    def source_filter(self, queryset, name, value):
+        return queryset  # read by external_id_filter
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        values = {}
+        for param in self.data:
+            if param.startswith(ATTRIBUTE_PARAM):
+                given = self.data.getlist(param) if hasattr(self.data, "getlist") else []
+                if len(given) > 1:
+                    raise ValidationError({param: ["Give one value."]})
+                values[param[len(ATTRIBUTE_PARAM) :]] = given[0] if given else ""
+        if not values:
+            return queryset
+        try:
+            return queryset.filter(attributes_equal(values=values))
+        except AttributesError as error:
+            raise ValidationError(
+                {f"{ATTRIBUTE_PARAM}{key}": messages for key, messages in error.errors.items()}
+            ) from error
 
     def owner_filter(self, queryset, name, value):
         match = Q(owner__username=value)

@@ -6,12 +6,14 @@ from apps.accounts.models import User
 from apps.contacts.api.fields import AwareDateTimeField, PhoneField, StageField, choice_field
 from apps.contacts.attributes import AttributesError, attributes_validate
 from apps.contacts.errors import ContactsError
+from apps.contacts.external_ids import external_id_source_unknown
 from apps.contacts.models import (
     AttributeObject,
     BuyingRole,
     Company,
     Contact,
     ContactKind,
+    ExternalIdSource,
     Opportunity,
     Pipeline,
     validate_time_zone,
@@ -30,6 +32,13 @@ from apps.contacts.stages import (
 class EventContactSerializer(serializers.Serializer):
     id = serializers.IntegerField(required=False, min_value=1)
     external_id = serializers.CharField(required=False, max_length=100)
+    source = serializers.ChoiceField(
+        choices=ExternalIdSource.values,
+        required=False,
+        help_text='Whose id external_id is: "api" (Cue\'s own, the default), or "segment",'
+        ' "hubspot", "salesforce" for that system\'s id. A contact the event creates keeps'
+        " the id under its source.",
+    )
     email = serializers.EmailField(required=False)
     phone = serializers.CharField(required=False, help_text="Any common form; stored as E.164.")
     first_name = serializers.CharField(required=False, max_length=100)
@@ -144,6 +153,54 @@ class AttributesField(serializers.Field):
         return value
 
 
+EXTERNAL_IDS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        source: {"type": "string", "maxLength": 100, "nullable": True, "description": label}
+        for source, label in ExternalIdSource.choices
+    },
+    "additionalProperties": False,
+    "description": (
+        "The contact's id in each system that knows it, by source; one per source, and an"
+        " id names one contact within its source. The api id is external_id. On write only"
+        " the sources given change: an id replaces the contact's id in that source, null"
+        " clears it. An id that already names another contact answers 400 naming it, e.g."
+        ' {"external_ids": {"hubspot": ["hubspot id \'123\' already names contact #5, not'
+        ' contact #9. They are not merged."]}}.'
+    ),
+    "example": {"api": "crm-42", "hubspot": "9876501"},
+}
+
+
+@extend_schema_field(EXTERNAL_IDS_SCHEMA)
+class ExternalIdsField(serializers.Field):
+    """{source: id} read from the contact's ContactExternalId rows; on write {source: id or
+    null}, checked here for shape, and by the service against other contacts."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError('Give an object, e.g. {"hubspot": "123"}.')
+        errors, ids = {}, {}
+        for source, value in data.items():
+            if source not in ExternalIdSource.values:
+                errors[source] = [external_id_source_unknown(source)]
+            elif value is not None and not (
+                isinstance(value, str) and 0 < len(value.strip()) <= 100
+            ):
+                errors[source] = ["Give an id of 1–100 characters, or null to clear it."]
+            else:
+                ids[source] = value.strip() if value is not None else None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return ids
+
+    def to_representation(self, contact):
+        """Read from the contact itself (source="*"): its api id is its external_id."""
+        ids = {row.source: row.value for row in contact.external_ids.all()}
+        ids.pop(ExternalIdSource.API, None)
+        return {ExternalIdSource.API: contact.external_id, **ids} if contact.external_id else ids
+
+
 @extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
 class OwnerField(serializers.Field):
     """A user named by id or username."""
@@ -202,6 +259,7 @@ class ContactWriteSerializer(serializers.Serializer):
     buying_role = choice_field(BuyingRole, required=False, allow_blank=True)
     source = serializers.CharField(required=False, allow_blank=True, max_length=100)
     attributes = AttributesField(required=False)
+    external_ids = ExternalIdsField(required=False)
 
     def validate_email(self, value: str) -> str:
         return value.strip()
@@ -220,9 +278,15 @@ class ContactWriteSerializer(serializers.Serializer):
 
 class ContactUpsertSerializer(ContactWriteSerializer):
     def validate(self, attrs: dict) -> dict:
-        if not any(attrs.get(key) for key in ("external_id", "email", "phone")):
+        ids = attrs.get("external_ids", {}).values()
+        if not any(attrs.get(key) for key in ("external_id", "email", "phone")) and not any(ids):
             raise serializers.ValidationError(
-                {"non_field_errors": ["Give an external_id, email or phone to match the contact."]}
+                {
+                    "non_field_errors": [
+                        "Give an external_id (or an id in external_ids), email or phone to"
+                        " match the contact."
+                    ]
+                }
             )
         return super().validate(attrs)
 
@@ -230,6 +294,7 @@ class ContactUpsertSerializer(ContactWriteSerializer):
 class ContactSerializer(serializers.ModelSerializer):
     phone = PhoneField(read_only=True)
     attributes = AttributesField(read_only=True)
+    external_ids = ExternalIdsField(source="*", read_only=True)
     company_name = serializers.CharField(source="company.name", read_only=True, default="")
     owner_username = serializers.CharField(source="owner.username", read_only=True, default="")
 
@@ -239,7 +304,7 @@ class ContactSerializer(serializers.ModelSerializer):
             "id", "first_name", "last_name", "email", "phone", "external_id", "time_zone",
             "region", "country", "company", "company_name", "owner", "owner_username", "kind",
             "lifecycle_stage", "buying_role", "intent_score", "intent_band", "source",
-            "attributes", "created_at", "updated_at",
+            "attributes", "external_ids", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 

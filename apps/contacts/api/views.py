@@ -1,5 +1,10 @@
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -31,6 +36,18 @@ from apps.core.api.parsers import StrictJSONParser
 from apps.core.batches import collector_paused
 
 BAD_REQUEST = OpenApiResponse(FIELD_ERRORS, description="Field errors.")
+ATTRIBUTE_PARAMETER = OpenApiParameter(
+    name="attr.<key>",
+    type=str,
+    description=(
+        "Contacts whose custom attribute <key> equals the value, e.g. `attr.plan=pro`,"
+        " `attr.seats=10`, `attr.trial=true`, `attr.renewal_on=2026-09-30`; read by the"
+        " attribute's type (text ignores case; a list attribute holds the item). Several"
+        " attr. parameters must all hold. An unknown key or a value its type cannot take"
+        ' answers 400, e.g. {"attr.plan": ["\'gold\' is not an option; choose from free,'
+        ' pro."]}.'
+    ),
+)
 
 
 class IdCursorPagination(CursorPagination):
@@ -104,7 +121,15 @@ class ContactsView(generics.ListAPIView):
     parser_classes = [StrictJSONParser]
 
     def get_queryset(self):
-        return contacts_visible_to(self.request.user).select_related("company", "owner")
+        visible = contacts_visible_to(self.request.user).select_related("company", "owner")
+        return visible.prefetch_related("external_ids")  # one query for the page's ids
+
+    @extend_schema(
+        parameters=[ATTRIBUTE_PARAMETER],
+        responses=ContactSerializer(many=True),
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request=ContactUpsertSerializer,

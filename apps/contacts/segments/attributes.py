@@ -35,7 +35,12 @@ from django.db.models.lookups import (
     LessThanOrEqual,
 )
 
-from apps.contacts.attributes import attribute_value_clean
+from apps.contacts.attributes import (
+    AttributesError,
+    attribute_definitions,
+    attribute_value_clean,
+    attributes_validate,
+)
 from apps.contacts.models import AttributeDefinition, AttributeObject, AttributeType
 from apps.contacts.segments.registry import (
     SegmentContext,
@@ -136,6 +141,39 @@ def attribute_compile(rule: dict, context: SegmentContext) -> Q:
     values = rule["value"] if op == "in" else [rule["value"]]
     clean = [_rule_value(definition, op, value) for value in values]
     return present & reduce(or_, [_compare(definition, key, op, value) for value in clean])
+
+
+def attributes_equal(*, values: dict[str, str], object_type: str = AttributeObject.CONTACT) -> Q:
+    """A filter: each attribute equals its value, given as text (a query string's) and read
+    by the attribute's type ("10" is the number 10, "yes" true; text ignores case; a list
+    holds each of the items given, "a; b"). One query for the definitions, none per key.
+    Raises AttributesError naming every unknown key and bad value."""
+    definitions = attribute_definitions(object_type=object_type)
+    no_value = ['Give a value; "is not set" is a segment rule.']
+    errors = {key: no_value for key, value in values.items() if not value.strip()}
+    try:
+        clean = attributes_validate(
+            object_type=object_type,
+            values=values,
+            partial=True,
+            from_text=True,
+            definitions=definitions,
+        )
+    except AttributesError as error:
+        errors = {**errors, **error.errors}  # an unknown key says so, given a value or not
+    else:  # text that was nothing but unstorable characters
+        errors |= {key: no_value for key, value in clean.items() if value is None}
+    if errors:
+        raise AttributesError(errors)
+    conditions = Q()
+    for key, value in clean.items():
+        definition = definitions[key]
+        present = Q(HasKey(F("attributes"), key))
+        items = value if definition.type == AttributeType.LIST else [value]
+        op = "contains" if definition.type == AttributeType.LIST else "eq"
+        for item in items:
+            conditions &= present & _compare(definition, key, op, item)
+    return conditions
 
 
 def _compare(definition: AttributeDefinition, key: str, op: str, value) -> Q:
