@@ -240,6 +240,8 @@ class _Parser:
         kind, text = self._next()
         if kind == "keyword" and text == "NULL":
             return None
+        if kind == "word":
+            raise SoqlError("MALFORMED_QUERY", f"unsupported literal: {text}")
         expected = {
             "datetime": field_type in DATETIME_TYPES,
             "date": field_type in DATE_TYPES,

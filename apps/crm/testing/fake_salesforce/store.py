@@ -126,11 +126,25 @@ class Store:
     def bulk_insert(
         self, object_name: str, rows: Iterable[dict[str, Any]], *, at: datetime | None = None
     ) -> list[str]:
-        """Insert many records at one SystemModstamp; the index is rebuilt once, on the
-        next query. Stage history is written for opportunities as for single inserts."""
+        """Insert many records at one SystemModstamp, as a data load does: one template,
+        one stamp, and the index rebuilt once on the next query. Opportunities get their
+        first history row as single inserts do."""
+        if object_name == "Opportunity":
+            return [self.insert(object_name, values, at=at)["Id"] for values in rows]
+        stamp = self.stamp(at)
+        template = dict.fromkeys(self.schema[object_name].fields) | _defaults(object_name)
+        template |= {"CreatedDate": stamp, "LastModifiedDate": stamp, "SystemModstamp": stamp}
+        if self.schema[object_name].deletable:
+            template["IsDeleted"] = False
+        table = self.records[object_name]
         ids = []
         for values in rows:
-            ids.append(self.insert(object_name, values, at=at)["Id"])
+            record = template | values
+            record["Id"] = record_id = self.id_new(object_name)
+            _derive(object_name, record, stamp)
+            table[record_id] = record
+            ids.append(record_id)
+        self._index_stale.add(object_name)
         return ids
 
     def lead_convert(
