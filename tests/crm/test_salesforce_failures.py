@@ -171,3 +171,15 @@ def test_tokens_and_secrets_never_reach_the_logs(fake, adapter, caplog):
         assert secret not in caplog.text
     assert fake.client_secret not in repr(adapter.connection)
     assert fake.refresh_token not in repr(adapter.connection)
+
+
+def test_throttling_for_a_while_answers_429_until_it_ends(fake, adapter, sleeps):
+    adapter.changes(CONTACT, None, page_size=1)
+    fake.throttle(seconds=600, retry_after=5)
+
+    with pytest.raises(CrmRateLimited) as raised:
+        adapter.changes(CONTACT, None, page_size=6)
+
+    assert raised.value.retry_after == 5.0
+    assert sleeps == [5.0]
+    assert [request.status for request in fake.requests[-2:]] == [429, 429]
