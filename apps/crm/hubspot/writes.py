@@ -1,0 +1,194 @@
+"""What Cue writes to HubSpot: follow-up tasks, SMS on the contact's timeline, and fields
+(consent write-back)."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from hubspot.crm.objects.models import (
+    AssociationSpec,
+    BatchInputSimplePublicObjectBatchInputForCreate,
+    PublicAssociationsForObject,
+    PublicObjectId,
+    SimplePublicObjectBatchInputForCreate,
+    SimplePublicObjectInput,
+    SimplePublicObjectInputForCreate,
+)
+
+from apps.crm.adapters import ActivityOut, CrmRecordRefused, TaskOut, WriteResult
+
+from .changes import HubSpotApis
+from .records import HUBSPOT_OBJECT
+
+# HubSpot-defined association type ids (engagement to contact).
+TASK_TO_CONTACT = 204
+COMMUNICATION_TO_CONTACT = 81
+BATCH_MAX_INPUTS = 100
+TASK_PRIORITY = {"high": "HIGH", "normal": "MEDIUM", "low": "LOW"}
+DIRECTION_LABEL = {"outbound": "Outbound", "inbound": "Inbound"}
+
+
+class HubSpotWriter:
+    def __init__(self, apis: HubSpotApis, call: Callable[..., Any]):
+        self.apis = apis
+        self.call = call
+
+    def task_save(self, task: TaskOut, record_id: str | None) -> str:
+        """Creates the task associated with its contact, or updates the one Cue made.
+
+        Cue never reopens a task: a rep may have completed it in HubSpot before the
+        next sync told Cue, and an update from Cue must not undo that.
+        """
+        if task.priority not in TASK_PRIORITY:
+            raise CrmRecordRefused(f"unknown task priority {task.priority!r}")
+        properties = {
+            "hs_task_subject": task.subject,
+            "hs_task_body": task.body,
+            "hs_timestamp": hubspot_time(task.due_at),
+            "hs_task_priority": TASK_PRIORITY[task.priority],
+            "hs_task_type": "TODO",
+        }
+        if task.owner_record_id:
+            properties["hubspot_owner_id"] = task.owner_record_id
+        if record_id is None:
+            return self._task_create(task, properties)
+        if task.completed:
+            properties["hs_task_status"] = "COMPLETED"
+        body = self.call(
+            f"update task {record_id}",
+            self.apis.objects.update,
+            "tasks",
+            record_id,
+            SimplePublicObjectInput(properties=properties),
+        )
+        return str(body["id"])
+
+    def _task_create(self, task: TaskOut, properties: dict[str, str]) -> str:
+        properties["hs_task_status"] = "COMPLETED" if task.completed else "NOT_STARTED"
+        body = self.call(
+            f"create task {task.key}",
+            self.apis.objects.create,
+            "tasks",
+            SimplePublicObjectInputForCreate(
+                properties=properties,
+                associations=[_to_contact(task.contact_record_id, TASK_TO_CONTACT)],
+            ),
+        )
+        return str(body["id"])
+
+    def activities_log(self, activities: list[ActivityOut]) -> list[WriteResult]:
+        """Communications (channel SMS) on each contact, 100 to a batch. HubSpot refuses a
+        batch as a whole when one item is invalid; that batch is then written one by one,
+        so the good items are stored and each bad one carries HubSpot's reason."""
+        results: list[WriteResult] = []
+        for start in range(0, len(activities), BATCH_MAX_INPUTS):
+            results.extend(self._batch_log(activities[start : start + BATCH_MAX_INPUTS]))
+        return results
+
+    def _batch_log(self, batch: list[ActivityOut]) -> list[WriteResult]:
+        keys = [activity.key for activity in batch]
+        if len(set(keys)) != len(keys):
+            raise ValueError("activities in one call need distinct keys")
+        request = BatchInputSimplePublicObjectBatchInputForCreate(
+            inputs=[
+                SimplePublicObjectBatchInputForCreate(
+                    properties=communication_properties(activity),
+                    associations=[
+                        _to_contact(activity.contact_record_id, COMMUNICATION_TO_CONTACT)
+                    ],
+                    object_write_trace_id=activity.key,
+                )
+                for activity in batch
+            ]
+        )
+        try:
+            body = self.call(
+                f"log {len(batch)} SMS activities",
+                self.apis.objects_batch.create,
+                "communications",
+                request,
+            )
+        except CrmRecordRefused:
+            return [self._single_log(activity) for activity in batch]
+        # HubSpot does not promise the inputs' order; the trace id says which is which.
+        created = {item.get("objectWriteTraceId"): str(item["id"]) for item in body["results"]}
+        return [
+            WriteResult(key=key, record_id=created[key])
+            if key in created
+            else WriteResult(key=key, error="HubSpot answered no record for this activity")
+            for key in keys
+        ]
+
+    def _single_log(self, activity: ActivityOut) -> WriteResult:
+        request = SimplePublicObjectInputForCreate(
+            properties=communication_properties(activity),
+            associations=[_to_contact(activity.contact_record_id, COMMUNICATION_TO_CONTACT)],
+        )
+        try:
+            body = self.call(
+                f"log SMS activity {activity.key}",
+                self.apis.objects.create,
+                "communications",
+                request,
+            )
+        except CrmRecordRefused as refusal:
+            return WriteResult(key=activity.key, error=str(refusal))
+        return WriteResult(key=activity.key, record_id=str(body["id"]))
+
+    def record_update(self, object_type: str, record_id: str, properties: dict) -> None:
+        if object_type not in HUBSPOT_OBJECT:
+            raise ValueError(f"HubSpot has no {object_type!r} records for Cue")
+        self.call(
+            f"update {HUBSPOT_OBJECT[object_type]} {record_id}",
+            self.apis.objects.update,
+            HUBSPOT_OBJECT[object_type],
+            record_id,
+            SimplePublicObjectInput(
+                properties={name: property_text(value) for name, value in properties.items()}
+            ),
+        )
+
+
+def communication_properties(activity: ActivityOut) -> dict[str, str]:
+    direction = DIRECTION_LABEL.get(activity.direction, activity.direction)
+    context = ", ".join(
+        part
+        for part in (
+            f"journey: {activity.journey}" if activity.journey else "",
+            f"template: {activity.template}" if activity.template else "",
+        )
+        if part
+    )
+    heading = f"{direction} SMS {activity.status}" + (f" ({context})" if context else "")
+    return {
+        "hs_communication_channel_type": "SMS",
+        "hs_communication_logged_from": "CRM",
+        "hs_communication_body": f"{heading}\n\n{activity.body}" if activity.body else heading,
+        "hs_timestamp": hubspot_time(activity.at),
+    }
+
+
+def _to_contact(contact_id: str, type_id: int) -> PublicAssociationsForObject:
+    return PublicAssociationsForObject(
+        to=PublicObjectId(id=contact_id),
+        types=[
+            AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=type_id)
+        ],
+    )
+
+
+def hubspot_time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("HubSpot times must be aware datetimes")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def property_text(value: Any) -> str:
+    """HubSpot takes every property value as text; None clears the property."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return hubspot_time(value)
+    return str(value)
