@@ -18,11 +18,13 @@ class ContactsConfig(AppConfig):
 
         from apps.contacts.merge import merge_timeline_entries
         from apps.contacts.pii import pii_attributes_mask
+        from apps.contacts.segments.stage_names import stage_users_register
         from apps.contacts.selectors import timeline_source_register
         from apps.core.logs import log_masker_register
 
         log_masker_register("contacts.pii_attributes", pii_attributes_mask)
         timeline_source_register("contacts.merges", merge_timeline_entries)
+        stage_users_register()
         # Every stage Cue reads is data: an empty install (or a test database just flushed)
         # gets the default stages back, as the accounts app does with its role groups.
         post_migrate.connect(_stages_seed_after_migrate, sender=self)

@@ -112,25 +112,62 @@ def stage_is_forward(*, pipeline_id: int | None, from_key: str, to_key: str) -> 
 LIFECYCLE_KEYS_CUE_WRITES = frozenset({LifecycleStage.LEAD, LifecycleStage.SUBSCRIBER})
 
 
-# Higher apps that keep a lifecycle stage's key (a journey's goal) register a check here in
-# AppConfig.ready(): a stage they use must not be deleted under them.
-_lifecycle_stage_users: dict[str, Callable[[str], bool]] = {}
+# What keeps a stage's key (a saved segment's rules; a journey's goal, trigger, set-stage step
+# or branch) registers here in AppConfig.ready() a function that names each user of a stage,
+# e.g. 'Journey “Onboarding” (its goal)'. A stage that is named must not be deleted under
+# them; the refusal lists the names. Segments register from contacts' own ready(), higher
+# apps from theirs, so contacts never imports them.
+_lifecycle_stage_users: dict[str, Callable[[str], list[str]]] = {}
+_pipeline_stage_users: dict[str, Callable[[PipelineStage], list[str]]] = {}
+_pipeline_users: dict[str, Callable[[Pipeline], list[str]]] = {}
 
 
-def lifecycle_stage_user_register(name: str, uses: Callable[[str], bool]) -> None:
-    _lifecycle_stage_users[name] = uses
+def lifecycle_stage_user_register(name: str, users: Callable[[str], list[str]]) -> None:
+    _lifecycle_stage_users[name] = users
+
+
+def pipeline_stage_user_register(name: str, users: Callable[[PipelineStage], list[str]]) -> None:
+    _pipeline_stage_users[name] = users
+
+
+def pipeline_user_register(name: str, users: Callable[[Pipeline], list[str]]) -> None:
+    _pipeline_users[name] = users
+
+
+def lifecycle_stage_held(key: str) -> bool:
+    """Whether a contact is at the stage, or Cue itself writes it."""
+    return key in LIFECYCLE_KEYS_CUE_WRITES or Contact.objects.filter(lifecycle_stage=key).exists()
+
+
+def lifecycle_stage_users(key: str) -> list[str]:
+    """What keeps the stage's key, by name."""
+    return [name for users in _lifecycle_stage_users.values() for name in users(key)]
 
 
 def lifecycle_stage_in_use(key: str) -> bool:
-    """Whether a contact is at the stage, Cue writes it, or a higher app keeps its key."""
-    if key in LIFECYCLE_KEYS_CUE_WRITES or Contact.objects.filter(lifecycle_stage=key).exists():
-        return True
-    return any(uses(key) for uses in _lifecycle_stage_users.values())
+    return lifecycle_stage_held(key) or bool(lifecycle_stage_users(key))
 
 
-def pipeline_stage_in_use(stage: PipelineStage) -> bool:
+def pipeline_stage_held(stage: PipelineStage) -> bool:
     """Whether an opportunity is at this stage (one with no pipeline is in the default)."""
     in_pipeline = Q(pipeline_id=stage.pipeline_id)
     if stage.pipeline.is_default:
         in_pipeline |= Q(pipeline__isnull=True)
     return Opportunity.objects.filter(in_pipeline, stage=stage.key).exists()
+
+
+def pipeline_stage_users(stage: PipelineStage) -> list[str]:
+    """What keeps the stage's key in its pipeline, by name."""
+    return [name for users in _pipeline_stage_users.values() for name in users(stage)]
+
+
+def pipeline_stage_in_use(stage: PipelineStage) -> bool:
+    return pipeline_stage_held(stage) or bool(pipeline_stage_users(stage))
+
+
+def pipeline_users(pipeline: Pipeline) -> list[str]:
+    """What names the pipeline or one of its stages (deleting it deletes its stages)."""
+    named = [name for users in _pipeline_users.values() for name in users(pipeline)]
+    for stage in pipeline.stages.select_related("pipeline"):
+        named += [f"{name} (stage {stage.key})" for name in pipeline_stage_users(stage)]
+    return list(dict.fromkeys(named))

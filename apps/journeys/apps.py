@@ -16,15 +16,23 @@ class JourneysConfig(AppConfig):
     def ready(self) -> None:
         from apps.contacts.events import event_handler_register
         from apps.contacts.selectors import timeline_source_register
-        from apps.contacts.stages import lifecycle_stage_user_register
+        from apps.contacts.stages import (
+            lifecycle_stage_user_register,
+            pipeline_stage_user_register,
+        )
         from apps.journeys.gate import journey_gate_check
         from apps.journeys.intake import journeys_on_events
         from apps.journeys.merge import journeys_merge_parts_register
-        from apps.journeys.selectors import contact_journey_timeline, journeys_using_lifecycle_stage
+        from apps.journeys.selectors import (
+            contact_journey_timeline,
+            journeys_naming_lifecycle_stage,
+            journeys_naming_pipeline_stage,
+        )
         from apps.sends.policy import gate_check_register
 
         event_handler_register("journeys", journeys_on_events, order=30)
         gate_check_register("journeys", journey_gate_check)
         timeline_source_register("journeys", contact_journey_timeline)
-        lifecycle_stage_user_register("journeys", journeys_using_lifecycle_stage)
+        lifecycle_stage_user_register("journeys", journeys_naming_lifecycle_stage)
+        pipeline_stage_user_register("journeys", journeys_naming_pipeline_stage)
         journeys_merge_parts_register()

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from apps.contacts.models import Contact
+from apps.contacts.models import Contact, EventType, PipelineStage
+from apps.contacts.segments.stage_names import rules_name_lifecycle_stage, rules_name_pipeline_stage
 from apps.contacts.selectors import TimelineEntry
 from apps.journeys.models import (
     Activity,
@@ -55,11 +56,52 @@ def journey_enrollment_counts(*, journey: Journey) -> EnrollmentCounts:
     return EnrollmentCounts(by_state=by_state, running_by_step=by_step)
 
 
-def journeys_using_lifecycle_stage(key: str) -> bool:
-    """Whether a journey's goal or a set-stage step names this lifecycle stage."""
-    if Journey.objects.filter(exit_lifecycle_stage=key).exists():
-        return True
-    return Step.objects.filter(kind=StepKind.SET_LIFECYCLE_STAGE, config__stage=key).exists()
+def journeys_naming_lifecycle_stage(key: str) -> list[str]:
+    """Each journey part that names this lifecycle stage: a goal, a trigger filter, a
+    set-stage step or a branch's rules (a stage deleted under them would break them)."""
+    named = [
+        f"Journey “{name}” (its goal)"
+        for name in Journey.objects.filter(exit_lifecycle_stage=key).values_list("name", flat=True)
+    ]
+    triggers = Journey.objects.filter(
+        trigger_event_type=EventType.LIFECYCLE_STAGE_CHANGED, trigger_filters__to=key
+    )
+    named += [f"Journey “{name}” (its trigger)" for name in triggers.values_list("name", flat=True)]
+    steps = Step.objects.filter(kind=StepKind.SET_LIFECYCLE_STAGE, config__stage=key)
+    named += [
+        f"Journey “{journey}” (step {step} sets it)"
+        for journey, step in steps.values_list("journey__name", "key")
+    ]
+    return named + _branches_naming(lambda rules: rules_name_lifecycle_stage(rules, key))
+
+
+def journeys_naming_pipeline_stage(stage: PipelineStage) -> list[str]:
+    """Each journey part that names this stage of its pipeline: a stage_changed trigger's
+    "to" (in any pipeline, unless it names another) or a branch's rules."""
+    triggers = Journey.objects.filter(
+        trigger_event_type=EventType.STAGE_CHANGED, trigger_filters__to=stage.key
+    )
+    named = [
+        f"Journey “{journey.name}” (its trigger)"
+        for journey in triggers.only("name", "trigger_filters")
+        if journey.trigger_filters.get("pipeline_id", stage.pipeline_id) == stage.pipeline_id
+    ]
+    pipeline_key = stage.pipeline.key
+    return named + _branches_naming(
+        lambda rules: rules_name_pipeline_stage(
+            rules, pipeline_key=pipeline_key, stage_key=stage.key
+        )
+    )
+
+
+def _branches_naming(names_it) -> list[str]:
+    """Branch steps are few per journey: their conditions are read and walked here."""
+    branches = Step.objects.filter(kind=StepKind.BRANCH).select_related("journey")
+    return [
+        f"Journey “{step.journey.name}” (branch {step.key})"
+        for step in branches.only("key", "config", "journey__name").order_by("journey__name")
+        if names_it(((step.config or {}).get("condition") or {}).get("rules"))
+    ]
 
 
 def journeys_with_counts(queryset: QuerySet[Journey]) -> QuerySet[Journey]:
