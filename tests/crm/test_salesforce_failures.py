@@ -183,3 +183,13 @@ def test_throttling_for_a_while_answers_429_until_it_ends(fake, adapter, sleeps)
     assert raised.value.retry_after == 5.0
     assert sleeps == [5.0]
     assert [request.status for request in fake.requests[-2:]] == [429, 429]
+
+
+def test_a_salesforce_that_refuses_connections_is_unavailable(fake, sleeps):
+    adapter = adapter_for(fake, sleeps)
+    fake.stop()
+
+    with pytest.raises(CrmUnavailable, match="token endpoint: ConnectionError"):
+        adapter.changes(CONTACT, None, page_size=6)
+
+    assert sleeps == [1.0, 4.0, 16.0]
