@@ -193,3 +193,15 @@ def test_a_salesforce_that_refuses_connections_is_unavailable(fake, sleeps):
         adapter.changes(CONTACT, None, page_size=6)
 
     assert sleeps == [1.0, 4.0, 16.0]
+
+
+def test_a_create_that_could_not_connect_is_retried_then_unavailable(fake, adapter, sleeps):
+    contact = fake.records("Contact")[0]["Id"]
+    adapter.changes(CONTACT, None, page_size=1)  # logged in, connection kept alive
+    fake.stop()
+
+    with pytest.raises(CrmUnavailable, match="after 4 attempts: ConnectionError"):
+        adapter.task_save(TaskOut("task:1", contact, None, "Call", "", at(60), "normal"), None)
+
+    assert sleeps == [1.0, 4.0, 16.0]
+    assert fake.records("Task") == []

@@ -124,6 +124,7 @@ class FakeSalesforce:
         self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
+        self._server.connections_close()
         self._thread.join(timeout=SERVER_STOP_TIMEOUT_SECONDS)
         self._server = None
         self._thread = None

@@ -1,8 +1,11 @@
 """The fake Salesforce's HTTP plumbing: a threaded server whose handler turns raw
 requests into `FakeSalesforce._answer` calls and writes the JSON replies."""
 
+import contextlib
 import json
+import socket
 import ssl
+import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
@@ -18,7 +21,26 @@ class FakeSalesforceHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], fake: Any):
         self.fake = fake
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
         super().__init__(address, FakeSalesforceHandler)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.connections.add(request)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.connections_lock:
+                self.connections.discard(request)
+
+    def connections_close(self) -> None:
+        """End kept-alive connections too, so a stopped fake is as gone as a dead host."""
+        with self.connections_lock:
+            connections = list(self.connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup we never need; skip it.
