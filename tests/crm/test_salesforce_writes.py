@@ -138,7 +138,7 @@ def test_sms_activity_is_logged_in_one_composite_call_with_a_refused_record(fake
 
     results = adapter.activities_log(batch)
 
-    sms = {task["Id"]: task for task in fake.records("Task")}
+    sms = {task["Id"]: task for task in fake.created_by_cue("Task")}
     assert [(result.key, result.error) for result in results] == [
         ("message:1:delivered", ""),
         ("message:2:failed", "FIELD_CUSTOM_VALIDATION_EXCEPTION: No failures here"),

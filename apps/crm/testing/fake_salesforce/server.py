@@ -240,6 +240,14 @@ class FakeSalesforce:
 
     # What Cue did
 
+    def created_by_cue(self, object_name: str) -> list[dict[str, Any]]:
+        """Records Cue created through the API (as the integration user), oldest first."""
+        return [
+            record
+            for record in self.records(object_name)
+            if record["CreatedById"] == self.integration_user_id
+        ]
+
     @property
     def requests(self) -> list[RecordedRequest]:
         with self._lock:

@@ -129,8 +129,6 @@ class Store:
         """Insert many records at one SystemModstamp, as a data load does: one template,
         one stamp, and the index rebuilt once on the next query. Opportunities get their
         first history row as single inserts do."""
-        if object_name == "Opportunity":
-            return [self.insert(object_name, values, at=at)["Id"] for values in rows]
         stamp = self.stamp(at)
         template = dict.fromkeys(self.schema[object_name].fields) | _defaults(object_name)
         template |= {"CreatedDate": stamp, "LastModifiedDate": stamp, "SystemModstamp": stamp}
@@ -145,6 +143,15 @@ class Store:
             table[record_id] = record
             ids.append(record_id)
         self._index_stale.add(object_name)
+        if object_name == "Opportunity":
+            history = [
+                {
+                    "OpportunityId": record_id,
+                    **{name: table[record_id][name] for name in HISTORY_TRACKED},
+                }
+                for record_id in ids
+            ]
+            self.bulk_insert("OpportunityHistory", history, at=at)
         return ids
 
     def lead_convert(
