@@ -238,3 +238,21 @@ def test_pipelines_and_fields_come_from_describe(fake, adapter):
     assert (fields["Email"].type, fields["Email"].max_length) == ("text", 80)
     assert fields["HasOptedOutOfEmail"].type == "boolean"
     assert fields["SystemModstamp"].type == "datetime"
+
+
+def test_a_query_locator_salesforce_forgot_mid_page_reads_the_page_again(fake, adapter):
+    ids = fake.seed("Contact", [{"LastName": f"n{i}"} for i in range(7)], at=at(0))
+    expired = []
+
+    def forget_once(recorded):
+        if "/queryAll" in recorded.path and not expired:
+            expired.append(recorded.path)
+            fake.expire_query_locators()
+
+    fake.on_request = forget_once
+
+    page = adapter.changes(CONTACT, None, page_size=7)
+
+    assert [record.id for record in page.records] == ids
+    statuses = [request.status for request in data_requests(fake, "queryAll")]
+    assert statuses == [200, 400, 200, 200, 200]

@@ -25,7 +25,7 @@ from apps.crm.adapters import (
     WriteResult,
 )
 
-from .connection import SalesforceConnection, error_text
+from .connection import SalesforceConnection, error_code, error_text
 from .records import (
     ACTIVITY_TYPE,
     PIPELINE_ID,
@@ -47,6 +47,10 @@ DESCRIPTION_MAX = 32000
 PRIORITIES = {"high": "High", "normal": "Normal", "low": "Low"}
 # Salesforce refuses a single record with these statuses; anything else is not the record.
 RECORD_REFUSAL_STATUSES = {400, 403, 404}
+
+
+class QueryLocatorExpired(CrmError):
+    """Salesforce forgot a query's locator between two batches."""
 
 
 class SalesforceAdapter:
@@ -107,7 +111,15 @@ class SalesforceAdapter:
         return stage_histories(rows)
 
     def _query(self, soql: str, *, include_deleted: bool) -> list[dict[str, Any]]:
-        """Every row of a query, following nextRecordsUrl to the end."""
+        """Every row of a query, following nextRecordsUrl to the end. Salesforce drops an
+        idle query locator (after a long wait, or when too many are open); the page is
+        then read again from its start, once."""
+        try:
+            return self._query_rows(soql, include_deleted)
+        except QueryLocatorExpired:
+            return self._query_rows(soql, include_deleted)
+
+    def _query_rows(self, soql: str, include_deleted: bool) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for batch in self._query_batches(soql, include_deleted):
             rows.extend(dict(row) for row in batch)
@@ -129,6 +141,8 @@ class SalesforceAdapter:
                 )
                 yield answer["records"]
         except SalesforceError as error:
+            if error_code(error) == "INVALID_QUERY_LOCATOR":
+                raise QueryLocatorExpired(error_text(error)) from None
             raise CrmError(f"Salesforce refused Cue's query: {error_text(error)}") from None
 
     def pipelines(self) -> list[PipelineInfo]:

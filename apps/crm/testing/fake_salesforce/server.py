@@ -302,6 +302,11 @@ class FakeSalesforce:
         with self._lock:
             self.access.token_budget = requests
 
+    def expire_query_locators(self) -> None:
+        """Forget every query still being paged, as Salesforce does with idle locators."""
+        with self._lock:
+            self.cursors.results.clear()
+
     def revoke_refresh_token(self) -> None:
         with self._lock:
             self.access.refresh_token = "revoked:" + secrets.token_hex(8)
