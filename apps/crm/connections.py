@@ -10,8 +10,11 @@ from django.conf import settings
 from apps.crm.adapters import CrmAdapter, CrmAuthError
 from apps.crm.models import System
 
-# Each vendor package offers `adapter_from_settings()`.
-_ADAPTER_MODULES = {System.HUBSPOT: "apps.crm.hubspot", System.SALESFORCE: "apps.crm.salesforce"}
+# The function of each vendor package that builds its adapter from the settings.
+_ADAPTER_FACTORIES = {
+    System.HUBSPOT: ("apps.crm.hubspot", "hubspot_adapter_from_settings"),
+    System.SALESFORCE: ("apps.crm.salesforce", "salesforce_adapter"),
+}
 
 
 def connection_configured(system: str) -> bool:
@@ -34,4 +37,5 @@ def adapter_for(system: str) -> CrmAdapter:
     if not connection_configured(system):
         missing = ", ".join(connection_missing(system))
         raise CrmAuthError(f"{System(system).label} is not connected: set {missing}.")
-    return import_module(_ADAPTER_MODULES[system]).adapter_from_settings()
+    module, factory = _ADAPTER_FACTORIES[system]
+    return getattr(import_module(module), factory)()

@@ -1,0 +1,45 @@
+"""Fixtures of the crm tests: the fake HubSpot on 127.0.0.1 with Cue's settings pointing at
+it, or no CRM connected at all; signed-in clients per role; the browser."""
+
+import pytest
+
+from apps.accounts import roles
+from apps.crm.testing.fake_hubspot import FakeHubSpot
+from tests.browser import browser, new_page, page  # noqa: F401  (browser test fixtures)
+
+NO_CRM = {
+    "HUBSPOT_ACCESS_TOKEN": "",
+    "SALESFORCE_CLIENT_ID": "",
+    "SALESFORCE_CLIENT_SECRET": "",
+    "SALESFORCE_REFRESH_TOKEN": "",
+}
+
+
+@pytest.fixture
+def no_crm(settings):
+    for name, value in NO_CRM.items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture
+def hubspot(settings, no_crm):
+    """The fake HubSpot, running, and HubSpot connected to it (Salesforce not)."""
+    with FakeHubSpot() as fake:
+        settings.HUBSPOT_ACCESS_TOKEN = fake.token
+        settings.HUBSPOT_API_BASE_URL = fake.base_url
+        settings.CRM_MAX_RETRY_WAIT_SECONDS = 0
+        yield fake
+
+
+@pytest.fixture
+def client_as(client, make_user):
+    def sign_in(role: str):
+        client.force_login(make_user(role))
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def admin_web(client_as):
+    return client_as(roles.ADMIN)
