@@ -20,7 +20,7 @@ def adapter_for(
     client_secret: str | None = None,
     timeout: float = 5.0,
     max_retry_wait: float = 120.0,
-    extra_fields: dict | None = None,
+    properties: dict | None = None,
 ) -> SalesforceAdapter:
     credentials = SalesforceCredentials(
         login_url=fake.base_url,
@@ -36,7 +36,7 @@ def adapter_for(
         max_retry_wait=max_retry_wait,
         sleep=sleeps.append,
     )
-    return SalesforceAdapter(connection, extra_fields=extra_fields)
+    return SalesforceAdapter(connection, properties=properties)
 
 
 def data_requests(fake: FakeSalesforce, kind: str) -> list:

@@ -26,10 +26,10 @@ def salesforce_adapter(
     *,
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    extra_fields: Mapping[str, Sequence[str]] | None = None,
+    properties: Mapping[str, Sequence[str]] | None = None,
 ) -> SalesforceAdapter:
     """The Salesforce adapter as the environment configures it; CrmAuthError when the
-    connection is off."""
+    connection is off. `properties`: more fields to read per object type."""
     if not salesforce_configured():
         raise CrmAuthError(
             "Salesforce is not configured: set SALESFORCE_CLIENT_ID and SALESFORCE_REFRESH_TOKEN"
@@ -49,7 +49,7 @@ def salesforce_adapter(
         max_retry_wait=settings.CRM_MAX_RETRY_WAIT_SECONDS,
         sleep=sleep,
     )
-    return SalesforceAdapter(connection, extra_fields=extra_fields)
+    return SalesforceAdapter(connection, properties=properties)
 
 
 __all__ = [

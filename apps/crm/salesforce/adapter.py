@@ -57,8 +57,8 @@ class SalesforceAdapter:
     """Reads Users, Accounts, Leads, Contacts, Opportunities (with stage history) and the
     Tasks Cue created; writes follow-up Tasks, SMS activity Tasks and field updates.
 
-    `extra_fields` names more fields to read per object type (the field mapping's CRM
-    side, custom fields included).
+    `properties` names more fields to read per object type (the field mapping's CRM side,
+    custom fields included), as HubSpot's adapter takes them.
     """
 
     system = "salesforce"
@@ -68,10 +68,10 @@ class SalesforceAdapter:
         self,
         connection: SalesforceConnection,
         *,
-        extra_fields: Mapping[str, Sequence[str]] | None = None,
+        properties: Mapping[str, Sequence[str]] | None = None,
     ):
         self.connection = connection
-        self.extra_fields = {key: tuple(value) for key, value in (extra_fields or {}).items()}
+        self.extra_fields = {key: tuple(value) for key, value in (properties or {}).items()}
 
     # CRM -> Cue
 
