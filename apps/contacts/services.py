@@ -13,6 +13,7 @@ from apps.contacts.errors import ContactsError
 from apps.contacts.external_ids import ExternalIdsError, external_id_api_sync, external_ids_write
 from apps.contacts.identity import API, contact_keys, identity_contact
 from apps.contacts.models import (
+    AttributeDefinition,
     AttributeObject,
     Company,
     Contact,
@@ -113,10 +114,16 @@ def _contact_named(fields: dict, ids: dict) -> Contact | None:
 
 @transaction.atomic
 def contact_update(
-    *, contact: Contact, fields: dict, stage_changed_at: datetime | None = None
+    *,
+    contact: Contact,
+    fields: dict,
+    stage_changed_at: datetime | None = None,
+    definitions: dict[str, AttributeDefinition] | None = None,
 ) -> Contact:
+    """`definitions`: the contact attribute definitions, when the caller has read them
+    already (an import reads them once for the whole file)."""
     fields, ids = _external_ids_apart(fields)
-    fields = _attributes_merged(contact, _place_normalize(contact, fields))
+    fields = _attributes_merged(contact, _place_normalize(contact, fields), definitions=definitions)
     contact = _contact_save(contact, fields, stage_changed_at)
     external_ids_write(contact=contact, ids=ids)
     return contact
@@ -126,6 +133,7 @@ def _attributes_merged(
     instance: Contact | Company | Opportunity,
     fields: dict,
     object_type: str = AttributeObject.CONTACT,
+    definitions: dict[str, AttributeDefinition] | None = None,
 ) -> dict:
     """The fields with `attributes` as the object's whole new set: the change is checked
     against the definitions and merged into what the object has now. The stored set is
@@ -134,7 +142,10 @@ def _attributes_merged(
     if "attributes" not in fields:
         return fields
     changes = attributes_validate(
-        object_type=object_type, values=fields["attributes"] or {}, partial=True
+        object_type=object_type,
+        values=fields["attributes"] or {},
+        partial=True,
+        definitions=definitions,
     )
     current = instance.attributes
     if instance.pk is not None:

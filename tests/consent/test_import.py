@@ -459,11 +459,11 @@ def test_it_marks_a_crashed_import_failed_and_keeps_the_chunks_already_committed
     contact_update = import_run_module.contact_update
     calls = []
 
-    def crashing_update(*, contact, fields):
+    def crashing_update(*, contact, fields, **options):
         calls.append(fields["email"])
         if len(calls) == 3:
             raise RuntimeError("disk on fire")
-        return contact_update(contact=contact, fields=fields)
+        return contact_update(contact=contact, fields=fields, **options)
 
     monkeypatch.setattr(import_run_module, "contact_update", crashing_update)
     rows = "".join(f"c{n}@example.com\n" for n in range(1, 6))

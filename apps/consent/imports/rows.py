@@ -18,12 +18,25 @@ from apps.consent.models import Channel, ConsentRecord
 from apps.consent.services import ConsentError
 from apps.contacts.attributes import AttributesError, attribute_definitions, attributes_validate
 from apps.contacts.errors import ContactsError
-from apps.contacts.identity import InvalidPhone, email_normalize, phone_e164
-from apps.contacts.models import AttributeObject, BuyingRole, ContactKind
+from apps.contacts.identity import (
+    ContactKeys,
+    InvalidPhone,
+    contact_keys,
+    email_normalize,
+    phone_e164,
+)
+from apps.contacts.models import (
+    AttributeDefinition,
+    AttributeObject,
+    BuyingRole,
+    ContactKind,
+    ExternalIdSource,
+)
 from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.stages import lifecycle_choices
 
 IGNORE = "ignore"
+MAX_ID = 100
 PAGE_URL_MAX_LENGTH = ConsentRecord._meta.get_field("page_url").max_length
 YES, NO = frozenset({"yes", "y", "true", "1"}), frozenset({"no", "n", "false", "0"})
 CONTACT_TARGETS = {
@@ -41,6 +54,14 @@ CONTACT_TARGETS = {
     "buying_role": "Buying role",
     "source": "Source",
 }
+# A column mapped to "external_id:hubspot" holds the contact's id in that source; the api
+# source's id is the "external_id" target. Each is a key that names the contact.
+SOURCE_ID_TARGET = "external_id:"
+SOURCE_ID_TARGETS = {
+    f"{SOURCE_ID_TARGET}{source}": f"External id ({label})"
+    for source, label in ExternalIdSource.choices
+    if source != ExternalIdSource.API
+}
 # When the row's lifecycle stage changed in the source system (journeys and attribution
 # read that time, not the import's); not a contact field, so kept apart.
 STAGE_TIME_TARGETS = {"lifecycle_stage_changed_at": "Lifecycle stage changed at (ISO 8601)"}
@@ -56,9 +77,11 @@ CONSENT_TARGETS = {
 TARGET_CHOICES = [
     (IGNORE, "— ignore —"),
     ("Contact", [*CONTACT_TARGETS.items(), *STAGE_TIME_TARGETS.items()]),
+    ("Ids in other systems", list(SOURCE_ID_TARGETS.items())),
     ("Consent", list(CONSENT_TARGETS.items())),
 ]
 IDENTITY = ("external_id", "email", "phone")
+IDENTITY_TARGETS = (*IDENTITY, *SOURCE_ID_TARGETS)
 # A column mapped to "attr:plan" fills the contact attribute "plan", read by its type.
 ATTRIBUTE_TARGET = "attr:"
 CONSENT_CHANNELS = {
@@ -87,6 +110,9 @@ _SYNONYMS = {
     "consent_page_url": "consentpageurl pageurl optinurl formurl url",
     "consent_disclosure_text": "consentdisclosuretext disclosuretext disclosure consenttext",
     "consent_user_agent": "consentuseragent useragent",
+    "external_id:hubspot": "hubspotid hubspotcontactid hubspotrecordid hsobjectid vid",
+    "external_id:salesforce": "salesforceid salesforcecontactid sfdcid sfid",
+    "external_id:segment": "segmentid segmentuserid userid",
 }
 SYNONYMS = {word: target for target, words in _SYNONYMS.items() for word in words.split()}
 
@@ -132,7 +158,13 @@ def mapping_clean(mapping: dict[str, str], columns: list[str]) -> dict[str, str]
     if unknown:
         raise ConsentError(f"The file has no column {unknown[0]!r}.", field="mapping")
     chosen = {c: mapping[c] for c in columns if mapping.get(c, IGNORE) != IGNORE}
-    labels = {**CONTACT_TARGETS, **STAGE_TIME_TARGETS, **CONSENT_TARGETS, **attribute_targets()}
+    labels = {
+        **CONTACT_TARGETS,
+        **STAGE_TIME_TARGETS,
+        **SOURCE_ID_TARGETS,
+        **CONSENT_TARGETS,
+        **attribute_targets(),
+    }
     for target in chosen.values():
         if target not in labels:
             raise ConsentError(f"{target!r} is not a field to import into.", field="mapping")
@@ -140,7 +172,7 @@ def mapping_clean(mapping: dict[str, str], columns: list[str]) -> dict[str, str]
         if count > 1:
             label = labels[target]
             raise ConsentError(f"“{label}” is chosen for {count} columns.", field="mapping")
-    if not set(IDENTITY) & set(chosen.values()):
+    if not set(IDENTITY_TARGETS) & set(chosen.values()):
         raise ConsentError(
             "Map a column to email, phone or external id: rows need one to identify the contact.",
             field="mapping",
@@ -161,15 +193,43 @@ class ParsedRow:
     stage_changed_at: datetime | None = None
 
     def keys(self) -> dict[str, str]:
-        """The identity keys this row names, normalised as the database compares them."""
+        """The identity keys this row names, normalised as the database compares them:
+        {"email": ..., "external_id": ..., "external_id:hubspot": ...}."""
         keys = {name: str(self.fields[name]) for name in IDENTITY if self.fields.get(name)}
         if "email" in keys:
             keys["email"] = email_normalize(keys["email"])
+        for source, value in self.fields.get("external_ids", {}).items():
+            keys[f"{SOURCE_ID_TARGET}{source}"] = value
         return keys
 
 
-def row_parse(line: int, cells: list[str], columns: list[str], mapping: dict) -> ParsedRow:
-    """Normalises one row, or raises RowRejected with the reason."""
+def row_contact_keys(keys: dict[str, str]) -> ContactKeys:
+    """A row's keys (ParsedRow.keys) as the identity service takes them."""
+    other_ids = {
+        name[len(SOURCE_ID_TARGET) :]: value
+        for name, value in keys.items()
+        if name.startswith(SOURCE_ID_TARGET)
+    }
+    plain = {name: value for name, value in keys.items() if name in IDENTITY}
+    return contact_keys(**plain, other_ids=other_ids)
+
+
+def row_key_noun(name: str) -> str:
+    """How a report names a key: "email", "external id", "hubspot id"."""
+    if name.startswith(SOURCE_ID_TARGET):
+        return f"{name[len(SOURCE_ID_TARGET) :]} id"
+    return name.replace("_", " ")
+
+
+def row_parse(
+    line: int,
+    cells: list[str],
+    columns: list[str],
+    mapping: dict,
+    definitions: dict[str, AttributeDefinition] | None = None,
+) -> ParsedRow:
+    """Normalises one row, or raises RowRejected with the reason. `definitions`: the
+    contact attribute definitions, read once by the caller for the whole file."""
     if any(cell.strip() for cell in cells[len(columns) :]):
         raise RowRejected(f"The row has {len(cells)} cells; the header names {len(columns)}.")
     values = {mapping[c]: v.strip() for c, v in zip(columns, cells, strict=False) if c in mapping}
@@ -178,9 +238,12 @@ def row_parse(line: int, cells: list[str], columns: list[str], mapping: dict) ->
         for name in CONTACT_TARGETS
         if values.get(name)
     }
-    if not any(fields.get(name) for name in IDENTITY):
+    source_ids = _source_ids_parse(values)
+    if source_ids:
+        fields["external_ids"] = source_ids
+    if not any(fields.get(name) for name in IDENTITY) and not source_ids:
         raise RowRejected("No email, phone or external id to identify the contact.")
-    attributes = _attributes_parse(values)
+    attributes = _attributes_parse(values, definitions)
     if attributes:
         fields["attributes"] = attributes
     row = ParsedRow(line=line, cells=cells, fields=fields)
@@ -191,7 +254,21 @@ def row_parse(line: int, cells: list[str], columns: list[str], mapping: dict) ->
     return row
 
 
-def _attributes_parse(values: dict) -> dict:
+def _source_ids_parse(values: dict) -> dict[str, str]:
+    """{source: id} of the row's external-id columns of other systems; an empty cell is no
+    id (it clears nothing)."""
+    ids = {}
+    for target in SOURCE_ID_TARGETS:
+        value = values.get(target, "")
+        if len(value) > MAX_ID:
+            source = target[len(SOURCE_ID_TARGET) :]
+            raise RowRejected(f"The {source} id is longer than {MAX_ID} characters.")
+        if value:
+            ids[target[len(SOURCE_ID_TARGET) :]] = value
+    return ids
+
+
+def _attributes_parse(values: dict, definitions: dict | None) -> dict:
     """The row's attribute cells read by their types; an empty cell changes nothing."""
     cells = {
         target[len(ATTRIBUTE_TARGET) :]: value
@@ -202,7 +279,11 @@ def _attributes_parse(values: dict) -> dict:
         return {}
     try:
         return attributes_validate(
-            object_type=AttributeObject.CONTACT, values=cells, partial=True, from_text=True
+            object_type=AttributeObject.CONTACT,
+            values=cells,
+            partial=True,
+            from_text=True,
+            definitions=definitions,
         )
     except AttributesError as error:
         reasons = [f"Attribute {key}: {' '.join(text)}" for key, text in error.errors.items()]

@@ -14,12 +14,19 @@ from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from apps.consent.imports.csvfile import CsvTable, csv_table_read
-from apps.consent.imports.rows import ParsedRow, RowRejected, row_parse
+from apps.consent.imports.rows import (
+    ParsedRow,
+    RowRejected,
+    row_contact_keys,
+    row_key_noun,
+    row_parse,
+)
 from apps.consent.models import ConsentAction, ConsentRecord, ConsentSource, Purpose
 from apps.consent.services import ConsentError, Evidence, consent_opt_in
+from apps.contacts.attributes import attribute_definitions
 from apps.contacts.errors import ContactsError
-from apps.contacts.identity import ContactKeys, IdentityIndex, KnownContact
-from apps.contacts.models import Company, Contact, ContactImport
+from apps.contacts.identity import IdentityIndex, KnownContact
+from apps.contacts.models import AttributeObject, Company, Contact, ContactImport
 from apps.contacts.services import ContactUpsert, company_upsert, contact_update
 
 logger = logging.getLogger(__name__)
@@ -69,6 +76,9 @@ class _ImportRun:
         self.position = 0
         self.seen: dict[tuple[str, str], int] = {}
         self.companies: dict[str, Company] = {}
+        # Read once for the whole file: a definition changed during the run applies to
+        # the next import, as a mapping chosen before it does.
+        self.definitions = attribute_definitions(object_type=AttributeObject.CONTACT)
 
     def chunk_import(self) -> bool:
         """Imports the next chunk in one transaction; False when there is none left."""
@@ -97,14 +107,20 @@ class _ImportRun:
             self._row_import(row, index, tally)
 
     def _parse(self, line: int, cells: list[str]) -> ParsedRow:
-        return row_parse(line, cells, self.table.columns, self.contact_import.mapping)
+        return row_parse(
+            line, cells, self.table.columns, self.contact_import.mapping, self.definitions
+        )
 
     def _row_import(self, row: ParsedRow, index: "_ContactIndex", tally: "_Tally") -> None:
         try:
             with transaction.atomic():
                 existing = self._existing(row, index)
                 upserted = _contact_upsert(
-                    existing, self._contact_fields(row), row.stage_changed_at
+                    existing,
+                    self._contact_fields(row),
+                    row.stage_changed_at,
+                    index.ids_of(existing),
+                    self.definitions,
                 )
                 notes = [*row.notes, *self._consents_record(row, upserted.contact)]
         except RowRejected as rejected:
@@ -113,7 +129,7 @@ class _ImportRun:
             self.companies.clear()  # a company made for this row was rolled back with it
             tally.reject(row.line, row.cells, _error_reason(error))
         else:
-            index.put(upserted.contact)
+            index.put(upserted.contact, row.fields.get("external_ids", {}))
             self._seen_add(row, upserted.contact.pk)
             tally.accept(row.line, created=upserted.created, notes=notes)
 
@@ -124,7 +140,7 @@ class _ImportRun:
         for name, key in keys.items():
             if (name, key) in self.seen:
                 line = self.seen[(name, key)]
-                raise RowRejected(f"Duplicate of line {line} (same {_KEY_NOUNS[name]}).")
+                raise RowRejected(f"Duplicate of line {line} (same {row_key_noun(name)}).")
         existing = index.match(keys)
         if existing is not None and ("contact", str(existing.pk)) in self.seen:
             line = self.seen[("contact", str(existing.pk))]
@@ -193,35 +209,49 @@ def _matched_pk(index: "_ContactIndex", row: ParsedRow) -> int:
 
 
 def _contact_upsert(
-    existing: Contact | None, fields: dict, stage_changed_at: datetime | None = None
+    existing: Contact | None,
+    fields: dict,
+    stage_changed_at: datetime | None = None,
+    known_ids: dict[str, str] | None = None,
+    definitions: dict | None = None,
 ) -> ContactUpsert:
     """contact_upsert for a contact the chunk's index already found (or found absent): it
-    saves the matching queries, and writes nothing when the row holds what the contact has.
-    A stage change carries the row's time it happened in the source (default now)."""
+    saves the matching queries, and writes nothing when the row holds what the contact has
+    (`known_ids`: its ids in other sources, as the index read them). A stage change
+    carries the row's time it happened in the source (default now)."""
     if existing is None:
         created = contact_update(
-            contact=Contact(), fields=fields, stage_changed_at=stage_changed_at
+            contact=Contact(),
+            fields=fields,
+            stage_changed_at=stage_changed_at,
+            definitions=definitions,
         )
         return ContactUpsert(created, created=True, changed=list(fields))
-    changed = {name: value for name, value in fields.items() if not _same(existing, name, value)}
+    changed = {
+        name: value
+        for name, value in fields.items()
+        if not _same(existing, name, value, known_ids or {})
+    }
     if not changed:
         return ContactUpsert(existing, created=False, changed=[])
     # A copy, so that a refused update leaves the index's instance as the database has it.
     updated = contact_update(
-        contact=copy.copy(existing), fields=changed, stage_changed_at=stage_changed_at
+        contact=copy.copy(existing),
+        fields=changed,
+        stage_changed_at=stage_changed_at,
+        definitions=definitions,
     )
     return ContactUpsert(updated, created=False, changed=list(changed))
 
 
-def _same(contact: Contact, name: str, value) -> bool:
+def _same(contact: Contact, name: str, value, known_ids: dict[str, str]) -> bool:
+    if name == "external_ids":  # the row's ids in other sources: only its sources count
+        return all(known_ids.get(source) == item for source, item in value.items())
     if name == "company":
         return contact.company_id == value.pk
     if name == "attributes":  # the row's attributes are a change: only its keys count
         return all(contact.attributes.get(key) == item for key, item in value.items())
     return getattr(contact, name) == value
-
-
-_KEY_NOUNS = {"external_id": "external id", "email": "email", "phone": "phone"}
 
 
 def _consent_already_recorded(contact: Contact, channel: str, occurred_at: datetime) -> bool:
@@ -248,19 +278,31 @@ class _ContactIndex:
     or change contacts."""
 
     def __init__(self, keys: list[dict[str, str]]):
-        self.identity = IdentityIndex.load(ContactKeys(**row_keys) for row_keys in keys)
+        self.identity = IdentityIndex.load(row_contact_keys(row_keys) for row_keys in keys)
         self.contacts = Contact.objects.in_bulk(self.identity.contact_ids())
+        self.known: dict[int, KnownContact] = {}
 
     def match(self, keys: dict[str, str]) -> Contact | None:
         """The one contact these keys name; keys naming two is identity's conflict, and the
         row is rejected with its reason (never merged)."""
-        found = self.identity.resolve(ContactKeys(**keys))
+        found = self.identity.resolve(row_contact_keys(keys))
         if found.conflict is not None:
             raise RowRejected(found.conflict.reason)
-        return self.contacts.get(found.contact_id) if found.known else None
+        if found.known is None:
+            return None
+        self.known[found.contact_id] = found.known
+        return self.contacts.get(found.contact_id)
 
-    def put(self, contact: Contact) -> None:
-        self.identity.put(KnownContact.of(contact))
+    def ids_of(self, contact: Contact | None) -> dict[str, str]:
+        """The contact's ids in other sources, as far as the chunk's keys asked."""
+        known = self.known.get(contact.pk) if contact is not None else None
+        return dict(known.ids) if known is not None else {}
+
+    def put(self, contact: Contact, written_ids: dict[str, str]) -> None:
+        known = KnownContact.of(contact)
+        known.ids = {**self.ids_of(contact), **written_ids}
+        self.identity.put(known)
+        self.known[contact.pk] = known
         self.contacts[contact.pk] = contact
 
 
