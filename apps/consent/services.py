@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.consent.hooks import ConsentChange, consent_change_hook
 from apps.consent.models import (
     Channel,
     ConsentAction,
@@ -192,9 +193,8 @@ def _record_append(
         address=address,
         **{f.name: getattr(evidence, f.name) for f in fields(Evidence)},
     )
-    before = ConsentState.objects.filter(contact=contact, channel=channel, purpose=purpose).first()
-    state = _state_sync(contact, channel, purpose, address)
-    if state.status == ConsentStatus.PENDING and (before is None or before.status != state.status):
+    before, state = _state_sync(contact, channel, purpose, cause=record)
+    if state.status == ConsentStatus.PENDING and before != state.status:
         _confirmation_request(record)
     return record
 
@@ -236,7 +236,17 @@ def _address_of(contact: Contact, channel: str) -> str:
     return address
 
 
-def _state_sync(contact: Contact, channel: str, purpose: str, address: str) -> ConsentState:
+def _state_sync(
+    contact: Contact, channel: str, purpose: str, *, cause: ConsentRecord | None = None
+) -> tuple[str, ConsentState]:
+    """Brings the key's state row in step with its ledger; returns the status before and the
+    row. A changed status is handed to the consent-change hook, with the ledger row that
+    caused it (else the latest one)."""
+    before = (
+        ConsentState.objects.filter(contact=contact, channel=channel, purpose=purpose)
+        .values_list("status", flat=True)
+        .first()
+    ) or ConsentStatus.NONE
     records = list(
         ConsentRecord.objects.of_contact(contact, channel)
         .filter(purpose=purpose)
@@ -257,7 +267,24 @@ def _state_sync(contact: Contact, channel: str, purpose: str, address: str) -> C
             "opted_out_at": stamps.get("opted_out_at"),
         },
     )
-    return state
+    if state.status != before:
+        consent_change_hook.fire(lambda: [_change(contact, state, before, cause or latest)])
+    return before, state
+
+
+def _change(contact: Contact, state: ConsentState, before: str, cause: ConsentRecord):
+    return ConsentChange(
+        contact_id=contact.pk,
+        channel=state.channel,
+        purpose=state.purpose,
+        old_status=before,
+        new_status=state.status,
+        action=cause.action,
+        source=cause.source,
+        address=cause.address,
+        record_id=cause.pk,
+        at=cause.occurred_at,
+    )
 
 
 def consent_states_recompute(*, contact: Contact) -> list[ConsentState]:
@@ -272,7 +299,7 @@ def consent_states_recompute(*, contact: Contact) -> list[ConsentState]:
     states = []
     for channel, purpose in keys:
         if ConsentRecord.objects.of_contact(contact, channel).filter(purpose=purpose).exists():
-            states.append(_state_sync(contact, channel, purpose, ""))  # reads its rows' address
+            states.append(_state_sync(contact, channel, purpose)[1])
     return states
 
 

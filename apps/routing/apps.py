@@ -19,7 +19,9 @@ class RoutingConfig(AppConfig):
         from apps.routing.handoff import routing_on_events
         from apps.routing.merge import routing_merge_parts_register
         from apps.routing.selectors import TIMELINE_SOURCE, task_timeline_entries
+        from apps.routing.services.activity_webhooks import activity_webhooks_register
 
         event_handler_register("routing.signals", routing_on_events, order=20)
         timeline_source_register(TIMELINE_SOURCE, task_timeline_entries)
         routing_merge_parts_register()
+        activity_webhooks_register()

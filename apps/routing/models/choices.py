@@ -88,3 +88,7 @@ class WebhookEvent(models.TextChoices):
     TASK_UPDATED = "task.updated", "Task updated"
     TASK_COMPLETED = "task.completed", "Task completed"
     SIGNAL_RECEIVED = "signal.received", "Intent signal received"
+    MESSAGE_STATUS = "message.status", "Message status (sent, delivered, failed, …)"
+    MESSAGE_CLICKED = "message.clicked", "Tracked link clicked"
+    MESSAGE_REPLIED = "message.replied", "Reply received"
+    CONSENT_CHANGED = "consent.changed", "Consent changed"

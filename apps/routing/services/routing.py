@@ -9,6 +9,7 @@ from django.utils import timezone
 from apps.accounts.services import system_user
 from apps.contacts.models import Contact
 from apps.routing.errors import RoutingError
+from apps.routing.hooks import CREATED, UPDATED, task_changes_fire
 from apps.routing.models import (
     FollowUpTask,
     NotificationKind,
@@ -139,6 +140,7 @@ def _task_create(
             (WebhookEvent.SIGNAL_RECEIVED, f"signal.received:{row.pk}", signal_payload(row)),
         ]
     )
+    task_changes_fire([task.pk], change=CREATED, reason=task._change_reason, at=at)
     return task
 
 
@@ -161,6 +163,7 @@ def _signal_append(task: FollowUpTask, signal: Signal, rule: RoutingRule, at: da
             (WebhookEvent.SIGNAL_RECEIVED, f"signal.received:{row.pk}", signal_payload(row)),
         ]
     )
+    task_changes_fire([task.pk], change=UPDATED, reason=task._change_reason, at=at)
 
 
 def _signal_row(task: FollowUpTask, signal: Signal, rule: RoutingRule, at: datetime) -> TaskSignal:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.services import system_user
+from apps.routing.hooks import UPDATED, task_changes_fire
 from apps.routing.models import (
     AssignmentKind,
     EscalationKind,
@@ -175,6 +176,7 @@ def _breaches_claim(ids: list[int], now: datetime, actor: _SystemActor) -> int:
         )
     history_snapshot(mine, reason="SLA breached; escalated", user_id=int(actor), at=now)
     webhook_task_updates_enqueue(mine, why="breach")
+    task_changes_fire(claimed, change=UPDATED, reason="SLA breached; escalated", at=now)
     notifications_create(
         [
             NotificationDraft(row["pk"], NotificationKind.BREACH, recipient)

@@ -185,7 +185,6 @@ def webhooks_due_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
 
 
 def task_payload(task: FollowUpTask) -> dict:
-    contact = task.contact
     owner = task.owner
     return {
         "id": task.pk,
@@ -196,13 +195,7 @@ def task_payload(task: FollowUpTask) -> dict:
         "signal_type": task.signal_type,
         "intent": task.intent,
         "journey_id": task.journey_id,
-        "contact": {
-            "id": contact.pk,
-            "external_id": contact.external_id,
-            "email": contact.email,
-            "phone": str(contact.phone) if contact.phone else "",
-            "name": contact.full_name,
-        },
+        "contact": contact_payload(task.contact),
         "owner": (
             {"id": owner.pk, "username": owner.username, "email": owner.email} if owner else None
         ),
@@ -214,6 +207,19 @@ def task_payload(task: FollowUpTask) -> dict:
         "breached_at": _iso(task.breached_at),
         "outcome": task.outcome,
         "signals": task.signal_count,
+    }
+
+
+def contact_payload(contact) -> dict | None:
+    """Who an event is about, with the keys a receiver matches its own records by."""
+    if contact is None:
+        return None
+    return {
+        "id": contact.pk,
+        "external_id": contact.external_id,
+        "email": contact.email,
+        "phone": str(contact.phone) if contact.phone else "",
+        "name": contact.full_name,
     }
 
 

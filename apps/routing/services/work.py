@@ -15,6 +15,7 @@ from apps.consent.services import Evidence, consent_opt_out, preference_set
 from apps.contacts.events import record_event
 from apps.contacts.models import EventType
 from apps.routing.errors import RoutingError
+from apps.routing.hooks import COMPLETED, UPDATED, task_changes_fire
 from apps.routing.models import (
     OPEN_STATUSES,
     AssignmentKind,
@@ -76,6 +77,8 @@ def _save(task: FollowUpTask, actor: User, reason: str, event: str = WebhookEven
     webhook_event_enqueue(
         event=event, key=f"{event}:{task.pk}:{uuid.uuid4().hex}", data=task_payload(task)
     )
+    change = COMPLETED if event == WebhookEvent.TASK_COMPLETED else UPDATED
+    task_changes_fire([task.pk], change=change, reason=reason, at=timezone.now())
 
 
 def _touch(task: FollowUpTask, now) -> None:
