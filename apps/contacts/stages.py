@@ -61,6 +61,12 @@ def lifecycle_keys_meaning(*meanings: str) -> list[str]:
     )
 
 
+def lifecycle_first_key_meaning(meaning: str) -> str | None:
+    """The key of the earliest stage with this meaning (None when no stage has it)."""
+    stages = LifecycleStageDefinition.objects.filter(meaning=meaning).order_by("order", "id")
+    return stages.values_list("key", flat=True).first()
+
+
 def lifecycle_reached(stage: str, goal: str) -> bool:
     """Whether a contact at `stage` has reached `goal`."""
     found = {s.key: s for s in LifecycleStageDefinition.objects.filter(key__in=[stage, goal])}

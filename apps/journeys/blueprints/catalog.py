@@ -1,10 +1,23 @@
-"""The six blueprints: each SMS does one job next to email and sales (see the package)."""
+"""The six blueprints: each SMS does one job next to email and sales (see the package).
+
+Stages are named by what they mean, never by Cue's default keys: segments and branches use
+the `lifecycle_meaning` rule, and a trigger that needs a key names `LifecycleKeyOf(meaning)`.
+"""
 
 from dataclasses import dataclass
 
 from django.conf import settings
 
+from apps.contacts.models import LifecycleMeaning
 from apps.library.demo import DEMO_SITE, STOP, DemoTemplate
+
+
+@dataclass(frozen=True)
+class LifecycleKeyOf:
+    """The customer's lifecycle stage with this meaning, put in when the blueprint is
+    loaded: a team that renamed its stages still gets a working journey."""
+
+    meaning: str
 
 
 @dataclass(frozen=True)
@@ -30,10 +43,10 @@ SEGMENTS = {
         "all": [
             {"field": "intent_band", "op": "eq", "value": "high"},
             {"field": "kind", "op": "eq", "value": "prospect"},
-            {"field": "lifecycle_stage", "op": "before", "value": "opportunity"},
+            {"field": "lifecycle_meaning", "op": "in", "value": ["prospect", "mql", "sql"]},
         ]
     },
-    "Churned customers": {"all": [{"field": "lifecycle_stage", "op": "eq", "value": "churned"}]},
+    "Churned customers": {"all": [{"field": "lifecycle_meaning", "op": "eq", "value": "churned"}]},
 }
 
 
@@ -162,7 +175,7 @@ BLUEPRINTS = (
         "email-first",
         "Email first, then SMS",
         "Asked for the pricing guide → the guide by email → 2 days later a short text, only "
-        "if the email was not clicked and the contact is still a lead or MQL.",
+        "if the email was not clicked and the contact is still a prospect or MQL.",
         {
             "trigger_event_type": "form_submit",
             "trigger_filters": {"form": "pricing-guide"},
@@ -190,7 +203,11 @@ BLUEPRINTS = (
                     "condition": {
                         "rules": {
                             "all": [
-                                {"field": "lifecycle_stage", "op": "in", "value": ["lead", "mql"]}
+                                {
+                                    "field": "lifecycle_meaning",
+                                    "op": "in",
+                                    "value": ["prospect", "mql"],
+                                }
                             ]
                         }
                     },
@@ -209,7 +226,7 @@ BLUEPRINTS = (
         "the setup link; 3 days after that, a task for a setup call.",
         {
             "trigger_event_type": "lifecycle_stage_changed",
-            "trigger_filters": {"to": "customer"},
+            "trigger_filters": {"to": LifecycleKeyOf(LifecycleMeaning.CUSTOMER)},
             "exit_event_types": ["calendar_connected"],
             "goal_description": "The new customer connects their calendar.",
         },

@@ -4,8 +4,15 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from apps.contacts.models import Segment
-from apps.journeys.blueprints.catalog import BLUEPRINTS, SEGMENTS, Blueprint, blueprint_templates
+from apps.contacts.models import LifecycleMeaning, Segment
+from apps.contacts.stages import lifecycle_first_key_meaning
+from apps.journeys.blueprints.catalog import (
+    BLUEPRINTS,
+    SEGMENTS,
+    Blueprint,
+    LifecycleKeyOf,
+    blueprint_templates,
+)
 from apps.journeys.models import Journey, JourneyStatus, Step
 from apps.journeys.services import JourneyError
 from apps.library.demo import demo_templates
@@ -35,17 +42,19 @@ def blueprint_load(*, blueprint: Blueprint, actor, name: str | None = None) -> B
     """Creates a DRAFT journey from the blueprint, owned by `actor`; never activates it."""
     if not actor.has_perm("journeys.add_journey"):
         raise JourneyError("Only a marketer may create journeys.")
+    fields = _stage_keys_put(blueprint, blueprint.fields)
+    configs = [_stage_keys_put(blueprint, config) for _, _, config in blueprint.steps]
     templates, missing = _templates(blueprint)
     journey = Journey(
         name=_free_name(name or blueprint.name),
         status=JourneyStatus.DRAFT,
         owner=actor,
         entry_segment=_segment(blueprint.segment, actor),
-        **blueprint.fields,
+        **fields,
     )
     _audited_save(journey, actor, f"Loaded from the blueprint {blueprint.name}")
     steps = []
-    for position, (key, kind, config) in enumerate(blueprint.steps):
+    for position, ((key, kind, _), config) in enumerate(zip(blueprint.steps, configs, strict=True)):
         step = Step(
             journey=journey,
             key=key,
@@ -58,6 +67,27 @@ def blueprint_load(*, blueprint: Blueprint, actor, name: str | None = None) -> B
     journey.first_step = steps[0]
     _audited_save(journey, actor, "First step set")
     return BlueprintLoad(journey=journey, missing_templates=missing)
+
+
+def _stage_keys_put(blueprint: Blueprint, value):
+    """The value with each LifecycleKeyOf replaced by the key of the customer's stage with
+    that meaning; a refusal that says what to add when no stage has it."""
+    if isinstance(value, LifecycleKeyOf):
+        key = lifecycle_first_key_meaning(value.meaning)
+        if key is None:
+            meaning = LifecycleMeaning(value.meaning).label.lower()
+            raise JourneyError(
+                f"The blueprint “{blueprint.name}” needs a lifecycle stage that means "
+                f"{meaning}, and none does. Give one of your stages that meaning under "
+                "Contacts → Lifecycle stage definitions, then load it again.",
+                field="blueprint",
+            )
+        return key
+    if isinstance(value, dict):
+        return {name: _stage_keys_put(blueprint, item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_stage_keys_put(blueprint, item) for item in value]
+    return value
 
 
 def _audited_save(instance, actor, reason: str) -> None:
