@@ -152,7 +152,8 @@ def test_the_cursor_resumes_after_any_page(fake, adapter):
 
 
 def test_archived_records_come_back_archived_and_only_once(fake, sleeps):
-    adapter = adapter_for(fake, sleeps, settle_seconds=0)
+    now = [at(1_000).timestamp()]
+    adapter = adapter_for(fake, sleeps, clock=lambda: now[0], settle_seconds=0)
     contact_ids = seed_contacts(fake, 5, modified_at=at(0))
     fake.record_archive("contacts", contact_ids[0], archived_at=at(10))
     records, cursor, _ = drain(adapter, CONTACT, None)
@@ -163,10 +164,12 @@ def test_archived_records_come_back_archived_and_only_once(fake, sleeps):
     archived = next(r for r in records if r.archived)
     assert archived.modified_at == at(10)
 
-    fake.record_archive("contacts", contact_ids[3])
+    fake.record_archive("contacts", contact_ids[3], archived_at=at(1_001))
+    now[0] = at(1_002).timestamp()
     records, cursor, _ = drain(adapter, CONTACT, cursor)
     assert [(r.id, r.archived) for r in records] == [(contact_ids[3], True)]
 
+    now[0] = at(1_003).timestamp()
     records, _, _ = drain(adapter, CONTACT, cursor)
     assert records == []
 

@@ -56,7 +56,8 @@ def search_run(store: ObjectStore, request: dict[str, Any]) -> SearchPage:
             f"after={after} is past that. Narrow the filters instead of paging further."
         )
     groups = _filter_groups(request)
-    matches = [record for record in _candidates(store, groups) if _matches(store, record, groups)]
+    predicate = _predicate(store, groups)
+    matches = [record for record in _candidates(store, groups) if predicate(record)]
     _order(store, matches, _sort(request))
     page = matches[after : after + limit]
     more = after + limit < len(matches)
@@ -121,7 +122,10 @@ def _candidates(store: ObjectStore, groups: list[list[dict]]):
     return store.by_modified_range(low, high)
 
 
-def _modified_bounds(store: ObjectStore, filters: list[dict]) -> tuple[int | None, int | None]:
+def _modified_bounds(
+    store: ObjectStore, filters: list[dict]
+) -> tuple[tuple[int, int] | None, int | None]:
+    """The (time, id) a group's matches start at, and the time they end at (inclusive)."""
     low = high = None
     for one in filters:
         if one["propertyName"] != store.modified_property:
@@ -130,34 +134,65 @@ def _modified_bounds(store: ObjectStore, filters: list[dict]) -> tuple[int | Non
         if value is None:
             continue
         if one["operator"] in ("GT", "GTE", "EQ"):
-            low = value if low is None else max(low, value)
+            start = (value + 1 if one["operator"] == "GT" else value, -1)
+            low = start if low is None else max(low, start)
         if one["operator"] in ("LT", "LTE", "EQ"):
-            high = value if high is None else min(high, value)
+            end = value - 1 if one["operator"] == "LT" else value
+            high = end if high is None else min(high, end)
+    if low is not None and high is not None and low[0] == high:
+        # One time only: an id bound narrows the start further (paging by id in a tie).
+        low = max(low, (low[0], _id_floor(filters)))
     return low, high
 
 
-def _matches(store: ObjectStore, record: StoredRecord, groups: list[list[dict]]) -> bool:
-    if not groups:
-        return True
-    return any(all(_filter_holds(store, record, one) for one in filters) for filters in groups)
+def _id_floor(filters: list[dict]) -> int:
+    floor = -1
+    for one in filters:
+        if one["propertyName"] == "hs_object_id" and one["operator"] in ("GT", "GTE"):
+            try:
+                value = int(one.get("value"))
+            except (TypeError, ValueError):
+                continue
+            floor = max(floor, value + 1 if one["operator"] == "GT" else value)
+    return floor
 
 
-def _filter_holds(store: ObjectStore, record: StoredRecord, one: dict) -> bool:
+def _predicate(store: ObjectStore, groups: list[list[dict]]) -> Callable[[StoredRecord], bool]:
+    """One function for the whole request: OR of groups, AND of filters (built once)."""
+    compiled = [[_filter_test(store, one) for one in filters] for filters in groups]
+    if not compiled:
+        return lambda record: True
+    return lambda record: any(all(test(record) for test in tests) for tests in compiled)
+
+
+def _filter_test(store: ObjectStore, one: dict) -> Callable[[StoredRecord], bool]:
     name, operator = one["propertyName"], one["operator"]
-    actual = _raw_value(store, record, name)
-    if operator == "HAS_PROPERTY":
-        return actual not in (None, "")
-    if operator == "NOT_HAS_PROPERTY":
-        return actual in (None, "")
-    if actual in (None, ""):
-        return operator in ("NEQ", "NOT_IN")
     key = _comparable(store, name)
-    if operator in ("IN", "NOT_IN"):
-        inside = key(actual) in {key(value) for value in one.get("values") or []}
-        return inside if operator == "IN" else not inside
-    if operator == "BETWEEN":
-        return key(one.get("value")) <= key(actual) <= key(one.get("highValue"))
-    return _COMPARE[operator](key(actual), key(one.get("value")))
+    try:
+        if operator in ("IN", "NOT_IN"):
+            wanted = {key(value) for value in one.get("values") or []}
+        elif operator == "BETWEEN":
+            wanted = (key(one.get("value")), key(one.get("highValue")))
+        elif operator not in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
+            wanted = key(one.get("value"))
+    except (TypeError, ValueError):
+        raise SearchRefused(f"invalid value in filter {one!r}") from None
+
+    def test(record: StoredRecord) -> bool:
+        actual = _raw_value(store, record, name)
+        if operator == "HAS_PROPERTY":
+            return actual not in (None, "")
+        if operator == "NOT_HAS_PROPERTY":
+            return actual in (None, "")
+        if actual in (None, ""):
+            return operator in ("NEQ", "NOT_IN")
+        if operator in ("IN", "NOT_IN"):
+            return (key(actual) in wanted) == (operator == "IN")
+        if operator == "BETWEEN":
+            return wanted[0] <= key(actual) <= wanted[1]
+        return _COMPARE[operator](key(actual), wanted)
+
+    return test
 
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
@@ -201,6 +236,13 @@ def _order(store: ObjectStore, records: list[StoredRecord], sort: tuple[str, boo
     if sort is None:
         return
     name, descending = sort
+    if name == "hs_object_id":
+        records.sort(key=lambda record: record.id, reverse=descending)
+        return
+    if name == store.modified_property:
+        # Ties in descending id order (see the module docstring).
+        records.sort(key=lambda record: (record.modified_ms, -record.id), reverse=descending)
+        return
     key = _comparable(store, name)
     # Ties in descending id order first, then a stable sort on the property.
     records.sort(key=lambda record: record.id, reverse=True)

@@ -193,9 +193,12 @@ class ObjectStore:
         following = ids[start + limit] if start + limit < len(ids) else None
         return [self.records[record_id] for record_id in chosen], following
 
-    def by_modified_range(self, low_ms: int | None, high_ms: int | None) -> Iterator[StoredRecord]:
-        """Live records with low_ms <= modified <= high_ms (None: unbounded), oldest first."""
-        start = 0 if low_ms is None else bisect_left(self.by_modified, (low_ms, -1))
+    def by_modified_range(
+        self, low: tuple[int, int] | None, high_ms: int | None
+    ) -> Iterator[StoredRecord]:
+        """Live records from (modified, id) `low` on, to `high_ms` (inclusive), oldest
+        first; None: unbounded."""
+        start = 0 if low is None else bisect_left(self.by_modified, low)
         stop = len(self.by_modified)
         if high_ms is not None:
             stop = bisect_right(self.by_modified, (high_ms, float("inf")))
