@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .soql import SoqlError, query_parse
-from .store import Store, WriteError
+from .store import Store
+from .validation import WriteError
 
 DATA_PATH = re.compile(r"^/services/data/v(?P<version>\d+\.\d)/(?P<rest>.*)$")
 LOCATOR_PATH = re.compile(

@@ -23,8 +23,9 @@ import trustme
 from .access import Access, limit_exceeded_reply
 from .api import QueryCursors, Reply, RestApi, error_reply
 from .schema import FieldSpec
-from .store import Store, ValidationRule
+from .store import Store
 from .transport import FakeSalesforceHTTPServer
+from .validation import ValidationRule
 
 DEFAULT_CLIENT_ID = "fake-salesforce-client-id"
 DEFAULT_CLIENT_SECRET = "fake-salesforce-client-secret"
