@@ -13,4 +13,25 @@ class CrmConfig(AppConfig):
     label = "crm"
     verbose_name = "CRM connectors"
     # Incremental CRM → Cue sync of every connected CRM (nothing when none is connected).
-    periodic_tasks = {"crm sync in": {"task": "crm.sync_in_all", "every": 300}}
+    # Rows owed to a CRM are pushed after commit; this sweep picks up the ones deferred.
+    periodic_tasks = {
+        "crm sync in": {"task": "crm.sync_in_all", "every": 300},
+        "crm push": {"task": "crm.push_all", "every": 60},
+    }
+
+    def ready(self) -> None:
+        from apps.consent.hooks import consent_change_handler_register
+        from apps.crm.push import outbox
+        from apps.routing.hooks import task_change_handler_register
+        from apps.sends.hooks import (
+            link_click_handler_register,
+            message_outcome_handler_register,
+            reply_handler_register,
+        )
+
+        listening = outbox.crm_listening
+        task_change_handler_register("crm", outbox.tasks_changed, listening=listening)
+        message_outcome_handler_register("crm", outbox.messages_outcome, listening=listening)
+        reply_handler_register("crm", outbox.replies_received, listening=listening)
+        link_click_handler_register("crm", outbox.links_clicked, listening=listening)
+        consent_change_handler_register("crm", outbox.consent_changed, listening=listening)

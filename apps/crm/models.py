@@ -268,3 +268,54 @@ class ConsentFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system} {self.record_id}"
+
+
+class OutboxItem(models.Model):
+    """One thing Cue owes a CRM: a follow-up task (created, later completed), an SMS on the
+    person's timeline, or a consent change for the mapped field. Written in the transaction
+    of the change it reports; pushed by a worker that claims it with a conditional UPDATE
+    and a lease. A task keeps the CRM's id, so a retry updates it and never makes a second.
+    """
+
+    class Kind(models.TextChoices):
+        TASK = "task", "Follow-up task"
+        ACTIVITY = "activity", "SMS activity"
+        CONSENT = "consent", "Consent change"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Refused by the CRM"
+
+    system = models.CharField(max_length=16, choices=System.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=200, help_text="What it reports, e.g. task:42.")
+    contact_id = models.BigIntegerField(db_index=True)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    record_id = models.CharField(max_length=100, blank=True, help_text="The CRM's id for it.")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim = models.CharField(max_length=32, blank=True, help_text="The worker's claim token.")
+    version = models.PositiveIntegerField(
+        default=1,
+        help_text="Raised when the payload changes, so an older push cannot mark it sent.",
+    )
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["system", "key"], name="crm_outbox_once")]
+        indexes = [
+            models.Index(
+                fields=["system", "next_attempt_at"],
+                condition=Q(status="pending"),
+                name="crm_outbox_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.key} ({self.status})"

@@ -13,3 +13,14 @@ def sync_in(system: str, full: bool = False) -> str:
 def sync_in_all() -> list[str]:
     """The scheduled incremental sync of every connected CRM."""
     return services.crm_sync_in_connected()
+
+
+@shared_task(name="crm.push")
+def push(system: str) -> dict:
+    """Pushes what Cue owes one CRM (tasks, SMS activity, consent changes)."""
+    return services.crm_push(system=system)
+
+
+@shared_task(name="crm.push_all")
+def push_all() -> list[str]:
+    return services.crm_push_connected()

@@ -7,199 +7,603 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contacts', '0012_data_subject_requests'),
+        ("contacts", "0011_stage_source_times"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Connection',
+            name="Connection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(choices=[('hubspot', 'HubSpot'), ('salesforce', 'Salesforce')], max_length=16, unique=True)),
-                ('sync_lease_until', models.DateTimeField(blank=True, null=True)),
-                ('last_sync_in_at', models.DateTimeField(blank=True, null=True)),
-                ('last_sync_out_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[("hubspot", "HubSpot"), ("salesforce", "Salesforce")],
+                        max_length=16,
+                        unique=True,
+                    ),
+                ),
+                ("sync_lease_until", models.DateTimeField(blank=True, null=True)),
+                ("last_sync_in_at", models.DateTimeField(blank=True, null=True)),
+                ("last_sync_out_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='SyncRun',
+            name="SyncRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(choices=[('hubspot', 'HubSpot'), ('salesforce', 'Salesforce')], max_length=16)),
-                ('direction', models.CharField(choices=[('in', 'CRM → Cue'), ('out', 'Cue → CRM')], default='in', max_length=4)),
-                ('full', models.BooleanField(default=False)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('stopped', 'Stopped (will resume)'), ('failed', 'Failed')], default='running', max_length=16)),
-                ('counts', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[("hubspot", "HubSpot"), ("salesforce", "Salesforce")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("in", "CRM → Cue"), ("out", "Cue → CRM")],
+                        default="in",
+                        max_length=4,
+                    ),
+                ),
+                ("full", models.BooleanField(default=False)),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("stopped", "Stopped (will resume)"),
+                            ("failed", "Failed"),
+                        ],
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                ("counts", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ConsentFlag',
+            name="ConsentFlag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(choices=[('hubspot', 'HubSpot'), ('salesforce', 'Salesforce')], max_length=16)),
-                ('record_id', models.CharField(max_length=100)),
-                ('opted_out', models.BooleanField(default=False)),
-                ('opted_in', models.BooleanField(default=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[("hubspot", "HubSpot"), ("salesforce", "Salesforce")],
+                        max_length=16,
+                    ),
+                ),
+                ("record_id", models.CharField(max_length=100)),
+                ("opted_out", models.BooleanField(default=False)),
+                ("opted_in", models.BooleanField(default=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('system', 'record_id'), name='crm_consent_flag_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("system", "record_id"), name="crm_consent_flag_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='FieldMapping',
+            name="FieldMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(choices=[('hubspot', 'HubSpot'), ('salesforce', 'Salesforce')], max_length=16)),
-                ('object_type', models.CharField(choices=[('owner', 'Owner / user'), ('company', 'Company / account'), ('lead', 'Lead'), ('contact', 'Contact'), ('deal', 'Deal / opportunity'), ('task', 'Task')], max_length=16)),
-                ('crm_field', models.CharField(max_length=100)),
-                ('crm_type', models.CharField(blank=True, help_text="The CRM field's type as Cue reads it.", max_length=16)),
-                ('cue_field', models.CharField(max_length=100)),
-                ('direction', models.CharField(choices=[('in', 'CRM → Cue'), ('out', 'Cue → CRM'), ('both', 'Both')], default='in', max_length=4)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[("hubspot", "HubSpot"), ("salesforce", "Salesforce")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(
+                        choices=[
+                            ("owner", "Owner / user"),
+                            ("company", "Company / account"),
+                            ("lead", "Lead"),
+                            ("contact", "Contact"),
+                            ("deal", "Deal / opportunity"),
+                            ("task", "Task"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("crm_field", models.CharField(max_length=100)),
+                (
+                    "crm_type",
+                    models.CharField(
+                        blank=True, help_text="The CRM field's type as Cue reads it.", max_length=16
+                    ),
+                ),
+                ("cue_field", models.CharField(max_length=100)),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("in", "CRM → Cue"), ("out", "Cue → CRM"), ("both", "Both")],
+                        default="in",
+                        max_length=4,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['system', 'object_type', 'crm_field'],
-                'constraints': [models.UniqueConstraint(fields=('system', 'object_type', 'crm_field', 'cue_field'), name='crm_field_mapping_once')],
+                "ordering": ["system", "object_type", "crm_field"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("system", "object_type", "crm_field", "cue_field"),
+                        name="crm_field_mapping_once",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalFieldMapping',
+            name="HistoricalFieldMapping",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('system', models.CharField(choices=[('hubspot', 'HubSpot'), ('salesforce', 'Salesforce')], max_length=16)),
-                ('object_type', models.CharField(choices=[('owner', 'Owner / user'), ('company', 'Company / account'), ('lead', 'Lead'), ('contact', 'Contact'), ('deal', 'Deal / opportunity'), ('task', 'Task')], max_length=16)),
-                ('crm_field', models.CharField(max_length=100)),
-                ('crm_type', models.CharField(blank=True, help_text="The CRM field's type as Cue reads it.", max_length=16)),
-                ('cue_field', models.CharField(max_length=100)),
-                ('direction', models.CharField(choices=[('in', 'CRM → Cue'), ('out', 'Cue → CRM'), ('both', 'Both')], default='in', max_length=4)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[("hubspot", "HubSpot"), ("salesforce", "Salesforce")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(
+                        choices=[
+                            ("owner", "Owner / user"),
+                            ("company", "Company / account"),
+                            ("lead", "Lead"),
+                            ("contact", "Contact"),
+                            ("deal", "Deal / opportunity"),
+                            ("task", "Task"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("crm_field", models.CharField(max_length=100)),
+                (
+                    "crm_type",
+                    models.CharField(
+                        blank=True, help_text="The CRM field's type as Cue reads it.", max_length=16
+                    ),
+                ),
+                ("cue_field", models.CharField(max_length=100)),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("in", "CRM → Cue"), ("out", "Cue → CRM"), ("both", "Both")],
+                        default="in",
+                        max_length=4,
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical field mapping',
-                'verbose_name_plural': 'historical field mappings',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical field mapping",
+                "verbose_name_plural": "historical field mappings",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalStageMapping',
+            name="HistoricalStageMapping",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('system', models.CharField(choices=[('hubspot', 'HubSpot'), ('salesforce', 'Salesforce')], max_length=16)),
-                ('kind', models.CharField(choices=[('deal', 'Deal stage'), ('lifecycle', 'Lifecycle stage')], max_length=16)),
-                ('crm_pipeline', models.CharField(blank=True, max_length=100)),
-                ('crm_stage', models.CharField(max_length=100)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lifecycle_stage', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='contacts.lifecyclestagedefinition')),
-                ('pipeline_stage', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='contacts.pipelinestage')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[("hubspot", "HubSpot"), ("salesforce", "Salesforce")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("deal", "Deal stage"), ("lifecycle", "Lifecycle stage")],
+                        max_length=16,
+                    ),
+                ),
+                ("crm_pipeline", models.CharField(blank=True, max_length=100)),
+                ("crm_stage", models.CharField(max_length=100)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lifecycle_stage",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="contacts.lifecyclestagedefinition",
+                    ),
+                ),
+                (
+                    "pipeline_stage",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="contacts.pipelinestage",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical stage mapping',
-                'verbose_name_plural': 'historical stage mappings',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical stage mapping",
+                "verbose_name_plural": "historical stage mappings",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='RecordError',
+            name="RecordError",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(choices=[('hubspot', 'HubSpot'), ('salesforce', 'Salesforce')], max_length=16)),
-                ('direction', models.CharField(choices=[('in', 'CRM → Cue'), ('out', 'Cue → CRM')], max_length=4)),
-                ('object_type', models.CharField(choices=[('owner', 'Owner / user'), ('company', 'Company / account'), ('lead', 'Lead'), ('contact', 'Contact'), ('deal', 'Deal / opportunity'), ('task', 'Task')], max_length=16)),
-                ('record_id', models.CharField(help_text="The CRM's id, or Cue's key outbound.", max_length=100)),
-                ('error', models.TextField()),
-                ('record', models.JSONField(blank=True, default=dict, help_text='The record as last seen.')),
-                ('attempts', models.PositiveIntegerField(default=1)),
-                ('first_failed_at', models.DateTimeField(auto_now_add=True)),
-                ('last_failed_at', models.DateTimeField()),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[("hubspot", "HubSpot"), ("salesforce", "Salesforce")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("in", "CRM → Cue"), ("out", "Cue → CRM")], max_length=4
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(
+                        choices=[
+                            ("owner", "Owner / user"),
+                            ("company", "Company / account"),
+                            ("lead", "Lead"),
+                            ("contact", "Contact"),
+                            ("deal", "Deal / opportunity"),
+                            ("task", "Task"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "record_id",
+                    models.CharField(
+                        help_text="The CRM's id, or Cue's key outbound.", max_length=100
+                    ),
+                ),
+                ("error", models.TextField()),
+                (
+                    "record",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="The record as last seen."
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=1)),
+                ("first_failed_at", models.DateTimeField(auto_now_add=True)),
+                ("last_failed_at", models.DateTimeField()),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-last_failed_at', '-id'],
-                'indexes': [models.Index(condition=models.Q(('resolved_at__isnull', True)), fields=['system', 'last_failed_at'], name='crm_record_error_open')],
-                'constraints': [models.UniqueConstraint(fields=('system', 'direction', 'object_type', 'record_id'), name='crm_record_error_once')],
+                "ordering": ["-last_failed_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("resolved_at__isnull", True)),
+                        fields=["system", "last_failed_at"],
+                        name="crm_record_error_open",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("system", "direction", "object_type", "record_id"),
+                        name="crm_record_error_once",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SyncCursor',
+            name="SyncCursor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(choices=[('hubspot', 'HubSpot'), ('salesforce', 'Salesforce')], max_length=16)),
-                ('object_type', models.CharField(choices=[('owner', 'Owner / user'), ('company', 'Company / account'), ('lead', 'Lead'), ('contact', 'Contact'), ('deal', 'Deal / opportunity'), ('task', 'Task')], max_length=16)),
-                ('cursor', models.JSONField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[("hubspot", "HubSpot"), ("salesforce", "Salesforce")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(
+                        choices=[
+                            ("owner", "Owner / user"),
+                            ("company", "Company / account"),
+                            ("lead", "Lead"),
+                            ("contact", "Contact"),
+                            ("deal", "Deal / opportunity"),
+                            ("task", "Task"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("cursor", models.JSONField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('system', 'object_type'), name='crm_cursor_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("system", "object_type"), name="crm_cursor_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CrmOwner',
+            name="CrmOwner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(choices=[('hubspot', 'HubSpot'), ('salesforce', 'Salesforce')], max_length=16)),
-                ('record_id', models.CharField(max_length=100)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('archived', models.BooleanField(default=False)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[("hubspot", "HubSpot"), ("salesforce", "Salesforce")],
+                        max_length=16,
+                    ),
+                ),
+                ("record_id", models.CharField(max_length=100)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("archived", models.BooleanField(default=False)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('system', 'record_id'), name='crm_owner_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("system", "record_id"), name="crm_owner_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RecordLink',
+            name="RecordLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(choices=[('hubspot', 'HubSpot'), ('salesforce', 'Salesforce')], max_length=16)),
-                ('object_type', models.CharField(choices=[('owner', 'Owner / user'), ('company', 'Company / account'), ('lead', 'Lead'), ('contact', 'Contact'), ('deal', 'Deal / opportunity'), ('task', 'Task')], max_length=16)),
-                ('record_id', models.CharField(max_length=100)),
-                ('modified_at', models.DateTimeField(help_text="The CRM's modification time last taken.")),
-                ('archived', models.BooleanField(default=False)),
-                ('company', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='contacts.company')),
-                ('opportunity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='contacts.opportunity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[("hubspot", "HubSpot"), ("salesforce", "Salesforce")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(
+                        choices=[
+                            ("owner", "Owner / user"),
+                            ("company", "Company / account"),
+                            ("lead", "Lead"),
+                            ("contact", "Contact"),
+                            ("deal", "Deal / opportunity"),
+                            ("task", "Task"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("record_id", models.CharField(max_length=100)),
+                (
+                    "modified_at",
+                    models.DateTimeField(help_text="The CRM's modification time last taken."),
+                ),
+                ("archived", models.BooleanField(default=False)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="contacts.company",
+                    ),
+                ),
+                (
+                    "opportunity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="contacts.opportunity",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('system', 'object_type', 'record_id'), name='crm_record_link_once'), models.CheckConstraint(condition=models.Q(('company__isnull', False), ('opportunity__isnull', False), _connector='OR'), name='crm_record_link_target')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("system", "object_type", "record_id"), name="crm_record_link_once"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("company__isnull", False),
+                            ("opportunity__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="crm_record_link_target",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StageMapping',
+            name="StageMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(choices=[('hubspot', 'HubSpot'), ('salesforce', 'Salesforce')], max_length=16)),
-                ('kind', models.CharField(choices=[('deal', 'Deal stage'), ('lifecycle', 'Lifecycle stage')], max_length=16)),
-                ('crm_pipeline', models.CharField(blank=True, max_length=100)),
-                ('crm_stage', models.CharField(max_length=100)),
-                ('lifecycle_stage', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='contacts.lifecyclestagedefinition')),
-                ('pipeline_stage', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='contacts.pipelinestage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "system",
+                    models.CharField(
+                        choices=[("hubspot", "HubSpot"), ("salesforce", "Salesforce")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("deal", "Deal stage"), ("lifecycle", "Lifecycle stage")],
+                        max_length=16,
+                    ),
+                ),
+                ("crm_pipeline", models.CharField(blank=True, max_length=100)),
+                ("crm_stage", models.CharField(max_length=100)),
+                (
+                    "lifecycle_stage",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="contacts.lifecyclestagedefinition",
+                    ),
+                ),
+                (
+                    "pipeline_stage",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="contacts.pipelinestage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['system', 'kind', 'crm_pipeline', 'crm_stage'],
-                'constraints': [models.UniqueConstraint(fields=('system', 'kind', 'crm_pipeline', 'crm_stage'), name='crm_stage_mapping_once'), models.CheckConstraint(condition=models.Q(models.Q(('kind', 'deal'), ('lifecycle_stage__isnull', True), ('pipeline_stage__isnull', False)), models.Q(('kind', 'lifecycle'), ('lifecycle_stage__isnull', False), ('pipeline_stage__isnull', True)), _connector='OR'), name='crm_stage_mapping_target')],
+                "ordering": ["system", "kind", "crm_pipeline", "crm_stage"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("system", "kind", "crm_pipeline", "crm_stage"),
+                        name="crm_stage_mapping_once",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("kind", "deal"),
+                                ("lifecycle_stage__isnull", True),
+                                ("pipeline_stage__isnull", False),
+                            ),
+                            models.Q(
+                                ("kind", "lifecycle"),
+                                ("lifecycle_stage__isnull", False),
+                                ("pipeline_stage__isnull", True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="crm_stage_mapping_target",
+                    ),
+                ],
             },
         ),
     ]

@@ -24,6 +24,7 @@ from apps.crm.sync.deals import deals_apply
 from apps.crm.sync.owners import owners_apply
 from apps.crm.sync.people import people_apply
 from apps.crm.sync.tally import Tally
+from apps.crm.sync.tasks import tasks_apply
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ APPLIERS: dict[str, Callable[[SyncContext, str, list], Tally]] = {
     adapters.LEAD: people_apply,
     adapters.CONTACT: people_apply,
     adapters.DEAL: deals_apply,
+    adapters.TASK: tasks_apply,
 }
 Progress = Callable[[str, dict], None]
 

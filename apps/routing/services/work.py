@@ -132,7 +132,32 @@ def task_complete(*, task: FollowUpTask, actor: User, completion: Completion) ->
     return task
 
 
-def _outcome_apply(task: FollowUpTask, actor: User, completion: Completion) -> None:
+@transaction.atomic
+def task_complete_elsewhere(
+    *, task_id: int, completion: Completion, where: str, actor: User | None = None
+) -> FollowUpTask | None:
+    """The task was completed in another system (a CRM, seen by its sync): it closes here
+    with that outcome, as if its rep had closed it. None when it is no longer open (closed
+    in Cue first: Cue's outcome stands)."""
+    if completion.outcome not in Outcome.values:
+        raise RoutingError("Choose an outcome.", field="outcome")
+    task = FollowUpTask.objects.select_for_update(of=("self",)).select_related("contact")
+    task = task.get(pk=task_id)
+    if task.status not in OPEN_STATUSES:
+        return None
+    now = timezone.now()
+    task.first_touch_at = task.first_touch_at or now
+    task.status, task.outcome, task.completed_at = TaskStatus.DONE, completion.outcome, now
+    task.outcome_note = completion.note.strip()
+    label = Outcome(completion.outcome).label
+    _save(task, actor, f"Completed in {where}: {label}", WebhookEvent.TASK_COMPLETED)
+    _outcome_apply(task, actor, completion, by=where)
+    return task
+
+
+def _outcome_apply(
+    task: FollowUpTask, actor: User | None, completion: Completion, by: str = ""
+) -> None:
     if completion.outcome == Outcome.MEETING_BOOKED:
         record_event(
             contact=task.contact,
@@ -140,7 +165,7 @@ def _outcome_apply(task: FollowUpTask, actor: User, completion: Completion) -> N
             occurred_at=task.completed_at,
             idempotency_key=f"task:{task.pk}:meeting_booked",
             source="routing",
-            properties={"task_id": task.pk, "booked_by": actor.username},
+            properties={"task_id": task.pk, "booked_by": actor.username if actor else by},
         )
         return
     if completion.outcome != Outcome.NOT_INTERESTED:
