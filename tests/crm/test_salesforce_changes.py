@@ -209,7 +209,7 @@ def test_tasks_read_back_are_cues_follow_ups_with_their_completion(fake, adapter
 def test_mapped_fields_are_read_and_an_unknown_one_is_a_clear_error(fake, sleeps):
     fake.field_add("Contact", "SMS_Opt_Out__c", "boolean")
     fake.create("Contact", at=at(0), LastName="Ng", SMS_Opt_Out__c=True)
-    adapter = adapter_for(fake, sleeps, properties={CONTACT: ["SMS_Opt_Out__c"]})
+    adapter = adapter_for(fake, sleeps, properties={CONTACT: ["SMS_Opt_Out__c", "email"]})
     broken = adapter_for(fake, sleeps, properties={CONTACT: ["No_Such__c"]})
 
     page = adapter.changes(CONTACT, None, page_size=10)

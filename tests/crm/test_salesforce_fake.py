@@ -114,6 +114,7 @@ def test_an_unknown_access_token_is_invalid_session_id(fake):
         ),
         ("SELECT Id FROM Contact WHERE", "MALFORMED_QUERY"),
         ("SELECT Nope__c FROM Contact", "INVALID_FIELD"),
+        ("SELECT Id, Email, email FROM Contact", "INVALID_FIELD"),
         ("SELECT Id FROM Contact WHERE SystemModstamp > '2026-01-05'", "INVALID_FIELD"),
         ("SELECT Id FROM Contact WHERE LastName = 5", "INVALID_FIELD"),
         ("SELECT Id FROM Campaign", "INVALID_TYPE"),

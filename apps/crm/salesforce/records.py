@@ -174,7 +174,7 @@ def changes_soql(
     conditions: Sequence[str] = (),
 ) -> str:
     """The keyset query for the next page of changes after `cursor`."""
-    fields = list(dict.fromkeys((*sobject.fields, *extra_fields)))
+    fields = _distinct_fields((*sobject.fields, *extra_fields))
     where = list(conditions)
     if cursor:
         modstamp, record_id = cursor_parts(cursor)
@@ -189,6 +189,17 @@ def changes_soql(
         f"SELECT {', '.join(fields)} FROM {sobject.name}{clause} "
         f"ORDER BY SystemModstamp ASC, Id ASC LIMIT {page_size}"
     )
+
+
+def _distinct_fields(names: Sequence[str]) -> list[str]:
+    # SOQL names are case-insensitive, and a field selected twice is an error.
+    seen: set[str] = set()
+    distinct = []
+    for name in names:
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            distinct.append(name)
+    return distinct
 
 
 def cursor_parts(cursor: dict) -> tuple[str, str]:

@@ -132,6 +132,9 @@ class _Parser:
             raise SoqlError("INVALID_TYPE", f"sObject type '{object_name}' is not supported.")
         self.spec = self.schema[object_name]
         fields = tuple(self._field(name) for name in names)
+        if len(set(fields)) < len(fields):
+            duplicate = next(name for name in fields if fields.count(name) > 1)
+            raise SoqlError("INVALID_FIELD", f"duplicate field selected: {duplicate}")
         where = self._or() if self._accept_keyword("WHERE") else None
         order_by = self._order_by() if self._accept_keyword("ORDER") else ()
         limit = self._limit() if self._accept_keyword("LIMIT") else None
