@@ -134,6 +134,9 @@ def _transport_message(error: Exception, timeout: float) -> str:
     # urllib3's own text names the URL and pool; enough to say what kind of failure it was.
     if isinstance(error, urllib3.exceptions.MaxRetryError) and error.reason is not None:
         error = error.reason
+    # NewConnectionError subclasses ConnectTimeoutError in urllib3 2; a refusal is no timeout.
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        return f"connection failed ({type(error).__name__})"
     if isinstance(error, urllib3.exceptions.TimeoutError):
         return f"no answer within {timeout:g}s"
     return f"connection failed ({type(error).__name__})"

@@ -91,7 +91,7 @@ class FakeHubSpot:
         self._delays: deque[float] = deque()
         self._rate_limited_requests = 0
         self._rate_limited_until = 0.0
-        self._retry_after = 10
+        self._retry_after: int | None = 10
         self._token_expired = False
         self.pipeline_add("default", "Sales Pipeline", DEFAULT_PIPELINE_STAGES)
 
@@ -363,10 +363,15 @@ class FakeHubSpot:
     # Scripted faults
 
     def rate_limit(
-        self, times: int | None = None, *, seconds: float | None = None, retry_after: int = 10
+        self,
+        times: int | None = None,
+        *,
+        seconds: float | None = None,
+        retry_after: int | None = 10,
     ) -> None:
         """Answer 429 (HubSpot's RATE_LIMIT body, a Retry-After header) to the next
-        `times` requests, or to every request for `seconds` of the fake's clock."""
+        `times` requests, or to every request for `seconds` of the fake's clock (then
+        Retry-After counts down). retry_after=None: no Retry-After header at all."""
         if (times is None) == (seconds is None):
             raise ValueError("give either times or seconds")
         with self._lock:
@@ -500,7 +505,7 @@ class FakeHubSpot:
             self._rate_limited_requests -= 1
             wait = self._retry_after
         elif remaining > 0:
-            wait = max(1, math.ceil(remaining))
+            wait = max(1, math.ceil(remaining)) if self._retry_after is not None else None
         else:
             return None
         reply = error_reply(
@@ -510,7 +515,7 @@ class FakeHubSpot:
             errorType="RATE_LIMIT",
             policyName="TEN_SECONDLY_ROLLING",
         )
-        return Reply(429, reply.body, {"Retry-After": str(wait)})
+        return Reply(429, reply.body, {} if wait is None else {"Retry-After": str(wait)})
 
     # Store helpers (callers hold the lock)
 
