@@ -170,6 +170,9 @@ SALESFORCE_CLIENT_ID = env("SALESFORCE_CLIENT_ID", default="")
 SALESFORCE_CLIENT_SECRET = env("SALESFORCE_CLIENT_SECRET", default="")
 SALESFORCE_REFRESH_TOKEN = env("SALESFORCE_REFRESH_TOKEN", default="")
 SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", default="62.0")
+# An External ID field on Task holding Cue's key of each task and SMS activity; with it,
+# writes are upserts a retry cannot duplicate. Empty: plain creates, never resent blindly.
+SALESFORCE_TASK_KEY_FIELD = env("SALESFORCE_TASK_KEY_FIELD", default="")
 # Seconds before a call to a CRM is abandoned (and retried with backoff).
 CRM_TIMEOUT_SECONDS = env.float("CRM_TIMEOUT_SECONDS", default=20.0)
 # The longest a sync waits in one go when a CRM asks it to (429 Retry-After); a longer

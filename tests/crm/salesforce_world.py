@@ -21,6 +21,7 @@ def adapter_for(
     timeout: float = 5.0,
     max_retry_wait: float = 120.0,
     properties: dict | None = None,
+    task_key_field: str = "",
 ) -> SalesforceAdapter:
     credentials = SalesforceCredentials(
         login_url=fake.base_url,
@@ -36,7 +37,7 @@ def adapter_for(
         max_retry_wait=max_retry_wait,
         sleep=sleeps.append,
     )
-    return SalesforceAdapter(connection, properties=properties)
+    return SalesforceAdapter(connection, properties=properties, task_key_field=task_key_field)
 
 
 def data_requests(fake: FakeSalesforce, kind: str) -> list:

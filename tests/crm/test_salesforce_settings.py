@@ -22,6 +22,7 @@ def configured(settings, fake):
     settings.SALESFORCE_CLIENT_ID = fake.client_id
     settings.SALESFORCE_CLIENT_SECRET = fake.client_secret
     settings.SALESFORCE_REFRESH_TOKEN = fake.refresh_token
+    settings.SALESFORCE_TASK_KEY_FIELD = ""
     settings.CRM_TIMEOUT_SECONDS = 5.0
     return settings
 
@@ -43,6 +44,13 @@ def test_the_environment_alone_points_cue_at_an_org(configured, fake):
     assert salesforce_configured() is True
     assert [record.properties["LastName"] for record in page.records] == ["Ng"]
     assert adapter.connection.timeout == 5.0
+    assert adapter.task_key_field == ""
+
+
+def test_the_task_key_field_comes_from_the_environment(configured, fake):
+    configured.SALESFORCE_TASK_KEY_FIELD = "Cue_Key__c"
+
+    assert salesforce_adapter(session=fake.client_session()).task_key_field == "Cue_Key__c"
 
 
 def test_requests_ca_bundle_makes_the_default_session_trust_the_fake(configured, fake, monkeypatch):

@@ -49,7 +49,9 @@ def salesforce_adapter(
         max_retry_wait=settings.CRM_MAX_RETRY_WAIT_SECONDS,
         sleep=sleep,
     )
-    return SalesforceAdapter(connection, properties=properties)
+    return SalesforceAdapter(
+        connection, properties=properties, task_key_field=settings.SALESFORCE_TASK_KEY_FIELD
+    )
 
 
 __all__ = [

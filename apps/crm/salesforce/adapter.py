@@ -1,6 +1,7 @@
 """Cue's Salesforce adapter: the CrmAdapter contract spoken through simple-salesforce."""
 
 import json
+import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -59,6 +60,11 @@ class SalesforceAdapter:
 
     `properties` names more fields to read per object type (the field mapping's CRM side,
     custom fields included), as HubSpot's adapter takes them.
+
+    `task_key_field` names an External ID field on Task (e.g. Cue_Key__c) that holds Cue's
+    key of each task and activity. With it, every write is an upsert by that key, so a
+    write repeated after a timeout or a crash finds what the first one made; without it,
+    a create is sent once and a timeout is reported, never resent blindly.
     """
 
     system = "salesforce"
@@ -69,9 +75,11 @@ class SalesforceAdapter:
         connection: SalesforceConnection,
         *,
         properties: Mapping[str, Sequence[str]] | None = None,
+        task_key_field: str = "",
     ):
         self.connection = connection
         self.extra_fields = {key: tuple(value) for key, value in (properties or {}).items()}
+        self.task_key_field = task_key_field
 
     # CRM -> Cue
 
@@ -178,12 +186,16 @@ class SalesforceAdapter:
 
     def task_save(self, task: TaskOut, record_id: str | None) -> str:
         values = _task_values(task)
-        if record_id is None:
-            values["WhoId"] = task.contact_record_id
+        if record_id is not None:
+            self._write("PATCH", f"sobjects/Task/{record_id}", values)
+            return record_id
+        values["WhoId"] = task.contact_record_id
+        if self.task_key_field:
+            key = urllib.parse.quote(task.key, safe="")
+            answer = self._write("PATCH", f"sobjects/Task/{self.task_key_field}/{key}", values)
+        else:
             answer = self._write("POST", "sobjects/Task/", values, idempotent=False)
-            return str(answer["id"])
-        self._write("PATCH", f"sobjects/Task/{record_id}", values)
-        return record_id
+        return str(answer["id"])
 
     def activities_log(self, activities: list[ActivityOut]) -> list[WriteResult]:
         results: list[WriteResult] = []
@@ -192,14 +204,23 @@ class SalesforceAdapter:
         return results
 
     def _activities_batch(self, batch: list[ActivityOut]) -> list[WriteResult]:
-        body = {"allOrNone": False, "records": [_activity_values(item) for item in batch]}
+        records = [_activity_values(item) for item in batch]
         try:
-            answers = self._write("POST", "composite/sobjects", body, idempotent=False)
+            answers = self._activities_send(batch, records)
         except CrmRecordRefused as error:
             return [WriteResult(key=item.key, error=str(error)) for item in batch]
         return [
             _write_result(item.key, answer) for item, answer in zip(batch, answers, strict=True)
         ]
+
+    def _activities_send(self, batch: list[ActivityOut], records: list[dict]) -> Any:
+        if not self.task_key_field:
+            body = {"allOrNone": False, "records": records}
+            return self._write("POST", "composite/sobjects", body, idempotent=False)
+        for item, record in zip(batch, records, strict=True):
+            record[self.task_key_field] = item.key
+        body = {"allOrNone": False, "records": records}
+        return self._write("PATCH", f"composite/sobjects/Task/{self.task_key_field}", body)
 
     def record_update(self, object_type: str, record_id: str, properties: dict) -> None:
         sobject = SOBJECTS.get(object_type)

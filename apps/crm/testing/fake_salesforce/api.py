@@ -6,6 +6,7 @@ Shapes follow Salesforce's documentation: errors are a JSON list of
 """
 
 import re
+import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ LOCATOR_PATH = re.compile(
 )
 SOBJECT_PATH = re.compile(r"^sobjects/(?P<type>\w+)/?(?P<id>\w+)?/?$")
 DESCRIBE_PATH = re.compile(r"^sobjects/(?P<type>\w+)/describe/?$")
+UPSERT_PATH = re.compile(r"^sobjects/(?P<type>\w+)/(?P<field>\w+__c)/(?P<value>[^/]+)$")
+COMPOSITE_UPSERT_PATH = re.compile(r"^composite/sobjects/(?P<type>\w+)/(?P<field>\w+__c)/?$")
 COMPOSITE_LIMIT = 200
 # The objects Cue may write through the API; the rest are read-only to it.
 WRITABLE = {"Task", "Lead", "Contact", "Account", "Opportunity"}
@@ -79,6 +82,11 @@ class RestApi:
             return self._describe(found["type"])
         if method == "POST" and rest.rstrip("/") == "composite/sobjects":
             return self._composite_create(body)
+        if method == "PATCH" and (found := COMPOSITE_UPSERT_PATH.match(rest)):
+            return self._composite_upsert(found["type"], found["field"], body)
+        if method == "PATCH" and (found := UPSERT_PATH.match(rest)):
+            value = urllib.parse.unquote(found["value"])
+            return self._upsert(found["type"], found["field"], value, body)
         if found := SOBJECT_PATH.match(rest):
             return self._sobject(method, version, found["type"], found["id"], body)
         return not_found()
@@ -176,6 +184,69 @@ class RestApi:
             record = self.store.insert(object_name, values, by=self.user_id)
             results.append({"id": record["Id"], "success": True, "errors": []})
         return Reply(200, results)
+
+    # Upserts by external id: the same request twice leaves one record.
+
+    def _key_field_refusal(self, object_name: str, field: str) -> Reply | None:
+        spec = self.store.schema.get(object_name)
+        key = spec.fields.get(field) if spec else None
+        if object_name not in WRITABLE or key is None or not key.external_id:
+            message = f"Provided external ID field does not exist or is not accessible: {field}"
+            return error_reply(404, "NOT_FOUND", message)
+        return None
+
+    def _upsert(self, object_name: str, field: str, value: str, body: Any) -> Reply:
+        if refusal := self._key_field_refusal(object_name, field):
+            return refusal
+        if not isinstance(body, dict):
+            return error_reply(400, "JSON_PARSER_ERROR", "Expected a JSON object")
+        values = {name: item for name, item in body.items() if name not in ("attributes", field)}
+        answer, errors = self._upsert_one(object_name, field, value, values)
+        if errors:
+            return Reply(400, [error.rest_body() for error in errors])
+        return Reply(201 if answer["created"] else 200, answer)
+
+    def _composite_upsert(self, object_name: str, field: str, body: Any) -> Reply:
+        if refusal := self._key_field_refusal(object_name, field):
+            return refusal
+        records = body.get("records") if isinstance(body, dict) else None
+        if not isinstance(records, list) or not records:
+            return error_reply(400, "JSON_PARSER_ERROR", "records is required")
+        if len(records) > COMPOSITE_LIMIT:
+            message = "record limit reached. cannot submit more than 200 records into this call"
+            return error_reply(400, "EXCEEDED_ID_LIMIT", message)
+        results = []
+        for record in records:
+            values = {name: item for name, item in record.items() if name != "attributes"}
+            value = values.pop(field, None)
+            if not value:
+                missing = WriteError("REQUIRED_FIELD_MISSING", f"missing {field}", (field,))
+                results.append(_failure([missing]))
+                continue
+            answer, errors = self._upsert_one(object_name, field, value, values)
+            results.append(_failure(errors) if errors else answer)
+        return Reply(200, results)
+
+    def _upsert_one(
+        self, object_name: str, field: str, value: str, values: dict
+    ) -> tuple[dict, list[WriteError]]:
+        matches = [
+            record
+            for record in self.store.records[object_name].values()
+            if record.get(field) == value and not record["IsDeleted"]
+        ]
+        if matches:
+            record_id = matches[0]["Id"]
+            errors = self.store.write_errors(object_name, values, record_id=record_id)
+            if not errors:
+                self.store.update(object_name, record_id, values)
+            return {"id": record_id, "success": True, "errors": [], "created": False}, errors
+        values = values | {field: value}
+        errors = self.store.write_errors(object_name, values)
+        if errors:
+            return {}, errors
+        record = self.store.insert(object_name, values, by=self.user_id)
+        return {"id": record["Id"], "success": True, "errors": [], "created": True}, []
 
     def _composite_check(self, record: Any) -> tuple[str, dict, list[WriteError]]:
         object_name = (

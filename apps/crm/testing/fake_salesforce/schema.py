@@ -35,6 +35,7 @@ class FieldSpec:
     picklist: tuple[str, ...] = ()
     restricted: bool = False
     custom: bool = False
+    external_id: bool = False  # may key an upsert (PATCH .../{field}/{value})
 
     def describe(self) -> dict:
         return {
@@ -46,6 +47,7 @@ class FieldSpec:
             "createable": self.createable,
             "updateable": self.updateable,
             "custom": self.custom,
+            "externalId": self.external_id,
             "restrictedPicklist": self.restricted,
             "picklistValues": [
                 {
