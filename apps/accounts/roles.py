@@ -37,7 +37,12 @@ CUE_APPS = (
 _READ_CRM = ["contacts.view_*", "consent.view_*", "segment_intake.view_segmentrejection"]
 _READ_CONTENT = ["library.view_*", "journeys.view_*", "reporting.view_*", "sends.view_*"]
 # The audit trail, audit reports and retention runs are Compliance's (and Admin's) to read.
-_NOT_AUDIT = ["!reporting.view_audit*", "!reporting.view_retentionrun"]
+# So are data-subject requests (who exported or erased whose data).
+_NOT_AUDIT = [
+    "!reporting.view_audit*",
+    "!reporting.view_retentionrun",
+    "!contacts.view_datasubjectrequest",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MARKETER: [
@@ -69,7 +74,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # write as its user; Compliance changes no content. The beat schedules are read too:
     # when audits, sweeps and retention run is part of what Compliance checks.
     COMPLIANCE: [f"{app}.view_*" for app in (*CUE_APPS, "auth", "django_celery_beat")]
-    + ["library.approve_as_compliance", "consent.export_consent_proof", "reporting.run_audit"],
+    + ["library.approve_as_compliance", "consent.export_consent_proof", "reporting.run_audit"]
+    # Data-subject requests: GDPR Art. 15/20 exports and Art. 17 erasures are Compliance's.
+    + ["contacts.export_personal_data", "contacts.erase_personal_data"],
     SALES_REP: ["routing.view_followuptask", "routing.work_followuptask", "contacts.view_contact"],
     SALES_MANAGER: [
         "routing.view_followuptask",

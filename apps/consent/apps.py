@@ -9,6 +9,7 @@ class ConsentConfig(AppConfig):
     verbose_name = "Consent"
 
     def ready(self) -> None:
+        from apps.consent.erasure import consent_erasure_parts_register
         from apps.consent.merge import consent_merge_parts_register
         from apps.consent.proof import consent_timeline_entries
         from apps.consent.segment_conditions import consent_condition_register
@@ -20,3 +21,4 @@ class ConsentConfig(AppConfig):
         address_change_handler_register("consent", consent_on_address_change)
         consent_condition_register()
         consent_merge_parts_register()
+        consent_erasure_parts_register()

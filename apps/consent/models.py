@@ -171,6 +171,21 @@ class LedgerRepoint(models.Model):
         return f"{self.from_contact_id} → {self.to_contact_id}"
 
 
+class LedgerErasure(models.Model):
+    """Leave, inside one erasure's transaction, to anonymise one contact's ledger rows.
+
+    The ledger's triggers let such an UPDATE through only when a row here names the
+    contact, the address becomes its keyed hash ("erased:…"), the evidence that identifies
+    the person (IP, user agent, note; the page URL and keyword only by clearing them) is
+    cleared, and nothing else of the row changes. The erasure inserts and deletes it in its
+    own transaction, so no other connection ever sees it."""
+
+    contact_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"Erasure of contact {self.contact_id}"
+
+
 class ConsentState(models.Model):
     """The current consent of one contact for one channel and purpose, derived from the
     ledger in the same transaction as each new record."""

@@ -16,6 +16,7 @@ class ContactsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from apps.contacts.erasure.parts import contacts_erasure_parts_register
         from apps.contacts.merge import merge_timeline_entries
         from apps.contacts.pii import pii_attributes_mask
         from apps.contacts.segments.stage_names import stage_users_register
@@ -24,6 +25,7 @@ class ContactsConfig(AppConfig):
 
         log_masker_register("contacts.pii_attributes", pii_attributes_mask)
         timeline_source_register("contacts.merges", merge_timeline_entries)
+        contacts_erasure_parts_register()
         stage_users_register()
         # Every stage Cue reads is data: an empty install (or a test database just flushed)
         # gets the default stages back, as the accounts app does with its role groups.

@@ -135,6 +135,12 @@ class Contact(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    erased_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the person's data was erased; the gate refuses every message to them.",
+    )
     history = HistoricalRecords(excluded_fields=["intent_score", "updated_at"])
 
     objects = ContactQuerySet.as_manager()
@@ -679,3 +685,41 @@ class ContactMerge(models.Model):
 
     def __str__(self) -> str:
         return f"Contact {self.duplicate_id} merged into {self.survivor_id}"
+
+
+class DataSubjectRequest(models.Model):
+    """One export or erasure of a person's data: who, when, why and how many rows of each
+    kind, never the data itself. An erased contact's row stays (anonymised), so the id
+    here still leads to it; it is a plain id so that a merge or a contact's history never
+    has to move or protect these rows."""
+
+    class Kind(models.TextChoices):
+        EXPORT = "export", "Export"
+        ERASURE = "erasure", "Erasure"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    contact_id = models.BigIntegerField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    format = models.CharField(max_length=8, blank=True, help_text="An export's: json or csv.")
+    counts = models.JSONField(default=dict, help_text="{kind of rows: how many}")
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "data-subject request"
+        permissions = [
+            ("export_personal_data", "Can export everything Cue holds about a contact"),
+            ("erase_personal_data", "Can erase a contact's personal data"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact_id"],
+                condition=Q(kind="erasure"),
+                name="data_subject_request_one_erasure",
+                violation_error_message="This contact has already been erased.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of contact {self.contact_id}"

@@ -20,6 +20,7 @@ class JourneysConfig(AppConfig):
             lifecycle_stage_user_register,
             pipeline_stage_user_register,
         )
+        from apps.journeys.erasure import journeys_erasure_parts_register
         from apps.journeys.gate import journey_gate_check
         from apps.journeys.intake import journeys_on_events
         from apps.journeys.merge import journeys_merge_parts_register
@@ -36,3 +37,4 @@ class JourneysConfig(AppConfig):
         lifecycle_stage_user_register("journeys", journeys_naming_lifecycle_stage)
         pipeline_stage_user_register("journeys", journeys_naming_pipeline_stage)
         journeys_merge_parts_register()
+        journeys_erasure_parts_register()

@@ -16,6 +16,8 @@ class ReportingConfig(AppConfig):
     }
 
     def ready(self) -> None:
+        from apps.reporting.erasure import reporting_erasure_parts_register
         from apps.reporting.merge import reporting_merge_parts_register
 
         reporting_merge_parts_register()
+        reporting_erasure_parts_register()

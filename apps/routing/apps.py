@@ -16,6 +16,7 @@ class RoutingConfig(AppConfig):
     def ready(self) -> None:
         from apps.contacts.events import event_handler_register
         from apps.contacts.selectors import timeline_source_register
+        from apps.routing.erasure import routing_erasure_parts_register
         from apps.routing.handoff import routing_on_events
         from apps.routing.merge import routing_merge_parts_register
         from apps.routing.selectors import TIMELINE_SOURCE, task_timeline_entries
@@ -24,4 +25,5 @@ class RoutingConfig(AppConfig):
         event_handler_register("routing.signals", routing_on_events, order=20)
         timeline_source_register(TIMELINE_SOURCE, task_timeline_entries)
         routing_merge_parts_register()
+        routing_erasure_parts_register()
         activity_webhooks_register()

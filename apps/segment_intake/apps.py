@@ -13,6 +13,8 @@ class SegmentIntakeConfig(AppConfig):
     verbose_name = "Segment intake"
 
     def ready(self) -> None:
+        from apps.segment_intake.erasure import segment_erasure_parts_register
         from apps.segment_intake.merge import segment_merge_parts_register
 
         segment_merge_parts_register()
+        segment_erasure_parts_register()

@@ -17,6 +17,7 @@ from django.db.models import Q
 from apps.consent.models import Channel, ConsentStatus, Preference, Purpose, Suppression
 from apps.consent.selectors import consent_for_address, consent_of_ledger
 from apps.consent.services import ConsentError, address_normalize, addresses_same
+from apps.contacts.erasure.traces import address_erased_key
 from apps.contacts.models import Contact
 from apps.sends.models import Decision, MessageCategory, MessageOrigin, MessageStatus
 from apps.sends.quiet_hours import (
@@ -41,6 +42,8 @@ class GateResult:
 
 
 ALLOW = GateResult(Decision.ALLOW, "allowed", "Every rule allows it.")
+# Whatever the origin: an erased person is never messaged again as that contact.
+ERASED = GateResult(Decision.SUPPRESS, "contact_erased", "The contact's data was erased.")
 
 # Journeys (a higher app) register a check here: (message, at) -> GateResult | None.
 ExtraCheck = Callable[[object, datetime], GateResult | None]
@@ -73,6 +76,8 @@ _CHECKS_BY_ORIGIN = {
 
 def gate_evaluate(*, message, at: datetime) -> GateResult:
     """Decides allow / defer until T / hold / suppress for one message at moment `at`."""
+    if _contact_erased(message):
+        return ERASED
     for name in _CHECKS_BY_ORIGIN[message.origin]:
         result = _CHECKS[name](message, at)
         if result is not None:
@@ -80,12 +85,26 @@ def gate_evaluate(*, message, at: datetime) -> GateResult:
     return ALLOW
 
 
+def _contact_erased(message) -> bool:
+    """Read from the row, not the caller's copy: the caller holds the contact's lock, and a
+    copy loaded before an erasure committed would still say "not erased"."""
+    if message.contact_id is None:
+        return False
+    return Contact.objects.filter(pk=message.contact_id, erased_at__isnull=False).exists()
+
+
 def _suppression(message, at) -> GateResult | None:
     """The address itself, whoever owns it now: a STOP, an unsubscribe or a complaint
     binds the number (or email) it came from."""
-    entry = Suppression.objects.filter(
-        channel=message.channel, address=_suppression_key(message)
-    ).first()
+    key = _suppression_key(message)
+    # An erased person's entries are kept under the keyed hash of the address.
+    entry = (
+        Suppression.objects.filter(
+            channel=message.channel, address__in=[key, address_erased_key(key)]
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
     if entry is None:
         return None
     return GateResult(

@@ -337,5 +337,9 @@ CUE_RETENTION_MESSAGE_DAYS = env.int("CUE_RETENTION_MESSAGE_DAYS", default=400)
 CUE_RETENTION_CLICK_IP_DAYS = env.int("CUE_RETENTION_CLICK_IP_DAYS", default=90)
 # Segment messages Cue rejected are kept, with why, this long for the team to look into.
 CUE_RETENTION_SEGMENT_REJECTION_DAYS = env.int("CUE_RETENTION_SEGMENT_REJECTION_DAYS", default=90)
+# Erasure keeps an erased phone number or email (in the consent ledger and on the suppression
+# list) as an HMAC-SHA256 under this key, so a STOP still binds the number. Empty: a key
+# derived from SECRET_KEY (then rotating SECRET_KEY unlinks the erased suppressions).
+CUE_ERASURE_HASH_KEY = env("CUE_ERASURE_HASH_KEY", default="")
 # The recurring compliance audit looks back this many days (it runs weekly).
 CUE_AUDIT_PERIOD_DAYS = env.int("CUE_AUDIT_PERIOD_DAYS", default=7)

@@ -98,6 +98,8 @@ MODELS: dict[str, Access] = {
     "contacts.pipelinestage": READ_BY_STAFF,
     "contacts.segment": DRAFTS,
     "contacts.contactimport": Access(READERS, AUTHORS, NOBODY, ADMIN_ONLY),
+    # Who exported or erased whose data: audit records, Compliance's to read.
+    "contacts.datasubjectrequest": AUDIT_RECORD,
     # A write key is a credential an admin makes and revokes (never deletes: its rejections
     # stay with it); Compliance sees which exist. The key itself is shown once, to no role.
     "segment_intake.segmentwritekey": Access(AUDITORS, ADMIN_ONLY, ADMIN_ONLY, NOBODY),
@@ -326,6 +328,13 @@ def _custom_admin_samples() -> list[Sample]:
             "/admin/contacts/contactimport/{contactimport.pk}/rejected.csv",
             admin_page(READERS),
         ),
+        # Erasing a person's data (GDPR Art. 17) is Compliance's and Admin's; the page is the
+        # preview and confirmation, the POST erases (permission_writes.py).
+        s(
+            "admin/contacts/contact/<path:object_id>/erase/",
+            "/admin/contacts/contact/{contact.pk}/erase/",
+            admin_page(AUDITORS),
+        ),
         # Merging two contacts changes one and deletes the other: an admin's alone.
         s(
             "admin/contacts/contact/merge/",
@@ -439,6 +448,17 @@ def _api_samples() -> list[Sample]:
             "/api/v1/contacts/{bob_contact.pk}/",
             {**contacts, R: NOT_FOUND},
             "another rep's",
+        ),
+        # Data-subject requests: Compliance and Admin only, never a rep who sees the contact.
+        s(
+            "api/v1/contacts/<int:pk>/export/",
+            "/api/v1/contacts/{rita_contact.pk}/export/",
+            api(AUDITORS),
+        ),
+        s(
+            "api/v1/contacts/<int:pk>/erase/",
+            "/api/v1/contacts/{rita_contact.pk}/erase/",
+            api(AUDITORS, NOT_ALLOWED),
         ),
         s("api/v1/opportunities/", "/api/v1/opportunities/", api(READERS)),
         s(

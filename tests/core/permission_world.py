@@ -40,6 +40,7 @@ from apps.consent.services import Evidence, consent_opt_in, preference_set, supp
 from apps.contacts.models import (
     AttributeDefinition,
     ContactImport,
+    DataSubjectRequest,
     EventHandlerFailure,
     EventWeight,
     LifecycleStageDefinition,
@@ -229,6 +230,14 @@ def _crm(world: World) -> None:
             "contacts.segment": Segment.objects.create(
                 name="High intent",
                 rules={"all": [{"field": "intent_band", "op": "eq", "value": "high"}]},
+            ),
+            "contacts.datasubjectrequest": DataSubjectRequest.objects.create(
+                kind=DataSubjectRequest.Kind.EXPORT,
+                contact_id=contact.pk,
+                actor=world.users[roles.COMPLIANCE],
+                format="json",
+                counts={"Events": 1},
+                at=timezone.now(),
             ),
             "contacts.contactimport": ContactImport.objects.create(
                 file=ContentFile(b"email\nnew@example.com\n", name="people.csv"),

@@ -59,6 +59,7 @@ from tests.core.permission_world import ANONYMOUS, IDENTITIES, World
 ACTIONS_WITHOUT_DELETE = {
     "segment_intake.segmentwritekey": ADMIN_ONLY,  # revoke
     "contacts.eventhandlerfailure": ADMIN_ONLY,  # retry now
+    "contacts.contact": frozenset({C}),  # export, erase (Compliance may not delete)
 }
 CREATED = Outcome(201)
 BAD_REQUEST = Outcome(400)
@@ -330,6 +331,15 @@ def _admin_writes() -> list[Write]:
             changes=AUDITORS,
             data=_days,
         ),
+        # Erasing a person's data: Compliance and Admin; the contact's row is anonymised.
+        w(
+            "erase contact",
+            "/admin/contacts/contact/{rita_contact.pk}/erase/",
+            admin_page(AUDITORS, redirect("/admin/contacts/contact/{rita_contact.pk}/change/")),
+            row("rita_contact", Contact),
+            changes=AUDITORS,
+            data={"reason": "Art. 17 request of 2026-03-09", "confirm": "on"},
+        ),
         w(
             "recompute attribution",
             "/admin/reporting/attribution/recompute/",
@@ -515,6 +525,15 @@ def _api_writes() -> list[Write]:
             api(ADMIN_ONLY, NOT_ALLOWED),
             row("contact", Contact),
             method="delete",
+        ),
+        w(
+            "erase contact",
+            "/api/v1/contacts/{rita_contact.pk}/erase/",
+            api(AUDITORS),
+            row("rita_contact", Contact),
+            changes=AUDITORS,
+            data={"reason": "Art. 17 request of 2026-03-09", "confirm": True},
+            as_json=True,
         ),
         w(
             "record opportunity",

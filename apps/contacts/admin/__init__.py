@@ -1,3 +1,3 @@
 """Admin for the CRM core, one module per area."""
 
-from apps.contacts.admin import crm, failures, segments, stages  # noqa: F401
+from apps.contacts.admin import crm, data_subject, failures, segments, stages  # noqa: F401

@@ -6,6 +6,7 @@ from apps.contacts.admin.attributes import (
     ContactAttributesAdminMixin,
     ContactAttributesFormMixin,
 )
+from apps.contacts.admin.data_subject import ContactDataSubjectAdminMixin
 from apps.contacts.admin.merge import ContactMergeAdminMixin
 from apps.contacts.errors import ContactsError
 from apps.contacts.external_ids import external_id_api_sync
@@ -67,8 +68,11 @@ class ContactAdminForm(ContactAttributesFormMixin, forms.ModelForm):
 
 
 @admin.register(Contact)
-class ContactAdmin(ContactAttributesAdminMixin, ContactMergeAdminMixin, HistoryAdmin):
+class ContactAdmin(
+    ContactAttributesAdminMixin, ContactDataSubjectAdminMixin, ContactMergeAdminMixin, HistoryAdmin
+):
     form = ContactAdminForm
+    actions = [*ContactMergeAdminMixin.actions, *ContactDataSubjectAdminMixin.actions]
     list_display = [
         "__str__",
         "email",
@@ -83,7 +87,9 @@ class ContactAdmin(ContactAttributesAdminMixin, ContactMergeAdminMixin, HistoryA
     list_filter = ["kind", "lifecycle_stage", "intent_band", "buying_role", "owner"]
     list_select_related = ["company", "owner"]
     search_fields = ["=id", "email", "phone", "external_id", "last_name", "first_name"]
-    readonly_fields = ["other_ids", "intent_score", "intent_band", "created_at", "updated_at"]
+    readonly_fields = [
+        "other_ids", "intent_score", "intent_band", "created_at", "updated_at", "erased_at"
+    ]  # fmt: skip
     autocomplete_fields = ["company"]
     raw_id_fields = ["owner"]
     show_full_result_count = False
@@ -107,6 +113,7 @@ class ContactAdmin(ContactAttributesAdminMixin, ContactMergeAdminMixin, HistoryA
                     "intent_band",
                     "created_at",
                     "updated_at",
+                    "erased_at",
                 ]
             },
         ),

@@ -188,9 +188,27 @@ def _retention_entry(source: Source, row, previous: dict, groups: dict) -> Entry
     )
 
 
+def _request_entry(source: Source, row, previous: dict, groups: dict) -> Entry:
+    """An export or erasure of a person's data: who, when, why and rows per kind."""
+    return Entry(
+        at=row.at,
+        source=source,
+        pk=row.pk,
+        object_label=f"Contact #{row.contact_id}",
+        object_url=_admin_url(source.live_model, row.pk),
+        action=row.get_kind_display() + (f" ({row.format})" if row.format else ""),
+        who=_who(row.actor),
+        why=row.reason,
+        contact_id=row.contact_id,
+        changes=[(name, "", str(count)) for name, count in row.counts.items()],
+        record=row,
+    )
+
+
 _ENTRY_BUILDERS = {
     "history": _history_entry,
     "ledger": _ledger_entry,
     "approval": _approval_entry,
     "retention": _retention_entry,
+    "request": _request_entry,
 }

@@ -1,5 +1,6 @@
 """The consolidated audit trail: who did what, when, why, and what changed, across the
-history tables of configuration, the consent ledger, template approvals and retention runs.
+history tables of configuration, the consent ledger, template approvals, retention runs
+and data-subject requests (exports and erasures).
 
 Each source is read newest first through an indexed column, at most one page (plus one)
 per source per page, and the sources are merged in Python; pages continue from a cursor
@@ -24,7 +25,7 @@ class Source:
     """One table of the trail: which model, its time column and who/contact columns."""
 
     key: str  # app_label.model_name of the live model (or the record model)
-    kind: str  # history | ledger | approval | retention
+    kind: str  # history | ledger | approval | retention | request
     label_field: str = ""
     contact_field: str = ""
 
@@ -43,9 +44,8 @@ class Source:
 
     @property
     def time_field(self) -> str:
-        return {"history": "history_date", "ledger": "recorded_at", "approval": "at"}.get(
-            self.kind, "ran_at"
-        )
+        times = {"history": "history_date", "ledger": "recorded_at", "approval": "at"}
+        return {**times, "request": "at"}.get(self.kind, "ran_at")
 
     @property
     def pk_field(self) -> str:
@@ -78,6 +78,7 @@ SOURCES: tuple[Source, ...] = (
     Source("reporting.attributionsettings", "history"),
     Source("reporting.fatiguesettings", "history"),
     Source("reporting.retentionrun", "retention", "target"),
+    Source("contacts.datasubjectrequest", "request", "kind", contact_field="contact_id"),
     Source("accounts.user", "history", "username"),
     Source("accounts.team", "history", "name"),
     Source("accounts.workinghours", "history"),
