@@ -25,6 +25,7 @@ urlpatterns = [
     path("optin/", include("apps.consent.urls")),
     path("tasks/", include("apps.routing.urls")),
     path("segment/", include("apps.segment_intake.urls")),
+    path("webhooks/crm/", include("apps.crm.urls")),
     path("", include("apps.sends.urls")),
     path("healthz", healthz, name="healthz"),
 ]

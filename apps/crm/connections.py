@@ -8,7 +8,7 @@ from importlib import import_module
 from django.conf import settings
 
 from apps.crm.adapters import CrmAdapter, CrmAuthError
-from apps.crm.models import System
+from apps.crm.models import FieldMapping, System
 
 # The function of each vendor package that builds its adapter from the settings.
 _ADAPTER_FACTORIES = {
@@ -38,4 +38,14 @@ def adapter_for(system: str) -> CrmAdapter:
         missing = ", ".join(connection_missing(system))
         raise CrmAuthError(f"{System(system).label} is not connected: set {missing}.")
     module, factory = _ADAPTER_FACTORIES[system]
-    return getattr(import_module(module), factory)()
+    # The adapter reads the fields its own defaults name and every field a mapping names.
+    return getattr(import_module(module), factory)(properties=crm_fields_mapped(system))
+
+
+def crm_fields_mapped(system: str) -> dict[str, list[str]]:
+    """{object type: the CRM fields the mappings read or write}."""
+    fields: dict[str, list[str]] = {}
+    rows = FieldMapping.objects.filter(system=system).values_list("object_type", "crm_field")
+    for object_type, crm_field in rows.order_by("object_type", "crm_field"):
+        fields.setdefault(object_type, []).append(crm_field)
+    return fields
