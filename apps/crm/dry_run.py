@@ -10,6 +10,8 @@ records see earlier ones as a real sync would (a deal finds the contact read bef
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
@@ -25,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 RECORDS = 20
 PEOPLE = (ObjectType.LEAD, ObjectType.CONTACT)
+_PLAIN = (str, int, float, bool, Decimal, date, datetime, list, dict)
+# A new row's empty fields are not changes worth listing.
+_BLANK = (None, "", [], {})
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ def _line(context: SyncContext, object_type: str, record: CrmRecord) -> DryRunLi
     line.changes = [
         Change(name, before.get(name), value)
         for name, value in after.items()
-        if before.get(name) != value
+        if before.get(name) != value and not (name not in before and value in _BLANK)
     ]
     return line
 
@@ -123,7 +128,9 @@ def _shown(row: models.Model, model_field: models.Field) -> Any:
     if model_field.is_relation:
         related = getattr(row, model_field.name)
         return str(related) if related is not None else None
-    return model_field.value_from_object(row)
+    value = model_field.value_from_object(row)
+    # Values as a person reads them: a phone number as "+1415…", not its object.
+    return value if value is None or isinstance(value, _PLAIN) else str(value)
 
 
 def _name(record: CrmRecord) -> str:

@@ -4,6 +4,7 @@ it, or no CRM connected at all; signed-in clients per role; the browser."""
 import pytest
 
 from apps.accounts import roles
+from apps.crm.mapping_defaults import mappings_seed
 from apps.crm.testing.fake_hubspot import FakeHubSpot
 from tests.browser import browser, new_page, page  # noqa: F401  (browser test fixtures)
 
@@ -16,7 +17,15 @@ NO_CRM = {
 
 
 @pytest.fixture
-def no_crm(settings):
+def default_mappings(db):
+    """The default mappings crm's migration seeds, back again if a transactional test's
+    flush emptied the table (stages come back by themselves; mappings are only seeded)."""
+    mappings_seed()
+
+
+@pytest.fixture
+def no_crm(settings, default_mappings):
+    """No CRM connected, and the default mappings in place."""
     for name, value in NO_CRM.items():
         setattr(settings, name, value)
 
