@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 from apps.consent.models import Channel, ConsentSource
 from apps.consent.services import consent_revoke_channel
 from apps.sends.hooks import MessageFacts, MessageOutcome, message_outcome_hook
-from apps.sends.models import OutboundMessage
+from apps.sends.models import MessageStatus, OutboundMessage
 from apps.sends.services.dispatch import message_dispatch
 from apps.sends.services.messages import message_create, messages_cancel
 from apps.sends.services.sweep import message_reconcile, messages_sweep
@@ -21,6 +21,7 @@ from tests.factories import ContactFactory
 from tests.hooks import hook_recorded
 from tests.sends.conftest import AUTH_TOKEN
 from tests.sends.templates import approved_sms_version
+from tests.sends.test_inbound import text_in
 from tests.sends.test_status_webhook import PATH as STATUS_PATH
 from tests.sends.test_status_webhook import signed_post
 
@@ -276,3 +277,19 @@ def test_it_reads_nothing_when_no_handler_listens(fake_twilio, client, sent):
     sql = [q["sql"] for q in queries.captured_queries]
     assert not [s for s in sql if "library_messagetemplate" in s]
     assert len([s for s in sql if "routing_webhookendpoint" in s]) == 1
+
+
+def test_it_reports_the_messages_a_stop_cancels_in_one_call(client, settings, opted_in_contact):
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TWILIO_ACCOUNT_SID = ""
+    settings.PUBLIC_BASE_URL = "https://cue.example.com"
+    contact = opted_in_contact()
+    first = queued(contact)
+    deferred = OutboundMessage.objects.create(
+        send_key="later", origin="journey", category="marketing", contact=contact,
+        to_address=str(contact.phone), body=BODY, status=MessageStatus.DEFERRED,
+    )  # fmt: skip
+    waiting = [first, deferred]
+    with hook_recorded(message_outcome_hook) as outcomes:
+        text_in(client, str(contact.phone), "STOP")
+    assert outcomes == [[outcome(m, "canceled", reason="opted_out") for m in waiting]]
