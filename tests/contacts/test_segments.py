@@ -417,7 +417,7 @@ def test_it_compiles_everything_into_one_query(
             [
                 'rules: not a rule; write a group ({"all": [...]}, {"any": [...]} or {"not": '
                 "...}) or a condition with one of field, event, opportunity, segment, "
-                "attribute, consent"
+                "attribute, company_attribute, opportunity_attribute, consent"
             ],
         ),
         ({"any": []}, ["any: give at least one rule"]),

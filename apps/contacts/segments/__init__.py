@@ -16,10 +16,13 @@ and a rule is a group or one condition:
     {"consent": {"channel": "sms", "purpose": "marketing", "status": ["opted_in"]}}
     {"segment": 12}
     {"attribute": "plan", "op": "in", "value": ["pro", "team"]}
+    {"company_attribute": "tier", "op": "eq", "value": "gold"}
+    {"opportunity_attribute": "tier", "op": "eq", "value": "gold"}
 
-Fields and their operators are listed in `segments.fields`, custom attributes' in
-`segments.attributes`; the `consent` condition is registered by the consent app. Times
-("within_days") count back from when the query is built. `segment_rules_validate`
+Fields and their operators are listed in `segments.fields`, custom attributes' (the
+contact's, its company's and its opportunities') in `segments.attributes`; the `consent`
+condition is registered by the consent app. Times ("within_days") count back from when
+the query is built. `segment_rules_validate`
 explains every mistake with its path, e.g.
 `all[2].value: "vip" is not a lifecycle stage; choose from subscriber, lead, ...`.
 """
@@ -70,6 +73,16 @@ segment_condition_register(
 )
 segment_condition_register("segment", references.reference_compile, references.reference_validate)
 segment_condition_register("attribute", attributes.attribute_compile, attributes.attribute_validate)
+segment_condition_register(
+    "company_attribute",
+    attributes.company_attribute_compile,
+    attributes.company_attribute_validate,
+)
+segment_condition_register(
+    "opportunity_attribute",
+    attributes.opportunity_attribute_compile,
+    attributes.opportunity_attribute_validate,
+)
 
 
 class SegmentRulesError(ContactsError):

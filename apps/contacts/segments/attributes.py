@@ -1,6 +1,11 @@
-"""Attribute conditions: `{"attribute": "plan", "op": "eq", "value": "pro"}`.
+"""Attribute conditions on the contact, its company and its opportunities:
 
-The attribute's definition (a contact attribute) decides its operators:
+    {"attribute": "plan", "op": "eq", "value": "pro"}                the contact's own
+    {"company_attribute": "tier", "op": "eq", "value": "gold"}       its company's
+    {"opportunity_attribute": "tier", "op": "in", "value": ["gold"]} one of its deals'
+
+Each names an attribute defined for that object type, whose definition decides the
+operators (the same for all three):
 
 - text: eq, in, not_in (ignoring case), contains, starts_with
 - choice: eq, in, not_in
@@ -15,15 +20,21 @@ so "Pro" matches the option "pro" and 2026-03-08T01:30-05:00 compares as UTC. St
 dates and datetimes are fixed-width ISO text, so they compare as text on both databases.
 Equality on choice, boolean, number and list items is JSON containment on PostgreSQL
 (`attributes @> {...}`), which the GIN index on contacts.attributes serves.
+
+A company or opportunity condition is an EXISTS subquery (the company by its key, the
+opportunities by their contact), so that a contact is one row however many deals it has
+and "not" stays exact. Its positive operators ask "does the company / any opportunity
+match"; is_not_set and not_in are their negation: a contact with no company matches
+is_not_set and not_in on any company attribute, and `opportunity_attribute ... is_not_set`
+means that none of its opportunities has the attribute.
 """
 
-import json
 from datetime import timedelta
 from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import BooleanField, Expression, F, FloatField, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.fields.json import HasKey, KeyTextTransform, KeyTransform
 from django.db.models.lookups import (
     Exact,
@@ -41,7 +52,14 @@ from apps.contacts.attributes import (
     attribute_value_clean,
     attributes_validate,
 )
-from apps.contacts.models import AttributeDefinition, AttributeObject, AttributeType
+from apps.contacts.models import (
+    AttributeDefinition,
+    AttributeObject,
+    AttributeType,
+    Company,
+    Opportunity,
+)
+from apps.contacts.segments.attribute_sql import AttributeContains, AttributeNumber
 from apps.contacts.segments.registry import (
     SegmentContext,
     choose_from,
@@ -67,23 +85,47 @@ OPS = {
 CONTAINED = (AttributeType.CHOICE, AttributeType.BOOLEAN, AttributeType.NUMBER)
 
 
-def attribute_definition(key: Any) -> AttributeDefinition | None:
+# The rule key that names each object type's attribute.
+RULE_KEYS = {
+    AttributeObject.CONTACT: "attribute",
+    AttributeObject.COMPANY: "company_attribute",
+    AttributeObject.OPPORTUNITY: "opportunity_attribute",
+}
+
+
+def attribute_definition(
+    key: Any, object_type: str = AttributeObject.CONTACT
+) -> AttributeDefinition | None:
     if not isinstance(key, str):
         return None
-    return AttributeDefinition.objects.filter(object_type=AttributeObject.CONTACT, key=key).first()
+    return AttributeDefinition.objects.filter(object_type=object_type, key=key).first()
 
 
 def attribute_validate(rule: dict, path: str, context: SegmentContext) -> list[str]:
+    return _validate(rule, path, AttributeObject.CONTACT)
+
+
+def company_attribute_validate(rule: dict, path: str, context: SegmentContext) -> list[str]:
+    return _validate(rule, path, AttributeObject.COMPANY)
+
+
+def opportunity_attribute_validate(rule: dict, path: str, context: SegmentContext) -> list[str]:
+    return _validate(rule, path, AttributeObject.OPPORTUNITY)
+
+
+def _validate(rule: dict, path: str, object_type: str) -> list[str]:
+    name = RULE_KEYS[object_type]
     op = rule.get("op")
     needs_value = op not in SET_OPS
-    required = ["attribute", "op", "value"] if needs_value else ["attribute", "op"]
+    required = [name, "op", "value"] if needs_value else [name, "op"]
     errors = rule_keys_check(rule, path, required=required)
-    definition = attribute_definition(rule["attribute"])
+    definition = attribute_definition(rule[name], object_type)
     if definition is None:
-        known = AttributeDefinition.objects.filter(object_type=AttributeObject.CONTACT)
+        known = AttributeDefinition.objects.filter(object_type=object_type)
         keys = list(known.values_list("key", flat=True)) or ["(none defined yet)"]
-        message = f"{quoted(rule['attribute'])} is not a contact attribute; {choose_from(keys)}"
-        return [*errors, rule_error(rule_path(path, "attribute"), message)]
+        noun = f"{_article(object_type)} {object_type} attribute"
+        message = f"{quoted(rule[name])} is not {noun}; {choose_from(keys)}"
+        return [*errors, rule_error(rule_path(path, name), message)]
     if "op" not in rule:
         return errors
     ops = OPS[definition.type]
@@ -95,6 +137,10 @@ def attribute_validate(rule: dict, path: str, context: SegmentContext) -> list[s
     if errors or not needs_value:
         return errors
     return _value_check(definition, op, rule["value"], rule_path(path, "value"))
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[0] in "aeiou" else "a"
 
 
 def _value_check(definition: AttributeDefinition, op: str, value: Any, path: str) -> list[str]:
@@ -129,17 +175,45 @@ def _rule_value(definition: AttributeDefinition, op: str, value: Any):
 
 def attribute_compile(rule: dict, context: SegmentContext) -> Q:
     definition = attribute_definition(rule["attribute"])
-    key, op = definition.key, rule["op"]
+    return _condition(definition, rule["op"], rule.get("value"), context)
+
+
+def company_attribute_compile(rule: dict, context: SegmentContext) -> Q:
+    definition = attribute_definition(rule["company_attribute"], AttributeObject.COMPANY)
+    return _related(Company.objects.filter(pk=OuterRef("company_id")), definition, rule, context)
+
+
+def opportunity_attribute_compile(rule: dict, context: SegmentContext) -> Q:
+    definition = attribute_definition(rule["opportunity_attribute"], AttributeObject.OPPORTUNITY)
+    opportunities = Opportunity.objects.filter(contact=OuterRef("pk"))
+    return _related(opportunities, definition, rule, context)
+
+
+NEGATIVE_OPS = {"is_not_set": "is_set", "not_in": "in"}
+
+
+def _related(rows, definition: AttributeDefinition, rule: dict, context: SegmentContext) -> Q:
+    """EXISTS a related row matching the positive operator; a negative one is its NOT."""
+    op = rule["op"]
+    positive = _condition(definition, NEGATIVE_OPS.get(op, op), rule.get("value"), context)
+    exists = Q(Exists(rows.filter(positive)))
+    return ~exists if op in NEGATIVE_OPS else exists
+
+
+def _condition(definition: AttributeDefinition, op: str, value, context: SegmentContext) -> Q:
+    """The condition on the `attributes` column of the rows filtered (contacts, or a
+    subquery's companies or opportunities)."""
+    key = definition.key
     present = Q(HasKey(F("attributes"), key))
     if op in SET_OPS:
         return present if op == "is_set" else ~present
     if op == "not_in":
-        # "not (in)": a contact without the attribute is not in any of the values.
-        return ~(present & attribute_compile({**rule, "op": "in"}, context))
+        # "not (in)": a row without the attribute is not in any of the values.
+        return ~(present & _condition(definition, "in", value, context))
     if op == "within_last_days":
-        return _since(definition, key, context, rule["value"])
-    values = rule["value"] if op == "in" else [rule["value"]]
-    clean = [_rule_value(definition, op, value) for value in values]
+        return _since(definition, key, context, value)
+    values = value if op == "in" else [value]
+    clean = [_rule_value(definition, op, item) for item in values]
     return present & reduce(or_, [_compare(definition, key, op, value) for value in clean])
 
 
@@ -206,80 +280,3 @@ def _since(definition: AttributeDefinition, key: str, context: SegmentContext, d
     text = KeyTextTransform(key, "attributes")
     present = Q(HasKey(F("attributes"), key))
     return present & Q(GreaterThanOrEqual(text, start)) & Q(LessThanOrEqual(text, end))
-
-
-class _AttributeCondition(Expression):
-    """A test on the contact's attribute `key`, written for each database."""
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, key: str):
-        super().__init__()
-        self.column, self.key = F("attributes"), key
-
-    def get_source_expressions(self):
-        return [self.column]
-
-    def set_source_expressions(self, expressions):
-        (self.column,) = expressions
-
-    def resolve_expression(self, *args, **kwargs):
-        copy = self.copy()
-        copy.column = self.column.resolve_expression(*args, **kwargs)
-        return copy
-
-
-class AttributeNumber(_AttributeCondition):
-    """The value at the key as a number, or NULL when it is not a JSON number: a stray
-    string left by an older definition of another type neither matches nor breaks a cast."""
-
-    output_field = FloatField()
-    conditional = False
-
-    def as_postgresql(self, compiler, connection):
-        sql, params = compiler.compile(self.column)
-        number = f"jsonb_typeof({sql} -> %s) = 'number'"
-        return (
-            f"(CASE WHEN {number} THEN ({sql} ->> %s)::double precision END)",
-            [*params, self.key, *params, self.key],
-        )
-
-    def as_sql(self, compiler, connection):
-        sql, params = compiler.compile(self.column)
-        path = f'$."{self.key}"'
-        number = f"json_type({sql}, %s) IN ('integer', 'real')"
-        return (
-            f"(CASE WHEN {number} THEN json_extract({sql}, %s) END)",
-            [*params, path, *params, path],
-        )
-
-
-class AttributeContains(_AttributeCondition):
-    """The attribute equals `value` (or, for a list, holds the item).
-
-    PostgreSQL: `attributes @> '{"key": value}'`, served by the GIN index. SQLite: the JSON
-    type and value at the key, so that true never equals the number 1."""
-
-    def __init__(self, key: str, value, *, item: bool = False):
-        super().__init__(key)
-        self.value, self.item = value, item
-
-    def as_postgresql(self, compiler, connection):
-        sql, params = compiler.compile(self.column)
-        document = {self.key: [self.value] if self.item else self.value}
-        return f"({sql} @> %s::jsonb)", [*params, json.dumps(document)]
-
-    def as_sql(self, compiler, connection):
-        sql, params = compiler.compile(self.column)
-        path = f'$."{self.key}"'
-        if self.item:
-            inner = f"SELECT 1 FROM json_each({sql}, %s) AS item WHERE item.value = %s"
-            return f"EXISTS ({inner})", [*params, path, self.value]
-        if isinstance(self.value, bool):
-            return f"(json_type({sql}, %s) = %s)", [*params, path, str(self.value).lower()]
-        json_type = {str: "text", int: "integer", float: "real"}[type(self.value)]
-        return (
-            f"(json_type({sql}, %s) = %s AND json_extract({sql}, %s) = %s)",
-            [*params, path, json_type, *params, path, self.value],
-        )

@@ -171,6 +171,9 @@ _CONDITIONS = {
     "consent": _consent,
     "segment": _segment,
     "attribute": _attribute,
+    # A described contact has no company and no opportunity: their attributes are unset.
+    "company_attribute": _attribute,
+    "opportunity_attribute": _attribute,
 }
 
 
