@@ -35,6 +35,8 @@ class ConsentSource(models.TextChoices):
     REP_VERBAL = "rep_verbal", "Verbal, recorded by a rep"
     CARRIER = "carrier", "Carrier"
     SYSTEM = "system", "Cue (automatic)"
+    CRM_HUBSPOT = "crm:hubspot", "HubSpot (CRM sync)"
+    CRM_SALESFORCE = "crm:salesforce", "Salesforce (CRM sync)"
 
 
 class ConsentStatus(models.TextChoices):

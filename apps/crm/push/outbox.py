@@ -229,7 +229,7 @@ def _activity(*, key, contact_id, at, direction, status, body, journey="", templ
         key=key,
         contact_id=contact_id,
         payload={
-            "at": at.isoformat(), "direction": direction, "status": status,
+            "at": (at or timezone.now()).isoformat(), "direction": direction, "status": status,
             "body": body, "journey": journey, "template": template,
         },
     )  # fmt: skip
