@@ -16,8 +16,10 @@ from apps.crm.sync.context import SyncContext
 from apps.crm.sync.errors import record_error_keep, record_errors_resolve, record_payload
 from apps.crm.sync.tally import Tally
 
-# Where each CRM keeps a deal's pipeline and stage (Salesforce has one stage list).
+# Where each CRM keeps a deal's pipeline and stage. Salesforce has one stage list, which its
+# adapter names as the pipeline "opportunity".
 STAGE_FIELDS = {"hubspot": ("pipeline", "dealstage"), "salesforce": (None, "StageName")}
+ONLY_PIPELINE = {"salesforce": "opportunity"}
 
 
 class _Refused(Exception):
@@ -117,7 +119,10 @@ def _create(context, record: CrmRecord, fields: dict, moves, pipelines) -> None:
 def _moves(context: SyncContext, record: CrmRecord) -> list[tuple[int, str, object]]:
     """The deal's stage moves in Cue's stages, oldest first, ending at its current stage."""
     pipeline_field, stage_field = STAGE_FIELDS[context.system]
-    pipeline = str(record.properties.get(pipeline_field) or "") if pipeline_field else ""
+    if pipeline_field:
+        pipeline = str(record.properties.get(pipeline_field) or "")
+    else:
+        pipeline = ONLY_PIPELINE[context.system]
     current = str(record.properties.get(stage_field) or "")
     if not current:
         raise _Refused(f"The deal has no {stage_field}.")
@@ -126,7 +131,7 @@ def _moves(context: SyncContext, record: CrmRecord) -> list[tuple[int, str, obje
         entries.append(StageEntry(pipeline, current, record.modified_at))
     moves = []
     for entry in entries:
-        key = (entry.pipeline if pipeline_field else "", entry.stage)
+        key = (entry.pipeline if pipeline_field else pipeline, entry.stage)
         target = context.deal_stages.get(key)
         if target is None:
             if entry is entries[-1]:
