@@ -520,6 +520,8 @@ def _public_samples() -> list[Sample]:
         # Twilio's webhooks take signed POSTs only (see permission_writes.py).
         s("webhooks/twilio/status/", "/webhooks/twilio/status/", everyone(NOT_ALLOWED)),
         s("webhooks/twilio/inbound/", "/webhooks/twilio/inbound/", everyone(NOT_ALLOWED)),
+        # HubSpot's change notifications: signed POSTs only (tests/crm/test_hubspot_webhook.py).
+        s("webhooks/crm/hubspot/", "/webhooks/crm/hubspot/", everyone(NOT_ALLOWED)),
         s(
             "l/<str:token>",
             "/l/{trackedlink.token}",
