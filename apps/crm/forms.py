@@ -105,6 +105,7 @@ class StageMappingForm(forms.ModelForm):
             "pipeline_stage",
             "lifecycle_stage",
         ]
+        labels = {"crm_pipeline": "CRM pipeline", "crm_stage": "CRM stage"}
         help_texts = {
             "crm_pipeline": "The CRM's pipeline id (HubSpot); empty for Salesforce and for "
             "lifecycle stages.",
@@ -117,7 +118,9 @@ class StageMappingForm(forms.ModelForm):
         self.pipelines: dict = {}
         if "crm_stage" not in self.fields:
             return  # shown read-only: nothing to pick, so the CRM is not asked
-        self.fields["crm_stage"].required = False
+        # A stage picked from the CRM says its system, kind and pipeline by itself.
+        for name in ("system", "kind", "crm_stage"):
+            self.fields[name].required = False
         self.fields["pipeline_stage"].queryset = PipelineStage.objects.select_related("pipeline")
         self.fields["lifecycle_stage"].queryset = LifecycleStageDefinition.objects.all()
         self.pipelines, problems = self._pipelines()
@@ -152,6 +155,11 @@ class StageMappingForm(forms.ModelForm):
         data = super().clean()
         if data.get("crm_choice"):
             self._take_choice(data)
+        for name in ("system", "kind"):
+            if not data.get(name) and name not in self.errors:
+                self.add_error(name, "Choose one, or pick the stage from the CRM.")
+        if self.errors:
+            return data
         if not data.get("crm_stage"):
             self.add_error("crm_stage", "Name the CRM stage (or pick it from the CRM).")
             return data
@@ -166,6 +174,10 @@ class StageMappingForm(forms.ModelForm):
         system, pipeline, stage = data["crm_choice"].split("|", 2)
         if data.get("system") and data["system"] != system:
             self.add_error("crm_choice", f"That is a {_system_label(system)} stage.")
+            return
+        if data.get("kind") == StageMapping.Kind.LIFECYCLE:
+            # On the kind, so that the model's own check of the kind is not run on top.
+            self.add_error("kind", "A stage picked from the CRM is a deal stage.")
             return
         data.update(system=system, kind=StageMapping.Kind.DEAL, crm_pipeline=pipeline)
         data["crm_stage"] = stage

@@ -259,7 +259,7 @@ def test_it_retries_a_failed_record_and_keeps_it_failed_while_the_mapping_is_mis
     error.refresh_from_db()
     assert (error.attempts, error.resolved_at) == (2, None)
     assert messages_of(response) == [
-        f"hubspot deal {deal} failed again: Stage 'contractsent' of pipeline 'default' is not "
+        f"HubSpot deal {deal} failed again: Stage 'contractsent' of pipeline 'default' is not "
         "mapped to a Cue stage."
     ]
     assert Opportunity.objects.count() == 0
@@ -288,7 +288,7 @@ def test_it_takes_a_failed_record_once_the_mapping_is_fixed(admin_web, hubspot):
         "proposal",
         WHEN,
     )
-    assert messages_of(response) == [f"hubspot deal {deal} was taken."]
+    assert messages_of(response) == [f"HubSpot deal {deal} was taken."]
     assert admin_web.get(PAGE.format("hubspot")).context["page"].open_errors == []
 
 

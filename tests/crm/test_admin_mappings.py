@@ -180,11 +180,14 @@ def test_it_offers_the_crms_own_stages(admin_web, hubspot):
     ]
 
 
-def test_it_maps_a_stage_picked_from_the_crm(admin_web, hubspot):
+def test_it_maps_a_stage_picked_from_the_crm_which_says_its_system_and_kind(admin_web, hubspot):
     response = admin_web.post(
         STAGE_ADD,
         stage_mapping(
-            crm_choice="hubspot|default|contractsent", pipeline_stage=stage("proposal").pk
+            system="",
+            kind="",
+            crm_choice="hubspot|default|contractsent",
+            pipeline_stage=stage("proposal").pk,
         ),
     )
 
@@ -213,6 +216,33 @@ def test_it_refuses_a_typed_stage_the_crms_pipeline_does_not_have(admin_web, hub
         ]
     }
     assert StageMapping.objects.filter(crm_stage="closed-won").count() == 0
+
+
+@pytest.mark.parametrize(
+    ("values", "errors"),
+    [
+        ({"system": "salesforce"}, {"crm_choice": ["That is a HubSpot stage."]}),
+        ({"kind": "lifecycle"}, {"kind": ["A stage picked from the CRM is a deal stage."]}),
+    ],
+)
+def test_it_refuses_a_picked_stage_that_contradicts_the_form(admin_web, hubspot, values, errors):
+    response = admin_web.post(
+        STAGE_ADD,
+        stage_mapping(
+            crm_choice="hubspot|default|closedwon", pipeline_stage=stage("demo").pk, **values
+        ),
+    )
+
+    assert errors_of(response) == errors
+
+
+def test_it_asks_for_the_system_and_kind_when_no_stage_is_picked(admin_web, no_crm):
+    response = admin_web.post(STAGE_ADD, stage_mapping(system="", kind="", crm_stage="s"))
+
+    assert errors_of(response) == {
+        "system": ["Choose one, or pick the stage from the CRM."],
+        "kind": ["Choose one, or pick the stage from the CRM."],
+    }
 
 
 def test_it_refuses_a_pipeline_the_crm_does_not_have(admin_web, hubspot):

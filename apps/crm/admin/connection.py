@@ -115,11 +115,12 @@ class ConnectionAdmin(admin.ModelAdmin):
             self.message_user(request, "Choose a failed record to retry.", messages.ERROR)
             return
         error = get_object_or_404(RecordError, pk=int(error_id), system=system)
+        name = f"{System(system).label} {error.object_type} {error.record_id}"
         if record_error_try(error=error):
-            self.message_user(request, f"{error} was taken.", messages.SUCCESS)
+            self.message_user(request, f"{name} was taken.", messages.SUCCESS)
         else:
             error.refresh_from_db()
-            self.message_user(request, f"{error} failed again: {error.error}", messages.ERROR)
+            self.message_user(request, f"{name} failed again: {error.error}", messages.ERROR)
 
     def dry_run_view(self, request, system):
         """What the mappings would do to the CRM's first 20 records; nothing is kept."""
