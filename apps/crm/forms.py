@@ -10,7 +10,7 @@ from apps.crm import mapping
 from apps.crm.connections import connection_configured
 from apps.crm.models import FieldMapping, ObjectType, StageMapping, System
 from apps.crm.selectors import crm_fields_read, crm_pipelines_read
-from apps.crm.sync.deals import STAGE_FIELDS
+from apps.crm.sync.deals import ONLY_PIPELINE
 
 # The objects each CRM has whose fields map onto Cue's (HubSpot has no leads).
 MAPPED_OBJECT_TYPES = {
@@ -107,8 +107,8 @@ class StageMappingForm(forms.ModelForm):
         ]
         labels = {"crm_pipeline": "CRM pipeline", "crm_stage": "CRM stage"}
         help_texts = {
-            "crm_pipeline": "The CRM's pipeline id (HubSpot); empty for Salesforce and for "
-            "lifecycle stages.",
+            "crm_pipeline": "The CRM's pipeline id (HubSpot); Salesforce's one stage list is "
+            '"opportunity"; empty for lifecycle stages.',
             "crm_stage": "The CRM's stage id (HubSpot), stage name (Salesforce), or "
             "lifecycle value.",
         }
@@ -190,8 +190,9 @@ class StageMappingForm(forms.ModelForm):
         system = data.get("system")
         if not system:
             return
-        if STAGE_FIELDS[system][0] is None:
-            data["crm_pipeline"] = ""  # the CRM has one stage list: deals name no pipeline
+        if system in ONLY_PIPELINE:
+            # The CRM has one stage list; the sync names it by this one pipeline.
+            data["crm_pipeline"] = ONLY_PIPELINE[system]
         elif not data.get("crm_pipeline"):
             self.add_error("crm_pipeline", f"Name the {_system_label(system)} pipeline.")
             return
@@ -201,9 +202,8 @@ class StageMappingForm(forms.ModelForm):
         pipelines = self.pipelines.get(system)
         if pipelines is None:
             return  # the CRM could not be read: a deal in an unknown stage is reported at sync
-        has_pipelines = STAGE_FIELDS[system][0] is not None
         for pipeline in pipelines:
-            if has_pipelines and pipeline.id != pipeline_key:
+            if pipeline.id != pipeline_key:
                 continue
             if stage in {stage_id for stage_id, _ in pipeline.stages}:
                 return

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from apps.contacts.models import Pipeline, PipelineStage, StageMeaning
 from apps.crm.adapters import PipelineInfo
 from apps.crm.models import StageMapping
-from apps.crm.sync.deals import STAGE_FIELDS
+from apps.crm.sync.deals import ONLY_PIPELINE
 
 
 @dataclass(frozen=True)
 class StageSuggestion:
-    crm_pipeline: str  # as the mapping stores it ("" where the CRM has one stage list)
+    crm_pipeline: str  # as the mapping stores it
     crm_stage: str
     crm_label: str
     stage: PipelineStage | None  # None: left unmapped
@@ -28,10 +28,9 @@ def stage_suggestions(system: str, pipelines: list[PipelineInfo]) -> list[StageS
         )
     )
     cue_pipelines = list(Pipeline.objects.prefetch_related("stages"))
-    has_pipelines = STAGE_FIELDS[system][0] is not None
     suggestions = []
     for pipeline in pipelines:
-        key = pipeline.id if has_pipelines else ""
+        key = ONLY_PIPELINE.get(system, pipeline.id)
         cue_pipeline = _pipeline_for(pipeline, cue_pipelines)
         for stage_id, label in pipeline.stages:
             if (key, stage_id) not in mapped:

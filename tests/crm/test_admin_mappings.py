@@ -303,7 +303,7 @@ def test_it_refuses_a_stage_mapping_that_names_the_wrong_kind_of_stage(
     assert StageMapping.objects.count() == before
 
 
-def test_it_stores_no_pipeline_for_salesforce_which_has_one_stage_list(admin_web, no_crm):
+def test_it_stores_salesforces_one_stage_list_as_its_pipeline(admin_web, no_crm):
     admin_web.post(
         STAGE_ADD,
         stage_mapping(
@@ -314,7 +314,7 @@ def test_it_stores_no_pipeline_for_salesforce_which_has_one_stage_list(admin_web
         ),
     )
 
-    assert StageMapping.objects.get(system="salesforce").crm_pipeline == ""
+    assert StageMapping.objects.get(system="salesforce").crm_pipeline == "opportunity"
 
 
 def test_it_suggests_stage_mappings_by_key_label_and_meaning(admin_web, hubspot):
@@ -406,3 +406,22 @@ def test_it_keeps_lifecycle_stages_unique_per_value(admin_web, no_crm):
 
     assert response.status_code == 200
     assert StageMapping.objects.get(crm_stage="customer").lifecycle_stage.key == "customer"
+
+
+def test_it_suggests_salesforces_stages_within_its_one_stage_list():
+    from apps.crm.adapters import PipelineInfo
+    from apps.crm.stage_suggestions import stage_suggestions
+
+    stages = [("Prospecting", "Prospecting"), ("Negotiation/Review", "Negotiation/Review")]
+    stages += [("Closed Won", "Closed Won"), ("Closed Lost", "Closed Lost")]
+
+    suggestions = stage_suggestions(
+        "salesforce", [PipelineInfo("opportunity", "Opportunity stages", stages)]
+    )
+
+    assert [(s.crm_pipeline, s.crm_stage, s.stage and s.stage.key) for s in suggestions] == [
+        ("opportunity", "Prospecting", None),
+        ("opportunity", "Negotiation/Review", None),
+        ("opportunity", "Closed Won", "closed_won"),
+        ("opportunity", "Closed Lost", "closed_lost"),
+    ]
