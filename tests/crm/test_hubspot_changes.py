@@ -319,3 +319,11 @@ def test_a_record_indexed_late_is_still_read(fake, sleeps):
 def test_an_unknown_object_type_is_refused(adapter):
     with pytest.raises(ValueError, match="lead"):
         adapter.changes("lead", None, page_size=10)
+
+
+@pytest.mark.parametrize("page_size", [0, -5])
+def test_a_page_size_below_one_is_refused_before_any_call(fake, adapter, page_size):
+    with pytest.raises(ValueError, match="page_size"):
+        adapter.changes(CONTACT, None, page_size=page_size)
+
+    assert fake.requests == []

@@ -11,6 +11,7 @@ from apps.crm.adapters import (
     OWNER,
     ActivityOut,
     CrmRecordRefused,
+    CrmUnavailable,
     FieldInfo,
     PipelineInfo,
     TaskOut,
@@ -283,3 +284,64 @@ def test_fields_come_with_cue_types_and_options(fake, adapter):
     deal_fields = {f.name: f.type for f in adapter.fields(DEAL)}
     assert deal_fields["amount"] == "number"
     assert [f.name for f in adapter.fields(OWNER)] == ["email", "firstName", "lastName"]
+
+
+def test_a_task_create_that_timed_out_is_not_repeated(fake, sleeps, contact):
+    adapter = adapter_for(fake, sleeps, timeout=0.3)
+    fake.delay_next(2.0)
+
+    with pytest.raises(CrmUnavailable, match="not repeated"):
+        adapter.task_save(follow_up(contact, None), None)
+
+    assert len([r for r in fake.requests if r.method == "POST"]) == 1
+    assert fake.record_count("tasks") == 1  # HubSpot stored it; Cue did not make a second
+    assert sleeps == []
+
+
+def test_a_task_create_answered_with_a_5xx_is_not_repeated(fake, adapter, sleeps, contact):
+    fake.fail_next(500)
+
+    with pytest.raises(CrmUnavailable, match="not repeated"):
+        adapter.task_save(follow_up(contact, None), None)
+
+    assert len(fake.requests) == 1
+    assert sleeps == []
+
+
+def test_a_task_update_is_repeated_after_a_5xx(fake, adapter, sleeps, contact):
+    task_id = adapter.task_save(follow_up(contact, None), None)
+    fake.fail_next(503)
+
+    assert adapter.task_save(follow_up(contact, None, completed=True), task_id) == task_id
+
+    assert sleeps == [1]
+    assert fake.record("tasks", task_id)["properties"]["hs_task_status"] == "COMPLETED"
+
+
+def test_a_create_after_a_429_is_sent_again(fake, adapter, sleeps, contact):
+    fake.rate_limit(times=1, retry_after=2)
+
+    task_id = adapter.task_save(follow_up(contact, None), None)
+
+    assert sleeps == [2]
+    assert [t["id"] for t in fake.records("tasks")] == [task_id]
+
+
+def test_when_hubspot_stops_mid_way_the_written_batches_are_reported(fake, adapter, contact):
+    activities = [sms(contact, f"message:{i}:sent") for i in range(150)]
+    fake.fail_next(502, after=1)
+
+    results = adapter.activities_log(activities)
+
+    assert [r.key for r in results] == [a.key for a in activities[:100]]
+    assert all(r.record_id for r in results)
+    assert fake.record_count("communications") == 100
+
+
+def test_when_the_first_batch_fails_nothing_is_reported_written(fake, adapter, contact):
+    fake.fail_next(502)
+
+    with pytest.raises(CrmUnavailable):
+        adapter.activities_log([sms(contact, "message:1:sent")])
+
+    assert fake.record_count("communications") == 0

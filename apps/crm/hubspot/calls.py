@@ -65,11 +65,24 @@ class HubSpotCaller:
         self.max_retry_wait = max_retry_wait
         self.sleep = sleep
 
-    def call(self, what: str, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Call a client method and answer the decoded JSON of its response."""
+    def call(
+        self,
+        what: str,
+        method: Callable[..., Any],
+        *args: Any,
+        idempotent: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        """Call a client method and answer the decoded JSON of its response.
+
+        A create is not idempotent: HubSpot has no idempotency key, and a create that timed
+        out or failed with a 5xx may have been stored, so it is not repeated blindly
+        (CrmUnavailable says so). Only a 429 or a connection never made is retried.
+        """
         waited = 0.0
         transient_failures = 0
         while True:
+            never_sent = False
             try:
                 response = method(
                     *args, _request_timeout=self.timeout, _preload_content=False, **kwargs
@@ -79,6 +92,7 @@ class HubSpotCaller:
                 failure = _failure(error)
             except urllib3.exceptions.HTTPError as error:
                 failure = HubSpotFailure(0, _transport_message(error, self.timeout), None)
+                never_sent = _never_sent(error)
             if failure.status == 429:
                 wait = failure.retry_after or DEFAULT_RETRY_AFTER_SECONDS
                 if waited + wait > self.max_retry_wait:
@@ -88,6 +102,11 @@ class HubSpotCaller:
                 waited += wait
                 continue
             _raise_if_permanent(what, failure)
+            if not idempotent and not never_sent:
+                raise CrmUnavailable(
+                    f"HubSpot did not confirm {what} ({failure.message}); it may have been "
+                    "stored, so it is not repeated"
+                )
             transient_failures += 1
             if transient_failures > TRANSIENT_RETRIES:
                 raise CrmUnavailable(f"HubSpot unavailable during {what}: {failure.message}")
@@ -128,6 +147,13 @@ def _retry_after(headers: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return seconds if seconds >= 0 else None
+
+
+def _never_sent(error: Exception) -> bool:
+    """A connection that was never made carried no request: repeating it is safe."""
+    if isinstance(error, urllib3.exceptions.MaxRetryError) and error.reason is not None:
+        error = error.reason
+    return isinstance(error, urllib3.exceptions.NewConnectionError)
 
 
 def _transport_message(error: Exception, timeout: float) -> str:

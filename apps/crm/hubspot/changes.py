@@ -83,6 +83,8 @@ class ChangeReader:
         self.settle_seconds = settle_seconds
 
     def page(self, object_type: str, cursor: dict | None, page_size: int) -> Page:
+        if page_size < 1:
+            raise ValueError(f"page_size must be at least 1, got {page_size}")
         if object_type == OWNER:
             return self._owner_page(cursor or {}, page_size)
         if object_type not in HUBSPOT_OBJECT:

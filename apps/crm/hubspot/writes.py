@@ -1,6 +1,7 @@
 """What Cue writes to HubSpot: follow-up tasks, SMS on the contact's timeline, and fields
 (consent write-back)."""
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -15,10 +16,19 @@ from hubspot.crm.objects.models import (
     SimplePublicObjectInputForCreate,
 )
 
-from apps.crm.adapters import ActivityOut, CrmRecordRefused, TaskOut, WriteResult
+from apps.crm.adapters import (
+    ActivityOut,
+    CrmRateLimited,
+    CrmRecordRefused,
+    CrmUnavailable,
+    TaskOut,
+    WriteResult,
+)
 
 from .changes import HubSpotApis
 from .records import HUBSPOT_OBJECT
+
+logger = logging.getLogger(__name__)
 
 # HubSpot-defined association type ids (engagement to contact).
 TASK_TO_CONTACT = 204
@@ -73,16 +83,28 @@ class HubSpotWriter:
                 properties=properties,
                 associations=[_to_contact(task.contact_record_id, TASK_TO_CONTACT)],
             ),
+            idempotent=False,
         )
         return str(body["id"])
 
     def activities_log(self, activities: list[ActivityOut]) -> list[WriteResult]:
         """Communications (channel SMS) on each contact, 100 to a batch. HubSpot refuses a
         batch as a whole when one item is invalid; that batch is then written one by one,
-        so the good items are stored and each bad one carries HubSpot's reason."""
+        so the good items are stored and each bad one carries HubSpot's reason.
+
+        If HubSpot stops answering (limit, outage) after some batches were written, the
+        results of those are returned and the rest have none, so the caller keeps the
+        written ones and sends the others later; if the first batch fails, the error is
+        raised."""
         results: list[WriteResult] = []
         for start in range(0, len(activities), BATCH_MAX_INPUTS):
-            results.extend(self._batch_log(activities[start : start + BATCH_MAX_INPUTS]))
+            try:
+                results.extend(self._batch_log(activities[start : start + BATCH_MAX_INPUTS]))
+            except (CrmRateLimited, CrmUnavailable) as error:
+                if not results:
+                    raise
+                logger.warning("HubSpot stopped after %d SMS activities: %s", len(results), error)
+                break
         return results
 
     def _batch_log(self, batch: list[ActivityOut]) -> list[WriteResult]:
@@ -107,6 +129,7 @@ class HubSpotWriter:
                 self.apis.objects_batch.create,
                 "communications",
                 request,
+                idempotent=False,
             )
         except CrmRecordRefused:
             return [self._single_log(activity) for activity in batch]
@@ -130,6 +153,7 @@ class HubSpotWriter:
                 self.apis.objects.create,
                 "communications",
                 request,
+                idempotent=False,
             )
         except CrmRecordRefused as refusal:
             return WriteResult(key=activity.key, error=str(refusal))

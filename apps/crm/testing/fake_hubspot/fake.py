@@ -88,6 +88,7 @@ class FakeHubSpot:
         self._requests: list[RecordedRequest] = []
         self._refusals: dict[tuple[str, int], str] = {}
         self._failures: deque[int] = deque()
+        self._failures_after = 0
         self._delays: deque[float] = deque()
         self._rate_limited_requests = 0
         self._rate_limited_until = 0.0
@@ -381,12 +382,14 @@ class FakeHubSpot:
             else:
                 self._rate_limited_until = self.clock() + seconds
 
-    def fail_next(self, status: int = 500, times: int = 1) -> None:
-        """Answer the next `times` authenticated requests with a 5xx."""
-        if status < 500 or times < 1:
-            raise ValueError(f"need a 5xx status and times >= 1, got {status}, {times}")
+    def fail_next(self, status: int = 500, times: int = 1, *, after: int = 0) -> None:
+        """Answer the next `times` authenticated requests with a 5xx, after letting
+        `after` requests through."""
+        if status < 500 or times < 1 or after < 0:
+            raise ValueError(f"need a 5xx status, times >= 1, after >= 0: {status}, {times}")
         with self._lock:
             self._failures.extend([status] * times)
+            self._failures_after = after
 
     def delay_next(self, seconds: float, times: int = 1) -> None:
         """Hold the answer to the next `times` requests (after they took effect)."""
@@ -477,7 +480,9 @@ class FakeHubSpot:
             return refusal
         if limited := self._rate_limit_reply():
             return limited
-        if self._failures:
+        if self._failures and self._failures_after > 0:
+            self._failures_after -= 1
+        elif self._failures:
             status = self._failures.popleft()
             return error_reply(
                 status,
