@@ -56,12 +56,20 @@ class Hook(Generic[Record]):
             for name, (handler, listening) in self._handlers.items()
             if listening is None or listening()
         ]
-        records = build() if listeners else []
+        records = self._build(build) if listeners else []
         if not records:
             return 0
         for name, handler in listeners:
             self._run(name, handler, records)
         return len(listeners)
+
+    def _build(self, build: Callable[[], list[Record]]) -> list[Record]:
+        try:
+            with transaction.atomic():
+                return build()
+        except Exception:
+            logger.exception("%s: reading the records failed; the change stands", self.name)
+            return []
 
     def _run(self, name: str, handler: Handler, records: list[Record]) -> None:
         try:
