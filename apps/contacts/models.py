@@ -664,6 +664,46 @@ class ContactImport(models.Model):
         return self.original_name
 
 
+class OpportunityImport(models.Model):
+    """An uploaded CSV of opportunities, imported row by row in the background with a report
+    (apps/contacts/opportunity_imports). Rows that carry the opportunity's external id update
+    that opportunity; rows without one create a new one."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded, waiting for a column mapping"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    file = models.FileField(upload_to="imports/opportunities/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
+    mapping = models.JSONField(
+        default=dict, blank=True, help_text="CSV column → opportunity field."
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    imported_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    rejected_rows = models.JSONField(
+        default=list, blank=True, help_text="[{line, reason, row}] for each rejected row."
+    )
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class ContactMerge(models.Model):
     """One merge of a duplicate contact into a survivor: who, why, and what moved. The
     duplicate row is gone; its id stays here, so an old link to it finds the survivor."""

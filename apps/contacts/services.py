@@ -349,13 +349,18 @@ def opportunity_create(
     contact: Contact | None = None,
     external_id: str | None = None,
     stage_changed_at: datetime | None = None,
+    attribute_definitions: dict[str, AttributeDefinition] | None = None,
     **fields,
 ) -> Opportunity:
     """A new opportunity; a stage is recorded with its time in the source (default now) and
-    as `opportunity_created` and `stage_changed` events (journeys end on their goals)."""
+    as `opportunity_created` and `stage_changed` events (journeys end on their goals).
+    `attribute_definitions`: the opportunity attributes, when the caller (an import) has
+    read them once for many rows."""
     opened_at = fields.pop("opened_at", None) or timezone.now()
     opportunity = Opportunity(external_id=external_id or None, opened_at=opened_at)
-    fields = _attributes_merged(opportunity, fields, AttributeObject.OPPORTUNITY)
+    fields = _attributes_merged(
+        opportunity, fields, AttributeObject.OPPORTUNITY, attribute_definitions
+    )
     return _opportunity_save(
         opportunity, {"name": name, "stage": stage, "contact": contact, **fields}, stage_changed_at
     )
@@ -363,10 +368,16 @@ def opportunity_create(
 
 @transaction.atomic
 def opportunity_update(
-    *, opportunity: Opportunity, stage_changed_at: datetime | None = None, **values
+    *,
+    opportunity: Opportunity,
+    stage_changed_at: datetime | None = None,
+    attribute_definitions: dict[str, AttributeDefinition] | None = None,
+    **values,
 ) -> Opportunity:
     """Changes this opportunity (and no other); a stage change is recorded as on create."""
-    values = _attributes_merged(opportunity, values, AttributeObject.OPPORTUNITY)
+    values = _attributes_merged(
+        opportunity, values, AttributeObject.OPPORTUNITY, attribute_definitions
+    )
     if not all(getattr(opportunity, key) == value for key, value in values.items()):
         return _opportunity_save(opportunity, values, stage_changed_at)
     return opportunity

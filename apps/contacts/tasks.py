@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from apps.contacts import events, intent
+from apps.contacts.opportunity_imports.run import opportunity_import_run as run_import
 
 
 @shared_task(name="contacts.events_hand_off")
@@ -18,3 +19,11 @@ def events_sweep() -> int:
 def intent_scores_recompute() -> int:
     """Lets intent fade with time for every contact (set-based)."""
     return intent.intent_scores_recompute()
+
+
+# A big file takes longer than the default two minutes; a run that is cut short resumes
+# from its last committed chunk when it is handed out again.
+@shared_task(name="contacts.opportunity_import_run", soft_time_limit=3600, time_limit=3660)
+def opportunity_import_run(import_id: int) -> None:
+    """Imports an opportunity CSV; safe to run twice (it resumes where it stopped)."""
+    run_import(import_id=import_id)

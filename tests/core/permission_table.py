@@ -98,6 +98,8 @@ MODELS: dict[str, Access] = {
     "contacts.pipelinestage": READ_BY_STAFF,
     "contacts.segment": DRAFTS,
     "contacts.contactimport": Access(READERS, AUTHORS, NOBODY, ADMIN_ONLY),
+    # Opportunities are CRM rows an admin writes (staff read them): so is importing them.
+    "contacts.opportunityimport": Access(READERS, ADMIN_ONLY, NOBODY, ADMIN_ONLY),
     # Who exported or erased whose data: audit records, Compliance's to read.
     "contacts.datasubjectrequest": AUDIT_RECORD,
     # A write key is a credential an admin makes and revokes (never deletes: its rejections
@@ -266,6 +268,7 @@ POST_ONLY = admin_page(ALL_STAFF, NOT_ALLOWED)
 VERSIONS = "admin/library/messagetemplate/<path:object_id>/versions/"
 PROOF = "admin/consent/consentrecord/proof/<int:contact_id>"
 IMPORT = "admin/contacts/contactimport/<int:import_id>/"
+OPPORTUNITY_IMPORT = "admin/contacts/opportunityimport/<int:import_id>/"
 JOURNEY = "admin/journeys/journey/"
 CONVERSATION = "admin/sends/outboundmessage/conversation/"
 
@@ -326,6 +329,25 @@ def _custom_admin_samples() -> list[Sample]:
         s(
             f"{IMPORT}rejected.csv",
             "/admin/contacts/contactimport/{contactimport.pk}/rejected.csv",
+            admin_page(READERS),
+        ),
+        # The opportunity import: the same pages, but only an admin adds one.
+        s(
+            f"{OPPORTUNITY_IMPORT}mapping/",
+            "/admin/contacts/opportunityimport/{opportunityimport.pk}/mapping/",
+            admin_page(
+                ADMIN_ONLY,
+                redirect("/admin/contacts/opportunityimport/{opportunityimport.pk}/change/"),
+            ),
+        ),
+        s(
+            f"{OPPORTUNITY_IMPORT}status/",
+            "/admin/contacts/opportunityimport/{opportunityimport.pk}/status/",
+            admin_page(READERS),
+        ),
+        s(
+            f"{OPPORTUNITY_IMPORT}rejected.csv",
+            "/admin/contacts/opportunityimport/{opportunityimport.pk}/rejected.csv",
             admin_page(READERS),
         ),
         # Erasing a person's data (GDPR Art. 17) is Compliance's and Admin's; the page is the

@@ -45,6 +45,7 @@ from apps.contacts.models import (
     EventWeight,
     LifecycleStageDefinition,
     Opportunity,
+    OpportunityImport,
     Pipeline,
     PipelineStage,
     Segment,
@@ -244,6 +245,12 @@ def _crm(world: World) -> None:
                 original_name="people.csv",
                 status=ContactImport.Status.DONE,
                 created_by=world.users[roles.MARKETER],
+            ),
+            "contacts.opportunityimport": OpportunityImport.objects.create(
+                file=ContentFile(b"name,stage\nFleet,demo\n", name="deals.csv"),
+                original_name="deals.csv",
+                status=OpportunityImport.Status.DONE,
+                created_by=world.users[roles.ADMIN],
             ),
             "segment_intake.segmentwritekey": write_key,
             "segment_intake.segmentrejection": SegmentRejection.objects.create(

@@ -114,7 +114,10 @@ def nothing(world: World) -> None:
 # --- The admin's pages of every model ------------------------------------------------------
 
 # An import's page is its report, GET or POST: a POST shows the report, changing nothing.
-CHANGE_PAGE_IS_A_REPORT = {"contacts.contactimport": dict.fromkeys(READERS, OK)}
+CHANGE_PAGE_IS_A_REPORT = {
+    "contacts.contactimport": dict.fromkeys(READERS, OK),
+    "contacts.opportunityimport": dict.fromkeys(READERS, OK),
+}
 
 
 def _refused(allowed: frozenset[str]) -> Outcomes:
@@ -269,6 +272,16 @@ def _admin_writes() -> list[Write]:
             ),
             row("contacts.contactimport"),
             data={"column_0": "email"},
+        ),
+        w(
+            "opportunity import mapping",
+            "/admin/contacts/opportunityimport/{opportunityimport.pk}/mapping/",
+            admin_page(
+                ADMIN_ONLY,
+                redirect("/admin/contacts/opportunityimport/{opportunityimport.pk}/change/"),
+            ),
+            row("contacts.opportunityimport"),
+            data={"column_0": "name", "column_1": "stage"},
         ),
         # The scheduler's own actions ask for no permission; Compliance, who may look at
         # the schedules, gets the list again and switches nothing off.
