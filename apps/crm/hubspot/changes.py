@@ -31,6 +31,7 @@ from hubspot.crm.objects.models import PublicObjectSearchRequest
 
 from apps.crm.adapters import DEAL, OWNER, CrmRecord, Page
 
+from .owners import owner_page
 from .records import (
     ASSOCIATED,
     CUE_OBJECT,
@@ -40,12 +41,10 @@ from .records import (
     epoch_ms,
     hubspot_datetime,
     object_record,
-    owner_record,
 )
 
 LIST_MAX_LIMIT = 100
 SEARCH_MAX_LIMIT = 200
-OWNERS_MAX_LIMIT = 500
 # hs_object_id is a positive number: every id is greater than this.
 BEFORE_EVERY_ID = "0"
 
@@ -86,7 +85,7 @@ class ChangeReader:
         if page_size < 1:
             raise ValueError(f"page_size must be at least 1, got {page_size}")
         if object_type == OWNER:
-            return self._owner_page(cursor or {}, page_size)
+            return owner_page(self.call, self.apis.owners, cursor or {}, page_size)
         if object_type not in HUBSPOT_OBJECT:
             raise ValueError(f"HubSpot has no {object_type!r} records for Cue")
         if cursor is None:
@@ -136,7 +135,7 @@ class ChangeReader:
         )
         stages = self.stage_pipelines() if object_type == DEAL else None
         records = [object_record(object_type, item, None, stages) for item in body["results"]]
-        following = _next_after(body)
+        following = next_after(body)
         if following:
             return Page(records, {**cursor, "list_after": following}, done=False)
         return Page(records, {**cursor, "phase": "search", "list_after": ""}, done=False)
@@ -267,7 +266,7 @@ class ChangeReader:
         # rather than never.
         fresh = [item for item in body["results"] if _archived_ms(item) >= since]
         records = [object_record(object_type, item, {}, None) for item in fresh]
-        following = _next_after(body)
+        following = next_after(body)
         if following:
             return Page(records, {**cursor, "archived_after": following}, done=False)
         next_cursor = {
@@ -277,25 +276,6 @@ class ChangeReader:
             "archived_since": cursor["archived_pass_started"],
         }
         return Page(records, next_cursor, done=True)
-
-    # Owners: few, with no modification filter; every run reads them all.
-
-    def _owner_page(self, cursor: dict, page_size: int) -> Page:
-        archived = bool(cursor.get("archived", False))
-        body = self.call(
-            "list owners",
-            self.apis.owners.get_page,
-            limit=min(page_size, OWNERS_MAX_LIMIT),
-            after=cursor.get("after") or None,
-            archived=archived,
-        )
-        records = [owner_record(item) for item in body["results"]]
-        following = _next_after(body)
-        if following:
-            return Page(records, {"archived": archived, "after": following}, done=False)
-        if not archived:
-            return Page(records, {"archived": True, "after": ""}, done=False)
-        return Page(records, {"archived": False, "after": ""}, done=True)
 
     def _modified_ms(self, object_type: str, item: dict) -> int:
         properties = item.get("properties") or {}
@@ -310,7 +290,7 @@ def _filter(name: str, operator: str, value: Any) -> dict:
     return {"propertyName": name, "operator": operator, "value": str(value)}
 
 
-def _next_after(body: dict) -> str | None:
+def next_after(body: dict) -> str | None:
     return ((body.get("paging") or {}).get("next") or {}).get("after") or None
 
 
