@@ -74,19 +74,30 @@ def _cursors(system: str) -> list[CursorLine]:
 
 
 def _run_line(run: SyncRun) -> RunLine:
+    # In the sync's order of object types (PostgreSQL's jsonb keeps no order of its own).
+    order = [t.value for t in ObjectType]
     labels = dict(ObjectType.choices)
     rows = [
         (labels.get(object_type, object_type), [counts.get(kind, 0) for kind in KINDS])
-        for object_type, counts in run.counts.items()
+        for object_type, counts in sorted(
+            run.counts.items(), key=lambda item: (_rank(order, item[0]), item[0])
+        )
     ]
     return RunLine(run, rows)
+
+
+def _rank(order: list[str], value: str) -> int:
+    return order.index(value) if value in order else len(order)
 
 
 def cursor_describe(cursor: dict | None) -> str:
     """An adapter's opaque cursor in words: its times as times, the rest as they are."""
     if not cursor:
         return "Not started: the next sync reads everything."
-    return "; ".join(f"{key.replace('_', ' ')}: {_value(value)}" for key, value in cursor.items())
+    # By key: PostgreSQL's jsonb keeps no order of its own.
+    return "; ".join(
+        f"{key.replace('_', ' ')}: {_value(value)}" for key, value in sorted(cursor.items())
+    )
 
 
 def _value(value) -> str:

@@ -89,7 +89,7 @@ def test_it_shows_the_last_runs_with_their_counts_and_error(admin_web, no_crm):
     SyncRun.objects.create(
         system="hubspot",
         status=SyncRun.Status.STOPPED,
-        counts={"contact": counts, "deal": {"created": 1}},
+        counts={"deal": {"created": 1}, "contact": counts},  # shown in the sync's order
         error="HubSpot asked Cue to wait 60 s.",
     )
 
@@ -118,7 +118,7 @@ def test_it_shows_each_cursor_in_words(admin_web, no_crm):
     lines = admin_web.get(PAGE.format("hubspot")).context["page"].cursors
 
     assert [(line.object_type, line.where) for line in lines] == [
-        ("Contact", "phase: search; modified: 2026-03-09 14:30:00 UTC; after id: —")
+        ("Contact", "after id: —; modified: 2026-03-09 14:30:00 UTC; phase: search")
     ]
 
 
@@ -133,7 +133,7 @@ def test_it_shows_each_cursor_in_words(admin_web, no_crm):
     ],
 )
 def test_it_reads_any_adapters_cursor_without_guessing_wrong(cursor, words):
-    expected = words or "since: 2026-03-09 14:30:00 UTC; last id: 003XX"
+    expected = words or "last id: 003XX; since: 2026-03-09 14:30:00 UTC"
     assert cursor_describe(cursor) == expected
 
 
