@@ -282,16 +282,23 @@ def company_update(*, company: Company, **fields) -> Company:
 
 def _company_save(company: Company, fields: dict) -> Company:
     values = _attributes_merged(company, fields, AttributeObject.COMPANY)
+    # Compared as stored, so an empty value on an empty field is no change (and no history).
+    values = {key: _company_value(key, value) for key, value in values.items()}
     if company.pk and all(getattr(company, key) == value for key, value in values.items()):
         return company
     for key, value in values.items():
-        setattr(company, key, "" if value is None and key != "employee_count" else value)
+        setattr(company, key, value)
     try:
         company.full_clean(validate_unique=False)
     except ValidationError as error:
         raise _first_field_error(error) from error
     company.save()
     return company
+
+
+def _company_value(key: str, value):
+    """None clears: a company's text fields hold "" for none, its employee count NULL."""
+    return "" if value is None and key != "employee_count" else value
 
 
 def company_upsert(*, name: str, external_id: str | None = None, **fields) -> Company:
