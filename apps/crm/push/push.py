@@ -166,14 +166,18 @@ def _activity_of(item: OutboxItem, people: dict[int, str]) -> ActivityOut:
 
 def _consent_push(adapter, system, item, people, pending, counts) -> None:
     person = people.get(item.contact_id)
-    fields = FieldMapping.objects.filter(
-        system=system, cue_field=OPT_OUT, direction__in=("out", "both")
-    ).values_list("crm_field", flat=True)
-    if person is None or not fields:
+    if person is None:
         return _sent(system, item, pending, counts, "")  # nothing to write it on
+    object_type = _person_type(system, person)
+    # Only the fields mapped on this object: a Lead's field may not exist on a Contact.
+    fields = FieldMapping.objects.filter(
+        system=system, object_type=object_type, cue_field=OPT_OUT, direction__in=("out", "both")
+    ).values_list("crm_field", flat=True)
+    if not fields:
+        return _sent(system, item, pending, counts, "")
     properties = dict.fromkeys(fields, bool(item.payload["opted_out"]))
     try:
-        adapter.record_update(_person_type(system, person), person, properties)
+        adapter.record_update(object_type, person, properties)
     except CrmRecordRefused as error:
         return _refused(system, item, str(error), pending, counts)
     _sent(system, item, pending, counts, person)
