@@ -387,3 +387,23 @@ def test_a_limit_longer_than_cue_waits_stops_the_run_and_the_next_one_finishes(s
             == 1
         )
     assert Contact.objects.count() == 5
+
+
+def test_an_opted_out_lead_converted_with_its_flag_is_not_opted_out_twice(salesforce):
+    opt_field_map(salesforce, "SMS_Opt_Out__c", "consent.sms_opt_out")
+    lead = salesforce.create(
+        "Lead", at=T0, LastName="Eve", MobilePhone="+14155550104", Company="E",
+        SMS_Opt_Out__c=True,
+    )  # fmt: skip
+    sync(full=True)
+    converted = salesforce.convert_lead(lead, at=day(1))
+    # Salesforce's lead field mapping carries the custom checkbox over to the Contact.
+    salesforce.modify("Contact", converted, at=day(1), SMS_Opt_Out__c=True)
+
+    sync()
+    sync(full=True)
+
+    assert Contact.objects.count() == 1
+    rows = ConsentRecord.objects.filter(source="crm:salesforce")
+    assert list(rows.values_list("action", flat=True)) == ["opt_out"]
+    assert f"salesforce lead {lead}" in rows.get().note

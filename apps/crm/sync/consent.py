@@ -54,6 +54,22 @@ def consent_claims_apply(system: str, claims: list[ConsentClaim]) -> None:
         )  # fmt: skip
 
 
+def consent_flags_carry(system: str, conversions: dict[str, str]) -> None:
+    """A converted lead's consent flags become the contact's it turned into ({lead id:
+    contact id}), so the same flag on that contact, carried over by the conversion, is not
+    news: the person is not opted out a second time. A contact with flags of its own keeps
+    them."""
+    if not conversions:
+        return
+    flags = ConsentFlag.objects.filter(system=system)
+    taken = set(
+        flags.filter(record_id__in=conversions.values()).values_list("record_id", flat=True)
+    )
+    for lead_id, contact_id in conversions.items():
+        if contact_id not in taken:
+            flags.filter(record_id=lead_id).update(record_id=contact_id)
+
+
 def _note(system: str, claim: ConsentClaim, what: str) -> str:
     fields = ", ".join(f"{k}={v}" for k, v in sorted(claim.evidence.items()))
     changed = f"{claim.at:%Y-%m-%d %H:%M} UTC"

@@ -16,7 +16,7 @@ from apps.contacts.models import ContactExternalId
 from apps.crm import mapping
 from apps.crm.adapters import CrmRecord
 from apps.crm.models import Direction
-from apps.crm.sync.consent import ConsentClaim, consent_claims_apply
+from apps.crm.sync.consent import ConsentClaim, consent_claims_apply, consent_flags_carry
 from apps.crm.sync.context import SyncContext
 from apps.crm.sync.errors import record_error_keep, record_errors_resolve, record_payload
 from apps.crm.sync.tally import Tally
@@ -43,11 +43,15 @@ def people_apply(context: SyncContext, object_type: str, records: list[CrmRecord
         reason=f"Synced from {context.system}",
     )
     results = iter(written)
+    conversions = {}
     for record, write, claim, record_problems in zip(live, writes, claims, problems, strict=True):
         result = next(results) if write is not None else PersonWritten(refused=record_problems[0])
         _count(context, record, result, record_problems, tally)
         if claim is not None and result.contact_id:
             claim.contact_id = result.contact_id
+        if record.converted_to and result.contact_id:
+            conversions[record.id] = record.converted_to
+    consent_flags_carry(context.system, conversions)
     consent_claims_apply(context.system, [c for c in claims if c and c.contact_id])
     record_errors_resolve(
         system=context.system, direction=Direction.IN, object_type=object_type,
