@@ -32,9 +32,17 @@ CUE_APPS = (
     "routing",
     "journeys",
     "reporting",
+    "crm",
 )
 
-_READ_CRM = ["contacts.view_*", "consent.view_*", "segment_intake.view_segmentrejection"]
+# Staff read the CRM connections too (their runs, failed records and mappings); only an
+# admin changes a mapping or starts a sync.
+_READ_CRM = [
+    "contacts.view_*",
+    "consent.view_*",
+    "segment_intake.view_segmentrejection",
+    "crm.view_*",
+]
 _READ_CONTENT = ["library.view_*", "journeys.view_*", "reporting.view_*", "sends.view_*"]
 # The audit trail, audit reports and retention runs are Compliance's (and Admin's) to read.
 # So are data-subject requests (who exported or erased whose data).

@@ -137,6 +137,12 @@ MODELS: dict[str, Access] = {
     "reporting.dailyrollup": RECORD,
     "reporting.attribution": RECORD,
     "reporting.fatiguebreach": RECORD,
+    # A CRM connection is Cue's own row (its sync lease and times): staff read its page;
+    # syncing now and retrying are buttons of their own (below), an admin's.
+    "crm.connection": RECORD,
+    # Mappings are configuration an admin keeps, read by staff.
+    "crm.fieldmapping": READ_BY_STAFF,
+    "crm.stagemapping": READ_BY_STAFF,
     "reporting.attributionsettings": Access(READERS, NOBODY, ADMIN_ONLY, NOBODY),
     "reporting.fatiguesettings": Access(READERS, NOBODY, ADMIN_ONLY, NOBODY),
 }
@@ -271,6 +277,7 @@ IMPORT = "admin/contacts/contactimport/<int:import_id>/"
 OPPORTUNITY_IMPORT = "admin/contacts/opportunityimport/<int:import_id>/"
 JOURNEY = "admin/journeys/journey/"
 CONVERSATION = "admin/sends/outboundmessage/conversation/"
+CRM = "admin/crm/connection/<slug:system>/"
 
 
 def _custom_admin_samples() -> list[Sample]:
@@ -414,6 +421,12 @@ def _custom_admin_samples() -> list[Sample]:
             "/admin/journeys/journey/{journey.pk}/simulate/",
             admin_page(READERS),
         ),
+        # A CRM connection's buttons are an admin's POSTs; the dry run tries the mappings, so
+        # it is whoever edits them (an admin).
+        s(f"{CRM}sync/", "/admin/crm/connection/hubspot/sync/", POST_ONLY),
+        s(f"{CRM}retry/", "/admin/crm/connection/hubspot/retry/", POST_ONLY),
+        s(f"{CRM}dry-run/", "/admin/crm/connection/hubspot/dry-run/", admin_page(ADMIN_ONLY)),
+        s("admin/crm/stagemapping/suggest/", "/admin/crm/stagemapping/suggest/", POST_ONLY),
         # Running an audit is Compliance's (a POST); the exports follow who reads what.
         s(
             "admin/reporting/auditreport/run/",

@@ -78,9 +78,11 @@ def model_page_url(page: ModelPage, obj) -> str:
     return reverse(f"{info}_{page.page}", args=[pk])
 
 
-def _admin_pk(label: str, obj) -> int:
-    # DRF's token admin addresses a token by its user's id.
-    return obj.user_id if label == "authtoken.tokenproxy" else obj.pk
+def _admin_pk(label: str, obj) -> int | str:
+    # DRF's token admin addresses a token by its user's id; a CRM connection is named.
+    if label == "authtoken.tokenproxy":
+        return obj.user_id
+    return obj.system if label == "crm.connection" else obj.pk
 
 
 def autocomplete_urls() -> list[tuple[str, str]]:

@@ -50,6 +50,15 @@ from apps.contacts.models import (
     PipelineStage,
     Segment,
 )
+from apps.crm.models import (
+    Connection,
+    Direction,
+    FieldMapping,
+    ObjectType,
+    RecordError,
+    StageMapping,
+    System,
+)
 from apps.journeys.models import Activity, Enrollment, Journey, JourneyStatus, Step
 from apps.library.services import (
     template_create,
@@ -143,6 +152,7 @@ def world_build() -> World:
     _routing(world)
     _journeys(world)
     _reporting(world)
+    _crm_connectors(world)
     _platform(world)
     for identity in IDENTITIES:
         client = Client()
@@ -527,6 +537,49 @@ def _reporting(world: World) -> None:
             ),
             "reporting.attributionsettings": _saved(AttributionSettings.current()),
             "reporting.fatiguesettings": _saved(FatigueSettings.current()),
+        }
+    )
+
+
+def _crm_connectors(world: World) -> None:
+    """A HubSpot connection with a deal it could not take (its stage is mapped to nothing),
+    and mappings made here, so that they have history."""
+    now = timezone.now()
+    deal = {
+        "object_type": "deal",
+        "id": "matrix-deal",
+        "modified_at": now.isoformat(),
+        "properties": {"dealname": "Matrix deal", "pipeline": "default", "dealstage": "nowhere"},
+        "archived": False,
+        "associations": {},
+        "stage_history": [],
+        "converted_to": None,
+    }
+    world.extra["crm_error"] = RecordError.objects.create(
+        system=System.HUBSPOT,
+        direction=Direction.IN,
+        object_type=ObjectType.DEAL,
+        record_id="matrix-deal",
+        error="Stage 'nowhere' of pipeline 'default' is not mapped to a Cue stage.",
+        record=deal,
+        last_failed_at=now,
+    )
+    world.objects.update(
+        {
+            "crm.connection": Connection.objects.create(system=System.HUBSPOT),
+            "crm.fieldmapping": FieldMapping.objects.create(
+                system=System.HUBSPOT,
+                object_type=ObjectType.CONTACT,
+                crm_field="matrix_test",
+                cue_field="first_name",
+            ),
+            "crm.stagemapping": StageMapping.objects.create(
+                system=System.HUBSPOT,
+                kind=StageMapping.Kind.DEAL,
+                crm_pipeline="default",
+                crm_stage="matrix_test",
+                pipeline_stage=PipelineStage.objects.get(pipeline__key="sales", key="demo"),
+            ),
         }
     )
 

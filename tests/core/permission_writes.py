@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.accounts.roles import ROLES
 from apps.consent.models import ConsentRecord, Suppression
 from apps.contacts.models import Contact, Event, Opportunity
+from apps.crm.models import RecordError, StageMapping, SyncRun
 from apps.journeys.models import Journey
 from apps.library.models import TemplateApproval, TemplateVersion
 from apps.reporting.models import Attribution, AuditReport
@@ -236,6 +237,10 @@ def _days(world: World) -> dict:
     return {"start": (today - timedelta(days=1)).isoformat(), "end": today.isoformat()}
 
 
+CRM_PAGE = "/admin/crm/connection/hubspot/change/"
+NO_CRM = {"HUBSPOT_ACCESS_TOKEN": "", "SALESFORCE_CLIENT_ID": "", "SALESFORCE_REFRESH_TOKEN": ""}
+
+
 def _admin_writes() -> list[Write]:
     w = Write
     journey_page = "/admin/journeys/journey/{%s.pk}/change/"
@@ -360,6 +365,47 @@ def _admin_writes() -> list[Write]:
             count(Attribution),
             changes=ADMIN_ONLY,
             data=_days,
+        ),
+        # A CRM connection's buttons: an admin's. HubSpot is not connected here, so "sync
+        # now", the dry run and the suggestions only say so; a retry really runs (and the
+        # deal, in a stage mapped to nothing, fails again: one more attempt).
+        w(
+            "sync crm now",
+            "/admin/crm/connection/hubspot/sync/",
+            admin_page(ADMIN_ONLY, redirect(CRM_PAGE)),
+            count(SyncRun),
+            settings=NO_CRM,
+        ),
+        w(
+            "retry a failed crm record",
+            "/admin/crm/connection/hubspot/retry/",
+            admin_page(ADMIN_ONLY, redirect(CRM_PAGE)),
+            row("crm_error", RecordError),
+            changes=ADMIN_ONLY,
+            data={"record_error": "{crm_error.pk}"},
+        ),
+        w(
+            "retry every failed crm record",
+            "/admin/crm/connection/hubspot/retry/",
+            admin_page(ADMIN_ONLY, redirect(CRM_PAGE)),
+            row("crm_error", RecordError),
+            changes=ADMIN_ONLY,
+            data={"all": "1"},
+        ),
+        w(
+            "crm dry run",
+            "/admin/crm/connection/hubspot/dry-run/",
+            admin_page(ADMIN_ONLY),
+            count(Contact),
+            data={"object_type": "contact"},
+            settings=NO_CRM,
+        ),
+        w(
+            "suggest stage mappings",
+            "/admin/crm/stagemapping/suggest/",
+            admin_page(ADMIN_ONLY, redirect("/admin/crm/stagemapping/")),
+            count(StageMapping),
+            settings=NO_CRM,
         ),
         w(
             "set password",
