@@ -42,6 +42,8 @@ def write_key_authenticate(*, key: str | None) -> SegmentWriteKey | None:
     if row is None:
         return None
     now = timezone.now()
+    if row.last_used_at is not None and row.last_used_at >= now - LAST_USED_PRECISION:
+        return row  # marked lately: a busy source's requests need no write for it
     SegmentWriteKey.objects.filter(
         Q(last_used_at=None) | Q(last_used_at__lt=now - LAST_USED_PRECISION), pk=row.pk
     ).update(last_used_at=now)

@@ -84,12 +84,13 @@ def event_type_of(message: SegmentMessage) -> str:
 
 
 def event_properties_of(message: SegmentMessage) -> dict:
+    if message.type not in VIEW_EVENT:  # a track's properties are stored as sent
+        return _object(message.raw, "properties", copy=False)
     properties = _object(message.raw, "properties")
-    if message.type in VIEW_EVENT:  # the page's name and category are Segment's own fields
-        for name in ("name", "category"):
-            value = message.raw.get(name)
-            if value is not None:
-                properties.setdefault(name, value)
+    for name in ("name", "category"):  # a page's name and category are Segment's own fields
+        value = message.raw.get(name)
+        if value is not None:
+            properties.setdefault(name, value)
     return properties
 
 
@@ -112,41 +113,45 @@ def _id(raw: dict, name: str, max_length: int) -> str | None:
     value = raw.get(name)
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise Rejected(f"{name} must be a string.")
-    value = str(value).strip()
+    if not isinstance(value, str):  # a number will do; JSON's true and false will not
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Rejected(f"{name} must be a string.")
+        value = str(value)
+    value = value.strip()
     if len(value) > max_length:
         raise Rejected(f"{name} is longer than {max_length} characters.")
     return value or None
 
 
-def _object(raw: dict, name: str) -> dict:
+def _object(raw: dict, name: str, *, copy: bool = True) -> dict:
+    """The object `name`, {} when not given; a copy unless the caller never changes it."""
     value = raw.get(name)
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise Rejected(f"{name} must be a JSON object.")
-    return dict(value)
+    return dict(value) if copy else value
 
 
 def _occurred_at(raw: dict, now: datetime, sent_at: object) -> datetime:
     """`timestamp` when given; else `originalTimestamp` corrected for the device's clock
     by the time it says it sent the message (Segment's own rule); else now."""
-    if raw.get("timestamp") is not None:
-        return _moment(raw, "timestamp")
-    if raw.get("originalTimestamp") is None:
+    timestamp = raw.get("timestamp")
+    if timestamp is not None:
+        return _moment(timestamp, "timestamp")
+    original = raw.get("originalTimestamp")
+    if original is None:
         return now
-    original = _moment(raw, "originalTimestamp")
+    original_at = _moment(original, "originalTimestamp")
     if sent_at is None:
-        return original
+        return original_at
     try:
-        return now - (_moment({"sentAt": sent_at}, "sentAt") - original)
+        return now - (_moment(sent_at, "sentAt") - original_at)
     except OverflowError as error:
         raise Rejected("originalTimestamp and sentAt are too far apart.") from error
 
 
-def _moment(raw: dict, name: str) -> datetime:
-    value = raw[name]
+def _moment(value: object, name: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:

@@ -81,8 +81,9 @@ def _events_store(messages: list[SegmentMessage], now: datetime) -> list[tuple[o
     anonymous = anonymous_contact_ids(
         {m.anonymous_id for m, _ in checked if m.user_id is None}, source=SOURCE
     )
+    refs: dict[str, ContactRef] = {}
     items = [
-        EventItem(index, event=event, contact=_contact_ref(message, anonymous), create_contact=True)
+        EventItem(index, event, _contact_ref(message, anonymous, refs), create_contact=True)
         for index, (message, event) in enumerate(checked)
     ]
     outcomes = events_intake(items=items, actor=None, may_create_contacts=True)
@@ -109,10 +110,18 @@ def _event_input(message: SegmentMessage, now: datetime) -> EventInput:
     return event
 
 
-def _contact_ref(message: SegmentMessage, anonymous: dict[str, int]) -> ContactRef:
-    if message.user_id is not None:
-        return ContactRef(external_id=message.user_id, source=ExternalIdSource.SEGMENT)
-    return ContactRef(id=anonymous[message.anonymous_id])
+def _contact_ref(
+    message: SegmentMessage, anonymous: dict[str, int], refs: dict[str, ContactRef]
+) -> ContactRef:
+    """The events of one userId share one reference (`refs`, by userId): a batch often
+    holds many events of one user, and identity reads each reference."""
+    if message.user_id is None:
+        return ContactRef(id=anonymous[message.anonymous_id])
+    ref = refs.get(message.user_id)
+    if ref is None:
+        ref = ContactRef(external_id=message.user_id, source=ExternalIdSource.SEGMENT)
+        refs[message.user_id] = ref
+    return ref
 
 
 def _errors_text(errors: dict | None) -> str:
@@ -122,16 +131,20 @@ def _errors_text(errors: dict | None) -> str:
 def _rejections_record(
     write_key, rejections: list[tuple[object, str]], now: datetime, type_: str | None
 ) -> None:
+    if not rejections:  # bulk_create would open a transaction even for nothing
+        return
     SegmentRejection.objects.bulk_create(
-        SegmentRejection(
-            write_key=write_key,
-            message_id=_field_text(raw, "messageId", 200),
-            type=type_ or _field_text(raw, "type", 32),
-            reason=reason,
-            payload=json.dumps(raw)[:PAYLOAD_CHARS],
-            received_at=now,
-        )
-        for raw, reason in rejections
+        [
+            SegmentRejection(
+                write_key=write_key,
+                message_id=_field_text(raw, "messageId", 200),
+                type=type_ or _field_text(raw, "type", 32),
+                reason=reason,
+                payload=json.dumps(raw)[:PAYLOAD_CHARS],
+                received_at=now,
+            )
+            for raw, reason in rejections
+        ]
     )
 
 

@@ -42,6 +42,12 @@ class _BadRequest(Exception):
 @csrf_exempt
 @require_POST
 def segment_call(request: HttpRequest, call: str) -> JsonResponse:
+    # As in the events API, from the body's parsing on: a batch is many small objects.
+    with collector_paused():
+        return _segment_call(request, call)
+
+
+def _segment_call(request: HttpRequest, call: str) -> JsonResponse:
     limit = MAX_BATCH_BYTES if call == "batch" else MAX_MESSAGE_BYTES
     ip, refusals = client_ip(request), settings.THROTTLE_SEGMENT_REFUSALS_PER_MINUTE
     if budget_exhausted("segment-refusals", ip, per_minute=refusals):
@@ -74,10 +80,9 @@ def segment_call(request: HttpRequest, call: str) -> JsonResponse:
         messages, type_ = [body], call
     sent_at = body.get("sentAt") if isinstance(body, dict) else None
     try:
-        with collector_paused():  # as in the events API: a batch is many small objects
-            segment_messages_intake(
-                write_key=write_key, messages=messages, type_=type_, sent_at=sent_at
-            )
+        segment_messages_intake(
+            write_key=write_key, messages=messages, type_=type_, sent_at=sent_at
+        )
     except ContactsError as error:  # two requests raced to make the same contacts: retry
         return _answer(503, error.message)
     return JsonResponse({"success": True})
