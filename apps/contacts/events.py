@@ -119,8 +119,10 @@ def record_events(items: list[EventInput], *, checked: bool = False) -> list[Eve
     created = _events_insert(_first_of_each_key(items))
     keys = [item.idempotency_key for item in items]
     missing = [key for key in set(keys) if key not in created]
-    existing = dict(
-        Event.objects.filter(idempotency_key__in=missing).values_list("idempotency_key", "pk")
+    existing = (  # most batches are all new: no query to build for nothing
+        dict(Event.objects.filter(idempotency_key__in=missing).values_list("idempotency_key", "pk"))
+        if missing
+        else {}
     )
     if created:
         created_ids = list(created.values())
