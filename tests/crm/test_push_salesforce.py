@@ -140,6 +140,23 @@ def test_completing_it_in_salesforce_completes_it_in_cue_at_the_next_sync(salesf
     assert task.history.first().history_change_reason.startswith("Completed in salesforce")
     again = sync_in(adapter=adapter_for("salesforce"), full=True)
     assert again.counts["task"]["updated"] == 0
+    push()  # Cue tells Salesforce what it already knows: the same Task, nothing new
+    assert len(salesforce.created_by_cue("Task")) == 1
+
+
+def test_a_task_closed_in_cue_first_keeps_cues_outcome(salesforce, ada, rule, rep):
+    contact, _ = ada
+    task = route(contact)
+    push()
+    [written] = salesforce.created_by_cue("Task")
+    task_complete(task=task, actor=rep, completion=Completion(outcome="left_voicemail"))
+    salesforce.complete_task(written["Id"])  # before Cue's completion reached Salesforce
+
+    run = sync_in(adapter=adapter_for("salesforce"))
+
+    assert run.counts["task"]["unchanged"] == 1
+    task.refresh_from_db()
+    assert (task.status, task.outcome) == ("done", "left_voicemail")
 
 
 def test_nothing_is_owed_for_a_contact_salesforce_does_not_know(salesforce, rule, rep):
