@@ -366,3 +366,18 @@ def _error(system: str, record_id: str, message: str, resolved: bool = False) ->
         last_failed_at=WHEN,
         resolved_at=WHEN if resolved else None,
     )
+
+
+def test_it_takes_a_record_once_when_retry_is_pressed_twice(admin_web, hubspot):
+    deal = _deal_in_an_unmapped_stage(hubspot)
+    error = RecordError.objects.get(record_id=deal)
+    StageMapping.objects.create(
+        system="hubspot", kind="deal", crm_pipeline="default", crm_stage="contractsent",
+        pipeline_stage=PipelineStage.objects.get(pipeline__key="sales", key="proposal"),
+    )  # fmt: skip
+
+    for _ in range(2):
+        admin_web.post("/admin/crm/connection/hubspot/retry/", {"record_error": str(error.pk)})
+
+    assert Opportunity.objects.count() == 1
+    assert Opportunity.objects.get().stage_changes.count() == 1

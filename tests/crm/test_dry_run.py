@@ -180,3 +180,18 @@ def test_it_refuses_the_dry_run_to_a_marketer(client_as, hubspot):
     from apps.accounts import roles
 
     assert client_as(roles.MARKETER).post(DRY_RUN, {"object_type": "contact"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_it_says_the_crm_asked_to_wait_and_changes_nothing(admin_web, hubspot):
+    seed_people(hubspot)
+    hubspot.rate_limit(times=50, retry_after=30)
+    before = table_counts()
+
+    response = admin_web.post(DRY_RUN, {"object_type": "contact"})
+
+    assert response.context["form"].non_field_errors() == [
+        "HubSpot rate limit on search contacts: You have reached your ten_secondly_rolling limit."
+    ]
+    assert (response.status_code, response.context["lines"]) == (200, None)
+    assert table_counts() == before
