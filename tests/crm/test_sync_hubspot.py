@@ -260,3 +260,22 @@ def test_a_second_sync_while_one_runs_is_refused(hubspot, make_user):
     with pytest.raises(SyncBusy):
         sync()
     assert not SyncRun.objects.exists()
+
+
+def test_a_lifecycle_move_carries_the_time_hubspot_recorded_it(hubspot, make_user):
+    from apps.contacts.models import Event
+
+    ids = world(hubspot, make_user)
+    sync(full=True)
+    became_customer = T0 + timedelta(days=4)
+    hubspot.record_modify(
+        "contacts", ids["ada"], {"lifecyclestage": "customer"}, modified_at=became_customer
+    )
+    hubspot.record_modify("contacts", ids["ada"], {"lastname": "L."}, modified_at=T0 + timedelta(9))
+
+    sync()
+
+    ada = Contact.objects.get(email="ada@acme.test")
+    assert (ada.lifecycle_stage, ada.lifecycle_stage_changed_at) == ("customer", became_customer)
+    event = Event.objects.get(contact=ada, type="lifecycle_stage_changed")
+    assert (event.occurred_at, event.properties["to"]) == (became_customer, "customer")

@@ -23,6 +23,10 @@ ASSOCIATED = {
     TASK: ("contacts",),
 }
 # What Cue reads of each object unless the engine asks for more.
+LIFECYCLE_STAGES = (
+    "subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
+    "customer", "evangelist", "other",
+)  # fmt: skip
 BASE_PROPERTIES = {
     COMPANY: ("name", "domain", "hubspot_owner_id"),
     CONTACT: (
@@ -34,6 +38,8 @@ BASE_PROPERTIES = {
         "hubspot_owner_id",
         "lifecyclestage",
         "hs_email_optout",
+        # When the contact entered each lifecycle stage: the stage change's own time.
+        *(f"hs_lifecyclestage_{stage}_date" for stage in LIFECYCLE_STAGES),
     ),
     DEAL: ("dealname", "amount", "closedate", "pipeline", "dealstage", "hubspot_owner_id"),
     TASK: (

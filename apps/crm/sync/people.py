@@ -9,6 +9,8 @@ a time through contacts' batch writer and its identity rules.
   evidence fields mapped, otherwise it is kept as "claimed, no evidence".
 """
 
+from datetime import datetime
+
 from apps.contacts.batch_write import PersonWrite, PersonWritten, contacts_write_many
 from apps.contacts.errors import ContactsError
 from apps.contacts.identity import contact_keys
@@ -91,7 +93,7 @@ def _write_of(context, plan, record: CrmRecord, companies: dict[str, int]):
         fields=fields,
         attributes=mapped.attributes,
         lifecycle_stage=stage,
-        stage_changed_at=record.modified_at if stage else None,
+        stage_changed_at=_stage_time(record, mapped) if stage else None,
     )
     return write, _claim(record, mapped), problems
 
@@ -104,6 +106,19 @@ def _lifecycle(context: SyncContext, mapped: mapping.Mapped, problems: list[str]
     if stage is None:
         problems.append(f"lifecycle stage {value!r} is not mapped to a Cue stage.")
     return stage
+
+
+def _stage_time(record: CrmRecord, mapped: mapping.Mapped) -> datetime:
+    """When the person entered the stage in the CRM: HubSpot keeps a date per lifecycle
+    stage; otherwise the record's modification time, the latest it can have been."""
+    value = mapped.roles.get(mapping.LIFECYCLE)
+    entered = record.properties.get(f"hs_lifecyclestage_{value}_date")
+    if entered:
+        try:
+            return datetime.fromisoformat(str(entered).replace("Z", "+00:00"))
+        except ValueError:
+            pass  # an odd value: the modification time bounds it
+    return record.modified_at
 
 
 def _claim(record: CrmRecord, mapped: mapping.Mapped) -> ConsentClaim | None:

@@ -120,6 +120,10 @@ DEFAULT_DEFINITIONS: dict[str, tuple[PropertyDefinition, ...]] = {
         ),
         _datetime("createdate", "Create Date", read_only=True),
         _datetime("lastmodifieddate", "Last Modified Date", read_only=True),
+        *(
+            _datetime(f"hs_lifecyclestage_{stage}_date", f"Became a {stage} date", read_only=True)
+            for stage in LIFECYCLE_STAGES
+        ),
     ),
     "companies": (
         *COMMON,

@@ -38,6 +38,7 @@ class Seeding:
             )
             store.add(record)
             self._values_set(store, record, properties or {})
+            self._lifecycle_stamp(store, record, properties or {})
             return str(record.id)
 
     def records_seed(
@@ -80,6 +81,7 @@ class Seeding:
             record = self._live(store, record_id)
             self._values_set(store, record, properties or {})
             store.touch(record, self._ms(modified_at))
+            self._lifecycle_stamp(store, record, properties or {})
 
     def records_modify(
         self, object_type: str, record_ids: Iterable[str], *, modified_at: TimeArg = None
@@ -232,6 +234,12 @@ class Seeding:
             else:
                 record.properties[name] = text
 
+    def _lifecycle_stamp(self, store: ObjectStore, record: StoredRecord, values: dict) -> None:
+        """HubSpot stamps hs_lifecyclestage_<stage>_date when a contact enters a stage."""
+        stage = values.get("lifecyclestage")
+        if store.name == "contacts" and stage:
+            record.properties[f"hs_lifecyclestage_{stage}_date"] = hubspot_time(record.modified_ms)
+
     def _properties_write(
         self, store: ObjectStore, record: StoredRecord, values: dict[str, Any], bump: bool = True
     ) -> None:
@@ -244,6 +252,7 @@ class Seeding:
                 record.properties.pop("hs_task_completion_date", None)
         if bump:
             store.touch(record, self.now_ms())
+        self._lifecycle_stamp(store, record, values)
 
     def _associate(self, from_type: str, from_id: int, to_type: str, to_id: int) -> None:
         forward = lookup.ASSOCIATION_TYPE_IDS[(from_type, to_type)][0]
