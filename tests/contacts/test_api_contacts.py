@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.fields import DateTimeField
 from rest_framework.test import APIClient
 
 from apps.accounts import roles
@@ -82,6 +83,9 @@ def test_it_creates_a_contact_and_answers_201(api, make_user):
         "owner_username": "rita",
         "kind": "customer",
         "lifecycle_stage": "sql",
+        "lifecycle_stage_changed_at": DateTimeField().to_representation(
+            grace.lifecycle_stage_changed_at
+        ),
         "buying_role": "champion",
         "intent_score": 0.0,
         "intent_band": "low",

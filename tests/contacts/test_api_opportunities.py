@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from rest_framework.fields import DateTimeField
 from rest_framework.test import APIClient
 
 from apps.accounts import roles
@@ -67,6 +68,7 @@ def test_it_creates_an_opportunity_and_answers_201(api, ada):
         "name": "Navy rollout",
         "pipeline": "sales",
         "stage": "discovery",
+        "stage_changed_at": DateTimeField().to_representation(deal.stage_changed_at),
         "amount": "1200.50",
         "currency": "USD",
         "contact": ada.pk,

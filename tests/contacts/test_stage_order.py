@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.fields import DateTimeField
 from rest_framework.test import APIClient
 
 from apps.consent import imports
@@ -166,6 +167,9 @@ def test_the_contacts_api_keeps_the_newer_stage(api, clock):
 
     assert [r.status_code for r in (first, patched, posted)] == [200, 200, 200]
     assert [r.json()["lifecycle_stage"] for r in (patched, posted)] == ["sql", "sql"]
+    assert patched.json()["lifecycle_stage_changed_at"] == DateTimeField().to_representation(
+        NOW - HOUR
+    )
     assert stored(contact) == ("sql", NOW - HOUR)
     assert [props for _, props in lifecycle_events(contact)] == [
         {"from": "lead", "to": "mql", "superseded": True},
@@ -325,5 +329,6 @@ def test_the_opportunities_api_keeps_the_newer_stage(api, clock):
         "proposal",
         "90.00",
     )
+    assert older.json()["stage_changed_at"] == DateTimeField().to_representation(NOW - 2 * HOUR)
     opportunity = Opportunity.objects.get()
     assert [row[1] for row in history(opportunity)] == ["demo", "proposal"]

@@ -303,8 +303,8 @@ class ContactSerializer(serializers.ModelSerializer):
         fields = [
             "id", "first_name", "last_name", "email", "phone", "external_id", "time_zone",
             "region", "country", "company", "company_name", "owner", "owner_username", "kind",
-            "lifecycle_stage", "buying_role", "intent_score", "intent_band", "source",
-            "attributes", "external_ids", "created_at", "updated_at",
+            "lifecycle_stage", "lifecycle_stage_changed_at", "buying_role", "intent_score",
+            "intent_band", "source", "attributes", "external_ids", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -360,8 +360,8 @@ class OpportunitySerializer(serializers.ModelSerializer):
     class Meta:
         model = Opportunity
         fields = [
-            "id", "external_id", "name", "pipeline", "stage", "amount", "currency", "contact",
-            "company", "opened_at", "closed_at", "attributes",
+            "id", "external_id", "name", "pipeline", "stage", "stage_changed_at", "amount",
+            "currency", "contact", "company", "opened_at", "closed_at", "attributes",
         ]  # fmt: skip
         read_only_fields = fields
 

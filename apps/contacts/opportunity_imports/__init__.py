@@ -8,10 +8,9 @@ changed in the source, the contact it belongs to (by external id, email or phone
 the identity service) and the opportunity's custom attributes.
 """
 
+from apps.contacts.opportunity_imports.catalog import ImportCatalog, RowRejected
 from apps.contacts.opportunity_imports.columns import (
     IGNORE,
-    ImportCatalog,
-    RowRejected,
     mapping_suggest,
     row_parse,
     target_choices,

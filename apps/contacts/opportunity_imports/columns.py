@@ -1,8 +1,7 @@
 """The columns an opportunity import can fill, and one row's normalisation: every value is
 checked before anything is written, and a bad one rejects the row with its reason.
 
-What a row needs from the database (pipelines, their stages, the opportunity attributes) is
-read once per import into an `ImportCatalog`, never per row.
+What a row needs from the database is read once per import into an `ImportCatalog`.
 """
 
 import re
@@ -15,13 +14,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import dateparse, timezone
 
-from apps.contacts.attributes import AttributesError, attribute_definitions, attributes_validate
+from apps.contacts.attributes import AttributesError, attributes_validate
 from apps.contacts.errors import ContactsError
 from apps.contacts.identity import ContactKeys, contact_keys
-from apps.contacts.models import AttributeDefinition, AttributeObject, Pipeline, PipelineStage
+from apps.contacts.models import AttributeObject, Pipeline
+from apps.contacts.opportunity_imports.catalog import ATTRIBUTE_TARGET, ImportCatalog, RowRejected
 
 IGNORE = "ignore"
-ATTRIBUTE_TARGET = "attr:"  # "attr:plan" fills the opportunity attribute "plan"
 OPPORTUNITY_TARGETS = {
     "external_id": "Opportunity external id (your key for it)",
     "name": "Name",
@@ -52,71 +51,6 @@ _SYNONYMS = {
 }
 SYNONYMS = {word: target for target, words in _SYNONYMS.items() for word in words.split()}
 MAX_AMOUNT = Decimal("999999999999.99")  # 14 digits, 2 after the point
-
-
-class RowRejected(Exception):
-    """A row that cannot be imported; its message is the reason shown in the report."""
-
-
-@dataclass(frozen=True)
-class ImportCatalog:
-    """What rows are checked against, read once per import."""
-
-    pipelines: list[Pipeline]
-    stages: dict[int, list[PipelineStage]]  # pipeline id → its stages in order
-    attributes: dict[str, AttributeDefinition]
-
-    @classmethod
-    def load(cls) -> "ImportCatalog":
-        pipelines = list(Pipeline.objects.order_by("-is_default", "label", "id"))
-        stages: dict[int, list[PipelineStage]] = {p.pk: [] for p in pipelines}
-        for stage in PipelineStage.objects.order_by("pipeline", "order", "id"):
-            stages[stage.pipeline_id].append(stage)
-        definitions = attribute_definitions(object_type=AttributeObject.OPPORTUNITY)
-        return cls(pipelines=pipelines, stages=stages, attributes=definitions)
-
-    def default_pipeline(self) -> Pipeline | None:
-        return next((p for p in self.pipelines if p.is_default), None)
-
-    def pipeline_named(self, text: str) -> Pipeline:
-        found = _by_key_or_label(text, [(p.key, p.label, p) for p in self.pipelines])
-        if found is None:
-            known = ", ".join(p.key for p in self.pipelines)
-            raise RowRejected(f"Unknown pipeline {text!r}; use one of: {known}.")
-        return found
-
-    def stage_key(self, text: str, pipeline: Pipeline | None) -> str:
-        """The key of the stage `text` names (key or label) in the pipeline (None: the
-        default pipeline, where an opportunity without one is)."""
-        pipeline = pipeline or self.default_pipeline()
-        stages = self.stages.get(pipeline.pk, []) if pipeline else []
-        found = _by_key_or_label(text, [(s.key, s.label, s) for s in stages])
-        if found is None:
-            known = ", ".join(s.key for s in stages)
-            raise RowRejected(
-                f"Stage {text!r} is not a stage of the pipeline {pipeline}; use one of: {known}."
-            )
-        return found.key
-
-    def is_closed(self, pipeline: Pipeline | None, key: str) -> bool:
-        pipeline = pipeline or self.default_pipeline()
-        stages = self.stages.get(pipeline.pk, []) if pipeline else []
-        return any(s.key == key and s.meaning in ("won", "lost") for s in stages)
-
-    def attribute_targets(self) -> dict[str, str]:
-        return {f"{ATTRIBUTE_TARGET}{key}": d.label for key, d in self.attributes.items()}
-
-
-def _by_key_or_label(text: str, candidates: list[tuple[str, str, object]]):
-    wanted = _comparable(text)
-    for key, label, item in candidates:
-        if wanted in (_comparable(key), _comparable(label)):
-            return item
-    return None
-
-
-def _comparable(value: str) -> str:
-    return re.sub(r"[\s_-]+", " ", value.strip().lower())
 
 
 # --- the column mapping

@@ -17,12 +17,8 @@ from django.utils import timezone
 from apps.contacts.errors import ContactsError
 from apps.contacts.identity import identity_resolve_many
 from apps.contacts.models import Contact, Opportunity, OpportunityImport
-from apps.contacts.opportunity_imports.columns import (
-    ImportCatalog,
-    ParsedRow,
-    RowRejected,
-    row_parse,
-)
+from apps.contacts.opportunity_imports.catalog import ImportCatalog, RowRejected
+from apps.contacts.opportunity_imports.columns import ParsedRow, row_parse
 from apps.contacts.services import opportunity_create, opportunity_update
 from apps.core.csvtables import CsvTable, csv_table_read
 

@@ -5,7 +5,8 @@ from django.db import transaction
 
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import OpportunityImport
-from apps.contacts.opportunity_imports.columns import ImportCatalog, mapping_clean
+from apps.contacts.opportunity_imports.catalog import ImportCatalog
+from apps.contacts.opportunity_imports.columns import mapping_clean
 from apps.contacts.opportunity_imports.run import opportunity_import_table
 from apps.core.csvtables import CsvFileError, CsvTable, csv_table_read
 from apps.core.queue import task_send
