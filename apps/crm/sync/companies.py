@@ -1,10 +1,11 @@
 """CRM companies (HubSpot companies, Salesforce Accounts) → Cue companies, linked by the
-CRM's id (RecordLink), never matched by name: two "Acme" accounts stay two companies."""
+CRM's id (RecordLink), never matched by name: two "Acme" accounts stay two companies.
+A page is written at once through contacts' batch writer for companies."""
 
+from apps.contacts.batch_companies import CompanyWrite, companies_write_many
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import Company
 from apps.contacts.regions import country_normalize, region_normalize
-from apps.contacts.services import company_create, company_update
 from apps.crm.adapters import CrmRecord
 from apps.crm.models import Direction, ObjectType, RecordLink
 from apps.crm.sync.context import SyncContext
@@ -13,6 +14,7 @@ from apps.crm.sync.tally import Tally
 
 
 def companies_apply(context: SyncContext, object_type: str, records: list[CrmRecord]) -> Tally:
+    """A page of companies through contacts' batch writer; new links in one insert."""
     tally = Tally()
     plan = context.plan(ObjectType.COMPANY)
     links = {
@@ -23,23 +25,35 @@ def companies_apply(context: SyncContext, object_type: str, records: list[CrmRec
             record_id__in=[r.id for r in records],
         ).select_related("company")
     }
+    live, problems, writes = [], {}, []
     for record in records:
         link = links.get(record.id)
         if record.archived:
             _archive(link, record, tally)
             continue
         mapped = plan.apply(record.properties)
-        fields = {**mapped.fields, "attributes": mapped.attributes}
-        problems = list(mapped.problems)
-        fields = _place(fields, problems)
-        try:
-            kind = _save(context, link, record, fields)
-        except ContactsError as error:
-            _refuse(context, record, str(error), tally)
+        problems[record.id] = list(mapped.problems)
+        fields = _place(dict(mapped.fields), problems[record.id])
+        if not fields.get("name"):
+            fields["name"] = link.company.name if link else f"{context.system} company {record.id}"
+        live.append(record)
+        writes.append(CompanyWrite(link.company if link else None, fields, mapped.attributes))
+    written = companies_write_many(writes, reason=f"Synced from {context.system}")
+    new_links, taken = [], []
+    for record, result in zip(live, written, strict=True):
+        if result.refused:
+            _refuse(context, record, result.refused, tally)
             continue
-        tally.add(kind, None if problems else record.id)
-        if problems:
-            _refuse(context, record, "; ".join(problems), tally, counted=True)
+        if result.created:
+            new_links.append(_link(context, record, result.company))
+        else:
+            taken.append(record)
+        kind = "created" if result.created else "updated" if result.changed else "unchanged"
+        tally.add(kind, None if problems[record.id] else record.id)
+        if problems[record.id]:
+            _refuse(context, record, "; ".join(problems[record.id]), tally, counted=True)
+    RecordLink.objects.bulk_create(new_links)
+    _links_touch(links, taken)
     record_errors_resolve(
         system=context.system, direction=Direction.IN, object_type=ObjectType.COMPANY,
         record_ids=tally.taken,
@@ -47,25 +61,21 @@ def companies_apply(context: SyncContext, object_type: str, records: list[CrmRec
     return tally
 
 
-def _save(context: SyncContext, link: RecordLink | None, record: CrmRecord, fields: dict) -> str:
-    fields.setdefault("name", None)
-    if not fields["name"]:
-        fields["name"] = link.company.name if link else f"{context.system} company {record.id}"
-    if link is None:
-        company = company_create(**fields)
-        RecordLink.objects.create(
-            system=context.system, object_type=ObjectType.COMPANY, record_id=record.id,
-            company=company, modified_at=record.modified_at,
-        )  # fmt: skip
-        return "created"
-    before = _snapshot(link.company)
-    company_update(company=link.company, **fields)
-    RecordLink.objects.filter(pk=link.pk).update(modified_at=record.modified_at, archived=False)
-    return "unchanged" if _snapshot(link.company) == before else "updated"
+def _link(context: SyncContext, record: CrmRecord, company: Company) -> RecordLink:
+    return RecordLink(
+        system=context.system, object_type=ObjectType.COMPANY, record_id=record.id,
+        company=company, modified_at=record.modified_at,
+    )  # fmt: skip
 
 
-def _snapshot(company: Company) -> tuple:
-    return tuple(getattr(company, f.attname) for f in Company._meta.concrete_fields)
+def _links_touch(links: dict[str, RecordLink], records: list[CrmRecord]) -> None:
+    """The CRM's modification time last taken, and the link live again (one UPDATE per
+    distinct time: a page read by modification time shares few)."""
+    by_time: dict = {}
+    for record in records:
+        by_time.setdefault(record.modified_at, []).append(links[record.id].pk)
+    for modified_at, pks in by_time.items():
+        RecordLink.objects.filter(pk__in=pks).update(modified_at=modified_at, archived=False)
 
 
 def _place(fields: dict, problems: list[str]) -> dict:

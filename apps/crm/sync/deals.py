@@ -1,5 +1,5 @@
 """CRM deals (HubSpot deals, Salesforce Opportunities) → Cue opportunities, linked by the
-CRM's id, through contacts' opportunity services.
+CRM's id, a page at a time through contacts' batch writer for opportunities.
 
 Every stage move carries the CRM's own time (HubSpot's stage history, Salesforce's
 OpportunityHistory), so attribution windows are right however late a batched sync hears
@@ -7,9 +7,8 @@ of it, and each move is a `stage_changed` event that wakes journeys and routing.
 a stage no mapping names is kept with its error and taken once the mapping is added.
 """
 
-from apps.contacts.errors import ContactsError
-from apps.contacts.models import ContactExternalId, Opportunity, Pipeline
-from apps.contacts.services import opportunity_create, opportunity_update
+from apps.contacts.batch_opportunities import OpportunityWrite, opportunities_write_many
+from apps.contacts.models import ContactExternalId
 from apps.crm.adapters import CrmRecord, StageEntry
 from apps.crm.models import Direction, ObjectType, RecordLink
 from apps.crm.sync.context import SyncContext
@@ -27,6 +26,8 @@ class _Refused(Exception):
 
 
 def deals_apply(context: SyncContext, object_type: str, records: list[CrmRecord]) -> Tally:
+    """A page of deals in a few statements: links, people and companies read once, the
+    opportunities written through contacts' batch writer, new links in one insert."""
     tally = Tally()
     links = {
         link.record_id: link
@@ -38,24 +39,32 @@ def deals_apply(context: SyncContext, object_type: str, records: list[CrmRecord]
     }
     people = _people(context, records)
     companies = context.company_ids({c for r in records for c in r.associations.get("company", [])})
-    pipelines = Pipeline.objects.in_bulk()
-    for record in records:
-        link = links.get(record.id)
-        if record.archived:
-            if link is not None and not link.archived:
-                RecordLink.objects.filter(pk=link.pk).update(archived=True)
-            tally.add("archived", record.id)
-            continue
+    live = [r for r in records if not r.archived]
+    _archive(context, links, [r for r in records if r.archived], tally)
+    writes: list[tuple[CrmRecord, OpportunityWrite]] = []
+    for record in live:
         try:
-            kind = _deal_save(context, record, link, people, companies, pipelines)
-        except (_Refused, ContactsError) as error:
-            tally.add("failed")
-            record_error_keep(
-                system=context.system, direction=Direction.IN, object_type=ObjectType.DEAL,
-                record_id=record.id, error=str(error), record=record_payload(record),
-            )  # fmt: skip
+            write = _write_of(context, record, links.get(record.id), people, companies)
+        except _Refused as error:
+            _refuse(context, record, str(error), tally)
             continue
+        writes.append((record, write))
+    written = opportunities_write_many(
+        [write for _, write in writes], event_source="crm", reason=f"Synced from {context.system}"
+    )
+    new_links, taken = [], []
+    for (record, _write), result in zip(writes, written, strict=True):
+        if result.refused:
+            _refuse(context, record, result.refused, tally)
+            continue
+        if result.created:
+            new_links.append(_link(context, record, result.opportunity))
+        else:
+            taken.append(record)
+        kind = "created" if result.created else "updated" if result.changed else "unchanged"
         tally.add(kind, record.id)
+    RecordLink.objects.bulk_create(new_links)
+    _links_touch(links, taken)
     record_errors_resolve(
         system=context.system, direction=Direction.IN, object_type=ObjectType.DEAL,
         record_ids=tally.taken,
@@ -69,50 +78,56 @@ def _people(context: SyncContext, records: list[CrmRecord]) -> dict[str, int]:
     return dict(rows.values_list("value", "contact_id"))
 
 
-def _deal_save(context, record, link, people, companies, pipelines) -> str:
+def _write_of(context, record, link, people, companies) -> OpportunityWrite:
     mapped = context.plan(ObjectType.DEAL).apply(record.properties)
     if mapped.problems:
         raise _Refused("; ".join(mapped.problems))
     moves = _moves(context, record)
     fields = {key: value for key, value in mapped.fields.items() if value is not None}
-    if mapped.attributes:
-        fields["attributes"] = mapped.attributes
     contact_ids = [people[c] for c in record.associations.get("contact", []) if c in people]
     company_ids = [companies[c] for c in record.associations.get("company", []) if c in companies]
     fields["contact_id"] = contact_ids[0] if contact_ids else None
     fields["company_id"] = company_ids[0] if company_ids else None
     if link is None:
-        _create(context, record, fields, moves, pipelines)
-        return "created"
-    opportunity = Opportunity.objects.get(pk=link.opportunity_id)
-    before = _snapshot(opportunity)
-    history = set(opportunity.stage_changes.values_list("to_stage", "changed_at"))
-    for pipeline_id, stage, at in moves:
-        if (stage, at) not in history:
-            opportunity_update(
-                opportunity=opportunity, pipeline=pipelines[pipeline_id], stage=stage,
-                stage_changed_at=at,
-            )  # fmt: skip
-    opportunity_update(opportunity=opportunity, **fields)
-    RecordLink.objects.filter(pk=link.pk).update(modified_at=record.modified_at, archived=False)
-    return "unchanged" if _snapshot(opportunity) == before else "updated"
+        fields.setdefault("name", f"{context.system} deal {record.id}")
+    return OpportunityWrite(
+        opportunity=link.opportunity if link else None,
+        fields=fields,
+        moves=moves,
+        attributes=mapped.attributes,
+    )
 
 
-def _create(context, record: CrmRecord, fields: dict, moves, pipelines) -> None:
-    first_pipeline, first_stage, first_at = moves[0]
-    fields.setdefault("name", f"{context.system} deal {record.id}")
-    opportunity = opportunity_create(
-        stage=first_stage, pipeline=pipelines[first_pipeline], stage_changed_at=first_at,
-        opened_at=first_at, **fields,
-    )  # fmt: skip
-    for pipeline_id, stage, at in moves[1:]:
-        opportunity_update(
-            opportunity=opportunity, pipeline=pipelines[pipeline_id], stage=stage,
-            stage_changed_at=at,
-        )  # fmt: skip
-    RecordLink.objects.create(
+def _link(context: SyncContext, record: CrmRecord, opportunity) -> RecordLink:
+    return RecordLink(
         system=context.system, object_type=ObjectType.DEAL, record_id=record.id,
         opportunity=opportunity, modified_at=record.modified_at,
+    )  # fmt: skip
+
+
+def _links_touch(links: dict[str, RecordLink], records: list[CrmRecord]) -> None:
+    """The CRM's modification time last taken, and the link live again (one UPDATE per
+    distinct time: a page read by modification time shares few)."""
+    by_time: dict = {}
+    for record in records:
+        by_time.setdefault(record.modified_at, []).append(links[record.id].pk)
+    for modified_at, pks in by_time.items():
+        RecordLink.objects.filter(pk__in=pks).update(modified_at=modified_at, archived=False)
+
+
+def _archive(context, links: dict, records: list[CrmRecord], tally: Tally) -> None:
+    gone = [links[r.id].pk for r in records if r.id in links and not links[r.id].archived]
+    if gone:
+        RecordLink.objects.filter(pk__in=gone).update(archived=True)
+    for record in records:
+        tally.add("archived", record.id)
+
+
+def _refuse(context: SyncContext, record: CrmRecord, error: str, tally: Tally) -> None:
+    tally.add("failed")
+    record_error_keep(
+        system=context.system, direction=Direction.IN, object_type=ObjectType.DEAL,
+        record_id=record.id, error=error, record=record_payload(record),
     )  # fmt: skip
 
 
@@ -140,8 +155,3 @@ def _moves(context: SyncContext, record: CrmRecord) -> list[tuple[int, str, obje
             continue  # an old stage no longer mapped: its move is not history Cue can place
         moves.append((*target, entry.entered_at))
     return moves
-
-
-def _snapshot(opportunity: Opportunity) -> tuple:
-    opportunity.refresh_from_db()
-    return tuple(getattr(opportunity, f.attname) for f in Opportunity._meta.concrete_fields)
