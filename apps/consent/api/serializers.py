@@ -35,7 +35,13 @@ class ConsentRecordWriteSerializer(serializers.Serializer):
     purpose = choice_field(Purpose)
     # An address change is Cue's own row (written when a contact's phone or email changes).
     action = _choice_among(ConsentAction, ConsentAction.NEW_ADDRESS)
-    source = _choice_among(ConsentSource, ConsentSource.SYSTEM)
+    # Cue's own and the CRM syncs' rows: an API caller cannot claim to be either.
+    source = _choice_among(
+        ConsentSource,
+        ConsentSource.SYSTEM,
+        ConsentSource.CRM_HUBSPOT,
+        ConsentSource.CRM_SALESFORCE,
+    )
     occurred_at = AwareDateTimeField(
         required=False, help_text="ISO 8601 with an offset, not in the future. Default: now."
     )
