@@ -21,6 +21,7 @@ class CrmConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.consent.hooks import consent_change_handler_register
+        from apps.crm.erasure import crm_erasure_parts_register
         from apps.crm.push import outbox
         from apps.routing.hooks import task_change_handler_register
         from apps.sends.hooks import (
@@ -29,6 +30,7 @@ class CrmConfig(AppConfig):
             reply_handler_register,
         )
 
+        crm_erasure_parts_register()
         listening = outbox.crm_listening
         task_change_handler_register("crm", outbox.tasks_changed, listening=listening)
         message_outcome_handler_register("crm", outbox.messages_outcome, listening=listening)

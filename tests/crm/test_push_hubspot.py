@@ -163,3 +163,27 @@ def test_a_task_hubspot_refuses_is_kept_with_its_error_and_retried(hubspot, know
     assert push()["sent"] == 1
     error.refresh_from_db()
     assert error.resolved_at is not None
+
+
+def test_erasing_the_person_scrubs_what_cue_owed_hubspot_about_them(hubspot, known, admin_user):
+    from apps.contacts.erasure.services import contact_erase
+
+    contact, record_id = known
+    message = OutboundMessage.objects.create(
+        contact=contact, to_address=str(contact.phone), body="Ada, your demo is at 3pm",
+        category="marketing", origin="journey", send_key="k2", status="delivered",
+        delivered_at=T0,
+    )  # fmt: skip
+    message_outcomes_fire([message.pk])
+    RecordError.objects.create(
+        system="hubspot", direction="in", object_type="contact", record_id=record_id,
+        error="Taken without: phone", record={"properties": {"email": "ada@acme.test"}},
+        last_failed_at=T0,
+    )  # fmt: skip
+
+    contact_erase(contact=contact, actor=admin_user, reason="Data-subject request 7")
+
+    payload = OutboxItem.objects.get().payload
+    assert "Ada" not in str(payload) and "3pm" not in str(payload)
+    error = RecordError.objects.get()
+    assert (error.record, "ada@" in error.error) == ({}, False)
