@@ -268,7 +268,6 @@ def _first_field_error(error: ValidationError) -> ContactsError:
 
 
 @transaction.atomic
-@transaction.atomic
 def company_create(*, name: str, **fields) -> Company:
     """A new company (a caller holding its own key for it links the two itself)."""
     return _company_save(Company(), {"name": name, **fields})
