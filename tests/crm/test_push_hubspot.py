@@ -14,16 +14,26 @@ from apps.crm.models import CrmOwner, OutboxItem, RecordError
 from apps.crm.push.push import outbox_push
 from apps.crm.services import record_error_retry
 from apps.crm.sync.engine import sync_in
-from apps.routing.models import FollowUpTask
+from apps.routing.models import FollowUpTask, RoutingRule
 from apps.routing.services import signal_route
 from apps.routing.services.work import Completion, task_complete
 from apps.sends.hooks import message_outcomes_fire
 from apps.sends.models import OutboundMessage
-from tests.factories import ContactFactory
-from tests.routing.conftest import make_rule, team  # noqa: F401  (fixtures)
+from tests.factories import ContactFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def make_rule(db):
+    """A routing rule of a team, as routing's own tests make them."""
+
+    def make(**fields) -> RoutingRule:
+        values = {"position": 10, "team": TeamFactory(), "sla_minutes": 15, "sla_clock": "clock"}
+        return RoutingRule.objects.create(**{**values, **fields})
+
+    return make
 
 
 @pytest.fixture

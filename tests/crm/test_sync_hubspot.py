@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from apps.accounts import roles
 from apps.consent.models import ConsentAttempt, ConsentRecord
 from apps.contacts.models import (
     Company,
@@ -14,7 +15,6 @@ from apps.contacts.models import (
     OpportunityStageChange,
     PipelineStage,
 )
-from apps.accounts import roles
 from apps.crm.connections import adapter_for
 from apps.crm.models import (
     ConsentFlag,
