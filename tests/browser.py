@@ -1,8 +1,9 @@
 """Headless Chromium for browser tests: Playwright's sync API driving Debian's chromium.
 
-Import the fixtures into a conftest (`from tests.browser import browser, new_page, page`),
-mark the test `@pytest.mark.browser` and `@pytest.mark.django_db(transaction=True)` (the
-live server runs in another thread and must see committed data), and sign in with
+tests/conftest.py offers the fixtures (`browser`, `new_page`, `page`) to every test: never
+start a Playwright of your own (a second `sync_playwright()` in the thread that already runs
+one fails). Mark the test `@pytest.mark.browser` and `@pytest.mark.django_db(transaction=True)`
+(the live server runs in another thread and must see committed data), and sign in with
 `login(page, live_server, user)`. When a test fails, every page it opened is saved as a
 screenshot under var/test-artifacts/.
 
@@ -39,8 +40,8 @@ def browser_unavailable(reason: str) -> None:
     pytest.skip(message)
 
 
-# One Playwright (it owns this thread's event loop) and one Chromium per test session, however
-# many conftests import the `browser` fixture: each import is a fixture of its own, and a
+# One Playwright (it owns this thread's event loop) and one Chromium per test session, even
+# when a test module imports the fixture again: each import is a fixture of its own, and a
 # second sync_playwright() in the same thread would fail.
 _running: dict = {}
 

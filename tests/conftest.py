@@ -4,6 +4,7 @@ from django.core.cache import cache
 from apps.accounts import roles
 from apps.consent.models import Channel, ConsentSource, Purpose
 from apps.consent.services import Evidence, consent_opt_in
+from tests.browser import browser, new_page, page  # noqa: F401  (one Playwright per run, for every app)
 from tests.factories import ContactFactory, UserFactory
 
 

@@ -20,6 +20,7 @@ from apps.contacts.segments import (
     segment_contacts,
     segment_rules_validate,
 )
+from tests.browser import login
 from tests.factories import CompanyFactory, ContactFactory, EventFactory
 
 pytestmark = pytest.mark.django_db
@@ -617,36 +618,27 @@ def test_it_lists_segments_without_counting_their_contacts(admin_client):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_it_updates_the_preview_as_the_rules_are_edited(live_server, make_user, monkeypatch):
-    from playwright.sync_api import expect, sync_playwright
+def test_it_updates_the_preview_as_the_rules_are_edited(live_server, make_user, page):
+    from playwright.sync_api import expect
 
-    # Playwright's sync API runs an event loop in this thread; the ORM calls happen first.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     marketer = make_user(roles.MARKETER, username="marketer")
     ContactFactory(first_name="Hot", last_name="Lead", intent_band="high", intent_score=88)
     ContactFactory(first_name="Cold", last_name="Lead", intent_band="low")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
-        page = browser.new_page()
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", marketer.username)
-        page.fill("#id_password", "pw-for-tests")
-        page.click("input[type=submit]")
-        page.goto(f"{live_server.url}/admin/contacts/segment/add/")
-        status = page.locator("#segment-preview .segment-preview-status")
+    login(page, live_server, marketer)
+    page.goto(f"{live_server.url}/admin/contacts/segment/add/")
+    status = page.locator("#segment-preview .segment-preview-status")
 
-        page.fill("#id_rules", json.dumps(field("intent_band", "eq", "high")))
-        expect(status).to_have_text("1 contact matches.")
-        expect(page.locator("#segment-preview tbody tr")).to_have_count(1)
-        expect(page.locator("#segment-preview tbody")).to_contain_text("Hot Lead")
+    page.fill("#id_rules", json.dumps(field("intent_band", "eq", "high")))
+    expect(status).to_have_text("1 contact matches.")
+    expect(page.locator("#segment-preview tbody tr")).to_have_count(1)
+    expect(page.locator("#segment-preview tbody")).to_contain_text("Hot Lead")
 
-        page.fill("#id_rules", json.dumps(field("intent_band", "eq", "warm")))
-        expect(status).to_have_text("Fix the rules to see who matches.")
-        expect(page.locator("#segment-preview .segment-preview-errors")).to_have_text(
-            'value: "warm" is not an intent band; choose from high, medium, low'
-        )
-        expect(page.locator("#segment-preview tbody tr")).to_have_count(0)
+    page.fill("#id_rules", json.dumps(field("intent_band", "eq", "warm")))
+    expect(status).to_have_text("Fix the rules to see who matches.")
+    expect(page.locator("#segment-preview .segment-preview-errors")).to_have_text(
+        'value: "warm" is not an intent band; choose from high, medium, low'
+    )
+    expect(page.locator("#segment-preview tbody tr")).to_have_count(0)
 
-        page.fill("#id_rules", '{"all": [')
-        expect(status).to_have_text("The rules are not valid JSON yet.")
-        browser.close()
+    page.fill("#id_rules", '{"all": [')
+    expect(status).to_have_text("The rules are not valid JSON yet.")

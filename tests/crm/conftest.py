@@ -1,5 +1,5 @@
 """Fixtures of the crm tests: the fake HubSpot or the fake Salesforce on 127.0.0.1 with Cue's
-settings pointing at it, or no CRM connected at all; signed-in clients per role; the browser."""
+settings pointing at it, or no CRM connected at all; signed-in clients per role."""
 
 import pytest
 
@@ -7,7 +7,6 @@ from apps.accounts import roles
 from apps.crm.mapping_defaults import mappings_seed
 from apps.crm.testing.fake_hubspot import FakeHubSpot
 from apps.crm.testing.fake_salesforce import FakeSalesforce
-from tests.browser import browser, new_page, page  # noqa: F401  (browser test fixtures)
 
 NO_CRM = {
     "HUBSPOT_ACCESS_TOKEN": "",

@@ -2,7 +2,6 @@ import pytest
 
 from apps.accounts import roles
 from apps.library.services import template_create, version_approve, version_submit
-from tests.browser import browser, new_page, page  # noqa: F401  (browser test fixtures)
 
 BODY = (
     'Cue Demo: {{ contact.first_name | "Hi" }}, your webinar starts in 1 hour. '

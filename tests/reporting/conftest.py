@@ -3,7 +3,6 @@ from datetime import UTC, datetime
 import pytest
 
 from apps.reporting.models import AttributionSettings
-from tests.browser import browser, new_page, page  # noqa: F401  (browser test fixtures)
 from tests.reporting.scenario import Scenario, frozen
 
 # A Tuesday, 16:00 UTC: 11:00 in Chicago, 9:00 in Los Angeles — inside quiet-hours windows.

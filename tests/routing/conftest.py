@@ -17,7 +17,6 @@ from apps.accounts.services import working_hours_set
 from apps.contacts.events import record_event
 from apps.routing.models import RoutingRule
 from apps.sends.models import OutboundMessage
-from tests.browser import browser, new_page, page  # noqa: F401  (browser test fixtures)
 from tests.factories import ContactFactory, TeamFactory, TemplateVersionFactory
 
 # Tuesday 10 March 2026, 15:00 UTC: 11:00 in New York, 08:00 in Los Angeles, 00:00 in Tokyo.
