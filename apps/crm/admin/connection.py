@@ -134,6 +134,7 @@ class ConnectionAdmin(admin.ModelAdmin):
         context = {
             **self._context(request, f"{System(system).label} dry run"),
             "system": system,
+            "label": System(system).label,
             "form": form,
             "lines": lines,
             "records": RECORDS,
