@@ -28,6 +28,7 @@ from apps.contacts.stage_changes import (
     opportunity_stage_change_record,
     opportunity_stage_locked,
     stage_change_superseded,
+    stage_time_newest,
 )
 from apps.contacts.stages import pipeline_stage, stage_is_closed
 
@@ -73,10 +74,19 @@ def contact_upsert(*, fields: dict, stage_changed_at: datetime | None = None) ->
         external_ids_write(contact=created, ids=ids)
         return ContactUpsert(created, created=True, changed=[*fields, *_ids_named(ids)])
     changed = [name for name, value in fields.items() if getattr(existing, name) != value]
+    if _stage_time_refreshed(existing, fields, stage_changed_at):
+        changed.append("lifecycle_stage")  # the same stage, said to hold at a newer time
     if changed:
         _contact_save(existing, {name: fields[name] for name in changed}, stage_changed_at)
     external_ids_write(contact=existing, ids=ids)
     return ContactUpsert(existing, created=False, changed=[*changed, *_ids_named(ids)])
+
+
+def _stage_time_refreshed(contact: Contact, fields: dict, at: datetime | None) -> bool:
+    if fields.get("lifecycle_stage") != contact.lifecycle_stage:
+        return False
+    current = contact.lifecycle_stage_changed_at
+    return stage_time_newest(current, at) != current
 
 
 def _ids_named(ids: dict) -> list[str]:
@@ -219,6 +229,10 @@ def _contact_save(
     stage_moved = "lifecycle_stage" in fields and previous_stage != contact.lifecycle_stage
     if stage_moved:
         contact.lifecycle_stage_changed_at = at
+    elif "lifecycle_stage" in fields and superseded is None:
+        contact.lifecycle_stage_changed_at = stage_time_newest(
+            contact.lifecycle_stage_changed_at, stage_changed_at
+        )
     try:
         # Uniqueness is left to the database (one statement, race-free), not checked first.
         contact.full_clean(validate_unique=False, validate_constraints=False)
@@ -384,7 +398,9 @@ def opportunity_update(
     values = _attributes_merged(
         opportunity, values, AttributeObject.OPPORTUNITY, attribute_definitions
     )
-    if not all(getattr(opportunity, key) == value for key, value in values.items()):
+    current = opportunity.stage_changed_at
+    refreshed = "stage" in values and stage_time_newest(current, stage_changed_at) != current
+    if refreshed or not all(getattr(opportunity, key) == value for key, value in values.items()):
         return _opportunity_save(opportunity, values, stage_changed_at)
     return opportunity
 
@@ -409,7 +425,11 @@ def _opportunity_save(
         values.pop("pipeline", None)
     for key, value in values.items():
         setattr(opportunity, key, value)
-    opportunity.stage_changed_at = at if stage != previous_stage else stored.stage_changed_at
+    opportunity.stage_changed_at = (
+        at
+        if stage != previous_stage
+        else stage_time_newest(stored.stage_changed_at, stage_changed_at)
+    )
     closed = stage_is_closed(pipeline_id=opportunity.pipeline_id, key=stage)
     if closed and not opportunity.closed_at:
         opportunity.closed_at = at

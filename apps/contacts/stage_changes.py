@@ -6,7 +6,9 @@ The order rule: a record keeps the source time of its current stage
 happened before that time is history only: it is recorded at its own time (events,
 opportunity stage history), marked `superseded`, and does not replace the current stage.
 A change with no source time happened now. At the same moment, the change heard later
-wins. An unknown stored time (rows from before the rule) never wins over a change.
+wins. An unknown stored time (rows from before the rule) never wins over a change. A
+change to the stage the record is already at, with a newer source time, moves the kept
+time forward (the source said the stage still held then); one without a time does not.
 """
 
 from datetime import datetime
@@ -31,6 +33,15 @@ def stage_change_superseded(current_at: datetime | None, at: datetime) -> bool:
     then must not replace. Unknown (no time kept) is never newer; at the same moment the
     change heard later wins."""
     return current_at is not None and at < current_at
+
+
+def stage_time_newest(current: datetime | None, heard: datetime | None) -> datetime | None:
+    """The stage time to keep when the source repeats the current stage at `heard`: the
+    source said then that the stage still held, so a change older than that is superseded
+    too (a deal that went A → B → A keeps A when the last move is heard first)."""
+    if heard is None or (current is not None and heard <= current):
+        return current
+    return heard
 
 
 def lifecycle_change_superseded(

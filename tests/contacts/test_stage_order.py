@@ -332,3 +332,46 @@ def test_the_opportunities_api_keeps_the_newer_stage(api, clock):
     assert older.json()["stage_changed_at"] == DateTimeField().to_representation(NOW - 2 * HOUR)
     opportunity = Opportunity.objects.get()
     assert [row[1] for row in history(opportunity)] == ["demo", "proposal"]
+
+
+# --- The same stage said again, later
+
+
+def test_a_contact_back_at_its_stage_keeps_it_when_the_moves_between_come_late(clock):
+    contact = ContactFactory(lifecycle_stage="lead")
+    contact_update(
+        contact=contact, fields={"lifecycle_stage": "mql"}, stage_changed_at=NOW - 5 * HOUR
+    )
+
+    # mql → sql → mql happened; the last move back to mql is heard first.
+    contact_upsert(
+        fields={"email": contact.email, "lifecycle_stage": "mql"}, stage_changed_at=NOW - HOUR
+    )
+    contact_update(
+        contact=contact, fields={"lifecycle_stage": "sql"}, stage_changed_at=NOW - 3 * HOUR
+    )
+
+    assert stored(contact) == ("mql", NOW - HOUR)
+
+
+def test_repeating_the_stage_without_a_time_or_with_an_older_one_keeps_its_time(clock):
+    contact = ContactFactory(lifecycle_stage="lead")
+    contact_update(contact=contact, fields={"lifecycle_stage": "mql"}, stage_changed_at=NOW - HOUR)
+
+    contact_update(contact=contact, fields={"lifecycle_stage": "mql", "first_name": "Ada"})
+    contact_update(
+        contact=contact, fields={"lifecycle_stage": "mql"}, stage_changed_at=NOW - 2 * HOUR
+    )
+
+    assert stored(contact) == ("mql", NOW - HOUR)
+
+
+def test_a_deal_back_at_its_stage_keeps_it_when_the_moves_between_come_late(clock):
+    opportunity = deal("demo", NOW - 5 * HOUR)
+
+    deal("demo", NOW - HOUR)  # demo → proposal → demo: the move back heard first
+    deal("proposal", NOW - 3 * HOUR)
+
+    opportunity.refresh_from_db()
+    assert (opportunity.stage, opportunity.stage_changed_at) == ("demo", NOW - HOUR)
+    assert [row[1] for row in history(opportunity)] == ["demo", "proposal"]
