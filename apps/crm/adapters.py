@@ -154,6 +154,7 @@ class CrmRecordRefused(CrmError):
 class CrmAdapter(Protocol):
     system: str  # "hubspot" or "salesforce"; also the ContactExternalId source
     object_types: tuple[str, ...]  # what it syncs in, in order
+    page_size: int  # the most records the vendor hands over in one page of changes
 
     def changes(self, object_type: str, cursor: dict | None, *, page_size: int) -> Page:
         """Records of `object_type` created, changed, archived or deleted after `cursor`

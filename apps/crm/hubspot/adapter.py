@@ -24,7 +24,7 @@ from apps.crm.adapters import (
 )
 
 from .calls import HubSpotCaller
-from .changes import ChangeReader, HubSpotApis
+from .changes import SEARCH_MAX_LIMIT, ChangeReader, HubSpotApis
 from .records import BASE_PROPERTIES, HUBSPOT_OBJECT, MODIFIED_PROPERTY, STAGE_ENTERED_PREFIX
 from .writes import HubSpotWriter
 
@@ -48,6 +48,8 @@ class HubSpotAdapter:
 
     system = "hubspot"
     object_types = (OWNER, COMPANY, CONTACT, DEAL, TASK)
+    # The search's limit; the list endpoint (a full sync's first phase) takes 100 of it.
+    page_size = SEARCH_MAX_LIMIT
 
     def __init__(
         self,

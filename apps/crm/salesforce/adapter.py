@@ -69,6 +69,7 @@ class SalesforceAdapter:
 
     system = "salesforce"
     object_types = (OWNER, COMPANY, LEAD, CONTACT, DEAL, TASK)
+    page_size = 2000  # a SOQL query's largest batch
 
     def __init__(
         self,
