@@ -2,19 +2,32 @@
 out of the box, every default is one Cue accepts, and SMS consent is never guessed from an
 email opt-out."""
 
-import pytest
+from importlib import import_module
 
+import pytest
+from django.db.migrations import RunPython
+
+from apps.accounts.roles import roles_sync
 from apps.contacts.models import LifecycleStageDefinition
 from apps.crm import mapping
 from apps.crm.mapping_defaults import mappings_seed
 from apps.crm.models import FieldMapping, StageMapping
 
-pytestmark = pytest.mark.django_db
+# The migration seeded them; default_mappings puts them back after a transactional
+# test's flush emptied the table (a reused test database).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_mappings")]
 
 
 def mappings(system: str) -> set[tuple[str, str, str]]:
     rows = FieldMapping.objects.filter(system=system)
     return set(rows.values_list("object_type", "crm_field", "cue_field"))
+
+
+def test_the_migration_seeds_them():
+    migration = import_module("apps.crm.migrations.0003_default_mappings_and_roles").Migration
+    seeds = [op for op in migration.operations if isinstance(op, RunPython)]
+
+    assert [op.code for op in seeds] == [mappings_seed, roles_sync]
 
 
 def test_it_seeds_hubspots_default_field_mappings():
