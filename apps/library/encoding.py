@@ -72,11 +72,12 @@ class SmsAnalysis:
         extension table, otherwise "UCS-2".
     segments: billed message parts. An empty body still reports one (empty) segment,
         as Twilio's calculator does.
-    characters: what Twilio's calculator reports as numberOfCharacters, i.e. what its
-        counter shows against the segment limit: septets for GSM-7 (an extension
-        character counts 2), user-perceived characters (extended grapheme clusters) for
-        UCS-2, where an emoji such as "👍🏽" counts 1. CR and LF always count separately.
-    units_used: septets (GSM-7) or UTF-16 code units (UCS-2) for the whole body.
+    characters: the characters a person reads: user-perceived characters (extended
+        grapheme clusters), so "€" counts 1 (it costs 2 units) and an emoji such as "👍🏽"
+        counts 1. CR and LF always count separately. (Twilio's calculator reports septets
+        as its numberOfCharacters for GSM-7; here those are `units_used`.)
+    units_used: what the body costs against the segment limits: septets for GSM-7 (an
+        extension character costs 2), UTF-16 code units for UCS-2.
     units_per_segment: capacity of each segment: 160 / 70 while the body fits in one,
         153 / 67 once it is concatenated.
     non_gsm_characters: the distinct characters that force UCS-2, in order of first
@@ -154,11 +155,11 @@ def _plan(body: str) -> _Plan:
 
 def _plan_gsm_7(body: str) -> _Plan:
     # Every GSM character is its own user-perceived character, so characters are atoms.
-    packing = _pack(list(body), gsm_septets, GSM_7_LIMITS)
+    atoms = list(body)
     return _Plan(
         encoding=GSM_7,
-        packing=packing,
-        characters=sum(packing.fills),
+        packing=_pack(atoms, gsm_septets, GSM_7_LIMITS),
+        characters=len(atoms),
         non_gsm_characters=(),
     )
 

@@ -126,13 +126,17 @@ class MessageTemplate(models.Model):
     def tag_list(self) -> list[str]:
         return [tag.strip() for tag in self.tags.split(",") if tag.strip()]
 
-    @property
-    def needs_compliance_approval(self) -> bool:
+    @staticmethod
+    def categories_needing_compliance() -> list[str]:
         """Transactional is a claim about content (no marketing consent needed), so compliance
         approves it too; with CUE_REQUIRE_COMPLIANCE_APPROVAL, marketing as well."""
-        if self.category == Category.TRANSACTIONAL:
-            return True
-        return settings.CUE_REQUIRE_COMPLIANCE_APPROVAL and self.category == Category.MARKETING
+        if settings.CUE_REQUIRE_COMPLIANCE_APPROVAL:
+            return [Category.TRANSACTIONAL, Category.MARKETING]
+        return [Category.TRANSACTIONAL]
+
+    @property
+    def needs_compliance_approval(self) -> bool:
+        return self.category in self.categories_needing_compliance()
 
 
 # What a version says. Once a version leaves draft, none of these may change again.

@@ -45,6 +45,7 @@ def sms_preview(*, body: str, links: Any = None, defaults: Any = None) -> dict:
             "encoding": worst.encoding,
             "segments": worst.segments,
             "characters": worst.characters,
+            "units_used": worst.units_used,
             "units_remaining": worst.units_remaining,
             "tracked_link_length": tracked_link_length(),
         },

@@ -2,16 +2,20 @@
 
 import difflib
 import json
+import operator
 import re
 from dataclasses import dataclass
+from functools import reduce
 
+from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from apps.accounts.models import User
 from apps.library.models import (
     Decision,
     MessageTemplate,
+    ReviewRole,
     TemplateApproval,
     TemplateVersion,
     VersionStatus,
@@ -47,6 +51,47 @@ def templates_with_review_state(queryset: QuerySet[MessageTemplate]) -> QuerySet
         open_segments=Subquery(open_versions.values("worst_case_segments")[:1]),
         last_approver=Subquery(approvals.values("reviewer__username")[:1]),
     )
+
+
+def may_review_templates(user: User) -> bool:
+    """True for anyone who approves template versions, as approver or as compliance."""
+    return user.has_perm("library.approve_templateversion") or user.has_perm(
+        "library.approve_as_compliance"
+    )
+
+
+def versions_awaiting_review(*, user: User) -> QuerySet[TemplateVersion]:
+    """Submitted versions `user` may decide on now, as review_role would allow: in a role
+    still open to them, none they already reviewed, and none they wrote or edited (unless
+    settings.CUE_ALLOW_SELF_APPROVAL)."""
+    open_roles = _review_roles_open_to(user)
+    if open_roles is None:
+        return TemplateVersion.objects.none()
+    reviewed = TemplateApproval.objects.filter(version=OuterRef("pk"), reviewer=user)
+    waiting = TemplateVersion.objects.filter(open_roles, status=VersionStatus.SUBMITTED)
+    waiting = waiting.exclude(Exists(reviewed))
+    if settings.CUE_ALLOW_SELF_APPROVAL:
+        return waiting
+    edited = TemplateVersion.history.filter(
+        id=OuterRef("pk"), history_user_id=user.pk, status=VersionStatus.DRAFT
+    )
+    return waiting.exclude(author=user).exclude(Exists(edited))
+
+
+def _review_roles_open_to(user: User) -> Q | None:
+    """Versions where a role the user holds has not decided yet; None without any."""
+
+    def undecided(role: str) -> Q:
+        decided = TemplateApproval.objects.filter(version=OuterRef("pk"), as_role=role)
+        return ~Q(Exists(decided))
+
+    roles = []
+    if user.has_perm("library.approve_templateversion"):
+        roles.append(undecided(ReviewRole.APPROVER))
+    if user.has_perm("library.approve_as_compliance"):
+        categories = MessageTemplate.categories_needing_compliance()
+        roles.append(Q(template__category__in=categories) & undecided(ReviewRole.COMPLIANCE))
+    return reduce(operator.or_, roles) if roles else None
 
 
 def open_version(template: MessageTemplate) -> TemplateVersion | None:

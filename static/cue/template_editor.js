@@ -4,7 +4,12 @@
 // both the same generated messages and compares). It marks the characters that force
 // UCS-2 and offers "Replace with GSM equivalents" only when that saves a segment or
 // brings the message back to GSM-7. The worst case (every placeholder at its longest,
-// tracked links at their real length) and placeholder errors come from the preview API.
+// tracked links at their real length), placeholder errors and the compliance lint Submit
+// runs (brand, opt-out, promotion, shorteners...) come from the preview API, debounced; an
+// answer that arrives after a newer question was asked is ignored.
+//
+// "Characters" are what a person reads ("€" is 1); "units" are what the segment limits
+// count: GSM-7 septets ("€" costs 2) or UCS-2 code units.
 //
 // In node, `require()` returns the pure functions; in the browser they are `window.CueSms`.
 "use strict";
@@ -79,11 +84,12 @@
   }
 
   function planGsm7(body) {
-    const packing = pack(Array.from(body), gsmSeptets, GSM_7_LIMITS);
+    // Every GSM character is its own user-perceived character, so characters are atoms.
+    const atoms = Array.from(body);
     return {
       encoding: "GSM-7",
-      packing: packing,
-      characters: packing.fills.reduce((sum, units) => sum + units, 0),
+      packing: pack(atoms, gsmSeptets, GSM_7_LIMITS),
+      characters: atoms.length,
       nonGsmCharacters: [],
     };
   }
@@ -372,6 +378,7 @@
       encoding: element("span", "cue-encoding"),
       segments: element("span", "cue-segments"),
       characters: element("span", "cue-characters"),
+      units: element("span", "cue-units"),
       remaining: element("span", "cue-remaining"),
     };
     Object.values(parts).forEach((part) => figures.appendChild(part));
@@ -412,7 +419,9 @@
     parts.encoding.dataset.encoding = analysis.encoding;
     parts.segments.textContent = plural(analysis.segments, "segment");
     parts.characters.textContent = plural(analysis.characters, "character");
-    parts.remaining.textContent = analysis.unitsRemaining + " left in this segment";
+    parts.units.textContent = plural(analysis.unitsUsed, analysis.encoding + " unit");
+    parts.units.title = UNITS_HELP[analysis.encoding];
+    parts.remaining.textContent = plural(analysis.unitsRemaining, "unit") + " left in this segment";
     const replacements = gsmReplacements(body);
     const nonGsm = analysis.nonGsmCharacters;
     parts.nonGsm.hidden = nonGsm.length === 0;
@@ -429,15 +438,76 @@
     parts.replace.hidden = !replacementHelps(body);
   }
 
+  const UNITS_HELP = {
+    "GSM-7":
+      "GSM-7 units are septets: a segment holds 160, or 153 once the message is split. " +
+      "€ [ ] { } ~ ^ \\ | each cost 2 units.",
+    "UCS-2":
+      "UCS-2 units are UTF-16 code units: a segment holds 70, or 67 once the message is " +
+      "split. Many emoji cost 2 or more units.",
+  };
+
   function worstCaseShow(parts, data) {
     const worst = data.worst_case;
     parts.worst.hidden = false;
     parts.worst.textContent =
       "At its longest (every placeholder at full length, links as sent): " +
       plural(worst.segments, "segment") + ", " + worst.encoding + ", " +
-      plural(worst.characters, "character") + ".";
-    parts.errors.replaceChildren(...data.errors.map((text) => element("li", "", text)));
-    parts.errors.hidden = data.errors.length === 0;
+      plural(worst.characters, "character") + " (" +
+      plural(worst.units_used, worst.encoding + " unit") + ").";
+    // With the lint on, placeholder errors are among its findings: shown once, there.
+    const errors = data.lint === null ? data.errors : [];
+    parts.errors.replaceChildren(...errors.map((text) => element("li", "", text)));
+    parts.errors.hidden = errors.length === 0;
+  }
+
+  // --- the live lint ---------------------------------------------------------------------
+
+  function lintBuild() {
+    const panel = element("div", "cue-lint");
+    panel.setAttribute("aria-live", "polite");
+    panel.dataset.staleAnswers = "0";
+    const status = element("p", "cue-lint-status", "Checking what Submit checks…");
+    const list = element("ul", "cue-lint-findings");
+    panel.append(status, list);
+    return { panel: panel, status: status, list: list };
+  }
+
+  function lintSummary(findings) {
+    const errors = findings.filter((finding) => finding.level === "error").length;
+    const warnings = findings.length - errors;
+    if (findings.some((finding) => finding.rule === "placeholders")) {
+      return "Submit would refuse it: fix the placeholders first, then the rest is checked.";
+    }
+    if (errors) {
+      const blocks = plural(errors, "problem") + " Submit would refuse";
+      return warnings ? blocks + ", and " + plural(warnings, "warning") + "." : blocks + ".";
+    }
+    if (warnings) return "Nothing blocks Submit; " + plural(warnings, "warning") + " for the reviewer.";
+    return "Nothing to fix: Submit's compliance lint passes.";
+  }
+
+  function lintShow(lint, findings) {
+    lint.panel.setAttribute("aria-busy", "false");
+    if (findings === null) {
+      lint.status.textContent = "Choose a category to see what Submit checks.";
+      lint.list.replaceChildren();
+      return;
+    }
+    lint.status.textContent = lintSummary(findings);
+    lint.list.replaceChildren(
+      ...findings.map((finding) => {
+        const item = element("li", "cue-" + finding.level, finding.message);
+        item.dataset.rule = finding.rule;
+        return item;
+      })
+    );
+  }
+
+  function lintFailed(lint) {
+    lint.panel.setAttribute("aria-busy", "false");
+    lint.status.textContent = "The text could not be checked just now; Submit still checks it.";
+    lint.list.replaceChildren();
   }
 
   function channelOf(form, config) {
@@ -445,37 +515,68 @@
     return select ? select.value : config.channel || "sms";
   }
 
+  // Fixed once the template exists (the page shows it read-only), chosen on the add page.
+  function categoryOf(form, config) {
+    const select = form && form.querySelector("select[name=category]");
+    const value = select ? select.value : config.category;
+    return value || null;
+  }
+
+  function previewQuestion(form, config, textarea) {
+    const subject = form && form.querySelector("[name=subject]");
+    const question = {
+      body: textarea.value,
+      links: jsonField(form, "links"),
+      defaults: jsonField(form, "defaults"),
+      channel: channelOf(form, config),
+      subject: subject ? subject.value : "",
+    };
+    const category = categoryOf(form, config);
+    if (category) question.category = category;
+    return question;
+  }
+
   function editorSetUp(textarea, config) {
     const form = textarea.form;
     const { meter, parts } = meterBuild();
+    const lint = lintBuild();
     // In the admin's aligned forms the textarea sits in a flex row with its label.
     (textarea.closest(".flex-container") || textarea).insertAdjacentElement("afterend", meter);
+    meter.insertAdjacentElement("afterend", lint.panel);
     let timer = null;
     let latest = 0;
 
-    async function worstCaseRefresh() {
+    async function previewRefresh() {
       const request = ++latest;
-      const response = await fetch(config.preview_url, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(form) },
-        body: JSON.stringify({
-          body: textarea.value,
-          links: jsonField(form, "links"),
-          defaults: jsonField(form, "defaults"),
-        }),
-      });
-      if (request !== latest || !response.ok) return;
-      worstCaseShow(parts, await response.json());
+      let data = null;
+      try {
+        const response = await fetch(config.preview_url, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(form) },
+          body: JSON.stringify(previewQuestion(form, config, textarea)),
+        });
+        data = response.ok ? await response.json() : null;
+      } catch (error) {
+        data = null;
+      }
+      if (request !== latest) {
+        // A newer question is out (or answered): this answer describes older text.
+        lint.panel.dataset.staleAnswers = String(Number(lint.panel.dataset.staleAnswers) + 1);
+        return;
+      }
+      if (data === null) return lintFailed(lint);
+      if (channelOf(form, config) === "sms") worstCaseShow(parts, data);
+      lintShow(lint, data.lint);
     }
 
     function refresh() {
       const sms = channelOf(form, config) === "sms";
       meter.hidden = !sms;
-      if (!sms) return;
-      meterUpdate(parts, textarea.value);
+      if (sms) meterUpdate(parts, textarea.value);
+      lint.panel.setAttribute("aria-busy", "true");
       clearTimeout(timer);
-      timer = setTimeout(() => worstCaseRefresh().catch(() => {}), DELAY_MS);
+      timer = setTimeout(previewRefresh, DELAY_MS);
     }
 
     parts.replace.addEventListener("click", () => {
@@ -484,10 +585,12 @@
       textarea.focus();
     });
     textarea.addEventListener("input", refresh);
-    ["links", "defaults", "channel"].forEach((name) => {
+    ["links", "defaults", "channel", "category"].forEach((name) => {
       const field = form && form.querySelector("[name=" + name + "]");
       if (field) field.addEventListener("change", refresh);
     });
+    const subject = form && form.querySelector("[name=subject]");
+    if (subject) subject.addEventListener("input", refresh);
     refresh();
   }
 

@@ -264,13 +264,60 @@ def test_it_tells_an_admin_they_cannot_approve_their_own_version(admin_user, adm
     )  # fmt: skip
     version = version_submit(actor=admin_user, version=template.versions.get(), notify=False)
     page = admin_client.get(change_url(template)).content.decode()
-    assert "You wrote this version, so someone else must approve it." in page
+    note = "You wrote this version, so someone else must approve it."
+    assert f'<p class="help" id="cue-review-note">{note}</p>' in page
+    # Nothing offers a review the server would refuse: no button, no review panel.
+    for absent in ('id="cue-approve"', 'id="cue-review"', 'id="cue-review-approve"', "Reject…"):
+        assert absent not in page
 
     response = admin_client.post(action_url(version, "approve"), follow=True)
 
     assert fresh(version).status == "submitted"
     assert TemplateApproval.objects.count() == 0
     assert messages_of(response) == ["You wrote this version, so someone else must approve it."]
+
+
+def test_it_offers_no_review_to_an_admin_who_edited_the_draft(admin_user, admin_client, draft):
+    version_update(actor=admin_user, version=draft, body=BODY + " See you!")
+    version = version_submit(actor=admin_user, version=fresh(draft), notify=False)
+
+    page = admin_client.get(change_url(version.template)).content.decode()
+
+    assert 'id="cue-approve"' not in page
+    assert 'id="cue-review"' not in page
+    assert "You wrote this version, so someone else must approve it." in page
+    response = admin_client.post(action_url(version, "reject"), {"comment": "No."}, follow=True)
+    assert messages_of(response) == ["You wrote this version, so someone else must review it."]
+    assert (fresh(version).status, TemplateApproval.objects.count()) == ("submitted", 0)
+
+
+def test_it_offers_the_author_a_review_when_self_approval_is_allowed(
+    settings, admin_user, admin_client
+):
+    settings.CUE_ALLOW_SELF_APPROVAL = True
+    template = template_create(
+        actor=admin_user, name="Own", channel="sms", purpose="remind",
+        category="marketing", body=BODY, links=LINKS,
+    )  # fmt: skip
+    version_submit(actor=admin_user, version=template.versions.get(), notify=False)
+
+    page = admin_client.get(change_url(template)).content.decode()
+
+    assert 'id="cue-approve"' in page
+    assert 'id="cue-review-note"' not in page
+
+
+def test_it_still_offers_the_review_to_a_second_reviewer_with_the_reason_it_waits(
+    require_compliance, approver, make_user, template, submitted
+):
+    # Another approver after the first approved: the server says why, the page says it too.
+    version_approve(actor=approver, version=submitted, notify=False)
+    second = make_user(roles.APPROVER, username="ann")
+
+    page = signed_in(second).get(change_url(template)).content.decode()
+
+    assert "An approver already decided; this version now waits for compliance." in page
+    assert 'id="cue-review-note"' not in page
 
 
 def test_it_rejects_with_a_comment_from_the_review_panel(approver, submitted):

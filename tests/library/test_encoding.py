@@ -107,7 +107,7 @@ def test_the_analysis_is_immutable():
 def test_an_extension_character_costs_two_septets(char):
     analysis = sms_analyze("a" + char)
 
-    assert (analysis.encoding, analysis.units_used, analysis.characters) == ("GSM-7", 3, 3)
+    assert (analysis.encoding, analysis.units_used, analysis.characters) == ("GSM-7", 3, 2)
 
 
 @pytest.mark.parametrize("char", list(EXTENSION))
@@ -185,8 +185,17 @@ def test_ucs2_characters_are_user_perceived_characters(body, characters):
     assert sms_analyze(body).characters == characters
 
 
-def test_gsm_characters_are_septets():
-    assert sms_analyze("{a}").characters == 5
+def test_a_gsm_extension_character_counts_one_character_and_two_units():
+    analysis = sms_analyze("{a}€")
+
+    assert (analysis.characters, analysis.units_used, analysis.units_remaining) == (4, 7, 153)
+
+
+def test_a_full_segment_of_euros_is_80_characters_and_160_units():
+    analysis = sms_analyze("€" * 80)
+
+    assert (analysis.segments, analysis.characters, analysis.units_used) == (1, 80, 160)
+    assert sms_analyze("€" * 81).segments == 2
 
 
 def test_a_cluster_too_long_for_any_segment_is_split_between_code_points():
@@ -479,10 +488,13 @@ def oracle_verdicts():
 
 def ours(body):
     analysis = sms_analyze(body)
+    # Twilio's numberOfCharacters is septets for GSM-7 (our units) and user-perceived
+    # characters for UCS-2 (our characters).
+    gsm = analysis.encoding == "GSM-7"
     return {
         "encoding": analysis.encoding,
         "segments": analysis.segments,
-        "characters": analysis.characters,
+        "characters": analysis.units_used if gsm else analysis.characters,
         "nonGsm": list(analysis.non_gsm_characters),
     }
 

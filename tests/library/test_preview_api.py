@@ -49,10 +49,12 @@ def test_it_sizes_a_body_as_typed_and_at_its_longest(settings, api):
             "encoding": "UCS-2",
             "segments": 2,
             "characters": len(worst),
+            "units_used": len(worst),
             "units_remaining": 67 * 2 - len(worst),
             "tracked_link_length": 48,
         },
         "errors": [],
+        "lint": None,
     }
 
 
@@ -92,6 +94,14 @@ def test_it_sizes_an_empty_body(api):
         (
             {"body": "Hi", "links": ["book"]},
             {"links": ['Expected a dictionary of items but got type "list".']},
+        ),
+        ({"body": "Hi", "category": "promo"}, {"category": ['"promo" is not a valid choice.']}),
+        ({"body": "Hi", "category": None}, {"category": ["This field may not be null."]}),
+        ({"body": "Hi", "channel": "fax"}, {"channel": ['"fax" is not a valid choice.']}),
+        ({"body": "Hi", "subject": 7}, {"subject": ["Must be a string."]}),
+        (
+            {"body": "Hi", "subject": "s" * 201},
+            {"subject": ["Ensure this field has no more than 200 characters."]},
         ),
     ],
 )
@@ -133,3 +143,12 @@ def test_it_accepts_a_token(marketer):
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=marketer).key}")
 
     assert client.post(URL, {"body": "Hi"}, format="json").status_code == 200
+
+
+def test_it_counts_a_euro_as_one_character_and_two_units(api):
+    response = api.post(URL, {"body": "Only 5€ {today}"}, format="json")
+
+    size = response.json()
+    assert (size["encoding"], size["characters"], size["units_used"]) == ("GSM-7", 15, 18)
+    assert size["units_remaining"] == 160 - 18
+    assert (size["worst_case"]["characters"], size["worst_case"]["units_used"]) == (15, 18)

@@ -11,8 +11,8 @@ from apps.library.encoding import sms_analyze
 from apps.library.errors import LibraryError
 from apps.library.models import MessageTemplate, TemplateVersion, VersionStatus
 from apps.library.placeholders import template_render
-from apps.library.selectors import working_version
-from apps.library.services import review_role
+from apps.library.selectors import may_review_templates, working_version
+from apps.library.services import SELF_REVIEW, review_role
 
 SAMPLE_CONTACT = SimpleNamespace(
     first_name="Jordan",
@@ -26,7 +26,11 @@ def template_page_context(request, model_admin, template: MessageTemplate) -> di
     working = working_version(template)
     context = {
         "working": working,
-        "editor": {"preview_url": reverse("api:template-preview"), "channel": template.channel},
+        "editor": {
+            "preview_url": reverse("api:template-preview"),
+            "channel": template.channel,
+            "category": template.category,
+        },
         "versions_url": reverse("admin:library_messagetemplate_versions", args=[template.pk]),
         "needs_compliance": template.needs_compliance_approval,
     }
@@ -47,7 +51,8 @@ def action_url(version: TemplateVersion, action: str) -> str:
 @dataclass(frozen=True)
 class WorkflowActions:
     """The workflow buttons a user sees for a version (their URLs, "" for none), and why
-    reviewing it would be refused, shown before they try."""
+    reviewing it would be refused, shown before they try. A version's author (or anyone who
+    edited its draft) is offered no review at all: only the reason."""
 
     submit: str = ""
     approve: str = ""
@@ -60,28 +65,24 @@ def workflow_actions(user, version: TemplateVersion) -> WorkflowActions:
     buttons = {}
     if version.status == VersionStatus.DRAFT and user.has_perm("library.submit_templateversion"):
         buttons["submit"] = action_url(version, "submit")
-    if version.status == VersionStatus.SUBMITTED and _may_review(user):
-        buttons["approve"] = action_url(version, "approve")
-        buttons["reject"] = action_url(version, "reject")
-        buttons["review_refusal"] = _refusal(user, version)
+    if version.status == VersionStatus.SUBMITTED and may_review_templates(user):
+        refusal = _refusal(user, version)
+        buttons["review_refusal"] = refusal.message if refusal else ""
+        if refusal is None or refusal.code != SELF_REVIEW:
+            buttons["approve"] = action_url(version, "approve")
+            buttons["reject"] = action_url(version, "reject")
     copyable = version.status in (VersionStatus.REJECTED, VersionStatus.RETIRED)
     if copyable and user.has_perm("library.add_templateversion"):
         buttons["copy"] = action_url(version, "copy")
     return WorkflowActions(**buttons)
 
 
-def _may_review(user) -> bool:
-    return user.has_perm("library.approve_templateversion") or user.has_perm(
-        "library.approve_as_compliance"
-    )
-
-
-def _refusal(user, version: TemplateVersion) -> str:
+def _refusal(user, version: TemplateVersion) -> LibraryError | None:
     try:
         review_role(actor=user, version=version)
     except LibraryError as error:
-        return error.message
-    return ""
+        return error
+    return None
 
 
 def _preview(request, version: TemplateVersion) -> dict:

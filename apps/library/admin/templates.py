@@ -9,7 +9,12 @@ from apps.library.admin.page import template_page_context
 from apps.library.admin.workflow import WorkflowViews
 from apps.library.errors import LibraryError
 from apps.library.models import MessageTemplate, VersionStatus
-from apps.library.selectors import templates_with_review_state, working_version
+from apps.library.selectors import (
+    may_review_templates,
+    templates_with_review_state,
+    versions_awaiting_review,
+    working_version,
+)
 from apps.library.services import template_content_edit, template_create, template_update
 
 TEXT_FIELDS = ["body", "subject", "links", "defaults"]
@@ -18,6 +23,7 @@ TEXT_FIELDS = ["body", "subject", "links", "defaults"]
 class ReviewStateFilter(admin.SimpleListFilter):
     title = "review state"
     parameter_name = "state"
+    FOR_ME = "for_me"  # the dashboard links here: what waits for the signed-in reviewer
     QUERIES = {
         "waiting": ("Waiting for review", {"versions__status": VersionStatus.SUBMITTED}),
         "draft": ("Has a draft", {"versions__status": VersionStatus.DRAFT}),
@@ -26,12 +32,17 @@ class ReviewStateFilter(admin.SimpleListFilter):
     }
 
     def lookups(self, request, model_admin):
-        return [(value, label) for value, (label, _) in self.QUERIES.items()]
+        lookups = [(value, label) for value, (label, _) in self.QUERIES.items()]
+        if may_review_templates(request.user):
+            lookups.insert(0, (self.FOR_ME, "Waiting for my review"))
+        return lookups
 
     def queryset(self, request, queryset):
+        # At most one version per template is open, so the join never repeats a template.
+        if self.value() == self.FOR_ME:
+            return queryset.filter(versions__in=versions_awaiting_review(user=request.user))
         if self.value() not in self.QUERIES:
             return queryset
-        # At most one version per template is open, so the join never repeats a template.
         return queryset.filter(**self.QUERIES[self.value()][1])
 
 

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from apps.library.models import Category, Channel
+
 MAX_BODY_LENGTH = 5000
 
 
@@ -20,12 +22,25 @@ class TemplatePreviewInputSerializer(serializers.Serializer):
     defaults = serializers.DictField(
         required=False, help_text='Defaults per placeholder, e.g. {"contact.first_name": "there"}.'
     )
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.SMS)
+    category = serializers.ChoiceField(
+        choices=Category.choices,
+        required=False,
+        help_text="With it the answer carries `lint`: what Submit would report for this text.",
+    )
+    subject = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
 
 
 class SizeSerializer(serializers.Serializer):
     encoding = serializers.ChoiceField(choices=["GSM-7", "UCS-2"])
     segments = serializers.IntegerField()
-    characters = serializers.IntegerField()
+    characters = serializers.IntegerField(
+        help_text='Characters as a person reads them: "€" and "👍🏽" count 1 each.'
+    )
+    units_used = serializers.IntegerField(
+        help_text="What the text costs against the segment limits: GSM-7 septets (an "
+        "extension character such as € costs 2) or UCS-2 code units."
+    )
     units_remaining = serializers.IntegerField()
 
 
@@ -33,11 +48,23 @@ class WorstCaseSerializer(SizeSerializer):
     tracked_link_length = serializers.IntegerField()
 
 
+class FindingSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    level = serializers.ChoiceField(choices=["error", "warning"])
+    message = serializers.CharField()
+    field = serializers.CharField()
+
+
 class TemplatePreviewSerializer(SizeSerializer):
-    units_used = serializers.IntegerField()
     units_per_segment = serializers.IntegerField()
     non_gsm_characters = serializers.ListField(child=serializers.CharField())
     replacements = serializers.DictField(child=serializers.CharField(allow_blank=True))
     replacement_helps = serializers.BooleanField()
     worst_case = WorstCaseSerializer()
     errors = serializers.ListField(child=serializers.CharField())
+    lint = FindingSerializer(
+        many=True,
+        allow_null=True,
+        help_text="Null without a category; else the findings Submit would report (an error "
+        "blocks it), placeholder errors alone while there are any.",
+    )

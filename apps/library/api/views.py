@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.library.api.serializers import TemplatePreviewInputSerializer, TemplatePreviewSerializer
-from apps.library.preview import sms_preview
+from apps.library.checks import editor_preview
 
 
 class CanViewTemplates(BasePermission):
@@ -13,7 +13,8 @@ class CanViewTemplates(BasePermission):
 
 
 class TemplatePreviewView(APIView):
-    """Size of an SMS body as typed and at its longest, and any placeholder errors."""
+    """Size of an SMS body as typed and at its longest, any placeholder errors, and with a
+    category the compliance lint Submit would run."""
 
     permission_classes = [IsAuthenticated, CanViewTemplates]
 
@@ -21,4 +22,4 @@ class TemplatePreviewView(APIView):
     def post(self, request):
         given = TemplatePreviewInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        return Response(sms_preview(**given.validated_data))
+        return Response(editor_preview(**given.validated_data))

@@ -9,6 +9,7 @@ from apps.library.services.drafts import (
     version_update,
 )
 from apps.library.services.reviews import (
+    SELF_REVIEW,
     review_role,
     version_approve,
     version_lint,
@@ -18,6 +19,7 @@ from apps.library.services.reviews import (
 )
 
 __all__ = [
+    "SELF_REVIEW",
     "review_role",
     "template_content_edit",
     "template_create",

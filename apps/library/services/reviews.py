@@ -14,8 +14,9 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.core.queue import task_send
 from apps.library import tasks
+from apps.library.checks import content_lint
 from apps.library.errors import LibraryError
-from apps.library.lint import ERROR, Finding, LintInput, template_lint
+from apps.library.lint import ERROR, Finding
 from apps.library.models import (
     Channel,
     Decision,
@@ -24,28 +25,16 @@ from apps.library.models import (
     TemplateVersion,
     VersionStatus,
 )
-from apps.library.placeholders import placeholders_errors
 from apps.library.preview import sms_worst_case
 from apps.library.services.common import audited_save, permission_require, version_lock
 
 
 def version_lint(version: TemplateVersion) -> list[Finding]:
     """Placeholder errors and compliance lint for a version, as it stands."""
-    errors = placeholders_errors(
-        body=version.body, subject=version.subject, links=version.links, defaults=version.defaults
-    )
-    if errors:
-        return [
-            Finding("placeholders", ERROR, m, field) for field, ms in errors.items() for m in ms
-        ]
-    sms = version.template.channel == Channel.SMS
-    worst = sms_worst_case(body=version.body, defaults=version.defaults) if sms else None
-    return template_lint(
-        LintInput(
-            channel=version.template.channel, category=version.template.category,
-            body=version.body, subject=version.subject, links=version.links,
-            defaults=version.defaults, worst_case=worst,
-        )
+    return content_lint(
+        channel=version.template.channel, category=version.template.category,
+        body=version.body, subject=version.subject, links=version.links,
+        defaults=version.defaults,
     )  # fmt: skip
 
 
@@ -131,13 +120,17 @@ def version_reject(
     return version
 
 
+# The error code of a review refused to the version's own author or editor.
+SELF_REVIEW = "self_approval"
+
+
 def review_role(*, actor: User, version: TemplateVersion, verb: str = "approve") -> str:
     """The capacity in which `actor` may decide on `version` now, or LibraryError saying why not."""
     if version.status != VersionStatus.SUBMITTED:
         raise LibraryError(f"Version {version.number} is {version.status}, not waiting for review.")
     if version_written_by(version, actor) and not settings.CUE_ALLOW_SELF_APPROVAL:
         raise LibraryError(
-            f"You wrote this version, so someone else must {verb} it.", code="self_approval"
+            f"You wrote this version, so someone else must {verb} it.", code=SELF_REVIEW
         )
     decided = {approval.as_role: approval for approval in version.approvals.all()}
     if any(approval.reviewer_id == actor.pk for approval in decided.values()):

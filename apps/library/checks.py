@@ -1,0 +1,55 @@
+"""What Submit checks on a template's content, asked of a version or of text being typed.
+
+One function answers it for both, so the editor's live lint and the submission agree.
+"""
+
+from typing import Any
+
+from apps.library.lint import ERROR, Finding, LintInput, template_lint
+from apps.library.models import Channel
+from apps.library.placeholders import placeholders_errors
+from apps.library.preview import sms_preview, sms_worst_case
+
+
+def content_lint(
+    *, channel: str, category: str, body: str, subject: str = "", links: Any, defaults: Any
+) -> list[Finding]:
+    """Placeholder errors when there are any (the lint reads valid placeholders only),
+    else every compliance finding, errors first."""
+    errors = placeholders_errors(body=body, subject=subject, links=links, defaults=defaults)
+    if errors:
+        return [
+            Finding("placeholders", ERROR, message, field)
+            for field, messages in errors.items()
+            for message in messages
+        ]
+    worst = sms_worst_case(body=body, defaults=defaults) if channel == Channel.SMS else None
+    return template_lint(
+        LintInput(
+            channel=channel, category=category, body=body, subject=subject, links=links,
+            defaults=defaults, worst_case=worst,
+        )
+    )  # fmt: skip
+
+
+def editor_preview(
+    *,
+    body: str,
+    links: Any = None,
+    defaults: Any = None,
+    channel: str = Channel.SMS,
+    category: str | None = None,
+    subject: str = "",
+) -> dict:
+    """The SMS size figures and, once the category is known, the findings Submit would
+    report for this text (None before: the brand and opt-out rules depend on it)."""
+    links = {} if links is None else links
+    defaults = {} if defaults is None else defaults
+    lint = None
+    if category is not None:
+        findings = content_lint(
+            channel=channel, category=category, body=body, subject=subject, links=links,
+            defaults=defaults,
+        )  # fmt: skip
+        lint = [finding.as_dict() for finding in findings]
+    return {**sms_preview(body=body, links=links, defaults=defaults), "lint": lint}
