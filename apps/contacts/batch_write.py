@@ -142,6 +142,8 @@ class _Plan:
 
     def _fields(self, item: PersonWrite, result: PersonWritten) -> dict[str, Any]:
         fields = dict(item.fields)
+        if "country" in fields and not fields["country"]:
+            del fields["country"]  # a contact always has a country: an empty one keeps Cue's
         try:
             if fields.get("country"):
                 fields["country"] = country_normalize(fields["country"])

@@ -279,3 +279,16 @@ def test_a_lifecycle_move_carries_the_time_hubspot_recorded_it(hubspot, make_use
     assert (ada.lifecycle_stage, ada.lifecycle_stage_changed_at) == ("customer", became_customer)
     event = Event.objects.get(contact=ada, type="lifecycle_stage_changed")
     assert (event.occurred_at, event.properties["to"]) == (became_customer, "customer")
+
+
+def test_a_country_hubspot_leaves_empty_keeps_the_one_cue_has(hubspot, make_user):
+    person = hubspot.record_add(
+        "contacts", {"email": "e@x.test", "country": "Canada"}, modified_at=T0
+    )
+    sync(full=True)
+    hubspot.record_modify("contacts", person, {"country": ""}, modified_at=T0 + timedelta(1))
+
+    run = sync()
+
+    assert Contact.objects.get(email="e@x.test").country == "CA"
+    assert run.counts["contact"]["failed"] == 0
