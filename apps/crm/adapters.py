@@ -101,6 +101,9 @@ class TaskOut:
     due_at: datetime
     priority: str  # "high", "normal", "low"
     completed: bool = False
+    # An earlier create may have landed without the CRM confirming it (a timeout): the
+    # adapter looks for the task carrying this key before it creates one.
+    retry: bool = False
 
 
 @dataclass(frozen=True)

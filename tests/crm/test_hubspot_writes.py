@@ -84,7 +84,8 @@ def test_a_task_is_created_for_the_owner_on_the_contact(fake, adapter, contact, 
         task["properties"].items()
         >= {
             "hs_task_subject": "Call back: asked for pricing",
-            "hs_task_body": "Replied YES to the webinar reminder.",
+            # Cue's key, by which a retry finds a task HubSpot took without confirming it.
+            "hs_task_body": "Replied YES to the webinar reminder.\n\n[Cue task:42]",
             "hs_task_priority": "HIGH",
             "hs_task_status": "NOT_STARTED",
             "hs_task_type": "TODO",

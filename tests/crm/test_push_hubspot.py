@@ -197,3 +197,21 @@ def test_erasing_the_person_scrubs_what_cue_owed_hubspot_about_them(hubspot, kno
     assert "Ada" not in str(payload) and "3pm" not in str(payload)
     error = RecordError.objects.get()
     assert (error.record, "ada@" in error.error) == ({}, False)
+
+
+def test_a_task_create_hubspot_took_but_never_confirmed_is_not_made_twice(
+    hubspot, known, make_rule, settings
+):
+    contact, _ = known
+    route(contact, make_rule)
+    settings.CRM_TIMEOUT_SECONDS = 0.3
+    hubspot.delay_next(1.5)  # the create lands, its answer comes too late
+
+    assert push() == {"sent": 0, "failed": 0, "deferred": 1}
+    assert len(hubspot.records("tasks")) == 1
+    OutboxItem.objects.update(next_attempt_at=timezone.now())
+
+    assert push()["sent"] == 1
+
+    [task] = hubspot.records("tasks")
+    assert OutboxItem.objects.get().record_id == task["id"]

@@ -11,6 +11,7 @@ from hubspot.crm.objects.models import (
     BatchInputSimplePublicObjectBatchInputForCreate,
     PublicAssociationsForObject,
     PublicObjectId,
+    PublicObjectSearchRequest,
     SimplePublicObjectBatchInputForCreate,
     SimplePublicObjectInput,
     SimplePublicObjectInputForCreate,
@@ -36,6 +37,10 @@ COMMUNICATION_TO_CONTACT = 81
 BATCH_MAX_INPUTS = 100
 TASK_PRIORITY = {"high": "HIGH", "normal": "MEDIUM", "low": "LOW"}
 DIRECTION_LABEL = {"outbound": "Outbound", "inbound": "Inbound"}
+
+
+def task_marker(key: str) -> str:
+    return f"[Cue {key}]"
 
 
 class HubSpotWriter:
@@ -75,6 +80,11 @@ class HubSpotWriter:
 
     def _task_create(self, task: TaskOut, properties: dict[str, str]) -> str:
         properties["hs_task_status"] = "COMPLETED" if task.completed else "NOT_STARTED"
+        # HubSpot has no idempotency key: the body carries Cue's, so that a retry after a
+        # create HubSpot did not confirm finds the task it made instead of making a second.
+        properties["hs_task_body"] = f"{task.body}\n\n{task_marker(task.key)}"
+        if task.retry and (found := self._task_made(task, properties["hs_task_subject"])):
+            return found
         body = self.call(
             f"create task {task.key}",
             self.apis.objects.create,
@@ -86,6 +96,27 @@ class HubSpotWriter:
             idempotent=False,
         )
         return str(body["id"])
+
+    def _task_made(self, task: TaskOut, subject: str) -> str | None:
+        """The id of the task an earlier attempt made for this key, if it landed."""
+        request = PublicObjectSearchRequest(
+            filter_groups=[
+                {
+                    "filters": [
+                        {"propertyName": "hs_task_subject", "operator": "EQ", "value": subject}
+                    ]
+                }
+            ],
+            sorts=[{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+            limit=100,
+            properties=["hs_task_body"],
+        )
+        body = self.call(f"look for task {task.key}", self.apis.search.do_search, "tasks", request)
+        marker = task_marker(task.key)
+        for item in body["results"]:
+            if marker in (item.get("properties", {}).get("hs_task_body") or ""):
+                return str(item["id"])
+        return None
 
     def activities_log(self, activities: list[ActivityOut]) -> list[WriteResult]:
         """Communications (channel SMS) on each contact, 100 to a batch. HubSpot refuses a

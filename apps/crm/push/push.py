@@ -119,6 +119,7 @@ def _task_push(adapter, system, item, people, pending, counts) -> None:
         due_at=_when(payload["due_at"]) or timezone.now(),
         priority=payload["priority"],
         completed=payload["completed"],
+        retry=item.attempts > 1 and not item.record_id,
     )
     try:
         record_id = adapter.task_save(task, item.record_id or None)
