@@ -11,26 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape
 
-from apps.journeys.describe import KIND_BADGES, step_summary
-from apps.journeys.graph import step_edges
 from apps.journeys.models import Step, StepKind
+from apps.journeys.steps import SPECS, step_edges, step_summary
 
 BOX_W, BOX_H = 210, 62
 COL_GAP, ROW_GAP = 40, 78
 MARGIN, LOOP_ROOM = 20, 70
 MAX_TEXT = 30
 
-KIND_COLOURS = {
-    StepKind.SEND_SMS: "#dbeafe",
-    StepKind.SEND_EMAIL: "#e0e7ff",
-    StepKind.WAIT: "#fef3c7",
-    StepKind.WAIT_UNTIL: "#fde68a",
-    StepKind.BRANCH: "#dcfce7",
-    StepKind.SPLIT: "#f3e8ff",
-    StepKind.CREATE_TASK: "#ffedd5",
-    StepKind.SET_LIFECYCLE_STAGE: "#e5e7eb",
-    StepKind.EXIT: "#f1f5f9",
-}
 MISSING_COLOUR = "#dc2626"
 
 
@@ -225,11 +213,11 @@ def _node_svg(node: Node, template_names: dict, here: int) -> str:
             + "</g>"
         )
     step = node.step
-    kind = StepKind(step.kind) if step.kind in StepKind.values else None
-    fill = KIND_COLOURS.get(kind, "#ffffff")
+    spec = SPECS.get(step.kind)
+    fill = spec.colour if spec else "#ffffff"
     dash = "" if node.reachable else ' stroke-dasharray="4 3"'
-    badge = KIND_BADGES.get(kind, "?")
-    label = kind.label if kind else step.kind
+    badge = spec.badge if spec else "?"
+    label = StepKind(step.kind).label if spec else step.kind
     summary = step_summary(step, template_names)
     parts = [
         f'<g class="cue-step cue-step-{escape(step.kind)}" data-key="{escape(step.key)}">',

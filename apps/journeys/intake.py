@@ -21,6 +21,7 @@ from apps.contacts.models import Event, EventType
 from apps.contacts.stages import lifecycle_reached, stage_is_forward
 from apps.journeys.models import Enrollment, EnrollmentState, Journey, JourneyStatus, TriggerKind
 from apps.journeys.services import enrollment_goal_reach, enrollment_start
+from apps.journeys.steps import SPECS
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +128,8 @@ def _waits_wake(events: list[Event]) -> None:
     for enrollment in _running_for(events).filter(
         state=EnrollmentState.WAITING, current_step__kind="wait_until"
     ):
-        wanted = set((enrollment.current_step.config or {}).get("events", []))
+        step = enrollment.current_step
+        wanted = set(SPECS[step.kind].config(step).events)
         if wanted & types_by_contact[enrollment.contact_id]:
             Enrollment.objects.filter(pk=enrollment.pk, state=EnrollmentState.WAITING).update(
                 next_run_at=now

@@ -120,7 +120,7 @@ class StepKind(models.TextChoices):
 
 class Step(models.Model):
     """One node of a journey's graph. Its settings and outgoing edges (step keys) live in
-    `config`; see apps/journeys/graph.py for each kind's shape."""
+    `config`; each kind's shape is its spec's config (apps/journeys/steps/<kind>.py)."""
 
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="steps")
     key = models.SlugField(max_length=64)

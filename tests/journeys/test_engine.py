@@ -285,9 +285,9 @@ def test_it_reuses_the_message_when_a_crashed_run_is_repeated(clock, opted_in_co
 def test_one_failing_enrollment_leaves_the_rest_of_its_chunk_advanced(
     clock, opted_in_contact, monkeypatch
 ):
-    from apps.journeys.engine import steps as step_runners
     from apps.journeys.models import Activity, StepKind
     from apps.journeys.services import enrollment_start
+    from apps.journeys.steps import SPECS
 
     journey = journey_build(
         steps=[
@@ -299,15 +299,16 @@ def test_one_failing_enrollment_leaves_the_rest_of_its_chunk_advanced(
     contacts = [opted_in_contact(lifecycle_stage="lead") for _ in range(3)]
     enrollments = [enrollment_start(journey=journey, contact=c) for c in contacts]
     steps_logged = Activity.objects.filter(kind="step").count()
-    real_stage = step_runners.RUNNERS[StepKind.SET_LIFECYCLE_STAGE]
+    stage_spec = SPECS[StepKind.SET_LIFECYCLE_STAGE]
+    real_stage = stage_spec.run
 
-    def stage_or_fail(enrollment, step, now):
-        move = real_stage(enrollment, step, now)  # writes the stage, then fails
-        if enrollment.contact_id == contacts[1].pk:
+    def stage_or_fail(context, step, config):
+        move = real_stage(context, step, config)  # writes the stage, then fails
+        if context.contact.pk == contacts[1].pk:
             raise RuntimeError("CRM unreachable")
         return move
 
-    monkeypatch.setitem(step_runners.RUNNERS, StepKind.SET_LIFECYCLE_STAGE, stage_or_fail)
+    monkeypatch.setattr(stage_spec, "run", stage_or_fail)
     clock.shift(timedelta(hours=1))
     assert enrollments_advance_due() == 2
 

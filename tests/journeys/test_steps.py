@@ -13,9 +13,10 @@ from django.conf import settings
 from django.core import mail
 
 from apps.contacts.models import Event
-from apps.journeys.engine.steps import run_create_task, split_choose
+from apps.journeys.engine.steps import step_run
 from apps.journeys.models import Enrollment
 from apps.journeys.services import enrollment_start
+from apps.journeys.steps.split import split_choose
 from apps.sends.links import link_click_record
 from apps.sends.models import InboundMessage, OutboundMessage, TrackedLink
 from apps.sends.services.sweep import messages_sweep
@@ -507,7 +508,7 @@ def test_it_creates_a_follow_up_task_for_the_contacts_owner_once(
     [logged] = enrollment.activity.filter(kind="task")
     assert logged.reason == f"Follow-up task {task.pk}: Call about the webinar"
     # The same visit run again (a crashed run repeated) finds the same task.
-    run_create_task(enrollment, journey.steps.get(key="call"), MIDDAY)
+    step_run(enrollment, journey.steps.get(key="call"), MIDDAY)
     assert FollowUpTask.objects.filter(contact=contact).count() == 1
 
 

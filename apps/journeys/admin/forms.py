@@ -1,24 +1,11 @@
 """The builder's forms: a journey's settings, and each step's settings as plain fields that
-are stored into Step.config in the shape apps/journeys/graph.py describes."""
-
-import json
-import re
+its kind's spec (apps/journeys/steps/) turns into Step.config and back."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.forms.fields import InvalidJSONInput
 from django.forms.models import BaseInlineFormSet
 
-from apps.contacts.models import validate_event_type
-from apps.contacts.stages import lifecycle_choices
-from apps.core.text import StorableJSONField
-from apps.journeys.admin.step_config import (
-    STEP_KEY,
-    condition_errors,
-    config_from_fields,
-    config_initial,
-)
 from apps.journeys.graph import journey_problems
 from apps.journeys.models import (
     Enrollment,
@@ -26,99 +13,12 @@ from apps.journeys.models import (
     Journey,
     JourneyStatus,
     Step,
-    StepKind,
 )
-from apps.journeys.moments import LATE_AFTER_MINUTES, MAX_OFFSET_MINUTES
+from apps.journeys.steps import SPECS, step_form_fields, step_form_initial
+from apps.journeys.steps.form_fields import EventTypesField, JSONTextField
+from apps.journeys.steps.set_stage import stage_choices
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
-UNITS = [("minutes", "minutes"), ("hours", "hours"), ("days", "days")]
-ON_SUPPRESSED = [("continue", "go on to the next step"), ("exit", "end the journey")]
-ON_DEFERRED = [("wait", "wait for it to go"), ("continue", "go on without waiting")]
-EDGE_HELP = "The key of the step that comes next; leave it empty to end the journey there."
-
-
-def _stage_choices() -> list[tuple[str, str]]:
-    """The customer's lifecycle stages, read when the form is built (they are data)."""
-    return [("", "—"), *lifecycle_choices()]
-
-
-class StepKeyField(forms.CharField):
-    """The key of another step of this journey, or empty (the journey ends)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("max_length", 64)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 16}))
-        super().__init__(**kwargs)
-
-    def validate(self, value):
-        super().validate(value)
-        if value and not STEP_KEY.match(value):
-            raise ValidationError("A step key has letters, digits, - and _ only.")
-
-
-class EventTypesField(forms.CharField):
-    """Event types, comma-separated in the form, a list in the model."""
-
-    def prepare_value(self, value):
-        return ", ".join(value) if isinstance(value, list | tuple) else value
-
-    def to_python(self, value):
-        if isinstance(value, list):
-            return value
-        types = [part.strip() for part in re.split(r"[,\s]+", value or "") if part.strip()]
-        for event_type in types:
-            try:
-                validate_event_type(event_type)
-            except ValidationError as error:
-                raise ValidationError(f"{event_type!r}: {error.messages[0]}") from error
-        return types
-
-
-class JSONTextField(StorableJSONField):
-    """JSON shown indented; empty input is None."""
-
-    def prepare_value(self, value):
-        if isinstance(value, InvalidJSONInput) or value in (None, ""):
-            return value or ""
-        return json.dumps(value, indent=2, ensure_ascii=False)
-
-
-class VariantsField(forms.CharField):
-    """One variant per line: name, percent, next step (e.g. `A, 50, offer_a`)."""
-
-    widget = forms.Textarea(attrs={"rows": 3, "cols": 40})
-
-    def prepare_value(self, value):
-        if not isinstance(value, list):
-            return value
-        return "\n".join(
-            ", ".join(
-                str(part) for part in (v.get("name"), v.get("percent"), v.get("next")) if part
-            )
-            for v in value
-        )
-
-    def to_python(self, value):
-        if isinstance(value, list):
-            return value
-        variants = []
-        for number, line in enumerate((value or "").splitlines(), start=1):
-            if line.strip():
-                variants.append(_variant(line, number))
-        return variants
-
-
-def _variant(line: str, number: int) -> dict:
-    parts = [p.strip() for p in (line.split(",") if "," in line else line.split())]
-    if len(parts) not in (2, 3) or not parts[1].isdigit():
-        raise ValidationError(
-            f"Line {number}: write name, percent, next step — e.g. A, 50, offer_a."
-        )
-    if len(parts) == 3 and not STEP_KEY.match(parts[2]):
-        raise ValidationError(f"Line {number}: {parts[2]!r} is not a step key.")
-    variant = {"name": parts[0], "percent": int(parts[1])}
-    return {**variant, "next": parts[2]} if len(parts) == 3 else variant
 
 
 class JourneyForm(forms.ModelForm):
@@ -135,7 +35,7 @@ class JourneyForm(forms.ModelForm):
     exit_lifecycle_stage = forms.ChoiceField(
         required=False,
         label="Goal stage",
-        choices=_stage_choices,
+        choices=stage_choices,
         help_text="The goal is met once the contact reaches this stage (or a later one).",
     )
     send_weekdays = forms.TypedMultipleChoiceField(
@@ -178,65 +78,8 @@ class JourneyForm(forms.ModelForm):
 
 class StepForm(forms.ModelForm):
     """A step's settings as fields; `clean` writes them into `config` for the step's kind.
-    Template choices are given per request (one query for all the forms)."""
-
-    sms_template = forms.TypedChoiceField(
-        coerce=int, empty_value=None, required=False, label="SMS template"
-    )
-    email_template = forms.TypedChoiceField(
-        coerce=int, empty_value=None, required=False, label="Email template"
-    )
-    on_suppressed = forms.ChoiceField(
-        choices=ON_SUPPRESSED, initial="continue", label="If not allowed"
-    )
-    on_deferred = forms.ChoiceField(
-        choices=ON_DEFERRED, initial="wait", label="If deferred (quiet hours…)"
-    )
-    wait_amount = forms.IntegerField(min_value=1, required=False, label="Wait")
-    wait_unit = forms.ChoiceField(choices=UNITS, initial="hours", label="Unit")
-    until_property = forms.RegexField(
-        regex=r"^[A-Za-z0-9_.-]{1,64}$",
-        required=False,
-        label="Or wait until the time in the event's",
-        help_text="A property of the triggering event holding an ISO 8601 time, e.g. starts_at.",
-    )
-    offset_minutes = forms.IntegerField(
-        required=False,
-        min_value=-MAX_OFFSET_MINUTES,
-        max_value=MAX_OFFSET_MINUTES,
-        label="Minutes from it",
-        help_text="Negative is before: -60 is one hour before.",
-    )
-    late_after_minutes = forms.IntegerField(
-        required=False,
-        min_value=0,
-        label="Too late after (min)",
-        help_text=f"Past that moment by more than this, the step is missed "
-        f"(default {LATE_AFTER_MINUTES}).",
-    )
-    on_missed = StepKeyField(
-        label="If missed, go to",
-        help_text="When the event has no such time or it is too late. Empty: the journey ends.",
-    )
-    events = EventTypesField(
-        required=False, label="Events", help_text="Comma-separated, e.g. webinar_attended."
-    )
-    within_hours = forms.IntegerField(min_value=1, required=False, label="At most (hours)")
-    on_timeout = StepKeyField(label="If none in time, go to", help_text=EDGE_HELP)
-    condition = JSONTextField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 60, "class": "cue-json"}),
-        help_text='{"rules": <segment rules>} or {"step_outcome": {"step": "<key>", "is": '
-        '"delivered" | "clicked" | "replied" | "opened"}}.',
-    )
-    then_step = StepKeyField(label="If it holds, go to")
-    else_step = StepKeyField(label="Otherwise, go to")
-    variants = VariantsField(
-        required=False, help_text="One per line: name, percent, next step — e.g. A, 50, offer_a."
-    )
-    task_reason = forms.CharField(required=False, max_length=300, label="Why follow up")
-    stage = forms.ChoiceField(required=False, choices=_stage_choices, label="Set stage to")
-    next_step = StepKeyField(label="Then go to", help_text=EDGE_HELP)
+    The fields are every kind's own (apps/journeys/steps/), added below. Template choices
+    are given per request (one query for all the forms)."""
 
     template_choices: dict = {"sms": [], "email": []}
 
@@ -251,27 +94,22 @@ class StepForm(forms.ModelForm):
             choices = [("", "—"), *self.template_choices.get(channel, [])]
             self.fields[f"{channel}_template"].choices = choices
         if self.instance.pk:
-            self.initial.update(config_initial(self.instance.kind, self.instance.config or {}))
+            self.initial.update(step_form_initial(self.instance.kind, self.instance.config or {}))
 
     def clean(self):
         cleaned = super().clean()
-        kind = cleaned.get("kind")
-        if kind == StepKind.WAIT and cleaned.get("until_property") and cleaned.get("wait_amount"):
-            self.add_error(
-                "until_property", "Wait either a duration or until the event's time, not both."
-            )
-        if kind and not self.errors:
-            self.instance.config = config_from_fields(kind, cleaned)
+        spec = SPECS.get(cleaned.get("kind"))
+        if spec is None:
+            return cleaned
+        for name, errors in spec.form_errors(cleaned).items():
+            self.add_error(name, errors)
+        if not self.errors:
+            self.instance.config = spec.config_from_form(cleaned).stored()
         return cleaned
 
-    def clean_condition(self):
-        condition = self.cleaned_data.get("condition")
-        if condition in (None, "") or self.data.get(self.add_prefix("kind")) != StepKind.BRANCH:
-            return condition
-        errors = condition_errors(condition)
-        if errors:
-            raise ValidationError(errors)
-        return condition
+
+# The kinds' fields, declared on the form class (the admin's fieldsets name them).
+StepForm = type(StepForm.__name__, (StepForm,), {"__module__": __name__, **step_form_fields()})
 
 
 class StepFormSet(BaseInlineFormSet):

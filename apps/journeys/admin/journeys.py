@@ -13,10 +13,11 @@ from apps.core.admin import HistoryAdmin
 from apps.journeys.admin.forms import JourneyForm, StepForm, StepFormSet
 from apps.journeys.admin.tools import JourneyToolViews, tool_urls
 from apps.journeys.diagram import journey_diagram_svg
-from apps.journeys.graph import SEND_KINDS, journey_problems
-from apps.journeys.models import Journey, JourneyStatus, Step, StepKind
+from apps.journeys.graph import journey_problems
+from apps.journeys.models import Journey, JourneyStatus, Step
 from apps.journeys.selectors import journey_enrollment_counts, journeys_with_counts
 from apps.journeys.services import journey_first_step_default
+from apps.journeys.steps import SPECS, step_template_id
 
 _STEP_PROBLEM = re.compile(r"^Step (?P<key>[-\w]+): (?P<text>.*)$")
 _LOOP_PROBLEM = re.compile(r"^Steps (?P<keys>.+) loop without a wait\.$")
@@ -50,22 +51,18 @@ def template_choices() -> dict[str, list[tuple[int, str]]]:
     return choices
 
 
-KIND_FIELDSETS = {
-    "Send": ([StepKind.SEND_SMS, StepKind.SEND_EMAIL], ["sms_template", "email_template",
-                                                        ("on_suppressed", "on_deferred")]),
-    "Wait": ([StepKind.WAIT], [("wait_amount", "wait_unit"), ("until_property", "offset_minutes"),
-                               ("late_after_minutes", "on_missed")]),
-    "Wait until": ([StepKind.WAIT_UNTIL], ["events", ("within_hours", "on_timeout")]),
-    "Branch": ([StepKind.BRANCH], ["condition", ("then_step", "else_step")]),
-    "A/B split": ([StepKind.SPLIT], ["variants"]),
-    "Task": ([StepKind.CREATE_TASK], ["task_reason"]),
-    "Stage": ([StepKind.SET_LIFECYCLE_STAGE], ["stage"]),
-    "Next": (
-        [StepKind.SEND_SMS, StepKind.SEND_EMAIL, StepKind.WAIT, StepKind.WAIT_UNTIL,
-         StepKind.CREATE_TASK, StepKind.SET_LIFECYCLE_STAGE],
-        ["next_step"],
-    ),
-}  # fmt: skip
+def kind_fieldsets() -> dict[str, tuple[list[str], list]]:
+    """{title: (kinds, fields)}: kinds sharing a fieldset title share its fields; the shared
+    "Then go to" comes last, for every kind that has it."""
+    fieldsets: dict[str, tuple[list[str], list]] = {}
+    for spec in SPECS.values():
+        if spec.fieldset:
+            fieldsets.setdefault(spec.fieldset, ([], spec.layout))[0].append(spec.kind)
+    follows = [spec.kind for spec in SPECS.values() if spec.follows_next]
+    return {**fieldsets, "Next": (follows, ["next_step"])}
+
+
+KIND_FIELDSETS = kind_fieldsets()
 
 
 class StepInline(admin.StackedInline):
@@ -200,8 +197,7 @@ class JourneyAdmin(JourneyToolViews, HistoryAdmin):
 def _template_names(steps: list[Step]) -> dict[int, str]:
     from apps.library.models import MessageTemplate
 
-    ids = [s.config.get("template") for s in steps if s.kind in SEND_KINDS and s.config]
-    ids = [pk for pk in ids if isinstance(pk, int)]
+    ids = [pk for step in steps if (pk := step_template_id(step)) is not None]
     if not ids:
         return {}
     return dict(MessageTemplate.objects.filter(pk__in=ids).values_list("pk", "name"))

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.journeys.activity import activity_batched, activity_log
 from apps.journeys.engine.claims import enrollment_claim_one, enrollments_claim
-from apps.journeys.engine.steps import RUNNERS, Move
+from apps.journeys.engine.steps import Move, step_run
 from apps.journeys.models import Activity, Enrollment, EnrollmentState, JourneyStatus
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def _steps_run(enrollment: Enrollment, now: datetime, steps_by_journey: dict) ->
         step = enrollment.current_step
         if step is None:
             return _finish(enrollment, EnrollmentState.COMPLETED, "No step to run.", now)
-        move = RUNNERS[step.kind](enrollment, step, now)
+        move = step_run(enrollment, step, now)
         if move.end_state:
             return _finish(enrollment, move.end_state, move.reason, now)
         if move.sleep_until:

@@ -6,9 +6,10 @@ holdout draw say, and then walks the steps as the engine would — branch decisi
 split's variant, waits in words, and for every send step the decision the send gate would
 give NOW. It stops at the first wait_until (showing both of its edges) or after 25 steps.
 
-It sends nothing and writes nothing: messages are unsaved OutboundMessage objects handed to
-the gate's checks, a described contact is an unsaved Contact, and no engine runner is
-called.
+Each step is run by its kind's spec, the engine's own logic, with a dry context
+(simulator/dry.py). It sends nothing and writes nothing: messages are unsaved
+OutboundMessage objects handed to the gate's checks, a described contact is an unsaved
+Contact.
 """
 
 from apps.journeys.simulator.described import ContactDescription

@@ -1,21 +1,17 @@
-"""The walk: each step as the engine would take it, for one contact, as of now."""
+"""The walk: each step run by the engine's own logic (its kind's spec) in a dry context, for
+one contact, as of now."""
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
 
 from apps.contacts.models import Contact
-from apps.contacts.segments import SegmentRulesError
-from apps.contacts.stages import lifecycle_keys, lifecycle_reached
-from apps.journeys.describe import duration_label
-from apps.journeys.models import Journey, JourneyStatus, Step, StepKind
-from apps.journeys.moments import event_moment
+from apps.journeys.models import EnrollmentState, Journey, JourneyStatus, Step
 from apps.journeys.simulator.described import ContactDescription, described_gate
+from apps.journeys.simulator.dry import DryContext, DryFailure
 from apps.journeys.simulator.entry import EntryCheck, Subject, entry_checks
-from apps.journeys.simulator.move import Move
-from apps.journeys.simulator.sends import send_simulate
+from apps.journeys.steps import SPECS, Move, step_template_id
 from apps.library.models import MessageTemplate
 from apps.sends.policy import gate_evaluate
 
@@ -116,12 +112,7 @@ class _Run:
     def __init__(self, journey: Journey, subject: Subject, holdout: bool):
         self.journey, self.subject, self.holdout = journey, subject, holdout
         self.steps = {step.key: step for step in journey.steps.all()}
-        ids = [
-            step.config.get("template")
-            for step in self.steps.values()
-            if step.kind in (StepKind.SEND_SMS, StepKind.SEND_EMAIL) and step.config
-        ]
-        ids = [i for i in ids if isinstance(i, int)]
+        ids = [pk for step in self.steps.values() if (pk := step_template_id(step)) is not None]
         self.templates = MessageTemplate.objects.select_related("current_version").in_bulk(ids)
 
     def gate(self, message):
@@ -135,18 +126,48 @@ def _walk(simulation: Simulation, run: _Run) -> None:
     if key is None:
         simulation.ending = "The journey has no first step."
         return
+    context = DryContext(run, run.subject.now)
     for number in range(1, MAX_STEPS + 1):
         step = run.steps.get(key)
         if step is None:
             simulation.ending = f"{key!r} is not a step of this journey: the engine would fail."
             return
-        move = _SIMULATIONS[step.kind](run, step)
-        simulation.steps.append(_record(number, step, move))
-        if move.end or move.to is None:
-            simulation.ending = move.end or "End of the journey (completed)."
+        key = _step_take(simulation, number, step, context)
+        if key is None:
             return
-        key = move.to
     simulation.ending = f"Stopped following after {MAX_STEPS} steps."
+
+
+def _step_take(simulation: Simulation, number: int, step: Step, context: DryContext) -> str | None:
+    """Runs the step as the engine would, dry, and records it; returns the next step's key,
+    or None when the path ends here (with the simulation's ending set)."""
+    spec = SPECS[step.kind]
+    config = spec.config(step)
+    try:
+        move = spec.run(context, step, config)
+        after = move
+        if move.sleep_until:  # the engine runs a waiting step again when its wait is over
+            after = spec.run(context.resumed(move.sleep_until), step, config)
+    except DryFailure as failure:
+        simulation.steps.append(_record(number, step, Move(said=failure.said)))
+        simulation.ending = failure.ending
+        return None
+    simulation.steps.append(_record(number, step, move))
+    if move.forks:
+        simulation.ending = move.ending
+    elif after.sleep_until:
+        simulation.ending = f"Stops following at {step.key}: it would still be waiting."
+    elif after.end_state:
+        simulation.ending = after.ending or _ending(after)
+    elif after.to is None:
+        simulation.ending = "End of the journey (completed)."
+    return None if simulation.ending else after.to
+
+
+def _ending(move: Move) -> str:
+    if move.end_state == EnrollmentState.COMPLETED:
+        return "End of the journey (completed)."
+    return move.reason
 
 
 def _record(number: int, step: Step, move: Move) -> SimulatedStep:
@@ -156,123 +177,11 @@ def _record(number: int, step: Step, move: Move) -> SimulatedStep:
         key=step.key,
         kind=step.kind,
         kind_label=step.get_kind_display(),
-        outcome=move.outcome,
-        edges=move.edges,
+        outcome=move.said,
+        edges=move.forks,
         decision=getattr(gate, "decision", ""),
         reason_code=getattr(gate, "reason_code", ""),
         reason=getattr(gate, "reason", ""),
         until=getattr(gate, "until", None),
         preview=move.preview,
     )
-
-
-def _next(step: Step) -> str | None:
-    return (step.config or {}).get("next") or None
-
-
-def _send(run: _Run, step: Step) -> Move:
-    return send_simulate(run, step, _next(step))
-
-
-def _wait(run: _Run, step: Step) -> Move:
-    config = step.config or {}
-    if not config.get("until_property"):
-        return Move(f"Waits {duration_label(config)}.", to=_next(step))
-    subject = run.subject
-    moment = event_moment(
-        config, subject.event_properties, zone=subject.contact.time_zone, now=subject.now
-    )
-    if not moment.missed:
-        return Move(moment.reason, to=_next(step))
-    missed = config.get("on_missed") or None
-    return Move(moment.reason, to=missed, end="" if missed else f"{moment.reason} Completed.")
-
-
-def _wait_until(run: _Run, step: Step) -> Move:
-    config = step.config or {}
-    events = " or ".join(config.get("events") or []) or "(no event set)"
-    hours = config.get("within_hours", 0)
-    edges = (
-        (f"{events} happens", config.get("next") or "the end"),
-        (f"no {events} within {hours} h", config.get("on_timeout") or "the end"),
-    )
-    return Move(
-        f"Waits up to {hours} h for {events}.",
-        end=f"Stops following at {step.key}: what comes next depends on whether {events} happens.",
-        edges=edges,
-    )
-
-
-def _branch(run: _Run, step: Step) -> Move:
-    config = step.config or {}
-    condition = config.get("condition") or {}
-    if "rules" in condition:
-        try:
-            holds = run.subject.rules_hold(condition["rules"])
-        except SegmentRulesError as error:
-            return Move(f"Its rules are invalid: {error}", end="The engine would fail here.")
-        verb = "matches" if holds else "does not match"
-        edge = "then" if holds else "else"
-        return Move(f"The contact {verb} the rules: takes {edge!r}.", to=config.get(edge))
-    outcome = condition.get("step_outcome") or {}
-    return Move(
-        f"Whether the message of {outcome.get('step')} will be {outcome.get('is')} is not "
-        f"known yet: follows 'else' (it was not).",
-        to=config.get("else"),
-    )
-
-
-def _split(run: _Run, step: Step) -> Move:
-    variants = (step.config or {}).get("variants") or []
-    if not variants:
-        return Move("A split with no variants.", end="The engine would end the journey here.")
-    shares = ", ".join(f"{v.get('name')} {v.get('percent')}% → {v.get('next')}" for v in variants)
-    first = variants[0]
-    return Move(
-        f"The variant is drawn when the contact enters (per enrollment): {shares}. "
-        f"Following {first.get('name')}.",
-        to=first.get("next"),
-    )
-
-
-def _task(run: _Run, step: Step) -> Move:
-    owner = run.subject.contact.owner if run.subject.contact.owner_id else None
-    reason = (step.config or {}).get("reason") or f"Follow up from {run.journey.name}"
-    who = f"the contact's owner is {owner}" if owner else "the contact has no owner"
-    return Move(
-        f"Creates a follow-up task ({reason}); routing rules pick who gets it ({who}).",
-        to=_next(step),
-    )
-
-
-def _stage(run: _Run, step: Step) -> Move:
-    stage = (step.config or {}).get("stage", "")
-    if stage not in lifecycle_keys():
-        return Move(f"{stage!r} is not a lifecycle stage.", end="The engine would fail here.")
-    goal = run.journey.exit_lifecycle_stage
-    if goal and lifecycle_reached(stage, goal):
-        return Move(
-            f"Sets the lifecycle stage to {stage}.",
-            end=f"Goal reached: lifecycle stage reached {stage}.",
-        )
-    return Move(
-        f"Sets the lifecycle stage to {stage} (later branches here still see it as it is now).",
-        to=_next(step),
-    )
-
-
-def _exit(run: _Run, step: Step) -> Move:
-    return Move("Reaches an exit step.", end="Ends here (completed).")
-
-
-_SIMULATIONS: dict[str, Callable[[_Run, Step], Move]] = {
-    StepKind.SEND_SMS: _send,
-    StepKind.SEND_EMAIL: _send,
-    StepKind.WAIT: _wait,
-    StepKind.WAIT_UNTIL: _wait_until,
-    StepKind.BRANCH: _branch,
-    StepKind.SPLIT: _split,
-    StepKind.CREATE_TASK: _task,
-    StepKind.SET_LIFECYCLE_STAGE: _stage,
-    StepKind.EXIT: _exit,
-}
