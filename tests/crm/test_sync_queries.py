@@ -48,14 +48,22 @@ def world(hubspot, size: int, start: int) -> None:
         hubspot.associate("deals", deal, "companies", company)
 
 
-def queries_of_a_full_sync(hubspot, size: int, start: int) -> tuple[int, int]:
+def queries_of_a_full_sync(hubspot, size: int, start: int) -> tuple[int, int, int]:
+    """(queries of a first full sync, people it created, queries of a second one, which
+    finds every record in Cue already, a week later in the CRM)."""
     hubspot.reset()
     world(hubspot, size, start)
     with CaptureQueriesContext(connection) as queries:
         run = sync_in(adapter=adapter_for("hubspot"), full=True)
     assert run.status == "succeeded", run.error
     assert run.counts["deal"]["created"] == size
-    return len(queries), run.counts["contact"]["created"]
+    for object_type in ("companies", "deals"):
+        ids = [str(n + 1) for n in range(start, start + size)]
+        hubspot.records_modify(object_type, ids, modified_at=T0 + timedelta(days=7))
+    with CaptureQueriesContext(connection) as again:
+        rerun = sync_in(adapter=adapter_for("hubspot"), full=True)
+    assert rerun.counts["deal"]["unchanged"] == size
+    return len(queries), run.counts["contact"]["created"], len(again)
 
 
 def test_it_spends_the_same_queries_on_a_page_of_40_and_a_page_of_90(hubspot, monkeypatch):
@@ -65,10 +73,11 @@ def test_it_spends_the_same_queries_on_a_page_of_40_and_a_page_of_90(hubspot, mo
     monkeypatch.setattr(connection.features, "max_query_params", 32766)
     deal_stages_map()
     queries_of_a_full_sync(hubspot, 2, start=0)  # a first run also sets up the connection
-    small, small_people = queries_of_a_full_sync(hubspot, 40, start=100)
-    large, large_people = queries_of_a_full_sync(hubspot, 90, start=200)
+    small, small_people, small_again = queries_of_a_full_sync(hubspot, 40, start=100)
+    large, large_people, large_again = queries_of_a_full_sync(hubspot, 90, start=200)
 
     assert (small_people, large_people) == (40, 90)
     assert large == small
+    assert large_again == small_again
     assert Opportunity.objects.count() == 132
     assert OpportunityStageChange.objects.count() == 264

@@ -10,6 +10,7 @@ from apps.crm.adapters import CrmRecord
 from apps.crm.models import Direction, ObjectType, RecordLink
 from apps.crm.sync.context import SyncContext
 from apps.crm.sync.errors import record_error_keep, record_errors_resolve, record_payload
+from apps.crm.sync.links import links_touch
 from apps.crm.sync.tally import Tally
 
 
@@ -53,7 +54,7 @@ def companies_apply(context: SyncContext, object_type: str, records: list[CrmRec
         if problems[record.id]:
             _refuse(context, record, "; ".join(problems[record.id]), tally, counted=True)
     RecordLink.objects.bulk_create(new_links)
-    _links_touch(links, taken)
+    links_touch(links, taken)
     record_errors_resolve(
         system=context.system, direction=Direction.IN, object_type=ObjectType.COMPANY,
         record_ids=tally.taken,
@@ -66,16 +67,6 @@ def _link(context: SyncContext, record: CrmRecord, company: Company) -> RecordLi
         system=context.system, object_type=ObjectType.COMPANY, record_id=record.id,
         company=company, modified_at=record.modified_at,
     )  # fmt: skip
-
-
-def _links_touch(links: dict[str, RecordLink], records: list[CrmRecord]) -> None:
-    """The CRM's modification time last taken, and the link live again (one UPDATE per
-    distinct time: a page read by modification time shares few)."""
-    by_time: dict = {}
-    for record in records:
-        by_time.setdefault(record.modified_at, []).append(links[record.id].pk)
-    for modified_at, pks in by_time.items():
-        RecordLink.objects.filter(pk__in=pks).update(modified_at=modified_at, archived=False)
 
 
 def _place(fields: dict, problems: list[str]) -> dict:

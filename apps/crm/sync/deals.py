@@ -13,6 +13,7 @@ from apps.crm.adapters import CrmRecord, StageEntry
 from apps.crm.models import Direction, ObjectType, RecordLink
 from apps.crm.sync.context import SyncContext
 from apps.crm.sync.errors import record_error_keep, record_errors_resolve, record_payload
+from apps.crm.sync.links import links_touch
 from apps.crm.sync.tally import Tally
 
 # Where each CRM keeps a deal's pipeline and stage. Salesforce has one stage list, which its
@@ -64,7 +65,7 @@ def deals_apply(context: SyncContext, object_type: str, records: list[CrmRecord]
         kind = "created" if result.created else "updated" if result.changed else "unchanged"
         tally.add(kind, record.id)
     RecordLink.objects.bulk_create(new_links)
-    _links_touch(links, taken)
+    links_touch(links, taken)
     record_errors_resolve(
         system=context.system, direction=Direction.IN, object_type=ObjectType.DEAL,
         record_ids=tally.taken,
@@ -103,16 +104,6 @@ def _link(context: SyncContext, record: CrmRecord, opportunity) -> RecordLink:
         system=context.system, object_type=ObjectType.DEAL, record_id=record.id,
         opportunity=opportunity, modified_at=record.modified_at,
     )  # fmt: skip
-
-
-def _links_touch(links: dict[str, RecordLink], records: list[CrmRecord]) -> None:
-    """The CRM's modification time last taken, and the link live again (one UPDATE per
-    distinct time: a page read by modification time shares few)."""
-    by_time: dict = {}
-    for record in records:
-        by_time.setdefault(record.modified_at, []).append(links[record.id].pk)
-    for modified_at, pks in by_time.items():
-        RecordLink.objects.filter(pk__in=pks).update(modified_at=modified_at, archived=False)
 
 
 def _archive(context, links: dict, records: list[CrmRecord], tally: Tally) -> None:
