@@ -36,10 +36,24 @@ def _outbox_erase(contact: Contact, context: ErasureContext) -> int:
     return rows_scrub(_outbox(contact), ["payload", "last_error"], context.traces)
 
 
+def _flags(ids: list[str]):
+    return ConsentFlag.objects.filter(record_id__in=ids)
+
+
+def _records_export(contact: Contact) -> list[dict]:
+    ids = _crm_ids(contact)
+    return rows_export(_errors(ids)) + [{"consent_flag": row} for row in rows_export(_flags(ids))]
+
+
 def _records_erase(contact: Contact, context: ErasureContext) -> int:
+    """The CRM's id named her too: an error row keeps only that it happened."""
     ids = [*_crm_ids(contact), *context.traces.identifiers]
-    scrubbed = _errors(ids).update(record={}, error="[erased with the person]")
-    deleted, _ = ConsentFlag.objects.filter(record_id__in=ids).delete()
+    scrubbed = 0
+    for error in _errors(ids):
+        scrubbed += RecordError.objects.filter(pk=error.pk).update(
+            record={}, error="[erased with the person]", record_id=f"erased-{error.pk}"
+        )
+    deleted, _ = _flags(ids).delete()
     return scrubbed + deleted
 
 
@@ -57,11 +71,8 @@ def crm_erasure_parts_register() -> None:
         "crm.records",
         ErasurePart(
             "CRM records kept with a sync error, and the consent flags read from them",
-            lambda c: rows_export(_errors(_crm_ids(c))),
-            lambda c: (
-                _errors(_crm_ids(c)).count()
-                + ConsentFlag.objects.filter(record_id__in=_crm_ids(c)).count()
-            ),
+            _records_export,
+            lambda c: _errors(_crm_ids(c)).count() + _flags(_crm_ids(c)).count(),
             _records_erase,
             traces=_traces,
         ),

@@ -215,6 +215,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets are both called "category" in the API: a template's and a message's.
+    "ENUM_NAME_OVERRIDES": {
+        "TemplateCategoryEnum": "apps.library.models.Category",
+        "MessageCategoryEnum": "apps.sends.models.MessageCategory",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.core.api.schema.error_responses_add",

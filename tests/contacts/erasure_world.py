@@ -30,6 +30,7 @@ from apps.contacts.models import (
     OpportunityStageChange,
 )
 from apps.contacts.services import contact_update
+from apps.crm.models import ConsentFlag, OutboxItem, RecordError
 from apps.journeys.models import Activity, Enrollment, EnrollmentState
 from apps.reporting.models import Attribution, AuditFinding, AuditReport
 from apps.routing.models import (
@@ -54,6 +55,7 @@ PHONE, NATIONAL = "+14155550142", "4155550142"
 EMAIL, OLD_EMAIL = "zelphine.q@erase-test.example", "zq.old@erase-test.example"
 FIRST, LAST = "Zelphine", "Quarrington"
 API_ID, SEGMENT_ID, ANONYMOUS_ID = "crm-zq-7731", "seg-zq-5521", "anon-zq-9001"
+HUBSPOT_ID = "hs-zq-4410"
 NICKNAME = "Zeezee"
 OUTBOUND_TEXT = "Hi Zelphine, your quill order code is marmalade-42"
 REPLY_TEXT = "Call me at 4155550142 about the quill order, thanks heaps"
@@ -62,7 +64,7 @@ CLICK_IP, CONSENT_IP = "203.0.113.77", "198.51.100.23"
 USER_AGENT = "ZqBrowser/7.7 (erase-test)"
 TRACES = [
     PHONE, NATIONAL, EMAIL, OLD_EMAIL, FIRST, LAST, API_ID, SEGMENT_ID, ANONYMOUS_ID,
-    NICKNAME, OUTBOUND_TEXT, REPLY_TEXT, TASK_NOTE, CLICK_IP, CONSENT_IP, USER_AGENT,
+    HUBSPOT_ID, NICKNAME, OUTBOUND_TEXT, REPLY_TEXT, TASK_NOTE, CLICK_IP, CONSENT_IP, USER_AGENT,
     "marmalade-42",
 ]  # fmt: skip
 TWILIO_NUMBER = "+13125550000"
@@ -95,6 +97,7 @@ def person_with_everything(*, admin, rep, journey) -> Person:
         contact = contact_update(contact=contact, fields={"email": EMAIL})  # history: old email
     ContactExternalId.objects.create(contact=contact, source="api", value=API_ID)
     ContactExternalId.objects.create(contact=contact, source="segment", value=SEGMENT_ID)
+    ContactExternalId.objects.create(contact=contact, source="hubspot", value=HUBSPOT_ID)
     AnonymousId.objects.create(anonymous_id=ANONYMOUS_ID, contact=contact)
     key = SegmentWriteKey.objects.create(name="web", key_hash="h" * 64, prefix="abc")
     SegmentRejection.objects.create(
@@ -204,8 +207,24 @@ def person_with_everything(*, admin, rep, journey) -> Person:
         survivor=contact, duplicate_id=10**9, duplicate_label=f"{FIRST} Q. ({OLD_EMAIL})",
         reason="Same person", moved={}, filled=[],
     )  # fmt: skip
+    _crm_rows(contact)
     del reply
     return Person(contact=contact, outbound=outbound, created={})
+
+
+def _crm_rows(contact: Contact) -> None:
+    """What Cue owes HubSpot about her, a HubSpot record of hers kept with a sync error,
+    and the consent flags read from it."""
+    OutboxItem.objects.create(
+        system="hubspot", kind="activity", key="reply:zq-1", contact_id=contact.pk,
+        payload={"direction": "inbound", "status": "replied", "body": REPLY_TEXT},
+    )  # fmt: skip
+    RecordError.objects.create(
+        system="hubspot", direction="in", object_type="contact", record_id=HUBSPOT_ID,
+        error=f"Taken without: phone {NATIONAL} is not valid", last_failed_at=MIDDAY,
+        record={"id": HUBSPOT_ID, "properties": {"email": EMAIL, "firstname": FIRST}},
+    )  # fmt: skip
+    ConsentFlag.objects.create(system="hubspot", record_id=HUBSPOT_ID, opted_out=True)
 
 
 # --- The scan ------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ REASON = "Art. 17 request received 2026-03-09 by email"
 # What person_with_everything makes, per kind: the rows an export must hold.
 CREATED = {
     "contacts.contact": 3,  # the row, and two versions in its history (made, email changed)
-    "contacts.external_ids": 2,  # api and segment
+    "contacts.external_ids": 3,  # api, segment and hubspot
     "contacts.events": 3,  # two form submits and the STOP's event
     "contacts.opportunities": 3,  # the deal, its stage change, its history row
     "contacts.company": 2,  # the company and its history row
@@ -48,6 +48,8 @@ CREATED = {
     "journeys.enrollments": 1,
     "journeys.decision_log": 1,
     "reporting.attribution": 1,
+    "crm.outbox": 1,  # her reply, owed to HubSpot
+    "crm.records": 2,  # her HubSpot record kept with a sync error, and its consent flags
     "reporting.audit_findings": 1,
 }
 
