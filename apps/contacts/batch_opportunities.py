@@ -127,7 +127,8 @@ class _Plan:
         unrecorded = [move for move in item.moves if (move[1], move[2]) not in recorded]
         if unrecorded:
             moves = [(self.pipelines[p], stage, at) for p, stage, at in unrecorded]
-            result.changed = _moves_one_by_one(opportunity, moves, fields, changes)
+            with transaction.atomic():  # refused halfway: none of its moves stay
+                result.changed = _moves_one_by_one(opportunity, moves, fields, changes)
             return
         result.changed = self._update(opportunity, fields, changes)
 
