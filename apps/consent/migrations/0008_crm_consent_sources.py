@@ -4,30 +4,85 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consent', '0007_ledger_rows_anonymised_by_an_erasure'),
+        ("consent", "0007_ledger_rows_anonymised_by_an_erasure"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='consentattempt',
-            name='source',
-            field=models.CharField(choices=[('web_form', 'Web form'), ('keyword', 'SMS keyword'), ('import', 'Import'), ('api', 'API'), ('admin', 'Admin'), ('rep_verbal', 'Verbal, recorded by a rep'), ('carrier', 'Carrier'), ('system', 'Cue (automatic)'), ('crm:hubspot', 'HubSpot (CRM sync)'), ('crm:salesforce', 'Salesforce (CRM sync)')], max_length=16),
+            model_name="consentattempt",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("web_form", "Web form"),
+                    ("keyword", "SMS keyword"),
+                    ("import", "Import"),
+                    ("api", "API"),
+                    ("admin", "Admin"),
+                    ("rep_verbal", "Verbal, recorded by a rep"),
+                    ("carrier", "Carrier"),
+                    ("system", "Cue (automatic)"),
+                    ("crm:hubspot", "HubSpot (CRM sync)"),
+                    ("crm:salesforce", "Salesforce (CRM sync)"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='consentrecord',
-            name='source',
-            field=models.CharField(choices=[('web_form', 'Web form'), ('keyword', 'SMS keyword'), ('import', 'Import'), ('api', 'API'), ('admin', 'Admin'), ('rep_verbal', 'Verbal, recorded by a rep'), ('carrier', 'Carrier'), ('system', 'Cue (automatic)'), ('crm:hubspot', 'HubSpot (CRM sync)'), ('crm:salesforce', 'Salesforce (CRM sync)')], max_length=16),
+            model_name="consentrecord",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("web_form", "Web form"),
+                    ("keyword", "SMS keyword"),
+                    ("import", "Import"),
+                    ("api", "API"),
+                    ("admin", "Admin"),
+                    ("rep_verbal", "Verbal, recorded by a rep"),
+                    ("carrier", "Carrier"),
+                    ("system", "Cue (automatic)"),
+                    ("crm:hubspot", "HubSpot (CRM sync)"),
+                    ("crm:salesforce", "Salesforce (CRM sync)"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalsuppression',
-            name='source',
-            field=models.CharField(choices=[('web_form', 'Web form'), ('keyword', 'SMS keyword'), ('import', 'Import'), ('api', 'API'), ('admin', 'Admin'), ('rep_verbal', 'Verbal, recorded by a rep'), ('carrier', 'Carrier'), ('system', 'Cue (automatic)'), ('crm:hubspot', 'HubSpot (CRM sync)'), ('crm:salesforce', 'Salesforce (CRM sync)')], max_length=16),
+            model_name="historicalsuppression",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("web_form", "Web form"),
+                    ("keyword", "SMS keyword"),
+                    ("import", "Import"),
+                    ("api", "API"),
+                    ("admin", "Admin"),
+                    ("rep_verbal", "Verbal, recorded by a rep"),
+                    ("carrier", "Carrier"),
+                    ("system", "Cue (automatic)"),
+                    ("crm:hubspot", "HubSpot (CRM sync)"),
+                    ("crm:salesforce", "Salesforce (CRM sync)"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='suppression',
-            name='source',
-            field=models.CharField(choices=[('web_form', 'Web form'), ('keyword', 'SMS keyword'), ('import', 'Import'), ('api', 'API'), ('admin', 'Admin'), ('rep_verbal', 'Verbal, recorded by a rep'), ('carrier', 'Carrier'), ('system', 'Cue (automatic)'), ('crm:hubspot', 'HubSpot (CRM sync)'), ('crm:salesforce', 'Salesforce (CRM sync)')], max_length=16),
+            model_name="suppression",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("web_form", "Web form"),
+                    ("keyword", "SMS keyword"),
+                    ("import", "Import"),
+                    ("api", "API"),
+                    ("admin", "Admin"),
+                    ("rep_verbal", "Verbal, recorded by a rep"),
+                    ("carrier", "Carrier"),
+                    ("system", "Cue (automatic)"),
+                    ("crm:hubspot", "HubSpot (CRM sync)"),
+                    ("crm:salesforce", "Salesforce (CRM sync)"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

@@ -170,9 +170,7 @@ class OpportunityImportAdmin(admin.ModelAdmin):
                 "utf-8-sig"
             ),
             content_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="opportunity-import-{import_id}-rejected.csv"'
-            },
+            headers={"Content-Disposition": f'attachment; filename="{_rejected_name(import_id)}"'},
         )
 
     def _viewable(self, request, import_id: int) -> OpportunityImport:
@@ -206,3 +204,7 @@ class OpportunityImportAdmin(admin.ModelAdmin):
                 **context,
             },
         )
+
+
+def _rejected_name(import_id: int) -> str:
+    return f"opportunity-import-{import_id}-rejected.csv"
