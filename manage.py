@@ -1,10 +1,23 @@
 #!/usr/bin/env python
 import os
 import sys
+from pathlib import Path
+
+
+def _development_unless_configured() -> None:
+    """A fresh checkout runs manage.py in development (DEBUG on, a throwaway SECRET_KEY)
+    when neither the environment nor .env says how production runs: DEBUG or SECRET_KEY
+    given means production settings, which refuse to start without their required values."""
+    import environ
+
+    environ.Env.read_env(Path(__file__).resolve().parent / ".env", overwrite=False)
+    if "DEBUG" not in os.environ and "SECRET_KEY" not in os.environ:
+        os.environ["DEBUG"] = "true"
 
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+    _development_unless_configured()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

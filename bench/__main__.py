@@ -16,6 +16,7 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", os.urandom(32).hex())
 # In-process requests (Django's test client) come from "testserver" over plain http.
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # Hand-offs go to an in-memory broker: the bench measures Cue, not a queue on disk.
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")

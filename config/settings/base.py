@@ -1,9 +1,11 @@
 """Cue settings. Every variable is read from the environment (see .env.example)."""
 
+import ipaddress
 from datetime import time
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -13,9 +15,15 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else environ.Env.NOTSET)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
-PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Production (DEBUG off) refuses to start without these three: no default fits a real host.
+_UNLESS_DEBUG = environ.Env.NOTSET
+SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key" if DEBUG else _UNLESS_DEBUG)
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else _UNLESS_DEBUG
+)
+PUBLIC_BASE_URL = env(
+    "PUBLIC_BASE_URL", default="http://127.0.0.1:8000" if DEBUG else _UNLESS_DEBUG
+).rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL])
 
 INSTALLED_APPS = [
@@ -227,6 +235,17 @@ SPECTACULAR_SETTINGS = {
 }
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# The proxies in front of Cue (apps/core/http.py client_ip): X-Forwarded-For is believed only
+# through them. TRUSTED_PROXIES lists their networks (CIDR, e.g. 10.0.0.0/8); otherwise
+# TRUSTED_PROXY_COUNT says how many hops to take from the right. Neither: REMOTE_ADDR.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _network in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_error}") from None
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Budgets per client IP and minute on the public endpoints (apps/core/ratelimit.py).
 THROTTLE_OPTIN_PER_MINUTE = env.int("THROTTLE_OPTIN_PER_MINUTE", default=10)
