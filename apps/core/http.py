@@ -14,19 +14,48 @@ RETRY_AFTER_SECONDS = 5  # what a client is told to wait after a lost database c
 
 
 def client_ip(request) -> str | None:
-    """The client's IP. Behind our TLS proxy (SECURE_PROXY_SSL_HEADER set) REMOTE_ADDR is the
-    proxy, which appends the address it saw to X-Forwarded-For: the last hop is the one no
-    client can forge."""
-    candidates = [request.META.get("REMOTE_ADDR", "")]
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        candidates.insert(0, forwarded.split(",")[-1].strip())
-    for candidate in candidates:
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            continue
+    """The client's IP: the one answer every per-IP budget, the sign-in lockout and the
+    consent evidence use. X-Forwarded-For is read only through proxies the operator named
+    (TRUSTED_PROXIES networks, or TRUSTED_PROXY_COUNT hops); with neither, REMOTE_ADDR, so a
+    client that reaches Cue directly cannot choose the address it is counted or recorded as."""
+    hops = [*_forwarded_hops(request), request.META.get("REMOTE_ADDR", "")]
+    networks = trusted_proxy_networks()
+    if networks:
+        return _first_untrusted(hops, networks)
+    count = settings.TRUSTED_PROXY_COUNT
+    # Fewer hops than proxies: the request did not come through them all; the leftmost hop
+    # is then the best the trusted ones said.
+    return _address(hops[max(len(hops) - 1 - count, 0)])
+
+
+def trusted_proxy_networks() -> list:
+    return [ipaddress.ip_network(net, strict=False) for net in settings.TRUSTED_PROXIES]
+
+
+def _forwarded_hops(request) -> list[str]:
+    if not (settings.TRUSTED_PROXIES or settings.TRUSTED_PROXY_COUNT):
+        return []
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return [hop.strip() for hop in forwarded.split(",")] if forwarded.strip() else []
+
+
+def _first_untrusted(hops: list[str], networks: list) -> str | None:
+    """Walks from the nearest hop outwards while each is a trusted proxy: the first hop that
+    is not one is the client. A hop that is no address ends the walk (no one trusted wrote it)."""
+    for index in range(len(hops) - 1, -1, -1):
+        address = _address(hops[index])
+        if address is None or index == 0:
+            return address
+        if not any(ipaddress.ip_address(address) in net for net in networks):
+            return address
     return None
+
+
+def _address(candidate: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(candidate.strip()))
+    except ValueError:
+        return None
 
 
 def retry_when_database_unavailable(view):

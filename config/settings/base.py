@@ -227,6 +227,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TemplateCategoryEnum": "apps.library.models.Category",
         "MessageCategoryEnum": "apps.sends.models.MessageCategory",
+        "TemplatePurposeEnum": "apps.library.models.Purpose",
+        "TemplateVersionStatusEnum": "apps.library.models.VersionStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

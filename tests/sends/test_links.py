@@ -114,7 +114,7 @@ def test_it_stores_a_persons_click_and_one_sms_click_event(client, link, user_ag
 
 
 def test_it_stores_the_clients_address_not_the_proxys(client, link, settings):
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
 
     client.get(
         url_of(link),
