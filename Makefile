@@ -24,7 +24,8 @@ migrate: install
 
 run: migrate
 	$(BIN)/python manage.py seed_demo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
+	@echo "make run: the development server (runserver); production runs gunicorn (Procfile)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
 test: install
 	$(BIN)/pytest
