@@ -27,8 +27,22 @@ run: migrate
 	@echo "make run: the development server (runserver); production runs gunicorn (Procfile)"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
-test: install
+test: install oracle
+	@command -v chromium >/dev/null 2>&1 || echo "make test: chromium is missing, so the browser tests skip (Debian: apt-get install chromium)"
 	$(BIN)/pytest
+
+# Twilio's segment calculator, the oracle of the encoding tests: installed into tests/oracle
+# with npm when npm exists (as CI does), so a newcomer's make test runs the same tests.
+ORACLE_STAMP := tests/oracle/node_modules/.cue-installed
+
+oracle: $(ORACLE_STAMP)
+
+$(ORACLE_STAMP): tests/oracle/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/oracle --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "make test: npm is missing, so the Twilio segment-calculator oracle tests skip (install Node.js and npm)"; \
+	fi
 
 bench: install
 	$(BIN)/python -m bench
