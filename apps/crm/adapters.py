@@ -118,6 +118,15 @@ class ActivityOut:
     body: str
     journey: str = ""
     template: str = ""
+    # An earlier attempt may have landed without the CRM confirming it (a timeout): the
+    # adapter looks for the activity carrying this key before it logs it again.
+    retry: bool = False
+
+
+def cue_marker(key: str) -> str:
+    """Cue's key as written into a record's text, where a CRM has no idempotency key and
+    no field of Cue's own: a retry of an unconfirmed create looks for it."""
+    return f"[Cue {key}]"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 
 from apps.crm.adapters import CrmError
 from apps.crm.connections import adapter_for, connection_configured, connection_missing
-from apps.crm.models import Connection, CrmOwner, ObjectType, RecordError, SyncCursor, SyncRun
+from apps.crm.mapping import LIFECYCLE
+from apps.crm.models import (
+    Connection,
+    CrmOwner,
+    FieldMapping,
+    ObjectType,
+    RecordError,
+    SyncCursor,
+    SyncRun,
+)
 from apps.crm.sync.tally import KINDS
 
 RECENT_RUNS = 10
@@ -144,6 +153,29 @@ def crm_fields_read(system: str, object_type: str) -> CrmRead:
 def crm_pipelines_read(system: str) -> CrmRead:
     """The CRM's deal pipelines and their stages, for the stage mappings."""
     return _crm_read(system, lambda adapter: list(adapter.pipelines()))
+
+
+def crm_lifecycle_values_read(system: str) -> CrmRead:
+    """The values the CRM's fields mapped to Cue's lifecycle stage can hold, in the CRM's
+    order (HubSpot's lifecyclestage options; a Salesforce picklist mapped by the team)."""
+    mapped = FieldMapping.objects.filter(
+        system=system, cue_field=LIFECYCLE, direction__in=("in", "both")
+    ).values_list("object_type", "crm_field")
+    wanted: dict[str, set[str]] = {}
+    for object_type, crm_field in mapped:
+        wanted.setdefault(object_type, set()).add(crm_field)
+    if not wanted:
+        return CrmRead([])
+
+    def ask(adapter) -> list[str]:
+        values = []
+        for object_type, names in wanted.items():
+            for info in adapter.fields(object_type):
+                if info.name in names:
+                    values.extend(info.options)
+        return list(dict.fromkeys(values))
+
+    return _crm_read(system, ask)
 
 
 def _crm_read(system: str, ask) -> CrmRead:

@@ -1,11 +1,16 @@
-"""Which Cue stage each unmapped CRM deal stage most plainly means: the one with the same
-key or label, else, for a stage labelled won or lost, the stage of that meaning. Anything
-less plain is left unmapped and listed, for a person to decide."""
+"""Which Cue stage each unmapped CRM deal stage or lifecycle value most plainly means: the
+one with the same key or label, else, for a deal stage labelled won or lost, the stage of
+that meaning. Anything less plain is left unmapped and listed, for a person to decide."""
 
 import re
 from dataclasses import dataclass
 
-from apps.contacts.models import Pipeline, PipelineStage, StageMeaning
+from apps.contacts.models import (
+    LifecycleStageDefinition,
+    Pipeline,
+    PipelineStage,
+    StageMeaning,
+)
 from apps.crm.adapters import PipelineInfo
 from apps.crm.models import StageMapping
 from apps.crm.sync.deals import ONLY_PIPELINE
@@ -16,7 +21,7 @@ class StageSuggestion:
     crm_pipeline: str  # as the mapping stores it
     crm_stage: str
     crm_label: str
-    stage: PipelineStage | None  # None: left unmapped
+    stage: PipelineStage | LifecycleStageDefinition | None  # None: left unmapped
     why: str
 
 
@@ -36,6 +41,24 @@ def stage_suggestions(system: str, pipelines: list[PipelineInfo]) -> list[StageS
             if (key, stage_id) not in mapped:
                 stage, why = _stage_for(stage_id, label, cue_pipeline)
                 suggestions.append(StageSuggestion(key, stage_id, label, stage, why))
+    return suggestions
+
+
+def lifecycle_suggestions(system: str, values: list[str]) -> list[StageSuggestion]:
+    """A suggestion for every lifecycle value of the CRM no mapping names yet, in order."""
+    mapped = set(
+        StageMapping.objects.filter(system=system, kind=StageMapping.Kind.LIFECYCLE).values_list(
+            "crm_stage", flat=True
+        )
+    )
+    stages = list(LifecycleStageDefinition.objects.order_by("order", "id"))
+    suggestions = []
+    for value in dict.fromkeys(values):
+        if value in mapped:
+            continue
+        same = next((s for s in stages if _plain(value) in {_plain(s.key), _plain(s.label)}), None)
+        why = "same key or label" if same else "no Cue lifecycle stage with the same key or label"
+        suggestions.append(StageSuggestion("", value, value, same, why))
     return suggestions
 
 

@@ -13,6 +13,7 @@ from apps.crm.models import (
     CrmOwner,
     Direction,
     ObjectType,
+    OutboxItem,
     RecordError,
     StageMapping,
     SyncCursor,
@@ -311,6 +312,30 @@ def test_it_retries_every_open_failed_record_at_once(admin_web, hubspot):
     assert open_ids == {second}
     assert list(Opportunity.objects.values_list("name", flat=True)) == ["Deal contractsent"]
     assert RecordError.objects.get(record_id=first).resolved_at is not None
+
+
+def test_it_retries_every_open_failed_record_an_outbound_one_among_them(admin_web, hubspot):
+    # Given a deal kept failed and an SMS activity HubSpot refused (an outbound kind that is
+    # no CRM object type)
+    (deal,) = _deals_in_unmapped_stages(hubspot, "contractsent")
+    item = OutboxItem.objects.create(
+        system="hubspot", kind=OutboxItem.Kind.ACTIVITY, key="message:7:sent", contact_id=1,
+        payload={}, status=OutboxItem.Status.FAILED, last_error="Property values were not valid",
+    )  # fmt: skip
+    RecordError.objects.create(
+        system="hubspot", direction=Direction.OUT, object_type=OutboxItem.Kind.ACTIVITY,
+        record_id="message:7:sent", error="Property values were not valid", last_failed_at=WHEN,
+    )  # fmt: skip
+
+    # When an admin retries them all
+    response = admin_web.post("/admin/crm/connection/hubspot/retry/", {"all": "1"})
+
+    # Then the activity is due again, the deal failed again, and the page says so
+    item.refresh_from_db()
+    assert (response.status_code, response["Location"]) == (302, PAGE.format("hubspot"))
+    assert messages_of(response) == ["Retried: 1 taken, 1 failed again."]
+    assert (item.status, item.last_error) == (OutboxItem.Status.PENDING, "")
+    assert RecordError.objects.get(record_id=deal).attempts == 2
 
 
 def test_it_refuses_to_retry_another_crms_record_through_this_page(admin_web, no_crm):

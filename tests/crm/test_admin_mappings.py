@@ -345,8 +345,64 @@ def test_it_suggests_stage_mappings_by_key_label_and_meaning(admin_web, hubspot)
         "HubSpot: left unmapped, map them by hand: Appointment Scheduled (appointmentscheduled), "
         "Qualified To Buy (qualifiedtobuy), Presentation Scheduled (presentationscheduled), "
         "Decision Maker Bought-In (decisionmakerboughtin), Contract Sent (contractsent).",
+        "HubSpot lifecycle: left unmapped, map them by hand: evangelist, other.",
     ]
     assert before <= set(StageMapping.objects.values_list("system", "kind", "crm_stage"))
+
+
+def test_it_suggests_lifecycle_mappings_for_the_values_of_the_mapped_crm_field(admin_web, hubspot):
+    # Given a lifecycle value whose mapping was removed, and a Cue stage named as HubSpot's
+    # "evangelist"
+    StageMapping.objects.filter(kind="lifecycle", crm_stage="marketingqualifiedlead").delete()
+    LifecycleStageDefinition.objects.create(
+        key="evangelist", label="Evangelist", order=99, meaning="customer"
+    )
+    before = set(
+        StageMapping.objects.filter(kind="lifecycle").values_list("crm_stage", "lifecycle_stage")
+    )
+
+    # When an admin asks for suggestions
+    response = admin_web.post(SUGGEST)
+
+    # Then both are mapped (by key or label), the rest listed, and no mapping changed
+    made = set(
+        StageMapping.objects.filter(kind="lifecycle").values_list(
+            "crm_stage", "lifecycle_stage__key"
+        )
+    )
+    assert made - {(v, k) for v, k in made if (v, k) in _keys(before)} == {
+        ("marketingqualifiedlead", "mql"),
+        ("evangelist", "evangelist"),
+    }
+    assert messages_of(response)[-2:] == [
+        "HubSpot lifecycle: mapped marketingqualifiedlead → Marketing qualified lead (same key "
+        "or label), evangelist → Evangelist (same key or label).",
+        "HubSpot lifecycle: left unmapped, map them by hand: other.",
+    ]
+
+    admin_web.post(SUGGEST)
+
+    assert StageMapping.objects.filter(kind="lifecycle").count() == len(made)
+
+
+def _keys(pairs) -> set[tuple[str, str]]:
+    ids = {pk for _, pk in pairs}
+    keys = dict(LifecycleStageDefinition.objects.filter(pk__in=ids).values_list("pk", "key"))
+    return {(value, keys[pk]) for value, pk in pairs}
+
+
+def test_it_suggests_no_lifecycle_mapping_when_no_crm_field_is_mapped_to_the_stage(
+    admin_web, hubspot
+):
+    FieldMapping.objects.filter(system="hubspot", cue_field="lifecycle_stage").delete()
+    StageMapping.objects.filter(kind="lifecycle").delete()
+
+    response = admin_web.post(SUGGEST)
+
+    assert StageMapping.objects.filter(kind="lifecycle").count() == 0
+    assert messages_of(response)[-1] == (
+        "HubSpot lifecycle: every lifecycle stage is already mapped."
+    )
 
 
 def test_it_suggests_nothing_twice_and_leaves_a_mapping_made_by_hand_alone(admin_web, hubspot):

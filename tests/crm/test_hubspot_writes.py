@@ -187,7 +187,7 @@ def test_sms_activities_are_logged_in_one_batch_each_on_its_contact(fake, adapte
             "hs_timestamp": "2026-01-05T12:01:00.000Z",
             "hs_communication_body": (
                 "Outbound SMS delivered (journey: Demo reminder, template: demo-reminder v3)"
-                "\n\nYour demo is tomorrow at 10."
+                "\n\nYour demo is tomorrow at 10.\n\n[Cue message:7:delivered]"
             ),
         }.items()
     )

@@ -215,3 +215,46 @@ def test_a_task_create_hubspot_took_but_never_confirmed_is_not_made_twice(
 
     [task] = hubspot.records("tasks")
     assert OutboxItem.objects.get().record_id == task["id"]
+
+
+def _delivered(contact, send_key: str, at: datetime) -> OutboundMessage:
+    return OutboundMessage.objects.create(
+        contact=contact, to_address=str(contact.phone), body="Your demo is at 3pm",
+        category="marketing", origin="journey", send_key=send_key, status="delivered",
+        delivered_at=at,
+    )  # fmt: skip
+
+
+def test_an_sms_activity_batch_hubspot_took_but_never_confirmed_is_logged_once(
+    hubspot, known, settings
+):
+    # Given two delivered SMS whose batch create lands in HubSpot, its answer too late
+    contact, _ = known
+    first, second = _delivered(contact, "k1", T0), _delivered(contact, "k2", T0)
+    message_outcomes_fire([first.pk, second.pk])
+    settings.CRM_TIMEOUT_SECONDS = 0.3
+    hubspot.delay_next(1.5)
+    assert push() == {"sent": 0, "failed": 0, "deferred": 2}
+    assert hubspot.record_count("communications") == 2
+
+    # When the push is retried, with a third SMS at the same moment not yet logged
+    third = _delivered(contact, "k3", T0)
+    message_outcomes_fire([third.pk])
+    OutboxItem.objects.update(next_attempt_at=timezone.now())
+    assert push() == {"sent": 3, "failed": 0, "deferred": 0}
+
+    # Then each SMS is on the timeline exactly once
+    logged = [c["object_write_trace_id"] for c in hubspot.records("communications")]
+    assert sorted(logged) == sorted(OutboxItem.objects.values_list("key", flat=True))
+    assert len(logged) == 3
+    creates = [r for r in hubspot.requests if r.path.endswith("/communications/batch/create")]
+    assert [len(r.body["inputs"]) for r in creates] == [2, 1]
+
+
+def test_a_first_attempt_logs_without_looking_first(hubspot, known):
+    contact, _ = known
+    message_outcomes_fire([_delivered(contact, "k1", T0).pk])
+
+    assert push()["sent"] == 1
+
+    assert [r.path for r in hubspot.requests if r.path.endswith("/search")] == []

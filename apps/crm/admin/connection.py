@@ -15,10 +15,9 @@ from apps.crm.adapters import CrmError
 from apps.crm.connections import adapter_for, connection_configured, connection_missing
 from apps.crm.dry_run import RECORDS, mapping_dry_run
 from apps.crm.forms import DryRunForm
-from apps.crm.mapping_services import record_error_try, record_errors_retry
 from apps.crm.models import Connection, Direction, RecordError, System
 from apps.crm.selectors import connection_page
-from apps.crm.services import crm_sync_enqueue
+from apps.crm.services import crm_sync_enqueue, record_error_try, record_errors_retry
 from apps.crm.sync.tally import KINDS
 
 MANAGE = "crm.change_connection"  # sync now and retry: an admin's

@@ -8,9 +8,9 @@ from django.urls import path, reverse
 from apps.core.admin import HistoryAdmin
 from apps.crm.connections import connection_configured
 from apps.crm.forms import FieldMappingForm, StageMappingForm
-from apps.crm.mapping_services import stage_mappings_suggest
 from apps.crm.models import FieldMapping, StageMapping, System
-from apps.crm.selectors import crm_pipelines_read
+from apps.crm.selectors import crm_lifecycle_values_read, crm_pipelines_read
+from apps.crm.services import lifecycle_mappings_suggest, stage_mappings_suggest
 
 
 @admin.register(FieldMapping)
@@ -48,8 +48,8 @@ class StageMappingAdmin(HistoryAdmin):
         return [path("suggest/", suggest, name="crm_stagemapping_suggest"), *super().get_urls()]
 
     def suggest_view(self, request):
-        """ "Suggest stage mappings": each connected CRM's unmapped deal stages mapped to the
-        Cue stages they plainly mean; the rest listed for a person to map."""
+        """ "Suggest stage mappings": each connected CRM's unmapped deal stages and lifecycle
+        values mapped to the Cue stages they plainly mean; the rest listed for a person."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not self.has_add_permission(request):
@@ -69,16 +69,28 @@ class StageMappingAdmin(HistoryAdmin):
         if read.value is None:
             self.message_user(request, read.problem, messages.ERROR)
             return
-        suggestions = stage_mappings_suggest(system=system, pipelines=read.value)
+        deals = stage_mappings_suggest(system=system, pipelines=read.value)
+        self._suggested(request, label, deals, "deal stage")
+        read = crm_lifecycle_values_read(system)
+        if read.value is None:
+            self.message_user(request, read.problem, messages.ERROR)
+            return
+        lifecycle = lifecycle_mappings_suggest(system=system, values=read.value)
+        self._suggested(request, f"{label} lifecycle", lifecycle, "lifecycle stage")
+
+    def _suggested(self, request, label: str, suggestions, what: str) -> None:
         mapped = [s for s in suggestions if s.stage is not None]
         unmapped = [s for s in suggestions if s.stage is None]
         if mapped:
             names = ", ".join(f"{s.crm_label} → {s.stage.label} ({s.why})" for s in mapped)
             self.message_user(request, f"{label}: mapped {names}.", messages.SUCCESS)
         if unmapped:
-            names = ", ".join(f"{s.crm_label} ({s.crm_stage})" for s in unmapped)
+            names = ", ".join(
+                s.crm_label if s.crm_label == s.crm_stage else f"{s.crm_label} ({s.crm_stage})"
+                for s in unmapped
+            )
             self.message_user(
                 request, f"{label}: left unmapped, map them by hand: {names}.", messages.WARNING
             )
         if not suggestions:
-            self.message_user(request, f"{label}: every deal stage is already mapped.")
+            self.message_user(request, f"{label}: every {what} is already mapped.")

@@ -24,6 +24,7 @@ from apps.crm.adapters import (
     CrmUnavailable,
     TaskOut,
     WriteResult,
+    cue_marker,
 )
 
 from .changes import HubSpotApis
@@ -37,10 +38,6 @@ COMMUNICATION_TO_CONTACT = 81
 BATCH_MAX_INPUTS = 100
 TASK_PRIORITY = {"high": "HIGH", "normal": "MEDIUM", "low": "LOW"}
 DIRECTION_LABEL = {"outbound": "Outbound", "inbound": "Inbound"}
-
-
-def task_marker(key: str) -> str:
-    return f"[Cue {key}]"
 
 
 class HubSpotWriter:
@@ -82,8 +79,9 @@ class HubSpotWriter:
         properties["hs_task_status"] = "COMPLETED" if task.completed else "NOT_STARTED"
         # HubSpot has no idempotency key: the body carries Cue's, so that a retry after a
         # create HubSpot did not confirm finds the task it made instead of making a second.
-        properties["hs_task_body"] = f"{task.body}\n\n{task_marker(task.key)}"
-        if task.retry and (found := self._task_made(task, properties["hs_task_subject"])):
+        properties["hs_task_body"] = f"{task.body}\n\n{cue_marker(task.key)}"
+        subject = _filter("hs_task_subject", properties["hs_task_subject"])
+        if task.retry and (found := self._made("tasks", task.key, subject, "hs_task_body")):
             return found
         body = self.call(
             f"create task {task.key}",
@@ -97,24 +95,19 @@ class HubSpotWriter:
         )
         return str(body["id"])
 
-    def _task_made(self, task: TaskOut, subject: str) -> str | None:
-        """The id of the task an earlier attempt made for this key, if it landed."""
+    def _made(self, object_name: str, key: str, narrowing: dict, text_property: str) -> str | None:
+        """The id of the record an earlier attempt made for `key`, if it landed: among the
+        records `narrowing` finds, the one whose text carries Cue's marker."""
         request = PublicObjectSearchRequest(
-            filter_groups=[
-                {
-                    "filters": [
-                        {"propertyName": "hs_task_subject", "operator": "EQ", "value": subject}
-                    ]
-                }
-            ],
+            filter_groups=[{"filters": [narrowing]}],
             sorts=[{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
             limit=100,
-            properties=["hs_task_body"],
+            properties=[text_property],
         )
-        body = self.call(f"look for task {task.key}", self.apis.search.do_search, "tasks", request)
-        marker = task_marker(task.key)
+        body = self.call(f"look for {key}", self.apis.search.do_search, object_name, request)
+        marker = cue_marker(key)
         for item in body["results"]:
-            if marker in (item.get("properties", {}).get("hs_task_body") or ""):
+            if marker in (item.get("properties", {}).get(text_property) or ""):
                 return str(item["id"])
         return None
 
@@ -142,6 +135,25 @@ class HubSpotWriter:
         keys = [activity.key for activity in batch]
         if len(set(keys)) != len(keys):
             raise ValueError("activities in one call need distinct keys")
+        found = self._activities_made(batch)
+        batch = [activity for activity in batch if activity.key not in found]
+        written = self._batch_create(batch) if batch else {}
+        return [found.get(key) or written[key] for key in keys]
+
+    def _activities_made(self, batch: list[ActivityOut]) -> dict[str, WriteResult]:
+        """The activities of this batch an earlier, unconfirmed attempt logged already."""
+        found = {}
+        for activity in batch:
+            if not activity.retry:
+                continue
+            at = _filter("hs_timestamp", str(round(activity.at.timestamp() * 1000)))
+            record_id = self._made("communications", activity.key, at, "hs_communication_body")
+            if record_id is not None:
+                found[activity.key] = WriteResult(key=activity.key, record_id=record_id)
+        return found
+
+    def _batch_create(self, batch: list[ActivityOut]) -> dict[str, WriteResult]:
+        keys = [activity.key for activity in batch]
         request = BatchInputSimplePublicObjectBatchInputForCreate(
             inputs=[
                 SimplePublicObjectBatchInputForCreate(
@@ -163,15 +175,15 @@ class HubSpotWriter:
                 idempotent=False,
             )
         except CrmRecordRefused:
-            return [self._single_log(activity) for activity in batch]
+            return {activity.key: self._single_log(activity) for activity in batch}
         # HubSpot does not promise the inputs' order; the trace id says which is which.
         created = {item.get("objectWriteTraceId"): str(item["id"]) for item in body["results"]}
-        return [
-            WriteResult(key=key, record_id=created[key])
+        return {
+            key: WriteResult(key=key, record_id=created[key])
             if key in created
             else WriteResult(key=key, error="HubSpot answered no record for this activity")
             for key in keys
-        ]
+        }
 
     def _single_log(self, activity: ActivityOut) -> WriteResult:
         request = SimplePublicObjectInputForCreate(
@@ -218,9 +230,16 @@ def communication_properties(activity: ActivityOut) -> dict[str, str]:
     return {
         "hs_communication_channel_type": "SMS",
         "hs_communication_logged_from": "CRM",
-        "hs_communication_body": f"{heading}\n\n{activity.body}" if activity.body else heading,
+        # Cue's key, by which a retry finds an activity HubSpot took without confirming it.
+        "hs_communication_body": "\n\n".join(
+            part for part in (heading, activity.body, cue_marker(activity.key)) if part
+        ),
         "hs_timestamp": hubspot_time(activity.at),
     }
+
+
+def _filter(name: str, value: str) -> dict[str, str]:
+    return {"propertyName": name, "operator": "EQ", "value": value}
 
 
 def _to_contact(contact_id: str, type_id: int) -> PublicAssociationsForObject:

@@ -162,6 +162,8 @@ def _activity_of(item: OutboxItem, people: dict[int, str]) -> ActivityOut:
         body=payload["body"],
         journey=payload.get("journey", ""),
         template=payload.get("template", ""),
+        # Claimed before and never marked sent: that attempt may have landed unconfirmed.
+        retry=item.attempts > 1,
     )
 
 

@@ -207,8 +207,8 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 
 def _comparable(store: ObjectStore, name: str) -> Callable[[Any], Any]:
     """How HubSpot compares a property: times and ids as numbers, text without case."""
-    if name in (store.modified_property, store.created_property) or name.startswith(
-        "hs_date_entered_"
+    if name in (store.modified_property, store.created_property, "hs_timestamp") or (
+        name.startswith("hs_date_entered_")
     ):
         return lambda value: value if isinstance(value, int) else (time_value_ms(value) or 0)
     if name == "hs_object_id":
