@@ -101,6 +101,9 @@ class TaskOut:
     due_at: datetime
     priority: str  # "high", "normal", "low"
     completed: bool = False
+    # The zone the owner reads the due day in (theirs, else the business's): a CRM that
+    # keeps a due date without a time (Salesforce's ActivityDate) takes the date there.
+    time_zone: str = "UTC"
     # An earlier create may have landed without the CRM confirming it (a timeout): the
     # adapter looks for the task carrying this key before it creates one.
     retry: bool = False

@@ -4,8 +4,10 @@ completes it on the other, SMS outcomes land on the person as Tasks of type SMS,
 consent change is written to the mapped field of the Lead or Contact."""
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from apps.accounts import roles
 from apps.consent.services import Evidence, consent_opt_out
@@ -94,7 +96,9 @@ def test_a_follow_up_becomes_one_salesforce_task_for_its_owner(
     [written] = salesforce.created_by_cue("Task")
     assert written["Subject"] == "Cue follow-up: Asked for a call"
     assert (written["WhoId"], written["OwnerId"]) == (record_id, rep_user)
-    assert written["ActivityDate"] == task.due_at.astimezone(UTC).date().isoformat()
+    # The day it is due where its owner is
+    owner_zone = ZoneInfo(contact.owner.time_zone)
+    assert written["ActivityDate"] == task.due_at.astimezone(owner_zone).date().isoformat()
     assert (written["Priority"], written["Status"]) == ("High", "Not Started")
     assert OutboxItem.objects.get().record_id == written["Id"]
 
@@ -253,3 +257,32 @@ def test_a_consent_change_is_owed_only_when_a_mapping_writes_it(salesforce, rep,
 
     assert not OutboxItem.objects.exists()
     assert salesforce.record("Contact", record_id)["SMS_Opt_Out__c"] is None
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"), [("America/Los_Angeles", "2026-03-01"), ("America/New_York", "2026-03-02")]
+)
+def test_a_follow_up_is_due_on_the_day_where_its_owner_is(salesforce, ada, rule, rep, zone, day):
+    # Given a rep in `zone` and a follow-up due at 23:30 on March 1st in Los Angeles
+    rep.time_zone = zone
+    rep.save(update_fields=["time_zone"])
+    contact, _ = ada
+    with time_machine.travel(datetime(2026, 3, 2, 7, 15, tzinfo=UTC), tick=False):
+        task = route(contact)
+    assert task.due_at == datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
+
+    push()
+
+    [written] = follow_ups(salesforce)
+    assert written["ActivityDate"] == day
+
+
+def test_a_follow_up_without_an_owner_is_due_on_the_businesss_day(settings, ada):
+    from apps.crm.push.push import _owner_time_zone
+
+    settings.CUE_ROUTING_BUSINESS_HOURS = {"time_zone": "Asia/Tokyo"}
+
+    assert (_owner_time_zone(None), _owner_time_zone(ada[0].owner_id)) == (
+        "Asia/Tokyo",
+        "America/New_York",
+    )

@@ -1,6 +1,7 @@
 """Salesforce saying no: limits, outages, expired and refused tokens."""
 
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -120,6 +121,32 @@ def test_a_create_that_timed_out_is_not_sent_again(fake, sleeps):
     assert len(fake.records("Task")) == 1  # Salesforce did create it; Cue did not repeat
     assert len([r for r in fake.requests if r.method == "POST" and "sobjects" in r.path]) == 1
     assert sleeps == []
+
+
+def test_a_create_that_timed_out_is_found_by_its_retry_and_not_made_twice(fake, sleeps):
+    # Given a task create Salesforce took, its answer too late (no External ID field)
+    adapter = adapter_for(fake, sleeps, timeout=0.5)
+    contact, other = (record["Id"] for record in fake.records("Contact")[:2])
+    adapter.changes(CONTACT, None, page_size=1)
+    fake.delay_next(2.0, times=1)
+    task = TaskOut("task:1", contact, None, "Call", "Asked for pricing", at(60), "normal")
+    with pytest.raises(CrmUnavailable):
+        adapter.task_save(task, None)
+    # and another Task of that person and subject, not Cue's one
+    adapter.task_save(TaskOut("task:2", contact, None, "Call", "", at(60), "normal"), None)
+    [made] = [t["Id"] for t in fake.records("Task") if "[Cue task:1]" in t["Description"]]
+
+    # When the push retries it
+    found = adapter.task_save(replace(task, retry=True), None)
+
+    # Then it is the task made the first time, and there are still two
+    assert found == made
+    assert len(fake.records("Task")) == 2
+    # and a retry for a task never made does create it, once
+    fresh = adapter.task_save(
+        TaskOut("task:3", other, None, "Call", "", at(60), "normal", retry=True), None
+    )
+    assert [t["Id"] for t in fake.records("Task") if t["WhoId"] == other] == [fresh]
 
 
 def test_a_token_expiring_mid_paging_is_refreshed_exactly_once(fake, adapter):

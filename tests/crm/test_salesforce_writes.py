@@ -1,5 +1,7 @@
 """Cue writing to Salesforce: follow-up tasks, SMS activity, field updates."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from apps.crm.adapters import (
@@ -76,7 +78,30 @@ def test_a_follow_up_becomes_a_task_for_the_owner(fake, adapter, people):
         "Not Started",
         False,
     )
-    assert task["Description"] == "Ng clicked the pricing link in the webinar reminder."
+    # Cue's key, by which a retry finds a task Salesforce took without confirming it.
+    assert task["Description"] == (
+        "Ng clicked the pricing link in the webinar reminder.\n\n[Cue task:42]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("due_at", "zone", "day"),
+    [
+        # 23:30 on March 1st in Los Angeles is 07:30 on March 2nd in UTC
+        (datetime(2026, 3, 2, 7, 30, tzinfo=UTC), "America/Los_Angeles", "2026-03-01"),
+        (datetime(2026, 3, 2, 7, 59, 59, tzinfo=UTC), "America/Los_Angeles", "2026-03-01"),
+        (datetime(2026, 3, 2, 8, 0, tzinfo=UTC), "America/Los_Angeles", "2026-03-02"),
+        (datetime(2026, 3, 2, 7, 30, tzinfo=UTC), "UTC", "2026-03-02"),
+        # 00:30 on March 2nd in Tokyo is still March 1st in UTC
+        (datetime(2026, 3, 1, 15, 30, tzinfo=UTC), "Asia/Tokyo", "2026-03-02"),
+    ],
+)
+def test_a_tasks_due_day_is_the_day_where_its_owner_is(fake, adapter, people, due_at, zone, day):
+    rep, contact = people
+
+    task_id = adapter.task_save(follow_up(contact, rep, due_at=due_at, time_zone=zone), None)
+
+    assert fake.record("Task", task_id)["ActivityDate"] == day
 
 
 def test_completing_it_in_cue_updates_the_same_task(fake, adapter, people):

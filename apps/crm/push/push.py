@@ -12,6 +12,8 @@ mapping is fixed.
 import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -119,6 +121,7 @@ def _task_push(adapter, system, item, people, pending, counts) -> None:
         due_at=_when(payload["due_at"]) or timezone.now(),
         priority=payload["priority"],
         completed=payload["completed"],
+        time_zone=_owner_time_zone(payload["owner_user_id"]),
         retry=item.attempts > 1 and not item.record_id,
     )
     try:
@@ -128,6 +131,13 @@ def _task_push(adapter, system, item, people, pending, counts) -> None:
     # The CRM's id is kept at once, whatever happens next: a retry must update, not create.
     OutboxItem.objects.filter(pk=item.pk).update(record_id=record_id)
     _sent(system, item, pending, counts, record_id)
+
+
+def _owner_time_zone(user_id: int | None) -> str:
+    """The task owner's zone; the business's for a task with no owner (a team queue's)."""
+    users = get_user_model().objects.filter(pk=user_id) if user_id else None
+    zone = users.values_list("time_zone", flat=True).first() if users is not None else None
+    return zone or settings.CUE_ROUTING_BUSINESS_HOURS["time_zone"]
 
 
 def _activities_push(adapter, system, items, people, pending, counts) -> None:

@@ -4,6 +4,7 @@ import json
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
@@ -24,6 +25,7 @@ from apps.crm.adapters import (
     StageEntry,
     TaskOut,
     WriteResult,
+    cue_marker,
 )
 
 from .connection import SalesforceConnection, error_code, error_text
@@ -194,9 +196,31 @@ class SalesforceAdapter:
         if self.task_key_field:
             key = urllib.parse.quote(task.key, safe="")
             answer = self._write("PATCH", f"sobjects/Task/{self.task_key_field}/{key}", values)
-        else:
-            answer = self._write("POST", "sobjects/Task/", values, idempotent=False)
+            return str(answer["id"])
+        # No External ID field: the Description carries Cue's key, so that a retry after a
+        # create Salesforce did not confirm finds the Task it made instead of a second.
+        if task.retry and (found := self._task_made(task, values["Subject"])):
+            return found
+        answer = self._write("POST", "sobjects/Task/", values, idempotent=False)
         return str(answer["id"])
+
+    def _task_made(self, task: TaskOut, subject: str) -> str | None:
+        """The id of the Task an earlier attempt made for this key, if it landed. A long
+        text field cannot be filtered in SOQL: the Tasks of that person and subject by
+        Cue's user are read, and the marker looked for in each."""
+        self.connection.client()  # the user id comes with the access token
+        soql = (
+            "SELECT Id, Description FROM Task"
+            f" WHERE WhoId = {soql_quote(task.contact_record_id)}"
+            f" AND Subject = {soql_quote(subject)}"
+            f" AND CreatedById = {soql_quote(self.connection.user_id)}"
+            " ORDER BY CreatedDate ASC, Id ASC"
+        )
+        marker = cue_marker(task.key)
+        for row in self._query(soql, include_deleted=False):
+            if marker in (row.get("Description") or ""):
+                return str(row["Id"])
+        return None
 
     def activities_log(self, activities: list[ActivityOut]) -> list[WriteResult]:
         results: list[WriteResult] = []
@@ -245,12 +269,13 @@ class SalesforceAdapter:
 
 
 def _task_values(task: TaskOut) -> dict[str, Any]:
+    marker = f"\n\n{cue_marker(task.key)}"
     values = {
         "Subject": task.subject[:SUBJECT_MAX],
-        "Description": task.body[:DESCRIPTION_MAX],
-        # The due day as the caller's datetime sees it: Salesforce's ActivityDate is a
-        # date without a zone, shown as is to the owner.
-        "ActivityDate": task.due_at.date().isoformat(),
+        "Description": task.body[: DESCRIPTION_MAX - len(marker)] + marker,
+        # Salesforce's ActivityDate is a date without a zone, shown as is to the owner: the
+        # day the task is due where the owner is (due 23:30 in Los Angeles is that day).
+        "ActivityDate": task.due_at.astimezone(ZoneInfo(task.time_zone)).date().isoformat(),
         "Priority": PRIORITIES.get(task.priority, "Normal"),
         "Status": "Completed" if task.completed else "Not Started",
     }
