@@ -2,18 +2,24 @@
 step, no dangling edge, every kind's own checks (apps/journeys/steps/), and no loop without
 a wait. A missing edge ends the journey (completed)."""
 
-from apps.journeys.models import Journey, Step, TriggerKind
+from apps.journeys.models import Journey, JourneyVersion, Step, TriggerKind
 from apps.journeys.steps import SPECS, step_edges
 
 __all__ = ["journey_problems", "step_edges"]
 
 
-def journey_problems(journey: Journey, steps: list[Step] | None = None) -> list[str]:
-    """Everything that keeps the journey from being activated, in words for its author."""
-    steps = list(journey.steps.all()) if steps is None else steps
+def journey_problems(
+    journey: Journey, steps: list[Step] | None = None, *, version: JourneyVersion | None = None
+) -> list[str]:
+    """Everything that keeps the journey (the version shown, or `version`) from being
+    activated or published, in words for its author."""
+    version = version or journey.version_shown()
+    if steps is None:
+        steps = list(version.steps.all()) if version is not None else []
     by_key = {step.key: step for step in steps}
     problems = _trigger_problems(journey)
-    if journey.first_step_id is None or journey.first_step_id not in {s.pk for s in steps}:
+    first_id = getattr(version, "first_step_id", None) or journey.first_step_id
+    if first_id is None or first_id not in {s.pk for s in steps}:
         problems.append("Choose the first step.")
     for step in steps:
         problems += [f"Step {step.key}: {p}" for p in _step_problems(step, by_key)]

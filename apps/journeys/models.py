@@ -77,6 +77,14 @@ class Journey(models.Model):
     first_step = models.ForeignKey(
         "journeys.Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    live_version = models.ForeignKey(
+        "journeys.JourneyVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The published version: the one new entrants start on.",
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -105,6 +113,121 @@ class Journey(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def version_shown(self) -> "JourneyVersion | None":
+        """The version the builder shows: the one in the works, else the live one, else
+        the latest."""
+        versions = self.versions.order_by("-number")
+        return versions.filter(status__in=JourneyVersionStatus.open()).first() or (
+            self.live_version or versions.first()
+        )
+
+
+class JourneyVersionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted for review"
+    APPROVED = "approved", "Approved"
+    PUBLISHED = "published", "Published"
+    RETIRED = "retired", "Retired"
+
+    @classmethod
+    def open(cls) -> list[str]:
+        """Not yet published: at most one such version per journey."""
+        return [cls.DRAFT, cls.SUBMITTED, cls.APPROVED]
+
+
+class JourneyVersion(models.Model):
+    """One version of a journey's steps. A draft is edited, submitted, approved by someone
+    other than its author and published; what is published never changes in place, and its
+    enrollments keep running on it after a newer version is published."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=16, choices=JourneyVersionStatus.choices, default=JourneyVersionStatus.DRAFT
+    )
+    first_step = models.ForeignKey(
+        "journeys.Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    change_summary = models.TextField(blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    enrollments_moved = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="When publishing moved running enrollments here: the step mapping and counts.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["journey", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["journey", "number"],
+                name="journey_version_number_unique",
+                violation_error_message="This journey already has a version with this number.",
+            ),
+            models.UniqueConstraint(
+                fields=["journey"],
+                condition=Q(status="published"),
+                name="journey_one_published_version",
+                violation_error_message="Another version of this journey is published.",
+            ),
+            models.UniqueConstraint(
+                fields=["journey"],
+                condition=Q(status__in=["draft", "submitted", "approved"]),
+                name="journey_one_open_version",
+                violation_error_message="This journey already has a version in the works.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.journey} v{self.number} ({self.get_status_display().lower()})"
+
+    @property
+    def start_step_id(self) -> int | None:
+        """Its first step; a version made before versions had its own starts where the
+        journey does."""
+        return self.first_step_id or self.journey.first_step_id
+
+    @property
+    def editable(self) -> bool:
+        return self.status == JourneyVersionStatus.DRAFT
+
+    @classmethod
+    def working_for(cls, journey: Journey) -> "JourneyVersion":
+        """The version a step saved without one joins: the open draft, else the latest
+        version, else a first one (published if the journey already runs)."""
+        versions = cls.objects.filter(journey=journey)
+        found = versions.filter(status__in=JourneyVersionStatus.open()).first()
+        found = found or versions.order_by("-number").first()
+        if found is not None:
+            return found
+        runs = journey.status != JourneyStatus.DRAFT
+        version = cls.objects.create(
+            journey=journey,
+            number=1,
+            status=JourneyVersionStatus.PUBLISHED if runs else JourneyVersionStatus.DRAFT,
+            author=journey.owner,
+            published_at=journey.activated_at if runs else None,
+        )
+        if runs:
+            Journey.objects.filter(pk=journey.pk).update(live_version=version)
+            journey.live_version = version
+        return version
+
 
 class StepKind(models.TextChoices):
     SEND_SMS = "send_sms", "Send SMS"
@@ -123,6 +246,7 @@ class Step(models.Model):
     `config`; each kind's shape is its spec's config (apps/journeys/steps/<kind>.py)."""
 
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="steps")
+    version = models.ForeignKey(JourneyVersion, on_delete=models.CASCADE, related_name="steps")
     key = models.SlugField(max_length=64)
     kind = models.CharField(max_length=24, choices=StepKind.choices)
     config = models.JSONField(default=dict, blank=True)
@@ -133,14 +257,22 @@ class Step(models.Model):
         ordering = ["journey", "position", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["journey", "key"],
-                name="step_key_unique",
-                violation_error_message="Another step of this journey has this key.",
+                fields=["version", "key"],
+                name="step_key_unique_in_version",
+                violation_error_message="Another step of this version has this key.",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.key} ({self.get_kind_display()})"
+
+    def save(self, *args, **kwargs):
+        # A step made the old way (journey only) joins the journey's working version.
+        if self.version_id is None and self.journey_id is not None:
+            self.version = JourneyVersion.working_for(self.journey)
+        elif self.journey_id is None and self.version_id is not None:
+            self.journey_id = self.version.journey_id
+        super().save(*args, **kwargs)
 
 
 class EnrollmentState(models.TextChoices):
@@ -162,6 +294,14 @@ class Enrollment(models.Model):
 
     journey = models.ForeignKey(Journey, on_delete=models.PROTECT, related_name="enrollments")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="enrollments")
+    version = models.ForeignKey(
+        JourneyVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="enrollments",
+        help_text="The version it runs on: the one it entered, unless a publish moved it.",
+    )
     current_step = models.ForeignKey(
         Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -32,9 +32,10 @@ def segment_enroll(*, journey: Journey) -> int:
     )
     jsonb = "::jsonb" if connection.vendor == "postgresql" else ""
     sql = f"""
-        INSERT INTO journeys_enrollment (journey_id, contact_id, current_step_id, state,
-            next_run_at, step_entered_at, visits, is_holdout, variants, claim_token, entered_at)
-        SELECT %s, c.id, %s, 'active', %s, %s, %s{jsonb}, {HOLDOUT_SQL}, %s{jsonb}, '', %s
+        INSERT INTO journeys_enrollment (journey_id, contact_id, current_step_id, version_id,
+            state, next_run_at, step_entered_at, visits, is_holdout, variants, claim_token,
+            entered_at)
+        SELECT %s, c.id, %s, %s, 'active', %s, %s, %s{jsonb}, {HOLDOUT_SQL}, %s{jsonb}, '', %s
         FROM ({members_sql}) c
         WHERE NOT EXISTS (
             SELECT 1 FROM journeys_enrollment e
@@ -44,6 +45,7 @@ def segment_enroll(*, journey: Journey) -> int:
     params = [
         journey.pk,
         journey.first_step_id,
+        journey.first_step.version_id,
         now,
         now,
         json.dumps({journey.first_step.key: 1}),

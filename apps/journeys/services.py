@@ -60,6 +60,7 @@ def enrollment_start(
                 journey=journey,
                 contact=contact,
                 current_step_id=journey.first_step_id,
+                version_id=journey.first_step.version_id,  # the live version's first step
                 state=EnrollmentState.ACTIVE,
                 next_run_at=now,
                 step_entered_at=now,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.journeys.activity import activity_batched, activity_log
 from apps.journeys.engine.claims import enrollment_claim_one, enrollments_claim
 from apps.journeys.engine.steps import Move, step_run
-from apps.journeys.models import Activity, Enrollment, EnrollmentState, JourneyStatus
+from apps.journeys.models import Activity, Enrollment, EnrollmentState, JourneyStatus, Step
 
 logger = logging.getLogger(__name__)
 
@@ -88,16 +88,13 @@ def enrollment_run(*, enrollment_id: int, token: str) -> int:
         return 0
 
 
-def _steps_run(enrollment: Enrollment, now: datetime, steps_by_journey: dict) -> None:
+def _steps_run(enrollment: Enrollment, now: datetime, steps_by_version: dict) -> None:
     if enrollment.journey.status != JourneyStatus.ACTIVE:
         _sleep(
             enrollment, now + timedelta(hours=1), "The journey is not active; checking again later."
         )
         return
-    journey_id = enrollment.journey_id
-    if journey_id not in steps_by_journey:
-        steps_by_journey[journey_id] = {step.key: step for step in enrollment.journey.steps.all()}
-    steps = steps_by_journey[journey_id]
+    steps = _version_steps(enrollment, steps_by_version)
     for _ in range(MAX_STEPS_PER_RUN):
         step = enrollment.current_step
         if step is None:
@@ -109,6 +106,18 @@ def _steps_run(enrollment: Enrollment, now: datetime, steps_by_journey: dict) ->
             return _sleep(enrollment, move.sleep_until, move.reason)
         _move_to(enrollment, steps, move, now)
     _sleep(enrollment, now + RETRY_AFTER_ERROR, "Too many steps in one run; continuing later.")
+
+
+def _version_steps(enrollment: Enrollment, steps_by_version: dict) -> dict:
+    """The steps of the version the enrollment runs on (its current step's), read once per
+    chunk: an enrollment stays on its version after a newer one is published."""
+    step = enrollment.current_step
+    version_id = step.version_id if step is not None else enrollment.version_id
+    if version_id not in steps_by_version:
+        steps_by_version[version_id] = {
+            s.key: s for s in Step.objects.filter(version_id=version_id)
+        }
+    return steps_by_version[version_id]
 
 
 def _move_to(enrollment: Enrollment, steps: dict, move: Move, now: datetime) -> None:

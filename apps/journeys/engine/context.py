@@ -83,7 +83,8 @@ class LiveContext:
         clicked, replied to or opened."""
         from apps.sends.models import InboundMessage, LinkClick, OutboundMessage
 
-        step = self.enrollment.journey.steps.filter(key=step_key).first()
+        version_id = getattr(self.enrollment.current_step, "version_id", None)
+        step = Step.objects.filter(version_id=version_id, key=step_key).first()
         messages = OutboundMessage.objects.filter(
             enrollment_id=self.enrollment.pk, step_id=getattr(step, "pk", None)
         )

@@ -1,0 +1,316 @@
+"""Writes of journey versions: a draft made from the live version, its steps edited (a draft
+only), submitted, approved by someone other than its author, published (the live version
+retired, its running enrollments kept on it unless the publisher moves them along a mapping
+recorded on the new version), or rejected back to a draft.
+
+Invariant 14: what is live never changes in place."""
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from apps.journeys.graph import journey_problems
+from apps.journeys.models import (
+    Enrollment,
+    EnrollmentState,
+    Journey,
+    JourneyStatus,
+    JourneyVersion,
+    JourneyVersionStatus,
+    Step,
+)
+from apps.journeys.services import JourneyError
+from apps.journeys.steps import SPECS
+
+EDIT_PERMISSION = "journeys.change_journeyversion"
+REVIEW_PERMISSION = "journeys.activate_journey"  # the Approver's (and Admin's)
+SELF_REVIEW = "self_approval"  # the error code of a review refused to the version's author
+
+
+def _permission_require(actor, permission: str, message: str) -> None:
+    if not actor.has_perm(permission):
+        raise JourneyError(message, code="permission_denied")
+
+
+def _audited_save(instance, *, actor, reason: str, **kwargs) -> None:
+    instance._history_user = actor
+    instance._change_reason = reason[:100]
+    instance.save(**kwargs)
+
+
+def _version_lock(version: JourneyVersion) -> JourneyVersion:
+    return (
+        JourneyVersion.objects.select_for_update(of=("self",))
+        .select_related("journey")
+        .get(pk=version.pk)
+    )
+
+
+@transaction.atomic
+def journey_draft_start(*, actor, journey: Journey, summary: str = "") -> JourneyVersion:
+    """The journey's version in the works, or a new draft copied from the live version
+    (same keys, kinds, settings and first step). The live version is not touched."""
+    _permission_require(actor, EDIT_PERMISSION, "You may not edit journeys.")
+    journey = Journey.objects.select_for_update().get(pk=journey.pk)
+    open_version = journey.versions.filter(status__in=JourneyVersionStatus.open()).first()
+    if open_version is not None:
+        return open_version
+    source = journey.live_version or journey.versions.order_by("-number").first()
+    number = (journey.versions.aggregate(top=Max("number"))["top"] or 0) + 1
+    draft = JourneyVersion(journey=journey, number=number, author=actor, change_summary=summary)
+    _audited_save(draft, actor=actor, reason=f"Draft v{number} started")
+    if source is not None:
+        _steps_copy(source, draft, actor)
+    return draft
+
+
+def _steps_copy(source: JourneyVersion, draft: JourneyVersion, actor) -> None:
+    start_id = source.start_step_id
+    for step in source.steps.order_by("position", "id"):
+        copy = Step(
+            journey_id=draft.journey_id,
+            version=draft,
+            key=step.key,
+            kind=step.kind,
+            config=step.config,
+            position=step.position,
+        )
+        _audited_save(copy, actor=actor, reason=f"Copied from v{source.number}")
+        if step.pk == start_id:
+            draft.first_step = copy
+    _audited_save(draft, actor=actor, reason=f"Copied from v{source.number}")
+
+
+def _draft_require(version: JourneyVersion) -> None:
+    if version.status != JourneyVersionStatus.DRAFT:
+        raise JourneyError(
+            f"Version {version.number} is {version.get_status_display().lower()}: only a "
+            "draft's steps can be changed. Start a new draft to change the journey.",
+            field="status",
+        )
+
+
+@transaction.atomic
+def version_step_save(
+    *, actor, version: JourneyVersion, key: str, kind: str, config: dict, position: int = 0
+) -> Step:
+    """Adds the step, or replaces the kind, settings and position of the draft's step with
+    this key."""
+    _permission_require(actor, EDIT_PERMISSION, "You may not edit journeys.")
+    version = _version_lock(version)
+    _draft_require(version)
+    step = version.steps.filter(key=key).first() or Step(
+        journey_id=version.journey_id, version=version, key=key
+    )
+    step.kind, step.position = kind, position
+    step.config = SPECS[kind].Config.read(config).stored()
+    _audited_save(step, actor=actor, reason=f"Step {key} saved in v{version.number}")
+    if version.start_step_id is None:
+        version.first_step = step
+        _audited_save(version, actor=actor, reason=f"Starts at {key}")
+    return step
+
+
+@transaction.atomic
+def version_step_delete(*, actor, version: JourneyVersion, key: str) -> None:
+    _permission_require(actor, EDIT_PERMISSION, "You may not edit journeys.")
+    version = _version_lock(version)
+    _draft_require(version)
+    step = version.steps.filter(key=key).first()
+    if step is None:
+        raise JourneyError(f"Version {version.number} has no step {key!r}.", field="key")
+    step._history_user = actor
+    step._change_reason = f"Step {key} deleted from v{version.number}"
+    step.delete()
+
+
+@transaction.atomic
+def version_first_step_set(*, actor, version: JourneyVersion, key: str) -> JourneyVersion:
+    _permission_require(actor, EDIT_PERMISSION, "You may not edit journeys.")
+    version = _version_lock(version)
+    _draft_require(version)
+    step = version.steps.filter(key=key).first()
+    if step is None:
+        raise JourneyError(f"Version {version.number} has no step {key!r}.", field="first_step")
+    version.first_step = step
+    _audited_save(version, actor=actor, reason=f"Starts at {key}")
+    return version
+
+
+@transaction.atomic
+def version_submit(*, actor, version: JourneyVersion, summary: str = "") -> JourneyVersion:
+    """Sends the draft for review once nothing keeps it from going live."""
+    _permission_require(actor, EDIT_PERMISSION, "You may not edit journeys.")
+    version = _version_lock(version)
+    _draft_require(version)
+    problems = journey_problems(version.journey, version=version)
+    if problems:
+        raise JourneyError(" ".join(problems), field="steps")
+    version.status, version.submitted_at = JourneyVersionStatus.SUBMITTED, timezone.now()
+    version.change_summary = summary.strip() or version.change_summary
+    version.rejection_reason = ""
+    _audited_save(version, actor=actor, reason=f"Submitted by {actor.username}")
+    return version
+
+
+def version_written_by(version: JourneyVersion, user) -> bool:
+    """True for the author and for anyone who changed the draft or its steps (the history
+    says who): none of them may approve it."""
+    if version.author_id == user.pk:
+        return True
+    draft = JourneyVersionStatus.DRAFT
+    if version.history.filter(history_user_id=user.pk, status=draft).exists():
+        return True
+    return Step.history.filter(version_id=version.pk, history_user_id=user.pk).exists()
+
+
+def review_check(*, actor, version: JourneyVersion, verb: str = "approve") -> None:
+    """JourneyError saying why `actor` may not review `version` now, or nothing."""
+    _permission_require(actor, REVIEW_PERMISSION, "Only an approver may review journey versions.")
+    if version.status != JourneyVersionStatus.SUBMITTED:
+        raise JourneyError(
+            f"Version {version.number} is {version.get_status_display().lower()}, "
+            "not waiting for review.",
+            field="status",
+        )
+    if version_written_by(version, actor) and not settings.CUE_ALLOW_SELF_APPROVAL:
+        raise JourneyError(
+            f"You wrote this version, so someone else must {verb} it.", code=SELF_REVIEW
+        )
+
+
+@transaction.atomic
+def version_approve(*, actor, version: JourneyVersion, comment: str = "") -> JourneyVersion:
+    version = _version_lock(version)
+    review_check(actor=actor, version=version)
+    version.status, version.approver = JourneyVersionStatus.APPROVED, actor
+    version.approved_at = timezone.now()
+    _audited_save(version, actor=actor, reason=f"Approved by {actor.username}. {comment}".strip())
+    return version
+
+
+@transaction.atomic
+def version_reject(*, actor, version: JourneyVersion, reason: str) -> JourneyVersion:
+    """Back to a draft its author can fix, with the reason they will read."""
+    version = _version_lock(version)
+    review_check(actor=actor, version=version, verb="review")
+    if not reason.strip():
+        raise JourneyError(
+            "Say why you reject this version, so its author can fix it.", field="reason"
+        )
+    version.status, version.rejection_reason = JourneyVersionStatus.DRAFT, reason.strip()
+    version.submitted_at = None
+    _audited_save(version, actor=actor, reason=f"Rejected by {actor.username}")
+    return version
+
+
+def version_publish(
+    *, actor, version: JourneyVersion, move_enrollments: bool = False
+) -> JourneyVersion:
+    """Makes the approved version live: new entrants start on it and the live one retires.
+    Running enrollments stay on the version they entered, unless `move_enrollments`, which
+    moves every one of them along the step mapping (refused whole when a step they wait on
+    has no counterpart). Two publishers at once: one wins, the other is told."""
+    _permission_require(actor, REVIEW_PERMISSION, "Only an approver may publish a journey.")
+    try:
+        with transaction.atomic():
+            return _publish(actor, version, move_enrollments)
+    except IntegrityError as error:  # another version went live at the same moment
+        raise JourneyError(
+            "Another version of this journey was published at the same moment; reload.",
+            field="status",
+        ) from error
+
+
+def _publish(actor, version: JourneyVersion, move_enrollments: bool) -> JourneyVersion:
+    journey = Journey.objects.select_for_update().get(pk=version.journey_id)
+    version = _version_lock(version)
+    if version.status != JourneyVersionStatus.APPROVED:
+        raise JourneyError(
+            f"Version {version.number} is {version.get_status_display().lower()}; only an "
+            "approved version can be published.",
+            field="status",
+        )
+    previous, now = journey.live_version, timezone.now()
+    plan = enrollment_move_plan(previous, version) if move_enrollments and previous else None
+    if plan is not None and plan.unmapped:
+        raise JourneyError(plan.refusal(), field="move_enrollments")
+    if previous is not None:
+        previous.status, previous.retired_at = JourneyVersionStatus.RETIRED, now
+        _audited_save(previous, actor=actor, reason=f"Retired by v{version.number}")
+    version.status, version.published_by, version.published_at = (
+        JourneyVersionStatus.PUBLISHED,
+        actor,
+        now,
+    )
+    if plan is not None:
+        version.enrollments_moved = plan.record(moved=plan.apply(version))
+    version.first_step_id = version.start_step_id
+    _audited_save(version, actor=actor, reason=f"Published by {actor.username}")
+    _journey_point(journey, version, actor, now)
+    return version
+
+
+def _journey_point(journey: Journey, version: JourneyVersion, actor, now) -> None:
+    journey.live_version, journey.first_step_id = version, version.first_step_id
+    if journey.status == JourneyStatus.DRAFT:  # a first publish starts the journey
+        journey.status, journey.activated_at = JourneyStatus.ACTIVE, now
+    _audited_save(journey, actor=actor, reason=f"v{version.number} is live")
+
+
+class MovePlan:
+    """Where the enrollments running on `source` would go in `target`: each step they are
+    on maps to the step of the same key and kind."""
+
+    def __init__(self, source: JourneyVersion, target: JourneyVersion, occupied: dict[str, int]):
+        self.source, self.target, self.occupied = source, target, occupied
+        targets = {s.key: s for s in target.steps.all()}
+        kinds = dict(source.steps.values_list("key", "kind"))
+        self.mapping = {
+            key: targets[key].key
+            for key in occupied
+            if key in targets and targets[key].kind == kinds.get(key)
+        }
+        self.unmapped = sorted(set(occupied) - set(self.mapping))
+        self._targets = targets
+
+    def refusal(self) -> str:
+        steps = ", ".join(f"{key} ({self.occupied[key]} waiting)" for key in self.unmapped)
+        return (
+            f"Enrollments cannot be moved: v{self.target.number} has no step of the same key "
+            f"and kind for {steps}. Publish without moving them: they finish on "
+            f"v{self.source.number}."
+        )
+
+    def apply(self, version: JourneyVersion) -> int:
+        """Moves the running enrollments, step by step (a step's own UPDATE)."""
+        sources = dict(self.source.steps.values_list("key", "pk"))
+        moved = 0
+        for old_key, new_key in self.mapping.items():
+            moved += Enrollment.objects.filter(
+                current_step_id=sources[old_key], state__in=EnrollmentState.running()
+            ).update(current_step=self._targets[new_key], version=version)
+        return moved
+
+    def record(self, *, moved: int) -> dict:
+        return {
+            "from_version": self.source.number,
+            "mapping": self.mapping,
+            "waiting": self.occupied,
+            "moved": moved,
+        }
+
+
+def enrollment_move_plan(source: JourneyVersion, target: JourneyVersion) -> MovePlan:
+    """The mapping a publish would use, for showing before the publisher chooses."""
+    rows = (
+        Enrollment.objects.filter(
+            current_step__version_id=source.pk, state__in=EnrollmentState.running()
+        )
+        .values("current_step__key")
+        .annotate(n=Count("id"))
+        .order_by("current_step__key")
+    )
+    occupied = {row["current_step__key"]: row["n"] for row in rows}
+    return MovePlan(source, target, occupied)
