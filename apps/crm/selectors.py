@@ -110,6 +110,8 @@ def cursor_describe(cursor: dict | None) -> str:
 
 
 def _value(value) -> str:
+    if isinstance(value, dict):  # rows remembered by id (Salesforce's late-commit window)
+        return f"{len(value)} remembered"
     if (
         isinstance(value, int)
         and not isinstance(value, bool)

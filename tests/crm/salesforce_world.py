@@ -22,6 +22,7 @@ def adapter_for(
     max_retry_wait: float = 120.0,
     properties: dict | None = None,
     task_key_field: str = "",
+    clock=None,
 ) -> SalesforceAdapter:
     credentials = SalesforceCredentials(
         login_url=fake.base_url,
@@ -37,7 +38,10 @@ def adapter_for(
         max_retry_wait=max_retry_wait,
         sleep=sleeps.append,
     )
-    return SalesforceAdapter(connection, properties=properties, task_key_field=task_key_field)
+    adapter = SalesforceAdapter(connection, properties=properties, task_key_field=task_key_field)
+    if clock is not None:
+        adapter.clock = clock
+    return adapter
 
 
 def data_requests(fake: FakeSalesforce, kind: str) -> list:

@@ -94,6 +94,40 @@ def test_a_record_changed_between_pages_is_read_again_after_the_rest(fake, adapt
     assert adapter.changes(CONTACT, cursor, page_size=2).records == []
 
 
+def test_a_row_committed_late_with_an_older_modstamp_is_read_once_by_the_next_run(fake, sleeps):
+    # Given a run at 600 s that read two contacts stamped at 500 s
+    now = [at(600)]
+    adapter = adapter_for(fake, sleeps, clock=lambda: now[0])
+    first, second = fake.seed("Contact", [{"LastName": "a"}, {"LastName": "b"}], at=at(500))
+    pages, cursor = drain(adapter, CONTACT, page_size=10)
+    assert pages == [[first, second]]
+
+    # When a transaction stamped at 450 s commits only after that run, and one is changed
+    late = fake.create("Contact", at=at(450), LastName="late")
+    fake.modify("Contact", first, at=at(690), LastName="renamed")
+    now[0] = at(700)
+    pages, cursor = drain(adapter, CONTACT, page_size=10, cursor=cursor)
+
+    # Then the next run hands over the late one and the change, and not the other again
+    assert pages == [[late, first]]
+    now[0] = at(1000)
+    pages, cursor = drain(adapter, CONTACT, page_size=2, cursor=cursor)
+    assert pages == [[], []]
+    # and once the window has passed, the cursor is the newest row's and remembers nothing
+    assert cursor == {"modstamp": "2026-01-05T12:11:30.000+0000", "id": first}
+    assert drain(adapter, CONTACT, page_size=10, cursor=cursor) == ([[]], cursor)
+
+
+def test_a_quiet_org_rereads_nothing(fake, sleeps):
+    adapter = adapter_for(fake, sleeps, clock=lambda: at(5000))
+    ids = fake.seed("Contact", [{"LastName": f"n{i}"} for i in range(3)], at=at(0))
+
+    pages, cursor = drain(adapter, CONTACT, page_size=10)
+
+    assert pages == [ids]
+    assert cursor == {"modstamp": "2026-01-05T12:00:00.000+0000", "id": ids[2]}
+
+
 def test_an_empty_org_is_done_at_once_and_keeps_the_cursor(fake, adapter):
     cursor = {"modstamp": "2026-01-05T12:00:00.000+0000", "id": "003Fk0000000009AAA"}
 

@@ -175,6 +175,29 @@ def test_an_incremental_sync_reads_and_updates_only_what_changed(salesforce):
     assert len(queries) == 1 and "SystemModstamp > 2026-03-02T09:00:00Z" in queries[0]
 
 
+def test_a_contact_committed_late_is_taken_by_the_next_sync_and_nothing_twice(salesforce):
+    # Given a sync at T0 + 10 min that took two contacts stamped at T0 + 8 min
+    now = [T0 + timedelta(minutes=10)]
+    adapter = adapter_for("salesforce")
+    adapter.clock = lambda: now[0]
+    eight = T0 + timedelta(minutes=8)
+    salesforce.seed("Contact", [{"LastName": "One"}, {"LastName": "Two"}], at=eight)
+    first = sync_in(adapter=adapter)
+    assert first.counts["contact"] == {**NOTHING, "created": 2}
+
+    # When a transaction stamped at T0 + 7 min commits after it
+    late = salesforce.create("Contact", at=T0 + timedelta(minutes=7), LastName="Late")
+    now[0] = T0 + timedelta(minutes=11)
+    second = sync_in(adapter=adapter)
+
+    # Then the next sync takes it, and neither of the others again
+    assert second.counts["contact"] == {**NOTHING, "created": 1}
+    assert person(late).last_name == "Late"
+    now[0] = T0 + timedelta(minutes=30)
+    assert sync_in(adapter=adapter).counts["contact"] == NOTHING
+    assert Contact.objects.count() == 3
+
+
 def test_a_deleted_contact_is_archived_and_stays_in_cue_without_its_id(salesforce):
     gone = salesforce.create("Contact", at=T0, LastName="Gone", Email="gone@x.test")
     kept = salesforce.create("Contact", at=T0, LastName="Kept", Email="kept@x.test")

@@ -2,7 +2,8 @@
 
 import json
 import urllib.parse
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +39,7 @@ from .records import (
     cursor_after,
     field_info,
     record_from_row,
+    rows_unseen,
     soql_quote,
     stage_histories,
     stage_history_soql,
@@ -61,7 +63,8 @@ class SalesforceAdapter:
     Tasks Cue created; writes follow-up Tasks, SMS activity Tasks and field updates.
 
     `properties` names more fields to read per object type (the field mapping's CRM side,
-    custom fields included), as HubSpot's adapter takes them.
+    custom fields included), as HubSpot's adapter takes them. `clock` says when a read
+    happens (records.py's late-commit window); tests pass their own.
 
     `task_key_field` names an External ID field on Task (e.g. Cue_Key__c) that holds Cue's
     key of each task and activity. With it, every write is an upsert by that key, so a
@@ -79,8 +82,10 @@ class SalesforceAdapter:
         *,
         properties: Mapping[str, Sequence[str]] | None = None,
         task_key_field: str = "",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         self.connection = connection
+        self.clock = clock
         self.extra_fields = {key: tuple(value) for key, value in (properties or {}).items()}
         self.task_key_field = task_key_field
 
@@ -97,12 +102,15 @@ class SalesforceAdapter:
             extra_fields=self.extra_fields.get(object_type, ()),
             conditions=self._conditions(object_type),
         )
-        rows = self._query(soql, include_deleted=sobject.deletable)
+        read = self._query(soql, include_deleted=sobject.deletable)
+        rows = rows_unseen(read, cursor)
         histories = (
             self._stage_histories([row["Id"] for row in rows]) if object_type == DEAL else {}
         )
         records = [record_from_row(object_type, row, histories.get(row["Id"], ())) for row in rows]
-        return Page(records=records, cursor=cursor_after(rows, cursor), done=len(rows) < page_size)
+        done = len(read) < page_size
+        next_cursor = cursor_after(read, cursor, done=done, now=self.clock())
+        return Page(records=records, cursor=next_cursor, done=done)
 
     def _conditions(self, object_type: str) -> list[str]:
         if object_type != TASK:

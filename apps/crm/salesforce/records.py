@@ -5,11 +5,18 @@ Changes are read by keyset on (SystemModstamp, Id): Salesforce compares SystemMo
 whole seconds, and a bulk update gives thousands of rows the same second, so the Id
 breaks ties. The cursor is the last row's pair; the next page starts strictly after it,
 which neither skips a row sharing the second nor re-reads one forever.
+
+SystemModstamp is stamped when a transaction writes, not when it commits: a long one
+commits rows older than rows already read. So once a run reaches the present, the next
+one starts no later than LATE_COMMIT_OVERLAP before the time of the read, and the cursor
+remembers the rows read in that window (`seen`, id → SystemModstamp): a row read again
+unchanged is dropped, a row committed late is handed over once. A quiet org re-reads
+nothing: its newest row is older than the window.
 """
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apps.crm.adapters import (
@@ -25,6 +32,11 @@ from apps.crm.adapters import (
     StageEntry,
 )
 
+# How late a Salesforce transaction may commit after it stamped its rows and still be read.
+LATE_COMMIT_OVERLAP = timedelta(minutes=5)
+# The most rows a cursor remembers from that window: past it, the newest are forgotten and
+# may be applied again, which changes nothing.
+SEEN_MAX = 10_000
 PIPELINE_ID = "opportunity"  # Salesforce has one stage picklist for all opportunities
 PIPELINE_LABEL = "Opportunity stages"
 ACTIVITY_TYPE = "SMS"  # Task.Type of the SMS activities Cue logs
@@ -209,10 +221,46 @@ def cursor_parts(cursor: dict) -> tuple[str, str]:
     return modstamp, record_id
 
 
-def cursor_after(rows: list[dict[str, Any]], cursor: dict | None) -> dict:
-    if not rows:
-        return dict(cursor or {})
-    return {"modstamp": rows[-1]["SystemModstamp"], "id": rows[-1]["Id"]}
+def rows_unseen(rows: list[dict[str, Any]], cursor: dict | None) -> list[dict[str, Any]]:
+    """The rows not read before as they are now (see the module docstring)."""
+    seen = (cursor or {}).get("seen") or {}
+    return [row for row in rows if seen.get(row["Id"]) != row["SystemModstamp"]]
+
+
+def cursor_after(
+    rows: list[dict[str, Any]], cursor: dict | None, *, done: bool, now: datetime
+) -> dict:
+    """Where the next page starts: after the last row read. Once the present is reached,
+    no later than LATE_COMMIT_OVERLAP before `now`, remembering the rows read since then
+    that the next read meets again (see the module docstring)."""
+    position = dict(cursor or {})
+    seen = position.pop("seen", None) or {}
+    if rows:
+        position = {"modstamp": rows[-1]["SystemModstamp"], "id": rows[-1]["Id"]}
+    elif not position:
+        return {}
+    horizon = now - LATE_COMMIT_OVERLAP
+    if done and datetime_parse(position["modstamp"]) > horizon:
+        position = {"modstamp": _modstamp(horizon), "id": ""}
+    seen = _seen_after(
+        {**seen, **{row["Id"]: row["SystemModstamp"] for row in rows}},
+        (datetime_parse(position["modstamp"]), position["id"]),
+    )
+    return {**position, "seen": seen} if seen else position
+
+
+def _seen_after(seen: dict[str, str], position: tuple[datetime, str]) -> dict[str, str]:
+    """The rows ahead of `position`, the next read's start (at most SEEN_MAX, the oldest)."""
+    ahead = sorted(
+        (stamp, record_id)
+        for record_id, text in seen.items()
+        if (stamp := datetime_parse(text), record_id) > position
+    )
+    return {record_id: seen[record_id] for _, record_id in ahead[:SEEN_MAX]}
+
+
+def _modstamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
 
 
 def stage_history_soql(opportunity_ids: Iterable[str]) -> str:
