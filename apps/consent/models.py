@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from apps.contacts.erasure.traces import address_erased_key
 from apps.contacts.models import Contact
 
 
@@ -217,6 +218,14 @@ class ConsentState(models.Model):
         return f"{self.channel}/{self.purpose}: {self.get_status_display()}"
 
 
+class SuppressionQuerySet(models.QuerySet):
+    def of_address(self, address: str, channel: str) -> "SuppressionQuerySet":
+        """The entries for this (normalised) address: under the address itself, and under
+        the keyed hash an erasure keeps it as. Every look-up by address goes through here,
+        so an erased person's STOP still binds the number and their START still lifts it."""
+        return self.filter(channel=channel, address__in=[address, address_erased_key(address)])
+
+
 class Suppression(models.Model):
     """An address Cue must never message, whether or not a contact has it."""
 
@@ -255,6 +264,8 @@ class Suppression(models.Model):
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
+
+    objects = SuppressionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -64,4 +64,4 @@ def contacts_with_consent(*, channel: str, purpose: str, status: str = ConsentSt
 
 
 def address_is_suppressed(*, address: str, channel: str = Channel.SMS) -> bool:
-    return Suppression.objects.filter(channel=channel, address=address).exists()
+    return Suppression.objects.of_address(address, channel).exists()

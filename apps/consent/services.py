@@ -161,9 +161,11 @@ def address_revocation(*, address: str, channel: str) -> Suppression | None:
         address = address_normalize(address, channel)
     except ConsentError:
         return None
-    return Suppression.objects.filter(
-        channel=channel, address=address, reason__in=Suppression.CONSUMER_REVOCATIONS
-    ).first()
+    return (
+        Suppression.objects.of_address(address, channel)
+        .filter(reason__in=Suppression.CONSUMER_REVOCATIONS)
+        .first()
+    )
 
 
 def _last_opt_out(contact: Contact, channel: str, purpose: str) -> ConsentRecord | None:
@@ -366,6 +368,9 @@ def suppression_add(
     address = address_normalize(address, channel)
     if reason not in Suppression.Reason.values:
         raise ConsentError(f"{reason!r} is not a suppression reason.", field="reason")
+    listed = Suppression.objects.of_address(address, channel).order_by("created_at", "pk").first()
+    if listed is not None:  # the number itself, or its keyed hash after an erasure
+        return listed
     suppression, _ = Suppression.objects.get_or_create(
         channel=channel,
         address=address,
@@ -391,9 +396,11 @@ def suppression_remove(*, address: str, channel: str = Channel.SMS) -> int:
     """The consumer lifts their own revocation (START/UNSTOP/YES from the number). What a
     person, a bounce or an invalid number put on the list stays there."""
     address = address_normalize(address, channel)
-    deleted, _ = Suppression.objects.filter(
-        channel=channel, address=address, reason__in=Suppression.CONSUMER_REVOCATIONS
-    ).delete()
+    deleted, _ = (
+        Suppression.objects.of_address(address, channel)
+        .filter(reason__in=Suppression.CONSUMER_REVOCATIONS)
+        .delete()
+    )
     return deleted
 
 

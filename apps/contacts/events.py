@@ -31,7 +31,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.contacts.errors import ContactsError
+from apps.contacts.errors import ContactsError, contact_erased_refusal
 from apps.contacts.intent import intent_on_events
 from apps.contacts.models import Contact, Event, EventHandlerFailure, validate_event_type
 from apps.core.queue import task_send
@@ -147,6 +147,9 @@ def event_input_check(item: EventInput, *, now: datetime | None = None) -> None:
     problem = _event_type_problem(item.type)
     if problem:
         raise ContactsError(problem, field="type")
+    refusal = contact_erased_refusal(item.contact)  # a ContactId is checked by its caller
+    if refusal is not None:
+        raise refusal
     if not item.idempotency_key or len(item.idempotency_key) > 200:
         raise ContactsError("Give an idempotency key of 1–200 characters.", field="idempotency_key")
     if timezone.is_naive(item.occurred_at):

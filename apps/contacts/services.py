@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.contacts.attributes import attributes_merge, attributes_validate
-from apps.contacts.errors import ContactsError
+from apps.contacts.errors import ContactsError, contact_erased_refusal
 from apps.contacts.external_ids import ExternalIdsError, external_id_api_sync, external_ids_write
 from apps.contacts.identity import API, contact_keys, identity_contact
 from apps.contacts.models import (
@@ -214,6 +214,9 @@ def _address_changes_hand_off(contact: Contact, before: dict[str, str] | None) -
 def _contact_save(
     contact: Contact, fields: dict, stage_changed_at: datetime | None = None
 ) -> Contact:
+    refusal = contact_erased_refusal(contact)
+    if refusal is not None:
+        raise refusal
     at = stage_changed_at or timezone.now()
     previous_stage, superseded = None, None
     if not contact._state.adding and "lifecycle_stage" in fields:

@@ -17,7 +17,6 @@ from django.db.models import Q
 from apps.consent.models import Channel, ConsentStatus, Preference, Purpose, Suppression
 from apps.consent.selectors import consent_for_address, consent_of_ledger
 from apps.consent.services import ConsentError, address_normalize, addresses_same
-from apps.contacts.erasure.traces import address_erased_key
 from apps.contacts.models import Contact
 from apps.sends.models import Decision, MessageCategory, MessageOrigin, MessageStatus
 from apps.sends.quiet_hours import (
@@ -97,13 +96,8 @@ def _suppression(message, at) -> GateResult | None:
     """The address itself, whoever owns it now: a STOP, an unsubscribe or a complaint
     binds the number (or email) it came from."""
     key = _suppression_key(message)
-    # An erased person's entries are kept under the keyed hash of the address.
     entry = (
-        Suppression.objects.filter(
-            channel=message.channel, address__in=[key, address_erased_key(key)]
-        )
-        .order_by("created_at", "pk")
-        .first()
+        Suppression.objects.of_address(key, message.channel).order_by("created_at", "pk").first()
     )
     if entry is None:
         return None

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history
 
 from apps.contacts.api.event_input import ContactRef, EventItem
-from apps.contacts.errors import ContactsError
+from apps.contacts.errors import ContactsError, contact_erased_refusal
 from apps.contacts.events import ContactId, record_events
 from apps.contacts.external_ids import external_ids_create
 from apps.contacts.identity import IdentityIndex, KnownContact, Resolution
@@ -103,13 +103,14 @@ def _fresh_items_store(
     outcomes: dict[int, EventOutcome] = {}
     placed: list[EventItem] = []
     first_with_key: dict[str, EventItem] = {}
+    erased = _erased_among(items)
     for item, found in items:
         key = item.event.idempotency_key
         if key in first_with_key:
             continue  # a duplicate within the batch: answered below with the first's id
         if found.known is None:  # unknown when loaded, unless an earlier event planned it
             found = directory.find(item.contact)
-        problem = _contact_problem(item, found, may_create)
+        problem = erased.get(item.contact.id) or _contact_problem(item, found, may_create)
         if problem:
             outcomes[item.index] = EventOutcome(item.index, ERROR, errors={"contact": [problem]})
             continue
@@ -129,6 +130,16 @@ def _fresh_items_store(
         if item.index not in outcomes and first is not None:
             outcomes[item.index] = EventOutcome(item.index, DUPLICATE, outcomes[first.index].id)
     return outcomes
+
+
+def _erased_among(items: list[tuple[EventItem, Resolution]]) -> dict[int, str]:
+    """{id: why refused} for the erased contacts the batch names by id. Only an id can
+    name one: an erasure blanks every other key. No query when no event names an id."""
+    ids = {item.contact.id for item, _ in items if item.contact.id is not None}
+    if not ids:
+        return {}
+    erased = Contact.objects.filter(pk__in=ids, erased_at__isnull=False)
+    return {contact.pk: contact_erased_refusal(contact).message for contact in erased}
 
 
 def _contact_problem(item: EventItem, found: Resolution, may_create: bool) -> str | None:
