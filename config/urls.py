@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("optin/", include("apps.consent.urls")),
     path("tasks/", include("apps.routing.urls")),
+    path("inbox/", include("apps.inbox.urls")),
     path("segment/", include("apps.segment_intake.urls")),
     path("webhooks/crm/", include("apps.crm.urls")),
     path("", include("apps.sends.urls")),

@@ -30,6 +30,7 @@ CUE_APPS = (
     "library",
     "sends",
     "routing",
+    "inbox",
     "journeys",
     "reporting",
     "crm",
@@ -51,6 +52,9 @@ _NOT_AUDIT = [
     "!reporting.view_retentionrun",
     "!contacts.view_datasubjectrequest",
 ]
+
+# Reps and managers answer the texts in the inbox; Compliance reads every conversation.
+_INBOX_WORK = ["inbox.view_conversation", "inbox.work_conversation", "inbox.view_savedreply"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MARKETER: [
@@ -85,12 +89,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + ["library.approve_as_compliance", "consent.export_consent_proof", "reporting.run_audit"]
     # Data-subject requests: GDPR Art. 15/20 exports and Art. 17 erasures are Compliance's.
     + ["contacts.export_personal_data", "contacts.erase_personal_data"],
-    SALES_REP: ["routing.view_followuptask", "routing.work_followuptask", "contacts.view_contact"],
+    SALES_REP: [
+        "routing.view_followuptask",
+        "routing.work_followuptask",
+        "contacts.view_contact",
+        *_INBOX_WORK,
+    ],
     SALES_MANAGER: [
         "routing.view_followuptask",
         "routing.work_followuptask",
         "routing.reassign_followuptask",
         "contacts.view_contact",
+        *_INBOX_WORK,
+        "inbox.assign_conversation",
         "accounts.view_team",
         "accounts.view_user",
     ],

@@ -28,6 +28,20 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return True
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Recorded or computed by Cue: read by those who may view, changed by no one (an admin
+    included), so what is shown stays what happened."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class CappedCountPaginator(Paginator):
     """Counts at most CAP rows (one bounded query), so a changelist over millions of rows
     never scans the whole table to number its pages; the last pages past CAP are reached

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.library",
     "apps.sends",
     "apps.routing",
+    "apps.inbox",
     "apps.journeys",
     "apps.reporting",
     "apps.crm",
@@ -348,6 +349,9 @@ CUE_ROUTING_BUSINESS_HOURS = {
     "weekdays": (0, 1, 2, 3, 4),
     "hours": (time(9), time(17)),
 }
+# The inbox: minutes a team has to answer a text (first response), unless the team's own
+# inbox policy (admin) says otherwise.
+INBOX_FIRST_RESPONSE_MINUTES = env.int("INBOX_FIRST_RESPONSE_MINUTES", default=60)
 # Outbound CRM webhooks: seconds before a POST is abandoned, attempts before giving up, and
 # the backoff between attempts (base × 2^(n−1), capped).
 CUE_WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)

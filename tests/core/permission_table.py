@@ -128,6 +128,11 @@ MODELS: dict[str, Access] = {
     "routing.followuptask": AUDIT_RECORD,  # reps and managers see theirs on /tasks/
     "routing.webhookendpoint": PEOPLE,
     "routing.webhookdelivery": AUDIT_RECORD,
+    # Conversations are worked on /inbox/; the admin shows them to Compliance, read-only.
+    "inbox.conversation": AUDIT_RECORD,
+    # Saved replies and each team's response time: set by an admin, like routing.
+    "inbox.savedreply": PEOPLE,
+    "inbox.inboxpolicy": PEOPLE,
     "journeys.journey": DRAFTS,
     "journeys.enrollment": RECORD,
     "journeys.activity": RECORD,
@@ -538,6 +543,60 @@ def _tasks_samples() -> list[Sample]:
     ]
 
 
+# /inbox/ is for reps and managers, like /tasks/; Compliance reads every conversation there.
+INBOX_PAGE = TASK_PAGE
+INBOX_ACTIONS = ("reply", "take", "assign", "close", "reopen", "note")
+
+
+def _inbox_samples() -> list[Sample]:
+    s = Sample
+    one = "inbox/<int:pk>/"
+    return [
+        s("inbox/", "/inbox/", INBOX_PAGE),
+        s("inbox/counts/", "/inbox/counts/", INBOX_PAGE),
+        s(one, "/inbox/{rita_conversation.pk}/", INBOX_PAGE, "the rep's own"),
+        s(one, "/inbox/{bob_conversation.pk}/", {**INBOX_PAGE, R: NOT_FOUND}, "a teammate's"),
+        s(
+            one,
+            "/inbox/{wes_conversation.pk}/",
+            {**INBOX_PAGE, R: NOT_FOUND, SM: NOT_FOUND},
+            "another team's",
+        ),
+        s(one, "/inbox/{open_conversation.pk}/", INBOX_PAGE, "nobody's yet"),
+        *(
+            s(
+                f"inbox/<int:pk>/{action}/",
+                f"/inbox/{{rita_conversation.pk}}/{action}/",
+                everyone(NOT_ALLOWED),
+            )
+            for action in INBOX_ACTIONS
+        ),
+    ]
+
+
+def _two_factor_samples() -> list[Sample]:
+    """Everyone signed in manages their own second factor; Admin and Compliance have one (and
+    proved it this session), the others have none to verify yet."""
+    s, signed_in = Sample, signed_in_page(frozenset(roles.ROLES))
+    without_one = redirect("/account/two-factor/setup/")
+    return [
+        s("account/two-factor/", "/account/two-factor/", signed_in),
+        s("account/two-factor/setup/", "/account/two-factor/setup/", signed_in),
+        s(
+            "account/two-factor/verify/",
+            "/account/two-factor/verify/",
+            {**signed_in, **dict.fromkeys((M, AP, R, SM), without_one)},
+        ),
+        # POSTs only (tests/accounts/test_two_factor.py), refused before anything else.
+        s(
+            "account/two-factor/recovery-codes/",
+            "/account/two-factor/recovery-codes/",
+            everyone(NOT_ALLOWED),
+        ),
+        s("account/two-factor/remove/", "/account/two-factor/remove/", everyone(NOT_ALLOWED)),
+    ]
+
+
 def _public_samples() -> list[Sample]:
     s = Sample
     return [
@@ -577,7 +636,7 @@ def _public_samples() -> list[Sample]:
 
 ADMIN_SAMPLES = [*_model_samples(), *_custom_admin_samples()]
 API_SAMPLES = _api_samples()
-TASKS_SAMPLES = _tasks_samples()
+TASKS_SAMPLES = [*_tasks_samples(), *_inbox_samples()]
 # The pages anyone may reach, signed in or not; each says how it refuses what it refuses.
 PUBLIC_SAMPLES = _public_samples()
 SAMPLES = [*ADMIN_SAMPLES, *API_SAMPLES, *TASKS_SAMPLES, *PUBLIC_SAMPLES]

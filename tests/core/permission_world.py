@@ -75,6 +75,7 @@ from apps.reporting.models import (
     FatigueSettings,
     RetentionRun,
 )
+from apps.inbox.models import Conversation, InboxPolicy, SavedReply
 from apps.routing.models import (
     FollowUpTask,
     IntentPhrase,
@@ -150,6 +151,7 @@ def world_build() -> World:
     _library(world)
     _sends(world)
     _routing(world)
+    _inbox(world)
     _journeys(world)
     _reporting(world)
     _crm_connectors(world)
@@ -458,6 +460,38 @@ def _routing(world: World) -> None:
             "routing.webhookdelivery": WebhookDelivery.objects.create(
                 endpoint=endpoint, event="task.created", key="task.created:1", payload={"id": 1}
             ),
+        }
+    )
+
+
+def _inbox(world: World) -> None:
+    """Conversations: Rita's, Bob's (East), Wes's (West), and one from an unknown number
+    nobody has taken."""
+    x = world.extra
+    rita, now = world.users[roles.SALES_REP], timezone.now()
+
+    def conversation(contact, user, team, their):
+        return Conversation.objects.create(
+            their_address=their,
+            our_address="+13125550000",
+            contact=contact,
+            assigned_user=user,
+            assigned_team=team,
+            last_message_at=now,
+            last_message_text="A question",
+        )
+
+    x.update(
+        rita_conversation=conversation(x["rita_contact"], rita, x["east"], "+13125550101"),
+        bob_conversation=conversation(x["bob_contact"], x["bob"], x["east"], "+13125550102"),
+        wes_conversation=conversation(x["wes_contact"], x["wes"], x["west"], "+13125550103"),
+        open_conversation=conversation(None, None, None, "+13125550104"),
+    )
+    world.objects.update(
+        {
+            "inbox.conversation": x["bob_conversation"],
+            "inbox.savedreply": SavedReply.objects.create(title="Thanks", body="Thanks!"),
+            "inbox.inboxpolicy": InboxPolicy.objects.create(team=x["east"]),
         }
     )
 

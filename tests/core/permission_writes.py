@@ -18,6 +18,7 @@ from apps.accounts.roles import ROLES
 from apps.consent.models import ConsentRecord, Suppression
 from apps.contacts.models import Contact, Event, Opportunity
 from apps.crm.models import RecordError, StageMapping, SyncRun
+from apps.inbox.models import Conversation, ConversationNote
 from apps.journeys.models import Journey
 from apps.library.models import TemplateApproval, TemplateVersion
 from apps.reporting.models import Attribution, AuditReport
@@ -706,4 +707,56 @@ def _public_writes() -> list[Write]:
     ]
 
 
-WRITES = [*_model_writes(), *_admin_writes(), *_tasks_writes(), *_api_writes(), *_public_writes()]
+# --- /inbox/ -------------------------------------------------------------------------------
+
+# Who sees each conversation, and who works it (Compliance reads, never answers).
+_CONVERSATIONS = {
+    "rita_conversation": (EAST | {R, C}, EAST | {R}),
+    "bob_conversation": (EAST | {C}, EAST),
+    "wes_conversation": (frozenset({C, AD}), ADMIN_ONLY),
+}
+
+
+def _inbox_writes() -> list[Write]:
+    writes = []
+    for name, (seen_by, works) in _CONVERSATIONS.items():
+        conversation = row(name, Conversation)
+        actions = [
+            ("reply", count(OutboundMessage), works, works, {"body": "On my way.", "nonce": "m"}),
+            ("note", count(ConversationNote), works, works, {"note": "Called back."}),
+            ("close", conversation, works, works, {}),
+            ("reopen", conversation, NOBODY, works, {}),  # not closed: nothing to reopen
+            ("take", conversation, NOBODY, works, {}),  # someone has it: the taker is told who
+            ("assign", conversation, works & EAST, works & EAST, {"to": "user:{bob.pk}"}),
+        ]
+        for action, state, changes, done_by, data in actions:
+            done = redirect(f"/inbox/{{{name}.pk}}/")
+            expect = _task_expect(seen_by=seen_by, done_by=done_by, done=done)
+            url = f"/inbox/{{{name}.pk}}/{action}/"
+            writes.append(Write(f"{action} {name}", url, expect, state, changes, data))
+    # Nobody has the unknown number's conversation yet: whoever works it may take it.
+    takers = EAST | {R}
+    writes.append(
+        Write(
+            "take open_conversation",
+            "/inbox/{open_conversation.pk}/take/",
+            _task_expect(
+                seen_by=takers | {C},
+                done_by=takers,
+                done=redirect("/inbox/{open_conversation.pk}/"),
+            ),
+            row("open_conversation", Conversation),
+            changes=takers,
+        )
+    )
+    return writes
+
+
+WRITES = [
+    *_model_writes(),
+    *_admin_writes(),
+    *_tasks_writes(),
+    *_inbox_writes(),
+    *_api_writes(),
+    *_public_writes(),
+]

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class InboxConfig(AppConfig):
+    """The shared SMS inbox: every reply lands in a conversation someone can work."""
+
+    name = "apps.inbox"
+    label = "inbox"
+    verbose_name = "Inbox"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.inbox.hooks import inbox_listen
+
+        inbox_listen()

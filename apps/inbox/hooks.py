@@ -1,0 +1,48 @@
+"""What the inbox hears from sends: every reply (into its conversation), and every text a
+rep sent to a contact from anywhere (a follow-up task's reply box too), which answers the
+contact's waiting conversations."""
+
+from apps.inbox.services import conversation_reply_record, conversations_answered
+from apps.sends.hooks import (
+    MessageOutcome,
+    ReplyReceived,
+    message_outcome_handler_register,
+    reply_handler_register,
+)
+from apps.sends.models import MessageOrigin, MessageStatus, OutboundMessage
+
+_ANSWERED = {MessageStatus.SENT, MessageStatus.DELIVERED}
+
+
+def inbox_listen() -> None:
+    reply_handler_register("inbox", replies_file)
+    message_outcome_handler_register("inbox", rep_texts_answer)
+
+
+def replies_file(replies: list[ReplyReceived]) -> None:
+    for reply in replies:
+        conversation_reply_record(
+            from_address=reply.from_address,
+            to_address=reply.to_address,
+            contact_id=reply.contact_id,
+            body=reply.body,
+            keyword_kind=reply.keyword_kind,
+            received_at=reply.received_at,
+        )
+
+
+def rep_texts_answer(outcomes: list[MessageOutcome]) -> None:
+    """A rep's text answers from the moment it was written (a text held overnight by quiet
+    hours still answered when the rep wrote it), not when it left."""
+    ids = [
+        o.message.message_id
+        for o in outcomes
+        if o.message.origin == MessageOrigin.REP_REPLY
+        and o.status in _ANSWERED
+        and o.message.contact_id
+    ]
+    if not ids:
+        return
+    written = OutboundMessage.objects.filter(pk__in=ids).values_list("contact_id", "created_at")
+    for contact_id, created_at in written:
+        conversations_answered(contact_id=contact_id, at=created_at)
