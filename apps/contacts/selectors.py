@@ -2,7 +2,11 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+import phonenumbers
+from django.db.models import Q
+from django.utils import timezone
 
 from apps.contacts.models import Contact, Event, EventType
 
@@ -56,3 +60,43 @@ def _properties_summary(properties: dict) -> str:
 
 def event_type_label(event_type: str) -> str:
     return dict(EventType.choices).get(event_type, event_type.replace("_", " ").capitalize())
+
+
+def contacts_search(*, query: str, limit: int = 10) -> list[Contact]:
+    """Contacts whose name, email or phone number matches what a person typed: a full phone
+    number or email address exactly, otherwise names and emails by how they begin."""
+    query = " ".join(query.split())[:200]
+    if not query:
+        return []
+    contacts = Contact.objects.order_by("last_name", "first_name", "id")
+    if phone := _phone_e164(query):
+        return list(contacts.filter(phone=phone)[:limit])
+    if "@" in query:
+        return list(contacts.filter(email__iexact=query)[:limit])
+    words = query.split(" ")
+    by_name = Q(first_name__istartswith=words[0], last_name__istartswith=" ".join(words[1:]))
+    if len(words) == 1:
+        by_name = Q(first_name__istartswith=query) | Q(last_name__istartswith=query)
+        by_name |= Q(email__istartswith=query)
+    return list(contacts.filter(by_name)[:limit])
+
+
+def _phone_e164(query: str) -> str:
+    """The number in E.164 if the query is a valid phone number (US if no country code)."""
+    if sum(ch.isdigit() for ch in query) < 7 or any(ch.isalpha() for ch in query):
+        return ""
+    try:
+        number = phonenumbers.parse(query, "US")
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def event_types_seen(*, days: int = 90, limit: int = 200) -> list[str]:
+    """The event types recorded in the last `days`, by name (the builders' pickers offer
+    them next to Cue's own types)."""
+    since = timezone.now() - timedelta(days=days)
+    seen = Event.objects.filter(occurred_at__gte=since).order_by("type")
+    return list(seen.values_list("type", flat=True).distinct()[:limit])

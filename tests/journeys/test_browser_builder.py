@@ -1,7 +1,6 @@
 """In a real browser: a marketer opens a seeded blueprint in the builder, sees its diagram,
 and simulates it for a demo contact."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -43,14 +42,14 @@ def test_it_shows_a_blueprints_diagram_and_simulates_a_demo_contact(live_server,
     # When she simulates Priya registering for the webinar
     sent_before = OutboundMessage.objects.count()
     page.click("#cue-simulate")
-    page.fill("#id_contact", str(priya.pk))
+    page.fill("#id_contact_search", priya.email)
     expect(page.locator("#id_event_type")).to_have_value("webinar_registered")
     starts_at = (timezone.now() + timedelta(days=2)).replace(microsecond=0)
-    page.fill("#id_event_properties", json.dumps({"starts_at": starts_at.isoformat()}))
+    page.fill("#id_property__starts_at", starts_at.isoformat())
     page.click("#simulate-run")
 
     # Then she sees the path up to the first wait for an event, with both of its edges
-    rows = page.locator("#simulation tr.cue-sim-step")
+    rows = page.locator("#simulation-path > tbody > tr.cue-sim-step")
     expect(rows).to_have_count(3)
     assert rows.evaluate_all("rs => rs.map(r => r.dataset.key)") == [
         "before_start",
@@ -62,9 +61,11 @@ def test_it_shows_a_blueprints_diagram_and_simulates_a_demo_contact(live_server,
         f"Waiting until {reminder:%Y-%m-%d %H:%M} UTC (1 h before starts_at)."
     )
     expect(rows.nth(1).locator(".cue-decision")).to_have_count(1)
-    expect(rows.nth(2)).to_contain_text("no webinar_attended within 3 h → missed")
+    forks = page.locator('#simulation-path > tbody > tr.cue-sim-forks[data-key="attend"]')
+    expect(forks).to_contain_text("no webinar_attended within 3 h → missed")
     expect(page.locator("#simulation-ending")).to_have_text(
-        "Stops following at attend: what comes next depends on whether webinar_attended happens."
+        "At attend the path divides: what comes next depends on whether webinar_attended happens. "
+        "Each way is followed."
     )
     # And nothing was sent
     assert OutboundMessage.objects.count() == sent_before

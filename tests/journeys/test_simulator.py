@@ -201,7 +201,8 @@ def test_it_stops_at_the_first_wait_until_and_shows_both_edges(clock, opted_in_c
         ("no webinar_attended within 3 h", "missed"),
     )
     assert simulation.ending == (
-        "Stops following at attend: what comes next depends on whether webinar_attended happens."
+        "At attend the path divides: what comes next depends on whether webinar_attended happens. "
+        "Each way is followed."
     )
 
 

@@ -1,5 +1,9 @@
-"""The Simulate page's form: a contact from the CRM by id, or one described in a few fields,
-and the event to try."""
+"""The Simulate page's form: a contact from the CRM found by name, email or phone (or one
+described in a few fields), and the event to try with a field per property it is known to
+carry (JSON only as an option)."""
+
+import json
+import math
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -15,26 +19,33 @@ from apps.contacts.models import (
     validate_time_zone,
 )
 from apps.contacts.regions import region_normalize
+from apps.contacts.selectors import contacts_search
 from apps.contacts.stages import lifecycle_choices
 from apps.journeys.admin.forms import JSONTextField
 from apps.journeys.simulator import ContactDescription
 
+PROPERTY_PREFIX = "property__"
+MAX_MATCHES = 10
+
 
 class SimulateForm(forms.Form):
-    contact = forms.IntegerField(
+    contact_search = forms.CharField(
         required=False,
-        min_value=1,
-        label="Contact id",
-        help_text="A contact in the CRM. Leave it empty to describe one below instead.",
+        max_length=200,
+        label="Contact",
+        help_text="A contact in the CRM: a name, an email address or a phone number. Leave it "
+        "empty to describe one below instead.",
     )
+    # Chosen from the matches of a search (rendered as one radio button per match).
+    contact = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     event_type = forms.CharField(
         required=False, max_length=64, validators=[validate_event_type], label="Event"
     )
     event_properties = JSONTextField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 50}),
-        label="Event properties",
-        help_text='e.g. {"form": "pricing-guide"}',
+        label="Or all the properties as JSON",
+        help_text='e.g. {"form": "pricing-guide"}; a property field above wins over the same key.',
     )
     lifecycle_stage = forms.ChoiceField(required=False, choices=lifecycle_choices, initial="lead")
     kind = forms.ChoiceField(required=False, choices=ContactKind.choices, initial="prospect")
@@ -65,9 +76,40 @@ class SimulateForm(forms.Form):
         "sms_consent", "email_consent",
     ]  # fmt: skip
 
-    def __init__(self, *args, may_pick_contact: bool = True, **kwargs):
+    def __init__(
+        self, *args, may_pick_contact: bool = True, property_names: list[str] = (), **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.may_pick_contact = may_pick_contact
+        self.matches: list[Contact] = []  # a search that found several: the user picks one
+        for name in property_names:
+            self.fields[PROPERTY_PREFIX + name] = forms.CharField(
+                required=False, max_length=500, label=name, strip=True
+            )
+
+    def property_fields(self) -> list:
+        return [field for field in self if field.name.startswith(PROPERTY_PREFIX)]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("contact") is None and cleaned.get("contact_search"):
+            cleaned["contact"] = self._searched(cleaned["contact_search"])
+        return cleaned
+
+    def _searched(self, query: str) -> Contact | None:
+        if not self.may_pick_contact:
+            self.add_error("contact_search", "You may not look up contacts; describe one instead.")
+            return None
+        found = contacts_search(query=query, limit=MAX_MATCHES + 1)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            self.add_error("contact_search", f"No contact matches “{query}”.")
+        else:
+            self.matches = found[:MAX_MATCHES]
+            more = "more than " if len(found) > MAX_MATCHES else ""
+            self.add_error("contact_search", f"{more}{len(self.matches)} contacts match: pick one.")
+        return None
 
     def clean_region(self) -> str:
         """As a stored contact's: the postal code, so the state's rules apply as they would."""
@@ -104,11 +146,31 @@ class SimulateForm(forms.Form):
                 del data[name]
         return ContactDescription(**{k: v or "" for k, v in data.items()})
 
+    def properties_given(self) -> dict:
+        """The JSON, then each property field given (a number or true/false is read as one)."""
+        properties = dict(self.cleaned_data.get("event_properties") or {})
+        for field in self.property_fields():
+            value = self.cleaned_data.get(field.name)
+            if value:
+                properties[field.name.removeprefix(PROPERTY_PREFIX)] = _typed(value)
+        return properties
+
     def simulation_kwargs(self) -> dict:
         contact = self.cleaned_data.get("contact")
         return {
             "contact": contact,
             "description": None if contact is not None else self.description(),
             "event_type": self.cleaned_data.get("event_type") or "",
-            "event_properties": self.cleaned_data.get("event_properties") or {},
+            "event_properties": self.properties_given(),
         }
+
+
+def _typed(value: str):
+    """'3' is 3 and 'true' is True, as in the JSON an API client sends; '02139' stays text."""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    if isinstance(parsed, bool | int) or (isinstance(parsed, float) and math.isfinite(parsed)):
+        return parsed
+    return value

@@ -14,6 +14,7 @@ from apps.journeys.graph import journey_problems
 from apps.journeys.models import Journey, JourneyStatus
 from apps.journeys.services import JourneyError, journey_activate, journey_pause
 from apps.journeys.simulator import journey_simulate
+from apps.journeys.simulator.properties import event_property_names, known_event_types
 
 
 def tool_urls(model_admin) -> list:
@@ -99,9 +100,12 @@ class JourneyToolViews:
         journey = self._journey_for(request, object_id)
         may_pick = request.user.has_perm("contacts.view_contact")
         run = "run" in request.GET
-        initial = {"event_type": journey.trigger_event_type}
+        event_type = request.GET.get("event_type", journey.trigger_event_type)[:64]
         form = SimulateForm(
-            request.GET if run else None, initial=initial, may_pick_contact=may_pick
+            request.GET if run else None,
+            initial={"event_type": journey.trigger_event_type},
+            may_pick_contact=may_pick,
+            property_names=event_property_names(event_type=event_type, journey=journey),
         )
         simulation = (
             journey_simulate(journey=journey, **form.simulation_kwargs())
@@ -115,6 +119,8 @@ class JourneyToolViews:
             "original": journey,
             "form": form,
             "simulation": simulation,
+            "event_types": known_event_types(),
+            "user_zone": request.user.time_zone,
         }
         return TemplateResponse(request, "admin/journeys/journey/simulate.html", context)
 

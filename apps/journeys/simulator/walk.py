@@ -7,30 +7,15 @@ from datetime import datetime
 from django.utils import timezone
 
 from apps.contacts.models import Contact
-from apps.journeys.models import EnrollmentState, Journey, JourneyStatus, Step
+from apps.journeys.models import Journey, JourneyStatus
 from apps.journeys.simulator.described import ContactDescription, described_gate
-from apps.journeys.simulator.dry import DryContext, DryFailure
+from apps.journeys.simulator.dry import DryContext
 from apps.journeys.simulator.entry import EntryCheck, Subject, entry_checks
-from apps.journeys.steps import SPECS, Move, step_template_id
+from apps.journeys.simulator.follow import SimulatedStep, Walker
+from apps.journeys.steps import step_template_id
 from apps.library.models import MessageTemplate
 from apps.sends.policy import gate_evaluate
-
-MAX_STEPS = 25  # the engine's own backstop per run (engine/advance.py)
-
-
-@dataclass(frozen=True)
-class SimulatedStep:
-    number: int
-    key: str
-    kind: str
-    kind_label: str
-    outcome: str
-    edges: tuple[tuple[str, str], ...] = ()  # (edge, where it leads) when both are shown
-    decision: str = ""  # the gate's: allow, defer, hold or suppress
-    reason_code: str = ""
-    reason: str = ""
-    until: datetime | None = None
-    preview: str = ""
+from apps.sends.quiet_hours.zones import candidate_zones
 
 
 @dataclass
@@ -43,6 +28,7 @@ class Simulation:
     steps: list[SimulatedStep] = field(default_factory=list)
     ending: str = ""
     notes: list[str] = field(default_factory=list)
+    contact_zones: list[str] = field(default_factory=list)  # where the gate places them
 
     @property
     def enters(self) -> bool:
@@ -81,6 +67,7 @@ def journey_simulate(
         at=now,
         checks=checks,
         notes=_notes(journey, subject),
+        contact_zones=_zones_of(subject.contact),
     )
     if not simulation.enters:
         failed = next(check for check in checks if not check.passed)
@@ -88,6 +75,17 @@ def journey_simulate(
         return simulation
     _walk(simulation, _Run(journey, subject, holdout))
     return simulation
+
+
+def _zones_of(contact: Contact) -> list[str]:
+    """The zones the send gate would place the contact in (one when it is known)."""
+    zones, _ = candidate_zones(
+        time_zone=contact.time_zone,
+        region=contact.region,
+        country=contact.country or "US",
+        phone_e164=str(contact.phone) if contact.phone else None,
+    )
+    return [zone.key for zone in zones]
 
 
 def _notes(journey: Journey, subject: Subject) -> list[str]:
@@ -122,66 +120,8 @@ class _Run:
 
 
 def _walk(simulation: Simulation, run: _Run) -> None:
-    key = run.journey.first_step.key if run.journey.first_step_id else None
-    if key is None:
+    if not run.journey.first_step_id:
         simulation.ending = "The journey has no first step."
         return
-    context = DryContext(run, run.subject.now)
-    for number in range(1, MAX_STEPS + 1):
-        step = run.steps.get(key)
-        if step is None:
-            simulation.ending = f"{key!r} is not a step of this journey: the engine would fail."
-            return
-        key = _step_take(simulation, number, step, context)
-        if key is None:
-            return
-    simulation.ending = f"Stopped following after {MAX_STEPS} steps."
-
-
-def _step_take(simulation: Simulation, number: int, step: Step, context: DryContext) -> str | None:
-    """Runs the step as the engine would, dry, and records it; returns the next step's key,
-    or None when the path ends here (with the simulation's ending set)."""
-    spec = SPECS[step.kind]
-    config = spec.config(step)
-    try:
-        move = spec.run(context, step, config)
-        after = move
-        if move.sleep_until:  # the engine runs a waiting step again when its wait is over
-            after = spec.run(context.resumed(move.sleep_until), step, config)
-    except DryFailure as failure:
-        simulation.steps.append(_record(number, step, Move(said=failure.said)))
-        simulation.ending = failure.ending
-        return None
-    simulation.steps.append(_record(number, step, move))
-    if move.forks:
-        simulation.ending = move.ending
-    elif after.sleep_until:
-        simulation.ending = f"Stops following at {step.key}: it would still be waiting."
-    elif after.end_state:
-        simulation.ending = after.ending or _ending(after)
-    elif after.to is None:
-        simulation.ending = "End of the journey (completed)."
-    return None if simulation.ending else after.to
-
-
-def _ending(move: Move) -> str:
-    if move.end_state == EnrollmentState.COMPLETED:
-        return "End of the journey (completed)."
-    return move.reason
-
-
-def _record(number: int, step: Step, move: Move) -> SimulatedStep:
-    gate = move.gate
-    return SimulatedStep(
-        number=number,
-        key=step.key,
-        kind=step.kind,
-        kind_label=step.get_kind_display(),
-        outcome=move.said,
-        edges=move.forks,
-        decision=getattr(gate, "decision", ""),
-        reason_code=getattr(gate, "reason_code", ""),
-        reason=getattr(gate, "reason", ""),
-        until=getattr(gate, "until", None),
-        preview=move.preview,
-    )
+    walker = Walker(run.steps, DryContext(run, run.subject.now))
+    simulation.steps, simulation.ending = walker.follow(run.journey.first_step.key)

@@ -100,6 +100,6 @@ def _forks(step: Step, config: WaitUntilConfig) -> Move:
             (f"{events} happens", config.next or "the end"),
             (f"no {events} within {hours} h", config.on_timeout or "the end"),
         ),
-        ending=f"Stops following at {step.key}: what comes next depends on whether {events} "
-        "happens.",
+        ending=f"At {step.key} the path divides: what comes next depends on whether {events} "
+        "happens. Each way is followed.",
     )
