@@ -18,6 +18,7 @@ from apps.contacts.segments import (
     rule_path,
     segment_condition_register,
 )
+from apps.contacts.segments.catalogue import segment_catalogue_register
 
 KIND = "consent"
 _CHOICES = {"channel": (Channel.values, "channel"), "purpose": (Purpose.values, "purpose")}
@@ -57,5 +58,19 @@ def consent_condition_compile(rule: dict, context: SegmentContext) -> Q:
     return matches
 
 
+def consent_condition_describe() -> dict:
+    """What the segment builder offers for a consent rule."""
+    return {
+        "channels": _options(Channel.choices),
+        "purposes": _options(Purpose.choices),
+        "statuses": _options(ConsentStatus.choices),
+    }
+
+
+def _options(pairs) -> list[dict]:
+    return [{"value": value, "label": str(label)} for value, label in pairs]
+
+
 def consent_condition_register() -> None:
     segment_condition_register(KIND, consent_condition_compile, consent_condition_validate)
+    segment_catalogue_register(KIND, consent_condition_describe)

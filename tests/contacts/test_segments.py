@@ -627,6 +627,7 @@ def test_it_updates_the_preview_as_the_rules_are_edited(live_server, make_user, 
     login(page, live_server, marketer)
     page.goto(f"{live_server.url}/admin/contacts/segment/add/")
     status = page.locator("#segment-preview .segment-preview-status")
+    page.get_by_text("Rules as JSON").click()  # the builder folds the stored form away
 
     page.fill("#id_rules", json.dumps(field("intent_band", "eq", "high")))
     expect(status).to_have_text("1 contact matches.")

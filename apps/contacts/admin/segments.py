@@ -1,4 +1,5 @@
-"""Segments in the admin: rules edited as JSON, checked in place, previewed as you type."""
+"""Segments in the admin: rules built by pointing and clicking (the JSON stays the stored
+form, shown to power users), checked in place, previewed as they change."""
 
 import json
 
@@ -10,7 +11,7 @@ from django.http import JsonResponse
 from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import Contact, Segment
@@ -20,6 +21,7 @@ from apps.contacts.segments import (
     segment_preview,
     segment_rules_validate,
 )
+from apps.contacts.segments.catalogue import segment_catalogue
 from apps.contacts.segments.references import segment_referrers
 from apps.contacts.segments.registry import is_whole_number
 from apps.core.admin import HistoryAdmin
@@ -42,8 +44,9 @@ class SegmentForm(forms.ModelForm):
         widget=forms.Textarea(
             attrs={"rows": 18, "class": "vLargeTextField segment-rules", "spellcheck": "false"}
         ),
-        help_text='A rule group, e.g. {"all": [{"field": "intent_band", "op": "eq", '
-        '"value": "high"}]}. The reference is below.',
+        help_text="The rules as stored: built above, or written here as a rule group, e.g. "
+        '{"all": [{"field": "intent_band", "op": "eq", "value": "high"}]}. '
+        "The reference is below.",
     )
 
     class Meta:
@@ -69,7 +72,8 @@ class SegmentAdmin(HistoryAdmin):
     change_form_template = "admin/contacts/segment/change_form.html"
 
     class Media:
-        js = ["cue/segment_preview.js"]
+        js = ["cue/segment_builder.js", "cue/segment_preview.js"]
+        css = {"all": ["cue/segment_builder.css"]}
 
     def get_fields(self, request, obj=None):
         fields = ["name", "description", "rules"]
@@ -77,8 +81,13 @@ class SegmentAdmin(HistoryAdmin):
 
     def get_urls(self):
         preview = require_POST(csrf_protect(never_cache(self.preview_view)))
-        # Before the default URLs: their "<path:object_id>/" would take "preview/".
-        return [path("preview/", preview, name="contacts_segment_preview"), *super().get_urls()]
+        catalogue = require_GET(never_cache(self.catalogue_view))
+        # Before the default URLs: their "<path:object_id>/" would take these.
+        return [
+            path("preview/", preview, name="contacts_segment_preview"),
+            path("catalogue/", catalogue, name="contacts_segment_catalogue"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description="Matching contacts now")
     def matching_contacts(self, obj: Segment) -> str:
@@ -100,6 +109,12 @@ class SegmentAdmin(HistoryAdmin):
                 f"{referrer} (includes {segment})" for referrer in segment_referrers(segment.pk)
             ]
         return deleted, counts, perms_needed, protected
+
+    def catalogue_view(self, request):
+        """GET → the fields, operators and values the builder offers (segments.catalogue)."""
+        if not (self.admin_site.has_permission(request) and self.has_view_permission(request)):
+            return JsonResponse({"errors": ["You may not build segments."]}, status=403)
+        return JsonResponse(segment_catalogue())
 
     def preview_view(self, request):
         """POST {"rules": ..., "segment": id?} → {"count", "contacts"} or 400 {"errors"}."""

@@ -92,6 +92,9 @@ class SegmentRulesError(ContactsError):
         super().__init__("; ".join(errors), field="rules", code="invalid_segment")
         self.errors = errors
 
+    def as_field_errors(self) -> dict[str, list[str]]:
+        return {"rules": self.errors}
+
 
 def segment_rules_validate(rules, *, segment_id: int | None = None) -> list[str]:
     """Every mistake in the rules, with its path; [] when they compile.
