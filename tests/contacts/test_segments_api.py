@@ -2,6 +2,7 @@
 the builder's catalogue in the admin, which offers only what the compiler takes."""
 
 import pytest
+from django.db import connection  # noqa: F401 - read by the skipif condition
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -10,6 +11,7 @@ from apps.accounts import roles
 from apps.contacts.models import AttributeDefinition, Segment
 from apps.contacts.segments import segment_contacts
 from tests.factories import ContactFactory, EventFactory
+from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -120,6 +122,27 @@ def test_it_refuses_a_second_segment_with_the_same_name(marketer):
     assert response.status_code == 400
     assert list(response.json()) == ["name"]
     assert Segment.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs concurrent writers")
+def test_six_requests_racing_for_one_name_make_one_segment(marketer):
+    Token.objects.get_or_create(user=marketer)
+
+    def create(i):
+        response = client_for(marketer).post(
+            "/api/v1/segments/", {"name": "Race", "rules": HIGH}, format="json"
+        )
+        return response.status_code, list(response.json())
+
+    results = in_threads(6, create)
+
+    assert (
+        sorted(results)
+        == [(201, ["id", "name", "description", "rules", "created_by", "created_at", "updated_at"])]
+        + [(400, ["name"])] * 5
+    )
+    assert Segment.objects.filter(name="Race").count() == 1
 
 
 def test_it_edits_a_segments_rules_and_refuses_a_loop(marketer):
