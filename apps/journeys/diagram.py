@@ -219,8 +219,10 @@ def _node_svg(node: Node, template_names: dict, here: int) -> str:
     badge = spec.badge if spec else "?"
     label = StepKind(step.kind).label if spec else step.kind
     summary = step_summary(step, template_names)
+    full = f"{step.key}: {label}, {summary}"  # the box clips; hover and focus show it all
     parts = [
-        f'<g class="cue-step cue-step-{escape(step.kind)}" data-key="{escape(step.key)}">',
+        f'<g class="cue-step cue-step-{escape(step.kind)}" data-key="{escape(step.key)}" '
+        f'tabindex="0" role="button" aria-label="{escape(full)}"><title>{escape(full)}</title>',
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{BOX_W}" height="{BOX_H}" rx="8" fill="{fill}" '
         f'stroke="#334155"{dash}/>',
         f'<rect x="{x + 8:.1f}" y="{y + 8:.1f}" width="44" height="16" rx="4" fill="#334155"/>',

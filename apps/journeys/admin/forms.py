@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 
+from apps.contacts.models import validate_event_type
 from apps.journeys.graph import journey_problems
 from apps.journeys.models import (
     Enrollment,
@@ -14,6 +15,7 @@ from apps.journeys.models import (
     JourneyStatus,
     Step,
 )
+from apps.journeys.simulator.properties import known_event_types
 from apps.journeys.steps import SPECS, step_form_fields, step_form_initial
 from apps.journeys.steps.form_fields import EventTypesField, JSONTextField
 from apps.journeys.steps.set_stage import stage_choices
@@ -21,7 +23,24 @@ from apps.journeys.steps.set_stage import stage_choices
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 
 
+NEW_EVENT_TYPE = "__new__"
+
+
 class JourneyForm(forms.ModelForm):
+    # A picker, not free text: a typo would start a journey nobody ever enters.
+    trigger_event_type = forms.ChoiceField(
+        required=False,
+        label="Trigger event",
+        help_text="An event type Cue knows or has seen lately. For one it has never seen, "
+        "choose “New event type…” and name it below.",
+    )
+    trigger_event_type_new = forms.CharField(
+        required=False,
+        max_length=64,
+        validators=[validate_event_type],
+        label="New event type",
+        help_text="Only with “New event type…”: a lowercase slug, e.g. trial_started.",
+    )
     trigger_filters = JSONTextField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
@@ -59,6 +78,7 @@ class JourneyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["trigger_event_type"].choices = self._event_type_choices()
         if "first_step" in self.fields:
             steps = Step.objects.filter(journey_id=self.instance.pk).order_by("position", "id")
             self.fields["first_step"].queryset = steps
@@ -66,6 +86,23 @@ class JourneyForm(forms.ModelForm):
                 "Empty: the step listed first below." if self.instance.pk else
                 "Save the journey with its steps first; the step listed first starts it."
             )  # fmt: skip
+
+    def _event_type_choices(self) -> list[tuple[str, str]]:
+        choices = [("", "—"), *((kind, f"{label} ({kind})") for kind, label in known_event_types())]
+        current = self.instance.trigger_event_type
+        if current and current not in dict(choices):
+            choices.append((current, current))  # kept: a journey's own type stays choosable
+        return [*choices, (NEW_EVENT_TYPE, "New event type…")]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("trigger_event_type") == NEW_EVENT_TYPE:
+            new = cleaned.get("trigger_event_type_new")
+            if new:
+                cleaned["trigger_event_type"] = new
+            elif "trigger_event_type_new" not in self.errors:
+                self.add_error("trigger_event_type_new", "Name the new event type.")
+        return cleaned
 
     def clean_trigger_filters(self):
         value = self.cleaned_data["trigger_filters"]

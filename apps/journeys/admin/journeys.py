@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 
 from apps.core.admin import HistoryAdmin
 from apps.journeys.admin.forms import JourneyForm, StepForm, StepFormSet
+from apps.journeys.admin.live_checks import builder_checks_data
 from apps.journeys.admin.tools import JourneyToolViews, tool_urls
 from apps.journeys.diagram import journey_diagram_svg
 from apps.journeys.graph import journey_problems
@@ -112,7 +113,8 @@ class JourneyAdmin(JourneyToolViews, HistoryAdmin):
     readonly_fields = ["status", "owner", "activated_at", "created_at"]
     fieldsets = [
         (None, {"fields": ["name", "goal_description", ("status", "owner", "activated_at")]}),
-        ("Trigger", {"fields": ["trigger_kind", "trigger_event_type", "trigger_filters",
+        ("Trigger", {"fields": ["trigger_kind", ("trigger_event_type", "trigger_event_type_new"),
+                                "trigger_filters",
                                 "entry_segment"]}),
         ("Goal", {"fields": ["exit_event_types", "exit_lifecycle_stage", "exit_on_opportunity"]}),
         ("Rules", {"fields": [("reentry", "reentry_days"), ("cap_messages", "cap_hours"),
@@ -167,10 +169,14 @@ class JourneyAdmin(JourneyToolViews, HistoryAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         journey = self.get_object(request, unquote(object_id))
-        extra = dict(extra_context or {})
+        extra = {**(extra_context or {}), "builder_checks": builder_checks_data()}
         if journey is not None:
             extra.update(self._builder_context(request, journey))
         return super().change_view(request, object_id, form_url, extra)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra = {**(extra_context or {}), "builder_checks": builder_checks_data()}
+        return super().add_view(request, form_url, extra)
 
     def _builder_context(self, request, journey: Journey) -> dict:
         general = self._problems(request, journey)[1]

@@ -1,0 +1,127 @@
+"""In a real browser: the builder shows a step's problems on that step as the author edits,
+before anything is submitted — an edge to no step, a loop without a wait, a template with no
+approved version, a split whose percentages do not add up to 100 — and clears each once
+fixed. Nothing is saved by checking."""
+
+import re
+
+import pytest
+
+from apps.accounts import roles
+from apps.journeys.models import JourneyStatus, Step
+from tests.browser import login
+from tests.factories import UserFactory
+from tests.journeys.builders import journey_build, sms_template
+from tests.sends.templates import draft_sms_version
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def problems(page, index: int):
+    return page.locator(f"#steps-{index} ul.cue-live-problems li")
+
+
+def test_it_shows_each_problem_on_its_step_live(live_server, page):
+    from playwright.sync_api import expect
+
+    # Given a draft journey that holds together: text → pause, and a 50/50 split
+    approved = sms_template(name="Reminder")
+    draft = draft_sms_version(name="Unreviewed").template
+    journey = journey_build(
+        steps=[
+            ("text", "send_sms", {"template": approved.pk, "next": "pause"}),
+            ("pause", "wait", {"hours": 1, "next": "ab"}),
+            (
+                "ab",
+                "split",
+                {
+                    "variants": [
+                        {"name": "A", "percent": 50, "next": "text"},
+                        {"name": "B", "percent": 50},
+                    ]
+                },
+            ),
+            ("ping", "create_task", {"reason": "Call them."}),
+            ("pong", "create_task", {"reason": "Call them again."}),
+        ],
+        status=JourneyStatus.DRAFT,
+    )
+    configs = {s.key: s.config for s in Step.objects.filter(journey=journey)}
+    login(page, live_server, UserFactory(role=roles.MARKETER))
+    page.goto(f"{live_server.url}/admin/journeys/journey/{journey.pk}/change/")
+    expect(page.locator("#cue-live-summary")).to_have_text("The steps as they stand hold together.")
+
+    # When the author points the text at a step that does not exist
+    page.fill("#id_steps-0-next_step", "nowhere")
+    # Then the text step says so, and its box in the diagram is marked
+    expect(problems(page, 0)).to_have_text(
+        ["its \"next\" leads to 'nowhere', which is not a step of this journey."]
+    )
+    expect(page.locator('#cue-diagram g.cue-step[data-key="text"]')).to_have_class(
+        "cue-step cue-step-send_sms cue-step-problem"
+    )
+    expect(problems(page, 1)).to_have_count(0)
+
+    # When she picks a template nobody approved yet
+    page.select_option("#id_steps-0-sms_template", str(draft.pk))
+    expect(problems(page, 0)).to_have_text(
+        [
+            "its \"next\" leads to 'nowhere', which is not a step of this journey.",
+            "Unreviewed has no approved version yet.",
+        ]
+    )
+
+    # When the split's percentages no longer add up
+    page.fill("#id_steps-2-variants", "A, 60, text\nB, 50")
+    expect(problems(page, 2)).to_have_text(["the variants' percentages add up to 110, not 100."])
+
+    # When two tasks point at each other with no wait between them
+    page.fill("#id_steps-3-next_step", "pong")
+    page.fill("#id_steps-4-next_step", "ping")
+    loop = "Steps ping → pong → ping loop without a wait."
+    expect(problems(page, 3)).to_have_text([loop])
+    expect(problems(page, 4)).to_have_text([loop])
+    expect(page.locator("#cue-live-summary")).to_have_text(
+        "5 problems in the steps as they stand (shown on each step)."
+    )
+
+    # When she fixes each one, each goes away
+    page.fill("#id_steps-0-next_step", "pause")
+    page.select_option("#id_steps-0-sms_template", str(approved.pk))
+    page.fill("#id_steps-2-variants", "A, 50, text\nB, 50")
+    page.fill("#id_steps-4-next_step", "")
+    for index in range(5):
+        expect(problems(page, index)).to_have_count(0)
+    expect(page.locator("#cue-live-summary")).to_have_text("The steps as they stand hold together.")
+    # And nothing was saved by checking
+    assert {s.key: s.config for s in Step.objects.filter(journey=journey)} == configs
+
+
+def test_the_diagram_opens_a_steps_settings_by_click_or_keyboard(live_server, page):
+    from playwright.sync_api import expect
+
+    journey = journey_build(
+        steps=[
+            ("wait_for_the_webinar_to_start", "wait", {"hours": 1, "next": "thanks"}),
+            ("thanks", "exit", {}),
+        ],
+        status=JourneyStatus.DRAFT,
+    )
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login(page, live_server, UserFactory(role=roles.MARKETER))
+    page.goto(f"{live_server.url}/admin/journeys/journey/{journey.pk}/change/")
+
+    # The long key is clipped in its box, but shown whole on focus and hover
+    box = page.locator('#cue-diagram g.cue-step[data-key="wait_for_the_webinar_to_start"]')
+    expect(box.locator("title")).to_have_text("wait_for_the_webinar_to_start: Wait, waits 1 h")
+    box.focus()
+    expect(page.locator("#cue-diagram-detail")).to_have_text(
+        "wait_for_the_webinar_to_start: Wait, waits 1 h"
+    )
+    # Enter opens its settings; a click on another box opens that one's
+    page.keyboard.press("Enter")
+    expect(page.locator("#steps-0")).to_have_class(re.compile(r"\bcue-step-open\b"))
+    expect(page.locator("#id_steps-0-key")).to_be_focused()
+    page.locator('#cue-diagram g.cue-step[data-key="thanks"]').click()
+    expect(page.locator("#steps-1")).to_have_class(re.compile(r"\bcue-step-open\b"))
+    expect(page.locator("#steps-0")).not_to_have_class(re.compile(r"\bcue-step-open\b"))
