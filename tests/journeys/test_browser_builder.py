@@ -10,7 +10,7 @@ from apps.accounts.demo import DEMO_PASSWORD
 from apps.core.demo import demo_seed
 from apps.journeys.models import Journey
 from apps.sends.models import OutboundMessage
-from tests.browser import browser, login, new_page, page  # noqa: F401  (browser fixtures)
+from tests.browser import ARTIFACTS, browser, login, new_page, page  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +35,7 @@ def test_it_shows_a_blueprints_diagram_and_simulates_a_demo_contact(live_server,
     keys = diagram.locator("g.cue-step").evaluate_all("gs => gs.map(g => g.dataset.key)")
     assert sorted(keys) == sorted(s.key for s in journey.steps.all())
     expect(diagram.locator('g.cue-edge[data-from="attend"][data-label="timeout"]')).to_have_count(1)
+    _screenshot(page)
     # And each step shows only the settings of its kind
     expect(page.locator("#steps-1 fieldset.cue-kind-split")).to_be_hidden()
     expect(page.locator("#steps-1 fieldset.cue-kind-send_sms").first).to_be_visible()
@@ -69,3 +70,15 @@ def test_it_shows_a_blueprints_diagram_and_simulates_a_demo_contact(live_server,
     )
     # And nothing was sent
     assert OutboundMessage.objects.count() == sent_before
+
+
+def _screenshot(shown) -> None:
+    """The builder at 1366×768 as a marketer sees it, for the README's tour
+    (docs/screenshots/journey-builder.png is a copy)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / "journey-builder.png"
+    shown.set_viewport_size({"width": 1366, "height": 768})
+    shown.locator("#cue-diagram").scroll_into_view_if_needed()
+    shown.locator('#cue-diagram g.cue-step[data-key="attend"]').focus()
+    shown.screenshot(path=str(path))
+    assert path.stat().st_size > 0
