@@ -6,20 +6,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.contacts.models import Contact
+from apps.core.admin import ReadOnlyAdmin
 from apps.journeys.models import Activity, Enrollment
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable by those who may view journeys; changed by no one (an admin included)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Enrollment)

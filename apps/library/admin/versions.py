@@ -2,20 +2,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.library.models import TemplateApproval, TemplateVersion
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records of what was written and decided: read here, changed only by the workflow."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TemplateVersion)

@@ -7,8 +7,9 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.queue import QUEUE_DOWN, task_send
-from apps.reporting.admin.common import ReadOnlyAdmin, csv_response, permission_view
+from apps.reporting.admin.common import csv_response, permission_view
 from apps.reporting.audit.trail import Cursor, trail_entries, trail_page
 from apps.reporting.forms import AuditTrailFilterForm, DateRangeForm, last_days
 from apps.reporting.models import AuditReport, AuditTrail, RetentionRun

@@ -1,6 +1,5 @@
 from functools import update_wrapper
 
-from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
@@ -8,19 +7,6 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from apps.core.spreadsheets import csv_lines
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Computed or recorded by Cue: read by those who may view, changed by no one."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def permission_view(view, permission: str):

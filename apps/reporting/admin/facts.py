@@ -4,8 +4,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.queue import QUEUE_DOWN, task_send
-from apps.reporting.admin.common import ReadOnlyAdmin, csv_response, permission_view
+from apps.reporting.admin.common import csv_response, permission_view
 from apps.reporting.forms import DashboardFilterForm, DateRangeForm, last_days
 from apps.reporting.models import Attribution, DailyRollup, FatigueBreach
 from apps.reporting.selectors import (

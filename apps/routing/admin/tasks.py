@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.core.admin import HistoryAdmin
+from apps.core.admin import HistoryAdmin, ReadOnlyAdmin
 from apps.routing.models import (
     OPEN_STATUSES,
     FollowUpTask,
@@ -10,7 +10,6 @@ from apps.routing.models import (
     TaskNotification,
     TaskSignal,
 )
-from apps.sends.admin.readonly import ReadOnlyAdmin
 
 
 class SlaStateFilter(admin.SimpleListFilter):

@@ -1,9 +1,8 @@
 from django.contrib import admin
 
-from apps.core.admin import HistoryAdmin
+from apps.core.admin import HistoryAdmin, ReadOnlyAdmin
 from apps.routing.forms import WebhookEndpointForm
 from apps.routing.models import WebhookDelivery, WebhookEndpoint
-from apps.sends.admin.readonly import ReadOnlyAdmin
 
 
 @admin.register(WebhookEndpoint)

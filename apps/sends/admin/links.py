@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from apps.sends.admin.readonly import ReadOnlyAdmin
+from apps.core.admin import ReadOnlyAdmin
 from apps.sends.models import LinkClick, TrackedLink
 from apps.sends.selectors import links_with_clicks
 

@@ -10,8 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.contacts.models import Contact
-from apps.core.admin import CappedCountPaginator, indexed_values_filter
-from apps.sends.admin.readonly import ReadOnlyAdmin
+from apps.core.admin import CappedCountPaginator, ReadOnlyAdmin, indexed_values_filter
 from apps.sends.models import InboundMessage, OutboundMessage
 from apps.sends.selectors import (
     conversation,
