@@ -189,15 +189,44 @@ def test_owners_come_with_their_email_archived_ones_too(fake, adapter):
     active = fake.owner_add("rep@example.com", "Rita", "Rep")
     gone = fake.owner_add("left@example.com", "Lee", "Left", archived=True)
 
-    records, cursor, _ = drain(adapter, OWNER, None)
+    records, _, _ = drain(adapter, OWNER, None)
 
     assert [(r.id, r.properties["email"], r.archived) for r in records] == [
         (active, "rep@example.com", False),
         (gone, "left@example.com", True),
     ]
     assert records[0].properties["firstName"] == "Rita"
-    again, _, _ = drain(adapter, OWNER, cursor)
-    assert ids(again) == [active, gone]
+
+
+def test_owners_are_paged_through_and_only_those_changed_since_handed_over(sleeps):
+    # Given owners added at 1 to 4 s and read once
+    now = [0.0]
+    with FakeHubSpot(clock=lambda: now[0]) as fake:
+        adapter = adapter_for(fake, sleeps)
+        added = []
+        for i, archived in enumerate((False, False, False, True), start=1):
+            now[0] = at(i).timestamp()
+            added.append(fake.owner_add(f"rep{i}@example.com", archived=archived))
+        _, second, third, gone = added
+        records, cursor, _ = drain(adapter, OWNER, None, page_size=2)
+        assert ids(records) == added
+
+        # When nothing changes, then one is renamed and another archived
+        unchanged, cursor, pages = drain(adapter, OWNER, cursor, page_size=2)
+        now[0] = at(300).timestamp()
+        fake.owner_update(second, firstName="Sasha")
+        fake.owner_update(third, archived=True)
+        changed, cursor, _ = drain(adapter, OWNER, cursor, page_size=2)
+
+    # Then every page was read each time, and only what changed was handed over (and the
+    # owner of the very millisecond the last pass ended, read twice rather than never)
+    assert (ids(unchanged), pages) == ([gone], 3)
+    assert [(r.id, r.properties["firstName"], r.archived) for r in changed] == [
+        (second, "Sasha", False),
+        (third, "", True),
+        (gone, "", True),
+    ]
+    assert cursor["since"] == round(at(300).timestamp() * 1000)
 
 
 def test_contacts_name_their_companies_in_full_and_incremental_reads(fake, adapter):
@@ -219,6 +248,39 @@ def test_contacts_name_their_companies_in_full_and_incremental_reads(fake, adapt
         contact: {COMPANY: [company, other]},
         loner: {},
     }
+
+
+def test_associations_past_hubspots_first_page_are_read_in_full_and_incremental_reads(
+    fake, adapter
+):
+    # Given HubSpot handing over two associations of a record at a time, a company with
+    # five contacts and a deal with three
+    fake.associations_page_size = 2
+    company = fake.record_add("companies", {"name": "Acme"}, modified_at=at(0))
+    people = seed_contacts(fake, 5, modified_at=at(0))
+    deal = fake.record_add("deals", {"dealname": "Renewal"}, modified_at=at(0))
+    small = fake.record_add("deals", {"dealname": "Small"}, modified_at=at(0))
+    for person in people:
+        fake.associate("contacts", person, "companies", company)
+    for person in people[:3]:
+        fake.associate("deals", deal, "contacts", person)
+    fake.associate("deals", small, "contacts", people[4])
+
+    # When the deals are read in full (list pages) and again after a change (search pages)
+    full, cursor, _ = drain(adapter, DEAL, None)
+    fake.records_modify("deals", [deal, small], modified_at=at(30))
+    changed, _, _ = drain(adapter, DEAL, cursor)
+
+    # Then every association is there, each once
+    for records in (full, changed):
+        assert {r.id: r.associations.get(CONTACT) for r in records} == {
+            deal: people[:3],
+            small: [people[4]],
+        }
+    # and the v4 reads asked for the next page of the deal only, once in each read
+    reads = [r.body["inputs"] for r in fake.requests if r.path.endswith("/contacts/batch/read")]
+    following = [inputs for inputs in reads if any("after" in item for item in inputs)]
+    assert [[item["id"] for item in inputs] for inputs in following] == [[deal], [deal]]
 
 
 def test_deals_carry_contacts_companies_and_hubspot_stage_times(fake, adapter):

@@ -30,6 +30,7 @@ from apps.crm.sync.engine import SyncBusy, sync_in
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+NOTHING = {"created": 0, "updated": 0, "unchanged": 0, "archived": 0, "skipped": 0, "failed": 0}
 
 
 def sync(full: bool = False) -> SyncRun:
@@ -292,3 +293,23 @@ def test_a_country_hubspot_leaves_empty_keeps_the_one_cue_has(hubspot, make_user
 
     assert Contact.objects.get(email="e@x.test").country == "CA"
     assert run.counts["contact"]["failed"] == 0
+
+
+def test_an_unchanged_owner_is_not_written_again_and_finds_the_cue_user_made_since(
+    hubspot, make_user
+):
+    # Given two HubSpot owners synced while neither had a Cue user
+    later = hubspot.owner_add("later@example.com", "Lou", "Later", updated_at=T0)
+    hubspot.owner_add("first@example.com", "Fay", "First")
+    assert sync().counts["owner"]["created"] == 2
+
+    # When a Cue user with one of their emails is made, and nothing changed in HubSpot
+    user = make_user(roles.SALES_REP, email="Later@Example.com")
+    run = sync()
+
+    # Then no owner was handed over but the newest one (read twice rather than never), none
+    # was written, and the owner has its Cue user
+    assert run.counts["owner"] == {**NOTHING, "unchanged": 1}
+    owners = dict(CrmOwner.objects.filter(system="hubspot").values_list("record_id", "user_id"))
+    assert owners[later] == user.pk
+    assert sorted(owners.values(), key=str) == sorted([None, user.pk], key=str)

@@ -24,7 +24,7 @@ window changes nothing.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hubspot.crm.objects.models import PublicObjectSearchRequest
@@ -38,6 +38,7 @@ from .records import (
     HUBSPOT_OBJECT,
     MODIFIED_PROPERTY,
     associations_by_id,
+    associations_paged,
     epoch_ms,
     hubspot_datetime,
     object_record,
@@ -135,6 +136,7 @@ class ChangeReader:
         )
         stages = self.stage_pipelines() if object_type == DEAL else None
         records = [object_record(object_type, item, None, stages) for item in body["results"]]
+        records = self._associations_complete(object_type, body["results"], records)
         following = next_after(body)
         if following:
             return Page(records, {**cursor, "list_after": following}, done=False)
@@ -234,20 +236,46 @@ class ChangeReader:
             records.append(object_record(object_type, item, associations, stages))
         return records
 
+    def _associations_complete(
+        self, object_type: str, found: list[dict], records: list[CrmRecord]
+    ) -> list[CrmRecord]:
+        """A list read carries one page of each record's associations; a record with more
+        has them all read through the v4 associations API."""
+        paged = {str(item["id"]): associations_paged(item) for item in found}
+        for to_type in {t for types in paged.values() for t in types}:
+            ids = [record_id for record_id, types in paged.items() if to_type in types]
+            linked = self._associated(object_type, to_type, ids)
+            records = [
+                replace(r, associations={**r.associations, CUE_OBJECT[to_type]: linked[r.id]})
+                if r.id in linked
+                else r
+                for r in records
+            ]
+        return records
+
     def _associated(self, object_type: str, to_type: str, ids: list[str]) -> dict[str, list[str]]:
-        if not ids:
-            return {}
+        """Every association of these records to `to_type`, following each record's `after`
+        until HubSpot has handed over the last page of its associations."""
+        results: list[dict] = []
         # A plain dict body: the client's model objects each copy its configuration, which
         # for 200 inputs a page costs more than the request.
-        request = {"inputs": [{"id": record_id} for record_id in ids]}
-        body = self.call(
-            f"read {HUBSPOT_OBJECT[object_type]} to {to_type} associations",
-            self.apis.associations.get_page,
-            HUBSPOT_OBJECT[object_type],
-            to_type,
-            request,
-        )
-        return associations_by_id(body.get("results") or [], CUE_OBJECT[to_type])
+        inputs = [{"id": record_id} for record_id in ids]
+        while inputs:
+            body = self.call(
+                f"read {HUBSPOT_OBJECT[object_type]} to {to_type} associations",
+                self.apis.associations.get_page,
+                HUBSPOT_OBJECT[object_type],
+                to_type,
+                {"inputs": inputs},
+            )
+            page = body.get("results") or []
+            results.extend(page)
+            inputs = [
+                {"id": str(result["from"]["id"]), "after": following}
+                for result in page
+                if (following := next_after(result))
+            ]
+        return associations_by_id(results, CUE_OBJECT[to_type])
 
     # Archives
 

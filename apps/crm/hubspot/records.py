@@ -154,9 +154,19 @@ def _id_order(record_id: str) -> tuple[int, str]:
 
 
 def associations_by_id(results: list[Mapping], cue_type: str) -> dict[str, list[str]]:
-    """A v4 association batch read, as {from id: [to ids]}."""
-    linked: dict[str, list[str]] = {}
+    """v4 association batch reads (every page of them), as {from id: [to ids]}."""
+    linked: dict[str, set[str]] = {}
     for result in results:
-        ids = {str(item["toObjectId"]) for item in result.get("to") or []}
-        linked[str(result["from"]["id"])] = sorted(ids, key=_id_order)
-    return linked
+        ids = linked.setdefault(str(result["from"]["id"]), set())
+        ids.update(str(item["toObjectId"]) for item in result.get("to") or [])
+    return {from_id: sorted(ids, key=_id_order) for from_id, ids in linked.items()}
+
+
+def associations_paged(body: Mapping) -> set[str]:
+    """The HubSpot object types whose inline associations on this record go on past the
+    first page (a read answers one page of each)."""
+    return {
+        hubspot_type
+        for hubspot_type, group in (body.get("associations") or {}).items()
+        if ((group or {}).get("paging") or {}).get("next")
+    }

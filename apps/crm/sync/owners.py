@@ -39,8 +39,18 @@ def owners_apply(context: SyncContext, object_type: str, records: list[CrmRecord
             tally.add("updated", record.id)
         else:
             tally.add("unchanged", record.id)
+    _owners_link(context.system, users)
     context.forget()
     return tally
+
+
+def _owners_link(system: str, users: dict[str, int]) -> None:
+    """Owners with no Cue user yet get the one made since with their email: an owner that
+    did not change is not read again, but its new user must not wait for it to."""
+    unlinked = CrmOwner.objects.filter(system=system, user__isnull=True).exclude(email="")
+    for pk, email in unlinked.values_list("pk", "email"):
+        if email in users:
+            CrmOwner.objects.filter(pk=pk, user__isnull=True).update(user_id=users[email])
 
 
 def _email(record: CrmRecord) -> str:

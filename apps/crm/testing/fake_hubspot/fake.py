@@ -21,6 +21,7 @@ DEFAULT_TOKEN = "pat-na1-fake-hubspot-token"
 DEFAULT_WEBHOOK_SECRET = "fake-hubspot-client-secret"
 DEFAULT_PORTAL_ID = 62515
 SERVER_STOP_TIMEOUT_SECONDS = 5.0
+ASSOCIATIONS_PAGE_SIZE = 500
 # HubSpot's default deal pipeline, as a new portal has it.
 DEFAULT_PIPELINE_STAGES = (
     ("appointmentscheduled", "Appointment Scheduled"),
@@ -86,6 +87,8 @@ class FakeHubSpot(Seeding, Faults):
         self._rate_limited_until = 0.0
         self._retry_after: int | None = 10
         self._token_expired = False
+        # The associations of one record HubSpot hands over at once (v4 batch read: 500).
+        self.associations_page_size = ASSOCIATIONS_PAGE_SIZE
         self.pipeline_add("default", "Sales Pipeline", DEFAULT_PIPELINE_STAGES)
 
     # Lifecycle

@@ -62,15 +62,18 @@ def object_list(fake: "FakeHubSpot", request: ApiRequest, type: str) -> Reply:
 
 
 def _with_associations(fake, store, record, body, wanted: list[str]) -> dict:
+    """A read's inline associations, the first page of each type only (as HubSpot): more
+    are named by a paging link, to read through the v4 associations API."""
     groups = {}
     for raw_type in wanted:
         to_type = object_type_name(raw_type)
         linked = fake._linked(store.name, to_type, record.id) if to_type else {}
         if linked:
             label = f"{SINGULAR[store.name]}_to_{SINGULAR[to_type]}"
-            groups[raw_type] = {
-                "results": [{"id": str(to_id), "type": label} for to_id in sorted(linked)]
-            }
+            ids, following = _associations_page(fake, linked, 0)
+            groups[raw_type] = {"results": [{"id": str(to_id), "type": label} for to_id in ids]}
+            if following is not None:
+                groups[raw_type]["paging"] = {"next": {"after": paging_token(following)}}
     if groups:
         body["associations"] = groups
     return body
@@ -155,28 +158,40 @@ def association_batch_read(fake: "FakeHubSpot", request: ApiRequest, **types: st
     for item in inputs:
         raw_id = str((item or {}).get("id", ""))
         linked = fake._linked(from_type, to_type, int(raw_id)) if raw_id.isdigit() else {}
+        start = paging_token_id(item["after"]) if (item or {}).get("after") else 0
+        if start is None:
+            return error_reply(400, f"Invalid paging token: {item['after']}", "VALIDATION_ERROR")
         if not linked:
             errors.append(_no_associations(from_type, to_type, raw_id))
             continue
-        results.append(
-            {
-                "from": {"id": raw_id},
-                "to": [
-                    {
-                        "toObjectId": to_id,
-                        "associationTypes": [
-                            {"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}
-                        ],
-                    }
-                    for to_id, type_id in sorted(linked.items())
-                ],
-            }
-        )
+        ids, following = _associations_page(fake, linked, start)
+        result = {
+            "from": {"id": raw_id},
+            "to": [
+                {
+                    "toObjectId": to_id,
+                    "associationTypes": [
+                        {"category": "HUBSPOT_DEFINED", "typeId": linked[to_id], "label": None}
+                    ],
+                }
+                for to_id in ids
+            ],
+        }
+        if following is not None:
+            result["paging"] = {"next": {"after": paging_token(following)}}
+        results.append(result)
     now = hubspot_time(fake.now_ms())
     body = {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
     if errors:
         body |= {"numErrors": len(errors), "errors": errors}
     return Reply(207 if errors else 200, body)
+
+
+def _associations_page(fake, linked: dict[int, int], start: int) -> tuple[list[int], int | None]:
+    """The linked ids from `start` on, one page of them, and the id the next page starts at."""
+    ids = [to_id for to_id in sorted(linked) if to_id >= start]
+    size = fake.associations_page_size
+    return ids[:size], (ids[size] if len(ids) > size else None)
 
 
 def _no_associations(from_type: str, to_type: str, raw_id: str) -> dict:

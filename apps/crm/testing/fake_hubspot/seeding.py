@@ -134,10 +134,11 @@ class Seeding:
         *,
         archived: bool = False,
         owner_id: str | None = None,
+        updated_at: TimeArg = None,
     ) -> str:
         with self._lock:
             owner_id = owner_id or str(100_000 + len(self._owners) + 1)
-            now = hubspot_time(self.now_ms())
+            now = hubspot_time(self._ms(updated_at))
             self._owners[owner_id] = {
                 "id": owner_id,
                 "email": email,
@@ -152,6 +153,11 @@ class Seeding:
                 "teams": [],
             }
             return owner_id
+
+    def owner_update(self, owner_id: str, **changes: Any) -> None:
+        """Change an owner (email, firstName, lastName, archived): its updatedAt moves on."""
+        with self._lock:
+            self._owners[owner_id] |= changes | {"updatedAt": hubspot_time(self.now_ms())}
 
     def pipeline_add(self, pipeline_id: str, label: str, stages: Iterable[tuple[str, str]]) -> None:
         """A deal pipeline with its stages in order; each stage gets its
