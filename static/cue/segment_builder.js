@@ -400,8 +400,7 @@
         const days = element("input", { type: "number", min: "1", step: "1", id: id + "-within-days", "aria-label": name + ": within the last how many days (empty: ever)", value: node.within_days ?? "", placeholder: "ever" });
         days.addEventListener("input", () => { node.within_days = numberOrNull(days.value, true) ?? undefined; changed(); });
         const parts = [occurred, type, list, word("at least"), count, word("times, in the last"), days, word("days")];
-        if (node.properties !== undefined) parts.push(word("with properties " + JSON.stringify(node.properties)));
-        return parts;
+        return [...parts, ...propertyControls(node, name, id)];
       },
       opportunity(node, name, id) {
         const exists = select(id + "-exists", name + ": has or has none", [
@@ -451,6 +450,26 @@
         return [area];
       },
     };
+
+    // One property to match (e.g. plan = pro); more than one stays as it was written.
+    function propertyControls(node, name, id) {
+      const entries = Object.entries(node.properties || {});
+      if (entries.length > 1) return [word("with properties " + JSON.stringify(node.properties))];
+      const [shownKey, shownValue] = entries[0] || ["", ""];
+      const key = element("input", { id: id + "-property", "aria-label": name + ": with the property (optional)", value: shownKey, placeholder: "property, e.g. plan", autocomplete: "off" });
+      const value = element("input", { id: id + "-property-value", "aria-label": name + ": property value", value: String(shownValue), placeholder: "value", autocomplete: "off" });
+      const numeric = typeof shownValue === "number";
+      function update() {
+        const name = key.value.trim();
+        const text = value.value;
+        if (!name) delete node.properties;
+        else node.properties = { [name]: numeric && text.trim() !== "" && Number.isFinite(Number(text)) ? Number(text) : text };
+        changed();
+      }
+      key.addEventListener("input", update);
+      value.addEventListener("input", update);
+      return [word("with"), key, word("="), value];
+    }
 
     function stageOptions(pipelineKey) {
       const pipelines = catalogue.opportunity.pipelines.filter((p) => !pipelineKey || p.key === pipelineKey);

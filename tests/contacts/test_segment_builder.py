@@ -120,6 +120,38 @@ def test_the_builder_shows_saved_rules_and_follows_edits_to_the_json(live_server
     expect(page.locator("#segment-preview tbody")).to_contain_text("Cold Lead")
 
 
+def test_an_event_rule_matches_a_property_and_a_count(live_server, make_user, page):
+    from playwright.sync_api import expect
+
+    pro, free = ContactFactory(first_name="Pro"), ContactFactory(first_name="Free")
+    for _ in range(2):
+        EventFactory(contact=pro, type="pricing_view", properties={"plan": "pro"})
+        EventFactory(contact=free, type="pricing_view", properties={"plan": "free"})
+    EventFactory(contact=free, type="pricing_view", properties={"plan": "pro"})
+    login(page, live_server, make_user(roles.MARKETER))
+    page.goto(f"{live_server.url}/admin/contacts/segment/add/")
+    status = page.locator("#segment-preview .segment-preview-status")
+
+    page.get_by_role("button", name="All rules: add a rule").click()
+    page.get_by_label("Rule 1: what").select_option(label="Did (or did not do) an event")
+    page.get_by_label("Rule 1: event type").fill("pricing_view")
+    page.get_by_label("Rule 1: with the property (optional)").fill("plan")
+    page.get_by_label("Rule 1: property value").fill("pro")
+    expect(status).to_have_text("2 contacts match.")
+    page.get_by_label("Rule 1: at least how many times").fill("2")
+    expect(status).to_have_text("1 contact matches.")
+    expect(page.locator("#segment-preview tbody")).to_contain_text("Pro")
+
+    rules = json.loads(page.locator("#id_rules").input_value())
+    assert rules == {
+        "all": [{"event": "pricing_view", "min_count": 2, "properties": {"plan": "pro"}}]
+    }
+    assert list(segment_contacts(rules=rules)) == [pro]
+    page.get_by_label("Rule 1: did or did not").select_option(label="did not do")
+    expect(status).to_have_text("1 contact matches.")
+    expect(page.locator("#segment-preview tbody")).to_contain_text("Free")
+
+
 def test_the_builder_works_from_the_keyboard(live_server, make_user, page):
     from playwright.sync_api import expect
 
