@@ -2,6 +2,7 @@
 the builder's catalogue in the admin, which offers only what the compiler takes."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection  # noqa: F401 - read by the skipif condition
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -347,6 +348,21 @@ def test_the_catalogue_lists_event_types_seen_lately(client, marketer, people):
     events = client.get(CATALOGUE).json()["events"]
 
     assert {"value": "trial_started", "label": "Trial started"} in events
+
+
+def test_the_catalogue_reads_the_event_types_seen_once_per_few_minutes(client, marketer, people):
+    EventFactory(contact=people["hot"], type="trial_started")
+    client.force_login(marketer)
+    client.get(CATALOGUE)
+    EventFactory(contact=people["hot"], type="trial_extended")
+
+    events = [each["value"] for each in client.get(CATALOGUE).json()["events"]]
+
+    assert ("trial_started" in events, "trial_extended" in events) == (True, False)
+    cache.clear()
+    assert {"value": "trial_extended", "label": "Trial extended"} in client.get(CATALOGUE).json()[
+        "events"
+    ]
 
 
 def test_the_catalogue_is_refused_to_reps_and_visitors(client, make_user):
