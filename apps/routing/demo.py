@@ -1,4 +1,5 @@
-"""Demo routing: one rule per kind of signal for the demo sales team, and two open tasks."""
+"""Demo routing: one rule per kind of signal for the demo sales team, and three open tasks
+(a demo request waits in the team queue whatever the time)."""
 
 from apps.routing.intent import intent_classify
 from apps.routing.models import Intent, Priority, RoutingRule, SignalType, SlaClock, Strategy
@@ -10,17 +11,21 @@ RULES = [
      SlaClock.BUSINESS, Priority.HIGH),
     ("Key link clicked", 20, [SignalType.KEY_LINK_CLICK], [], 30, SlaClock.BUSINESS,
      Priority.HIGH),
-    ("Demo request", 30, [SignalType.DEMO_REQUEST], [], 15, SlaClock.BUSINESS, Priority.URGENT),
+    ("Demo request", 30, [SignalType.DEMO_REQUEST], [], 5, SlaClock.BUSINESS, Priority.URGENT),
     ("High-intent pricing view", 40, [SignalType.PRICING_VIEW], [], 60, SlaClock.BUSINESS,
      Priority.NORMAL),
     ("Journey follow-up", 50, [SignalType.JOURNEY_STEP], [], 240, SlaClock.BUSINESS,
      Priority.NORMAL),
 ]  # fmt: skip
 
+# A demo request waits in the team queue for whichever rep takes it first.
+QUEUED = {"Demo request"}
+
 # contact, signal type, what happened, context
 TASKS = [
     ("demo-2", SignalType.REPLY, "Yes, call me tomorrow at 3", {"template": "Webinar reminder"}),
     ("demo-3", SignalType.KEY_LINK_CLICK, "book", {"template": "Webinar reminder"}),
+    ("demo-6", SignalType.DEMO_REQUEST, "the pricing page", {"form": "pricing-demo"}),
 ]
 
 
@@ -34,7 +39,7 @@ def seed(workspace: dict) -> None:
                 "signal_types": types,
                 "intents": intents,
                 "team": team,
-                "strategy": Strategy.OWNER_FIRST,
+                "strategy": Strategy.QUEUE if name in QUEUED else Strategy.OWNER_FIRST,
                 "sla_minutes": sla,
                 "sla_clock": clock,
                 "priority": priority,
@@ -56,6 +61,14 @@ def _signal(contact, signal_type: str, what: str, context: dict) -> Signal:
             context={**context, "body": what},
             intent=result.intent,
             confidence=result.confidence,
+            key=key,
+        )
+    if signal_type == SignalType.DEMO_REQUEST:
+        return Signal(
+            contact=contact,
+            signal_type=signal_type,
+            reason=f"Requested a demo on {what}",
+            context=context,
             key=key,
         )
     return Signal(

@@ -64,7 +64,15 @@ class ReplyForm(forms.Form):
 
 
 class ReassignForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=None, label="Reassign to", empty_label=None)
+    """No rep is preselected: a manager names the rep, then confirms (`confirm`)."""
+
+    owner = forms.ModelChoiceField(
+        queryset=None,
+        label="Reassign to",
+        empty_label="Choose a rep…",
+        error_messages={"required": "Choose the rep to give it to."},
+    )
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, task, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.task_list, name="tasks"),
     path("<int:pk>/", views.task_detail, name="task"),
     path("<int:pk>/start/", views.task_start, name="start"),
+    path("<int:pk>/take/", views.task_take, name="take"),
     path("<int:pk>/complete/", views.task_complete, name="complete"),
     path("<int:pk>/hand-back/", views.task_hand_back, name="hand-back"),
     path("<int:pk>/reassign/", views.task_reassign, name="reassign"),

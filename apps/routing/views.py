@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.contacts.selectors import contact_timeline
@@ -21,12 +22,15 @@ from apps.routing.models import Outcome
 from apps.routing.selectors import (
     TIMELINE_SOURCE,
     VIEW,
+    empty_list_explained,
     new_task_count,
     task_timeline_entries,
     tasks_for_page,
     tasks_recently_closed,
     tasks_visible_to,
+    team_queue,
 )
+from apps.routing.services.queue import task_may_take, tasks_takeable_by
 from apps.routing.services.work import reassign_choices, task_may_reassign, task_may_work
 from apps.sends.models import Decision
 
@@ -59,8 +63,11 @@ def task_list(request):
     for task in tasks:
         reps = choices.get(task.team_id, [])
         task.reassign_to = [(pk, name) for pk, name in reps if pk != task.owner_id]
+    queue = list(team_queue(user))
     context = {
         "tasks": tasks,
+        "queue": queue,
+        "empty_explained": empty_list_explained(user, len(queue), timezone.now()),
         "new_count": new_task_count(user),
         "breached_count": sum(1 for task in tasks if task.breached_at),
         "is_manager": user.has_perm("routing.reassign_followuptask"),
@@ -87,6 +94,7 @@ def _detail_context(request, task, **forms) -> dict:
         "new_count": new_task_count(user),
         "may_work": task.is_open and task_may_work(user, task),
         "may_reassign": task.is_open and reassign_form is not None,
+        "may_take": task.is_open and task.owner_id is None and task_may_take(user, task),
         "complete_form": forms.get("complete_form") or CompleteForm(),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "reassign_form": reassign_form,
@@ -142,6 +150,20 @@ def task_complete(request, pk: int):
 
 @require_POST
 @task_page
+def task_take(request, pk: int):
+    """A rep takes a task from the team queue; whoever took it first keeps it."""
+    task = get_object_or_404(tasks_takeable_by(request.user), pk=pk)
+    try:
+        services.task_take(task=task, actor=request.user)
+    except CueError as error:
+        _refusal(request, error)
+        return redirect("routing:tasks")  # someone else has it: back to what is left
+    messages.success(request, "It's yours now.")
+    return redirect("routing:task", pk=task.pk)
+
+
+@require_POST
+@task_page
 def task_hand_back(request, pk: int):
     task = _task(request, pk)
     _act(
@@ -164,6 +186,9 @@ def task_reassign(request, pk: int):
         messages.error(request, "Choose a rep in the task's team.")
         return redirect("routing:task", pk=task.pk)
     to = form.cleaned_data["owner"]
+    if not form.cleaned_data["confirm"]:  # nothing changes until the manager confirms
+        context = {"task": task, "to": to, "new_count": new_task_count(request.user)}
+        return render(request, "routing/reassign_confirm.html", context)
     return _act(
         request,
         task,

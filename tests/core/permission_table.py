@@ -515,7 +515,7 @@ def _api_samples() -> list[Sample]:
 TASK_PAGE = {M: DENIED, AP: DENIED, C: OK, R: OK, SM: OK, AD: OK, ANONYMOUS: LOGIN}
 # Another's task is a 404, never a 403 that would confirm it exists.
 TASK = {**TASK_PAGE, C: NOT_FOUND}
-TASK_ACTIONS = ("start", "complete", "hand-back", "reassign", "reply")
+TASK_ACTIONS = ("start", "take", "complete", "hand-back", "reassign", "reply")
 
 
 def _tasks_samples() -> list[Sample]:
@@ -529,6 +529,14 @@ def _tasks_samples() -> list[Sample]:
             "/tasks/{wes_task.pk}/",
             {**TASK, R: NOT_FOUND, SM: NOT_FOUND},
             "another team's",
+        ),
+        # The team's queue: its reps see what waits there, to take it.
+        s("tasks/<int:pk>/", "/tasks/{east_queue_task.pk}/", TASK, "in the rep's team queue"),
+        s(
+            "tasks/<int:pk>/",
+            "/tasks/{west_queue_task.pk}/",
+            {**TASK, R: NOT_FOUND, SM: NOT_FOUND},
+            "in another team's queue",
         ),
         # Actions are POSTs (see permission_writes.py) and say so before anything else.
         *(

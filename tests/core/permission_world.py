@@ -427,6 +427,11 @@ def _task(contact, owner, team, reason: str, **fields) -> FollowUpTask:
     )
 
 
+def _nobodys(first_name: str):
+    """A contact nobody owns, whose task waits in a team queue."""
+    return ContactFactory(first_name=first_name, last_name="Queued", owner=None)
+
+
 def _routing(world: World) -> None:
     x = world.extra
     rita, bob, wes = world.users[roles.SALES_REP], x["bob"], x["wes"]
@@ -436,6 +441,8 @@ def _routing(world: World) -> None:
         wes_task=_task(x["wes_contact"], wes, x["west"], "Wes's lead booked a demo"),
         rita_shared_task=_task(x["shared_contact"], rita, x["east"], "Shared: Rita's follow-up"),
         bob_shared_task=_task(x["shared_contact"], bob, x["east"], "Shared: Bob's secret note"),
+        east_queue_task=_task(_nobodys("Quinn"), None, x["east"], "Waits in East's queue"),
+        west_queue_task=_task(_nobodys("Walt"), None, x["west"], "Waits in West's queue"),
         bob_done_task=_task(
             x["bob_contact"],
             bob,

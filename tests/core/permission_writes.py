@@ -455,6 +455,39 @@ TASK_WORK = {
 }
 
 
+def _take_writes() -> list[Write]:
+    """A team's queued task is taken by whoever of its team (rep or manager) or an admin asks
+    first; a task someone owns is not taken (back to the list, told who has it); another
+    team's is a 404."""
+    team = EAST | {R}
+    return [
+        Write(
+            "take east_queue_task",
+            "/tasks/{east_queue_task.pk}/take/",
+            _task_expect(seen_by=team, done_by=team, done=redirect("/tasks/{east_queue_task.pk}/")),
+            row("east_queue_task", FollowUpTask),
+            changes=team,
+        ),
+        Write(
+            "take bob_task",
+            "/tasks/{bob_task.pk}/take/",
+            _task_expect(seen_by=team, done_by=team, done=redirect("/tasks/")),
+            row("bob_task", FollowUpTask),
+        ),
+        Write(
+            "take west_queue_task",
+            "/tasks/{west_queue_task.pk}/take/",
+            _task_expect(
+                seen_by=ADMIN_ONLY,
+                done_by=ADMIN_ONLY,
+                done=redirect("/tasks/{west_queue_task.pk}/"),
+            ),
+            row("west_queue_task", FollowUpTask),
+            changes=ADMIN_ONLY,
+        ),
+    ]
+
+
 def _tasks_writes() -> list[Write]:
     writes = []
     for task, seen_by, other_rep in (("rita_task", EAST | {R}, "bob"), ("bob_task", EAST, "rita")):
@@ -484,9 +517,10 @@ def _tasks_writes() -> list[Write]:
                 expect,
                 row(task, FollowUpTask),
                 changes=EAST,
-                data={"owner": f"{{{other_rep}.pk}}"},
+                data={"owner": f"{{{other_rep}.pk}}", "confirm": "yes"},
             )
         )
+    writes += _take_writes()
     west = _task_expect(
         seen_by=ADMIN_ONLY, done_by=ADMIN_ONLY, done=redirect("/tasks/{wes_task.pk}/")
     )
@@ -497,7 +531,7 @@ def _tasks_writes() -> list[Write]:
             west,
             row("wes_task", FollowUpTask),
             changes=ADMIN_ONLY,
-            data={"owner": "{wren.pk}"},
+            data={"owner": "{wren.pk}", "confirm": "yes"},
         )
     )
     return writes

@@ -169,7 +169,8 @@ def assert_nothing_of_other_reps(response) -> None:
 def test_it_lists_a_rep_only_their_own_tasks(world):
     response = get(world, R, "/tasks/")
 
-    assert task_links(response) == pks(world, "rita_task", "rita_shared_task")
+    # Her own, and what waits in her team's queue for her to take.
+    assert task_links(response) == pks(world, "rita_task", "rita_shared_task", "east_queue_task")
     assert_nothing_of_other_reps(response)
 
 
@@ -177,6 +178,7 @@ def test_it_lists_a_manager_the_teams_tasks_and_not_another_teams(world):
     response = get(world, SM, "/tasks/")
 
     east = ("rita_task", "bob_task", "rita_shared_task", "bob_shared_task", "bob_done_task")
+    east += ("east_queue_task",)
     assert task_links(response) == pks(world, *east)
 
 

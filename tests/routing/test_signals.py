@@ -144,15 +144,22 @@ def test_it_opens_a_new_task_when_the_earlier_one_is_done(hand_off, reply_rule, 
     ]
 
 
-def test_it_keeps_different_reasons_apart(hand_off, reply_rule, make_rule, sam, contact_of):
-    make_rule(name="Demo", signal_types=["demo_request"], position=20)
+def test_a_different_reason_lands_on_the_contact_s_open_task(
+    now, hand_off, reply_rule, make_rule, sam, contact_of
+):
+    make_rule(name="Demo", signal_types=["demo_request"], position=20, sla_minutes=5)
     contact = contact_of(owner=sam)
     reply(hand_off, contact, "Yes")
+    now.shift(60)
     hand_off(contact, "demo_request", {"form": "contact-sales"})
-    assert sorted(FollowUpTask.objects.values_list("reason", flat=True)) == [
+    task = FollowUpTask.objects.get()
+    assert list(task.signals.values_list("reason", flat=True)) == [
         "Replied “Yes” by SMS",
         "Requested a demo (contact-sales)",
     ]
+    # The 5-minute rule makes it urgent, due 5 minutes after the demo request
+    assert (task.signal_count, task.priority, task.sla_minutes) == (2, 1, 5)
+    assert task.due_at == TUESDAY_11_NY + timedelta(minutes=6)
 
 
 @pytest.mark.parametrize("body", ["Not interested", "No thanks", "Thanks", "Hi"])

@@ -191,7 +191,9 @@ def test_a_rep_hands_a_task_back_to_the_team_queue(task_for, sam, manager):
         ("assigned", sam.pk),
         ("queued", manager.pk),
     ]
-    assert signed_in(sam).get(f"/tasks/{task.pk}/").status_code == 404  # no longer hers
+    # No longer hers: it waits in the team queue, where any rep of the team may take it
+    page = signed_in(sam).get(f"/tasks/{task.pk}/")
+    assert (page.context["may_work"], page.context["may_take"]) == (False, True)
 
 
 def test_a_manager_sees_the_team_including_the_queue_and_breaches(
@@ -213,7 +215,9 @@ def test_a_manager_reassigns_to_a_rep_in_the_team(
 ):
     task = task_for(sam)
     with django_capture_on_commit_callbacks(execute=True):
-        response = signed_in(manager).post(f"/tasks/{task.pk}/reassign/", {"owner": riley.pk})
+        response = signed_in(manager).post(
+            f"/tasks/{task.pk}/reassign/", {"owner": riley.pk, "confirm": "yes"}
+        )
     assert response.status_code == 302
     task.refresh_from_db()
     assert (task.owner, task.assignment, task.seen_at) == (riley, "reassigned", None)
@@ -221,17 +225,52 @@ def test_a_manager_reassigns_to_a_rep_in_the_team(
     assert [m.to for m in mail.outbox] == [[riley.email]]
 
 
+def test_a_reassign_offers_no_preselected_rep(task_for, sam, riley, manager):
+    task = task_for(sam)
+    page = signed_in(manager).get(f"/tasks/{task.pk}/").content.decode()
+    assert '<option value="" selected>Choose a rep…</option>' in page
+    listing = signed_in(manager).get("/tasks/").content.decode()
+    assert '<option value="" selected>Choose a rep…</option>' in listing
+
+
+def test_a_reassign_without_a_rep_changes_nothing(task_for, sam, riley, manager):
+    task = task_for(sam)
+    response = signed_in(manager).post(f"/tasks/{task.pk}/reassign/", {"owner": ""}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["Choose a rep in the task's team."]
+    task.refresh_from_db()
+    assert (task.owner, task.history.count()) == (sam, 1)
+
+
+def test_a_reassign_asks_to_confirm_first_and_changes_nothing_until_then(
+    task_for, sam, riley, manager
+):
+    task = task_for(sam)
+    response = signed_in(manager).post(f"/tasks/{task.pk}/reassign/", {"owner": riley.pk})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        f"Give {task.contact}’s task (“{task.reason}”) to <strong>Riley Rep</strong>, "
+        "taking it from Sam Rep? Riley Rep is told at once."
+    ) in page
+    assert '<input type="hidden" name="confirm" value="yes">' in page
+    task.refresh_from_db()
+    assert (task.owner, task.history.count()) == (sam, 1)
+    assert TaskNotification.objects.filter(kind="reassigned").count() == 0
+
+
 def test_a_manager_cannot_reassign_outside_the_team(task_for, sam, manager, make_rep):
     outsider = make_rep("wes", team=TeamFactory(name="West"))
     task = task_for(sam)
-    signed_in(manager).post(f"/tasks/{task.pk}/reassign/", {"owner": outsider.pk})
+    signed_in(manager).post(f"/tasks/{task.pk}/reassign/", {"owner": outsider.pk, "confirm": "yes"})
     task.refresh_from_db()
     assert task.owner == sam
 
 
 def test_a_rep_cannot_reassign(task_for, sam, riley):
     task = task_for(sam)
-    response = signed_in(sam).post(f"/tasks/{task.pk}/reassign/", {"owner": riley.pk})
+    response = signed_in(sam).post(
+        f"/tasks/{task.pk}/reassign/", {"owner": riley.pk, "confirm": "yes"}
+    )
     assert response.status_code == 403
     task.refresh_from_db()
     assert task.owner == sam

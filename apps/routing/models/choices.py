@@ -67,6 +67,7 @@ class AssignmentKind(models.TextChoices):
     ROUND_ROBIN = "round_robin", "Round robin"
     QUEUE = "queue", "Team queue"
     REASSIGNED = "reassigned", "Reassigned by a manager"
+    TAKEN = "taken", "Taken from the team queue"
 
 
 class EscalationKind(models.TextChoices):

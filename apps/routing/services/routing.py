@@ -13,6 +13,7 @@ from apps.routing.hooks import CREATED, UPDATED, task_changes_fire
 from apps.routing.models import (
     FollowUpTask,
     NotificationKind,
+    Priority,
     RoutingRule,
     SignalType,
     TaskSignal,
@@ -24,6 +25,9 @@ from apps.routing.services.notifications import NotificationDraft, notifications
 from apps.routing.services.rules import Signal, rule_match
 from apps.routing.services.sla import sla_deadlines
 from apps.routing.services.webhooks import signal_payload, task_payload, webhook_events_enqueue
+
+URGENT_SLA_MINUTES = 5
+HIGH_SLA_MINUTES = 15
 
 
 def signal_route(
@@ -91,15 +95,26 @@ def signal_receive(
 
 
 def open_task_for(signal: Signal, rule: RoutingRule, at: datetime) -> FollowUpTask | None:
-    """The open task for the same contact and reason, created within the rule's window."""
+    """The contact's open task, created within the rule's window, whatever made it: a reply
+    to a link someone clicked is the same person to call, so it lands on the same task."""
     since = at - timedelta(minutes=rule.dedupe_window_minutes)
     return (
         FollowUpTask.objects.open()
         .select_for_update()
-        .filter(contact_id=signal.contact.pk, reason_code=signal.reason_code, created_at__gte=since)
+        .filter(contact_id=signal.contact.pk, created_at__gte=since)
         .order_by("-created_at")
         .first()
     )
+
+
+def task_priority(rule: RoutingRule) -> int:
+    """The rule's priority, raised by a tight SLA: "call within 5 minutes" is urgent, within
+    15 at least high, whatever the rule's priority field was left at."""
+    if rule.sla_minutes <= URGENT_SLA_MINUTES:
+        return Priority.URGENT
+    if rule.sla_minutes <= HIGH_SLA_MINUTES:
+        return min(rule.priority, Priority.HIGH)
+    return rule.priority
 
 
 def _task_create(
@@ -117,7 +132,7 @@ def _task_create(
         reason=signal.reason,
         context=signal.context,
         journey_id=signal.journey_id,
-        priority=rule.priority,
+        priority=task_priority(rule),
         status=TaskStatus.OPEN,
         assignment=assignment.kind,
         assignment_note=assignment.note,
@@ -148,11 +163,17 @@ def _signal_append(task: FollowUpTask, signal: Signal, rule: RoutingRule, at: da
     row = _signal_row(task, signal, rule, at)
     task.signal_count += 1
     task.last_signal_at = at
-    task.priority = min(task.priority, rule.priority)
+    task.priority = min(task.priority, task_priority(rule))
     task.seen_at = None  # shows as new again for its owner
+    _deadlines_tighten(task, rule, at)
     task._history_user = system_user()
     task._change_reason = f"Signal added: {signal.reason}"[:100]
-    task.save(update_fields=["signal_count", "last_signal_at", "priority", "seen_at"])
+    task.save(
+        update_fields=[
+            "signal_count", "last_signal_at", "priority", "seen_at", "sla_minutes", "warn_at",
+            "due_at",
+        ]
+    )  # fmt: skip
     webhook_events_enqueue(
         [
             (
@@ -164,6 +185,16 @@ def _signal_append(task: FollowUpTask, signal: Signal, rule: RoutingRule, at: da
         ]
     )
     task_changes_fire([task.pk], change=UPDATED, reason=task._change_reason, at=at)
+
+
+def _deadlines_tighten(task: FollowUpTask, rule: RoutingRule, at: datetime) -> None:
+    """A signal whose rule wants a faster answer brings an untouched task's due time forward
+    (never back: a slower rule leaves the promise already made)."""
+    if task.first_touch_at or task.warned_at or task.breached_at:
+        return
+    warn_at, due_at = sla_deadlines(rule=rule, start=at, owner=task.owner)
+    if due_at < task.due_at:
+        task.warn_at, task.due_at, task.sla_minutes = warn_at, due_at, rule.sla_minutes
 
 
 def _signal_row(task: FollowUpTask, signal: Signal, rule: RoutingRule, at: datetime) -> TaskSignal:

@@ -74,6 +74,11 @@ def _save(task: FollowUpTask, actor: User, reason: str, event: str = WebhookEven
     task._history_user = actor
     task._change_reason = reason[:100]
     task.save()
+    task_changed_tell(task, reason, event)
+
+
+def task_changed_tell(task: FollowUpTask, reason: str, event: str = WebhookEvent.TASK_UPDATED):
+    """The task's webhook and its change hand-off (a CRM push), after a saved change."""
     webhook_event_enqueue(
         event=event, key=f"{event}:{task.pk}:{uuid.uuid4().hex}", data=task_payload(task)
     )
