@@ -198,9 +198,12 @@ class JourneyVersion(models.Model):
 
     @property
     def start_step_id(self) -> int | None:
-        """Its first step; a version made before versions had its own starts where the
-        journey does."""
-        return self.first_step_id or self.journey.first_step_id
+        """Its first step. A version made the old way (steps saved on the journey) starts
+        where the journey does, if it is the live one or nothing is live yet."""
+        if self.first_step_id is not None:
+            return self.first_step_id
+        live_id = self.journey.live_version_id
+        return self.journey.first_step_id if live_id in (None, self.pk) else None
 
     @property
     def editable(self) -> bool:

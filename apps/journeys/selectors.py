@@ -3,7 +3,8 @@ timeline."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 
 from apps.contacts.models import Contact, EventType, PipelineStage
@@ -14,6 +15,8 @@ from apps.journeys.models import (
     Enrollment,
     EnrollmentState,
     Journey,
+    JourneyVersion,
+    JourneyVersionStatus,
     Step,
     StepKind,
 )
@@ -138,3 +141,18 @@ def contact_journey_timeline(contact: Contact, limit: int) -> list[TimelineEntry
         )
         for activity in activities
     ]
+
+
+def journey_versions_awaiting_review(*, user) -> QuerySet[JourneyVersion]:
+    """Submitted journey versions `user` may approve now, as versions.review_check would
+    allow: an approver's, none they wrote or edited (unless CUE_ALLOW_SELF_APPROVAL)."""
+    if not user.has_perm("journeys.activate_journey"):
+        return JourneyVersion.objects.none()
+    waiting = JourneyVersion.objects.filter(status=JourneyVersionStatus.SUBMITTED)
+    if settings.CUE_ALLOW_SELF_APPROVAL:
+        return waiting
+    edited = JourneyVersion.history.filter(
+        id=OuterRef("pk"), history_user_id=user.pk, status=JourneyVersionStatus.DRAFT
+    ).exclude(history_change_reason__startswith="Rejected by ")
+    steps_edited = Step.history.filter(version_id=OuterRef("pk"), history_user_id=user.pk)
+    return waiting.exclude(author=user).exclude(Exists(edited)).exclude(Exists(steps_edited))

@@ -16,6 +16,7 @@ from apps.journeys.models import (
     EnrollmentState,
     Journey,
     JourneyStatus,
+    JourneyVersionStatus,
     ReentryPolicy,
 )
 
@@ -141,14 +142,37 @@ def journey_activate(*, journey: Journey, actor) -> Journey:
             "only a draft or paused journey can be activated.",
             field="status",
         )
-    problems = journey_problems(journey)
+    version = journey.live_version or journey.version_shown()
+    problems = journey_problems(journey, version=version)
     if problems:
         raise JourneyError(" ".join(problems), field="steps")
+    if journey.live_version_id is None and version is not None:
+        _first_version_publish(journey, version, actor)
     journey.status, journey.activated_at = JourneyStatus.ACTIVE, timezone.now()
     journey._history_user = actor
     journey._change_reason = f"Activated by {actor.username}"
     journey.save()
     return journey
+
+
+def _first_version_publish(journey: Journey, version, actor) -> None:
+    """Activating a journey that never ran publishes its first version, reviewed by the
+    activating approver, who must not be its author."""
+    if version.author_id is not None and version.author_id == actor.pk:
+        raise JourneyError(
+            "You wrote this journey, so someone else must activate it.", code="self_approval"
+        )
+    now = timezone.now()
+    version.status, version.approver, version.published_by = (
+        JourneyVersionStatus.PUBLISHED,
+        actor,
+        actor,
+    )
+    version.approved_at = version.published_at = now
+    version.first_step_id = version.first_step_id or journey.first_step_id
+    version._history_user, version._change_reason = actor, f"Published by {actor.username}"
+    version.save()
+    journey.live_version = version
 
 
 @transaction.atomic

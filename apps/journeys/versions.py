@@ -93,16 +93,26 @@ def _draft_require(version: JourneyVersion) -> None:
 
 @transaction.atomic
 def version_step_save(
-    *, actor, version: JourneyVersion, key: str, kind: str, config: dict, position: int = 0
+    *,
+    actor,
+    version: JourneyVersion,
+    key: str,
+    kind: str,
+    config: dict,
+    position: int | None = None,
 ) -> Step:
-    """Adds the step, or replaces the kind, settings and position of the draft's step with
-    this key."""
+    """Adds the step (last, unless a position is given), or replaces the kind and settings
+    (and the position, if given) of the draft's step with this key."""
     _permission_require(actor, EDIT_PERMISSION, "You may not edit journeys.")
+    if kind not in SPECS:
+        raise JourneyError(f"{kind!r} is not a kind of step.", field="kind")
     version = _version_lock(version)
     _draft_require(version)
     step = version.steps.filter(key=key).first() or Step(
         journey_id=version.journey_id, version=version, key=key
     )
+    if position is None:
+        position = step.position if step.pk else _position_next(version)
     step.kind, step.position = kind, position
     step.config = SPECS[kind].Config.read(config).stored()
     _audited_save(step, actor=actor, reason=f"Step {key} saved in v{version.number}")
@@ -110,6 +120,39 @@ def version_step_save(
         version.first_step = step
         _audited_save(version, actor=actor, reason=f"Starts at {key}")
     return step
+
+
+def _position_next(version: JourneyVersion) -> int:
+    top = version.steps.aggregate(top=Max("position"))["top"]
+    return 0 if top is None else top + 1
+
+
+@transaction.atomic
+def version_steps_replace(
+    *, actor, version: JourneyVersion, steps: list[dict], first_step: str | None = None
+) -> JourneyVersion:
+    """The draft's steps become exactly `steps` ({key, kind, config, position}): steps with
+    other keys go, the first step is `first_step` (default: the first given)."""
+    _permission_require(actor, EDIT_PERMISSION, "You may not edit journeys.")
+    version = _version_lock(version)
+    _draft_require(version)
+    keys = [step["key"] for step in steps]
+    for step in version.steps.exclude(key__in=keys):
+        step._history_user, step._change_reason = actor, f"Step {step.key} deleted"
+        step.delete()
+    for position, given in enumerate(steps):
+        version_step_save(
+            actor=actor,
+            version=version,
+            key=given["key"],
+            kind=given["kind"],
+            config=given.get("config") or {},
+            position=given.get("position", position),
+        )
+    start = first_step or (keys[0] if keys else None)
+    version.first_step = version.steps.filter(key=start).first() if start else None
+    _audited_save(version, actor=actor, reason=f"Steps of v{version.number} replaced")
+    return version
 
 
 @transaction.atomic
@@ -159,10 +202,19 @@ def version_written_by(version: JourneyVersion, user) -> bool:
     says who): none of them may approve it."""
     if version.author_id == user.pk:
         return True
-    draft = JourneyVersionStatus.DRAFT
-    if version.history.filter(history_user_id=user.pk, status=draft).exists():
+    if written_history(version.history, user).exists():
         return True
     return Step.history.filter(version_id=version.pk, history_user_id=user.pk).exists()
+
+
+REJECTED_BY = "Rejected by "  # a rejection saves the version as a draft: no authorship
+
+
+def written_history(history, user):
+    """The version's history rows that make `user` one of its writers."""
+    return history.filter(history_user_id=user.pk, status=JourneyVersionStatus.DRAFT).exclude(
+        history_change_reason__startswith=REJECTED_BY
+    )
 
 
 def review_check(*, actor, version: JourneyVersion, verb: str = "approve") -> None:
@@ -201,7 +253,7 @@ def version_reject(*, actor, version: JourneyVersion, reason: str) -> JourneyVer
         )
     version.status, version.rejection_reason = JourneyVersionStatus.DRAFT, reason.strip()
     version.submitted_at = None
-    _audited_save(version, actor=actor, reason=f"Rejected by {actor.username}")
+    _audited_save(version, actor=actor, reason=f"{REJECTED_BY}{actor.username}")
     return version
 
 

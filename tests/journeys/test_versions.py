@@ -12,10 +12,12 @@ from apps.contacts.events import record_event
 from apps.journeys.engine.advance import enrollments_advance_due
 from apps.journeys.models import Enrollment, JourneyVersion, Step
 from apps.journeys.services import JourneyError, enrollment_start
+from apps.journeys.version_diff import version_changes
 from apps.journeys.versions import (
     enrollment_move_plan,
     journey_draft_start,
     version_approve,
+    version_first_step_set,
     version_publish,
     version_reject,
     version_step_delete,
@@ -229,6 +231,11 @@ def test_a_rejected_version_goes_back_to_its_author_as_a_draft(clock, marketer, 
     version_reject(actor=approver, version=draft, reason="The nudge is too soon.")
     draft.refresh_from_db()
     assert (draft.status, draft.rejection_reason) == ("draft", "The nudge is too soon.")
+    # Fixed and sent again, the same approver may approve it: rejecting is not writing.
+    version_submit(actor=marketer, version=draft)
+    version_approve(actor=approver, version=draft)
+    draft.refresh_from_db()
+    assert (draft.status, draft.rejection_reason, draft.approver) == ("approved", "", approver)
 
 
 def test_the_publisher_may_move_running_enrollments_along_the_recorded_mapping(
@@ -320,3 +327,61 @@ def test_an_event_after_publishing_enrolls_on_the_new_version(
         )
     enrollment = Enrollment.objects.get(journey=journey, contact=contact)
     assert (enrollment.version, enrollment.current_step.version) == (new, new)
+
+
+def test_it_says_what_a_version_changes_step_by_step(clock, marketer):
+    journey = live_journey()
+    live = journey.live_version
+    draft = draft_with_nudge(journey, marketer)
+    version_step_save(
+        actor=marketer, version=draft, key="done", kind="wait", config={"hours": 2}, position=2
+    )
+    version_step_delete(actor=marketer, version=draft, key="remind")
+    version_step_save(
+        actor=marketer,
+        version=draft,
+        key="start",
+        kind="wait",
+        config={"hours": 1, "next": "wait"},
+        position=0,
+    )
+    version_first_step_set(actor=marketer, version=draft, key="start")
+    draft.refresh_from_db()
+    assert version_changes(live, draft) == [
+        "Starts at start instead of remind.",
+        "Added step start (Wait): waits 1 h.",
+        "Step wait: “next” now leads to nudge (was done).",
+        "Step done is now “Wait” (waits 2 h) instead of “Exit” (exit).",
+        "Added step nudge (Send SMS): Nudge.",
+        "Removed step remind (Send SMS: Webinar reminder).",
+    ]
+    assert version_changes(None, live)[0] == "Starts at remind."
+
+
+def dashboard(client, user) -> str:
+    client.force_login(user)
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_dashboard_lists_the_journey_versions_waiting_for_the_approver(
+    clock, client, marketer, approver, make_user
+):
+    journey = live_journey()
+    draft = draft_with_nudge(journey, marketer)
+    version_submit(actor=marketer, version=draft, summary="Nudge after the wait")
+    page = dashboard(client, approver)
+    assert "1 journey version waits for you:" in page
+    assert (
+        f'<a href="/admin/journeys/journey/{journey.pk}/change/">Test journey v2</a> by mara: '
+        "Nudge after the wait"
+    ) in page
+    # Not to the marketer (no review), nor to an admin who edited the draft.
+    assert 'id="cue-journey-reviews-waiting"' not in dashboard(client, marketer)
+    editor = make_user(roles.ADMIN, username="eddie")
+    version_reject(actor=approver, version=draft, reason="Again")
+    version_step_save(actor=editor, version=draft, key="done", kind="exit", config={}, position=2)
+    version_submit(actor=marketer, version=draft)
+    assert "No journey version waits for you." in dashboard(client, editor)
+    assert "1 journey version waits for you:" in dashboard(client, approver)
