@@ -371,10 +371,47 @@ def test_it_rejects_a_row_whose_consent_evidence_is_malformed(import_csv):
             "e.g. 2024-03-04 14:30 or 2024-03-04T14:30:00Z.",
         ),
         (3, "consent_ip '999.1.1.1' is not an IP address."),
-        (4, "consent_sms_marketing 'maybe' is neither yes nor no."),
+        (4, "consent_sms_marketing 'maybe' is neither yes nor no (nor opted_in, opted_out)."),
     ]
     assert Contact.objects.count() == 0
     assert ConsentRecord.objects.count() == 0
+
+
+def test_it_lists_every_reason_a_row_is_refused_not_only_the_first(import_csv):
+    # given a row wrong in three ways, and a row wrong only in having no way to find the contact
+    data = "email,time_zone,country,first_name\nnot-an-email,Mars/Olympus,Narnia,Ada\n,,,Bo\n"
+
+    # when it is imported
+    contact_import = import_csv(data)
+
+    # then the report names all three reasons of the first, and the one of the second
+    assert [(e["line"], e["reason"]) for e in contact_import.rejected_rows] == [
+        (
+            2,
+            "Email 'not-an-email' is not a valid address. "
+            "Time zone 'Mars/Olympus' is not an IANA time zone, e.g. America/Chicago. "
+            "Country: 'Narnia' is not a country; give its two-letter ISO code, e.g. US.",
+        ),
+        (3, "No email, phone or external id to identify the contact."),
+    ]
+    assert Contact.objects.count() == 0
+
+
+def test_it_takes_cue_s_own_consent_words_as_well_as_yes_and_no(import_csv):
+    # given consent written as Cue writes a consent state, with its evidence
+    data = CONSENT_HEADER + (
+        "in@example.com,4155550101,opted_in,2024-05-01T10:00:00Z,203.0.113.7,,\n"
+        "out@example.com,4155550102,OPTED_OUT,,,,\n"
+    )
+
+    # when it is imported
+    contact_import = import_csv(data)
+
+    # then both rows are taken: the opted_in one with its consent, the opted_out one without
+    assert (contact_import.imported_count, contact_import.rejected_count) == (2, 0)
+    assert list(ConsentRecord.objects.values_list("contact__email", "action")) == [
+        ("in@example.com", "opt_in")
+    ]
 
 
 def test_it_changes_nothing_when_the_same_file_is_imported_again(import_csv):

@@ -38,7 +38,9 @@ from apps.contacts.stages import lifecycle_choices
 IGNORE = "ignore"
 MAX_ID = 100
 PAGE_URL_MAX_LENGTH = ConsentRecord._meta.get_field("page_url").max_length
-YES, NO = frozenset({"yes", "y", "true", "1"}), frozenset({"no", "n", "false", "0"})
+# yes/no, and Cue's own words for a consent state (an export of Cue reads back in).
+YES = frozenset({"yes", "y", "true", "1", "opted_in", "opted-in", "opted in"})
+NO = frozenset({"no", "n", "false", "0", "opted_out", "opted-out", "opted out"})
 CONTACT_TARGETS = {
     "first_name": "First name",
     "last_name": "Last name",
@@ -233,25 +235,38 @@ def row_parse(
     if any(cell.strip() for cell in cells[len(columns) :]):
         raise RowRejected(f"The row has {len(cells)} cells; the header names {len(columns)}.")
     values = {mapping[c]: v.strip() for c, v in zip(columns, cells, strict=False) if c in mapping}
-    fields = {
-        name: _NORMALISERS.get(name, _as_is)(values[name], values)
-        for name in CONTACT_TARGETS
-        if values.get(name)
-    }
-    source_ids = _source_ids_parse(values)
+    reasons: list[str] = []  # every reason the row is refused, not only the first
+    fields = {}
+    for name in CONTACT_TARGETS:
+        if values.get(name):
+            fields[name] = _reasoned(reasons, _NORMALISERS.get(name, _as_is), values[name], values)
+    source_ids = _reasoned(reasons, _source_ids_parse, values) or {}
     if source_ids:
         fields["external_ids"] = source_ids
-    if not any(fields.get(name) for name in IDENTITY) and not source_ids:
-        raise RowRejected("No email, phone or external id to identify the contact.")
-    attributes = _attributes_parse(values, definitions)
+    if not any(fields.get(name) for name in IDENTITY) and not source_ids and not reasons:
+        reasons.append("No email, phone or external id to identify the contact.")
+    attributes = _reasoned(reasons, _attributes_parse, values, definitions)
     if attributes:
         fields["attributes"] = attributes
     row = ParsedRow(line=line, cells=cells, fields=fields)
     if values.get("lifecycle_stage_changed_at"):
         moment = values["lifecycle_stage_changed_at"]
-        row.stage_changed_at = _occurred_at(moment, name="lifecycle_stage_changed_at")
-    _consent_parse(row, values)
+        row.stage_changed_at = _reasoned(
+            reasons, _occurred_at, moment, name="lifecycle_stage_changed_at"
+        )
+    _reasoned(reasons, _consent_parse, row, values)
+    if reasons:
+        raise RowRejected(" ".join(reasons))
     return row
+
+
+def _reasoned(reasons: list[str], parse, *args, **kwargs):
+    """parse(...)'s value, or None with its refusal added to `reasons`."""
+    try:
+        return parse(*args, **kwargs)
+    except RowRejected as rejected:
+        reasons.append(str(rejected))
+        return None
 
 
 def _source_ids_parse(values: dict) -> dict[str, str]:
@@ -386,7 +401,9 @@ def _consent_parse(row: ParsedRow, values: dict) -> None:
     for target, (channel, label) in CONSENT_CHANNELS.items():
         answer = values.get(target, "").lower()
         if answer and answer not in YES | NO:
-            raise RowRejected(f"{target} {values[target]!r} is neither yes nor no.")
+            raise RowRejected(
+                f"{target} {values[target]!r} is neither yes nor no (nor opted_in, opted_out)."
+            )
         if answer in YES:
             row.consents.append((channel, label))
     if not row.consents:
