@@ -5,29 +5,37 @@ full sync is a hundred thousand of them. This takes a page of people at once thr
 same rules: identity's one look-up and its conflict policy (two keys naming two contacts
 are refused with a reason naming both, never merged), typed attributes, the stage-time
 rule (a change older than the stage's own time is history, not the current stage), the
-consent binding of a changed address, and history rows for every change. Unchanged
-people are not written at all, so a re-read page changes nothing.
+consent binding of a changed address, and history rows for every change (by the system
+actor, with the caller's reason). Unchanged people are not written at all, so a re-read
+page changes nothing.
+
+New people are planned as plain values (`_NewContact`), each phone number read once, and
+stored with their history and ids set-based (apps/contacts/batch_rows.py): the ORM's
+preparation of every field of every row was most of a full sync's time.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
+from functools import cache
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from apps.accounts.services import system_user
 from apps.contacts.attributes import attributes_merge
+from apps.contacts.batch_rows import history_rows_copy, rows_insert
 from apps.contacts.errors import ContactsError
 from apps.contacts.events import ContactId, EventInput, record_events
-from apps.contacts.external_ids import external_ids_create
-from apps.contacts.identity import ContactKeys, IdentityIndex, KnownContact
+from apps.contacts.identity import ContactKeys, IdentityIndex, KnownContact, phone_e164
 from apps.contacts.models import Contact, ContactExternalId, ContactKind, EventType
 from apps.contacts.regions import country_normalize, region_normalize
 from apps.contacts.services import contact_addresses_changed
 from apps.contacts.stages import lifecycle_keys
 
 ADDRESS_FIELDS = ("email", "phone")
+_FOREIGN_KEYS = {"owner": "owner_id", "company": "company_id"}
 
 
 @dataclass
@@ -53,6 +61,36 @@ class PersonWritten:
     changed: list[str] = field(default_factory=list)
     refused: str = ""
     problems: list[str] = field(default_factory=list)  # fields left out, the rest taken
+
+
+class _NewContact:
+    """A contact the batch creates, as its column values by field name until it is stored.
+    (A Contact would parse its phone number again at every assignment and every save.)"""
+
+    pk: int | None = None
+
+    def __init__(self, values: dict[str, Any]):
+        self.__dict__.update(values)
+
+    def row(self) -> tuple:
+        return tuple(self.__dict__[name] for name in _columns())
+
+
+@cache
+def _columns() -> tuple[str, ...]:
+    """The Contact columns a new row fills: all but its id."""
+    return tuple(f.attname for f in Contact._meta.concrete_fields if not f.primary_key)
+
+
+def _new_values(source: str, now: datetime) -> dict[str, Any]:
+    """A new contact's values before the person's own: the model's defaults."""
+    values = {}
+    for field_ in Contact._meta.concrete_fields:
+        if not field_.primary_key:
+            default = field_.get_default()
+            values[field_.attname] = default.value if isinstance(default, Enum) else default
+    values.update(kind=ContactKind.PROSPECT.value, source=source, created_at=now, updated_at=now)
+    return values
 
 
 @transaction.atomic
@@ -107,8 +145,10 @@ class _Plan:
         self.source = source
         self.existing = existing
         self.stages = set(lifecycle_keys())
-        self.new: list[Contact] = []
-        self.new_ids: list[tuple[Contact, str, str]] = []
+        self.now = timezone.now()
+        self.new_values = _new_values(source, self.now)
+        self.new: list[_NewContact] = []
+        self.new_ids: list[tuple[_NewContact, str, str]] = []
         self.changed: dict[int, Contact] = {}
         self.changed_fields: set[str] = set()
         self.ids_added: list[tuple[Contact, str, str]] = []
@@ -142,6 +182,16 @@ class _Plan:
 
     def _fields(self, item: PersonWrite, result: PersonWritten) -> dict[str, Any]:
         fields = dict(item.fields)
+        for name, column in _FOREIGN_KEYS.items():
+            if name in fields:
+                related = fields.pop(name)
+                fields[column] = related.pk if related is not None else None
+        if fields.get("phone"):
+            try:  # read once here (the identity keys' reading, cached), stored as read
+                fields["phone"] = phone_e164(str(fields["phone"]))
+            except ContactsError as error:
+                result.problems.append(f"phone: {error}")
+                del fields["phone"]
         if "country" in fields and not fields["country"]:
             del fields["country"]  # a contact always has a country: an empty one keeps Cue's
         try:
@@ -158,8 +208,8 @@ class _Plan:
             item.lifecycle_stage = None
         return fields
 
-    def _create(self, item: PersonWrite, fields: dict[str, Any]) -> Contact:
-        contact = Contact(kind=ContactKind.PROSPECT, source=self.source)
+    def _create(self, item: PersonWrite, fields: dict[str, Any]) -> _NewContact:
+        contact = _NewContact(self.new_values)
         for name, value in fields.items():
             setattr(contact, name, _blank(name, value))
         contact.attributes = attributes_merge({}, item.attributes)
@@ -171,7 +221,7 @@ class _Plan:
             self.new_ids.append((contact, self.source, item.keys.external_id))
         return contact
 
-    def _known(self, contact: Contact, keys: ContactKeys) -> KnownContact:
+    def _known(self, contact: _NewContact, keys: ContactKeys) -> KnownContact:
         known = KnownContact(None, None, keys.email or "", keys.phone or "", contact)
         if keys.external_id:
             known.ids[self.source] = keys.external_id
@@ -213,26 +263,39 @@ class _Plan:
         result.changed += ["lifecycle_stage", "lifecycle_stage_changed_at"]
 
     def save(self, *, reason: str, event_source: str) -> None:
-        now = timezone.now()
+        actor = system_user().pk if self.new or self.changed else None
+        history = {"reason": reason, "user_id": actor, "at": self.now}
         if self.new:
-            bulk_create_with_history(self.new, Contact, default_change_reason=reason)
-            external_ids_create(self.new_ids)
+            self._new_insert(history)
         if self.changed:
-            for contact in self.changed.values():
-                contact.updated_at = now
-            bulk_update_with_history(
-                list(self.changed.values()),
-                Contact,
-                sorted(self.changed_fields | {"updated_at"}),
-                default_change_reason=reason,
-            )
-        if self.ids_added:
-            external_ids_create(self.ids_added)
+            self._changed_update(history)
+        self._ids_insert()
         for pk, before in self.addresses_before.items():
             contact_addresses_changed(self.changed[pk], before)
         self._stage_events_record(event_source)
         for contact, result in self.results:
             result.contact_id = contact.pk
+
+    def _new_insert(self, history: dict) -> None:
+        ids = rows_insert(Contact, _columns(), [contact.row() for contact in self.new])
+        for contact, pk in zip(self.new, ids, strict=True):
+            contact.pk = pk
+        history_rows_copy(Contact, ids, history_type="+", **history)
+
+    def _changed_update(self, history: dict) -> None:
+        for contact in self.changed.values():
+            contact.updated_at = self.now
+        changed = list(self.changed.values())
+        Contact.objects.bulk_update(changed, sorted(self.changed_fields | {"updated_at"}))
+        history_rows_copy(Contact, list(self.changed), history_type="~", **history)
+
+    def _ids_insert(self) -> None:
+        """The people's ids in the source: of the new ones, and of known ones that had none."""
+        rows = [
+            (contact.pk, source, value, self.now)
+            for contact, source, value in [*self.new_ids, *self.ids_added]
+        ]
+        rows_insert(ContactExternalId, ("contact_id", "source", "value", "created_at"), rows)
 
     def _stage_events_record(self, event_source: str) -> None:
         items = [
