@@ -80,17 +80,22 @@ class ReassignForm(forms.Form):
         self.fields["owner"].label_from_instance = lambda user: user.display_name
 
 
+# The pages reps and managers work on, and the permission each needs.
+REP_PAGES = {"/tasks/": "routing.view_followuptask", "/inbox/": "inbox.view_conversation"}
+
+
 class TaskSignInForm(AdminAuthenticationForm):
     """The admin's login page is the sign-in page (LOGIN_URL). Reps and managers are not
-    staff; they may sign in there when they are on their way to /tasks/, and only then —
-    the admin itself still refuses them on every request."""
+    staff; they may sign in there when they are on their way to /tasks/ or /inbox/, and
+    only then — the admin itself still refuses them on every request."""
 
     def confirm_login_allowed(self, user):
         request = self.request
         next_url = (request.POST.get("next") or request.GET.get("next") or "") if request else ""
-        if not user.is_staff and next_url.startswith("/tasks/"):
+        page = next((p for p in REP_PAGES if next_url.startswith(p)), None)
+        if not user.is_staff and page is not None:
             AuthenticationForm.confirm_login_allowed(self, user)
-            if user.has_perm("routing.view_followuptask"):
+            if user.has_perm(REP_PAGES[page]):
                 return
         super().confirm_login_allowed(user)
 
