@@ -125,3 +125,109 @@ def test_the_diagram_opens_a_steps_settings_by_click_or_keyboard(live_server, pa
     page.locator('#cue-diagram g.cue-step[data-key="thanks"]').click()
     expect(page.locator("#steps-1")).to_have_class(re.compile(r"\bcue-step-open\b"))
     expect(page.locator("#steps-0")).not_to_have_class(re.compile(r"\bcue-step-open\b"))
+
+
+def test_the_diagram_adds_a_step_after_a_step_and_deletes_one_on_confirmation(live_server, page):
+    from playwright.sync_api import expect
+
+    # Given a draft: a text, then the end of the journey
+    template = sms_template(name="Reminder")
+    journey = journey_build(
+        steps=[
+            ("text", "send_sms", {"template": template.pk, "next": "done"}),
+            ("done", "exit", {}),
+            ("old", "create_task", {"reason": "Nobody gets here."}),
+        ],
+        status=JourneyStatus.DRAFT,
+    )
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login(page, live_server, UserFactory(role=roles.MARKETER))
+    page.goto(f"{live_server.url}/admin/journeys/journey/{journey.pk}/change/")
+
+    # When the marketer opens the text from the diagram and adds a step after it
+    page.locator('#cue-diagram g.cue-step[data-key="text"]').click()
+    page.click("#cue-add-after")
+    # Then a new step sits between the text and what followed it, its kind to choose
+    expect(page.locator("#id_steps-3-key")).to_have_value("step_4")
+    expect(page.locator("#id_steps-3-next_step")).to_have_value("done")
+    expect(page.locator("#id_steps-0-next_step")).to_have_value("step_4")
+    expect(page.locator("#id_steps-3-kind")).to_be_focused()
+    page.select_option("#id_steps-3-kind", "wait")
+    page.fill("#id_steps-3-wait_amount", "2")
+
+    # When she deletes the unused step from the diagram, confirming
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator('#cue-diagram g.cue-step[data-key="old"]').click()
+    page.click("#cue-delete-step")
+    expect(page.locator("#id_steps-2-DELETE")).to_be_checked()
+
+    # And saves: the graph is text → step_4 (waits 2 h) → done, and "old" is gone
+    page.click("input[name=_continue]")
+    expect(page.locator("ul.messagelist")).to_contain_text("was changed successfully")
+    steps = {s.key: (s.kind, s.config) for s in Step.objects.filter(journey=journey)}
+    assert steps == {
+        "text": (
+            "send_sms",
+            {"template": template.pk, "next": "step_4", "on_suppressed": "continue",
+             "on_deferred": "wait"},
+        ),
+        "step_4": ("wait", {"hours": 2, "next": "done"}),
+        "done": ("exit", {}),
+    }  # fmt: skip
+
+
+def test_a_delete_not_confirmed_deletes_nothing(live_server, page):
+    from playwright.sync_api import expect
+
+    journey = journey_build(
+        steps=[("done", "exit", {}), ("old", "exit", {})], status=JourneyStatus.DRAFT
+    )
+    login(page, live_server, UserFactory(role=roles.MARKETER))
+    page.goto(f"{live_server.url}/admin/journeys/journey/{journey.pk}/change/")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator('#cue-diagram g.cue-step[data-key="old"]').focus()
+    page.keyboard.press("Enter")
+    page.click("#cue-delete-step")
+    expect(page.locator("#id_steps-1-DELETE")).not_to_be_checked()
+
+
+def test_the_diagram_connects_and_disconnects_a_branchs_edges_by_clicking(live_server, page):
+    from playwright.sync_api import expect
+
+    leads = {"all": [{"field": "lifecycle_stage", "op": "eq", "value": "lead"}]}
+    journey = journey_build(
+        steps=[
+            ("check", "branch", {"condition": {"rules": leads}, "then": "yes"}),
+            ("yes", "exit", {}),
+            ("no", "exit", {}),
+        ],
+        status=JourneyStatus.DRAFT,
+    )
+    login(page, live_server, UserFactory(role=roles.MARKETER))
+    page.goto(f"{live_server.url}/admin/journeys/journey/{journey.pk}/change/")
+
+    # When the marketer opens the branch, picks its "else" edge and clicks "no"
+    page.locator('#cue-diagram g.cue-step[data-key="check"]').click()
+    expect(page.locator("#cue-edge-choice option")).to_have_text(["then → yes", "else → the end"])
+    page.select_option("#cue-edge-choice", "else_step")
+    page.click("#cue-connect")
+    page.locator('#cue-diagram g.cue-step[data-key="no"]').click()
+    expect(page.locator("#id_steps-0-else_step")).to_have_value("no")
+    # And disconnects "then", then adds a step on "else" (between the branch and "no")
+    page.select_option("#cue-edge-choice", "then_step")
+    page.click("#cue-disconnect")
+    expect(page.locator("#id_steps-0-then_step")).to_have_value("")
+    page.select_option("#cue-edge-choice", "else_step")
+    page.click("#cue-add-after")
+    expect(page.locator("#id_steps-0-else_step")).to_have_value("step_4")
+    expect(page.locator("#id_steps-3-next_step")).to_have_value("no")
+    expect(page.locator("#cue-edge-choice option")).to_have_text(
+        ["then → the end", "else → step_4"]
+    )
+    page.select_option("#id_steps-3-kind", "create_task")
+    page.fill("#id_steps-3-task_reason", "Not a lead: call them.")
+    page.click("input[name=_continue]")
+    expect(page.locator("ul.messagelist")).to_contain_text("was changed successfully")
+    steps = {s.key: s.config for s in Step.objects.filter(journey=journey)}
+    assert steps["check"] == {"condition": {"rules": leads}, "else": "step_4"}
+    assert steps["step_4"]["next"] == "no"
