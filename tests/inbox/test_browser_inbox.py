@@ -90,6 +90,9 @@ def test_a_rep_answers_the_inbox_and_sees_a_quiet_hours_hold_in_words(
     rows = page.locator("li.conversation")
     expect(rows).to_have_count(2)
     expect(page.locator(".summary [data-count=unread]")).to_have_text("2")
+    # with the time left to answer ticking (the default hour to answer)
+    noah_due = page.locator("li.conversation", has_text="Noah Night").locator("time.countdown")
+    expect(noah_due).to_have_text(re.compile(r"^Due in [1-5]?\d:\d\d$"))
     expect(page.locator("li.conversation", has_text="Priya Day")).to_contain_text(
         "What room is it in?"
     )
