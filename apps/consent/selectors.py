@@ -2,6 +2,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from apps.accounts.roles import ADMIN, COMPLIANCE
 from apps.consent.models import (
     Channel,
     ConsentRecord,
@@ -65,3 +66,16 @@ def contacts_with_consent(*, channel: str, purpose: str, status: str = ConsentSt
 
 def address_is_suppressed(*, address: str, channel: str = Channel.SMS) -> bool:
     return Suppression.objects.of_address(address, channel).exists()
+
+
+# Who may see the evidence that identifies a device (IP address, user agent): Compliance
+# and Admin, in the API and the admin alike. Everyone else who reads the ledger sees that
+# evidence exists, not what it is.
+EVIDENCE_READERS = frozenset({COMPLIANCE, ADMIN})
+DEVICE_EVIDENCE = ("ip_address", "user_agent")
+
+
+def consent_device_evidence_visible(user) -> bool:
+    if user.is_superuser:
+        return True
+    return user.groups.filter(name__in=EVIDENCE_READERS).exists()

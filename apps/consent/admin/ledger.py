@@ -27,6 +27,7 @@ from apps.consent.models import (
     Suppression,
 )
 from apps.consent.proof import consent_proof, proof_csv, proof_json
+from apps.consent.selectors import DEVICE_EVIDENCE, consent_device_evidence_visible
 from apps.consent.services import preference_set, suppression_add
 from apps.contacts.models import Contact
 from apps.core.admin import HistoryAdmin
@@ -75,6 +76,12 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
         if request.user.has_perm(PROOF_PERMISSION):
             return [*self.list_display, "proof_link"]
         return self.list_display
+
+    def get_exclude(self, request, obj=None):
+        """IP address and user agent: Compliance's and Admin's to see, as in the API."""
+        if consent_device_evidence_visible(request.user):
+            return super().get_exclude(request, obj)
+        return [*(super().get_exclude(request, obj) or []), *DEVICE_EVIDENCE]
 
     @admin.display(description="Proof")
     def proof_link(self, record):

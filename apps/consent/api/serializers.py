@@ -8,6 +8,7 @@ from apps.consent.models import (
     ConsentState,
     Purpose,
 )
+from apps.consent.selectors import consent_device_evidence_visible
 from apps.contacts.api.fields import AwareDateTimeField, choice_field
 
 
@@ -60,6 +61,15 @@ class RecordedEvidenceSerializer(serializers.ModelSerializer):
             "actor", "inbound_message_sid", "keyword", "note",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        """The device evidence (IP, user agent) only for Compliance and Admin: the others
+        see None and "" (least privilege; the admin hides them alike)."""
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not consent_device_evidence_visible(request.user):
+            data.update(ip_address=None, user_agent="")
+        return data
 
 
 class ConsentRecordSerializer(serializers.ModelSerializer):

@@ -42,7 +42,7 @@ class ContactConsentView(APIView):
         contact = self._contact(contact_id)
         states = contact.consent_states.order_by("channel", "purpose")
         body = {"state": states, "ledger": consent_ledger(contact=contact)}
-        return Response(ContactConsentSerializer(body).data)
+        return Response(ContactConsentSerializer(body, context={"request": request}).data)
 
     @extend_schema(
         request=ConsentRecordWriteSerializer,
@@ -55,7 +55,8 @@ class ContactConsentView(APIView):
         data = dict(serializer.validated_data)
         evidence = Evidence(**data.pop("evidence", {}), actor=request.user)
         record = consent_record(contact=contact, evidence=evidence, **data)
-        return Response(ConsentRecordSerializer(record).data, status=status.HTTP_201_CREATED)
+        answer = ConsentRecordSerializer(record, context={"request": request}).data
+        return Response(answer, status=status.HTTP_201_CREATED)
 
     def _contact(self, contact_id):
         return get_object_or_404(contacts_visible_to(self.request.user), pk=contact_id)
