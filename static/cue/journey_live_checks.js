@@ -133,7 +133,22 @@
     });
   }
 
+  // Under each template picker, the approved text it would send.
+  function previews() {
+    document.querySelectorAll(".inline-related select[name$='_template']").forEach(function (select) {
+      var shown = select.parentNode.querySelector("pre.cue-template-preview");
+      if (!shown) {
+        shown = document.createElement("pre");
+        shown.className = "cue-preview cue-template-preview";
+        select.parentNode.appendChild(shown);
+      }
+      shown.textContent = data.previews[select.value] || "";
+      shown.hidden = !shown.textContent;
+    });
+  }
+
   function check() {
+    previews();
     var nodes = graph();
     var keys = new Set(nodes.map(function (node) { return node.key; }));
     var byKey = new Map();

@@ -62,8 +62,12 @@ def test_it_shows_each_problem_on_its_step_live(live_server, page):
     )
     expect(problems(page, 1)).to_have_count(0)
 
+    # The approved template's text shows under its picker
+    preview = page.locator("#steps-0 pre.cue-template-preview:not([hidden])")
+    expect(preview).to_have_text(approved.current_version.body)
     # When she picks a template nobody approved yet
     page.select_option("#id_steps-0-sms_template", str(draft.pk))
+    expect(preview).to_have_count(0)
     expect(problems(page, 0)).to_have_text(
         [
             "its \"next\" leads to 'nowhere', which is not a step of this journey.",

@@ -82,4 +82,6 @@ def test_the_live_checks_read_the_kinds_and_the_approved_templates():
     assert data["kinds"]["split"]["variants"] == "variants"
     assert data["kinds"]["send_email"]["template"] == "email_template"
     assert data["approved_templates"] == [approved.pk]
+    version = approved.current_version
+    assert data["previews"] == {approved.pk: version.body}
     assert draft.pk not in data["approved_templates"]

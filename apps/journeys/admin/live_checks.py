@@ -33,13 +33,16 @@ def _edge_label(field_name: str) -> str:
     return {"else": "else", "then": "then"}.get(name, name)
 
 
-def approved_template_ids() -> list[int]:
-    """Templates whose current version is approved: the only ones a send step may use."""
+def approved_templates() -> dict[int, str]:
+    """{id: the approved text} of templates whose current version is approved: the only ones
+    a send step may use, with what the builder previews under the picker."""
     from apps.library.models import MessageTemplate
 
     approved = MessageTemplate.objects.filter(current_version__status="approved")
-    return list(approved.values_list("pk", flat=True))
+    rows = approved.values_list("pk", "current_version__subject", "current_version__body")
+    return {pk: f"{subject}\n\n{body}" if subject else body for pk, subject, body in rows}
 
 
 def builder_checks_data() -> dict:
-    return {"kinds": builder_kinds(), "approved_templates": approved_template_ids()}
+    texts = approved_templates()
+    return {"kinds": builder_kinds(), "approved_templates": list(texts), "previews": texts}
