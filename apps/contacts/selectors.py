@@ -55,7 +55,19 @@ def _event_entries(contact: Contact, limit: int) -> list[TimelineEntry]:
 
 
 def _properties_summary(properties: dict) -> str:
-    return ", ".join(f"{key}: {value}" for key, value in list(properties.items())[:6])
+    """What a person reads: "Webinar: Route planning 101 · Booked by: sam". Ids and keys
+    (task_id, message_id) mean nothing to a reader and are left out, as are empty values
+    and nested data."""
+    shown = [
+        f"{key.replace('_', ' ').capitalize()}: {value}"
+        for key, value in properties.items()
+        if not _internal_key(key) and value not in (None, "") and not isinstance(value, dict | list)
+    ]
+    return " · ".join(shown[:6])
+
+
+def _internal_key(key: str) -> bool:
+    return key == "id" or key.endswith(("_id", "_ids", "key")) or key.startswith("_")
 
 
 def event_type_label(event_type: str) -> str:

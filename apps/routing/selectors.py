@@ -96,6 +96,8 @@ def _task_detail(task: FollowUpTask) -> str:
     parts = [task.get_status_display(), owner]
     if task.outcome:
         parts.append(task.get_outcome_display())
+    if task.outcome_note:
+        parts.append(f"“{task.outcome_note[:200]}”")  # the rep's own words
     if task.breached_at:
         parts.append("SLA breached")
     return " · ".join(parts)

@@ -134,7 +134,7 @@ def test_the_task_timeline_source_puts_tasks_on_the_contact_timeline(task):
     assert [(e.title, e.detail) for e in entries] == [("Follow-up task: Call", "Open · Sam Rep")]
 
 
-def test_the_demo_has_a_rule_per_signal_kind_and_two_open_tasks():
+def test_the_demo_has_a_rule_per_signal_kind_and_three_open_tasks():
     call_command("seed_demo")
     rules = RoutingRule.objects.order_by("position")
     assert [r.signal_types for r in rules] == [
@@ -148,9 +148,13 @@ def test_the_demo_has_a_rule_per_signal_kind_and_two_open_tasks():
     assert [(t.contact.external_id, t.status) for t in demo_tasks] == [
         ("demo-2", "open"),
         ("demo-3", "open"),
+        ("demo-6", "open"),
     ]
+    # The demo request waits in the team queue, urgent: its rule wants a call in 5 minutes
+    queued = demo_tasks.get(contact__external_id="demo-6")
+    assert (queued.owner, queued.assignment, queued.priority) == (None, "queue", 1)
     call_command("seed_demo")
-    assert TaskSignal.objects.filter(key__startswith="demo:").count() == 2
+    assert TaskSignal.objects.filter(key__startswith="demo:").count() == 3
 
 
 @pytest.mark.parametrize(

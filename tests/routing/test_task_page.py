@@ -1,6 +1,7 @@
 """/tasks/: reps see and work their own tasks, managers their team's; everything else is 404."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -375,3 +376,29 @@ def test_a_note_or_query_with_nul_is_stored_cleaned_not_an_error(task_for, sam):
     assert (page.status_code, done.status_code) == (200, 302)
     task.refresh_from_db()
     assert (task.status, task.outcome, task.outcome_note) == ("done", "connected", "Thu 3pm")
+
+
+def test_the_task_page_speaks_the_rep_s_zone_and_words(task_for, sam, hand_off):
+    from apps.routing.services import Completion, task_complete
+
+    task = task_for(sam, phone="+13125550142")
+    hand_off(task.contact, "webinar_attended", {"webinar": "Route planning", "webinar_id": 7})
+    task_complete(
+        task=task,
+        actor=sam,
+        completion=Completion(outcome="meeting_booked", note="Thursday 3pm with her CFO"),
+    )
+    html = signed_in(sam).get(f"/tasks/{task.pk}/").content.decode()
+    # Every time on the page is in her zone, named
+    assert "Mar 10, 11:00 America/New_York</time>" in html
+    # Events read as words, with no ids; the rep's completion note is on the timeline
+    assert "Webinar: Route planning" in html
+    assert "webinar_id" not in html and "task_id" not in html and "Webinar id" not in html
+    assert "Done · Sam Rep · Meeting booked · “Thursday 3pm with her CFO”" in html
+
+
+def test_a_queued_open_task_shows_its_absolute_due_time_in_the_rep_s_zone(task_for, sam):
+    task = task_for(sam)
+    html = signed_in(sam).get(f"/tasks/{task.pk}/").content.decode()
+    due = task.due_at.astimezone(ZoneInfo("America/New_York"))
+    assert f'<span class="due-at">due {due:%a %-d %b, %H:%M} America/New_York</span>' in html
