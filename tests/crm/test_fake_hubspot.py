@@ -4,6 +4,7 @@ shapes and refusals the adapter's tests rely on."""
 import json
 
 import pytest
+import requests
 from hubspot import HubSpot
 from hubspot.crm.objects import PublicObjectSearchRequest, SimplePublicObjectInput
 from hubspot.crm.objects.exceptions import ApiException
@@ -229,3 +230,38 @@ def test_request_log_lines_carry_no_token_and_no_values(fake):
     assert line.endswith("GET /crm/v3/objects/contacts -> 200")
     assert fake.token not in line
     assert "secret@x.test" not in line
+
+
+def test_it_serves_a_deals_stage_history_newest_first_as_hubspot_documents_it(fake):
+    deal = fake.record_add("deals", {"dealname": "D"})
+    fake.deal_stage_enter(deal, "appointmentscheduled", at=at(0))
+    fake.deal_stage_enter(deal, "qualifiedtobuy", at=at(86_400))
+    headers = {"Authorization": f"Bearer {fake.token}", "Content-Type": "application/json"}
+
+    listed = requests.get(
+        f"{fake.base_url}/crm/v3/objects/deals",
+        params={"propertiesWithHistory": "dealstage", "limit": "50"},
+        headers=headers,
+        timeout=5,
+    ).json()
+    read = requests.post(
+        f"{fake.base_url}/crm/v3/objects/deals/batch/read",
+        json={"inputs": [{"id": deal}, {"id": "999"}], "propertiesWithHistory": ["dealstage"]},
+        headers=headers,
+        timeout=5,
+    ).json()
+    too_many = requests.get(
+        f"{fake.base_url}/crm/v3/objects/deals",
+        params={"propertiesWithHistory": "dealstage", "limit": "51"},
+        headers=headers,
+        timeout=5,
+    )
+
+    for body in (listed, read):
+        [result] = body["results"]
+        versions = result["propertiesWithHistory"]["dealstage"]
+        assert [(v["value"], v["timestamp"], v["sourceType"]) for v in versions] == [
+            ("qualifiedtobuy", "2026-01-06T12:00:00.000Z", "CRM_UI"),
+            ("appointmentscheduled", "2026-01-05T12:00:00.000Z", "CRM_UI"),
+        ]
+    assert too_many.status_code == 400

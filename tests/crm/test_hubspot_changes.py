@@ -389,3 +389,28 @@ def test_a_page_size_below_one_is_refused_before_any_call(fake, adapter, page_si
         adapter.changes(CONTACT, None, page_size=page_size)
 
     assert fake.requests == []
+
+
+def test_a_deals_stage_history_lists_every_move_re_entries_too(fake, adapter):
+    deal = fake.record_add("deals", {"dealname": "Renewal"}, modified_at=at(0))
+    for stage, seconds in (("appointmentscheduled", 100), ("qualifiedtobuy", 200)):
+        fake.deal_stage_enter(deal, stage, at=at(seconds))
+    fake.deal_stage_enter(deal, "appointmentscheduled", at=at(300))
+    listed, cursor, _ = drain(adapter, DEAL, None)
+    fake.deal_stage_enter(deal, "qualifiedtobuy", at=at(400))
+    searched, _, _ = drain(adapter, DEAL, cursor)
+
+    moves = [("appointmentscheduled", at(100)), ("qualifiedtobuy", at(200))]
+    moves += [("appointmentscheduled", at(300))]
+    assert [(e.stage, e.entered_at) for e in listed[0].stage_history] == moves
+    assert [(e.stage, e.entered_at) for e in searched[0].stage_history] == [
+        *moves,
+        ("qualifiedtobuy", at(400)),
+    ]
+    assert {e.pipeline for e in searched[0].stage_history} == {"default"}
+    lists = [
+        r.query
+        for r in fake.requests
+        if r.path == "/crm/v3/objects/deals" and r.query["archived"][0].lower() == "false"
+    ]
+    assert [(q["propertiesWithHistory"], q["limit"]) for q in lists] == [(["dealstage"], ["50"])]

@@ -313,3 +313,30 @@ def test_an_unchanged_owner_is_not_written_again_and_finds_the_cue_user_made_sin
     owners = dict(CrmOwner.objects.filter(system="hubspot").values_list("record_id", "user_id"))
     assert owners[later] == user.pk
     assert sorted(owners.values(), key=str) == sorted([None, user.pk], key=str)
+
+
+def test_a_deal_that_went_back_to_a_stage_keeps_every_move_at_hubspots_times(hubspot):
+    # Given a deal that went A → B → A in HubSpot
+    deal_stages_map()
+    deal = hubspot.record_add("deals", {"dealname": "Renewal", "amount": "1200"}, modified_at=T0)
+    days = [T0 + timedelta(days=n) for n in range(5)]
+    hubspot.deal_stage_enter(deal, "appointmentscheduled", at=days[1])
+    hubspot.deal_stage_enter(deal, "qualifiedtobuy", at=days[2])
+    hubspot.deal_stage_enter(deal, "appointmentscheduled", at=days[3])
+
+    # When a full sync reads it, and again
+    sync(full=True)
+    sync(full=True)
+
+    # Then each move is a stage change at HubSpot's time, the re-entry too, and once
+    opportunity = Opportunity.objects.get()
+    moves = opportunity.stage_changes.order_by("changed_at").values_list("to_stage", "changed_at")
+    assert list(moves) == [("discovery", days[1]), ("demo", days[2]), ("discovery", days[3])]
+    assert (opportunity.stage, opportunity.stage_changed_at) == ("discovery", days[3])
+
+    # and an incremental sync (search, then the history read by id) adds a later re-entry
+    hubspot.deal_stage_enter(deal, "qualifiedtobuy", at=days[4])
+    sync()
+    moves = opportunity.stage_changes.order_by("changed_at").values_list("to_stage", "changed_at")
+    assert list(moves)[3:] == [("demo", days[4])]
+    assert len(moves) == 4

@@ -39,7 +39,7 @@ from tests.drills.conftest import ON_POSTGRESQL
 from tests.workers import ROOT, celery_process, wait_for
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
-PAGE = 100  # HubSpot's list page, a full sync's first phase
+PAGE = 50  # HubSpot's list page of deals with their stage history, a full sync's first phase
 PEOPLE, DEALS = 300, 1500
 HUBSPOT_STAGES = [("appointmentscheduled", "discovery"), ("qualifiedtobuy", "demo")]
 SALESFORCE_STAGES = [("Prospecting", "discovery"), ("Qualification", "demo")]

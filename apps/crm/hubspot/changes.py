@@ -37,6 +37,7 @@ from .records import (
     CUE_OBJECT,
     HUBSPOT_OBJECT,
     MODIFIED_PROPERTY,
+    STAGE_PROPERTY,
     associations_by_id,
     associations_paged,
     epoch_ms,
@@ -45,6 +46,8 @@ from .records import (
 )
 
 LIST_MAX_LIMIT = 100
+LIST_WITH_HISTORY_MAX_LIMIT = 50
+BATCH_READ_MAX_INPUTS = 100
 SEARCH_MAX_LIMIT = 200
 # hs_object_id is a positive number: every id is greater than this.
 BEFORE_EVERY_ID = "0"
@@ -124,13 +127,17 @@ class ChangeReader:
         }
 
     def _list_page(self, object_type: str, cursor: dict, page_size: int) -> Page:
+        # A deal's stage history comes with it; HubSpot then lists fewer at a time.
+        histories = [STAGE_PROPERTY] if object_type == DEAL else None
+        limit = LIST_WITH_HISTORY_MAX_LIMIT if histories else LIST_MAX_LIMIT
         body = self.call(
             f"list {HUBSPOT_OBJECT[object_type]}",
             self.apis.objects.get_page,
             HUBSPOT_OBJECT[object_type],
-            limit=min(page_size, LIST_MAX_LIMIT),
+            limit=min(page_size, limit),
             after=cursor["list_after"] or None,
             properties=self.properties(object_type),
+            properties_with_history=histories,
             associations=list(ASSOCIATED[object_type]) or None,
             archived=False,
         )
@@ -226,6 +233,11 @@ class ChangeReader:
             for to_type in ASSOCIATED[object_type]
         }
         stages = self.stage_pipelines() if object_type == DEAL else None
+        if object_type == DEAL:
+            histories = self._stage_histories(ids)
+            found = [
+                {**item, "propertiesWithHistory": histories.get(str(item["id"]))} for item in found
+            ]
         records = []
         for item in found:
             associations = {
@@ -235,6 +247,24 @@ class ChangeReader:
             }
             records.append(object_record(object_type, item, associations, stages))
         return records
+
+    def _stage_histories(self, ids: list[str]) -> dict[str, dict]:
+        """The search answers no property history: the deals' dealstage histories are read
+        by id, a batch at a time."""
+        histories = {}
+        for start in range(0, len(ids), BATCH_READ_MAX_INPUTS):
+            chunk = ids[start : start + BATCH_READ_MAX_INPUTS]
+            request = {
+                "inputs": [{"id": record_id} for record_id in chunk],
+                "properties": [],
+                "propertiesWithHistory": [STAGE_PROPERTY],
+            }
+            body = self.call(
+                "read deal stage histories", self.apis.objects_batch.read, "deals", request
+            )
+            for item in body.get("results") or []:
+                histories[str(item["id"])] = item.get("propertiesWithHistory") or {}
+        return histories
 
     def _associations_complete(
         self, object_type: str, found: list[dict], records: list[CrmRecord]

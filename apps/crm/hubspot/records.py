@@ -52,6 +52,8 @@ BASE_PROPERTIES = {
     ),
 }
 STAGE_ENTERED_PREFIX = "hs_date_entered_"
+# The deal property whose history Cue reads: every stage move with HubSpot's time.
+STAGE_PROPERTY = "dealstage"
 
 
 def hubspot_datetime(value: str | None) -> datetime | None:
@@ -91,7 +93,7 @@ def object_record(
         properties=properties,
         archived=archived,
         associations=associations if associations is not None else _inline_associations(body),
-        stage_history=_stage_history(properties, stage_pipelines or {}),
+        stage_history=_stage_history(body, stage_pipelines or {}),
     )
 
 
@@ -133,12 +135,15 @@ def _inline_associations(body: Mapping) -> dict[str, list[str]]:
     return found
 
 
-def _stage_history(
-    properties: Mapping, stage_pipelines: Mapping[str, str]
-) -> tuple[StageEntry, ...]:
-    """Deal stages from HubSpot's hs_date_entered_<stage> times, oldest first."""
+def _stage_history(body: Mapping, stage_pipelines: Mapping[str, str]) -> tuple[StageEntry, ...]:
+    """Deal stages, oldest first: every move from dealstage's property history when it was
+    read (a stage entered twice is there twice), else the hs_date_entered_<stage> times
+    (the last entry into each stage only)."""
+    versions = (body.get("propertiesWithHistory") or {}).get(STAGE_PROPERTY)
+    if versions:
+        return _stage_moves(versions, stage_pipelines)
     entries = []
-    for name, value in properties.items():
+    for name, value in (body.get("properties") or {}).items():
         if not name.startswith(STAGE_ENTERED_PREFIX):
             continue
         stage = name[len(STAGE_ENTERED_PREFIX) :]
@@ -147,6 +152,17 @@ def _stage_history(
             continue
         entries.append(StageEntry(pipeline=stage_pipelines[stage], stage=stage, entered_at=entered))
     return tuple(sorted(entries, key=lambda entry: (entry.entered_at, entry.stage)))
+
+
+def _stage_moves(versions: list[Mapping], stage_pipelines: Mapping[str, str]) -> tuple:
+    entries = []
+    for version in versions:
+        stage, entered = str(version.get("value") or ""), hubspot_datetime(version.get("timestamp"))
+        if entered is not None and stage in stage_pipelines:
+            entries.append(StageEntry(stage_pipelines[stage], stage, entered))
+    entries.sort(key=lambda entry: entry.entered_at)
+    # A value written again unchanged is a version, not a move.
+    return tuple(e for i, e in enumerate(entries) if i == 0 or entries[i - 1].stage != e.stage)
 
 
 def _id_order(record_id: str) -> tuple[int, str]:

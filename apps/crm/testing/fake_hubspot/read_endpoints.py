@@ -9,9 +9,18 @@ if TYPE_CHECKING:
 from .http import ApiRequest, Reply, error_reply
 from .lookup import SINGULAR, not_found, store_of, unknown_type
 from .search import SearchRefused, search_run
-from .store import hubspot_time, object_type_name, paging_token, paging_token_id
+from .store import (
+    hubspot_time,
+    object_type_name,
+    paging_token,
+    paging_token_id,
+    property_history,
+)
 
 LIST_MAX_LIMIT = 100
+# A list read that asks for property history hands over at most this many records.
+LIST_WITH_HISTORY_MAX_LIMIT = 50
+BATCH_READ_MAX_INPUTS = 100
 OWNERS_MAX_LIMIT = 500
 
 
@@ -40,7 +49,8 @@ def object_list(fake: "FakeHubSpot", request: ApiRequest, type: str) -> Reply:
     store = store_of(fake, type)
     if store is None:
         return unknown_type(type)
-    limit = _limit(request, 10, LIST_MAX_LIMIT)
+    histories = request.list_param("propertiesWithHistory") or []
+    limit = _limit(request, 10, LIST_WITH_HISTORY_MAX_LIMIT if histories else LIST_MAX_LIMIT)
     start_id = _after_id(request)
     if isinstance(limit, Reply):
         return limit
@@ -51,7 +61,11 @@ def object_list(fake: "FakeHubSpot", request: ApiRequest, type: str) -> Reply:
     properties = request.list_param("properties")
     wanted = request.list_param("associations") or []
     results = [
-        _with_associations(fake, store, record, store.json(record, properties), wanted)
+        _with_history(
+            record,
+            _with_associations(fake, store, record, store.json(record, properties), wanted),
+            histories,
+        )
         for record in records
     ]
     body: dict = {"results": results}
@@ -77,6 +91,38 @@ def _with_associations(fake, store, record, body, wanted: list[str]) -> dict:
     if groups:
         body["associations"] = groups
     return body
+
+
+def _with_history(record, body: dict, names: list[str]) -> dict:
+    if names:
+        body["propertiesWithHistory"] = {name: property_history(record, name) for name in names}
+    return body
+
+
+def object_batch_read(fake: "FakeHubSpot", request: ApiRequest, type: str) -> Reply:
+    """Records by id, with the properties and property histories asked for."""
+    store = store_of(fake, type)
+    if store is None:
+        return unknown_type(type)
+    body = request.body if isinstance(request.body, dict) else {}
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list) or not 1 <= len(inputs) <= BATCH_READ_MAX_INPUTS:
+        return error_reply(
+            400, f"inputs: 1 to {BATCH_READ_MAX_INPUTS} are required", "VALIDATION_ERROR"
+        )
+    archived = request.param("archived", "false").lower() == "true"
+    results = []
+    for item in inputs:
+        raw_id = str((item or {}).get("id", ""))
+        record = store.records.get(int(raw_id)) if raw_id.isdigit() else None
+        if record is None or (record.archived_ms is not None) != archived:
+            continue  # HubSpot leaves out what it does not find
+        found = store.json(record, body.get("properties") or None)
+        results.append(_with_history(record, found, body.get("propertiesWithHistory") or []))
+    now = hubspot_time(fake.now_ms())
+    return Reply(
+        200, {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now}
+    )
 
 
 def object_read(fake: "FakeHubSpot", request: ApiRequest, type: str, id: str) -> Reply:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from .http import ApiRequest, Reply, error_reply
 from .read_endpoints import (
     association_batch_read,
+    object_batch_read,
     object_list,
     object_read,
     object_search,
@@ -25,6 +26,7 @@ OBJECTS = re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/?$")
 OBJECT = re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/(?P<id>[^/]+)$")
 SEARCH = re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/search$")
 BATCH_CREATE = re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/batch/create$")
+BATCH_READ = re.compile(r"^/crm/v3/objects/(?P<type>[^/]+)/batch/read$")
 OWNERS = re.compile(r"^/crm/v3/owners/?$")
 PIPELINES = re.compile(r"^/crm/v3/pipelines/(?P<type>[^/]+)/?$")
 PROPERTIES = re.compile(r"^/crm/v3/properties/(?P<type>[^/]+)/?$")
@@ -38,6 +40,7 @@ def route(fake: "FakeHubSpot", request: ApiRequest) -> Reply:
     handlers = (
         ("POST", SEARCH, object_search),
         ("POST", BATCH_CREATE, object_batch_create),
+        ("POST", BATCH_READ, object_batch_read),
         ("GET", OWNERS, owner_list),
         ("GET", PIPELINES, pipeline_list),
         ("GET", PROPERTIES, property_list),

@@ -125,6 +125,11 @@ class Seeding:
             )
             record = self._stores["deals"].records[int(deal_id)]
             record.properties[f"hs_date_entered_{stage_id}"] = when
+            self._history_note(record, "dealstage", stage_id, self._ms(at))
+
+    def _history_note(self, record: StoredRecord, name: str, value: str, at_ms: int) -> None:
+        """HubSpot keeps every value a property held; Cue reads dealstage's."""
+        record.history.setdefault(name, []).append((value, at_ms))
 
     def owner_add(
         self,
@@ -251,6 +256,8 @@ class Seeding:
     ) -> None:
         """A write through the API: values, task completion time, and a new modified time."""
         self._values_set(store, record, values)
+        if store.name == "deals" and values.get("dealstage"):
+            self._history_note(record, "dealstage", str(values["dealstage"]), self.now_ms())
         if store.name == "tasks" and "hs_task_status" in values:
             if values["hs_task_status"] == "COMPLETED":
                 record.properties["hs_task_completion_date"] = hubspot_time(self.now_ms())

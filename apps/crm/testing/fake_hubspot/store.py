@@ -105,6 +105,38 @@ class StoredRecord:
     modified_ms: int
     archived_ms: int | None = None
     write_trace_id: str | None = None
+    # Every value a property held, oldest first: (value, epoch ms); see property_history.
+    history: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+def property_history(record: StoredRecord, name: str) -> list[dict]:
+    """A property's versions, newest first, as HubSpot's propertiesWithHistory lists them;
+    a value set without history (seeded) is one version at the record's creation."""
+    versions = record.history.get(name) or _stage_versions(record, name)
+    return [
+        {
+            "value": value,
+            "timestamp": hubspot_time(at_ms),
+            "sourceType": "CRM_UI",
+            "sourceId": "userId:1000001",
+            "updatedByUserId": 1000001,
+        }
+        for value, at_ms in reversed(versions)
+    ]
+
+
+def _stage_versions(record: StoredRecord, name: str) -> list[tuple[str, int]]:
+    """A seeded deal's dealstage versions: one per hs_date_entered_<stage> it carries, so a
+    seeded history and its stage times agree; else its value, set when it was made."""
+    versions = []
+    if name == "dealstage":
+        for prop, value in record.properties.items():
+            moment = time_value_ms(value) if prop.startswith("hs_date_entered_") else None
+            if moment is not None:
+                versions.append((prop[len("hs_date_entered_") :], moment))
+    if not versions and record.properties.get(name):
+        versions = [(record.properties[name], record.created_ms)]
+    return sorted(versions, key=lambda version: version[1])
 
 
 @dataclass
