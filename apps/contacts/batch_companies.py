@@ -8,9 +8,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
+from apps.accounts.services import system_user
 from apps.contacts.attributes import attribute_definitions, attributes_merge, attributes_validate
+from apps.contacts.batch_rows import history_rows_copy, instances_insert
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import AttributeObject, Company
 
@@ -71,8 +74,12 @@ def companies_write_many(items: list[CompanyWrite], *, reason: str) -> list[Comp
             result.changed = True
             changed.append(company)
             changed_fields.update(differ)
-    if new:
-        bulk_create_with_history(new, Company, default_change_reason=reason)
+    if new:  # set-based, with history rows copied from what was stored
+        instances_insert(Company, new)
+        history_rows_copy(
+            Company, [c.pk for c in new], history_type="+", reason=reason,
+            user_id=system_user().pk, at=timezone.now(),
+        )  # fmt: skip
     if changed:
         bulk_update_with_history(
             changed, Company, sorted(changed_fields), default_change_reason=reason

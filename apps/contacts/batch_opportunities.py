@@ -21,9 +21,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
+from apps.accounts.services import system_user
 from apps.contacts.attributes import attribute_definitions, attributes_merge, attributes_validate
+from apps.contacts.batch_rows import history_rows_copy, instances_insert
 from apps.contacts.errors import ContactsError
 from apps.contacts.events import ContactId, EventInput, record_events
 from apps.contacts.models import (
@@ -169,7 +171,11 @@ class _Plan:
     def save(self, reason: str) -> None:
         if self.new:
             opportunities = [opportunity for opportunity, _ in self.new]
-            bulk_create_with_history(opportunities, Opportunity, default_change_reason=reason)
+            instances_insert(Opportunity, opportunities)
+            history_rows_copy(
+                Opportunity, [o.pk for o in opportunities], history_type="+", reason=reason,
+                user_id=system_user().pk, at=timezone.now(),
+            )  # fmt: skip
             self._moves_record()
         if self.changed:
             bulk_update_with_history(
@@ -196,7 +202,7 @@ class _Plan:
                     )
                 )
                 was = stage
-        OpportunityStageChange.objects.bulk_create(rows)
+        instances_insert(OpportunityStageChange, rows)
         events = []
         for opportunity, moves in self.new:
             if opportunity.contact_id is not None:
