@@ -102,15 +102,7 @@ def stage_mappings_suggest(*, system: str, pipelines: list[PipelineInfo]) -> lis
     """Maps each unmapped CRM deal stage to the Cue stage it plainly means; answers every
     suggestion, the ones left unmapped (stage None) included."""
     suggestions = stage_suggestions(system, pipelines)
-    for suggestion in suggestions:
-        if suggestion.stage is not None:
-            StageMapping.objects.get_or_create(
-                system=system,
-                kind=StageMapping.Kind.DEAL,
-                crm_pipeline=suggestion.crm_pipeline,
-                crm_stage=suggestion.crm_stage,
-                defaults={"pipeline_stage": suggestion.stage},
-            )
+    _suggestions_map(system, StageMapping.Kind.DEAL, "pipeline_stage", suggestions)
     return suggestions
 
 
@@ -119,16 +111,21 @@ def lifecycle_mappings_suggest(*, system: str, values: list[str]) -> list[StageS
     """Maps each unmapped lifecycle value of the CRM to the Cue lifecycle stage it plainly
     means; answers every suggestion, the ones left unmapped (stage None) included."""
     suggestions = lifecycle_suggestions(system, values)
+    _suggestions_map(system, StageMapping.Kind.LIFECYCLE, "lifecycle_stage", suggestions)
+    return suggestions
+
+
+def _suggestions_map(system: str, kind: str, target: str, suggestions) -> None:
+    """A mapping for each suggestion that found its stage; one made meanwhile is kept."""
     for suggestion in suggestions:
         if suggestion.stage is not None:
             StageMapping.objects.get_or_create(
                 system=system,
-                kind=StageMapping.Kind.LIFECYCLE,
-                crm_pipeline="",
+                kind=kind,
+                crm_pipeline=suggestion.crm_pipeline,
                 crm_stage=suggestion.crm_stage,
-                defaults={"lifecycle_stage": suggestion.stage},
+                defaults={target: suggestion.stage},
             )
-    return suggestions
 
 
 @dataclass(frozen=True)
