@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.core.api.docs import DocsView, SchemaView
 from apps.core.views import healthz
 
 admin.site.site_header = "Cue"
@@ -13,15 +13,17 @@ api_v1 = [
     path("", include("apps.contacts.api.urls")),
     path("", include("apps.consent.api.urls")),
     path("", include("apps.library.api.urls")),
+    path("", include("apps.journeys.api.urls")),
 ]
 
 urlpatterns = [
     # Before the admin's own URLs, which would otherwise answer for every admin/ address.
     path("admin/sends/", include("apps.sends.admin_urls")),
     path("admin/", admin.site.urls),
+    path("account/two-factor/", include("apps.accounts.two_factor.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
     path("optin/", include("apps.consent.urls")),
     path("tasks/", include("apps.routing.urls")),
     path("inbox/", include("apps.inbox.urls")),

@@ -78,13 +78,22 @@ def browser():
 
 
 @pytest.fixture
-def new_page(browser, request):
+def csp_violations() -> list[str]:
+    """What the Content-Security-Policy blocked on the test's pages: a test fails on any."""
+    return []
+
+
+@pytest.fixture
+def new_page(browser, request, csp_violations):
     """Opens a page in a fresh browser context (its own cookies: one signed-in user)."""
     contexts, pages = [], []
+    violations = csp_violations
 
     def make():
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(CSP_LISTENER)
+        context.on("console", lambda message: _note_csp_violation(message, violations))
         contexts.append(context)
         pages.append(context.new_page())
         return pages[-1]
@@ -95,6 +104,26 @@ def new_page(browser, request):
         _screenshots(request.node.name, pages)
     for context in contexts:
         context.close()
+    if violations:
+        pytest.fail("Content Security Policy violations:\n" + "\n".join(violations))
+
+
+# Every page a browser test opens reports what the Content-Security-Policy blocked: Chromium
+# logs each refusal on the console, and the page's securitypolicyviolation event (listened to
+# by this script, which Playwright injects outside the policy) names it too. Either fails
+# the test.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = `${event.sourceFile || event.documentURI}:${event.lineNumber}`;
+  console.error(`Content Security Policy violation: ${event.violatedDirective} blocked ` +
+    `${event.blockedURI || "inline"} at ${where}`);
+});
+"""
+
+
+def _note_csp_violation(message, violations: list[str]) -> None:
+    if "Content Security Policy" in message.text:
+        violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
 
 
 @pytest.fixture
@@ -113,9 +142,18 @@ def _screenshots(test_name: str, pages) -> None:
 
 
 def login(page, live_server, user, password: str = PASSWORD) -> None:
-    """Signs in through the admin login form and waits for the dashboard."""
+    """Signs in through the admin login form, and the second-factor page when the user's
+    role requires one (an authenticator is made for them), and waits for the dashboard."""
+    from apps.accounts.two_factor.selectors import two_factor_required
+    from tests.otp import authenticator_for, code_now
+
+    device = authenticator_for(user) if two_factor_required(user) else None
     page.goto(f"{live_server.url}/admin/login/?next=/admin/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", password)
     page.click("input[type=submit]")
+    if device is not None:
+        page.wait_for_url(re.compile(r"/account/two-factor/verify/"))
+        page.fill("#id_code", code_now(device))
+        page.click("input[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")

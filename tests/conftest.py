@@ -4,7 +4,7 @@ from django.core.cache import cache
 from apps.accounts import roles
 from apps.consent.models import Channel, ConsentSource, Purpose
 from apps.consent.services import Evidence, consent_opt_in
-from tests.browser import browser, new_page, page  # noqa: F401  (one Playwright per run, for every app)
+from tests.browser import browser, csp_violations, new_page, page  # noqa: F401  (one Playwright per run, for every app)
 from tests.factories import ContactFactory, UserFactory
 
 
@@ -15,6 +15,21 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def signed_in_with_two_factor():
+    """force_login of an Admin or Compliance user (OTP_REQUIRED_GROUPS) gives a session that
+    proved its second factor (tests/otp.py); the two-factor tests sign in for real. For the
+    whole run: module-scoped worlds (the permission matrix) sign their users in too."""
+    from django.test import Client
+
+    from tests.otp import login_verifying_two_factor
+
+    original = Client._login
+    Client._login = login_verifying_two_factor(original)
+    yield
+    Client._login = original
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,8 +1,12 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from apps.accounts.models import Team, User, WorkingHours
 from apps.accounts.services import user_phone_set
+from apps.accounts.tokens import token_create
 from apps.core.admin import HistoryAdmin
 
 
@@ -54,3 +58,45 @@ class TeamAdmin(HistoryAdmin):
     list_display = ["name", "manager"]
     list_select_related = ["manager"]
     search_fields = ["name"]
+
+
+class TokenForm(forms.ModelForm):
+    expires_at = forms.DateTimeField(
+        required=False, help_text="Empty: never expires. Revoke a token by deleting it."
+    )
+
+    class Meta:
+        model = TokenProxy
+        fields = ["user"]
+
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class ExpiringTokenAdmin(TokenAdmin):
+    """API tokens with their expiry and last use. Adding one for a user replaces theirs."""
+
+    form = TokenForm
+    fields = ["user", "expires_at"]
+    list_display = ["key", "user", "created", "expires_at", "last_used_at"]
+    list_select_related = ["user", "lifetime"]
+
+    def get_fields(self, request, obj=None):
+        return ["user"] if obj else ["user", "expires_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        token = token_create(user=obj.user, expires_at=form.cleaned_data.get("expires_at"))
+        obj.key, obj.created = token.key, token.created  # its pk is the user's
+
+    @admin.display(description="Expires")
+    def expires_at(self, token) -> str:
+        lifetime = getattr(token, "lifetime", None)
+        return lifetime.expires_at if lifetime and lifetime.expires_at else "never"
+
+    @admin.display(description="Last used")
+    def last_used_at(self, token):
+        lifetime = getattr(token, "lifetime", None)
+        return lifetime.last_used_at if lifetime else None

@@ -124,3 +124,17 @@ class WorkingHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+
+class TokenLifetime(models.Model):
+    """When an API token (rest_framework.authtoken) stops working and when it was last used.
+    A token without one never expires (tokens made before expiry existed)."""
+
+    token = models.OneToOneField(
+        "authtoken.Token", on_delete=models.CASCADE, primary_key=True, related_name="lifetime"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"token of {self.token.user_id}"

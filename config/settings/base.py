@@ -1,10 +1,11 @@
 """Cue settings. Every variable is read from the environment (see .env.example)."""
 
 import ipaddress
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -41,6 +42,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "phonenumber_field",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # Cue, lowest first: an app imports only from apps above it in this list.
     "apps.core",
     "apps.accounts",
@@ -58,6 +63,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before the session is read from the cookie and before any view: no NUL, no surrogate.
     "apps.core.middleware.StorableInputMiddleware",
@@ -65,15 +72,75 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whose session proved a second factor (request.user.is_verified()), and the staff who
+    # must before anything else: apps/accounts/two_factor.
+    "apps.core.sessions.SessionLifetimeMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "apps.accounts.two_factor.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: answers a locked-out sign-in with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (django-csp): scripts only from Cue's own static files, or an
+# inline one carrying the request's nonce ({{ request.csp_nonce }}); never an inline event
+# handler. Inline styles stay allowed: Django's admin and the Swagger UI set style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Where browsers report what the policy blocked (optional): any collector's URL.
+if _csp_report_uri := env("CSP_REPORT_URI", default=""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [_csp_report_uri]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "admin:login"
+
+# A signed-in session ends after this many minutes without a request, and this many hours
+# after sign-in however busy (0: no limit); the cookie itself lasts no longer.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=60)
+SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = (SESSION_MAX_HOURS or 14 * 24) * 3600
+
+# Sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username
+# (or from one client IP), it is locked for LOGIN_LOCKOUT_MINUTES (0: until an admin unlocks
+# it, by deleting its row under Axes > Access attempts). Every attempt is logged (Access
+# logs, Access failures), with the client IP from apps.core.http.client_ip.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+_lockout_minutes = env.float("LOGIN_LOCKOUT_MINUTES", default=30.0)
+AXES_COOLOFF_TIME = timedelta(minutes=_lockout_minutes) if _lockout_minutes > 0 else None
+# Each counted on its own: a username guessed at from anywhere, and an address guessing at any.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "apps.core.http.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# django-otp: the issuer an authenticator app shows next to the account.
+OTP_TOTP_ISSUER = env("OTP_ISSUER", default="Cue")
+# The admin never shows a second factor's secret (QR code, otpauth URL): only its owner sees
+# it, once, while setting it up.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Roles that must use a second factor (TOTP) before they reach any page; every other user
+# may turn it on for themselves at /account/two-factor/.
+OTP_REQUIRED_GROUPS = env.list("OTP_REQUIRED_GROUPS", default=["Admin", "Compliance"])
 
 TEMPLATES = [
     {
@@ -190,7 +257,8 @@ CRM_MAX_RETRY_WAIT_SECONDS = env.float("CRM_MAX_RETRY_WAIT_SECONDS", default=120
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's tokens, refused once expired, with their last use noted (apps/accounts/tokens.py).
+        "apps.accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apps.core.api.permissions.ModelPermissions"],
@@ -215,6 +283,8 @@ REST_FRAMEWORK = {
     },
     "EXCEPTION_HANDLER": "apps.core.api.errors.exception_handler",
 }
+# /api/schema/ and /api/docs/ answer signed-in callers only, unless this is true.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cue API",
     "DESCRIPTION": "Events, contacts, consent and templates for journey-based SMS.",
@@ -228,8 +298,6 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TemplateCategoryEnum": "apps.library.models.Category",
         "MessageCategoryEnum": "apps.sends.models.MessageCategory",
-        "TemplatePurposeEnum": "apps.library.models.Purpose",
-        "TemplateVersionStatusEnum": "apps.library.models.VersionStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -252,6 +320,13 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # Budgets per client IP and minute on the public endpoints (apps/core/ratelimit.py).
 THROTTLE_OPTIN_PER_MINUTE = env.int("THROTTLE_OPTIN_PER_MINUTE", default=10)
+# SMS pumping guard of the opt-in form's confirmation texts (apps/consent/pumping.py): the
+# countries whose numbers get one (default: the account's own region), and per 24 hours the
+# most per number, per number prefix (all digits but the last four) and in all.
+CUE_OPTIN_SMS_COUNTRIES = env.list("OPTIN_SMS_COUNTRIES", default=[PHONENUMBER_DEFAULT_REGION])
+CUE_OPTIN_SMS_PER_NUMBER = env.int("OPTIN_SMS_PER_NUMBER_PER_DAY", default=3)
+CUE_OPTIN_SMS_PER_PREFIX = env.int("OPTIN_SMS_PER_PREFIX_PER_DAY", default=20)
+CUE_OPTIN_SMS_DAILY_CEILING = env.int("OPTIN_SMS_DAILY_CEILING", default=1000)
 THROTTLE_LINK_CLICKS_PER_MINUTE = env.int("THROTTLE_LINK_CLICKS_PER_MINUTE", default=300)
 # Only refused (unsigned or tampered) webhook calls count: Twilio's own signed callbacks
 # arrive in bursts when a campaign goes out and are never turned away.
@@ -367,6 +442,13 @@ CUE_RETENTION_MESSAGE_DAYS = env.int("CUE_RETENTION_MESSAGE_DAYS", default=400)
 CUE_RETENTION_CLICK_IP_DAYS = env.int("CUE_RETENTION_CLICK_IP_DAYS", default=90)
 # Segment messages Cue rejected are kept, with why, this long for the team to look into.
 CUE_RETENTION_SEGMENT_REJECTION_DAYS = env.int("CUE_RETENTION_SEGMENT_REJECTION_DAYS", default=90)
+# Event properties (what a page, form or reply said) are cleared after this many days; the
+# events themselves stay for counts and attribution.
+CUE_RETENTION_EVENT_DAYS = env.int("CUE_RETENTION_EVENT_DAYS", default=730)
+# A closed follow-up task's notes and context (the reply that made it) are cleared after this.
+CUE_RETENTION_TASK_NOTE_DAYS = env.int("CUE_RETENTION_TASK_NOTE_DAYS", default=365)
+# The CRM sync error log (the records a CRM sent that Cue could not take) is kept this long.
+CUE_RETENTION_SYNC_LOG_DAYS = env.int("CUE_RETENTION_SYNC_LOG_DAYS", default=90)
 # Erasure keeps an erased phone number or email (in the consent ledger and on the suppression
 # list) as an HMAC-SHA256 under this key, so a STOP still binds the number. Empty: a key
 # derived from SECRET_KEY (then rotating SECRET_KEY unlinks the erased suppressions).

@@ -27,3 +27,8 @@ TWILIO_ACCOUNT_SID = ""
 TWILIO_AUTH_TOKEN = ""
 # Pacing is tested where it is the subject; elsewhere it must not slow the suite down.
 CUE_SEND_RATES = {"default": 1000.0}
+# Sessions never time out in tests (time_machine moves the clock by days); the lifetime is
+# tested where it is the subject (tests/core/test_session_lifetime.py).
+SESSION_IDLE_MINUTES = 0
+SESSION_MAX_HOURS = 0
+SESSION_COOKIE_AGE = 14 * 24 * 3600  # Django's default

@@ -21,7 +21,10 @@ CHECKS = [not_a_server_error, status_code_conformance]
 
 
 @pytest.fixture
-def api_schema():
+def api_schema(settings):
+    settings.API_DOCS_PUBLIC = (
+        True  # read anonymously here; tests/core/test_api_docs.py checks the default
+    )
     # Like Django's test client: a finished request must not close the test's connection.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)

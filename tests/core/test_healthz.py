@@ -1,7 +1,16 @@
 import pytest
 from django.urls import reverse
 
+from apps.accounts import roles
+
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client(client, make_user):
+    """Staff see the details these tests check; anonymous callers only up or down (below)."""
+    client.force_login(make_user(roles.COMPLIANCE))
+    return client
 
 
 def test_it_reports_ok_when_database_and_broker_answer(client):
@@ -42,3 +51,23 @@ def test_it_shows_when_the_worker_was_last_seen(client):
 
 def test_it_refuses_writes(client):
     assert client.post(reverse("healthz")).status_code == 405
+
+
+@pytest.mark.parametrize("role", [None, roles.SALES_REP])
+def test_it_tells_anyone_but_staff_only_up(client, make_user, role):
+    client.logout()
+    if role:
+        client.force_login(make_user(role))
+
+    response = client.get(reverse("healthz"))
+
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_it_tells_anyone_but_staff_only_down(client, settings):
+    client.logout()
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+
+    response = client.get(reverse("healthz"))
+
+    assert (response.status_code, response.json()) == (503, {"status": "down"})
