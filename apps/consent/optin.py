@@ -3,17 +3,33 @@
 from django.db import transaction
 
 from apps.consent.models import Channel, ConsentSource, OptInForm
+from apps.consent.pumping import optin_pumping_record, optin_pumping_refusal
 from apps.consent.services import ConsentError, Evidence, consent_opt_in
 from apps.contacts.identity import ContactKeys, IdentityIndex, KnownContact, contact_keys
 from apps.contacts.models import Contact, ContactKind, LifecycleStage
 from apps.contacts.services import contact_update, contact_upsert
 
 
-@transaction.atomic
 def optin_submit(*, optin: OptInForm, data: dict, evidence: Evidence) -> Contact:
-    """Finds or creates the contact and appends one SMS opt-in per purpose of the form."""
+    """Finds or creates the contact and appends one SMS opt-in per purpose of the form;
+    refused, with the attempt kept and nothing sent, when the pumping guard says so."""
     if not optin.purposes:
         raise ConsentError("This form asks for no consent purpose.", field="purposes")
+    refusal = optin_pumping_refusal(optin=optin, phone=data["phone"])
+    if refusal is not None:
+        code, reason = refusal
+        optin_pumping_record(optin=optin, phone=data["phone"], code=code, reason=reason)
+        raise ConsentError(
+            "We can't text a confirmation to this number right now. Please try again later "
+            "or use another number.",
+            field="phone",
+            code=code,
+        )
+    return _optin_record(optin, data, evidence)
+
+
+@transaction.atomic
+def _optin_record(optin: OptInForm, data: dict, evidence: Evidence) -> Contact:
     contact = _optin_contact(optin, data)
     for purpose in optin.purposes:
         consent_opt_in(
