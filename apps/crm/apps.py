@@ -17,6 +17,7 @@ class CrmConfig(AppConfig):
     periodic_tasks = {
         "crm sync in": {"task": "crm.sync_in_all", "every": 300},
         "crm push": {"task": "crm.push_all", "every": 60},
+        "crm sync log retention": {"task": "crm.sync_log_prune", "every": 24 * 3600},
     }
 
     def ready(self) -> None:

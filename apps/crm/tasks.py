@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from apps.crm import services
+from apps.crm import retention, services
 
 
 @shared_task(name="crm.sync_in")
@@ -24,3 +24,9 @@ def push(system: str) -> dict:
 @shared_task(name="crm.push_all")
 def push_all() -> list[str]:
     return services.crm_push_connected()
+
+
+@shared_task(name="crm.sync_log_prune")
+def sync_log_prune() -> int:
+    """The daily retention prune of the CRM sync error log."""
+    return retention.sync_log_prune().rows

@@ -47,7 +47,7 @@ def old_and_new(scenario):
 def test_it_clears_bodies_and_ips_older_than_the_settings_and_keeps_the_rest(old_and_new):
     _, old, kept, old_stop, old_reply, kept_reply, old_click, kept_click = old_and_new
     with frozen(NOW):
-        bodies, ips, _ = retention_prune()
+        bodies, ips, *_ = retention_prune()
     assert OutboundMessage.objects.get(pk=old.pk).body == ""
     assert OutboundMessage.objects.get(pk=kept.pk).body == "Cue Demo: hello. Reply STOP to opt out."
     assert InboundMessage.objects.get(pk=old_stop.pk).body == ""
@@ -60,7 +60,7 @@ def test_it_clears_bodies_and_ips_older_than_the_settings_and_keeps_the_rest(old
     assert (bodies.target, bodies.rows, bodies.detail) == (
         "message_bodies", 3, {"outbound": 1, "inbound": 1, "reply_events": 1},
     )  # fmt: skip
-    assert (ips.target, ips.rows, ips.cutoff) == ("click_ips", 1, NOW - 90 * DAY)
+    assert (ips.target, ips.rows, ips.cutoff) == ("click_ips", 2, NOW - 90 * DAY)
     assert {run.actor.username for run in RetentionRun.objects.all()} == {SYSTEM_USERNAME}
 
 
@@ -77,8 +77,8 @@ def test_it_never_prunes_the_consent_ledger(old_and_new):
 def test_it_follows_the_configured_periods(old_and_new):
     _, _, kept, *_, kept_click = old_and_new
     with frozen(NOW):
-        bodies, ips, _ = retention_prune()
-    assert (bodies.rows, ips.rows) == (5, 2)
+        bodies, ips, *_ = retention_prune()
+    assert (bodies.rows, ips.rows) == (5, 4)  # IPs and user agents
     assert OutboundMessage.objects.get(pk=kept.pk).body == ""
     assert LinkClick.objects.get(pk=kept_click.pk).ip_address is None
 
@@ -87,6 +87,7 @@ def test_it_records_a_run_that_found_nothing(db):
     runs = retention_prune()
     assert [(run.target, run.rows) for run in runs] == [
         ("message_bodies", 0), ("click_ips", 0), ("segment_rejections", 0),
+        ("event_properties", 0), ("task_notes", 0),
     ]  # fmt: skip
 
 
@@ -109,7 +110,7 @@ def test_it_deletes_segment_rejections_older_than_the_setting_and_keeps_the_rest
     )  # fmt: skip
     # when the prune runs
     with frozen(NOW):
-        *_, rejections = retention_prune()
+        _, _, rejections, *_ = retention_prune()
     # then only the old one is gone, and the run says so
     assert list(SegmentRejection.objects.values_list("pk", flat=True)) == [kept.pk]
     assert (rejections.target, rejections.rows, rejections.cutoff, rejections.detail) == (

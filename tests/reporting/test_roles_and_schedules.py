@@ -59,4 +59,4 @@ def test_its_tasks_run_their_services():
     assert tasks.retention_prune_task() == 0
     report_id = tasks.audit_task()
     assert AuditReport.objects.get(pk=report_id).trigger == "schedule"
-    assert RetentionRun.objects.count() == 3  # bodies, click IPs, Segment rejections
+    assert RetentionRun.objects.count() == 5  # bodies, clicks, rejections, events, task notes

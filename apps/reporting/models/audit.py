@@ -91,8 +91,11 @@ class RetentionRun(models.Model):
 
     class Target(models.TextChoices):
         MESSAGE_BODIES = "message_bodies", "Message bodies"
-        CLICK_IPS = "click_ips", "Click IP addresses"
+        CLICK_IPS = "click_ips", "Click IP addresses and user agents"
         SEGMENT_REJECTIONS = "segment_rejections", "Segment rejected messages"
+        EVENT_PROPERTIES = "event_properties", "Event properties"
+        TASK_NOTES = "task_notes", "Follow-up task notes"
+        SYNC_LOGS = "sync_logs", "CRM sync error log"
 
     target = models.CharField(max_length=24, choices=Target.choices)
     cutoff = models.DateTimeField(help_text="Rows older than this were cleared.")

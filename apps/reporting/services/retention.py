@@ -1,7 +1,9 @@
-"""Retention: message bodies and click IP addresses are personal data kept only as long as
-they are useful, and so are the Segment messages Cue rejected (kept, with why, for the
-team to look into, not for ever); consent evidence is kept (the ledger is never pruned).
-Each prune runs in batches of ids and is itself recorded, by the system actor."""
+"""Retention: personal data is kept only as long as it is useful, one period per kind, each
+a setting (README, Security and privacy): message bodies and reply text, click IPs and
+user agents, event properties, closed tasks' notes, the Segment messages Cue rejected, and
+(apps/crm/retention.py) the CRM sync error log. Consent evidence is kept: the ledger is
+never pruned, whatever the settings say. Each prune runs in batches of ids and is itself
+recorded, by the system actor, even when nothing was old enough."""
 
 from datetime import datetime, timedelta
 
@@ -13,6 +15,7 @@ from apps.accounts.services import system_user
 from apps.contacts.models import Event, EventType
 from apps.core.errors import CueError
 from apps.reporting.models import RetentionRun
+from apps.routing.models import OPEN_STATUSES, FollowUpTask
 from apps.segment_intake.models import SegmentRejection
 from apps.sends.models import InboundMessage, LinkClick, OutboundMessage
 
@@ -25,53 +28,80 @@ def retention_prune(*, now: datetime | None = None) -> list[RetentionRun]:
     CUE_RETENTION_SEGMENT_REJECTION_DAYS; records one RetentionRun for each, even when
     nothing was old enough (so the audit shows the prune ran)."""
     now = now or timezone.now()
-    message_days = _days("CUE_RETENTION_MESSAGE_DAYS")
-    ip_days = _days("CUE_RETENTION_CLICK_IP_DAYS")
-    rejection_days = _days("CUE_RETENTION_SEGMENT_REJECTION_DAYS")
+    message_days = retention_days("CUE_RETENTION_MESSAGE_DAYS")
+    ip_days = retention_days("CUE_RETENTION_CLICK_IP_DAYS")
+    rejection_days = retention_days("CUE_RETENTION_SEGMENT_REJECTION_DAYS")
     actor = system_user()
     bodies_cutoff = now - timedelta(days=message_days)
     bodies = {
-        "outbound": _batched(
+        "outbound": retention_updated_batched(
             OutboundMessage.objects.filter(created_at__lt=bodies_cutoff).exclude(
                 body="", subject=""
             ),
             body="",
             subject="",
         ),
-        "inbound": _batched(
+        "inbound": retention_updated_batched(
             InboundMessage.objects.filter(received_at__lt=bodies_cutoff).exclude(body=""), body=""
         ),
         "reply_events": _reply_bodies_clear(bodies_cutoff),
     }
     ips_cutoff = now - timedelta(days=ip_days)
+    old_clicks = LinkClick.objects.filter(at__lt=ips_cutoff)
     ips = {
-        "clicks": _batched(
-            LinkClick.objects.filter(at__lt=ips_cutoff, ip_address__isnull=False), ip_address=None
-        )
+        "clicks": retention_updated_batched(
+            old_clicks.filter(ip_address__isnull=False), ip_address=None
+        ),
+        "user_agents": retention_updated_batched(old_clicks.exclude(user_agent=""), user_agent=""),
     }
     rejections_cutoff = now - timedelta(days=rejection_days)
     rejections = {
-        "segment_rejections": _deleted_batched(
+        "segment_rejections": retention_deleted_batched(
             SegmentRejection.objects.filter(received_at__lt=rejections_cutoff)
         )
     }
     return [
-        _recorded(RetentionRun.Target.MESSAGE_BODIES, bodies_cutoff, bodies, now, actor),
-        _recorded(RetentionRun.Target.CLICK_IPS, ips_cutoff, ips, now, actor),
-        _recorded(
+        retention_recorded(RetentionRun.Target.MESSAGE_BODIES, bodies_cutoff, bodies, now, actor),
+        retention_recorded(RetentionRun.Target.CLICK_IPS, ips_cutoff, ips, now, actor),
+        retention_recorded(
             RetentionRun.Target.SEGMENT_REJECTIONS, rejections_cutoff, rejections, now, actor
         ),
+        _event_properties_clear(now, actor),
+        _task_notes_clear(now, actor),
     ]
 
 
-def _days(name: str) -> int:
+def _event_properties_clear(now: datetime, actor) -> RetentionRun:
+    """What an old event said (its properties: a page, a form's answers) goes; the event
+    stays, so counts, funnels and attribution read the same."""
+    cutoff = now - timedelta(days=retention_days("CUE_RETENTION_EVENT_DAYS"))
+    old = Event.objects.filter(occurred_at__lt=cutoff).exclude(properties={})
+    detail = {"events": retention_updated_batched(old, properties={})}
+    return retention_recorded(RetentionRun.Target.EVENT_PROPERTIES, cutoff, detail, now, actor)
+
+
+def _task_notes_clear(now: datetime, actor) -> RetentionRun:
+    """A closed follow-up task's notes and the context it was made with (reply text) go;
+    who worked it, when and the outcome stay, so SLA reports read the same."""
+    cutoff = now - timedelta(days=retention_days("CUE_RETENTION_TASK_NOTE_DAYS"))
+    closed = FollowUpTask.objects.filter(created_at__lt=cutoff).exclude(status__in=OPEN_STATUSES)
+    with_notes = closed.exclude(outcome_note="", assignment_note="", context={})
+    detail = {
+        "tasks": retention_updated_batched(
+            with_notes, outcome_note="", assignment_note="", context={}
+        )
+    }
+    return retention_recorded(RetentionRun.Target.TASK_NOTES, cutoff, detail, now, actor)
+
+
+def retention_days(name: str) -> int:
     days = getattr(settings, name)
     if not isinstance(days, int) or days < 1:
         raise CueError(f"{name} must be a whole number of days, at least 1 (it is {days!r}).")
     return days
 
 
-def _batched(queryset, **values) -> int:
+def retention_updated_batched(queryset, **values) -> int:
     """UPDATE … in batches of ids, each in its own short transaction."""
     total = 0
     while True:
@@ -82,7 +112,7 @@ def _batched(queryset, **values) -> int:
             total += queryset.model.objects.filter(pk__in=ids).update(**values)
 
 
-def _deleted_batched(queryset) -> int:
+def retention_deleted_batched(queryset) -> int:
     """DELETE … in batches of ids, each in its own short transaction."""
     total = 0
     while True:
@@ -115,7 +145,9 @@ def _reply_bodies_clear(cutoff: datetime) -> int:
                 total += cursor.rowcount
 
 
-def _recorded(target: str, cutoff: datetime, detail: dict, now: datetime, actor) -> RetentionRun:
+def retention_recorded(
+    target: str, cutoff: datetime, detail: dict, now: datetime, actor
+) -> RetentionRun:
     return RetentionRun.objects.create(
         target=target,
         cutoff=cutoff,
