@@ -10,6 +10,10 @@ class InboxConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from apps.inbox.erasure import inbox_erasure_parts_register
         from apps.inbox.hooks import inbox_listen
+        from apps.inbox.merge import inbox_merge_parts_register
 
         inbox_listen()
+        inbox_merge_parts_register()
+        inbox_erasure_parts_register()

@@ -31,6 +31,7 @@ from apps.contacts.models import (
 )
 from apps.contacts.services import contact_update
 from apps.crm.models import ConsentFlag, OutboxItem, RecordError
+from apps.inbox.models import Conversation, ConversationNote
 from apps.journeys.models import Activity, Enrollment, EnrollmentState
 from apps.reporting.models import Attribution, AuditFinding, AuditReport
 from apps.routing.models import (
@@ -160,6 +161,9 @@ def person_with_everything(*, admin, rep, journey) -> Person:
     TaskSignal.objects.create(
         task=task, signal_type="reply", reason=f"{FIRST} replied", context={"text": REPLY_TEXT}
     )
+    conversation = Conversation.objects.get(their_address=PHONE)  # the STOP above landed there
+    ConversationNote.objects.create(conversation=conversation, author=rep, body=TASK_NOTE)
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_text=REPLY_TEXT)
     note = OutboundMessage.objects.create(
         recipient_user=rep, to_address="+13125550999", category="notification",
         origin="notification", send_key="task-note-1", status="sent",

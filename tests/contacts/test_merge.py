@@ -25,6 +25,7 @@ from apps.contacts.errors import ContactsError
 from apps.contacts.merge import contact_merge, contact_merge_preview, contact_merged_into
 from apps.contacts.models import Contact, ContactMerge, Event, Opportunity
 from apps.contacts.selectors import contact_timeline
+from apps.inbox.models import Conversation
 from apps.journeys.models import Activity, Enrollment, EnrollmentState
 from apps.reporting.models import Attribution
 from apps.routing.models import FollowUpTask
@@ -122,6 +123,9 @@ def duplicate_with_everything(journey):
         body="Tell me more", contact=dup,
     )  # fmt: skip
     task_for(dup)
+    Conversation.objects.create(
+        their_address=DUP_PHONE, our_address="+13125550000", contact=dup, last_message_at=MIDDAY
+    )
     Enrollment.objects.create(journey=journey, contact=dup, state=EnrollmentState.COMPLETED)
     attribution_for(dup, outbound, journey)
     Opportunity.objects.create(name="Ada's deal", contact=dup, opened_at=MIDDAY)
@@ -145,7 +149,7 @@ def test_every_row_moves_to_the_survivor_and_the_preview_counted_them(
     expected = {
         "Events": 2, "Opportunities": 1, "Consent ledger rows": 1, "Outbound messages": 1,
         "Inbound messages": 1, "Follow-up tasks": 1, "Journey enrollments": 1,
-        "Attribution rows": 1,
+        "Attribution rows": 1, "Inbox conversations": 1,
     }  # fmt: skip
     assert {label: count for label, count in preview.counts.items() if count} == expected
     assert result.moved == preview.counts
@@ -156,6 +160,7 @@ def test_every_row_moves_to_the_survivor_and_the_preview_counted_them(
     assert InboundMessage.objects.get().contact == ada
     assert LinkClick.objects.filter(link__message__contact=ada).count() == 1
     assert FollowUpTask.objects.get().contact == ada
+    assert Conversation.objects.get().contact == ada
     assert Enrollment.objects.get().contact == ada
     assert Attribution.objects.get().contact_id == ada.pk
     assert Opportunity.objects.get().contact == ada
