@@ -385,3 +385,13 @@ def test_the_dashboard_lists_the_journey_versions_waiting_for_the_approver(
     version_submit(actor=marketer, version=draft)
     assert "No journey version waits for you." in dashboard(client, editor)
     assert "1 journey version waits for you:" in dashboard(client, approver)
+
+
+def test_the_journey_page_shows_and_edits_the_draft_steps_only(clock, client, marketer):
+    journey = live_journey()
+    draft = draft_with_nudge(journey, marketer)
+    client.force_login(marketer)
+    response = client.get(f"/admin/journeys/journey/{journey.pk}/change/")
+    forms = response.context["inline_admin_formsets"][0].formset.initial_forms
+    assert [form.instance.key for form in forms] == ["remind", "wait", "done", "nudge"]
+    assert {form.instance.version_id for form in forms} == {draft.pk}

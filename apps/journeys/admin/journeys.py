@@ -153,9 +153,19 @@ class JourneyAdmin(JourneyToolViews, HistoryAdmin):
         """journey_problems, once per request, split by the step they name."""
         cache = request.__dict__.setdefault("_cue_journey_problems", {})
         if journey.pk not in cache:
-            steps = list(journey.steps.all())
-            cache[journey.pk] = (steps, journey_problems(journey, steps))
+            version = journey.version_shown()
+            steps = list(version.steps.all()) if version is not None else []
+            cache[journey.pk] = (steps, journey_problems(journey, steps, version=version))
         return problems_by_step(cache[journey.pk][1])
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        """The steps of the version shown (the one in the works, else the live one): the
+        journey's other versions are not edited here."""
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if obj is not None and obj.pk is not None and isinstance(inline, StepInline):
+            version = obj.version_shown()
+            kwargs["queryset"] = Step.objects.filter(version=version).order_by("position", "id")
+        return kwargs
 
     def save_model(self, request, obj, form, change):
         if not change:

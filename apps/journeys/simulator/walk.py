@@ -109,7 +109,9 @@ class _Run:
 
     def __init__(self, journey: Journey, subject: Subject, holdout: bool):
         self.journey, self.subject, self.holdout = journey, subject, holdout
-        self.steps = {step.key: step for step in journey.steps.all()}
+        # The live version's steps: what would happen now (a draft's are not what runs).
+        version = journey.live_version or journey.version_shown()
+        self.steps = {step.key: step for step in (version.steps.all() if version else [])}
         ids = [pk for step in self.steps.values() if (pk := step_template_id(step)) is not None]
         self.templates = MessageTemplate.objects.select_related("current_version").in_bulk(ids)
 
