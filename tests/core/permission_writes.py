@@ -751,6 +751,14 @@ _CONVERSATIONS = {
 }
 
 
+# Each conversation is handed to a rep who does not have it yet.
+_ASSIGN_TO = {
+    "rita_conversation": "user:{bob.pk}",
+    "bob_conversation": "user:{rita.pk}",
+    "wes_conversation": "user:{wren.pk}",
+}
+
+
 def _inbox_writes() -> list[Write]:
     writes = []
     for name, (seen_by, works) in _CONVERSATIONS.items():
@@ -761,7 +769,7 @@ def _inbox_writes() -> list[Write]:
             ("close", conversation, works, works, {}),
             ("reopen", conversation, NOBODY, works, {}),  # not closed: nothing to reopen
             ("take", conversation, NOBODY, works, {}),  # someone has it: the taker is told who
-            ("assign", conversation, works & EAST, works & EAST, {"to": "user:{bob.pk}"}),
+            ("assign", conversation, works & EAST, works & EAST, {"to": _ASSIGN_TO[name]}),
         ]
         for action, state, changes, done_by, data in actions:
             done = redirect(f"/inbox/{{{name}.pk}}/")

@@ -75,7 +75,7 @@ def test_it_has_an_expectation_for_every_url_the_project_serves():
 
 
 def test_it_declares_every_page_outside_the_admin_api_and_tasks_public():
-    signed_in_areas = ("admin/", "api/v1/", "tasks/")
+    signed_in_areas = ("admin/", "api/v1/", "tasks/", "inbox/")
     outside = {route for route in all_routes() if not route.startswith(signed_in_areas)}
 
     assert outside <= {sample.route for sample in PUBLIC_SAMPLES}
