@@ -262,8 +262,6 @@ def crowd(make_user):
         ("intent_band=high", ["mql"]),
         ("buying_role=champion", ["mql"]),
         ("owner=rita", ["lead"]),
-        ("email=ada@example.com", ["ada"]),
-        ("phone=(617) 555-0100", ["ada"]),
         ("external_id=x-1", ["ada"]),
         ("lifecycle_stage=lead&owner=rita", ["lead"]),
     ],
@@ -296,7 +294,6 @@ def test_it_lists_contacts_updated_since_a_moment(api, crowd):
             "kind=partner",
             {"kind": ['"partner" is not one of: prospect, customer.']},
         ),
-        ("phone=555", {"phone": ["Enter a valid phone number, e.g. +14155550123."]}),
         ("updated_since=yesterday", {"updated_since": ["Enter a valid date/time."]}),
         (
             "updated_since=0001-01-01T00:00:00%2B01:00",
@@ -323,9 +320,8 @@ def test_it_shows_a_sales_rep_only_the_contacts_they_own(crowd):
     assert others.status_code == 404
 
 
-@pytest.mark.parametrize(
-    "role", [roles.MARKETER, roles.APPROVER, roles.COMPLIANCE, roles.SALES_MANAGER]
-)
+# A sales manager sees their teams' contacts only: tests/core/test_least_privilege.py.
+@pytest.mark.parametrize("role", [roles.MARKETER, roles.APPROVER, roles.COMPLIANCE])
 def test_it_shows_every_contact_to_the_other_roles_that_may_read_them(make_user, crowd, role):
     response = client_for(make_user(role)).get(URL)
 

@@ -73,6 +73,14 @@ SCHEDULES = Access(AUDITORS)  # the scheduler: Compliance reads, an admin change
 
 MODELS: dict[str, Access] = {
     "auth.group": PEOPLE,
+    # Sign-in attempts and lockouts (django-axes), written by Cue: an admin reads them and
+    # unlocks a user by deleting their attempt row.
+    "axes.accessattempt": Access(ADMIN_ONLY, NOBODY, ADMIN_ONLY, ADMIN_ONLY),
+    "axes.accesslog": Access(ADMIN_ONLY, NOBODY, ADMIN_ONLY, ADMIN_ONLY),
+    "axes.accessfailurelog": Access(ADMIN_ONLY, NOBODY, ADMIN_ONLY, ADMIN_ONLY),
+    # Second factors: an admin resets a lost one (deletes it); no one reads a secret.
+    "otp_totp.totpdevice": PLATFORM,
+    "otp_static.staticdevice": PLATFORM,
     # An API token's key is a password: whoever reads it writes as its user.
     "authtoken.tokenproxy": PLATFORM,
     # Beat schedules are declared in code (DESIGN.md); the admin is only a window on them,
@@ -299,6 +307,16 @@ def _custom_admin_samples() -> list[Sample]:
         s("admin/password_change/done/", "/admin/password_change/done/", admin_page(ALL_STAFF)),
         *_autocomplete_samples(),
         s("admin/jsi18n/", "/admin/jsi18n/", admin_page(ALL_STAFF)),
+        # A second factor's secret (its QR code, its otpauth URL) is shown to no one but its
+        # owner, while setting it up (OTP_ADMIN_HIDE_SENSITIVE_DATA).
+        *(
+            s(
+                f"admin/otp_totp/totpdevice/<int:pk>/{view}/",
+                f"/admin/otp_totp/totpdevice/{{totpdevice.pk}}/{view}/",
+                admin_page(NOBODY),
+            )
+            for view in ("config", "qrcode")
+        ),
         # No model has a page on the site: "view on site" finds nothing, for anyone.
         s(
             "admin/r/<path:content_type_id>/<path:object_id>/",
@@ -324,6 +342,12 @@ def _custom_admin_samples() -> list[Sample]:
             "admin/contacts/segment/preview/",
             "/admin/contacts/segment/preview/",
             everyone(NOT_ALLOWED),
+        ),
+        # The segment builder's catalogue of fields: whoever may read segments, as JSON.
+        s(
+            "admin/contacts/segment/catalogue/",
+            "/admin/contacts/segment/catalogue/",
+            {**dict.fromkeys(READERS, OK), **dict.fromkeys(NOT_STAFF, DENIED)},
         ),
         # Mapping columns is part of adding an import; a finished one shows its report instead.
         s(
@@ -471,10 +495,16 @@ def _api_samples() -> list[Sample]:
         # POST only: who may read events learns that; the rest are refused first.
         s("api/v1/events/", "/api/v1/events/", api(READERS, NOT_ALLOWED)),
         s("api/v1/contacts/", "/api/v1/contacts/", contacts),
+        # A look-up by phone or email: POST only (no personal data in URLs), for who reads.
+        s(
+            "api/v1/contacts/search/",
+            "/api/v1/contacts/search/",
+            api(READERS | {R, SM}, NOT_ALLOWED),
+        ),
         s(
             "api/v1/contacts/<int:pk>/",
             "/api/v1/contacts/{contact.pk}/",
-            {**contacts, R: NOT_FOUND},
+            {**contacts, R: NOT_FOUND, SM: NOT_FOUND},  # a manager: their teams' contacts
             "nobody's contact",
         ),
         s(
@@ -507,6 +537,65 @@ def _api_samples() -> list[Sample]:
             api(READERS),
         ),
         s("api/v1/templates/preview/", "/api/v1/templates/preview/", api(READERS, NOT_ALLOWED)),
+        # Segments and templates as the admin has them: staff read, the rest are POSTs whose
+        # method is refused to readers (who they are for: permission_writes.py).
+        s("api/v1/segments/", "/api/v1/segments/", api(READERS)),
+        s("api/v1/segments/<int:pk>/", "/api/v1/segments/{segment.pk}/", api(READERS)),
+        s("api/v1/segments/<int:pk>/count/", "/api/v1/segments/{segment.pk}/count/", api(READERS)),
+        s(
+            "api/v1/segments/<int:pk>/sample/",
+            "/api/v1/segments/{segment.pk}/sample/",
+            api(READERS),
+        ),
+        s("api/v1/segments/preview/", "/api/v1/segments/preview/", api(READERS, NOT_ALLOWED)),
+        *_journeys_api_samples(),
+        s("api/v1/templates/", "/api/v1/templates/", api(READERS)),
+        s("api/v1/templates/<int:pk>/", "/api/v1/templates/{template.pk}/", api(READERS)),
+        s(
+            "api/v1/templates/<int:pk>/draft/",
+            "/api/v1/templates/{template.pk}/draft/",
+            api(READERS, NOT_ALLOWED),
+        ),
+        *(
+            s(
+                f"api/v1/templates/versions/<int:pk>/{action}/",
+                f"/api/v1/templates/versions/{{submitted.pk}}/{action}/",
+                api(READERS, NOT_ALLOWED),
+            )
+            for action in ("submit", "approve", "reject")
+        ),
+    ]
+
+
+def _journeys_api_samples() -> list[Sample]:
+    """Journeys and their versions: staff read; writes are POSTs (PUT for steps) whose
+    GET is a 405 (who may write: permission_writes.py). GET publish/ shows the move plan."""
+    s, versions = Sample, "api/v1/journeys/versions/<int:pk>/"
+    return [
+        s("api/v1/journeys/", "/api/v1/journeys/", api(READERS)),
+        s("api/v1/journeys/<int:pk>/", "/api/v1/journeys/{live_journey.pk}/", api(READERS)),
+        *(
+            s(
+                f"api/v1/journeys/<int:pk>/{action}/",
+                f"/api/v1/journeys/{{live_journey.pk}}/{action}/",
+                api(READERS, NOT_ALLOWED),
+            )
+            for action in ("draft", "pause", "resume")
+        ),
+        s(versions, "/api/v1/journeys/versions/{journey_draft.pk}/", api(READERS)),
+        *(
+            s(
+                f"{versions}{action}/",
+                f"/api/v1/journeys/versions/{{journey_submitted.pk}}/{action}/",
+                api(READERS, NOT_ALLOWED),
+            )
+            for action in ("steps", "submit", "approve", "reject")
+        ),
+        s(
+            f"{versions}publish/",
+            "/api/v1/journeys/versions/{journey_approved.pk}/publish/",
+            api(READERS),
+        ),
     ]
 
 
@@ -614,8 +703,9 @@ def _public_samples() -> list[Sample]:
             "/admin/login/",
             {**everyone(OK), **dict.fromkeys(STAFF, redirect("/admin/"))},
         ),
-        s("api/schema/", "/api/schema/", everyone(OK)),
-        s("api/docs/", "/api/docs/", everyone(OK)),
+        # The schema and docs: signed-in users only (API_DOCS_PUBLIC opens them).
+        s("api/schema/", "/api/schema/", {**everyone(OK), ANONYMOUS: UNAUTHORIZED}),
+        s("api/docs/", "/api/docs/", {**everyone(OK), ANONYMOUS: LOGIN}),
         s("optin/<slug:slug>/", "/optin/{optinform.slug}/", everyone(OK)),
         s("optin/<slug:slug>/", "/optin/no-such-form/", everyone(NOT_FOUND), "unknown form"),
         s("optin/<slug:slug>/thanks/", "/optin/{optinform.slug}/thanks/", everyone(OK)),
@@ -647,4 +737,4 @@ API_SAMPLES = _api_samples()
 TASKS_SAMPLES = [*_tasks_samples(), *_inbox_samples()]
 # The pages anyone may reach, signed in or not; each says how it refuses what it refuses.
 PUBLIC_SAMPLES = _public_samples()
-SAMPLES = [*ADMIN_SAMPLES, *API_SAMPLES, *TASKS_SAMPLES, *PUBLIC_SAMPLES]
+SAMPLES = [*ADMIN_SAMPLES, *API_SAMPLES, *TASKS_SAMPLES, *PUBLIC_SAMPLES, *_two_factor_samples()]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
 from django.core import signing
 from django.core.files.base import ContentFile
@@ -23,6 +24,8 @@ from django_celery_beat.models import (
     PeriodicTask,
     SolarSchedule,
 )
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
 from apps.accounts import roles
@@ -59,6 +62,8 @@ from apps.crm.models import (
     StageMapping,
     System,
 )
+from apps.inbox.models import Conversation, InboxPolicy, SavedReply
+from apps.journeys import versions as journey_versions
 from apps.journeys.models import Activity, Enrollment, Journey, JourneyStatus, Step
 from apps.library.services import (
     template_create,
@@ -75,7 +80,6 @@ from apps.reporting.models import (
     FatigueSettings,
     RetentionRun,
 )
-from apps.inbox.models import Conversation, InboxPolicy, SavedReply
 from apps.routing.models import (
     FollowUpTask,
     IntentPhrase,
@@ -156,6 +160,7 @@ def world_build() -> World:
     _reporting(world)
     _crm_connectors(world)
     _platform(world)
+    _sign_in(world)
     for identity in IDENTITIES:
         client = Client()
         if identity != ANONYMOUS:
@@ -503,6 +508,28 @@ def _inbox(world: World) -> None:
     )
 
 
+def _journey_versions(world: World, draft_journey: Journey) -> dict:
+    """A draft version (the draft journey's first), one submitted for review and one
+    approved, each written by the author, who is none of the identities."""
+    author, approver = world.extra["author"], world.users[roles.APPROVER]
+    made = {"journey_draft": draft_journey.versions.get()}
+    for name, stage in (("journey_submitted", "submit"), ("journey_approved", "approve")):
+        journey = Journey.objects.create(
+            name=f"Reviewed: {name}",
+            trigger_event_type="demo_request",
+            status=JourneyStatus.ACTIVE,
+            activated_at=timezone.now(),
+        )
+        journey.first_step = Step.objects.create(journey=journey, key="done", kind="exit")
+        journey.save()
+        version = journey_versions.journey_draft_start(actor=author, journey=journey)
+        journey_versions.version_submit(actor=author, version=version)
+        if stage == "approve":
+            journey_versions.version_approve(actor=approver, version=version)
+        made[name] = version
+    return made
+
+
 def _journeys(world: World) -> None:
     journey = Journey.objects.create(
         name="Webinar follow-up",
@@ -521,7 +548,7 @@ def _journeys(world: World) -> None:
     live.first_step = Step.objects.create(journey=live, key="done", kind="exit")
     live.save()
     enrollment = Enrollment.objects.create(journey=journey, contact=world.extra["contact"])
-    world.extra.update(journey=journey, live_journey=live)
+    world.extra.update(journey=journey, live_journey=live, **_journey_versions(world, journey))
     world.objects.update(
         {
             "journeys.journey": journey,
@@ -645,6 +672,30 @@ def _platform(world: World) -> None:
             ),
             "django_celery_beat.periodictask": PeriodicTask.objects.create(
                 name="matrix task", task="apps.core.tasks.heartbeat", interval=interval
+            ),
+        }
+    )
+
+
+def _sign_in(world: World) -> None:
+    """A lockout, its logs, and a second factor being set up (unconfirmed: its owner is not
+    asked for a code, so the world's sessions stay as they are)."""
+    author, when = world.extra["author"], timezone.now()
+    seen = {"ip_address": "203.0.113.9", "user_agent": "matrix", "attempt_time": when}
+    world.objects.update(
+        {
+            "axes.accessattempt": AccessAttempt.objects.create(
+                username="locked-out", failures_since_start=5, get_data="", post_data="", **seen
+            ),
+            "axes.accesslog": AccessLog.objects.create(username=author.username, **seen),
+            "axes.accessfailurelog": AccessFailureLog.objects.create(
+                username="locked-out", locked_out=True, **seen
+            ),
+            "otp_totp.totpdevice": TOTPDevice.objects.create(
+                user=author, name="matrix phone", confirmed=False
+            ),
+            "otp_static.staticdevice": StaticDevice.objects.create(
+                user=author, name="matrix codes", confirmed=False
             ),
         }
     )

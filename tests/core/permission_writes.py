@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from apps.accounts.roles import ROLES
 from apps.consent.models import ConsentRecord, Suppression
-from apps.contacts.models import Contact, Event, Opportunity
+from apps.contacts.models import Contact, Event, Opportunity, Segment
 from apps.crm.models import RecordError, StageMapping, SyncRun
 from apps.inbox.models import Conversation, ConversationNote
-from apps.journeys.models import Journey
-from apps.library.models import TemplateApproval, TemplateVersion
+from apps.journeys.models import Journey, JourneyVersion, Step
+from apps.library.models import MessageTemplate, TemplateApproval, TemplateVersion
 from apps.reporting.models import Attribution, AuditReport
 from apps.routing.models import FollowUpTask
 from apps.sends.models import InboundMessage, OutboundMessage
@@ -678,12 +678,183 @@ def _api_writes() -> list[Write]:
                 ("opportunities", Opportunity),
             )
         ),
+        # A search reads: whoever may read contacts, a rep finding only their own.
+        w(
+            "search contacts",
+            "/api/v1/contacts/search/",
+            api(READERS | {R, SM}),
+            nothing,
+            data={"email": "{contact.email}"},
+            as_json=True,
+        ),
         w(
             "preview body",
             "/api/v1/templates/preview/",
             api(READERS),
             nothing,
             data={"body": "Cue Demo: hi. Reply STOP to opt out."},
+            as_json=True,
+        ),
+        *_content_api_writes(),
+        *_journeys_api_writes(),
+    ]
+
+
+HIGH_INTENT = {"all": [{"field": "intent_band", "op": "eq", "value": "high"}]}
+REVIEWERS = frozenset({AP, AD})
+
+
+def _content_api_writes() -> list[Write]:
+    """Segments and templates through the API: the admin's rules, a 403 for the rest."""
+    w = Write
+    version = "/api/v1/templates/versions/{%s.pk}/%s/"
+    return [
+        w(
+            "create segment (API)",
+            "/api/v1/segments/",
+            api(AUTHORS, CREATED),
+            count(Segment),
+            changes=AUTHORS,
+            data={"name": "Made by the API", "rules": HIGH_INTENT},
+            as_json=True,
+        ),
+        w(
+            "change segment (API)",
+            "/api/v1/segments/{segment.pk}/",
+            api(AUTHORS),
+            row("contacts.segment"),
+            changes=AUTHORS,
+            data={"description": "Changed through the API"},
+            method="patch",
+            as_json=True,
+        ),
+        w(
+            "count rules (API)",
+            "/api/v1/segments/preview/",
+            api(READERS),
+            nothing,
+            data={"rules": HIGH_INTENT},
+            as_json=True,
+        ),
+        w(
+            "create template (API)",
+            "/api/v1/templates/",
+            api(AUTHORS, CREATED),
+            count(MessageTemplate),
+            changes=AUTHORS,
+            data={
+                "name": "API",
+                "purpose": "remind",
+                "body": "Cue Demo: hi. Reply STOP to opt out.",
+            },
+            as_json=True,
+        ),
+        w(
+            "edit draft (API)",
+            "/api/v1/templates/{draft.template_id}/draft/",
+            api(AUTHORS),
+            row("draft", TemplateVersion),
+            changes=AUTHORS,
+            data={"body": "Cue Demo: changed. Reply STOP to opt out."},
+            as_json=True,
+        ),
+        w(
+            "submit draft (API)",
+            version % ("draft", "submit"),
+            api(AUTHORS),
+            _status_of("draft", TemplateVersion),
+            changes=AUTHORS,
+            as_json=True,
+        ),
+        # The author ("max") is none of these identities; Compliance is not asked to approve
+        # a marketing template, so the approver and the admin decide.
+        w(
+            "approve version (API)",
+            version % ("submitted", "approve"),
+            api(REVIEWERS),
+            _approvals,
+            changes=REVIEWERS,
+            as_json=True,
+        ),
+        w(
+            "reject version (API)",
+            version % ("submitted", "reject"),
+            api(REVIEWERS),
+            _status_of("submitted", TemplateVersion),
+            changes=REVIEWERS,
+            data={"comment": "Not this week."},
+            as_json=True,
+        ),
+    ]
+
+
+def _journey_steps(world: World) -> list[str]:
+    version = world.extra["journey_draft"]
+    return sorted(Step.objects.filter(version_id=version.pk).values_list("key", flat=True))
+
+
+def _journeys_api_writes() -> list[Write]:
+    """Journeys through the API: marketers write and submit drafts; approvers (never the
+    author) approve, reject, publish and pause; everyone else gets a 403."""
+    w, version = Write, "/api/v1/journeys/versions/{%s.pk}/%s/"
+    return [
+        w(
+            "start journey draft (API)",
+            "/api/v1/journeys/{live_journey.pk}/draft/",
+            api(AUTHORS),
+            count(JourneyVersion),
+            changes=AUTHORS,
+            as_json=True,
+        ),
+        w(
+            "replace draft steps (API)",
+            version % ("journey_draft", "steps"),
+            api(AUTHORS),
+            _journey_steps,
+            changes=AUTHORS,
+            data={"steps": [{"key": "done", "kind": "exit"}, {"key": "bye", "kind": "exit"}]},
+            method="put",
+            as_json=True,
+        ),
+        w(
+            "submit journey version (API)",
+            version % ("journey_draft", "submit"),
+            api(AUTHORS),
+            _status_of("journey_draft", JourneyVersion),
+            changes=AUTHORS,
+            as_json=True,
+        ),
+        w(
+            "approve journey version (API)",
+            version % ("journey_submitted", "approve"),
+            api(REVIEWERS),
+            _status_of("journey_submitted", JourneyVersion),
+            changes=REVIEWERS,
+            as_json=True,
+        ),
+        w(
+            "reject journey version (API)",
+            version % ("journey_submitted", "reject"),
+            api(REVIEWERS),
+            _status_of("journey_submitted", JourneyVersion),
+            changes=REVIEWERS,
+            data={"comment": "Not this week."},
+            as_json=True,
+        ),
+        w(
+            "publish journey version (API)",
+            version % ("journey_approved", "publish"),
+            api(REVIEWERS),
+            _status_of("journey_approved", JourneyVersion),
+            changes=REVIEWERS,
+            as_json=True,
+        ),
+        w(
+            "pause journey (API)",
+            "/api/v1/journeys/{live_journey.pk}/pause/",
+            api(REVIEWERS),
+            _status_of("live_journey", Journey),
+            changes=REVIEWERS,
             as_json=True,
         ),
     ]

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from apps.accounts.roles import SALES_REP
+from apps.accounts.roles import SALES_MANAGER, SALES_REP
 from apps.contacts.models import Contact
 from apps.core.api.permissions import ModelPermissions
 
@@ -17,9 +17,15 @@ class UpsertPermissions(ModelPermissions):
 
 
 def contacts_visible_to(user) -> QuerySet[Contact]:
-    """A sales rep sees only the contacts they own (DESIGN.md, role table); the other roles
-    that may view contacts see them all."""
+    """A sales rep sees only the contacts they own, a sales manager those owned by the
+    members of the teams they manage (DESIGN.md, role table: least privilege); the other
+    roles that may view contacts see them all."""
     contacts = Contact.objects.all()
-    if not user.is_superuser and user.groups.filter(name=SALES_REP).exists():
+    if user.is_superuser:
+        return contacts
+    groups = set(user.groups.values_list("name", flat=True))
+    if SALES_REP in groups:
         return contacts.filter(owner=user)
+    if SALES_MANAGER in groups:
+        return contacts.filter(owner__team__manager=user)
     return contacts

@@ -80,6 +80,22 @@ class IdFilter(filters.NumberFilter):
 ATTRIBUTE_PARAM = "attr."
 
 
+SEARCH_PATH = "/api/v1/contacts/search/"
+PERSONAL_PARAMS = ("phone", "email")
+
+
+def personal_params_refuse(query_params) -> None:
+    """A 400 pointing to the search for a phone number or email given in a query string:
+    URLs are kept by every access log and proxy, a POST body is not."""
+    given = [name for name in PERSONAL_PARAMS if name in query_params]
+    if given:
+        message = (
+            "Phone numbers and emails are not taken in URLs (access logs keep URLs): "
+            f'POST {{"{given[0]}": …}} to {SEARCH_PATH} instead.'
+        )
+        raise ValidationError({name: [message] for name in given})
+
+
 class ContactFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
@@ -96,8 +112,10 @@ class ContactFilter(filters.FilterSet):
     intent_band = _choice_filter(IntentBand)
     buying_role = _choice_filter(BuyingRole)
     owner = filters.CharFilter(method="owner_filter", help_text="A user id or username.")
-    email = filters.CharFilter(lookup_expr="iexact")
-    phone = PhoneFilter(help_text="Any common form; compared as E.164.")
+    email = filters.CharFilter(lookup_expr="iexact", help_text=f"Only in a POST to {SEARCH_PATH}.")
+    phone = PhoneFilter(
+        help_text=f"Any common form, compared as E.164; only in a POST to {SEARCH_PATH}."
+    )
     external_id = filters.CharFilter(
         method="external_id_filter", help_text="The contact's id in `source` (default: api)."
     )

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from apps.contacts.api.access import UpsertPermissions, contacts_visible_to
 from apps.contacts.api.event_input import events_body_parse
 from apps.contacts.api.event_intake import CREATED, DUPLICATE, ERROR, events_intake
-from apps.contacts.api.filters import ContactFilter, OpportunityFilter
+from apps.contacts.api.filters import ContactFilter, OpportunityFilter, personal_params_refuse
 from apps.contacts.api.serializers import (
     EVENT_REQUEST,
     FIELD_ERRORS,
@@ -129,6 +129,7 @@ class ContactsView(generics.ListAPIView):
         responses=ContactSerializer(many=True),
     )
     def get(self, request, *args, **kwargs):
+        personal_params_refuse(request.query_params)
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
