@@ -298,6 +298,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TemplateCategoryEnum": "apps.library.models.Category",
         "MessageCategoryEnum": "apps.sends.models.MessageCategory",
+        "JourneyStatusEnum": "apps.journeys.models.JourneyStatus",
+        "JourneyVersionStatusEnum": "apps.journeys.models.JourneyVersionStatus",
+        "StepKindEnum": "apps.journeys.models.StepKind",
+        "ContactKindEnum": "apps.contacts.models.ContactKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
