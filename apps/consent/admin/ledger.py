@@ -30,24 +30,11 @@ from apps.consent.proof import consent_proof, proof_csv, proof_json
 from apps.consent.selectors import DEVICE_EVIDENCE, consent_device_evidence_visible
 from apps.consent.services import preference_set, suppression_add
 from apps.contacts.models import Contact
-from apps.core.admin import HistoryAdmin
+from apps.core.admin import HistoryAdmin, ReadOnlyAdmin
 
 logger = logging.getLogger(__name__)
 
 PROOF_PERMISSION = "consent.export_consent_proof"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Evidence and derived state: viewable by those who may view, changeable by no one."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ConsentAttempt)
