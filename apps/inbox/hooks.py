@@ -2,6 +2,7 @@
 rep sent to a contact from anywhere (a follow-up task's reply box too), which answers the
 contact's waiting conversations."""
 
+from apps.inbox.models import Conversation
 from apps.inbox.services import conversation_reply_record, conversations_answered
 from apps.sends.hooks import (
     MessageOutcome,
@@ -16,7 +17,13 @@ _ANSWERED = {MessageStatus.SENT, MessageStatus.DELIVERED}
 
 def inbox_listen() -> None:
     reply_handler_register("inbox", replies_file)
-    message_outcome_handler_register("inbox", rep_texts_answer)
+    message_outcome_handler_register("inbox", rep_texts_answer, listening=_anyone_waiting)
+
+
+def _anyone_waiting() -> bool:
+    """Only a conversation waiting for an answer cares what a rep's text did: otherwise a
+    message's outcome is not even read for the inbox."""
+    return Conversation.objects.filter(waiting_since__isnull=False).exists()
 
 
 def replies_file(replies: list[ReplyReceived]) -> None:

@@ -45,6 +45,7 @@ CREATED = {
     "sends.inbound": 2,  # her reply and the STOP
     "routing.tasks": 4,  # the task, its signal, its notification, its history row
     "routing.webhook_deliveries": 1,
+    "inbox.conversations": 2,  # the conversation her texts landed in, and a note on it
     "journeys.enrollments": 1,
     "journeys.decision_log": 1,
     "reporting.attribution": 1,
