@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reporting', '0005_retention_segment_rejections'),
+        ("reporting", "0005_retention_segment_rejections"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='retentionrun',
-            name='target',
-            field=models.CharField(choices=[('message_bodies', 'Message bodies'), ('click_ips', 'Click IP addresses and user agents'), ('segment_rejections', 'Segment rejected messages'), ('event_properties', 'Event properties'), ('task_notes', 'Follow-up task notes'), ('sync_logs', 'CRM sync error log')], max_length=24),
+            model_name="retentionrun",
+            name="target",
+            field=models.CharField(
+                choices=[
+                    ("message_bodies", "Message bodies"),
+                    ("click_ips", "Click IP addresses and user agents"),
+                    ("segment_rejections", "Segment rejected messages"),
+                    ("event_properties", "Event properties"),
+                    ("task_notes", "Follow-up task notes"),
+                    ("sync_logs", "CRM sync error log"),
+                ],
+                max_length=24,
+            ),
         ),
     ]
