@@ -75,7 +75,8 @@ def test_a_callback_without_a_sid_changes_nothing(client, sent_message):
 def test_the_right_sid_still_moves_the_message_whatever_m_says(
     client, sent_message, opted_in_contact
 ):
-    other = queued(opted_in_contact(), "other")
+    with time_machine.travel(datetime(2026, 3, 10, 16, 0, tzinfo=UTC), tick=False):
+        other = queued(opted_in_contact(), "other")
 
     response = callback(client, other.pk, sent_message.provider_sid, "delivered")
 
