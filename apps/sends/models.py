@@ -120,6 +120,9 @@ class OutboundMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Until then a dispatch task sent for this message may still run (it expires then): the
+    # sweep enqueues it again only after, so a long queue collects no duplicate tasks.
+    dispatch_task_expires_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
