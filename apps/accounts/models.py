@@ -63,6 +63,17 @@ class User(AbstractUser):
     class Meta:
         ordering = ["username"]
 
+    def save(self, *args, **kwargs) -> None:
+        # A sign-in stamps last_login alone: that is no change to audit (the sign-ins view
+        # reads django-axes' access logs), so it leaves no history row.
+        if set(kwargs.get("update_fields") or ()) == {"last_login"}:
+            self.skip_history_when_saving = True
+            try:
+                return super().save(*args, **kwargs)
+            finally:
+                del self.skip_history_when_saving
+        return super().save(*args, **kwargs)
+
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
