@@ -96,3 +96,22 @@ def test_the_list_refuses_a_phone_or_email_in_the_url_and_points_to_the_search(a
 
 def test_the_list_keeps_its_other_filters(api, crowd):
     assert ids(api.get(LIST, {"external_id": "x-1"})) == [crowd["ada"].pk]
+
+
+def test_the_schema_lists_no_phone_or_email_query_parameter_anywhere(api):
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+
+    query_params = {
+        (path, parameter["name"])
+        for path, operations in schema["paths"].items()
+        for operation in operations.values()
+        if isinstance(operation, dict)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    }
+    list_params = {name for path, name in query_params if path == LIST}
+    assert {"external_id", "owner", "updated_since"} <= list_params
+    assert {(path, name) for path, name in query_params if name in ("phone", "email")} == set()
+    body = schema["paths"][SEARCH]["post"]["requestBody"]["content"]["application/json"]
+    name = body["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert {"phone", "email"} <= set(schema["components"]["schemas"][name]["properties"])

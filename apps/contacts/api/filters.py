@@ -112,10 +112,6 @@ class ContactFilter(filters.FilterSet):
     intent_band = _choice_filter(IntentBand)
     buying_role = _choice_filter(BuyingRole)
     owner = filters.CharFilter(method="owner_filter", help_text="A user id or username.")
-    email = filters.CharFilter(lookup_expr="iexact", help_text=f"Only in a POST to {SEARCH_PATH}.")
-    phone = PhoneFilter(
-        help_text=f"Any common form, compared as E.164; only in a POST to {SEARCH_PATH}."
-    )
     external_id = filters.CharFilter(
         method="external_id_filter", help_text="The contact's id in `source` (default: api)."
     )
@@ -164,6 +160,14 @@ class ContactFilter(filters.FilterSet):
         if value.isascii() and value.isdigit():
             match |= Q(owner_id=int(value))
         return queryset.filter(match)
+
+
+class ContactSearchFilter(ContactFilter):
+    """The list's filters and the personal ones, which only a POST body carries (the list's
+    GET has no phone or email parameter, in the schema or in a URL)."""
+
+    email = filters.CharFilter(lookup_expr="iexact")
+    phone = PhoneFilter(help_text="Any common form, compared as E.164.")
 
 
 class OpportunityFilter(filters.FilterSet):

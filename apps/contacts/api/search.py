@@ -9,7 +9,7 @@ from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 
 from apps.contacts.api.access import contacts_visible_to
-from apps.contacts.api.filters import ContactFilter
+from apps.contacts.api.filters import ContactSearchFilter
 from apps.contacts.api.serializers import ContactSerializer
 from apps.contacts.api.views import IdCursorPagination
 from apps.core.api.parsers import StrictJSONParser
@@ -48,7 +48,7 @@ class ContactSearchView(generics.GenericAPIView):
         responses=ContactSerializer(many=True),
     )
     def post(self, request):
-        filters = ContactFilter(
+        filters = ContactSearchFilter(
             data=_as_query(request.data), queryset=self.get_queryset(), request=request
         )
         if not filters.is_valid():
