@@ -1,16 +1,16 @@
 #!/usr/bin/env python
 import os
 import sys
-from pathlib import Path
 
 
 def _development_unless_configured() -> None:
     """A fresh checkout runs manage.py in development (DEBUG on, a throwaway SECRET_KEY)
-    when neither the environment nor .env says how production runs: DEBUG or SECRET_KEY
-    given means production settings, which refuse to start without their required values."""
-    import environ
+    when neither the environment nor the settings file (.env, or CUE_ENV_FILE's) says how
+    production runs: DEBUG or SECRET_KEY given there means production settings, which
+    refuse to start without their required values."""
+    from config.env_file import env_file_read
 
-    environ.Env.read_env(Path(__file__).resolve().parent / ".env", overwrite=False)
+    env_file_read()
     if "DEBUG" not in os.environ and "SECRET_KEY" not in os.environ:
         os.environ["DEBUG"] = "true"
 

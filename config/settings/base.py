@@ -8,12 +8,14 @@ import environ
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
+from config.env_file import env_file_read
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+env_file_read()  # .env in the checkout, or CUE_ENV_FILE's (empty: none)
 
 DEBUG = env.bool("DEBUG", default=False)
 # Production (DEBUG off) refuses to start without these three: no default fits a real host.
