@@ -55,12 +55,15 @@ _NOT_AUDIT = [
 
 # Reps and managers answer the texts in the inbox; Compliance reads every conversation.
 _INBOX_WORK = ["inbox.view_conversation", "inbox.work_conversation", "inbox.view_savedreply"]
+# Those who read the reports may ask for fresh figures now instead of at the next beat.
+_REFRESH_REPORTS = ["reporting.add_rolluprefresh"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MARKETER: [
         *_READ_CRM,
         *_READ_CONTENT,
         *_NOT_AUDIT,
+        *_REFRESH_REPORTS,
         "contacts.add_segment",
         "contacts.change_segment",
         "library.add_messagetemplate",
@@ -79,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_READ_CRM,
         *_READ_CONTENT,
         *_NOT_AUDIT,
+        *_REFRESH_REPORTS,
         "library.approve_templateversion",
         "journeys.activate_journey",
     ],

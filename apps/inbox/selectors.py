@@ -189,3 +189,14 @@ def inbox_figures(*, since: datetime, now: datetime, team_id: int | None = None)
         breached_answered=sum(1 for _, done, due in answered if done > due),
         breached_waiting=waits.filter(answered_at=None, due_at__lt=now).count(),
     )
+
+
+def inbox_open_counts(*, now: datetime) -> dict[str, int]:
+    """Every open conversation (not closed), those nobody holds, and those waiting past
+    their SLA now: the dashboard's inbox line, in one query."""
+    counts = Conversation.objects.exclude(status=ConversationStatus.CLOSED).aggregate(
+        open=Count("pk"),
+        unassigned=Count("pk", filter=Q(assigned_user=None)),
+        overdue=Count("pk", filter=Q(response_due_at__lt=now)),
+    )
+    return {name: value or 0 for name, value in counts.items()}

@@ -10,13 +10,24 @@ from apps.reporting.models import AuditReport
 from apps.reporting.services.audits import audit_run
 from apps.reporting.services.fatigue import fatigue_guard_run
 from apps.reporting.services.retention import retention_prune
-from apps.reporting.services.rollups import reporting_recompute, reporting_refresh
+from apps.reporting.services.rollups import (
+    reporting_recompute,
+    reporting_refresh,
+    rollup_refresh_run,
+)
 
 
 @shared_task(name="reporting.refresh")
 def reporting_refresh_task() -> int:
     """Attribution and daily rollups of every day touched since the last run."""
     return len(reporting_refresh())
+
+
+@shared_task(name="reporting.refresh_requested")
+def rollup_refresh_task(refresh_id: int) -> int:
+    """A refresh a person asked for from the dashboard; safe to deliver twice."""
+    refresh = rollup_refresh_run(refresh_id=refresh_id)
+    return refresh.days if refresh is not None else 0
 
 
 @shared_task(name="reporting.recompute")

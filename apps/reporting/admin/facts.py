@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -8,12 +9,14 @@ from apps.core.admin import ReadOnlyAdmin
 from apps.core.queue import QUEUE_DOWN, task_send
 from apps.reporting.admin.common import csv_response, permission_view
 from apps.reporting.forms import DashboardFilterForm, DateRangeForm, last_days
-from apps.reporting.models import Attribution, DailyRollup, FatigueBreach
+from apps.reporting.freshness import rollup_refresh_status
+from apps.reporting.models import Attribution, DailyRollup, FatigueBreach, RollupRefresh
 from apps.reporting.selectors import (
     ATTRIBUTION_EXPORT_COLUMNS,
     attribution_export_rows,
     dashboard,
 )
+from apps.reporting.services.rollups import rollup_refresh_request
 
 DASHBOARD_COLUMNS = [
     ("enrolled", "enrolled"), ("enrolled_holdout", "holdout"), ("sent", "sent"),
@@ -40,10 +43,34 @@ class DailyRollupAdmin(ReadOnlyAdmin):
 
     def get_urls(self):
         export = permission_view(self.export_view, "reporting.view_dailyrollup")
+        refresh = permission_view(self.refresh_view, "reporting.add_rolluprefresh")
+        progress = permission_view(self.refresh_progress_view, "reporting.view_dailyrollup")
         return [
             path("export.csv", export, name="reporting_dailyrollup_export"),
+            path("refresh/", refresh, name="reporting_dailyrollup_refresh"),
+            path(
+                "refresh/<int:refresh_id>/",
+                progress,
+                name="reporting_dailyrollup_refresh_progress",
+            ),
             *super().get_urls(),
         ]
+
+    def refresh_view(self, request):
+        """POST: queue a refresh of the figures; answers where it stands (JSON, 202)."""
+        if request.method != "POST":
+            return JsonResponse({"error": "Refresh with a POST."}, status=405)
+        refresh = rollup_refresh_request(user=request.user)
+        return JsonResponse(rollup_refresh_status(refresh), status=202)
+
+    def refresh_progress_view(self, request, refresh_id: int):
+        """Where a refresh stands, for the dashboard's progress line to poll."""
+        refresh = RollupRefresh.objects.filter(pk=refresh_id).first()
+        if refresh is None:
+            return JsonResponse(
+                {"error": "No such refresh: it could not be queued. Try again."}, status=404
+            )
+        return JsonResponse(rollup_refresh_status(refresh))
 
     def export_view(self, request):
         """The dashboard table as CSV, for the same filters as the dashboard."""

@@ -13,6 +13,7 @@ from apps.reporting.models.facts import (
     Attribution,
     ConversionKind,
     DailyRollup,
+    RollupRefresh,
     RollupState,
     TouchType,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "FatigueMetric",
     "FatigueSettings",
     "RetentionRun",
+    "RollupRefresh",
     "RollupState",
     "TouchType",
 ]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -147,3 +148,33 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_run_at}"
+
+
+class RollupRefresh(models.Model):
+    """A person's "refresh the figures now": queued, then started by the worker (claimed
+    once), then finished with the days it recomputed, so the dashboard can show progress."""
+
+    class Stage(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Refreshing"
+        DONE = "done", "Done"
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    days = models.PositiveIntegerField(default=0, help_text="Days recomputed.")
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Refresh asked at {self.requested_at:%Y-%m-%d %H:%M}: {self.stage}"
+
+    @property
+    def stage(self) -> str:
+        if self.finished_at is not None:
+            return self.Stage.DONE
+        return self.Stage.RUNNING if self.started_at is not None else self.Stage.QUEUED

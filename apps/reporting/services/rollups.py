@@ -5,8 +5,10 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from apps.accounts.models import User
+from apps.core.queue import task_send
 from apps.journeys.models import Enrollment
-from apps.reporting.models import DailyRollup
+from apps.reporting.models import DailyRollup, RollupRefresh
 from apps.reporting.rollups import rollup_rows, touched_days, watermarks_now
 from apps.reporting.services.attribution import attribution_days_rebuild, attribution_refresh
 from apps.reporting.services.common import day_ranges, state_lock
@@ -65,3 +67,37 @@ def _all_days(today: date) -> set[date]:
     found = [timezone.localdate(moment) for moment in earliest if moment is not None]
     first = min(found) if found else today
     return {first + timedelta(days=n) for n in range((today - first).days + 1)}
+
+
+@transaction.atomic
+def rollup_refresh_request(*, user: User) -> RollupRefresh:
+    """A person's "refresh now": one refresh waiting or running at a time serves everyone
+    who asks meanwhile; a new one is queued on a worker after this transaction commits."""
+    pending = RollupRefresh.objects.filter(finished_at=None).order_by("pk").first()
+    if pending is not None:
+        return pending
+    refresh = RollupRefresh.objects.create(requested_by=user, requested_at=timezone.now())
+    transaction.on_commit(lambda: _rollup_refresh_enqueue(refresh.pk))
+    return refresh
+
+
+def _rollup_refresh_enqueue(refresh_id: int) -> None:
+    from apps.reporting.tasks import rollup_refresh_task as task
+
+    if not task_send(task, refresh_id):
+        # Nothing would ever run it: gone, so that the next click queues one again.
+        RollupRefresh.objects.filter(pk=refresh_id, started_at=None).delete()
+
+
+def rollup_refresh_run(*, refresh_id: int) -> RollupRefresh | None:
+    """Runs a requested refresh once: claimed by a conditional UPDATE (committed at once,
+    so the dashboard sees it running), then the beat's own refresh, then marked done.
+    None when another worker claimed it, or it is gone."""
+    claimed = RollupRefresh.objects.filter(pk=refresh_id, started_at=None).update(
+        started_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    days = reporting_refresh()
+    RollupRefresh.objects.filter(pk=refresh_id).update(finished_at=timezone.now(), days=len(days))
+    return RollupRefresh.objects.get(pk=refresh_id)

@@ -1,14 +1,17 @@
 """`{% reporting_dashboard %}`: the dashboard on the admin index, for those who may read
 reports. It reads rollups only (see apps.reporting.selectors)."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django import template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
+from apps.inbox.selectors import inbox_figures, inbox_open_counts
 from apps.reporting.charts import bars_svg, funnel_svg, trend_svg
 from apps.reporting.forms import DashboardFilterForm
+from apps.reporting.freshness import figures_refreshed_at, rollup_refresh_pending
 from apps.reporting.selectors import dashboard
 
 register = template.Library()
@@ -35,6 +38,7 @@ def reporting_dashboard(context):
     query = urlencode({k: v for k, v in request.GET.items() if v})
     return {
         "visible": True,
+        "csrf_token": context.get("csrf_token"),
         "form": form,
         "report": report,
         "totals": report.totals,
@@ -64,6 +68,34 @@ def reporting_dashboard(context):
         + "?"
         + urlencode({"start": filters.start, "end": filters.end}),
         "may_audit": request.user.has_perm("reporting.view_audit"),
+        **_freshness(request.user),
+        **_inbox(report.filters.start),
+    }
+
+
+def _freshness(user) -> dict:
+    """When the figures were built, and what the Refresh button needs (a refresh already
+    under way is followed as soon as the page loads)."""
+    pending = rollup_refresh_pending()
+    return {
+        "refreshed_at": figures_refreshed_at(),
+        "may_refresh": user.has_perm("reporting.add_rolluprefresh"),
+        "refresh_url": reverse("admin:reporting_dailyrollup_refresh"),
+        "pending_refresh_url": reverse(
+            "admin:reporting_dailyrollup_refresh_progress", args=[pending.pk]
+        )
+        if pending is not None
+        else "",
+    }
+
+
+def _inbox(start) -> dict:
+    """First responses since the range's first day, and the conversations open now."""
+    now = timezone.now()
+    since = datetime.combine(start, time.min, tzinfo=timezone.get_current_timezone())
+    return {
+        "inbox": inbox_figures(since=since, now=now),
+        "conversations": inbox_open_counts(now=now),
     }
 
 
