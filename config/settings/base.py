@@ -3,6 +3,7 @@
 import ipaddress
 from datetime import time, timedelta
 from pathlib import Path
+from zoneinfo import available_timezones
 
 import environ
 from csp.constants import NONCE
@@ -251,6 +252,11 @@ SALESFORCE_API_VERSION = env("SALESFORCE_API_VERSION", default="62.0")
 # An External ID field on Task holding Cue's key of each task and SMS activity; with it,
 # writes are upserts a retry cannot duplicate. Empty: plain creates, never resent blindly.
 SALESFORCE_TASK_KEY_FIELD = env("SALESFORCE_TASK_KEY_FIELD", default="")
+# The zone the Salesforce org reads its activity in: an SMS activity's ActivityDate (a date
+# without a time) is the day it happened there. Empty: ROUTING_BUSINESS_TIME_ZONE.
+SALESFORCE_TIME_ZONE = env("SALESFORCE_TIME_ZONE", default="")
+if SALESFORCE_TIME_ZONE and SALESFORCE_TIME_ZONE not in available_timezones():
+    raise ImproperlyConfigured(f"SALESFORCE_TIME_ZONE {SALESFORCE_TIME_ZONE!r} is no IANA zone.")
 # Seconds before a call to a CRM is abandoned (and retried with backoff).
 CRM_TIMEOUT_SECONDS = env.float("CRM_TIMEOUT_SECONDS", default=20.0)
 # The longest a sync waits in one go when a CRM asks it to (429 Retry-After); a longer

@@ -189,6 +189,38 @@ def test_a_delivered_sms_is_a_task_of_type_sms_on_the_person(salesforce, ada):
     assert follow_ups(salesforce) == []
 
 
+@pytest.mark.parametrize(
+    ("zone", "delivered_at", "activity_date"),
+    [
+        # 21:30 in New York, the business zone by default, is already the 3rd in UTC
+        ("", datetime(2026, 3, 3, 2, 30, tzinfo=UTC), "2026-03-02"),
+        ("", datetime(2026, 3, 3, 5, 30, tzinfo=UTC), "2026-03-03"),
+        # an org in Tokyo: 00:30 on the 3rd there is still the 2nd in UTC
+        ("Asia/Tokyo", datetime(2026, 3, 2, 15, 30, tzinfo=UTC), "2026-03-03"),
+        ("Asia/Tokyo", datetime(2026, 3, 2, 14, 30, tzinfo=UTC), "2026-03-02"),
+    ],
+)
+def test_an_sms_activity_is_dated_the_day_it_happened_in_the_orgs_zone(
+    salesforce, ada, settings, zone, delivered_at, activity_date
+):
+    settings.SALESFORCE_TIME_ZONE = zone
+    settings.CUE_ROUTING_BUSINESS_HOURS = {
+        **settings.CUE_ROUTING_BUSINESS_HOURS,
+        "time_zone": "America/New_York",
+    }
+    contact, _ = ada
+    message = OutboundMessage.objects.create(
+        contact=contact, to_address=str(contact.phone), body="See you at 9", category="marketing",
+        origin="journey", send_key="k1", status="delivered", delivered_at=delivered_at,
+    )  # fmt: skip
+    message_outcomes_fire([message.pk])
+
+    assert push()["sent"] == 1
+
+    [activity] = salesforce.created_by_cue("Task")
+    assert activity["ActivityDate"] == activity_date
+
+
 # Consent written back
 
 

@@ -50,7 +50,10 @@ def salesforce_adapter(
         sleep=sleep,
     )
     return SalesforceAdapter(
-        connection, properties=properties, task_key_field=settings.SALESFORCE_TASK_KEY_FIELD
+        connection,
+        properties=properties,
+        task_key_field=settings.SALESFORCE_TASK_KEY_FIELD,
+        time_zone=settings.SALESFORCE_TIME_ZONE or settings.CUE_ROUTING_BUSINESS_HOURS["time_zone"],
     )
 
 

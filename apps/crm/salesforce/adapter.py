@@ -70,6 +70,9 @@ class SalesforceAdapter:
     key of each task and activity. With it, every write is an upsert by that key, so a
     write repeated after a timeout or a crash finds what the first one made; without it,
     a create is sent once and a timeout is reported, never resent blindly.
+
+    `time_zone` is the org's (or its users') zone: an SMS activity's ActivityDate, a date
+    without a time, is the day the message happened there, not in UTC.
     """
 
     system = "salesforce"
@@ -82,12 +85,14 @@ class SalesforceAdapter:
         *,
         properties: Mapping[str, Sequence[str]] | None = None,
         task_key_field: str = "",
+        time_zone: str = "UTC",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         self.connection = connection
         self.clock = clock
         self.extra_fields = {key: tuple(value) for key, value in (properties or {}).items()}
         self.task_key_field = task_key_field
+        self.time_zone = ZoneInfo(time_zone)
 
     # CRM -> Cue
 
@@ -237,7 +242,7 @@ class SalesforceAdapter:
         return results
 
     def _activities_batch(self, batch: list[ActivityOut]) -> list[WriteResult]:
-        records = [_activity_values(item) for item in batch]
+        records = [_activity_values(item, self.time_zone) for item in batch]
         try:
             answers = self._activities_send(batch, records)
         except CrmRecordRefused as error:
@@ -292,7 +297,7 @@ def _task_values(task: TaskOut) -> dict[str, Any]:
     return values
 
 
-def _activity_values(activity: ActivityOut) -> dict[str, Any]:
+def _activity_values(activity: ActivityOut, zone: ZoneInfo) -> dict[str, Any]:
     what = " · ".join(part for part in (activity.journey, activity.template) if part)
     subject = f"SMS {activity.status} ({activity.direction})" + (f": {what}" if what else "")
     details = [
@@ -308,7 +313,9 @@ def _activity_values(activity: ActivityOut) -> dict[str, Any]:
         "WhoId": activity.contact_record_id,
         "Subject": subject[:SUBJECT_MAX],
         "Description": "\n".join(details)[:DESCRIPTION_MAX],
-        "ActivityDate": activity.at.date().isoformat(),
+        # The day it happened where the org reads its activity (a text at 21:00 in New York
+        # is that day's, though UTC has passed midnight).
+        "ActivityDate": activity.at.astimezone(zone).date().isoformat(),
         "Status": "Completed",
         "Priority": "Normal",
         "Type": ACTIVITY_TYPE,
