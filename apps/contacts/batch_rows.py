@@ -10,7 +10,8 @@ adapt the few types the database driver does not take as they are:
   sequence beforehand (COPY returns none); SQLite by multi-row INSERTs, ids by RETURNING.
   `instances_insert` does the same for unsaved model instances, as `bulk_create` would.
 - `history_rows_copy`: the history rows of rows just written, copied from the table in
-  one INSERT … SELECT, so they hold exactly what was stored, with the actor and reason.
+  one INSERT … SELECT (apps.core.history), so they hold exactly what was stored, with the
+  actor and reason.
 
 A unique key broken by another writer meanwhile raises Django's IntegrityError, as
 `bulk_create` would (the CRM sync applies the page again)."""
@@ -25,8 +26,10 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
+from apps.core.history import history_rows_insert
+
 _SQLITE_ROWS_A_STATEMENT = 500  # rows × columns stay under SQLite's 32,766 variables
-_SQLITE_IDS_A_STATEMENT = 30_000
+_IDS_A_STATEMENT = 30_000  # SQLite's variables again; PostgreSQL parses the list
 
 
 def rows_insert(model: type[models.Model], columns: Sequence[str], rows: list[tuple]) -> list[int]:
@@ -141,24 +144,10 @@ def history_rows_copy(
     at: datetime,
 ) -> None:
     """One django-simple-history row ("+" created, "~" changed) for each of these rows as
-    they are stored now, by `user_id` at `at` for `reason`."""
-    historical = model.history.model
-    tracked = [
-        f.column for f in historical._meta.concrete_fields if not f.name.startswith("history_")
-    ]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(column) for column in tracked)
-    insert = (
-        f"INSERT INTO {quote(historical._meta.db_table)} ({columns}, history_date, "
-        "history_change_reason, history_type, history_user_id) "
-        f"SELECT {columns}, %s, %s, %s, %s FROM {quote(model._meta.db_table)} WHERE id "
-    )
-    params = [connection.ops.adapt_datetimefield_value(at), reason[:100], history_type, user_id]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(insert + "= ANY(%s) ORDER BY id", [*params, list(ids)])
-            return
-        for start in range(0, len(ids), _SQLITE_IDS_A_STATEMENT):
-            chunk = list(ids[start : start + _SQLITE_IDS_A_STATEMENT])
-            marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(insert + f"IN ({marks}) ORDER BY id", [*params, *chunk])
+    they are stored now, by `user_id` at `at` for `reason` (core's snapshot, by id chunks)."""
+    for start in range(0, len(ids), _IDS_A_STATEMENT):
+        chunk = list(ids[start : start + _IDS_A_STATEMENT])
+        history_rows_insert(
+            model._base_manager.filter(pk__in=chunk),
+            history_type=history_type, reason=reason, user_id=user_id, at=at,
+        )  # fmt: skip

@@ -5,9 +5,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.history import CHANGED, history_rows_insert
 from apps.routing.errors import RoutingError
 from apps.routing.models import OPEN_STATUSES, AssignmentKind, FollowUpTask
-from apps.routing.services.history import history_snapshot
 from apps.routing.services.work import WORK, task_changed_tell
 
 
@@ -48,7 +48,7 @@ def task_take(*, task: FollowUpTask, actor: User) -> FollowUpTask:
         raise RoutingError(_taken_by_whom(task.pk), code="taken")
     taken = FollowUpTask.objects.filter(pk=task.pk)
     reason = f"Taken from the queue by {actor.username}"
-    history_snapshot(taken, reason=reason, user_id=actor.pk, at=now)
+    history_rows_insert(taken, history_type=CHANGED, reason=reason, user_id=actor.pk, at=now)
     task = taken.select_related("contact", "owner", "team").get()
     task_changed_tell(task, reason)
     return task

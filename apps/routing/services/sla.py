@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.services import system_user
+from apps.core.history import CHANGED, history_rows_insert
 from apps.routing.hooks import UPDATED, task_changes_fire
 from apps.routing.models import (
     AssignmentKind,
@@ -26,7 +27,6 @@ from apps.routing.models import (
     TaskEscalation,
     TaskStatus,
 )
-from apps.routing.services.history import history_snapshot
 from apps.routing.services.notifications import NotificationDraft, notifications_create
 from apps.routing.services.webhooks import webhook_task_updates_enqueue
 
@@ -131,7 +131,9 @@ def _warnings_claim(ids: list[int], now: datetime, actor: _SystemActor) -> int:
         mine.values("pk", "owner_id", "team__manager_id", "rule__notify_email", "rule__notify_sms")
     )
     _escalations_record(rows, EscalationKind.WARNING, now)
-    history_snapshot(mine, reason="SLA warning sent", user_id=int(actor), at=now)
+    history_rows_insert(
+        mine, history_type=CHANGED, reason="SLA warning sent", user_id=int(actor), at=now
+    )
     notifications_create(
         [
             NotificationDraft(
@@ -174,7 +176,9 @@ def _breaches_claim(ids: list[int], now: datetime, actor: _SystemActor) -> int:
             assigned_at=now,
             assignment_note="Moved to the team queue after the SLA breach.",
         )
-    history_snapshot(mine, reason="SLA breached; escalated", user_id=int(actor), at=now)
+    history_rows_insert(
+        mine, history_type=CHANGED, reason="SLA breached; escalated", user_id=int(actor), at=now
+    )
     webhook_task_updates_enqueue(mine, why="breach")
     task_changes_fire(claimed, change=UPDATED, reason="SLA breached; escalated", at=now)
     notifications_create(
