@@ -9,8 +9,22 @@ from django.db import connection, models
 from django_celery_beat import admin as celery_beat_admin
 from django_celery_beat.models import PeriodicTask
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from apps.core.text import StorableJSONField
+
+
+class HistoryValues(HistoricalRecordContextHelper):
+    """Values on the history page as people read them: an empty link is "(none)", not
+    simple-history's "Deleted template version (pk=None)", and a deleted row says so."""
+
+    def prepare_delta_change_value(self, change, value):
+        if isinstance(value, DeletedObject):
+            if value.pk is None:
+                return "(none)"
+            return f"{value.model._meta.verbose_name} #{value.pk} (deleted)"
+        return super().prepare_delta_change_value(change, value)
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -26,6 +40,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def revert_disabled(self, request, obj=None):
         return True
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return HistoryValues(self.model, historical_record)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

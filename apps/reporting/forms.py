@@ -6,8 +6,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from apps.contacts.models import Contact
+from apps.contacts.selectors import contacts_search
 from apps.journeys.models import Journey
 from apps.library.models import MessageTemplate
+from apps.reporting.audit.signins import SignInFilters
 from apps.reporting.audit.trail import TrailFilters, trail_model_choices
 from apps.reporting.selectors import GROUPS, DashboardFilters
 
@@ -75,7 +78,12 @@ class DashboardFilterForm(DateRangeForm):
 class AuditTrailFilterForm(forms.Form):
     model = forms.ChoiceField(required=False)
     user = forms.ModelChoiceField(queryset=None, required=False, empty_label="Anyone")
-    contact = forms.IntegerField(required=False, min_value=1, label="Contact id")
+    contact = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Contact",
+        help_text="A name, email or phone number.",
+    )
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -83,6 +91,21 @@ class AuditTrailFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = [("", "Everything"), *trail_model_choices()]
         self.fields["user"].queryset = get_user_model().objects.order_by("username")
+        self.fields["user"].label_from_instance = _user_named
+
+    def clean_contact(self) -> Contact | None:
+        """The one contact the words name; none or several is an error to fix."""
+        query = self.cleaned_data["contact"].strip()
+        if not query:
+            return None
+        found = contacts_search(query=query, limit=2)
+        if not found:
+            raise forms.ValidationError(f"No contact matches “{query}”.")
+        if len(found) > 1:
+            raise forms.ValidationError(
+                f"Several contacts match “{query}”: type the full name, email or phone number."
+            )
+        return found[0]
 
     def filters(self) -> TrailFilters:
         if not self.is_valid():
@@ -91,10 +114,31 @@ class AuditTrailFilterForm(forms.Form):
         return TrailFilters(
             model=data.get("model") or "",
             user_id=data["user"].pk if data.get("user") else None,
-            contact_id=data.get("contact"),
+            contact_id=data["contact"].pk if data.get("contact") else None,
             since=data.get("since"),
             until=data.get("until"),
         )
+
+
+class SignInFilterForm(forms.Form):
+    username = forms.CharField(required=False, max_length=150)
+    outcome = forms.ChoiceField(
+        required=False,
+        choices=[("", "Both"), ("success", "Signed in"), ("failure", "Failed")],
+    )
+    before = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+
+    def filters(self) -> SignInFilters:
+        if not self.is_valid():
+            return SignInFilters()
+        data = self.cleaned_data
+        return SignInFilters(
+            username=data["username"].strip(), outcome=data["outcome"], before=data["before"]
+        )
+
+
+def _user_named(user) -> str:
+    return f"{user.display_name} ({user.username})" if user.get_full_name() else user.username
 
 
 def last_days(days: int) -> dict[str, date]:

@@ -132,7 +132,7 @@ def test_the_export_is_recorded_with_who_when_and_counts_never_the_data(client, 
     assert record.counts == CREATED
     entries = trail_page(filters=TrailFilters(contact_id=person.contact.pk)).entries
     assert [(e.action, e.who) for e in entries if e.source.kind == "request"] == [
-        ("Export (csv)", "officer")
+        ("Export (csv)", officer.display_name)
     ]
 
 

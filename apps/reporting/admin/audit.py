@@ -10,11 +10,19 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.queue import QUEUE_DOWN, task_send
 from apps.reporting.admin.common import csv_response, permission_view
+from apps.reporting.audit.entries import contact_audit_name
+from apps.reporting.audit.signins import sign_ins_recent
 from apps.reporting.audit.trail import Cursor, trail_entries, trail_page
-from apps.reporting.forms import AuditTrailFilterForm, DateRangeForm, last_days
+from apps.reporting.forms import (
+    AuditTrailFilterForm,
+    DateRangeForm,
+    SignInFilterForm,
+    last_days,
+)
 from apps.reporting.models import AuditReport, AuditTrail, RetentionRun
 
 VIEW_AUDIT = "reporting.view_audit"
+VIEW_SIGN_INS = "axes.view_accesslog"
 TRAIL_EXPORT_LIMIT = 50_000
 TRAIL_COLUMNS = ["at", "model", "object", "action", "who", "why", "contact_id", "changes"]
 
@@ -92,8 +100,10 @@ class AuditTrailAdmin(admin.ModelAdmin):
         # The trail is its list page (and an export); there are no rows to open or add.
         kept = {"reporting_audittrail_changelist", "reporting_audittrail_add"}
         export = permission_view(require_GET(self.export_view), VIEW_AUDIT)
+        sign_ins = permission_view(require_GET(self.sign_ins_view), VIEW_SIGN_INS)
         return [
             path("export.csv", export, name="reporting_audittrail_export"),
+            path("sign-ins/", sign_ins, name="reporting_audittrail_signins"),
             *(url for url in super().get_urls() if getattr(url, "name", None) in kept),
         ]
 
@@ -107,12 +117,15 @@ class AuditTrailAdmin(admin.ModelAdmin):
         cursor = Cursor.decode(request.GET.get("before", ""))
         page = trail_page(filters=filters, cursor=cursor)
         query = {k: v for k, v in request.GET.items() if k != "before" and v}
+        contact = form.cleaned_data.get("contact") if form.is_bound and form.is_valid() else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": "Audit trail",
             "form": form,
             "filters": filters,
+            "contact_name": contact_audit_name(contact) if contact else "",
+            "may_read_sign_ins": request.user.has_perm(VIEW_SIGN_INS),
             "page": page,
             "newest_url": f"?{urlencode(query)}",
             "older_url": f"?{urlencode({**query, 'before': page.next_cursor})}"
@@ -122,6 +135,22 @@ class AuditTrailAdmin(admin.ModelAdmin):
             "is_first_page": cursor is None,
         }
         return TemplateResponse(request, "admin/reporting/audittrail/trail.html", context)
+
+    def sign_ins_view(self, request):
+        """Who signed in, when, from where, and the failed attempts: apart from the changes."""
+        form = SignInFilterForm(request.GET or None)
+        sign_ins = sign_ins_recent(filters=form.filters())
+        query = {k: v for k, v in request.GET.items() if k != "before" and v}
+        older = {**query, "before": sign_ins[-1].at.isoformat()} if sign_ins else None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Sign-ins",
+            "form": form,
+            "sign_ins": sign_ins,
+            "older_url": f"?{urlencode(older)}" if older else "",
+        }
+        return TemplateResponse(request, "admin/reporting/audittrail/sign_ins.html", context)
 
     def export_view(self, request):
         filters = AuditTrailFilterForm(request.GET or None).filters()

@@ -12,11 +12,14 @@ from django.db.models import OuterRef, Q, Subquery
 from django.urls import NoReverseMatch, reverse
 
 from apps.accounts.services import SYSTEM_USERNAME
+from apps.contacts.models import Contact
+from apps.core.logs import personal_data_mask
 
 if TYPE_CHECKING:
     from apps.reporting.audit.trail import Source
 
 HISTORY_ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
+UNCHANGED = "Saved, no tracked field changed"
 
 
 @dataclass
@@ -33,11 +36,45 @@ class Entry:
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     record: object = None
 
+    @property
+    def is_change(self) -> bool:
+        """False for a save that changed no tracked field: nothing to audit."""
+        return self.action != UNCHANGED
+
+
+@dataclass(frozen=True)
+class Names:
+    """How the rows of one page name what they concern: role names and contacts."""
+
+    groups: dict
+    contacts: dict
+
+    def contact(self, contact_id: int | None) -> str:
+        contact = self.contacts.get(contact_id)
+        if contact is None:
+            return f"Contact #{contact_id} (deleted)"
+        return contact_audit_name(contact)
+
+
+def contact_audit_name(contact: Contact) -> str:
+    """'Priya Natarajan (+1••••••••42)': the name people use, the number masked."""
+    address = personal_data_mask(str(contact.phone or contact.email or ""))
+    name = contact.full_name or "Unnamed contact"
+    return f"{name} ({address})" if address else name
+
 
 def entries_build(chosen: list) -> list[Entry]:
     previous = _predecessors([(s, r) for s, r in chosen if s.kind == "history"])
-    groups = dict(Group.objects.values_list("pk", "name"))
-    return [_ENTRY_BUILDERS[source.kind](source, row, previous, groups) for source, row in chosen]
+    contact_ids = {_contact_id(source, row) for source, row in chosen} - {None}
+    names = Names(
+        groups=dict(Group.objects.values_list("pk", "name")),
+        contacts=Contact.objects.in_bulk(contact_ids),
+    )
+    return [_ENTRY_BUILDERS[source.kind](source, row, previous, names) for source, row in chosen]
+
+
+def _contact_id(source: Source, row) -> int | None:
+    return getattr(row, source.contact_field, None) if source.contact_field else None
 
 
 def _predecessors(history: list) -> dict:
@@ -74,7 +111,7 @@ def _predecessors(history: list) -> dict:
 def _who(user) -> str:
     if user is None:
         return "—"
-    return "Cue (system)" if user.get_username() == SYSTEM_USERNAME else user.get_username()
+    return "Cue (system)" if user.get_username() == SYSTEM_USERNAME else user.display_name
 
 
 def _admin_url(model, object_id) -> str:
@@ -85,26 +122,37 @@ def _admin_url(model, object_id) -> str:
         return ""
 
 
-def _history_entry(source: Source, row, previous: dict, groups: dict) -> Entry:
-    label = str(getattr(row, source.label_field, "")) if source.label_field else ""
+def _history_entry(source: Source, row, previous: dict, names: Names) -> Entry:
     before = previous.get((source.key, row.history_id))
-    changes = _changes(row, before, groups)
+    changes = _changes(row, before, names.groups)
     action = HISTORY_ACTIONS.get(row.history_type, row.history_type)
     if row.history_type == "~" and before is not None and not changes:
-        action = "Saved, no tracked field changed"  # e.g. a sign-in stamping last_login
+        action = UNCHANGED
     return Entry(
         at=row.history_date,
         source=source,
         pk=row.history_id,
-        object_label=f"{source.verbose_name} #{row.id}" + (f": {label}" if label else ""),
+        object_label=_history_label(source, row, names),
         object_url=_admin_url(source.live_model, row.id) if row.history_type != "-" else "",
         action=action,
         who=_who(row.history_user),
         why=row.history_change_reason or "",
-        contact_id=getattr(row, source.contact_field, None) if source.contact_field else None,
+        contact_id=_contact_id(source, row),
         changes=changes,
         record=row,
     )
+
+
+def _history_label(source: Source, row, names: Names) -> str:
+    """'User: Dana Reyes', 'Suppression of Priya Natarajan (+1••••••••42)'; the id only
+    for what has no name of its own (a settings row)."""
+    if source.contact_field:
+        return f"{source.verbose_name} of {names.contact(_contact_id(source, row))}"
+    if source.key == "accounts.user":
+        return f"User: {f'{row.first_name} {row.last_name}'.strip() or row.username}"
+    if source.label_field:
+        return f"{source.verbose_name}: {getattr(row, source.label_field, '')}"
+    return f"{source.verbose_name} #{row.id}"
 
 
 def _changes(row, before, groups: dict) -> list[tuple[str, str, str]]:
@@ -139,14 +187,14 @@ def _shown(value, groups: dict, many: bool = False) -> str:
     return text if len(text) <= 300 else f"{text[:300]}…"
 
 
-def _ledger_entry(source: Source, row, previous: dict, groups: dict) -> Entry:
+def _ledger_entry(source: Source, row, previous: dict, names: Names) -> Entry:
     from apps.consent.proof import evidence_summary, record_title
 
     return Entry(
         at=row.recorded_at,
         source=source,
         pk=row.pk,
-        object_label=f"Consent of contact #{row.contact_id}",
+        object_label=f"Consent of {names.contact(row.contact_id)}",
         object_url=reverse("admin:consent_consentrecord_proof", args=[row.contact_id]),
         action=record_title(row),
         who=_who(row.actor),
@@ -157,14 +205,15 @@ def _ledger_entry(source: Source, row, previous: dict, groups: dict) -> Entry:
     )
 
 
-def _approval_entry(source: Source, row, previous: dict, groups: dict) -> Entry:
+def _approval_entry(source: Source, row, previous: dict, names: Names) -> Entry:
     from apps.library.models import TemplateVersion
 
+    version = row.version
     return Entry(
         at=row.at,
         source=source,
         pk=row.pk,
-        object_label=f"Template version #{row.version_id}",
+        object_label=f"{version.template.name} v{version.number}",
         object_url=_admin_url(TemplateVersion, row.version_id),
         action=f"{row.get_decision_display()} as {row.get_as_role_display().lower()}",
         who=_who(row.reviewer),
@@ -173,7 +222,7 @@ def _approval_entry(source: Source, row, previous: dict, groups: dict) -> Entry:
     )
 
 
-def _retention_entry(source: Source, row, previous: dict, groups: dict) -> Entry:
+def _retention_entry(source: Source, row, previous: dict, names: Names) -> Entry:
     return Entry(
         at=row.ran_at,
         source=source,
@@ -188,13 +237,13 @@ def _retention_entry(source: Source, row, previous: dict, groups: dict) -> Entry
     )
 
 
-def _request_entry(source: Source, row, previous: dict, groups: dict) -> Entry:
+def _request_entry(source: Source, row, previous: dict, names: Names) -> Entry:
     """An export or erasure of a person's data: who, when, why and rows per kind."""
     return Entry(
         at=row.at,
         source=source,
         pk=row.pk,
-        object_label=f"Contact #{row.contact_id}",
+        object_label=names.contact(row.contact_id),
         object_url=_admin_url(source.live_model, row.pk),
         action=row.get_kind_display() + (f" ({row.format})" if row.format else ""),
         who=_who(row.actor),

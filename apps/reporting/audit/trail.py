@@ -1,6 +1,7 @@
 """The consolidated audit trail: who did what, when, why, and what changed, across the
 history tables of configuration, the consent ledger, template approvals, retention runs
-and data-subject requests (exports and erasures).
+and data-subject requests (exports and erasures). Saves that changed no tracked field are
+not changes and are left out; sign-ins have their own view (apps.reporting.audit.signins).
 
 Each source is read newest first through an indexed column, at most one page (plus one)
 per source per page, and the sources are merged in Python; pages continue from a cursor
@@ -134,7 +135,9 @@ def trail_page(*, filters: TrailFilters, cursor: Cursor | None = None, size: int
         ]
     candidates.sort(key=lambda item: item[:3], reverse=True)
     chosen = candidates[:size]
-    entries = entries_build([(source, row) for *_, source, row in chosen])
+    # A save that changed no tracked field is no change: skipped, the cursor still passes it.
+    built = entries_build([(source, row) for *_, source, row in chosen])
+    entries = [entry for entry in built if entry.is_change]
     last = Cursor(*chosen[-1][:3]) if chosen else None
     more = len(candidates) > size and last is not None
     return TrailPage(entries=entries, next_cursor=last.encode() if more else None)
@@ -155,6 +158,8 @@ def trail_entries(*, filters: TrailFilters, limit: int):
 def _source_rows(source: Source, index: int, filters: TrailFilters, cursor, limit: int) -> list:
     at, pk = source.time_field, source.pk_field
     rows = source.model.objects.select_related(source.user_field)
+    if source.kind == "approval":
+        rows = rows.select_related("version__template")
     if source.kind == "ledger":
         rows = rows.select_related("form", "disclosure")
         order = ["-id"]  # ids grow with recorded_at; the id is what is indexed
