@@ -5,7 +5,14 @@ from dataclasses import replace
 
 import pytest
 
-from apps.crm.adapters import CONTACT, CrmAuthError, CrmRateLimited, CrmUnavailable, TaskOut
+from apps.crm.adapters import (
+    CONTACT,
+    ActivityOut,
+    CrmAuthError,
+    CrmRateLimited,
+    CrmUnavailable,
+    TaskOut,
+)
 from apps.crm.testing.fake_salesforce import FakeSalesforce
 from tests.crm.salesforce_world import adapter_for, at, data_requests
 
@@ -232,3 +239,38 @@ def test_a_create_that_could_not_connect_is_retried_then_unavailable(fake, adapt
 
     assert sleeps == [1.0, 4.0, 16.0]
     assert fake.records("Task") == []
+
+
+def sms(key: str, person: str, *, retry: bool = False) -> ActivityOut:
+    return ActivityOut(key, person, at(60), "outbound", "delivered", "See you at 9", retry=retry)
+
+
+def test_an_sms_activity_whose_answer_was_lost_is_found_by_its_retry_not_made_twice(fake, sleeps):
+    # Given an SMS activity Salesforce created, its answer lost (no External ID field)
+    adapter = adapter_for(fake, sleeps, timeout=0.5)
+    contact, other = (record["Id"] for record in fake.records("Contact")[:2])
+    adapter.changes(CONTACT, None, page_size=1)
+    fake.delay_next(2.0, times=1)
+    with pytest.raises(CrmUnavailable, match="may have been applied"):
+        adapter.activities_log([sms("message:1:delivered", contact)])
+    # and another SMS activity of that person, not this one
+    [second] = adapter.activities_log([sms("message:2:delivered", contact)])
+    [made] = [
+        t["Id"] for t in fake.records("Task") if "[Cue message:1:delivered]" in t["Description"]
+    ]
+
+    # When the push retries it in a batch with one never sent before
+    results = adapter.activities_log(
+        [
+            sms("message:1:delivered", contact, retry=True),
+            sms("message:3:delivered", other, retry=True),
+        ]
+    )
+
+    # Then the first is the Task made the first time and only the new one is created
+    [fresh] = [t["Id"] for t in fake.records("Task") if t["WhoId"] == other]
+    assert [(r.key, r.record_id, r.error) for r in results] == [
+        ("message:1:delivered", made, ""),
+        ("message:3:delivered", fresh, ""),
+    ]
+    assert sorted(t["Id"] for t in fake.records("Task")) == sorted([made, second.record_id, fresh])

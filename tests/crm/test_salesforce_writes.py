@@ -180,7 +180,7 @@ def test_sms_activity_is_logged_in_one_composite_call_with_a_refused_record(fake
         "Journey: Webinar",
         "Template: Reminder",
         "At: 2026-01-05T12:00:10+00:00",
-        "Cue: message:1:delivered",
+        "[Cue message:1:delivered]",
     ]
     assert sms[results[2].record_id]["Subject"] == "SMS replied (inbound): Reminder"
     composite = [request for request in fake.requests if "/composite/sobjects" in request.path]

@@ -253,12 +253,50 @@ class SalesforceAdapter:
 
     def _activities_send(self, batch: list[ActivityOut], records: list[dict]) -> Any:
         if not self.task_key_field:
-            body = {"allOrNone": False, "records": records}
-            return self._write("POST", "composite/sobjects", body, idempotent=False)
+            return self._activities_create(batch, records)
         for item, record in zip(batch, records, strict=True):
             record[self.task_key_field] = item.key
         body = {"allOrNone": False, "records": records}
         return self._write("PATCH", f"composite/sobjects/Task/{self.task_key_field}", body)
+
+    def _activities_create(self, batch: list[ActivityOut], records: list[dict]) -> list[dict]:
+        """Plain creates, without an External ID field: each Description ends with Cue's
+        key, so a retry after a create Salesforce did not confirm takes the Task that landed
+        instead of making a second one, and creates only the others."""
+        made = self._activities_made([item for item in batch if item.retry])
+        fresh = [
+            record for item, record in zip(batch, records, strict=True) if item.key not in made
+        ]
+        body = {"allOrNone": False, "records": fresh}
+        created = iter(
+            self._write("POST", "composite/sobjects", body, idempotent=False) if fresh else ()
+        )
+        return [
+            {"success": True, "id": made[item.key]} if item.key in made else next(created)
+            for item in batch
+        ]
+
+    def _activities_made(self, retried: list[ActivityOut]) -> dict[str, str]:
+        """{Cue's key: Task id} of the SMS activities an earlier attempt made for these.
+        A long text field cannot be filtered in SOQL: the SMS Tasks of these people by
+        Cue's user are read, and each one's marker taken from its Description."""
+        if not retried:
+            return {}
+        self.connection.client()  # the user id comes with the access token
+        people = ", ".join(sorted({soql_quote(item.contact_record_id) for item in retried}))
+        soql = (
+            f"SELECT Id, Description FROM Task WHERE WhoId IN ({people})"
+            f" AND Type = {soql_quote(ACTIVITY_TYPE)}"
+            f" AND CreatedById = {soql_quote(self.connection.user_id)}"
+            " ORDER BY CreatedDate ASC, Id ASC"
+        )
+        wanted = {cue_marker(item.key): item.key for item in retried}
+        made: dict[str, str] = {}
+        for row in self._query(soql, include_deleted=False):
+            last_line = (row.get("Description") or "").rsplit("\n", 1)[-1]
+            if (key := wanted.get(last_line)) is not None:
+                made.setdefault(key, str(row["Id"]))
+        return made
 
     def record_update(self, object_type: str, record_id: str, properties: dict) -> None:
         sobject = SOBJECTS.get(object_type)
@@ -306,13 +344,15 @@ def _activity_values(activity: ActivityOut, zone: ZoneInfo) -> dict[str, Any]:
         f"Journey: {activity.journey or '-'}",
         f"Template: {activity.template or '-'}",
         f"At: {activity.at.isoformat()}",
-        f"Cue: {activity.key}",
     ]
+    # Cue's key closes the text whatever its length: a retry looks for it there.
+    marker = cue_marker(activity.key)
+    description = "\n".join(details)[: DESCRIPTION_MAX - len(marker) - 1] + "\n" + marker
     return {
         "attributes": {"type": "Task"},
         "WhoId": activity.contact_record_id,
         "Subject": subject[:SUBJECT_MAX],
-        "Description": "\n".join(details)[:DESCRIPTION_MAX],
+        "Description": description,
         # The day it happened where the org reads its activity (a text at 21:00 in New York
         # is that day's, though UTC has passed midnight).
         "ActivityDate": activity.at.astimezone(zone).date().isoformat(),
