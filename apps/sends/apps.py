@@ -13,14 +13,18 @@ class SendsConfig(AppConfig):
     }
 
     def ready(self) -> None:
+        from anymail.signals import tracking
+
         from apps.contacts.events import event_handler_register
         from apps.contacts.selectors import timeline_source_register
         from apps.sends.erasure import sends_erasure_parts_register
         from apps.sends.merge import sends_merge_parts_register
         from apps.sends.selectors import message_timeline_entries
         from apps.sends.services.double_opt_in import double_opt_in_on_events
+        from apps.sends.webhooks.email import email_tracking_receive
 
         event_handler_register("sends.double_opt_in", double_opt_in_on_events, order=10)
         timeline_source_register("sends", message_timeline_entries)
         sends_merge_parts_register()
         sends_erasure_parts_register()
+        tracking.connect(email_tracking_receive, dispatch_uid="sends.email_tracking")

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
+    "anymail",
     "phonenumber_field",
     "axes",
     "django_otp",
@@ -201,6 +202,35 @@ MEDIA_ROOT = VAR_DIR / "media"
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Cue <cue@localhost>")
+
+# An email service provider through django-anymail when ANYMAIL_ESP names one; otherwise
+# EMAIL_URL above (SMTP or the console). Each ESP reads its own keys; tracking webhooks are
+# verified as anymail verifies them (basic auth with ANYMAIL_WEBHOOK_SECRET, and the ESP's
+# signature where it signs).
+ANYMAIL_ESPS = ("postmark", "sendgrid", "mailgun", "amazon_ses")
+ANYMAIL_ESP = env("ANYMAIL_ESP", default="")
+if ANYMAIL_ESP and ANYMAIL_ESP not in ANYMAIL_ESPS:
+    raise ImproperlyConfigured(f"ANYMAIL_ESP must be one of {', '.join(ANYMAIL_ESPS)}.")
+if ANYMAIL_ESP:
+    EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
+_ANYMAIL_KEYS = {
+    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default=""),
+    "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN", default=""),
+    "POSTMARK_API_URL": env("POSTMARK_API_URL", default="https://api.postmarkapp.com/"),
+    "SENDGRID_API_KEY": env("SENDGRID_API_KEY", default=""),
+    "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": env(
+        "SENDGRID_WEBHOOK_VERIFICATION_KEY", default=""
+    ),
+    "MAILGUN_API_KEY": env("MAILGUN_API_KEY", default=""),
+    "MAILGUN_SENDER_DOMAIN": env("MAILGUN_SENDER_DOMAIN", default=""),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+    "AMAZON_SES_CLIENT_PARAMS": {"region_name": env("AMAZON_SES_REGION", default="us-east-1")},
+}
+# A key left unset is left out, so that anymail names the missing one.
+ANYMAIL = {name: value for name, value in _ANYMAIL_KEYS.items() if value}
+# Soft bounces (mailbox full, server busy) are retried with backoff; after this many in a row
+# without a delivery the address is suppressed like a hard bounce.
+EMAIL_SOFT_BOUNCE_LIMIT = env.int("EMAIL_SOFT_BOUNCE_LIMIT", default=3)
 
 # Celery. Without CELERY_BROKER_URL, kombu's filesystem transport under var/ needs no server.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")

@@ -1,8 +1,15 @@
-"""Email through Django's configured backend, with a one-click List-Unsubscribe header."""
+"""Email through Django's configured backend: an ESP through django-anymail (ANYMAIL_ESP), or
+SMTP / the console (EMAIL_URL). Every email carries a one-click List-Unsubscribe header and
+Cue's message id as ESP metadata, which the ESP's tracking webhooks hand back."""
 
-from django.core.mail import EmailMessage
+from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
+from django.core.mail import EmailMultiAlternatives
 
 from apps.sends.transports.base import ProviderMessage, SendResult, TransportError
+
+# An ESP that answers these is busy or broken for now; any other answer is about the email.
+TRANSIENT_HTTP_STATUSES = {408, 429, 500, 502, 503, 504}
+METADATA_KEY = "cue_message"
 
 
 class EmailTransport:
@@ -10,24 +17,46 @@ class EmailTransport:
     sender = "email"
 
     def send(self, message, *, status_callback: str, validity_seconds: int | None) -> SendResult:
-        from apps.sends.unsubscribe import unsubscribe_url
-
-        unsubscribe = unsubscribe_url(message)
-        email = EmailMessage(
-            subject=message.subject,
-            body=message.body,
-            to=[message.to_address],
-            headers={
-                "List-Unsubscribe": f"<{unsubscribe}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                "X-Cue-Message": str(message.pk),
-            },
-        )
+        email = _email_for(message)
         try:
             email.send(fail_silently=False)
-        except OSError as error:
+        except AnymailRecipientsRefused as error:
+            raise TransportError(str(error), permanent=True, code="email_refused") from error
+        except AnymailAPIError as error:
+            raise _api_error(error) from error
+        except (AnymailError, OSError) as error:
             raise TransportError(str(error), permanent=False, code="smtp") from error
-        return SendResult(provider_sid=f"email-{message.pk}", status="sent")
+        return SendResult(provider_sid=_provider_id(email, message), status="sent")
 
     def lookup(self, message) -> ProviderMessage | None:
         return None
+
+
+def _email_for(message) -> EmailMultiAlternatives:
+    from apps.sends.unsubscribe import unsubscribe_url
+
+    unsubscribe = unsubscribe_url(message)
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body,
+        to=[message.to_address],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "X-Cue-Message": str(message.pk),
+        },
+    )
+    email.metadata = {METADATA_KEY: str(message.pk)}  # anymail's ESP metadata; SMTP ignores it
+    return email
+
+
+def _provider_id(email: EmailMultiAlternatives, message) -> str:
+    """The ESP's id for the email (its webhooks name it), or Cue's own for SMTP."""
+    status = getattr(email, "anymail_status", None)
+    return (status and status.message_id) or f"email-{message.pk}"
+
+
+def _api_error(error: AnymailAPIError) -> TransportError:
+    status = getattr(error, "status_code", None)
+    transient = status is None or status in TRANSIENT_HTTP_STATUSES
+    return TransportError(str(error)[:500], permanent=not transient, code=f"esp_{status or 'io'}")

@@ -1,0 +1,51 @@
+"""anymail's tracking signal, its integration API for every ESP's webhooks: anymail's own
+views verify each request (basic auth, the ESP's signature) and normalise the event; this
+receiver only names what it means to Cue and hands it to the service."""
+
+from anymail.signals import AnymailTrackingEvent, EventType
+
+from apps.sends.services.email_events import EmailEvent, EmailEventKind, email_event_record
+from apps.sends.transports.email import METADATA_KEY
+
+KINDS = {
+    EventType.DELIVERED: EmailEventKind.DELIVERED,
+    EventType.BOUNCED: EmailEventKind.HARD_BOUNCE,
+    EventType.COMPLAINED: EmailEventKind.COMPLAINT,
+    EventType.UNSUBSCRIBED: EmailEventKind.UNSUBSCRIBED,
+    EventType.OPENED: EmailEventKind.OPENED,
+    EventType.CLICKED: EmailEventKind.CLICKED,
+}
+# anymail reports these ESPs' temporary bounces as "bounced"; their own field tells.
+SOFT_BOUNCES = {"Postmark": ("Type", {"SoftBounce"}), "SendGrid": ("type", {"blocked"})}
+
+
+def email_tracking_receive(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
+    kind = email_event_kind(event, esp_name)
+    if kind is None:  # queued, sent, deferred …: the ESP is still at work
+        return
+    email_event_record(
+        event=EmailEvent(
+            kind=kind,
+            esp=esp_name,
+            provider_id=event.message_id if isinstance(event.message_id, str) else None,
+            message_id=_cue_message_id(event.metadata),
+            event_id=event.event_id,
+            occurred_at=event.timestamp,
+            description=event.description or event.mta_response or "",
+            detail={"click_url": event.click_url[:500]} if event.click_url else {},
+        )
+    )
+
+
+def email_event_kind(event: AnymailTrackingEvent, esp_name: str) -> EmailEventKind | None:
+    kind = KINDS.get(event.event_type)
+    field, soft_types = SOFT_BOUNCES.get(esp_name, ("", set()))
+    esp_event = event.esp_event if isinstance(event.esp_event, dict) else {}
+    if kind == EmailEventKind.HARD_BOUNCE and esp_event.get(field) in soft_types:
+        return EmailEventKind.SOFT_BOUNCE
+    return kind
+
+
+def _cue_message_id(metadata: dict | None) -> int | None:
+    value = (metadata or {}).get(METADATA_KEY)
+    return int(value) if str(value or "").isdigit() else None
