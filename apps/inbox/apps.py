@@ -9,6 +9,10 @@ class InboxConfig(AppConfig):
     verbose_name = "Inbox"
     default_auto_field = "django.db.models.BigAutoField"
 
+    periodic_tasks = {
+        "file replies the inbox missed": {"task": "inbox.replies_sweep", "every": 300},
+    }
+
     def ready(self) -> None:
         from apps.inbox.erasure import inbox_erasure_parts_register
         from apps.inbox.hooks import inbox_listen

@@ -6,7 +6,7 @@ from datetime import datetime
 from statistics import median
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Team, User
@@ -200,3 +200,15 @@ def inbox_open_counts(*, now: datetime) -> dict[str, int]:
         overdue=Count("pk", filter=Q(response_due_at__lt=now)),
     )
     return {name: value or 0 for name, value in counts.items()}
+
+
+def replies_unfiled(*, since: datetime) -> QuerySet[InboundMessage]:
+    """Texts received since `since` whose pair of numbers has no conversation, oldest first."""
+    filed = Conversation.objects.filter(
+        their_address=OuterRef("from_address"), our_address=OuterRef("to_address")
+    )
+    return (
+        InboundMessage.objects.filter(received_at__gte=since)
+        .filter(~Exists(filed))
+        .order_by("received_at", "pk")
+    )

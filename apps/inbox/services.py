@@ -22,6 +22,7 @@ from apps.inbox.models import (
     ResponseWait,
     SavedReply,
 )
+from apps.inbox.selectors import replies_unfiled
 from apps.library.placeholders.rendering import template_render
 from apps.library.placeholders.validation import placeholders_errors
 from apps.sends.keywords import NONE as FREE_TEXT  # no keyword: a person to answer
@@ -110,6 +111,24 @@ def conversations_answered(*, contact_id: int, at: datetime, by: User | None = N
         answered_at=at, answered_by=by
     )
     return Conversation.objects.filter(pk__in=ids).update(waiting_since=None, response_due_at=None)
+
+
+def replies_unfiled_file(*, since: datetime) -> int:
+    """The sweep behind the inbox's reply hook: every text received since `since` from a
+    number and to a number that have no conversation (the hook failed, its savepoint rolled
+    back) is filed now, oldest first, so it makes its conversation as the hook would have.
+    Running it again files nothing. Returns how many texts it filed."""
+    unfiled = list(replies_unfiled(since=since))
+    for reply in unfiled:
+        conversation_reply_record(
+            from_address=reply.from_address,
+            to_address=reply.to_address,
+            contact_id=reply.contact_id,
+            body=reply.body,
+            keyword_kind=reply.keyword_kind,
+            received_at=reply.received_at,
+        )
+    return len(unfiled)
 
 
 # --- A rep at work ----------------------------------------------------------------------
