@@ -80,8 +80,9 @@ class LiveContext:
 
     def step_outcome(self, step_key: str, outcome: str) -> bool:
         """Whether the message an earlier step of this enrollment sent was delivered,
-        clicked, replied to or opened."""
+        clicked, replied to, opened or bounced."""
         from apps.sends.models import InboundMessage, LinkClick, OutboundMessage
+        from apps.sends.selectors.email import emails_bounced
 
         version_id = getattr(self.enrollment.current_step, "version_id", None)
         step = Step.objects.filter(version_id=version_id, key=step_key).first()
@@ -100,7 +101,9 @@ class LiveContext:
                     from_address=first.to_address, received_at__gte=first.sent_at
                 ).exists()
             )
-        if outcome == "opened":
+        if outcome == "bounced":
+            return emails_bounced(messages=messages)
+        if outcome == "opened":  # unreliable: mail clients pre-fetch images (the builder says so)
             ids = list(messages.values_list("pk", flat=True))
             return Event.objects.filter(
                 contact_id=self.enrollment.contact_id,

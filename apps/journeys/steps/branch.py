@@ -9,7 +9,12 @@ from apps.journeys.models import Activity, Step, StepKind
 from apps.journeys.steps.base import UNKNOWN, Move, StepConfig, StepSpec, edge_move
 from apps.journeys.steps.form_fields import STEP_KEY, JSONTextField, StepKeyField
 
-OUTCOMES = {"delivered", "clicked", "replied", "opened"}
+OUTCOMES = {"delivered", "clicked", "replied", "opened", "bounced"}
+# Shown wherever a branch on "opened" is built or read: an open is no proof of reading.
+OPENED_CAVEAT = (
+    "Opens are unreliable: mail clients such as Apple Mail fetch images for the reader, so many "
+    "emails count as opened that nobody read. Clicks are the reliable signal."
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,12 @@ class BranchSpec(StepSpec):
         condition = config.condition or {}
         if "step_outcome" in condition:
             outcome = condition.get("step_outcome") or {}
-            return f"if {outcome.get('step', '?')} was {outcome.get('is', '?')}"
+            said = f"if {outcome.get('step', '?')} was {outcome.get('is', '?')}"
+            return (
+                f"{said} (unreliable: image pre-fetching)"
+                if outcome.get("is") == "opened"
+                else said
+            )
         return "if the contact matches the rules" if "rules" in condition else "no condition set"
 
     def form_fields(self) -> dict[str, forms.Field]:
@@ -80,7 +90,8 @@ class BranchSpec(StepSpec):
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 4, "cols": 60, "class": "cue-json"}),
                 help_text='{"rules": <segment rules>} or {"step_outcome": {"step": "<key>", '
-                '"is": "delivered" | "clicked" | "replied" | "opened"}}.',
+                '"is": "delivered" | "clicked" | "replied" | "opened" | "bounced"}}. '
+                + OPENED_CAVEAT,
             ),
             "then_step": StepKeyField(label="If it holds, go to"),
             "else_step": StepKeyField(label="Otherwise, go to"),
