@@ -213,6 +213,11 @@ if ANYMAIL_ESP and ANYMAIL_ESP not in ANYMAIL_ESPS:
     raise ImproperlyConfigured(f"ANYMAIL_ESP must be one of {', '.join(ANYMAIL_ESPS)}.")
 if ANYMAIL_ESP:
     EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
+if ANYMAIL_ESP and not DEBUG and not env("ANYMAIL_WEBHOOK_SECRET", default=""):
+    # anymail would take unauthenticated webhooks: anyone could post bounces and complaints.
+    raise ImproperlyConfigured(
+        "ANYMAIL_WEBHOOK_SECRET (user:password) is required with ANYMAIL_ESP."
+    )
 _ANYMAIL_KEYS = {
     "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default=""),
     "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN", default=""),
