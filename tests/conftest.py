@@ -49,6 +49,23 @@ def flush_may_truncate_evidence():
     DatabaseOperations.sql_flush = original
 
 
+@pytest.fixture(autouse=True)
+def demo_brand(request):
+    """The brand is data (accounts' Brand, seeded by a migration); a transactional test's
+    flush wipes it, so every test that uses the database starts with the demo brand."""
+    names = request.fixturenames
+    if "transactional_db" in names or "live_server" in names:
+        request.getfixturevalue("transactional_db")
+    elif "db" in names:
+        request.getfixturevalue("db")
+    elif request.node.get_closest_marker("django_db") is None:
+        return
+    from apps.accounts.demo import DEMO_BRAND
+    from apps.accounts.models import BRAND_ID, Brand
+
+    Brand.objects.get_or_create(pk=BRAND_ID, defaults=DEMO_BRAND)
+
+
 @pytest.fixture
 def make_user(db):
     def make(role: str, **fields):

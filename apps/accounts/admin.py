@@ -4,8 +4,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
-from apps.accounts.models import Team, User, WorkingHours
-from apps.accounts.services import user_phone_set
+from apps.accounts.models import Brand, Program, Team, User, WorkingHours
+from apps.accounts.services import brand_save, user_phone_set
 from apps.accounts.tokens import token_create
 from apps.core.admin import HistoryAdmin
 
@@ -100,3 +100,42 @@ class ExpiringTokenAdmin(TokenAdmin):
     def last_used_at(self, token):
         lifetime = getattr(token, "lifetime", None)
         return lifetime.last_used_at if lifetime else None
+
+
+@admin.register(Brand)
+class BrandAdmin(HistoryAdmin):
+    """The one brand row: edited here, read per use, every change in its history."""
+
+    list_display = ["name", "support_email", "support_phone"]
+    fieldsets = (
+        (None, {"fields": ("name", "help_reply", "support_email", "support_phone")}),
+        (
+            "Defaults for a new opt-in form",
+            {
+                "fields": (
+                    "optin_program_name",
+                    "optin_message_frequency",
+                    "optin_privacy_url",
+                    "optin_terms_url",
+                )
+            },
+        ),
+    )
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not Brand.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        saved = brand_save(changed_by=request.user, reason="Edited in the admin", **fields)
+        obj.pk = saved.pk
+
+
+@admin.register(Program)
+class ProgramAdmin(HistoryAdmin):
+    list_display = ["name", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]

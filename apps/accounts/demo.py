@@ -4,7 +4,7 @@ from datetime import time
 
 from apps.accounts import roles
 from apps.accounts.models import Team, User
-from apps.accounts.services import user_create, user_role_set, working_hours_set
+from apps.accounts.services import brand_save, user_create, user_role_set, working_hours_set
 
 DEMO_PASSWORD = "cue-demo-2026"
 
@@ -20,8 +20,22 @@ DEMO_USERS = [
 
 WEEKDAYS_NINE_TO_FIVE = {day: (time(9), time(17)) for day in range(5)}
 
+DEMO_BRAND = {
+    "name": "Cue Demo",
+    "help_reply": "{brand}: Help at {support}. Msg & data rates may apply. Reply STOP to opt out.",
+    "support_email": "support@example.com",
+    "support_phone": "1-800-555-0100",
+    "optin_message_frequency": "Up to 4 msgs/month",
+}
+
+
+def brand_seed_demo() -> None:
+    """The demo brand, which the demo templates name (and the tests expect)."""
+    brand_save(reason="Demo brand", **DEMO_BRAND)
+
 
 def seed(workspace: dict) -> None:
+    brand_seed_demo()
     team, _ = Team.objects.get_or_create(name="East Coast Sales")
     users = {}
     for username, role, first, last, phone in DEMO_USERS:

@@ -149,3 +149,90 @@ class TokenLifetime(models.Model):
 
     def __str__(self) -> str:
         return f"token of {self.token.user_id}"
+
+
+BRAND_ID = 1
+
+
+class Brand(models.Model):
+    """The account's one brand: the name lint demands in marketing SMS and every keyword
+    reply starts with, how HELP answers, and the defaults a new opt-in form starts from.
+    Read per use, so a change in the admin holds from the next message on."""
+
+    name = models.CharField(max_length=100, help_text="Named in every marketing SMS.")
+    help_reply = models.CharField(
+        max_length=320,
+        help_text="The answer to HELP/INFO; {brand} and {support} are filled in.",
+    )
+    support_email = models.EmailField(blank=True)
+    support_phone = models.CharField(max_length=32, blank=True)
+    optin_program_name = models.CharField(
+        max_length=200, blank=True, help_text="A new opt-in form's program name."
+    )
+    optin_message_frequency = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text='A new opt-in form\'s frequency, e.g. "Up to 4 msgs/month".',
+    )
+    optin_privacy_url = models.URLField(blank=True)
+    optin_terms_url = models.URLField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(id=1),
+                name="brand_single_row",
+                violation_error_message="One brand only.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def support(self) -> str:
+        """How HELP points to a person: email, phone, or both."""
+        return " or ".join(part for part in (self.support_email, self.support_phone) if part)
+
+    def help_text(self, program: "Program | None" = None) -> str:
+        """HELP's answer: the program's own text if it has one, else the brand's."""
+        template = (program.help_reply if program else "") or self.help_reply
+        name = program.name if program else self.name
+        return template.format(brand=self.name, program=name, support=self.support)
+
+    def clean(self):
+        _placeholders_check(self.help_reply, "help_reply")
+
+
+def _placeholders_check(text: str, field: str) -> None:
+    try:
+        text.format(brand="", program="", support="")
+    except (KeyError, IndexError, ValueError) as error:
+        raise ValidationError(
+            {field: f"Only {{brand}}, {{program}} and {{support}} can be filled in ({error})."}
+        ) from error
+
+
+class Program(models.Model):
+    """One messaging program of the brand (e.g. "Fleet tips", "Service alerts") where a team
+    runs several: its name opens its keyword replies and its senders are grouped by it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    help_reply = models.CharField(
+        max_length=320,
+        blank=True,
+        help_text="HELP for this program's senders; blank = the brand's. {brand}, {program} "
+        "and {support} are filled in.",
+    )
+    is_active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        _placeholders_check(self.help_reply, "help_reply")

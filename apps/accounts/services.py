@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 from phonenumber_field.phonenumber import to_python
 
-from apps.accounts.models import PhoneVerification, Team, User, WorkingHours
+from apps.accounts.models import BRAND_ID, Brand, PhoneVerification, Team, User, WorkingHours
 from apps.accounts.roles import ADMIN, ROLES, STAFF_ROLES
 from apps.core.errors import CueError
 
@@ -183,3 +183,17 @@ def _phone_verified(*, user: User, verification: PhoneVerification) -> User:
     user.phone, user.phone_verified_at = locked.phone, now
     user.save(update_fields=["phone_verified_at"])
     return user
+
+
+@transaction.atomic
+def brand_save(*, changed_by: User | None = None, reason: str = "", **fields) -> Brand:
+    """Sets the account's brand (the one row), recorded in its history with who and why.
+    Nothing caches it: the next lint run and keyword reply read the new values."""
+    brand = Brand.objects.select_for_update().filter(pk=BRAND_ID).first() or Brand(pk=BRAND_ID)
+    for name, value in fields.items():
+        setattr(brand, name, value)
+    brand.full_clean()
+    brand._history_user = changed_by or system_user()
+    brand._change_reason = reason
+    brand.save()
+    return brand

@@ -4,8 +4,7 @@ story. Written by Maria, approved by Alex (and Carol where compliance must appro
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
+from apps.accounts.selectors import brand_current
 from apps.library.models import MessageTemplate, VersionStatus
 from apps.library.selectors import open_version
 from apps.library.services import (
@@ -41,7 +40,7 @@ def _link(path: str, key: bool = False) -> dict:
 
 
 def demo_templates() -> list[DemoTemplate]:
-    brand = settings.CUE_BRAND_NAME
+    brand = brand_current().name
     return [
         DemoTemplate(
             "webinar-reminder", "Webinar reminder, 1 hour before", "remind", "marketing",

@@ -2,7 +2,7 @@
 
 Errors block the submission; warnings are stored on the version for the approver to weigh.
 The rules read `settings.CUE_TEMPLATE_LINT` (see config/settings/base.py) and the brand
-from `settings.CUE_BRAND_NAME`.
+the admin set (accounts' Brand), read at each run so a renamed brand holds at once.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from apps.accounts.selectors import brand_current
 from apps.library.encoding import SmsAnalysis
 from apps.library.placeholders import (
     Text,
@@ -94,7 +95,16 @@ def literal_text(text: str) -> str:
 
 
 def _brand(item: LintInput) -> list[Finding]:
-    brand = settings.CUE_BRAND_NAME.casefold()
+    name = brand_current().name
+    if not name:
+        return [
+            Finding(
+                "brand_unset",
+                ERROR,
+                "The brand has no name yet: an admin sets it under Accounts → Brand.",
+            )
+        ]
+    brand = name.casefold()
     written = literal_text(item.body).casefold()
     if brand in written:
         return []
@@ -103,15 +113,14 @@ def _brand(item: LintInput) -> list[Finding]:
             Finding(
                 "brand_placeholder",
                 ERROR,
-                f'Write the brand name "{settings.CUE_BRAND_NAME}" out in full, with no '
-                "placeholder inside it.",
+                f'Write the brand name "{name}" out in full, with no placeholder inside it.',
             )
         ]
     return [
         Finding(
             "brand_missing",
             ERROR,
-            f'Say who is texting: a marketing SMS must name "{settings.CUE_BRAND_NAME}".',
+            f'Say who is texting: a marketing SMS must name "{name}".',
         )
     ]
 

@@ -425,9 +425,8 @@ CUE_SEND_RATES = {"default": 1.0}
 # when the contact changes; one still held this many hours after it was created expires.
 CUE_HELD_MESSAGE_EXPIRY_HOURS = env.int("CUE_HELD_MESSAGE_EXPIRY_HOURS", default=72)
 
-# Template library. The brand a marketing SMS must name; lint run when a version is
-# submitted (errors block it, warnings go to the approver); who may approve what.
-CUE_BRAND_NAME = "Cue Demo"
+# Template library. Lint run when a version is submitted (errors block it, warnings go to
+# the approver); who may approve what. The brand it demands is data (accounts' Brand).
 CUE_TEMPLATE_LINT = {
     # Marketing SMS must name the brand, say how to opt out and fit MAX_SEGMENTS at its longest.
     "MARKETING_SMS": True,
@@ -457,12 +456,6 @@ CUE_TEMPLATE_LINT = {
 CUE_ALLOW_SELF_APPROVAL = False
 # When True, a marketing template version also needs a Compliance approval to be sent.
 CUE_REQUIRE_COMPLIANCE_APPROVAL = False
-
-# The answer to HELP/INFO: brand, how to reach a person, and how to opt out (CTIA).
-CUE_HELP_REPLY = (
-    "{brand}: Help at support@example.com or 1-800-555-0100. Msg & data rates may apply. "
-    "Reply STOP to opt out."
-)
 
 # Routing. Business-hours SLAs count the owner's working hours; a task in a team queue (or
 # for an owner with none set) counts this week instead.

@@ -92,6 +92,10 @@ MODELS: dict[str, Access] = {
     "django_celery_beat.intervalschedule": SCHEDULES,
     "accounts.user": PEOPLE,
     "accounts.team": PEOPLE,
+    # The brand lint demands and keyword replies carry: one row (never added again nor
+    # deleted), an admin's to change; its programs too. Compliance reads them.
+    "accounts.brand": Access(AUDITORS, NOBODY, ADMIN_ONLY, NOBODY),
+    "accounts.program": PEOPLE,
     "contacts.contact": READ_BY_STAFF,
     "contacts.company": READ_BY_STAFF,
     "contacts.opportunity": READ_BY_STAFF,

@@ -29,6 +29,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
 from apps.accounts import roles
+from apps.accounts.demo import DEMO_BRAND
+from apps.accounts.models import BRAND_ID, Brand, Program
 from apps.consent.models import (
     Channel,
     ConsentAction,
@@ -202,6 +204,9 @@ def _people(world: World) -> None:
     )
     world.objects["accounts.user"] = world.extra["author"]
     world.objects["accounts.team"] = east
+    brand, _ = Brand.objects.get_or_create(pk=BRAND_ID, defaults=DEMO_BRAND)
+    world.objects["accounts.brand"] = brand
+    world.objects["accounts.program"] = Program.objects.create(name="Fleet tips")
     world.objects["auth.group"] = Group.objects.get(name=roles.MARKETER)
     world.objects["authtoken.tokenproxy"] = Token.objects.create(user=world.extra["author"])
 

@@ -2,8 +2,12 @@
 
 import pytest
 
+from apps.accounts.models import Brand
+from apps.accounts.services import brand_save
 from apps.library.lint import Finding, LintInput, template_lint
 from apps.library.preview import sms_worst_case
+
+pytestmark = pytest.mark.django_db  # the brand lint demands is data
 
 STOP = "Reply STOP to opt out."
 CLEAN = f'Cue Demo: {{{{ contact.first_name | "Hi" }}}}, your webinar starts soon. {STOP}'
@@ -42,8 +46,8 @@ def test_it_finds_the_brand_in_any_case():
     assert lint(f"CUE DEMO: your webinar starts soon. {STOP}") == []
 
 
-def test_it_reads_the_brand_from_settings(settings):
-    settings.CUE_BRAND_NAME = "Acme Fleet"
+def test_it_reads_the_brand_the_admin_set_at_each_run():
+    brand_save(name="Acme Fleet")
 
     assert rules(lint(CLEAN)) == [("brand_missing", "error")]
     assert lint(f"Acme Fleet: your webinar starts soon. {STOP}") == []
@@ -55,6 +59,18 @@ def test_it_refuses_a_placeholder_inside_the_brand():
         "error",
         'Write the brand name "Cue Demo" out in full, with no placeholder inside it.',
     )
+
+
+def test_it_asks_for_a_brand_name_while_none_is_set():
+    Brand.objects.all().delete()
+
+    assert lint(CLEAN) == [
+        Finding(
+            "brand_unset",
+            "error",
+            "The brand has no name yet: an admin sets it under Accounts → Brand.",
+        )
+    ]
 
 
 def test_a_brand_that_only_a_placeholder_default_would_print_does_not_count():

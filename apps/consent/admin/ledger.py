@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 
+from apps.accounts.selectors import brand_current
 from apps.consent.forms import OptInFormAdminForm, SuppressionAdminForm
 from apps.consent.models import (
     ConsentAttempt,
@@ -213,6 +214,20 @@ class OptInFormAdmin(HistoryAdmin):
     readonly_fields = ["live_form_link", "created_at"]
     list_select_related = ["disclosure"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_changeform_initial_data(self, request):
+        """A new form starts from the brand's opt-in defaults, set under Accounts → Brand."""
+        brand = brand_current()
+        defaults = {
+            "brand": brand.name,
+            "program_name": brand.optin_program_name,
+            "message_frequency": brand.optin_message_frequency,
+            "help_contact": brand.support,
+            "privacy_url": brand.optin_privacy_url,
+            "terms_url": brand.optin_terms_url,
+        }
+        given = super().get_changeform_initial_data(request)
+        return {**{name: value for name, value in defaults.items() if value}, **given}
 
     @admin.display(description="Live form")
     def live_form_link(self, form):

@@ -6,8 +6,7 @@ the `lifecycle_meaning` rule, and a trigger that needs a key names `LifecycleKey
 
 from dataclasses import dataclass
 
-from django.conf import settings
-
+from apps.accounts.selectors import brand_current
 from apps.contacts.models import LifecycleMeaning
 from apps.library.demo import DEMO_SITE, STOP, DemoTemplate
 
@@ -52,7 +51,7 @@ SEGMENTS = {
 
 def blueprint_templates() -> list[DemoTemplate]:
     """Templates the blueprints need beyond the library's demo set."""
-    brand = settings.CUE_BRAND_NAME
+    brand = brand_current().name
     return [
         DemoTemplate(
             "webinar-missed", "Webinar missed: reply for the recording", "progress", "marketing",

@@ -1,8 +1,7 @@
 """The double opt-in request: a web-form opt-in to marketing SMS stays pending until the
 person answers this text with YES."""
 
-from django.conf import settings
-
+from apps.accounts.selectors import brand_current
 from apps.consent.models import ConsentRecord
 from apps.consent.services import CONSENT_PENDING_EVENT
 from apps.sends.models import MessageOrigin
@@ -11,7 +10,7 @@ from apps.sends.services.messages import message_create
 
 def confirmation_body(record: ConsentRecord) -> str:
     form = record.form
-    brand = form.brand if form else settings.CUE_BRAND_NAME
+    brand = form.brand if form else brand_current().name
     program = f" {form.program_name}" if form else ""
     frequency = f" {form.message_frequency}." if form else ""
     return (

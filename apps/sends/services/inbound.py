@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.accounts.selectors import brand_current
 from apps.consent.models import (
     Channel,
     ConsentAction,
@@ -244,8 +244,7 @@ def _opt_out(inbound: InboundMessage, match, rules: KeywordRules) -> str:
     _reply_once(
         inbound,
         "stop",
-        f"{settings.CUE_BRAND_NAME}: You're unsubscribed and will get no "
-        "more messages. Reply START to resubscribe.",
+        _signed("You're unsubscribed and will get no more messages. Reply START to resubscribe."),
     )
     return f"opted out; {cancelled} queued message(s) cancelled"
 
@@ -276,7 +275,7 @@ def _opt_in(inbound: InboundMessage, match, rules: KeywordRules) -> str:
     _reply_once(
         inbound,
         "start",
-        f"{settings.CUE_BRAND_NAME}: You're resubscribed. Reply HELP for help, STOP to opt out.",
+        _signed("You're resubscribed. Reply HELP for help, STOP to opt out."),
     )
     return f"resubscribed ({consent})"
 
@@ -314,16 +313,25 @@ def _confirm(inbound: InboundMessage, match, rules: KeywordRules) -> str:
         _reply_once(
             inbound,
             "confirm",
-            f"{settings.CUE_BRAND_NAME}: Thanks, you're confirmed. "
-            "Msg & data rates may apply. Reply HELP for help, STOP to opt out.",
+            _signed(
+                "Thanks, you're confirmed. Msg & data rates may apply. "
+                "Reply HELP for help, STOP to opt out."
+            ),
         )
         return "double opt-in confirmed"
     return _reply(inbound, match, rules)
 
 
 def _help(inbound: InboundMessage, match, rules: KeywordRules) -> str:
-    _reply_once(inbound, "help", settings.CUE_HELP_REPLY.format(brand=settings.CUE_BRAND_NAME))
+    help_text = brand_current().help_text() or _signed("Reply STOP to opt out.")
+    _reply_once(inbound, "help", help_text)
     return "help sent"
+
+
+def _signed(text: str) -> str:
+    """A keyword reply opens with the brand's name, as set in the admin at this moment."""
+    name = brand_current().name
+    return f"{name}: {text}" if name else text
 
 
 def _reply(inbound: InboundMessage, match, rules: KeywordRules) -> str:
