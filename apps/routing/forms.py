@@ -6,10 +6,13 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
+from apps.accounts.models import User
 from apps.contacts.models import Contact
+from apps.routing.board import QUEUE, BoardFilters, SlaState
 from apps.routing.models import (
     Intent,
     Outcome,
+    Priority,
     RoutingRule,
     SignalType,
     WebhookEndpoint,
@@ -172,3 +175,35 @@ class DryRunForm(forms.Form):
         if found is None:
             raise forms.ValidationError("No contact has that id, external id, email or phone.")
         return found
+
+
+class BoardFilterForm(forms.Form):
+    """The manager's board filters; a team or rep outside the manager's teams is an error."""
+
+    team = forms.ModelChoiceField(queryset=None, required=False, empty_label="All teams")
+    rep = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    priority = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    sla = forms.ChoiceField(required=False, label="SLA")
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        reps = User.objects.filter(team__in=teams, is_active=True).order_by("first_name")
+        self.fields["rep"].choices = [
+            ("", "Everyone"),
+            (QUEUE, "Team queue (unassigned)"),
+            *((rep.pk, rep.display_name) for rep in reps),
+        ]
+        self.fields["priority"].choices = [("", "Any priority"), *Priority.choices]
+        self.fields["sla"].choices = [("", "Any SLA state"), *SlaState.choices]
+
+    def filters(self) -> BoardFilters:
+        if not self.is_bound or not self.is_valid():
+            return BoardFilters()
+        data = self.cleaned_data
+        return BoardFilters(
+            team_id=data["team"].pk if data["team"] else None,
+            owner_id=data["rep"],
+            priority=data["priority"],
+            sla=data["sla"],
+        )

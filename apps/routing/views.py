@@ -13,11 +13,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts.models import Team
 from apps.contacts.selectors import contact_timeline
 from apps.core.errors import CueError
 from apps.routing import services
+from apps.routing.board import board_groups, board_tasks
 from apps.routing.errors import RoutingError
-from apps.routing.forms import CompleteForm, ReassignForm, ReplyForm
+from apps.routing.forms import BoardFilterForm, CompleteForm, ReassignForm, ReplyForm
 from apps.routing.models import Outcome
 from apps.routing.selectors import (
     TIMELINE_SOURCE,
@@ -31,7 +33,12 @@ from apps.routing.selectors import (
     team_queue,
 )
 from apps.routing.services.queue import task_may_take, tasks_takeable_by
-from apps.routing.services.work import reassign_choices, task_may_reassign, task_may_work
+from apps.routing.services.work import (
+    reassign_choices,
+    task_may_reassign,
+    task_may_work,
+    teams_managed_by,
+)
 from apps.sends.models import Decision
 
 TIMELINE_ENTRIES = 25
@@ -57,23 +64,35 @@ def _task(request, pk: int):
 @require_GET
 @task_page
 def task_list(request):
-    user = request.user
-    tasks = list(tasks_for_page(user))
+    user, now = request.user, timezone.now()
+    is_manager = user.has_perm("routing.reassign_followuptask")
+    board = _board(request, now) if is_manager else {}
+    tasks = board.pop("tasks") if is_manager else list(tasks_for_page(user))
     choices = reassign_choices(user, tasks)
     for task in tasks:
         reps = choices.get(task.team_id, [])
         task.reassign_to = [(pk, name) for pk, name in reps if pk != task.owner_id]
     queue = list(team_queue(user))
     context = {
+        **board,
         "tasks": tasks,
         "queue": queue,
-        "empty_explained": empty_list_explained(user, len(queue), timezone.now()),
+        "empty_explained": empty_list_explained(user, len(queue), now),
         "new_count": new_task_count(user),
         "breached_count": sum(1 for task in tasks if task.breached_at),
-        "is_manager": user.has_perm("routing.reassign_followuptask"),
+        "is_manager": is_manager,
         "closed": tasks_recently_closed(user),
     }
     return render(request, "routing/task_list.html", context)
+
+
+def _board(request, now) -> dict:
+    """The manager's board: the filtered tasks, their groups by team and rep, the form."""
+    user = request.user
+    teams = Team.objects.all() if user.is_superuser else teams_managed_by(user)
+    form = BoardFilterForm(request.GET or None, teams=teams.order_by("name"))
+    tasks = list(board_tasks(user, form.filters(), now))
+    return {"tasks": tasks, "board_form": form, "groups": board_groups(tasks, now)}
 
 
 @require_GET
