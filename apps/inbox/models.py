@@ -78,6 +78,30 @@ class ConversationNote(models.Model):
         return f"Note by {self.author} on {self.conversation}"
 
 
+class ConversationStatusChange(models.Model):
+    """Who closed or reopened a conversation, and when: shown in its thread."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    status = models.CharField(max_length=8, choices=ConversationStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} by {self.actor} on {self.conversation}"
+
+    @property
+    def words(self) -> str:
+        done = "Closed" if self.status == ConversationStatus.CLOSED else "Reopened"
+        return f"{done} by {self.actor.display_name if self.actor else 'a former user'}"
+
+
 class ResponseWait(models.Model):
     """One wait for a first response: from the first unanswered text to the answer."""
 

@@ -77,7 +77,7 @@ def inbox_counts(user: User, now: datetime) -> dict[str, int]:
 @dataclass(frozen=True)
 class ThreadEntry:
     at: datetime
-    kind: str  # inbound, outbound or note
+    kind: str  # inbound, outbound, note or status (closed or reopened, by whom)
     text: str
     detail: str  # an outbound text's status (and why not sent), a note's author
 
@@ -95,6 +95,10 @@ def conversation_thread(conversation: Conversation) -> list[ThreadEntry]:
     entries += [
         ThreadEntry(n.created_at, "note", n.body, n.author.display_name)
         for n in conversation.notes.select_related("author")
+    ]
+    entries += [
+        ThreadEntry(change.at, "status", change.words, "")
+        for change in conversation.status_changes.select_related("actor")
     ]
     return sorted(entries, key=lambda e: e.at)[-THREAD_LIMIT:]
 

@@ -18,6 +18,7 @@ from apps.inbox.models import (
     Conversation,
     ConversationNote,
     ConversationStatus,
+    ConversationStatusChange,
     InboxPolicy,
     ResponseWait,
     SavedReply,
@@ -215,15 +216,26 @@ def conversation_assign(
     )
 
 
+@transaction.atomic
 def conversation_close(*, conversation: Conversation, actor: User) -> None:
-    """Done: nothing more to answer. A new text opens it again."""
-    Conversation.objects.filter(pk=conversation.pk).update(status=ConversationStatus.CLOSED)
-
-
-def conversation_reopen(*, conversation: Conversation, actor: User) -> None:
-    Conversation.objects.filter(pk=conversation.pk, status=ConversationStatus.CLOSED).update(
-        status=ConversationStatus.OPEN
+    """Done: nothing more to answer. A new text opens it again. Who closed it, and when,
+    is kept (once: closing a closed conversation changes nothing)."""
+    closing = Conversation.objects.filter(pk=conversation.pk).exclude(
+        status=ConversationStatus.CLOSED
     )
+    if closing.update(status=ConversationStatus.CLOSED):
+        _status_change_record(conversation, ConversationStatus.CLOSED, actor)
+
+
+@transaction.atomic
+def conversation_reopen(*, conversation: Conversation, actor: User) -> None:
+    reopening = Conversation.objects.filter(pk=conversation.pk, status=ConversationStatus.CLOSED)
+    if reopening.update(status=ConversationStatus.OPEN):
+        _status_change_record(conversation, ConversationStatus.OPEN, actor)
+
+
+def _status_change_record(conversation: Conversation, status: str, actor: User) -> None:
+    ConversationStatusChange.objects.create(conversation=conversation, status=status, actor=actor)
 
 
 def note_add(*, conversation: Conversation, actor: User, body: str) -> ConversationNote:
