@@ -85,7 +85,9 @@ def test_it_forgets_a_refresh_the_queue_could_not_take(
     assert gone.json() == {"error": "No such refresh: it could not be queued. Try again."}
 
 
-@pytest.mark.parametrize("role", [roles.COMPLIANCE, roles.SALES_REP, roles.SALES_MANAGER])
+@pytest.mark.parametrize(
+    "role", [roles.APPROVER, roles.COMPLIANCE, roles.SALES_REP, roles.SALES_MANAGER]
+)
 def test_it_refuses_a_refresh_to_those_without_the_right(client, make_user, role):
     client.force_login(make_user(role))
     assert client.post(reverse(REFRESH)).status_code == 403
