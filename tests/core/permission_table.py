@@ -73,11 +73,11 @@ SCHEDULES = Access(AUDITORS)  # the scheduler: Compliance reads, an admin change
 
 MODELS: dict[str, Access] = {
     "auth.group": PEOPLE,
-    # Sign-in attempts and lockouts (django-axes), written by Cue: an admin reads them and
-    # unlocks a user by deleting their attempt row.
-    "axes.accessattempt": Access(ADMIN_ONLY, NOBODY, ADMIN_ONLY, ADMIN_ONLY),
-    "axes.accesslog": Access(ADMIN_ONLY, NOBODY, ADMIN_ONLY, ADMIN_ONLY),
-    "axes.accessfailurelog": Access(ADMIN_ONLY, NOBODY, ADMIN_ONLY, ADMIN_ONLY),
+    # Sign-in attempts and lockouts (django-axes), written by Cue: Compliance reads who
+    # signed in and who failed; an admin unlocks a user by deleting their attempt row.
+    "axes.accessattempt": Access(AUDITORS, NOBODY, ADMIN_ONLY, ADMIN_ONLY),
+    "axes.accesslog": Access(AUDITORS, NOBODY, ADMIN_ONLY, ADMIN_ONLY),
+    "axes.accessfailurelog": Access(AUDITORS, NOBODY, ADMIN_ONLY, ADMIN_ONLY),
     # Second factors: an admin resets a lost one (deletes it); no one reads a secret.
     "otp_totp.totpdevice": PLATFORM,
     "otp_static.staticdevice": PLATFORM,
@@ -92,6 +92,10 @@ MODELS: dict[str, Access] = {
     "django_celery_beat.intervalschedule": SCHEDULES,
     "accounts.user": PEOPLE,
     "accounts.team": PEOPLE,
+    # The brand lint demands and keyword replies carry: one row (never added again nor
+    # deleted), an admin's to change; its programs too. Compliance reads them.
+    "accounts.brand": Access(AUDITORS, NOBODY, ADMIN_ONLY, NOBODY),
+    "accounts.program": PEOPLE,
     "contacts.contact": READ_BY_STAFF,
     "contacts.company": READ_BY_STAFF,
     "contacts.opportunity": READ_BY_STAFF,
@@ -465,6 +469,12 @@ def _custom_admin_samples() -> list[Sample]:
         s(
             "admin/reporting/audittrail/export.csv",
             "/admin/reporting/audittrail/export.csv",
+            signed_in_page(AUDITORS),
+        ),
+        # Sign-ins, apart from the trail's changes: who reads the axes logs.
+        s(
+            "admin/reporting/audittrail/sign-ins/",
+            "/admin/reporting/audittrail/sign-ins/",
             signed_in_page(AUDITORS),
         ),
         s(
