@@ -1,12 +1,14 @@
-"""A demo SMS disclosure and the opt-in form at /optin/demo/."""
+"""A demo SMS disclosure and the opt-in form at /optin/demo/, in the account's one brand:
+the name the demo's messages carry and lint demands (apps.accounts.demo seeds it first)."""
 
+from apps.accounts.selectors import brand_current
 from apps.consent.models import ConsentDisclosure, OptInForm, Purpose
 
 DISCLOSURE_KEY = "demo-sms-marketing"
 DISCLOSURE_VERSION = 1
 DISCLOSURE_TEXT = (
     "By checking the box, you agree to receive recurring automated marketing text messages "
-    "(such as webinar reminders and product updates) from Brightline Software at the mobile "
+    "(such as webinar reminders and product updates) from {brand} at the mobile "
     "number provided. Consent is not a condition of any purchase. Up to 4 msgs/month. "
     "Msg & data rates may apply. Reply HELP for help, STOP to cancel."
 )
@@ -14,21 +16,24 @@ FORM_SLUG = "demo"
 
 
 def seed(workspace: dict) -> None:
+    brand = brand_current()
     disclosure = ConsentDisclosure.objects.filter(
         key=DISCLOSURE_KEY, version=DISCLOSURE_VERSION
     ).first() or ConsentDisclosure.objects.create(
-        key=DISCLOSURE_KEY, version=DISCLOSURE_VERSION, text=DISCLOSURE_TEXT
+        key=DISCLOSURE_KEY,
+        version=DISCLOSURE_VERSION,
+        text=DISCLOSURE_TEXT.format(brand=brand.name),
     )
     # Created once and then left alone: an admin's later edits to the demo form stay.
     form = OptInForm.objects.filter(slug=FORM_SLUG).first() or OptInForm.objects.create(
         slug=FORM_SLUG,
         name="Demo: webinar reminders",
-        brand="Brightline Software",
-        program_name="Brightline webinar & product texts",
+        brand=brand.name,
+        program_name=f"{brand.name} webinar & product texts",
         message_frequency="Up to 4 msgs/month",
-        help_contact="support@brightline.example",
-        privacy_url="https://brightline.example/privacy",
-        terms_url="https://brightline.example/sms-terms",
+        help_contact=brand.support or "support@example.com",
+        privacy_url="https://example.com/privacy",
+        terms_url="https://example.com/sms-terms",
         disclosure=disclosure,
         double_opt_in=True,
         ask_email=True,
@@ -69,7 +74,7 @@ def _demo_consent(contacts: dict, disclosure, form) -> None:
         evidence = Evidence(
             ip_address="203.0.113.10",
             user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0)",
-            page_url="https://brightline.example/webinar",
+            page_url="https://example.com/webinar",
             disclosure=disclosure,
             disclosure_text=disclosure.text,
             form=form if outcome == "pending" else None,
