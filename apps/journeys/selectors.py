@@ -20,6 +20,8 @@ from apps.journeys.models import (
     Step,
     StepKind,
 )
+from apps.journeys.version_diff import version_changes
+from apps.journeys.versions import REJECTED_BY
 
 
 @dataclass(frozen=True)
@@ -156,3 +158,33 @@ def journey_versions_awaiting_review(*, user) -> QuerySet[JourneyVersion]:
     ).exclude(history_change_reason__startswith="Rejected by ")
     steps_edited = Step.history.filter(version_id=OuterRef("pk"), history_user_id=user.pk)
     return waiting.exclude(author=user).exclude(Exists(edited)).exclude(Exists(steps_edited))
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """One version on the history page: what it changed from the one before it, in plain
+    words, and each time a reviewer sent it back (who, when, why)."""
+
+    version: JourneyVersion
+    changes: list[str]
+    rejections: list[dict]
+
+
+def journey_version_history(*, journey: Journey) -> list[VersionRecord]:
+    """Every version of the journey, newest first, with its step-by-step diff."""
+    versions = list(
+        journey.versions.select_related("author", "approver", "published_by").order_by("-number")
+    )
+    older = [*versions[1:], None]  # each one's previous: the newest numbered below it
+    return [
+        VersionRecord(
+            version=version,
+            changes=version_changes(previous, version),
+            rejections=list(
+                version.history.filter(history_change_reason__startswith=REJECTED_BY)
+                .order_by("history_date")
+                .values("history_user__username", "history_date", "rejection_reason")
+            ),
+        )
+        for version, previous in zip(versions, older, strict=True)
+    ]

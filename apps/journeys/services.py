@@ -170,6 +170,7 @@ def _first_version_publish(journey: Journey, version, actor) -> None:
     )
     version.approved_at = version.published_at = now
     version.first_step_id = version.first_step_id or journey.first_step_id
+    journey.first_step_id = version.first_step_id  # new entrants start on this version
     version._history_user, version._change_reason = actor, f"Published by {actor.username}"
     version.save()
     journey.live_version = version
@@ -189,16 +190,4 @@ def journey_pause(*, journey: Journey, actor) -> Journey:
     journey._history_user = actor
     journey._change_reason = f"Paused by {actor.username}"
     journey.save()
-    return journey
-
-
-def journey_first_step_default(*, journey: Journey) -> Journey:
-    """A journey saved without a first step starts at its first step by position."""
-    if journey.first_step_id is not None:
-        return journey
-    first = journey.steps.order_by("position", "id").first()
-    if first is not None:
-        journey.first_step = first
-        journey._change_reason = f"First step defaults to {first.key}"
-        journey.save(update_fields=["first_step"])
     return journey

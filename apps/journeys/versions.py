@@ -152,7 +152,20 @@ def version_steps_replace(
     start = first_step or (keys[0] if keys else None)
     version.first_step = version.steps.filter(key=start).first() if start else None
     _audited_save(version, actor=actor, reason=f"Steps of v{version.number} replaced")
+    _unpublished_start_follow(version, actor)
     return version
+
+
+def _unpublished_start_follow(version: JourneyVersion, actor) -> None:
+    """A journey that never ran starts where its version does (the simulator and its first
+    activation read the journey's); a published journey's start moves only with a publish."""
+    journey = version.journey
+    if journey.live_version_id is None and journey.first_step_id != version.first_step_id:
+        journey.first_step_id = version.first_step_id
+        _audited_save(
+            journey, actor=actor, reason=f"Starts where v{version.number} does",
+            update_fields=["first_step"],
+        )  # fmt: skip
 
 
 @transaction.atomic
@@ -289,6 +302,8 @@ def _publish(actor, version: JourneyVersion, move_enrollments: bool) -> JourneyV
     if plan is not None and plan.unmapped:
         raise JourneyError(plan.refusal(), field="move_enrollments")
     if previous is not None:
+        # Pinned: a version made the old way starts where the journey does only while live.
+        previous.first_step_id = previous.start_step_id
         previous.status, previous.retired_at = JourneyVersionStatus.RETIRED, now
         _audited_save(previous, actor=actor, reason=f"Retired by v{version.number}")
     version.status, version.published_by, version.published_at = (

@@ -14,9 +14,10 @@ from django.urls import reverse
 from apps.accounts import roles
 from apps.contacts.segments import segment_rules_validate
 from apps.contacts.selectors import contact_timeline
-from apps.journeys.models import Activity, Enrollment, Journey, JourneyStatus
+from apps.journeys.models import Activity, Enrollment, Journey, JourneyStatus, Step
 from apps.journeys.selectors import journey_enrollment_counts
 from apps.journeys.services import enrollment_start
+from apps.journeys.versions import journey_draft_start, version_submit
 from tests.factories import ContactFactory
 from tests.journeys.builders import journey_build, sms_template
 
@@ -58,7 +59,7 @@ def journey_data(*steps: dict, initial: int = 0, **fields) -> dict:
         "trigger_event_type": "pricing_view", "trigger_filters": "",
         "exit_event_types": "meeting_booked, demo_request", "exit_lifecycle_stage": "",
         "reentry": "never", "reentry_days": "", "cap_messages": "", "cap_hours": "",
-        "holdout_percent": "0", "first_step": "", "steps-TOTAL_FORMS": str(len(steps)),
+        "holdout_percent": "0", "start_step": "", "steps-TOTAL_FORMS": str(len(steps)),
         "steps-INITIAL_FORMS": str(initial), "steps-MIN_NUM_FORMS": "0",
         "steps-MAX_NUM_FORMS": "1000", **fields,
     }  # fmt: skip
@@ -242,71 +243,161 @@ def test_it_only_takes_a_post_to_activate(client, approver):
 # --- a live journey -----------------------------------------------------------------------
 
 
-def test_it_warns_that_a_live_journey_changes_in_place_and_records_who_changed_it(client, marketer):
+def live_post(journey, *steps: dict, **fields) -> dict:
+    """The builder's form of a live journey as it stands, with these steps."""
+    given = {"name": "Test journey", "trigger_event_type": "webinar_registered", **fields}
+    saved = sum(1 for step in steps for name in step if name.endswith("-id"))
+    return journey_data(*steps, initial=saved, exit_event_types="", **given)
+
+
+def test_a_step_changed_on_a_live_journey_goes_into_a_draft_while_the_live_one_runs(
+    client, marketer, opted_in_contact
+):
+    # Given a live journey with a contact waiting on its step
     journey = journey_build(steps=[("pause", "wait", {"hours": 1})])
+    live, step = journey.live_version, journey.steps.get()
+    enrollment = enrollment_start(journey=journey, contact=opted_in_contact())
     client = signed_in(client, marketer)
     page = client.get(change_url(journey)).content.decode()
-    assert (
-        '<p class="cue-live-banner" id="cue-live-banner">This journey is live: changes apply '
-        "to enrollments on their next step.</p>"
-    ) in page
-    step = journey.steps.get()
-    data = journey_data(
-        step_data(0, "pause", "wait", pk=step.pk, wait_amount="3"),
-        initial=1,
-        name="Test journey",
-        trigger_event_type="webinar_registered",
-        first_step=str(step.pk),
-    )
+    assert "This journey is live on v1: it runs untouched." in page
+    # When Maria makes the wait longer
+    data = live_post(journey, step_data(0, "pause", "wait", pk=step.pk, wait_amount="3"))
     response = client.post(change_url(journey), data)
+    # Then the change is in a new draft v2 of hers, and v1 runs exactly as before
     assert response.status_code == 302
+    assert flashed(response) == [
+        "Your changes are saved in draft v2: v1 keeps running as it is until an approver "
+        "publishes v2. Submit it for review on the Versions page.",
+        f'The journey “<a href="/admin/journeys/journey/{journey.pk}/change/">Test journey</a>” '
+        "was changed successfully.",
+    ]
     step.refresh_from_db()
-    assert step.config == {"hours": 3}
-    assert step.history.first().history_user == marketer
+    journey.refresh_from_db()
+    enrollment.refresh_from_db()
+    assert step.config == {"hours": 1}
+    assert (journey.live_version, journey.first_step) == (live, step)
+    assert (enrollment.version, enrollment.current_step) == (live, step)
+    draft = journey.versions.get(number=2)
+    assert (draft.status, draft.author, draft.first_step.key) == ("draft", marketer, "pause")
+    drafted = draft.steps.get()
+    assert drafted.config == {"hours": 3}
+    assert drafted.history.first().history_user == marketer
+    # And saving again edits the same draft
+    data = live_post(journey, step_data(0, "pause", "wait", pk=drafted.pk, wait_amount="5"))
+    assert client.post(change_url(journey), data).status_code == 302
+    assert journey.versions.count() == 2
+    assert draft.steps.get().config == {"hours": 5}
+    assert step.config == Step.objects.get(pk=step.pk).config == {"hours": 1}
 
 
-def test_it_refuses_a_change_that_breaks_a_live_journey(client, marketer):
+def test_it_sets_the_first_step_of_the_draft_not_of_the_live_journey(client, marketer):
+    journey = journey_build(steps=[("pause", "wait", {"hours": 1}), ("done", "exit", {})])
+    pause, done = journey.steps.order_by("position")
+    data = live_post(
+        journey,
+        step_data(0, "pause", "wait", pk=pause.pk, wait_amount="1"),
+        step_data(1, "done", "exit", pk=done.pk),
+        start_step="done",
+    )
+    response = signed_in(client, marketer).post(change_url(journey), data)
+    assert response.status_code == 302
+    journey.refresh_from_db()
+    draft = journey.versions.get(number=2)
+    assert draft.first_step.key == "done"
+    assert (journey.first_step, journey.live_version.first_step_id) == (pause, None)
+    page = client.get(change_url(journey)).content.decode()
+    assert '<option value="done" selected>done</option>' in page
+
+
+def test_it_refuses_a_first_step_that_is_not_kept(client, marketer):
+    journey = journey_build(steps=[("pause", "wait", {"hours": 1}), ("done", "exit", {})])
+    pause, done = journey.steps.order_by("position")
+    data = live_post(
+        journey,
+        step_data(0, "pause", "wait", pk=pause.pk, wait_amount="1"),
+        step_data(1, "done", "exit", pk=done.pk, DELETE="on"),
+        start_step="done",
+    )
+    response = signed_in(client, marketer).post(change_url(journey), data)
+    formset = response.context["inline_admin_formsets"][0].formset
+    assert formset.non_form_errors() == [
+        "The first step 'done' is not one of the steps kept below."
+    ]
+    assert journey.versions.count() == 1
+
+
+def test_a_broken_or_busy_step_changes_only_the_draft(client, marketer, opted_in_contact):
+    # Deleting the step a contact waits on, and leading nowhere: only the draft changes;
+    # its problems keep it from being submitted, and the live version runs on.
+    journey = journey_build(steps=[("pause", "wait", {"hours": 1}), ("done", "exit", {})])
+    pause, done = journey.steps.order_by("position")
+    enrollment = enrollment_start(journey=journey, contact=opted_in_contact())
+    data = live_post(
+        journey,
+        step_data(0, "pause", "wait", pk=pause.pk, wait_amount="1", DELETE="on"),
+        step_data(1, "done", "exit", pk=done.pk),
+        step_data(2, "check", "wait", wait_amount="1", next_step="nowhere"),
+    )
+    data["steps-2-position"] = "0"
+    response = signed_in(client, marketer).post(change_url(journey), data)
+    assert response.status_code == 302
+    draft = journey.versions.get(number=2)
+    assert sorted(draft.steps.values_list("key", flat=True)) == ["check", "done"]
+    assert draft.first_step.key == "check"
+    assert list(journey.live_version.steps.order_by("position").values_list("key", flat=True)) == [
+        "pause", "done",
+    ]  # fmt: skip
+    enrollment.refresh_from_db()
+    assert enrollment.current_step == pause
+    page = client.get(change_url(journey))
+    assert page.context["problems"] == [
+        "Step check: its \"next\" leads to 'nowhere', which is not a step of this journey."
+    ]
+
+
+def test_it_refuses_to_change_what_a_published_journey_does_besides_its_steps(client, marketer):
     journey = journey_build(steps=[("pause", "wait", {"hours": 1})])
     step = journey.steps.get()
-    data = journey_data(
-        step_data(0, "pause", "wait", pk=step.pk, wait_amount="1", next_step="nowhere"),
-        initial=1,
-        name="Test journey",
-        trigger_event_type="webinar_registered",
-        first_step=str(step.pk),
+    data = live_post(
+        journey,
+        step_data(0, "pause", "wait", pk=step.pk, wait_amount="1"),
+        trigger_event_type="pricing_view",
+        holdout_percent="10",
     )
     response = signed_in(client, marketer).post(change_url(journey), data)
     assert response.status_code == 200
-    formset = response.context["inline_admin_formsets"][0].formset
-    assert formset.non_form_errors() == [
-        "This journey is live: it must stay valid. Fix these, or pause it first.",
-        "Step pause: its \"next\" leads to 'nowhere', which is not a step of this journey.",
-    ]
-    step.refresh_from_db()
-    assert step.config == {"hours": 1}
-
-
-def test_it_refuses_to_delete_a_live_step_that_enrollments_are_on(
-    client, marketer, opted_in_contact
-):
-    journey = journey_build(steps=[("pause", "wait", {"hours": 1}), ("done", "exit", {})])
-    pause, done = journey.steps.order_by("position")
-    enrollment_start(journey=journey, contact=opted_in_contact())
-    data = journey_data(
-        step_data(0, "pause", "wait", pk=pause.pk, wait_amount="1", DELETE="on"),
-        step_data(1, "done", "exit", pk=done.pk),
-        initial=2,
-        name="Test journey",
-        trigger_event_type="webinar_registered",
-        first_step=str(done.pk),
+    errors = response.context["adminform"].form.errors
+    refusal = (
+        "v1 is published: its trigger, entry, goal and rules run as they are and cannot "
+        "change in place (a version holds steps only). Steps change in a draft version below."
     )
+    assert errors == {"trigger_event_type": [refusal], "holdout_percent": [refusal]}
+    journey.refresh_from_db()
+    assert (journey.trigger_event_type, journey.holdout_percent) == ("webinar_registered", 0)
+    assert journey.versions.count() == 1
+    # Its name and description are not behaviour: they change
+    data = live_post(journey, step_data(0, "pause", "wait", pk=step.pk, wait_amount="1"))
+    data["name"] = "Webinar follow-up"
+    assert client.post(change_url(journey), data).status_code == 302
+    journey.refresh_from_db()
+    assert (journey.name, journey.versions.count()) == ("Webinar follow-up", 1)
+
+
+def test_it_refuses_step_changes_while_a_version_is_under_review(client, marketer):
+    journey = journey_build(steps=[("done", "exit", {})])
+    draft = journey_draft_start(actor=marketer, journey=journey)
+    version_submit(actor=marketer, version=draft)
+    step = draft.steps.get()
+    data = live_post(journey, step_data(0, "done", "exit", pk=step.pk, position="3"))
+    data["steps-0-position"] = "3"
     response = signed_in(client, marketer).post(change_url(journey), data)
     formset = response.context["inline_admin_formsets"][0].formset
     assert formset.non_form_errors() == [
-        "This journey is live: it must stay valid. Fix these, or pause it first.",
-        "Step pause: 1 running enrollment(s) are on it; it cannot go.",
+        "Version 2 is submitted for review: its steps cannot change now. An approver can "
+        "reject it back to a draft, or publish it and you edit the next one."
     ]
-    assert journey.steps.count() == 2
+    step.refresh_from_db()
+    assert step.position == 0
 
 
 # --- where the enrollments stand ------------------------------------------------------------

@@ -1,29 +1,47 @@
 """The builder's forms: a journey's settings, and each step's settings as plain fields that
-its kind's spec (apps/journeys/steps/) turns into Step.config and back."""
+its kind's spec (apps/journeys/steps/) turns into Step.config and back. The steps are saved
+into the journey's draft version (JourneyAdmin.save_formset): what is live never changes in
+place (invariant 14), and neither do a published journey's settings."""
+
+import re
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 
 from apps.contacts.models import validate_event_type
-from apps.journeys.graph import journey_problems
-from apps.journeys.models import (
-    Enrollment,
-    EnrollmentState,
-    Journey,
-    JourneyStatus,
-    Step,
-)
+from apps.journeys.models import Journey, JourneyVersionStatus, Step
 from apps.journeys.simulator.properties import known_event_types
 from apps.journeys.steps import SPECS, step_form_fields, step_form_initial
 from apps.journeys.steps.form_fields import EventTypesField, JSONTextField
 from apps.journeys.steps.set_stage import stage_choices
 
+# What a published journey does besides its steps: these run with its live version, which
+# never changes in place, and versions hold steps only.
+BEHAVIOUR_FIELDS = [
+    "trigger_kind", "trigger_event_type", "trigger_filters", "entry_segment",
+    "exit_event_types", "exit_lifecycle_stage", "exit_on_opportunity", "reentry",
+    "reentry_days", "cap_messages", "cap_hours", "send_weekdays", "holdout_percent",
+]  # fmt: skip
+LIVE_SETTING_REFUSED = (
+    "v{number} is published: its trigger, entry, goal and rules run as they are and cannot "
+    "change in place (a version holds steps only). Steps change in a draft version below."
+)
+_POSTED_STEP_KEY = re.compile(r"^steps-\d+-key$")
+
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 
 
 NEW_EVENT_TYPE = "__new__"
+
+
+def start_key(version) -> str:
+    """The key of the version's first step ("" when it has none)."""
+    if version is None or version.start_step_id is None:
+        return ""
+    return (
+        version.steps.filter(pk=version.start_step_id).values_list("key", flat=True).first() or ""
+    )
 
 
 class JourneyForm(forms.ModelForm):
@@ -66,26 +84,37 @@ class JourneyForm(forms.ModelForm):
         help_text="In the contact's own time zone; none ticked means any day.",
     )
 
+    # The first step of the version being edited (by key), not the journey's live one.
+    start_step = forms.ChoiceField(
+        required=False,
+        label="First step",
+        help_text="Of the version being edited. Empty: the step listed first below.",
+    )
+
     class Meta:
         model = Journey
-        fields = [
-            "name", "goal_description", "trigger_kind", "trigger_event_type", "trigger_filters",
-            "entry_segment", "exit_event_types", "exit_lifecycle_stage", "exit_on_opportunity",
-            "reentry", "reentry_days", "cap_messages", "cap_hours", "send_weekdays",
-            "holdout_percent", "first_step",
-        ]  # fmt: skip
+        fields = ["name", "goal_description", *BEHAVIOUR_FIELDS]
         widgets = {"goal_description": forms.Textarea(attrs={"rows": 2, "cols": 60})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["trigger_event_type"].choices = self._event_type_choices()
-        if "first_step" in self.fields:
-            steps = Step.objects.filter(journey_id=self.instance.pk).order_by("position", "id")
-            self.fields["first_step"].queryset = steps
-            self.fields["first_step"].help_text = (
-                "Empty: the step listed first below." if self.instance.pk else
-                "Save the journey with its steps first; the step listed first starts it."
-            )  # fmt: skip
+        self.fields["start_step"].choices = self._first_step_choices()
+        self.initial["start_step"] = start_key(self._shown)
+
+    @property
+    def _shown(self):
+        return self.instance.version_shown() if self.instance.pk else None
+
+    def _first_step_choices(self) -> list[tuple[str, str]]:
+        """The steps of the version being edited, and those being added in this post."""
+        shown = self._shown
+        keys = list(shown.steps.order_by("position", "id").values_list("key", flat=True)) if (
+            shown is not None
+        ) else []  # fmt: skip
+        posted = (value for name, value in self.data.items() if _POSTED_STEP_KEY.match(name))
+        keys += [key for key in posted if key and key not in keys]
+        return [("", "— the step listed first —"), *((key, key) for key in keys)]
 
     def _event_type_choices(self) -> list[tuple[str, str]]:
         choices = [("", "—"), *((kind, f"{label} ({kind})") for kind, label in known_event_types())]
@@ -102,7 +131,18 @@ class JourneyForm(forms.ModelForm):
                 cleaned["trigger_event_type"] = new
             elif "trigger_event_type_new" not in self.errors:
                 self.add_error("trigger_event_type_new", "Name the new event type.")
+        self._live_settings_refuse(cleaned)
         return cleaned
+
+    def _live_settings_refuse(self, cleaned: dict) -> None:
+        """A published journey's behaviour stays as its live version runs it."""
+        live = self.instance.live_version if self.instance.pk else None
+        if live is None:
+            return
+        message = LIVE_SETTING_REFUSED.format(number=live.number)
+        for name in BEHAVIOUR_FIELDS:
+            if name in cleaned and cleaned[name] != getattr(self.instance, name):
+                self.add_error(name, message)
 
     def clean_trigger_filters(self):
         value = self.cleaned_data["trigger_filters"]
@@ -150,46 +190,58 @@ StepForm = type(StepForm.__name__, (StepForm,), {"__module__": __name__, **step_
 
 
 class StepFormSet(BaseInlineFormSet):
-    """A live journey's steps are saved only if the graph still holds together: its
-    enrollments move on to their next step with whatever is saved."""
+    """The steps of the version shown. Saved into the journey's draft (started from the live
+    version if there is none), so they are checked only for what a draft needs: unique keys,
+    a first step among them, and a draft to write to (not a version under review)."""
+
+    first_key = ""  # the first step posted with the journey's form (set by JourneyAdmin)
 
     def clean(self):
         super().clean()
-        if self.instance.status != JourneyStatus.ACTIVE or any(self.errors):
+        if any(self.errors) or not self.steps_changed():
             return
-        steps = [
-            form.instance
+        under_review = self._version_under_review()
+        if under_review is not None:
+            raise ValidationError(
+                f"Version {under_review.number} is "
+                f"{under_review.get_status_display().lower()}: its steps cannot change now. "
+                "An approver can reject it back to a draft, or publish it and you edit "
+                "the next one."
+            )
+        keys = [step["key"] for step in self.steps_given()]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise ValidationError(f"Two steps have the key {', '.join(repeated)}: keep one.")
+        if self.first_key and self.first_key not in keys:
+            raise ValidationError(
+                f"The first step {self.first_key!r} is not one of the steps kept below."
+            )
+
+    def _version_under_review(self):
+        if self.instance.pk is None:
+            return None
+        review = [JourneyVersionStatus.SUBMITTED, JourneyVersionStatus.APPROVED]
+        return self.instance.versions.filter(status__in=review).first()
+
+    def steps_changed(self) -> bool:
+        """Whether the post changes the steps or the first step of the version shown."""
+        if any(form.has_changed() for form in self.forms):
+            return True
+        shown = self.instance.version_shown() if self.instance.pk else None
+        return bool(self.first_key) and self.first_key != start_key(shown)
+
+    def steps_given(self) -> list[dict]:
+        """The steps the draft is to hold, as version_steps_replace takes them."""
+        given = [
+            {
+                "key": form.cleaned_data["key"],
+                "kind": form.cleaned_data["kind"],
+                "config": form.instance.config,
+                "position": form.cleaned_data.get("position") or 0,
+            }
             for form in self.forms
             if form.cleaned_data
             and not form.cleaned_data.get("DELETE")
             and (form.instance.pk or form.has_changed())
         ]
-        problems = journey_problems(self.instance, steps) + self._busy_steps_deleted()
-        if problems:
-            raise ValidationError(
-                [
-                    "This journey is live: it must stay valid. Fix these, or pause it first.",
-                    *problems,
-                ]
-            )
-
-    def _busy_steps_deleted(self) -> list[str]:
-        """Deleting the step an enrollment is on would end it with "no step to run"."""
-        deleted = [
-            form.instance.pk
-            for form in self.forms
-            if form.instance.pk and form.cleaned_data.get("DELETE")
-        ]
-        if not deleted:
-            return []
-        busy = (
-            Enrollment.objects.filter(
-                current_step_id__in=deleted, state__in=EnrollmentState.running()
-            )
-            .values_list("current_step__key")
-            .annotate(n=Count("id"))
-            .order_by("current_step__key")
-        )
-        return [
-            f"Step {key}: {n} running enrollment(s) are on it; it cannot go." for key, n in busy
-        ]
+        return sorted(given, key=lambda step: step["position"])  # the first listed starts

@@ -1,24 +1,27 @@
 """The journey builder: the journey's settings with its steps inline (plain fields per kind),
 its problems shown next to the steps they name, a diagram of its graph, where its
-enrollments stand, and the Activate / Pause / Simulate tools."""
+enrollments stand, and the Activate / Pause / Simulate / Versions tools. The steps shown are
+the version in the works (else the live one); saving them writes to the journey's draft,
+started from the live version when there is none: the live version runs untouched."""
 
 import re
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from apps.core.admin import HistoryAdmin
-from apps.journeys.admin.forms import JourneyForm, StepForm, StepFormSet
+from apps.journeys.admin.forms import JourneyForm, StepForm, StepFormSet, start_key
 from apps.journeys.admin.live_checks import builder_checks_data
 from apps.journeys.admin.tools import JourneyToolViews, tool_urls
+from apps.journeys.admin.versions import JourneyVersionViews, version_urls, versions_url
 from apps.journeys.diagram import journey_diagram_svg
 from apps.journeys.graph import journey_problems
 from apps.journeys.models import Journey, JourneyStatus, Step
 from apps.journeys.selectors import journey_enrollment_counts, journeys_with_counts
-from apps.journeys.services import journey_first_step_default
 from apps.journeys.steps import SPECS, step_template_id
+from apps.journeys.versions import journey_draft_start, version_steps_replace
 
 _STEP_PROBLEM = re.compile(r"^Step (?P<key>[-\w]+): (?P<text>.*)$")
 _LOOP_PROBLEM = re.compile(r"^Steps (?P<keys>.+) loop without a wait\.$")
@@ -86,7 +89,9 @@ class StepInline(admin.StackedInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         form = type("StepForm", (StepForm,), {"template_choices": template_choices()})
-        return super().get_formset(request, obj, form=form, **kwargs)
+        formset = super().get_formset(request, obj, form=form, **kwargs)
+        formset.first_key = request.POST.get("start_step", "")  # a class of this request's
+        return formset
 
     @admin.display(description="Problems")
     def problems(self, step: Step) -> str:
@@ -100,7 +105,7 @@ class StepInline(admin.StackedInline):
 
 
 @admin.register(Journey)
-class JourneyAdmin(JourneyToolViews, HistoryAdmin):
+class JourneyAdmin(JourneyToolViews, JourneyVersionViews, HistoryAdmin):
     form = JourneyForm
     inlines = [StepInline]
     change_form_template = "admin/journeys/journey/change_form.html"
@@ -119,14 +124,14 @@ class JourneyAdmin(JourneyToolViews, HistoryAdmin):
         ("Goal", {"fields": ["exit_event_types", "exit_lifecycle_stage", "exit_on_opportunity"]}),
         ("Rules", {"fields": [("reentry", "reentry_days"), ("cap_messages", "cap_hours"),
                               "send_weekdays", "holdout_percent"]}),
-        ("Steps", {"fields": ["first_step"]}),
+        ("Steps", {"fields": ["start_step"]}),
     ]  # fmt: skip
 
     def get_queryset(self, request):
         return journeys_with_counts(super().get_queryset(request))
 
     def get_urls(self):
-        return tool_urls(self) + super().get_urls()
+        return tool_urls(self) + version_urls(self) + super().get_urls()
 
     @admin.display(description="Trigger")
     def trigger(self, journey: Journey) -> str:
@@ -172,10 +177,33 @@ class JourneyAdmin(JourneyToolViews, HistoryAdmin):
             obj.owner = request.user
         super().save_model(request, obj, form, change)
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        form.instance.refresh_from_db(fields=["first_step"])  # a deleted first step is gone
-        journey_first_step_default(journey=form.instance)
+    def save_formset(self, request, form, formset, change):
+        if isinstance(formset, StepFormSet):
+            self._steps_to_draft(request, form.instance, formset)
+        else:
+            super().save_formset(request, form, formset, change)
+
+    def _steps_to_draft(self, request, journey: Journey, formset: StepFormSet) -> None:
+        """Invariant 14: the steps go into the journey's draft, never into its live version."""
+        # The admin's log reads these; the version's own history records each step.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if not formset.steps_changed():
+            return
+        draft = journey_draft_start(actor=request.user, journey=journey)
+        version_steps_replace(
+            actor=request.user,
+            version=draft,
+            steps=formset.steps_given(),
+            first_step=formset.first_key or None,
+        )
+        if journey.live_version_id is not None:
+            self.message_user(
+                request,
+                f"Your changes are saved in draft v{draft.number}: v{journey.live_version.number}"
+                f" keeps running as it is until an approver publishes v{draft.number}. Submit it "
+                "for review on the Versions page.",
+                messages.INFO,
+            )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         journey = self.get_object(request, unquote(object_id))
@@ -192,15 +220,19 @@ class JourneyAdmin(JourneyToolViews, HistoryAdmin):
         general = self._problems(request, journey)[1]
         steps, problems = request._cue_journey_problems[journey.pk]
         counts = journey_enrollment_counts(journey=journey)
+        shown = journey.version_shown()
         svg = journey_diagram_svg(
             steps,
-            first_key=getattr(journey.first_step, "key", None),
+            first_key=start_key(shown) or None,
             template_names=_template_names(steps),
             counts=counts.running_by_step,
             title=f"Diagram of {journey.name}",
         )
         return {
             "live": journey.status == JourneyStatus.ACTIVE,
+            "live_version": journey.live_version,
+            "version_shown": shown,
+            "versions_url": versions_url(journey),
             "problems": problems,
             "general_problems": general,
             "diagram": mark_safe(svg),  # every text in it is escaped by diagram.py
