@@ -13,6 +13,7 @@ from apps.reporting.charts import bars_svg, funnel_svg, trend_svg
 from apps.reporting.forms import DashboardFilterForm
 from apps.reporting.freshness import figures_refreshed_at, rollup_refresh_pending
 from apps.reporting.selectors import dashboard
+from apps.reporting.step_funnel import journey_step_funnel
 
 register = template.Library()
 
@@ -70,6 +71,7 @@ def reporting_dashboard(context):
         "may_audit": request.user.has_perm("reporting.view_audit"),
         **_freshness(request.user),
         **_inbox(report.filters.start),
+        **_step_funnel(report.filters),
     }
 
 
@@ -87,6 +89,22 @@ def _freshness(user) -> dict:
         if pending is not None
         else "",
     }
+
+
+def _step_funnel(filters) -> dict:
+    """A chosen journey's steps: who reached each, what its texts did, the goal."""
+    if not filters.journey_id:
+        return {"steps": None}
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(filters.start, time.min, tzinfo=zone)
+    end = datetime.combine(filters.end + timedelta(days=1), time.min, tzinfo=zone)
+    steps = journey_step_funnel(journey_id=filters.journey_id, start=start, end=end)
+    if steps is None:
+        return {"steps": None}
+    stages = [("Entered", steps.entered)]
+    stages += [(f"Reached {step.key}", step.reached) for step in steps.steps]
+    stages.append(("Goal reached", steps.goal_reached))
+    return {"steps": steps, "steps_funnel": funnel_svg(stages, title=f"Steps of {steps.journey}")}
 
 
 def _inbox(start) -> dict:
