@@ -3,8 +3,9 @@ some clicked), then attribution and daily rollups built as the beat would build 
 new user's dashboard shows real charts at once. Running it again recomputes the same days
 and adds no second history.
 
-The history ends three days ago: nothing in it counts against today's frequency caps or
-duplicate window, so the demo's live journeys send as they would without it."""
+The history ends four days ago: nothing in it counts against today's frequency caps, the
+duplicate window or the fatigue guard's rolling window (72 h by default), so the demo's live
+journeys send, and are judged, as they would be without it."""
 
 from datetime import timedelta
 
@@ -23,7 +24,7 @@ from apps.sends.models import (
     TrackedLink,
 )
 
-HISTORY_DAYS = range(3, 17)  # days ago
+HISTORY_DAYS = range(4, 18)  # days ago
 SEND_KEY = "demo-history:{step}:{contact}:{days_ago}"
 
 
