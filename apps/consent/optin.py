@@ -3,11 +3,17 @@
 from django.db import transaction
 
 from apps.consent.models import Channel, ConsentSource, OptInForm
-from apps.consent.pumping import optin_pumping_record, optin_pumping_refusal
+from apps.consent.pumping import (
+    CONFIRMATION_BUDGET_LOCK,
+    optin_asks_confirmation,
+    optin_pumping_record,
+    optin_pumping_refusal,
+)
 from apps.consent.services import ConsentError, Evidence, consent_opt_in
 from apps.contacts.identity import ContactKeys, IdentityIndex, KnownContact, contact_keys
 from apps.contacts.models import Contact, ContactKind, LifecycleStage
 from apps.contacts.services import contact_update, contact_upsert
+from apps.core.locks import transaction_lock
 
 
 def optin_submit(*, optin: OptInForm, data: dict, evidence: Evidence) -> Contact:
@@ -15,20 +21,24 @@ def optin_submit(*, optin: OptInForm, data: dict, evidence: Evidence) -> Contact
     refused, with the attempt kept and nothing sent, when the pumping guard says so."""
     if not optin.purposes:
         raise ConsentError("This form asks for no consent purpose.", field="purposes")
-    refusal = optin_pumping_refusal(optin=optin, phone=data["phone"])
-    if refusal is not None:
-        code, reason = refusal
-        optin_pumping_record(optin=optin, phone=data["phone"], code=code, reason=reason)
-        raise ConsentError(
-            "We can't text a confirmation to this number right now. Please try again later "
-            "or use another number.",
-            field="phone",
-            code=code,
-        )
-    return _optin_record(optin, data, evidence)
+    with transaction.atomic():
+        # The budgets count the confirmations already recorded: the count and the opt-in
+        # that adds to it are one step, or N+1 racing submissions all see N-1 and all send.
+        if optin_asks_confirmation(optin):
+            transaction_lock(CONFIRMATION_BUDGET_LOCK)
+        refusal = optin_pumping_refusal(optin=optin, phone=data["phone"])
+        if refusal is None:
+            return _optin_record(optin, data, evidence)
+    code, reason = refusal
+    optin_pumping_record(optin=optin, phone=data["phone"], code=code, reason=reason)
+    raise ConsentError(
+        "We can't text a confirmation to this number right now. Please try again later "
+        "or use another number.",
+        field="phone",
+        code=code,
+    )
 
 
-@transaction.atomic
 def _optin_record(optin: OptInForm, data: dict, evidence: Evidence) -> Contact:
     contact = _optin_contact(optin, data)
     for purpose in optin.purposes:

@@ -31,6 +31,8 @@ from apps.consent.models import (
 logger = logging.getLogger(__name__)
 WINDOW = timedelta(hours=24)
 PREFIX_KEEPS_LAST = 4  # digits of a number that vary inside one operator's range
+# Held while a submission counts the budgets and records its opt-in (apps.consent.optin).
+CONFIRMATION_BUDGET_LOCK = "consent:optin-confirmation-budgets"
 
 
 def optin_asks_confirmation(optin: OptInForm) -> bool:
