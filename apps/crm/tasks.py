@@ -28,5 +28,5 @@ def push_all() -> list[str]:
 
 @shared_task(name="crm.sync_log_prune")
 def sync_log_prune() -> int:
-    """The daily retention prune of the CRM sync error log."""
-    return retention.sync_log_prune().rows
+    """The daily retention prune of the CRM sync error log and old sync runs."""
+    return retention.sync_log_prune().rows + retention.sync_runs_prune().rows

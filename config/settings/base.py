@@ -489,6 +489,9 @@ CUE_RETENTION_EVENT_DAYS = env.int("CUE_RETENTION_EVENT_DAYS", default=730)
 CUE_RETENTION_TASK_NOTE_DAYS = env.int("CUE_RETENTION_TASK_NOTE_DAYS", default=365)
 # The CRM sync error log (the records a CRM sent that Cue could not take) is kept this long.
 CUE_RETENTION_SYNC_LOG_DAYS = env.int("CUE_RETENTION_SYNC_LOG_DAYS", default=90)
+# Finished CRM sync runs (counts, errors) are deleted after this many days; the last run of
+# each connection and direction stays.
+CUE_RETENTION_SYNC_RUN_DAYS = env.int("CUE_RETENTION_SYNC_RUN_DAYS", default=365)
 # Erasure keeps an erased phone number or email (in the consent ledger and on the suppression
 # list) as an HMAC-SHA256 under this key, so a STOP still binds the number. Empty: a key
 # derived from SECRET_KEY (then rotating SECRET_KEY unlinks the erased suppressions).

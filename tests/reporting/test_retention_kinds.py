@@ -12,8 +12,9 @@ from apps.consent.models import Channel, ConsentRecord, ConsentSource, Purpose
 from apps.consent.services import Evidence, consent_opt_in
 from apps.contacts.models import Event
 from apps.core.schedules import declared_periodic_tasks
-from apps.crm.models import RecordError
-from apps.crm.retention import sync_log_prune
+from apps.crm.models import RecordError, SyncRun
+from apps.crm.retention import sync_log_prune, sync_runs_prune
+from apps.crm.tasks import sync_log_prune as sync_log_prune_task
 from apps.reporting.models import RetentionRun
 from apps.reporting.services.retention import retention_prune
 from apps.routing.models import FollowUpTask
@@ -80,7 +81,28 @@ def test_closed_tasks_lose_their_notes_and_open_ones_keep_them(scenario):
     assert (cleared.status, cleared.reason) == ("done", "Replied: call me")
     for kept in (old_open, new_done):
         assert FollowUpTask.objects.get(pk=kept.pk).outcome_note == "Called her at 555 0100"
-    assert runs["task_notes"].rows == 1
+    assert runs["task_notes"].detail == {"tasks": 1, "task_history": 1}
+
+
+def test_a_closed_tasks_notes_go_from_its_history_rows_too(scenario):
+    contact = scenario.contact()
+    old_done = _task(contact, days_old=366, status="done")
+    old_done.outcome_note = "Left a message at 555 0199"
+    old_done.save()  # a second history row, with the other note
+    new_done = _task(contact, days_old=364, status="done")
+    with frozen(NOW):
+        runs = {run.target: run for run in retention_prune()}
+    history = FollowUpTask.history.filter(id=old_done.pk)
+    assert history.count() == 2
+    assert list(history.values_list("outcome_note", "assignment_note", "context")) == [
+        ("", "", {}), ("", "", {}),
+    ]  # fmt: skip
+    assert set(history.values_list("status", "reason")) == {("done", "Replied: call me")}
+    kept = FollowUpTask.history.get(id=new_done.pk)
+    assert (kept.outcome_note, kept.context) == (
+        "Called her at 555 0100", {"body": "call me on 555 0100"},
+    )  # fmt: skip
+    assert runs["task_notes"].detail == {"tasks": 1, "task_history": 2}
 
 
 @override_settings(CUE_RETENTION_EVENT_DAYS=10, CUE_RETENTION_TASK_NOTE_DAYS=10)
@@ -90,7 +112,7 @@ def test_the_periods_are_settings(scenario):
     _task(contact, days_old=11, status="canceled")
     with frozen(NOW):
         runs = {run.target: run.rows for run in retention_prune()}
-    assert (runs["event_properties"], runs["task_notes"]) == (1, 1)
+    assert (runs["event_properties"], runs["task_notes"]) == (1, 2)  # the task, its history
 
 
 def test_the_sync_log_loses_old_records_and_keeps_open_errors(db):
@@ -117,9 +139,44 @@ def test_the_sync_log_loses_old_records_and_keeps_open_errors(db):
     )  # fmt: skip
 
 
+def _run(system: str, direction: str, *, days_old: int, status: str = "succeeded") -> SyncRun:
+    run = SyncRun.objects.create(system=system, direction=direction, status=status)
+    SyncRun.objects.filter(pk=run.pk).update(started_at=NOW - days_old * DAY)  # auto_now_add
+    return run
+
+
+def test_old_sync_runs_go_but_each_connections_last_run_and_a_running_one_stay(db):
+    gone = [_run("hubspot", "in", days_old=400), _run("hubspot", "out", days_old=500)]
+    kept = [
+        _run("hubspot", "in", days_old=364),
+        _run("hubspot", "out", days_old=400),  # the last run out, however old
+        _run("salesforce", "in", days_old=900),  # its only run
+        _run("salesforce", "out", days_old=900, status="running"),
+        _run("salesforce", "out", days_old=10),
+    ]
+    with frozen(NOW):
+        run = sync_runs_prune()
+    assert set(SyncRun.objects.values_list("pk", flat=True)) == {r.pk for r in kept}
+    assert not SyncRun.objects.filter(pk__in=[r.pk for r in gone]).exists()
+    assert (run.target, run.rows, run.cutoff, run.detail) == (
+        "sync_runs", 2, NOW - 365 * DAY, {"sync_runs": 2},
+    )  # fmt: skip
+
+
+@override_settings(CUE_RETENTION_SYNC_RUN_DAYS=30)
+def test_the_daily_crm_prune_also_deletes_sync_runs_after_their_own_period(db):
+    old = _run("hubspot", "in", days_old=31)
+    last = _run("hubspot", "in", days_old=29)
+    with frozen(NOW):
+        pruned = sync_log_prune_task()
+    assert (pruned, list(SyncRun.objects.values_list("pk", flat=True))) == (1, [last.pk])
+    assert RetentionRun.objects.get(target="sync_runs").detail == {"sync_runs": 1}
+    assert old.pk != last.pk
+
+
 @override_settings(
     CUE_RETENTION_MESSAGE_DAYS=1, CUE_RETENTION_CLICK_IP_DAYS=1, CUE_RETENTION_EVENT_DAYS=1,
-    CUE_RETENTION_TASK_NOTE_DAYS=1, CUE_RETENTION_SYNC_LOG_DAYS=1,
+    CUE_RETENTION_TASK_NOTE_DAYS=1, CUE_RETENTION_SYNC_LOG_DAYS=1, CUE_RETENTION_SYNC_RUN_DAYS=1,
 )  # fmt: skip
 def test_the_shortest_periods_leave_the_ledger_whole(scenario):
     contact = scenario.contact()
@@ -132,6 +189,7 @@ def test_the_shortest_periods_leave_the_ledger_whole(scenario):
     with frozen(NOW):
         retention_prune()
         sync_log_prune()
+        sync_runs_prune()
     kept = ConsentRecord.objects.get()
     assert (kept.ip_address, kept.user_agent, kept.note) == ("203.0.113.9", "Mozilla/5.0", "YES")
 

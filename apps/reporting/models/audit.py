@@ -96,6 +96,7 @@ class RetentionRun(models.Model):
         EVENT_PROPERTIES = "event_properties", "Event properties"
         TASK_NOTES = "task_notes", "Follow-up task notes"
         SYNC_LOGS = "sync_logs", "CRM sync error log"
+        SYNC_RUNS = "sync_runs", "CRM sync runs"
 
     target = models.CharField(max_length=24, choices=Target.choices)
     cutoff = models.DateTimeField(help_text="Rows older than this were cleared.")

@@ -81,15 +81,17 @@ def _event_properties_clear(now: datetime, actor) -> RetentionRun:
 
 
 def _task_notes_clear(now: datetime, actor) -> RetentionRun:
-    """A closed follow-up task's notes and the context it was made with (reply text) go;
-    who worked it, when and the outcome stay, so SLA reports read the same."""
+    """A closed follow-up task's notes and the context it was made with (reply text) go,
+    from the task and from every history row of it; who worked it, when and the outcome
+    stay, so SLA reports and the audit trail read the same."""
     cutoff = now - timedelta(days=retention_days("CUE_RETENTION_TASK_NOTE_DAYS"))
     closed = FollowUpTask.objects.filter(created_at__lt=cutoff).exclude(status__in=OPEN_STATUSES)
-    with_notes = closed.exclude(outcome_note="", assignment_note="", context={})
+    history = FollowUpTask.history.filter(id__in=closed.values("pk"))
+    notes = {"outcome_note": "", "assignment_note": "", "context": {}}
     detail = {
-        "tasks": retention_updated_batched(
-            with_notes, outcome_note="", assignment_note="", context={}
-        )
+        # exclude(**notes): rows whose notes are all empty already
+        "tasks": retention_updated_batched(closed.exclude(**notes), **notes),
+        "task_history": retention_updated_batched(history.exclude(**notes), **notes),
     }
     return retention_recorded(RetentionRun.Target.TASK_NOTES, cutoff, detail, now, actor)
 
