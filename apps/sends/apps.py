@@ -19,7 +19,9 @@ class SendsConfig(AppConfig):
         from apps.contacts.selectors import timeline_source_register
         from apps.sends.erasure import sends_erasure_parts_register
         from apps.sends.merge import sends_merge_parts_register
+        from apps.sends.policy import gate_check_register
         from apps.sends.selectors import message_timeline_entries
+        from apps.sends.sender_rule import sender_registration_check
         from apps.sends.services.double_opt_in import double_opt_in_on_events
         from apps.sends.webhooks.email import email_tracking_receive
 
@@ -27,4 +29,5 @@ class SendsConfig(AppConfig):
         timeline_source_register("sends", message_timeline_entries)
         sends_merge_parts_register()
         sends_erasure_parts_register()
+        gate_check_register("sender_registration", sender_registration_check)
         tracking.connect(email_tracking_receive, dispatch_uid="sends.email_tracking")

@@ -7,6 +7,7 @@ from apps.consent.models import Channel
 from apps.contacts.models import Contact
 from apps.library.models import TemplateVersion
 from apps.sends.keywords import match as keyword_rules
+from apps.sends.senders import Sender, SenderPool  # noqa: F401  (models of this app)
 
 
 class MessageStatus(models.TextChoices):
@@ -112,6 +113,11 @@ class OutboundMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     needs_reconciliation = models.BooleanField(default=False)
     sender = models.CharField(max_length=64, blank=True)
+    # Chosen at creation (the step's sender or pool, else the one the contact last heard
+    # from); empty when no sender is set up and the environment's is used.
+    from_sender = models.ForeignKey(
+        Sender, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
     provider_sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
     error_code = models.CharField(max_length=16, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
@@ -286,7 +292,9 @@ class FrequencyCap(models.Model):
 
 
 class KeywordRule(models.Model):
-    """A custom inbound keyword and what it does, besides the carrier-standard ones."""
+    """A custom inbound keyword and what it does, besides the carrier-standard ones: for
+    texts to every number, or only to one sender or to the senders of one program. The
+    standard opt-out words (STOP…) stay global for the number whatever the rules say."""
 
     class Kind(models.TextChoices):
         OPT_OUT = "opt_out", "Opt out"
@@ -294,14 +302,50 @@ class KeywordRule(models.Model):
         HELP = "help", "Help"
         REPLY = "reply", "Auto-reply only"
 
-    keyword = models.CharField(max_length=32, unique=True)
+    keyword = models.CharField(max_length=32)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     reply = models.CharField(max_length=320, blank=True)
+    sender = models.ForeignKey(
+        Sender,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="keyword_rules",
+        help_text="Only texts to this sender; blank = every sender (or the program's).",
+    )
+    program = models.ForeignKey(
+        "accounts.Program",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="keyword_rules",
+        help_text="Only texts to this program's senders.",
+    )
     is_active = models.BooleanField(default=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["keyword"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["keyword"],
+                condition=Q(sender=None, program=None),
+                name="keyword_rule_global",
+                violation_error_message="This keyword already has a rule for every sender.",
+            ),
+            models.UniqueConstraint(
+                fields=["keyword", "sender"],
+                condition=Q(sender__isnull=False),
+                name="keyword_rule_per_sender",
+                violation_error_message="This sender already has a rule for this keyword.",
+            ),
+            models.UniqueConstraint(
+                fields=["keyword", "program"],
+                condition=Q(program__isnull=False, sender=None),
+                name="keyword_rule_per_program",
+                violation_error_message="This program already has a rule for this keyword.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.keyword

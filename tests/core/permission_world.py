@@ -97,6 +97,8 @@ from apps.sends.models import (
     KeywordRule,
     LinkClick,
     OutboundMessage,
+    Sender,
+    SenderPool,
     TrackedLink,
 )
 from apps.sends.unsubscribe import SALT as UNSUBSCRIBE_SALT
@@ -397,6 +399,11 @@ def _sends(world: World) -> None:
     world.extra.update(
         message=message, unsubscribe_token=signing.dumps(email.pk, salt=UNSUBSCRIBE_SALT)
     )
+    sender = Sender.objects.create(
+        name="Matrix line", kind="long_code", address="+13125550111", mps=1
+    )
+    pool = SenderPool.objects.create(name="Matrix pool")
+    pool.senders.set([sender])
     world.objects.update(
         {
             "sends.outboundmessage": message,
@@ -415,6 +422,8 @@ def _sends(world: World) -> None:
             "sends.keywordrule": KeywordRule.objects.create(
                 keyword="PRICING", kind=KeywordRule.Kind.REPLY, reply="Prices: example.com"
             ),
+            "sends.sender": sender,
+            "sends.senderpool": pool,
         }
     )
 

@@ -1,5 +1,6 @@
-"""The send configuration people change: frequency caps and custom keywords. Only roles
-holding the change permission (Admin) may edit them; every change is kept in history."""
+"""The send configuration people change: frequency caps, custom keywords, senders and their
+pools. Only roles holding the change permission (Admin) may edit them; every change is kept
+in history, and each is read at its next use (no restart)."""
 
 from django import forms
 from django.contrib import admin
@@ -8,7 +9,7 @@ from apps.contacts.errors import ContactsError
 from apps.contacts.regions import region_normalize
 from apps.core.admin import HistoryAdmin
 from apps.sends.keywords import STANDARD_KEYWORDS, custom_keyword_check
-from apps.sends.models import FrequencyCap, KeywordRule
+from apps.sends.models import FrequencyCap, KeywordRule, Sender, SenderPool
 
 
 class FrequencyCapForm(forms.ModelForm):
@@ -39,7 +40,7 @@ class FrequencyCapAdmin(HistoryAdmin):
 class KeywordRuleForm(forms.ModelForm):
     class Meta:
         model = KeywordRule
-        fields = ["keyword", "kind", "reply", "is_active"]
+        fields = ["keyword", "kind", "reply", "sender", "program", "is_active"]
 
     def clean_keyword(self) -> str:
         keyword = self.cleaned_data["keyword"].strip()
@@ -65,6 +66,23 @@ class KeywordRuleForm(forms.ModelForm):
 @admin.register(KeywordRule)
 class KeywordRuleAdmin(HistoryAdmin):
     form = KeywordRuleForm
-    list_display = ["keyword", "kind", "reply", "is_active"]
-    list_filter = ["kind", "is_active"]
+    list_display = ["keyword", "kind", "reply", "sender", "program", "is_active"]
+    list_filter = ["kind", "is_active", "program"]
+    list_select_related = ["sender", "program"]
     search_fields = ["keyword"]
+
+
+@admin.register(Sender)
+class SenderAdmin(HistoryAdmin):
+    list_display = [
+        "name", "kind", "address", "registration", "mps", "program", "is_default", "is_active",
+    ]  # fmt: skip
+    list_filter = ["kind", "registration", "is_active", "program"]
+    list_select_related = ["program"]
+    search_fields = ["name", "address"]
+
+
+@admin.register(SenderPool)
+class SenderPoolAdmin(HistoryAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]

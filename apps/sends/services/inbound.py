@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.accounts.selectors import brand_current
@@ -34,7 +35,14 @@ from apps.contacts.models import Contact, EventType
 from apps.core.queue import task_send
 from apps.sends import keywords
 from apps.sends.hooks import reply_fire
-from apps.sends.models import InboundMessage, KeywordRule, MessageOrigin, OutboundMessage
+from apps.sends.models import (
+    InboundMessage,
+    KeywordRule,
+    MessageOrigin,
+    OutboundMessage,
+    Sender,
+)
+from apps.sends.selectors.senders import sender_for_address
 from apps.sends.services.messages import message_create, messages_cancel_to_address
 
 logger = logging.getLogger(__name__)
@@ -56,18 +64,23 @@ class InboundText:
 
 @dataclass(frozen=True)
 class KeywordRules:
-    """The active custom keywords, read once per inbound text."""
+    """The active custom keywords for the number a text came in on (every sender's, that
+    sender's and its program's), read once per inbound text."""
 
     custom: dict[str, str]  # keyword -> keywords.OPT_OUT / OPT_IN / HELP
     replies: dict[str, tuple[int, str]]  # case-folded keyword -> (rule id, auto-reply)
 
     @classmethod
-    def active(cls) -> "KeywordRules":
+    def active(cls, to_address: str) -> "KeywordRules":
         kinds = {"opt_out": keywords.OPT_OUT, "opt_in": keywords.OPT_IN, "help": keywords.HELP}
         custom, replies = {}, {}
         # Plain rows, not model instances: this runs in every inbound webhook.
-        rows = KeywordRule.objects.filter(is_active=True).values_list(
-            "pk", "keyword", "kind", "reply"
+        rows = (
+            KeywordRule.objects.filter(is_active=True)
+            .filter(_rules_of(sender_for_address(to_address)))
+            # Every sender's first, then the program's, then the sender's own: the last wins.
+            .order_by(F("sender").asc(nulls_first=True), F("program").asc(nulls_first=True))
+            .values_list("pk", "keyword", "kind", "reply")
         )
         for pk, keyword, kind, reply in rows:
             if kind == KeywordRule.Kind.REPLY:
@@ -75,6 +88,17 @@ class KeywordRules:
             elif _custom_usable(pk, keyword, kinds[kind]):
                 custom[keyword] = kinds[kind]
         return cls(custom, replies)
+
+
+def _rules_of(sender: Sender | None) -> Q:
+    """Rules for every sender, plus this sender's own and its program's."""
+    scope = Q(sender=None, program=None)
+    if sender is None:
+        return scope
+    scope |= Q(sender=sender)
+    if sender.program_id:
+        scope |= Q(program_id=sender.program_id, sender=None)
+    return scope
 
 
 def _custom_usable(pk: int, keyword: str, kind: str) -> bool:
@@ -92,7 +116,7 @@ def inbound_receive(*, text: InboundText) -> InboundMessage:
     """Stores the text once (a repeated webhook changes nothing) and acts on it: a keyword
     in this same request, so that an opt-out holds before the webhook answers; any other
     reply right after, in a worker (`inbound_reply_handle`)."""
-    rules = KeywordRules.active()
+    rules = KeywordRules.active(text.to_address)
     match = keywords.keyword_classify(text.body, custom=rules.custom)
     if match.kind == keywords.NONE:
         return _reply_store(text, match)
@@ -131,7 +155,7 @@ def inbound_reply_handle(*, inbound_id: int) -> str | None:
         if not claimed:
             return None
         inbound = InboundMessage.objects.select_related("contact").get(pk=inbound_id)
-        inbound.outcome = _reply(inbound, None, KeywordRules.active())
+        inbound.outcome = _reply(inbound, None, KeywordRules.active(inbound.to_address))
         InboundMessage.objects.filter(pk=inbound_id).update(outcome=inbound.outcome)
         reply_fire(inbound, lambda: _last_outbound(inbound))
     return inbound.outcome
@@ -323,7 +347,9 @@ def _confirm(inbound: InboundMessage, match, rules: KeywordRules) -> str:
 
 
 def _help(inbound: InboundMessage, match, rules: KeywordRules) -> str:
-    help_text = brand_current().help_text() or _signed("Reply STOP to opt out.")
+    sender = sender_for_address(inbound.to_address)
+    program = sender.program if sender is not None else None
+    help_text = brand_current().help_text(program) or _signed("Reply STOP to opt out.")
     _reply_once(inbound, "help", help_text)
     return "help sent"
 
@@ -383,6 +409,7 @@ def _reply_once(inbound: InboundMessage, kind: str, body: str) -> None:
         contact=inbound.contact,
         to_address=inbound.from_address,
         body=body,
+        from_sender=sender_for_address(inbound.to_address),  # the reply threads
     )
 
 

@@ -21,6 +21,7 @@ from apps.sends.models import (
     MessageOrigin,
     MessageStatus,
     OutboundMessage,
+    Sender,
     TrackedLink,
 )
 from apps.sends.policy import GateResult, gate_evaluate
@@ -55,12 +56,14 @@ def message_create(
     step_id: int | None = None,
     at: datetime | None = None,
     render_contact: Contact | None = None,
+    from_sender: Sender | None = None,
 ) -> OutboundMessage:
     """Creates the message for one intent (its send key), once; gates it and, if allowed,
     reserves its place under the caps and enqueues its dispatch after commit.
 
     `render_contact` fills the placeholders instead of `contact` (a test send renders for
-    a sample contact but goes to its composer)."""
+    a sample contact but goes to its composer). `from_sender` is the sender a step chose
+    (apps.sends.selectors.senders.sender_choose); without one, dispatch chooses."""
     existing = OutboundMessage.objects.filter(send_key=send_key).first()
     if existing:
         return existing
@@ -79,6 +82,7 @@ def message_create(
         journey_id=journey_id,
         enrollment_id=enrollment_id,
         step_id=step_id,
+        from_sender=from_sender,
     )
     links = _content_render(message, body, contact if render_contact is None else render_contact)
     try:

@@ -9,9 +9,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.sends.models import SenderPace
+from apps.sends.selectors.senders import sender_mps
 
 
 def sender_rate(sender: str) -> float:
+    """Messages per second for a pacing key: a sender row's MPS, read at each use so an
+    edit in the admin holds at once; the environment's sender (no row) at CUE_SEND_RATES."""
+    mps = sender_mps(sender)
+    if mps is not None:
+        return float(mps)
     rates = settings.CUE_SEND_RATES
     return float(rates.get(sender, rates["default"]))
 

@@ -1,4 +1,5 @@
-"""Picks the transport for a message: email, Twilio when configured, else the console."""
+"""Picks the transport for a message: email, Twilio when configured (from the message's
+sender), else the console."""
 
 from django.conf import settings
 
@@ -11,5 +12,7 @@ def transport_for(message):
     if message.channel == "email":
         return EmailTransport()
     if settings.TWILIO_ACCOUNT_SID:
-        return TwilioTransport()
+        from apps.sends.selectors.senders import sender_for_message
+
+        return TwilioTransport(sender=sender_for_message(message))
     return ConsoleTransport()

@@ -8,6 +8,7 @@ from django.conf import settings
 from twilio.base.exceptions import TwilioRestException
 from urllib3.exceptions import NewConnectionError
 
+from apps.sends.senders import SenderKind
 from apps.sends.transports.base import ProviderMessage, SendResult, TransportError
 from apps.sends.transports.http import twilio_client_build
 
@@ -30,7 +31,8 @@ TWILIO_STATUS_TO_OURS = {
 class TwilioTransport:
     name = "twilio"
 
-    def __init__(self):
+    def __init__(self, sender=None):
+        self.from_sender = sender  # a Sender row; None: the environment's (TWILIO_*)
         self.client = twilio_client_build(
             account_sid=settings.TWILIO_ACCOUNT_SID,
             auth_token=settings.TWILIO_AUTH_TOKEN,
@@ -40,7 +42,18 @@ class TwilioTransport:
 
     @property
     def sender(self) -> str:
+        """The address texts go from, which is also its pacing key."""
+        if self.from_sender is not None:
+            return self.from_sender.address
         return settings.TWILIO_MESSAGING_SERVICE_SID or settings.TWILIO_FROM_NUMBER
+
+    def _origin(self) -> tuple[str, str]:
+        """(Messaging Service SID, from number): one of them is set."""
+        if self.from_sender is None:
+            return settings.TWILIO_MESSAGING_SERVICE_SID, settings.TWILIO_FROM_NUMBER
+        if self.from_sender.kind == SenderKind.MESSAGING_SERVICE:
+            return self.from_sender.address, ""
+        return "", self.from_sender.address
 
     def send(self, message, *, status_callback: str, validity_seconds: int | None) -> SendResult:
         params = {
@@ -48,14 +61,15 @@ class TwilioTransport:
             "body": message.body,
             "status_callback": status_callback,
         }
-        if settings.TWILIO_MESSAGING_SERVICE_SID:
-            params["messaging_service_sid"] = settings.TWILIO_MESSAGING_SERVICE_SID
+        service_sid, from_number = self._origin()
+        if service_sid:
+            params["messaging_service_sid"] = service_sid
             if validity_seconds:
                 # Twilio drops a queued message once this runs out, so it never lands in
                 # quiet hours (ValidityPeriod needs a Messaging Service).
                 params["validity_period"] = validity_seconds
         else:
-            params["from_"] = settings.TWILIO_FROM_NUMBER
+            params["from_"] = from_number
         created = self._call(lambda: self.client.messages.create(**params))
         return SendResult(
             provider_sid=created.sid,
