@@ -131,8 +131,6 @@ MODELS: dict[str, Access] = {
     "library.templateapproval": RECORD,
     "sends.frequencycap": READ_BY_STAFF,
     "sends.keywordrule": READ_BY_STAFF,
-    "sends.sender": READ_BY_STAFF,
-    "sends.senderpool": READ_BY_STAFF,
     "sends.trackedlink": RECORD,
     "sends.linkclick": RECORD,
     "sends.outboundmessage": RECORD,
@@ -455,6 +453,22 @@ def _custom_admin_samples() -> list[Sample]:
             f"{JOURNEY}<path:object_id>/simulate/",
             "/admin/journeys/journey/{journey.pk}/simulate/",
             admin_page(READERS),
+        ),
+        # A journey's versions: staff read them; the review buttons are POSTs (who may press
+        # them: permission_writes.py).
+        s(
+            f"{JOURNEY}<path:object_id>/versions/",
+            "/admin/journeys/journey/{live_journey.pk}/versions/",
+            admin_page(READERS),
+        ),
+        *(
+            s(
+                f"{JOURNEY}<path:object_id>/versions/<int:version_id>/{action}/",
+                "/admin/journeys/journey/{journey_submitted.journey_id}/versions/"
+                f"{{journey_submitted.pk}}/{action}/",
+                POST_ONLY,
+            )
+            for action in ("submit", "approve", "reject", "publish")
         ),
         # A CRM connection's buttons are an admin's POSTs; the dry run tries the mappings, so
         # it is whoever edits them (an admin).

@@ -860,6 +860,36 @@ def _journeys_api_writes() -> list[Write]:
     ]
 
 
+def _journeys_admin_writes() -> list[Write]:
+    """The journey Versions page's buttons: the same rules as the API. Every staff POST comes
+    back to the Versions page (a refusal is a message there); the state tells them apart."""
+    action = "/admin/journeys/journey/{%s.journey_id}/versions/{%s.pk}/%s/"
+    page = "/admin/journeys/journey/{%s.journey_id}/versions/"
+
+    def button(name: str, version: str, verb: str, changes: frozenset[str], **kwargs) -> Write:
+        return Write(
+            name,
+            action % (version, version, verb),
+            admin_page(ALL_STAFF, redirect(page % version)),
+            _status_of(version, JourneyVersion),
+            changes=changes,
+            **kwargs,
+        )
+
+    return [
+        button("submit journey version", "journey_draft", "submit", AUTHORS),
+        button("approve journey version", "journey_submitted", "approve", REVIEWERS),
+        button(
+            "reject journey version",
+            "journey_submitted",
+            "reject",
+            REVIEWERS,
+            data={"reason": "Not this week."},
+        ),
+        button("publish journey version", "journey_approved", "publish", REVIEWERS),
+    ]
+
+
 # --- Public endpoints ----------------------------------------------------------------------
 
 TEXT_IN = {
@@ -968,6 +998,7 @@ def _inbox_writes() -> list[Write]:
 WRITES = [
     *_model_writes(),
     *_admin_writes(),
+    *_journeys_admin_writes(),
     *_tasks_writes(),
     *_inbox_writes(),
     *_api_writes(),
