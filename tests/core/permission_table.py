@@ -131,6 +131,8 @@ MODELS: dict[str, Access] = {
     "library.templateapproval": RECORD,
     "sends.frequencycap": READ_BY_STAFF,
     "sends.keywordrule": READ_BY_STAFF,
+    "sends.sender": READ_BY_STAFF,
+    "sends.senderpool": READ_BY_STAFF,
     "sends.trackedlink": RECORD,
     "sends.linkclick": RECORD,
     "sends.outboundmessage": RECORD,
