@@ -29,8 +29,6 @@ urlpatterns = [
     path("inbox/", include("apps.inbox.urls")),
     path("segment/", include("apps.segment_intake.urls")),
     path("webhooks/crm/", include("apps.crm.urls")),
-    # anymail's own tracking webhook views (and their verification), e.g. postmark/tracking/
-    path("webhooks/email/", include("anymail.urls")),
     path("", include("apps.sends.urls")),
     path("healthz", healthz, name="healthz"),
 ]

@@ -1,3 +1,8 @@
+from anymail.webhooks.amazon_ses import AmazonSESTrackingWebhookView
+from anymail.webhooks.mailgun import MailgunTrackingWebhookView
+from anymail.webhooks.postmark import PostmarkTrackingWebhookView
+from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
+from django.conf import settings
 from django.urls import path
 
 from apps.sends.links import link_redirect
@@ -10,4 +15,20 @@ urlpatterns = [
     path("webhooks/twilio/inbound/", twilio_inbound, name="twilio-inbound"),
     path("l/<str:token>", link_redirect, name="link-redirect"),
     path("unsubscribe/<str:token>/", email_unsubscribe_view, name="email-unsubscribe"),
+]
+
+# anymail's own tracking webhook views, which verify each request (basic auth with
+# ANYMAIL_WEBHOOK_SECRET, the ESP's signature where it signs). Mailgun's and Amazon SES's
+# views need their keys (or boto3) to exist at all, so they are served only when named.
+EMAIL_TRACKING_VIEWS = {
+    "postmark": PostmarkTrackingWebhookView,
+    "sendgrid": SendGridTrackingWebhookView,
+    "mailgun": MailgunTrackingWebhookView,
+    "amazon_ses": AmazonSESTrackingWebhookView,
+}
+EMAIL_TRACKING_ALWAYS = ("postmark", "sendgrid")
+urlpatterns += [
+    path(f"webhooks/email/{esp}/tracking/", view.as_view(), name=f"email-tracking-{esp}")
+    for esp, view in EMAIL_TRACKING_VIEWS.items()
+    if esp in EMAIL_TRACKING_ALWAYS or esp == settings.ANYMAIL_ESP
 ]

@@ -754,6 +754,16 @@ def _public_samples() -> list[Sample]:
         s("webhooks/twilio/inbound/", "/webhooks/twilio/inbound/", everyone(NOT_ALLOWED)),
         # HubSpot's change notifications: signed POSTs only (tests/crm/test_hubspot_webhook.py).
         s("webhooks/crm/hubspot/", "/webhooks/crm/hubspot/", everyone(NOT_ALLOWED)),
+        # The ESPs' tracking webhooks: anymail's views take verified POSTs only
+        # (tests/sends/test_email_esp.py).
+        *(
+            s(
+                f"webhooks/email/{esp}/tracking/",
+                f"/webhooks/email/{esp}/tracking/",
+                everyone(NOT_ALLOWED),
+            )
+            for esp in ("postmark", "sendgrid")  # mailgun, amazon_ses: only when ANYMAIL_ESP
+        ),
         s(
             "l/<str:token>",
             "/l/{trackedlink.token}",
