@@ -1,12 +1,14 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.template.response import TemplateResponse
 from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from apps.accounts.models import Brand, Program, Team, User, WorkingHours
 from apps.accounts.services import brand_save, user_phone_set
-from apps.accounts.tokens import token_create
+from apps.accounts.tokens import token_create, token_revoke, token_rotate
 from apps.core.admin import HistoryAdmin
 
 
@@ -62,7 +64,8 @@ class TeamAdmin(HistoryAdmin):
 
 class TokenForm(forms.ModelForm):
     expires_at = forms.DateTimeField(
-        required=False, help_text="Empty: never expires. Revoke a token by deleting it."
+        required=False,
+        help_text="Empty: never expires. Rotate or revoke it with the list's actions.",
     )
 
     class Meta:
@@ -90,6 +93,45 @@ class ExpiringTokenAdmin(TokenAdmin):
             return super().save_model(request, obj, form, change)
         token = token_create(user=obj.user, expires_at=form.cleaned_data.get("expires_at"))
         obj.key, obj.created = token.key, token.created  # its pk is the user's
+
+    actions = ["tokens_rotate", "tokens_revoke"]
+
+    @admin.action(
+        description="Rotate the selected tokens (new keys, same expiry)", permissions=["change"]
+    )
+    def tokens_rotate(self, request, queryset):
+        consequence = (
+            "Each of these users gets a new key with the same expiry; the old key stops "
+            "working at once and is refused as rotated. Give each user their new key."
+        )
+        return self._confirmed(
+            request, queryset, "tokens_rotate", "Rotate", consequence, token_rotate
+        )
+
+    @admin.action(description="Revoke the selected tokens", permissions=["delete"])
+    def tokens_revoke(self, request, queryset):
+        consequence = "These tokens stop working at once and are refused as revoked."
+        return self._confirmed(
+            request, queryset, "tokens_revoke", "Revoke", consequence, token_revoke
+        )
+
+    def _confirmed(self, request, queryset, action, verb, consequence, service):
+        """The action's page asks first; the confirmed POST acts, recorded with who did it."""
+        tokens = list(queryset.select_related("user"))
+        if request.POST.get("confirmed") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta, "title": f"{verb} {len(tokens)} token(s)",
+                "tokens": tokens, "action": action, "consequence": consequence,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }  # fmt: skip
+            return TemplateResponse(
+                request, "admin/authtoken/tokenproxy/action_confirm.html", context
+            )
+        for token in tokens:
+            service(user=token.user, actor=request.user)
+        self.message_user(request, f"{verb}d {len(tokens)} token(s).", messages.SUCCESS)
+        return None
 
     @admin.display(description="Expires")
     def expires_at(self, token) -> str:

@@ -151,6 +151,30 @@ class TokenLifetime(models.Model):
         return f"token of {self.token.user_id}"
 
 
+class RetiredToken(models.Model):
+    """An API token that stopped working because someone rotated or revoked it: who, when,
+    and the key's SHA-256 (never the key), so that a caller still using it is told why, and
+    the audit trail shows the change."""
+
+    class Reason(models.TextChoices):
+        ROTATED = "rotated", "Rotated"
+        REVOKED = "revoked", "Revoked"
+
+    key_digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=8, choices=Reason.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["-at", "-id"], name="retired_token_newest")]
+
+    def __str__(self) -> str:
+        return f"token of {self.user_id} {self.reason}"
+
+
 BRAND_ID = 1
 
 

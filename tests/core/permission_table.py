@@ -39,6 +39,7 @@ R, SM, AD = roles.SALES_REP, roles.SALES_MANAGER, roles.ADMIN
 STAFF = (M, AP, C, AD)
 NOT_STAFF = (R, SM, ANONYMOUS)
 ALL_STAFF = frozenset(STAFF)
+EVERY_ROLE = frozenset(roles.ROLES)
 
 # Who, by DESIGN.md.
 NOBODY: frozenset[str] = frozenset()
@@ -531,7 +532,12 @@ def _api_samples() -> list[Sample]:
     # Staff read the CRM; reps and managers read contacts too, a rep only the ones they own.
     contacts = api(READERS | {R, SM})
     return [
-        s("api/v1/me/", "/api/v1/me/", api(frozenset(roles.ROLES))),
+        s("api/v1/me/", "/api/v1/me/", api(EVERY_ROLE)),
+        # The caller's own API token: POST only, for anyone signed in (tests/accounts).
+        *(
+            s(f"api/v1/me/token/{verb}/", f"/api/v1/me/token/{verb}/", api(EVERY_ROLE, NOT_ALLOWED))
+            for verb in ("rotate", "revoke")
+        ),
         # POST only: who may read events learns that; the rest are refused first.
         s("api/v1/events/", "/api/v1/events/", api(READERS, NOT_ALLOWED)),
         s("api/v1/contacts/", "/api/v1/contacts/", contacts),

@@ -254,10 +254,26 @@ def _request_entry(source: Source, row, previous: dict, names: Names) -> Entry:
     )
 
 
+def _token_entry(source: Source, row, previous: dict, names: Names) -> Entry:
+    """An API token rotated or revoked: whose, by whom, when (never the key)."""
+    return Entry(
+        at=row.at,
+        source=source,
+        pk=row.pk,
+        object_label=f"API token of {row.user.get_username()}",
+        object_url=_admin_url(type(row.user), row.user_id),
+        action=row.get_reason_display(),
+        who=_who(row.actor),
+        why="",
+        record=row,
+    )
+
+
 _ENTRY_BUILDERS = {
     "history": _history_entry,
     "ledger": _ledger_entry,
     "approval": _approval_entry,
     "retention": _retention_entry,
     "request": _request_entry,
+    "token": _token_entry,
 }

@@ -1,7 +1,8 @@
 """The consolidated audit trail: who did what, when, why, and what changed, across the
-history tables of configuration, the consent ledger, template approvals, retention runs
-and data-subject requests (exports and erasures). Saves that changed no tracked field are
-not changes and are left out; sign-ins have their own view (apps.reporting.audit.signins).
+history tables of configuration, the consent ledger, template approvals, retention runs,
+data-subject requests (exports and erasures) and API tokens rotated or revoked. Saves that
+changed no tracked field are not changes and are left out; sign-ins have their own view
+(apps.reporting.audit.signins).
 
 Each source is read newest first through an indexed column, at most one page (plus one)
 per source per page, and the sources are merged in Python; pages continue from a cursor
@@ -26,7 +27,7 @@ class Source:
     """One table of the trail: which model, its time column and who/contact columns."""
 
     key: str  # app_label.model_name of the live model (or the record model)
-    kind: str  # history | ledger | approval | retention | request
+    kind: str  # history | ledger | approval | retention | request | token
     label_field: str = ""
     contact_field: str = ""
 
@@ -46,7 +47,7 @@ class Source:
     @property
     def time_field(self) -> str:
         times = {"history": "history_date", "ledger": "recorded_at", "approval": "at"}
-        return {**times, "request": "at"}.get(self.kind, "ran_at")
+        return {**times, "request": "at", "token": "at"}.get(self.kind, "ran_at")
 
     @property
     def pk_field(self) -> str:
@@ -83,6 +84,7 @@ SOURCES: tuple[Source, ...] = (
     Source("accounts.user", "history", "username"),
     Source("accounts.team", "history", "name"),
     Source("accounts.workinghours", "history"),
+    Source("accounts.retiredtoken", "token"),
 )
 SOURCE_INDEX = {source.key: index for index, source in enumerate(SOURCES)}
 
@@ -160,6 +162,8 @@ def _source_rows(source: Source, index: int, filters: TrailFilters, cursor, limi
     rows = source.model.objects.select_related(source.user_field)
     if source.kind == "approval":
         rows = rows.select_related("version__template")
+    if source.kind == "token":
+        rows = rows.select_related("user")
     if source.kind == "ledger":
         rows = rows.select_related("form", "disclosure")
         order = ["-id"]  # ids grow with recorded_at; the id is what is indexed
