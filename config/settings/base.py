@@ -272,6 +272,26 @@ TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="")
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# Four queues, so one kind of work never starves another (advancing a big journey step
+# used to hold every pool process while the sends behind it waited). The Procfile runs a
+# worker per queue; scale "engine" for enrollment advance, "dispatch" for provider calls.
+CELERY_TASK_DEFAULT_QUEUE = "housekeeping"
+CELERY_TASK_ROUTES = {
+    "contacts.events_hand_off": {"queue": "intake"},
+    "sends.inbound_reply_handle": {"queue": "intake"},
+    "consent.contact_import_run": {"queue": "intake"},
+    "contacts.opportunity_import_run": {"queue": "intake"},
+    "crm.sync_in": {"queue": "intake"},
+    "crm.sync_in_all": {"queue": "intake"},
+    "journeys.*": {"queue": "engine"},
+    "sends.message_dispatch": {"queue": "dispatch"},
+    "sends.messages_dispatch": {"queue": "dispatch"},
+    "crm.push": {"queue": "dispatch"},
+    "crm.push_all": {"queue": "dispatch"},
+    "routing.notifications_send": {"queue": "dispatch"},
+    "routing.webhook_deliver": {"queue": "dispatch"},
+    "routing.webhook_deliveries_send": {"queue": "dispatch"},
+}
 
 # CRM connectors (apps/crm). A connection is configured when its credentials are set;
 # secrets live only in the environment, never in the database or the logs.
