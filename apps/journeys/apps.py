@@ -21,7 +21,7 @@ class JourneysConfig(AppConfig):
             pipeline_stage_user_register,
         )
         from apps.journeys.erasure import journeys_erasure_parts_register
-        from apps.journeys.gate import journey_gate_check
+        from apps.journeys.gate import journey_gate_check, journey_gate_prefetch
         from apps.journeys.intake import journeys_on_events
         from apps.journeys.merge import journeys_merge_parts_register
         from apps.journeys.selectors import (
@@ -32,7 +32,7 @@ class JourneysConfig(AppConfig):
         from apps.sends.policy import gate_check_register
 
         event_handler_register("journeys", journeys_on_events, order=30)
-        gate_check_register("journeys", journey_gate_check)
+        gate_check_register("journeys", journey_gate_check, journey_gate_prefetch)
         timeline_source_register("journeys", contact_journey_timeline)
         lifecycle_stage_user_register("journeys", journeys_naming_lifecycle_stage)
         pipeline_stage_user_register("journeys", journeys_naming_pipeline_stage)

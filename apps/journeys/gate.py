@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from apps.contacts.models import Event, EventType
@@ -20,28 +21,97 @@ from apps.sends.quiet_hours import Recipient, recipient_window
 STOPPED = {EnrollmentState.GOAL_REACHED, EnrollmentState.EXITED, EnrollmentState.FAILED}
 
 
-def journey_gate_check(message, at: datetime) -> GateResult | None:
+def journey_gate_check(message, at: datetime, store: dict) -> GateResult | None:
+    """A batch reads the enrollment, its goal events and the journey's count from `store`
+    (journey_gate_prefetch); one message reads them from the database."""
     if message.enrollment_id is None:
         # Only the simulator makes a journey's message without an enrollment (an unsaved
         # one): it still meets the journey's own rules.
         journey = Journey.objects.filter(pk=message.journey_id).first()
         return journey_rules_check(message, journey, at) if journey else None
-    enrollment = (
-        Enrollment.objects.select_related("journey").filter(pk=message.enrollment_id).first()
-    )
+    enrollment = _enrollment_of(message, store)
     if enrollment is None or enrollment.state in STOPPED:
         state = enrollment.get_state_display().lower() if enrollment else "gone"
         return GateResult(
             Decision.SUPPRESS, "journey_ended", f"The contact's journey has ended ({state})."
         )
-    return _goal_check(enrollment, at) or journey_rules_check(message, enrollment.journey, at)
+    return _goal_check(enrollment, at, store) or journey_rules_check(
+        message, enrollment.journey, at, store
+    )
 
 
-def _goal_check(enrollment: Enrollment, at: datetime) -> GateResult | None:
+def _enrollment_of(message, store: dict) -> Enrollment | None:
+    if "enrollments" in store:
+        return store["enrollments"].get(message.enrollment_id)
+    return Enrollment.objects.select_related("journey").filter(pk=message.enrollment_id).first()
+
+
+def journey_gate_prefetch(messages: list, at: datetime, store: dict) -> None:
+    """The batch form's reads: every enrollment, the goal-type events of their contacts
+    since the earliest entry, and each journey's count per contact over its cap window."""
+    ids = {m.enrollment_id for m in messages if m.enrollment_id is not None}
+    enrollments = Enrollment.objects.select_related("journey").filter(pk__in=ids)
+    store["enrollments"] = {enrollment.pk: enrollment for enrollment in enrollments}
+    store["goal_events"] = _goal_events_of(list(store["enrollments"].values()))
+    store["journey_counts"] = _journey_counts_of(messages, store["enrollments"], at)
+
+
+def _goal_types(journey: Journey) -> set[str]:
+    types = set(journey.exit_event_types or [])
+    if journey.exit_on_opportunity:
+        types |= {EventType.OPPORTUNITY_CREATED, EventType.STAGE_CHANGED}
+    if journey.exit_lifecycle_stage:
+        types.add(EventType.LIFECYCLE_STAGE_CHANGED)
+    return types
+
+
+def _goal_events_of(enrollments: list[Enrollment]) -> dict[int, list[Event]]:
+    """Candidate goal events by contact, in the order the single form reads them."""
+    watching = [e for e in enrollments if _goal_types(e.journey)]
+    by_contact: dict[int, list[Event]] = {e.contact_id: [] for e in watching}
+    if not watching:
+        return by_contact
+    types = set().union(*(_goal_types(e.journey) for e in watching))
+    events = Event.objects.filter(
+        contact_id__in=list(by_contact),
+        type__in=types,
+        received_at__gte=min(e.entered_at for e in watching),
+    ).order_by("received_at", "id")
+    for event in events:
+        by_contact[event.contact_id].append(event)
+    return by_contact
+
+
+def _journey_counts_of(messages: list, enrollments: dict, at: datetime) -> dict:
+    """(journey id, contact id) → messages counting against the journey's cap."""
+    counts: dict = {}
+    journeys = {e.journey.pk: e.journey for e in enrollments.values() if e.journey.cap_messages}
+    for journey in journeys.values():
+        if not journey.cap_hours:
+            continue
+        contacts = [m.contact_id for m in messages if m.journey_id == journey.pk]
+        rows = (
+            _journey_reserving(journey, at)
+            .filter(contact_id__in=contacts)
+            .exclude(pk__in=[m.pk for m in messages if m.pk])
+            .values("contact_id")
+            .annotate(used=Count("pk"))
+        )
+        counts.update({(journey.pk, row["contact_id"]): row["used"] for row in rows})
+    return counts
+
+
+def _journey_reserving(journey: Journey, at: datetime):
+    return OutboundMessage.objects.filter(
+        journey_id=journey.pk, status__in=MessageStatus.reserving()
+    ).filter(counts_since(at - timedelta(hours=journey.cap_hours)))
+
+
+def _goal_check(enrollment: Enrollment, at: datetime, store: dict) -> GateResult | None:
     """A goal event recorded since the contact entered stops the message even though the
     event's hand-off (which ends the enrollment) has not run yet: a worker backlog or a
     broker outage must not let a message out after the goal."""
-    event, reason = _goal_recorded(enrollment)
+    event, reason = _goal_recorded(enrollment, store)
     if event is None:
         return None
     _enrollment_end_on_goal(enrollment, reason, event)
@@ -53,29 +123,34 @@ def _goal_check(enrollment: Enrollment, at: datetime) -> GateResult | None:
     )
 
 
-def _goal_recorded(enrollment: Enrollment) -> tuple[Event | None, str]:
+def _goal_recorded(enrollment: Enrollment, store: dict) -> tuple[Event | None, str]:
     journey = enrollment.journey
-    types = set(journey.exit_event_types or [])
-    if journey.exit_on_opportunity:
-        types |= {EventType.OPPORTUNITY_CREATED, EventType.STAGE_CHANGED}
-    if journey.exit_lifecycle_stage:
-        types.add(EventType.LIFECYCLE_STAGE_CHANGED)
+    types = _goal_types(journey)
     if not types:
         return None, ""
-    events = (
-        Event.objects.filter(
-            contact_id=enrollment.contact_id,
-            type__in=types,
-            received_at__gte=enrollment.entered_at,
-        )
-        .exclude(pk=enrollment.triggering_event_id)
-        .order_by("received_at", "id")
-    )
-    for event in events:
+    for event in _goal_candidates(enrollment, types, store):
         reason = goal_met(journey, event)
         if reason:
             return event, reason
     return None, ""
+
+
+def _goal_candidates(enrollment: Enrollment, types: set[str], store: dict) -> list[Event]:
+    if "goal_events" in store:
+        return [
+            event
+            for event in store["goal_events"].get(enrollment.contact_id, [])
+            if event.type in types
+            and event.received_at >= enrollment.entered_at
+            and event.pk != enrollment.triggering_event_id
+        ]
+    return list(
+        Event.objects.filter(
+            contact_id=enrollment.contact_id, type__in=types, received_at__gte=enrollment.entered_at
+        )
+        .exclude(pk=enrollment.triggering_event_id)
+        .order_by("received_at", "id")
+    )
 
 
 def _enrollment_end_on_goal(enrollment: Enrollment, reason: str, event: Event) -> None:
@@ -97,7 +172,9 @@ def _enrollment_end_on_goal(enrollment: Enrollment, reason: str, event: Event) -
             enrollment_goal_reach(enrollment=free, reason=reason, event=event)
 
 
-def journey_rules_check(message, journey: Journey, at: datetime) -> GateResult | None:
+def journey_rules_check(
+    message, journey: Journey, at: datetime, store: dict | None = None
+) -> GateResult | None:
     """The journey's own rules: not archived or paused, within its cap and sending days."""
     if journey.status == JourneyStatus.ARCHIVED:
         return GateResult(Decision.SUPPRESS, "journey_archived", f"{journey.name} is archived.")
@@ -108,22 +185,21 @@ def journey_rules_check(message, journey: Journey, at: datetime) -> GateResult |
             f"{journey.name} is paused.",
             until=at + timedelta(hours=1),
         )
-    return _cap(message, journey, at) or _weekday(journey, message, at)
+    return _cap(message, journey, at, store or {}) or _weekday(journey, message, at)
 
 
-def _cap(message, journey: Journey, at: datetime) -> GateResult | None:
+def _cap(message, journey: Journey, at: datetime, store: dict) -> GateResult | None:
     if not journey.cap_messages or not journey.cap_hours or message.contact_id is None:
         return None
-    used = (
-        OutboundMessage.objects.filter(
-            journey_id=journey.pk,
-            contact_id=message.contact_id,
-            status__in=MessageStatus.reserving(),
+    if "journey_counts" in store:
+        used = store["journey_counts"].get((journey.pk, message.contact_id), 0)
+    else:
+        used = (
+            _journey_reserving(journey, at)
+            .filter(contact_id=message.contact_id)
+            .exclude(pk=message.pk)
+            .count()
         )
-        .filter(counts_since(at - timedelta(hours=journey.cap_hours)))
-        .exclude(pk=message.pk)
-        .count()
-    )
     if used < journey.cap_messages:
         return None
     return GateResult(

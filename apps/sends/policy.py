@@ -2,6 +2,9 @@
 
 `gate_evaluate` runs the checks in order — suppression, consent, preferences, journey
 state, quiet hours, frequency caps, duplicates — and returns the first refusal, or allow.
+The checks read what they need through a `GateFacts`: this one asks the database per
+message; the batch form (apps/sends/gate_batch.py) answers the same questions from one
+query per question per batch, so a decision is the same whichever path made it.
 The caller holds the contact's row lock (`contact_lock`) so that counting for the caps and
 inserting the message happen as one step under concurrency. Every decision is recorded with
 its inputs so anyone can later ask "why did (or didn't) she get this?".
@@ -15,10 +18,17 @@ from django.conf import settings
 from django.db.models import Q
 
 from apps.consent.models import Channel, ConsentStatus, Preference, Purpose, Suppression
-from apps.consent.selectors import consent_for_address, consent_of_ledger
+from apps.consent.selectors import AddressConsent, consent_of_ledger
 from apps.consent.services import ConsentError, address_normalize, addresses_same
 from apps.contacts.models import Contact
-from apps.sends.models import Decision, MessageCategory, MessageOrigin, MessageStatus
+from apps.sends.models import (
+    Decision,
+    FrequencyCap,
+    MessageCategory,
+    MessageOrigin,
+    MessageStatus,
+    OutboundMessage,
+)
 from apps.sends.quiet_hours import (
     Recipient,
     applicable_state_rules,
@@ -44,13 +54,84 @@ ALLOW = GateResult(Decision.ALLOW, "allowed", "Every rule allows it.")
 # Whatever the origin: an erased person is never messaged again as that contact.
 ERASED = GateResult(Decision.SUPPRESS, "contact_erased", "The contact's data was erased.")
 
-# Journeys (a higher app) register a check here: (message, at) -> GateResult | None.
-ExtraCheck = Callable[[object, datetime], GateResult | None]
-_extra_checks: dict[str, ExtraCheck] = {}
+# Journeys (a higher app) register a check here: (message, at, store) -> GateResult | None,
+# and optionally a prefetch (messages, at, store) the batch form calls once per batch; the
+# check reads the store when it holds the answer and asks the database when it does not.
+ExtraCheck = Callable[[object, datetime, dict], GateResult | None]
+ExtraPrefetch = Callable[[list, datetime, dict], None]
+_extra_checks: dict[str, tuple[ExtraCheck, ExtraPrefetch | None]] = {}
 
 
-def gate_check_register(name: str, check: ExtraCheck) -> None:
-    _extra_checks[name] = check
+def gate_check_register(name: str, check: ExtraCheck, prefetch: ExtraPrefetch | None = None):
+    _extra_checks[name] = (check, prefetch)
+
+
+def gate_extra_prefetch(messages: list, at: datetime, store: dict) -> None:
+    for _, prefetch in _extra_checks.values():
+        if prefetch is not None:
+            prefetch(messages, at, store)
+
+
+class GateFacts:
+    """What the checks read about a message, asked of the database one message at a time.
+    Every answer is the same function of the rows as the batch form's (gate_batch.py)."""
+
+    def __init__(self):
+        self.store: dict = {}  # the extra checks' own answers (filled by a batch prefetch)
+
+    def erased(self, message) -> bool:
+        """Read from the row, not the caller's copy: the caller holds the contact's lock,
+        and a copy loaded before an erasure committed would still say "not erased"."""
+        if message.contact_id is None:
+            return False
+        return Contact.objects.filter(pk=message.contact_id, erased_at__isnull=False).exists()
+
+    def suppression(self, message) -> Suppression | None:
+        key = suppression_key(message)
+        entries = Suppression.objects.of_address(key, message.channel)
+        return entries.order_by("created_at", "pk").first()
+
+    def consent(self, message, purpose: str) -> AddressConsent:
+        return consent_of_ledger(contact=message.contact, channel=message.channel, purpose=purpose)
+
+    def preference(self, message):
+        contact = message.contact
+        if contact is None or contact.pk is None:
+            return None
+        return Preference.objects.filter(contact_id=contact.pk).first()
+
+    def caps(self, message) -> list:
+        return list(
+            FrequencyCap.objects.filter(
+                is_active=True, channel=message.channel, category=message.category
+            ).order_by("pk")
+        )
+
+    def reserved(self, message, since: datetime) -> int:
+        return (
+            OutboundMessage.objects.filter(
+                contact=message.contact,
+                channel=message.channel,
+                category=message.category,
+                status__in=MessageStatus.reserving(),
+            )
+            .filter(counts_since(since))
+            .exclude(pk=message.pk)
+            .count()
+        )
+
+    def twin(self, message, since: datetime):
+        return (
+            OutboundMessage.objects.filter(
+                contact=message.contact,
+                template_version_id=message.template_version_id,
+                status__in=MessageStatus.reserving(),
+            )
+            .filter(counts_since(since))
+            .exclude(pk=message.pk)
+            .order_by("pk")
+            .first()
+        )
 
 
 # Which checks each origin goes through. A STOP confirmation must reach a number that
@@ -75,30 +156,28 @@ _CHECKS_BY_ORIGIN = {
 
 def gate_evaluate(*, message, at: datetime) -> GateResult:
     """Decides allow / defer until T / hold / suppress for one message at moment `at`."""
-    if _contact_erased(message):
+    return gate_decide(message=message, at=at, facts=GateFacts())
+
+
+def gate_decide(*, message, at: datetime, facts: GateFacts) -> GateResult:
+    """The checks of the message's origin in order, reading through `facts`."""
+    if facts.erased(message):
         return ERASED
     for name in _CHECKS_BY_ORIGIN[message.origin]:
-        result = _CHECKS[name](message, at)
+        result = _CHECKS[name](message, at, facts)
         if result is not None:
             return result
     return ALLOW
 
 
-def _contact_erased(message) -> bool:
-    """Read from the row, not the caller's copy: the caller holds the contact's lock, and a
-    copy loaded before an erasure committed would still say "not erased"."""
-    if message.contact_id is None:
-        return False
-    return Contact.objects.filter(pk=message.contact_id, erased_at__isnull=False).exists()
+def gate_checks(origin: str) -> tuple[str, ...]:
+    return _CHECKS_BY_ORIGIN[origin]
 
 
-def _suppression(message, at) -> GateResult | None:
+def _suppression(message, at, facts: GateFacts) -> GateResult | None:
     """The address itself, whoever owns it now: a STOP, an unsubscribe or a complaint
     binds the number (or email) it came from."""
-    key = _suppression_key(message)
-    entry = (
-        Suppression.objects.of_address(key, message.channel).order_by("created_at", "pk").first()
-    )
+    entry = facts.suppression(message)
     if entry is None:
         return None
     return GateResult(
@@ -109,7 +188,7 @@ def _suppression(message, at) -> GateResult | None:
     )
 
 
-def _suppression_key(message) -> str:
+def suppression_key(message) -> str:
     """The address as the suppression list stores it (E.164; email in lower case)."""
     try:
         return address_normalize(message.to_address, message.channel)
@@ -117,30 +196,26 @@ def _suppression_key(message) -> str:
         return message.to_address
 
 
-def _consent_status(message, purpose: str) -> str:
+def _consent_status(message, purpose: str, facts: GateFacts) -> str:
     """Replayed from the ledger, never read from the state row (a copy that could drift),
     and only for the address the consent was given for."""
-    return consent_for_address(
-        contact=message.contact,
-        channel=message.channel,
-        purpose=purpose,
-        address=message.to_address,
-    )
+    found = facts.consent(message, purpose)
+    if _given_elsewhere(message, found.given_for):
+        return ConsentStatus.NONE
+    return found.status
 
 
-def _consent(message, at) -> GateResult | None:
+def _consent(message, at, facts: GateFacts) -> GateResult | None:
     if message.contact is None:
         return GateResult(Decision.SUPPRESS, "no_contact", "A message to a contact needs one.")
     if message.category == MessageCategory.MARKETING:
-        found = consent_of_ledger(
-            contact=message.contact, channel=message.channel, purpose=Purpose.MARKETING
-        )
+        found = facts.consent(message, Purpose.MARKETING)
         if _given_elsewhere(message, found.given_for):
             return _other_address(message, found.given_for)
         if found.status == ConsentStatus.OPTED_IN:
             return None
         return _no_consent(message, found.status, "Marketing needs an active, confirmed opt-in")
-    status = _consent_status(message, Purpose.TRANSACTIONAL)
+    status = _consent_status(message, Purpose.TRANSACTIONAL, facts)
     if status != ConsentStatus.OPTED_OUT:
         return None
     return _no_consent(message, status, "Transactional messages stop after an opt-out")
@@ -181,8 +256,8 @@ def _no_consent(message, status: str, why: str) -> GateResult:
     )
 
 
-def _pending_consent(message, at) -> GateResult | None:
-    status = _consent_status(message, Purpose.MARKETING)
+def _pending_consent(message, at, facts: GateFacts) -> GateResult | None:
+    status = _consent_status(message, Purpose.MARKETING, facts)
     if status == ConsentStatus.PENDING:
         return None
     return _no_consent(message, status, "A double opt-in request needs a pending opt-in")
@@ -194,10 +269,10 @@ _PREFERENCE_SWITCHES = {
 }
 
 
-def _preferences(message, at) -> GateResult | None:
+def _preferences(message, at, facts: GateFacts) -> GateResult | None:
     """What the contact told us they want: a channel turned off refuses everything on it;
     topics, when they named some, admit only marketing tagged with one of them."""
-    preference = _preference_of(message.contact)
+    preference = facts.preference(message)
     if preference is None:
         return None
     switch, code, why = _PREFERENCE_SWITCHES[message.channel]
@@ -218,12 +293,6 @@ def _preferences(message, at) -> GateResult | None:
     )
 
 
-def _preference_of(contact: Contact | None):
-    if contact is None or contact.pk is None:
-        return None
-    return Preference.objects.filter(contact_id=contact.pk).first()
-
-
 def _message_topics(message) -> set[str]:
     """A message is about its template's tags (e.g. "webinar, onboarding")."""
     version = message.template_version
@@ -231,9 +300,9 @@ def _message_topics(message) -> set[str]:
     return {tag.strip().casefold() for tag in tags.split(",") if tag.strip()}
 
 
-def _extra(message, at) -> GateResult | None:
-    for check in _extra_checks.values():
-        result = check(message, at)
+def _extra(message, at, facts: GateFacts) -> GateResult | None:
+    for check, _ in _extra_checks.values():
+        result = check(message, at, facts.store)
         if result is not None:
             return result
     return None
@@ -249,7 +318,7 @@ def quiet_hours_cover(message) -> bool:
     )
 
 
-def _quiet_hours(message, at) -> GateResult | None:
+def _quiet_hours(message, at, facts: GateFacts) -> GateResult | None:
     if not quiet_hours_cover(message):
         return None
     decision = recipient_window(recipient=Recipient.of(message.contact, message.to_address), at=at)
@@ -288,14 +357,9 @@ def contact_states(contact: Contact, phone: str) -> set[str]:
     return {rule.state for rule in rules} | ({contact.region} if contact.region else set())
 
 
-def _caps(message, at) -> GateResult | None:
-    from apps.sends.models import FrequencyCap
-
-    caps = FrequencyCap.objects.filter(
-        is_active=True, channel=message.channel, category=message.category
-    )
+def _caps(message, at, facts: GateFacts) -> GateResult | None:
     states = None
-    for cap in caps:
+    for cap in facts.caps(message):
         if cap.region:
             states = (
                 states
@@ -304,7 +368,7 @@ def _caps(message, at) -> GateResult | None:
             )
             if cap.region not in states:
                 continue
-        used = _reserved_count(message, at - timedelta(hours=cap.window_hours))
+        used = facts.reserved(message, at - timedelta(hours=cap.window_hours))
         if used >= cap.max_messages:
             return GateResult(
                 Decision.SUPPRESS,
@@ -313,22 +377,6 @@ def _caps(message, at) -> GateResult | None:
                 inputs={"cap_id": cap.pk, "used": used},
             )
     return None
-
-
-def _reserved_count(message, since: datetime) -> int:
-    from apps.sends.models import OutboundMessage
-
-    return (
-        OutboundMessage.objects.filter(
-            contact=message.contact,
-            channel=message.channel,
-            category=message.category,
-            status__in=MessageStatus.reserving(),
-        )
-        .filter(counts_since(since))
-        .exclude(pk=message.pk)
-        .count()
-    )
 
 
 def counts_since(since: datetime) -> Q:
@@ -343,22 +391,10 @@ def counts_since(since: datetime) -> Q:
     )
 
 
-def _duplicate(message, at) -> GateResult | None:
-    from apps.sends.models import OutboundMessage
-
+def _duplicate(message, at, facts: GateFacts) -> GateResult | None:
     if message.template_version_id is None:
         return None
-    since = at - timedelta(hours=settings.CUE_DUPLICATE_WINDOW_HOURS)
-    twin = (
-        OutboundMessage.objects.filter(
-            contact=message.contact,
-            template_version_id=message.template_version_id,
-            status__in=MessageStatus.reserving(),
-        )
-        .filter(counts_since(since))
-        .exclude(pk=message.pk)
-        .first()
-    )
+    twin = facts.twin(message, duplicate_since(at))
     if twin is None:
         return None
     return GateResult(
@@ -368,6 +404,10 @@ def _duplicate(message, at) -> GateResult | None:
         f"{twin.sent_at or twin.queued_at:%Y-%m-%d %H:%M} UTC.",
         inputs={"twin_message_id": twin.pk},
     )
+
+
+def duplicate_since(at: datetime) -> datetime:
+    return at - timedelta(hours=settings.CUE_DUPLICATE_WINDOW_HOURS)
 
 
 _CHECKS = {

@@ -10,12 +10,13 @@ from apps.journeys.steps.split import split_choose
 
 
 class LiveContext:
-    """One enrollment's run, at `now`."""
+    """One enrollment's run, at `now`. `made` holds the messages a batch already created
+    for its send steps, by send key (messages_for_sends)."""
 
     dry = False
 
-    def __init__(self, enrollment: Enrollment, now: datetime):
-        self.enrollment, self.now = enrollment, now
+    def __init__(self, enrollment: Enrollment, now: datetime, made: dict | None = None):
+        self.enrollment, self.now, self.made = enrollment, now, made or {}
 
     @property
     def holdout(self) -> bool:
@@ -50,19 +51,24 @@ class LiveContext:
         from apps.library.models import MessageTemplate
         from apps.sends.services.messages import message_create
 
+        if made := self.made.get(self.send_key(step)):
+            return made
         template = MessageTemplate.objects.select_related("current_version").get(pk=template_id)
-        return message_create(
-            send_key=self.send_key(step),
-            origin="journey",
-            category=template.category,
-            channel=template.channel,
-            contact=self.enrollment.contact,
-            template_version=template.current_version,
-            journey_id=self.enrollment.journey_id,
-            enrollment_id=self.enrollment.pk,
-            step_id=step.pk,
-            at=self.now,
-        )
+        return message_create(**self.message_intent(step, template), at=self.now)
+
+    def message_intent(self, step: Step, template) -> dict:
+        """What message_create (or a batch of them) needs for this step's message."""
+        return {
+            "send_key": self.send_key(step),
+            "origin": "journey",
+            "category": template.category,
+            "channel": template.channel,
+            "contact": self.enrollment.contact,
+            "template_version": template.current_version,
+            "journey_id": self.enrollment.journey_id,
+            "enrollment_id": self.enrollment.pk,
+            "step_id": step.pk,
+        }
 
     def event_since(self, types: list[str], since: datetime) -> Event | None:
         return (

@@ -12,6 +12,7 @@ from apps.journeys.steps import SPECS, Move
 __all__ = ["Move", "step_run"]
 
 
-def step_run(enrollment: Enrollment, step: Step, now: datetime) -> Move:
+def step_run(enrollment: Enrollment, step: Step, now: datetime, made: dict | None = None) -> Move:
+    """`made`: the messages a batch already created, by send key (engine/sends.py)."""
     spec = SPECS[step.kind]
-    return spec.run(LiveContext(enrollment, now), step, spec.config(step))
+    return spec.run(LiveContext(enrollment, now, made), step, spec.config(step))

@@ -1,4 +1,6 @@
-"""Creating messages: render, gate, reserve, and enqueue after commit."""
+"""Creating messages: render, gate, reserve, and enqueue after commit. A message row is
+inserted with its decision (never inserted, then updated); many at once go through the
+batch gate and a few multi-row INSERTs."""
 
 import logging
 import secrets
@@ -14,6 +16,7 @@ from apps.contacts.models import Contact
 from apps.core.queue import task_send
 from apps.library.encoding import sms_analyze
 from apps.sends.errors import SendsError
+from apps.sends.gate_batch import gates_evaluate
 from apps.sends.hooks import message_outcomes_fire
 from apps.sends.models import (
     Decision,
@@ -36,6 +39,12 @@ def contact_lock(contact_id: int | None) -> None:
     inserting the message become one step. (SQLite serialises writers instead.)"""
     if contact_id is not None:
         list(Contact.objects.select_for_update().filter(pk=contact_id).values_list("pk"))
+
+
+def contacts_lock(contact_ids) -> None:
+    """contact_lock for many contacts, in pk order (so two batches never deadlock)."""
+    rows = Contact.objects.select_for_update().filter(pk__in=set(contact_ids)).order_by("pk")
+    list(rows.values_list("pk"))
 
 
 @transaction.atomic
@@ -85,14 +94,77 @@ def message_create(
         from_sender=from_sender,
     )
     links = _content_render(message, body, contact if render_contact is None else render_contact)
+    result = gate_evaluate(message=message, at=at)
+    _decision_set(message, result, at)
     try:
         with transaction.atomic():
             message.save()
     except IntegrityError:
         return OutboundMessage.objects.get(send_key=send_key)
     TrackedLink.objects.bulk_create([TrackedLink(message=message, **link) for link in links])
-    message_gate(message=message, at=at, stage="create")
+    _decision_event(message, result, at, "create").save()
+    _decisions_follow([message])
     return message
+
+
+@transaction.atomic
+def messages_create_batch(*, intents: list[dict], at: datetime) -> dict[str, OutboundMessage]:
+    """message_create for many intents (its keyword arguments, each with a contact and a
+    template version), by send key: the contacts locked in one statement, one gate batch,
+    the messages, their links and their decisions each one multi-row INSERT. A contact
+    with several intents has the others made one at a time after the batch, so each is
+    gated against the ones before it."""
+    keys = [intent["send_key"] for intent in intents]
+    made = {m.send_key: m for m in OutboundMessage.objects.filter(send_key__in=keys)}
+    first, rest = _one_per_contact([i for i in intents if i["send_key"] not in made])
+    if first:
+        contacts_lock(intent["contact"].pk for intent in first)
+        made.update(_batch_create(first, at))
+    for intent in rest:
+        made[intent["send_key"]] = message_create(**intent, at=at)
+    return made
+
+
+def _one_per_contact(intents: list[dict]) -> tuple[list[dict], list[dict]]:
+    first, rest, seen = [], [], set()
+    for intent in intents:
+        contact_id = intent["contact"].pk
+        (rest if contact_id in seen else first).append(intent)
+        seen.add(contact_id)
+    return first, rest
+
+
+def _batch_create(intents: list[dict], at: datetime) -> dict[str, OutboundMessage]:
+    messages, links = [], []
+    for version in {intent["template_version"] for intent in intents}:
+        if not version.is_sendable:  # asked once per version, not per message
+            raise SendsError(
+                "Only an approved template version can be sent.", field="template_version"
+            )
+    for intent in intents:
+        contact = intent["contact"]
+        message = OutboundMessage(**intent, to_address=_address(contact, None, intent["channel"]))
+        links.append(_content_render(message, None, contact, version_checked=True))
+        messages.append(message)
+    results = gates_evaluate(messages=messages, at=at)
+    for message, result in zip(messages, results, strict=True):
+        _decision_set(message, result, at)
+    try:
+        with transaction.atomic():
+            OutboundMessage.objects.bulk_create(messages)
+    except IntegrityError:  # a send key made meanwhile: one at a time, as message_create does
+        return {i["send_key"]: message_create(**i, at=at) for i in intents}
+    TrackedLink.objects.bulk_create(
+        TrackedLink(message=message, **link)
+        for message, minted in zip(messages, links, strict=True)
+        for link in minted
+    )
+    MessageEvent.objects.bulk_create(
+        _decision_event(message, result, at, "create")
+        for message, result in zip(messages, results, strict=True)
+    )
+    _decisions_follow(messages)
+    return {message.send_key: message for message in messages}
 
 
 def _address(contact, user, channel: str) -> str:
@@ -107,7 +179,9 @@ def _address(contact, user, channel: str) -> str:
     return address
 
 
-def _content_render(message: OutboundMessage, body: str | None, contact) -> list[dict]:
+def _content_render(
+    message: OutboundMessage, body: str | None, contact, *, version_checked: bool = False
+) -> list[dict]:
     """Fills body and subject, from the approved template version (any version, for a
     test send to its composer) or the text given; returns the tracked links the body now
     carries."""
@@ -115,7 +189,7 @@ def _content_render(message: OutboundMessage, body: str | None, contact) -> list
     is_test = message.origin == MessageOrigin.TEST_SEND
     if message.template_version is not None:
         version = message.template_version
-        if not is_test and not version.is_sendable:
+        if not is_test and not version_checked and not version.is_sendable:
             raise SendsError(
                 "Only an approved template version can be sent.", field="template_version"
             )
@@ -172,6 +246,14 @@ _STATUS_FOR = {
 
 
 def decision_apply(*, message: OutboundMessage, result: GateResult, at: datetime, stage: str):
+    """A new decision for a message already stored (the gate again at dispatch)."""
+    _decision_set(message, result, at)
+    message.save()
+    _decision_event(message, result, at, stage).save()
+    _decisions_follow([message])
+
+
+def _decision_set(message: OutboundMessage, result: GateResult, at: datetime) -> None:
     message.status = _STATUS_FOR[result.decision]
     message.decision, message.reason_code, message.reason = (
         result.decision,
@@ -183,8 +265,10 @@ def decision_apply(*, message: OutboundMessage, result: GateResult, at: datetime
         message.queued_at = at
     if message.status == MessageStatus.SUPPRESSED:
         message.finished_at = at
-    message.save()
-    MessageEvent.objects.create(
+
+
+def _decision_event(message, result: GateResult, at: datetime, stage: str) -> MessageEvent:
+    return MessageEvent(
         message=message,
         kind=MessageEvent.Kind.DECISION,
         status=message.status,
@@ -198,10 +282,16 @@ def decision_apply(*, message: OutboundMessage, result: GateResult, at: datetime
             "at": at.isoformat(),
         },
     )
-    if message.status == MessageStatus.QUEUED:
-        message_enqueue_after_commit(message.pk)
-    elif message.status == MessageStatus.SUPPRESSED:
-        message_outcomes_fire([message.pk])
+
+
+def _decisions_follow(messages: list[OutboundMessage]) -> None:
+    """Queued ones go to dispatch after commit; suppressed ones have their outcome told."""
+    for message in messages:
+        if message.status == MessageStatus.QUEUED:
+            message_enqueue_after_commit(message.pk)
+    suppressed = [m.pk for m in messages if m.status == MessageStatus.SUPPRESSED]
+    if suppressed:
+        message_outcomes_fire(suppressed)
 
 
 def message_enqueue_after_commit(message_id: int) -> None:
