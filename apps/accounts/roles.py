@@ -93,8 +93,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     + ["library.approve_as_compliance", "consent.export_consent_proof", "reporting.run_audit"]
     # Data-subject requests: GDPR Art. 15/20 exports and Art. 17 erasures are Compliance's.
     + ["contacts.export_personal_data", "contacts.erase_personal_data"]
-    # Who signed in, when, from where, and the failed attempts (django-axes' logs).
-    + ["axes.view_*"],
+    # Who signed in, when, from where, and the failed attempts (django-axes' logs); the
+    # lockout counters (access attempts) stay an admin's, who unlocks by deleting one.
+    + ["axes.view_accesslog", "axes.view_accessfailurelog"],
     SALES_REP: [
         "routing.view_followuptask",
         "routing.work_followuptask",

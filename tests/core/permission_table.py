@@ -75,8 +75,9 @@ SCHEDULES = Access(AUDITORS)  # the scheduler: Compliance reads, an admin change
 MODELS: dict[str, Access] = {
     "auth.group": PEOPLE,
     # Sign-in attempts and lockouts (django-axes), written by Cue: Compliance reads who
-    # signed in and who failed; an admin unlocks a user by deleting their attempt row.
-    "axes.accessattempt": Access(AUDITORS, NOBODY, ADMIN_ONLY, ADMIN_ONLY),
+    # signed in and who failed; the lockout counters are an admin's, who unlocks a user by
+    # deleting their attempt row.
+    "axes.accessattempt": Access(ADMIN_ONLY, NOBODY, ADMIN_ONLY, ADMIN_ONLY),
     "axes.accesslog": Access(AUDITORS, NOBODY, ADMIN_ONLY, ADMIN_ONLY),
     "axes.accessfailurelog": Access(AUDITORS, NOBODY, ADMIN_ONLY, ADMIN_ONLY),
     # Second factors: an admin resets a lost one (deletes it); no one reads a secret.
