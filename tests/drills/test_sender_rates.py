@@ -4,6 +4,7 @@ paced at the MPS on its own row (within 2 %), from its own address, each message
 from collections import Counter
 from decimal import Decimal
 
+import pytest
 from django.db import transaction
 
 from apps.sends.models import MessageStatus, OutboundMessage, Sender
@@ -11,7 +12,16 @@ from apps.sends.services.messages import message_create
 from tests.drills.conftest import WORKER_DRILL, posts, tasks_to, twilio_env
 from tests.workers import celery_worker_process, wait_for
 
-pytestmark = WORKER_DRILL
+pytestmark = [
+    *WORKER_DRILL,
+    # Measured on PostgreSQL at fcec27c: the 10/s sender reached 3.87/s. Per-message dispatch
+    # holds a worker process while it sleeps up to 2 s for its slot, so with two processes
+    # the senders starve each other. Batch dispatch (h19b, apps/sends/services/dispatch.py)
+    # takes a batch's slots at once; strict, so this mark must go when that lands and passes.
+    pytest.mark.xfail(
+        strict=True, reason="per-message dispatch starves a second sender with two processes"
+    ),
+]
 
 SERVICE_SID = "MG" + "e" * 32
 LOCAL = "+13125550142"
