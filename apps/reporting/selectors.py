@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, Sum
 from django.utils import timezone
 
+from apps.core.db_router import replica_reads
 from apps.journeys.models import Journey, Step
 from apps.library.models import MessageTemplate
 from apps.reporting.lift import Lift, holdout_lift
@@ -122,6 +123,7 @@ def _figures(values: dict) -> Figures:
     return Figures(values=cleaned)
 
 
+@replica_reads()
 def dashboard(filters: DashboardFilters) -> Dashboard:
     rows = rollups_for(filters)
     group = GROUPS[filters.group_by]

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from apps.sends.services.dispatch import message_dispatch
+from apps.sends.services.dispatch import message_dispatch, messages_dispatch
 from apps.sends.services.inbound import inbound_reply_handle
 from apps.sends.services.sweep import messages_sweep
 
@@ -9,6 +9,12 @@ from apps.sends.services.sweep import messages_sweep
 def message_dispatch_task(message_id: int) -> str:
     """Sends one queued message; safe to run twice (the claim lets one run through)."""
     return message_dispatch(message_id=message_id)
+
+
+@shared_task(name="sends.messages_dispatch")
+def messages_dispatch_task(message_ids: list[int]) -> dict[int, str]:
+    """Sends a batch of queued messages; safe to run twice (each claim lets one run through)."""
+    return messages_dispatch(message_ids=message_ids)
 
 
 @shared_task(name="sends.messages_sweep")

@@ -14,6 +14,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": os.environ.get("CUE_TEST_SQLITE_NAME") or str(VAR_DIR / "test-cue.sqlite3")
     }
 
+# A replica that mirrors the test database, so that routing reports to it can be tested;
+# reads go there only where a test sets DATABASE_REPLICA_URL (tests/core/test_replica.py).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -26,7 +30,11 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": None, "us
 TWILIO_ACCOUNT_SID = ""
 TWILIO_AUTH_TOKEN = ""
 # Pacing is tested where it is the subject; elsewhere it must not slow the suite down.
-CUE_SEND_RATES = {"default": 1000.0}
+# (A worker started by a pacing test is given its rate and schedule store by environment.)
+CUE_SEND_RATES = {"default": float(os.environ.get("CUE_TEST_SEND_RATE", "1000"))}
+# Redis keeps no test transaction: each test's schedule starts afresh in the database row;
+# the Redis schedule is tested where it is the subject.
+CUE_PACING_REDIS_URL = os.environ.get("CUE_TEST_PACING_REDIS_URL", "")
 # Sessions never time out in tests (time_machine moves the clock by days); the lifetime is
 # tested where it is the subject (tests/core/test_session_lifetime.py).
 SESSION_IDLE_MINUTES = 0

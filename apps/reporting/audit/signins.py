@@ -7,6 +7,8 @@ from datetime import datetime
 from axes.models import AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 
+from apps.core.db_router import replica_reads
+
 SIGN_INS_PAGE = 100
 
 
@@ -27,6 +29,7 @@ class SignInFilters:
     before: datetime | None = None
 
 
+@replica_reads()
 def sign_ins_recent(*, filters: SignInFilters, limit: int = SIGN_INS_PAGE) -> list[SignIn]:
     """The `limit` newest sign-ins and failed attempts (before `filters.before`), newest first."""
     found = []

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from apps.core.db_router import replica_reads
 from apps.reporting.audit.entries import Entry, entries_build
 
 PAGE_SIZE = 50
@@ -123,6 +124,7 @@ class TrailPage:
     next_cursor: str | None
 
 
+@replica_reads()
 def trail_page(*, filters: TrailFilters, cursor: Cursor | None = None, size: int = PAGE_SIZE):
     """The `size` newest entries after `cursor` that match the filters."""
     candidates = []

@@ -1,128 +1,244 @@
-"""Dispatch: claim by conditional UPDATE, gate again under the contact lock, pace, call the
-transport once, and record what happened. A send whose outcome is unknown is reconciled
-with the provider, never sent again blindly."""
+"""Dispatch in batches: claim many queued messages by one conditional UPDATE, gate them again
+under their contacts' locks, take their pacing slots in one step, call the transport for
+each concurrently through one reused client, and record what happened in bulk. Each message
+is still sent at most once; a send whose outcome is unknown is reconciled with the provider,
+never sent again blindly."""
 
 import logging
 import time
-from datetime import timedelta
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.contacts.models import Contact
 from apps.sends.models import Decision, MessageEvent, MessageStatus, OutboundMessage
 from apps.sends.policy import gate_evaluate, quiet_hours_cover
 from apps.sends.quiet_hours import Recipient, recipient_validity_seconds
-from apps.sends.services.messages import contact_lock, decision_apply
-from apps.sends.services.outcomes import outcome_failure, outcome_sent
-from apps.sends.services.pacing import pace_slot_claim
+from apps.sends.selectors.senders import sender_for_message
+from apps.sends.services.messages import decision_apply
+from apps.sends.services.outcomes import outcome_failure, outcomes_sent
+from apps.sends.services.pacing import pace_slots_take, sender_rate
 from apps.sends.transports import transport_for
-from apps.sends.transports.base import TransportError
+from apps.sends.transports.base import SendResult, TransportError
+from apps.sends.transports.twilio import SEND_THREADS
 
 logger = logging.getLogger(__name__)
 
 MAX_PACING_SLEEP = 2.0
+DISPATCH_BATCH = 50  # messages one dispatch task claims: a batch's slots fit one pacing wait
+# A dispatch task not run by then is dropped by the worker; until then the sweep leaves its
+# messages alone, so a long queue never collects a second task for the same message.
+DISPATCH_TASK_LIVES = timedelta(minutes=15)
 
 
 def message_dispatch(*, message_id: int) -> str:
     """Sends one queued message at most once. Returns what happened, for logs and tests."""
-    message = _claim(message_id)
-    if message is None:
-        return "not_claimed"
-    if message.status != MessageStatus.SENDING:
-        return message.status
-    transport = transport_for(message)
-    if not _paced(message, transport.sender):
-        return "repaced"
-    try:
-        result = transport.send(
-            message, status_callback=_status_callback(message), validity_seconds=_validity(message)
-        )
-    except TransportError as error:
-        return outcome_failure(message=message, error=error)
-    outcome_sent(message=message, result=result, sender=transport.sender)
-    return "sent"
+    return messages_dispatch(message_ids=[message_id])[message_id]
+
+
+def messages_dispatch(*, message_ids: list[int]) -> dict[int, str]:
+    """Sends each queued message among `message_ids` at most once; answers what happened
+    to each ("not_claimed" for those another run has, or that are no longer queued)."""
+    outcomes = dict.fromkeys(message_ids, "not_claimed")
+    allowed_by_channel = defaultdict(list)
+    for message in _claim(message_ids):
+        if message.status != MessageStatus.SENDING:
+            outcomes[message.pk] = message.status
+        else:
+            # One batch per sender too: each is paced at its own rate and sent from it.
+            allowed_by_channel[(message.channel, sender_for_message(message))].append(message)
+    for messages in allowed_by_channel.values():
+        outcomes.update(_send_paced(transport_for(messages[0]), messages))
+    return outcomes
 
 
 @transaction.atomic
-def _claim(message_id: int) -> OutboundMessage | None:
-    """queued → sending, only for the caller that wins; the gate runs again in the same
-    transaction, so a STOP that landed since creation wins."""
-    contact_id = (
-        OutboundMessage.objects.filter(pk=message_id).values_list("contact_id", flat=True).first()
+def _claim(message_ids: list[int]) -> list[OutboundMessage]:
+    """queued → sending, only for the caller that wins each; the gate runs again in the same
+    transaction under the contacts' locks, so a STOP that landed since creation wins."""
+    contact_ids = (
+        OutboundMessage.objects.filter(pk__in=message_ids, status=MessageStatus.QUEUED)
+        .exclude(contact=None)
+        .values_list("contact_id", flat=True)
     )
-    contact_lock(contact_id)
+    # In id order, so two batches sharing contacts wait on each other instead of deadlocking.
+    list(
+        Contact.objects.select_for_update()
+        .filter(pk__in=set(contact_ids))
+        .order_by("pk")
+        .values_list("pk")
+    )
     now = timezone.now()
-    won = OutboundMessage.objects.filter(pk=message_id, status=MessageStatus.QUEUED).update(
-        status=MessageStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    won = _claim_update(message_ids, now)
+    messages = list(
+        OutboundMessage.objects.select_related("contact", "template_version")
+        .filter(pk__in=won)
+        .order_by("pk")
     )
-    if not won:
-        return None
-    message = OutboundMessage.objects.select_related("contact", "template_version").get(
-        pk=message_id
-    )
-    result = gate_evaluate(message=message, at=now)
-    if result.decision != Decision.ALLOW:
-        decision_apply(message=message, result=result, at=now, stage="dispatch")
-    else:
-        MessageEvent.objects.create(
+    allowed = []
+    for message in messages:
+        result = gate_evaluate(message=message, at=now)
+        if result.decision != Decision.ALLOW:
+            decision_apply(message=message, result=result, at=now, stage="dispatch")
+        else:
+            allowed.append(message)
+    MessageEvent.objects.bulk_create(
+        MessageEvent(
             message=message,
             kind=MessageEvent.Kind.TRANSITION,
             status=MessageStatus.SENDING,
             detail={"attempt": message.attempts, "gate": "allowed at dispatch"},
         )
-    return message
+        for message in allowed
+    )
+    return messages
 
 
-def _paced(message: OutboundMessage, sender: str) -> bool:
-    slot = pace_slot_claim(sender=sender, max_wait=MAX_PACING_SLEEP)
-    wait = (slot.at - timezone.now()).total_seconds()
-    if slot.claimed:
-        if wait > 0:
-            time.sleep(wait)
-        return True
+def _claim_update(message_ids: list[int], now: datetime) -> list[int]:
+    """One conditional UPDATE … RETURNING: each message goes to exactly one claimer."""
+    if not message_ids:
+        return []
+    table = OutboundMessage._meta.db_table
+    marks = ", ".join(["%s"] * len(message_ids))
+    sql = (
+        f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1 "
+        f"WHERE id IN ({marks}) AND status = %s RETURNING id"
+    )
+    claimed_at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [MessageStatus.SENDING, claimed_at, *message_ids, MessageStatus.QUEUED])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _send_paced(transport, messages: list[OutboundMessage]) -> dict[int, str]:
+    """Takes the batch's slots in one step; those without a slot in reach go back to the
+    queue without a call, the rest are sent each at its slot."""
+    sender = transport.sender
+    slots = pace_slots_take(
+        sender=sender, rate=sender_rate(sender), count=len(messages), max_wait=MAX_PACING_SLEEP
+    )
+    paced, unpaced = messages[: len(slots.taken)], messages[len(slots.taken) :]
     # No call was made: the claim's attempt is given back, so that pacing never uses up
     # the attempts (MAX_ATTEMPTS) or lengthens the backoff meant for provider errors.
-    message_requeue(message=message, at=slot.at, reason="paced", attempted=False)
-    return False
+    messages_requeue(
+        messages=unpaced,
+        at=slots.next_free_at,
+        reason="paced",
+        attempted=False,
+        early=MAX_PACING_SLEEP / 2,
+    )
+    outcomes = dict.fromkeys((message.pk for message in unpaced), "repaced")
+    calls = [
+        (transport, message, slot, _status_callback(message), _validity(message, slot))
+        for message, slot in zip(paced, slots.taken, strict=True)
+    ]
+    answers = _calls_make(transport, calls)
+    sent = [(m, answer) for m, answer in zip(paced, answers, strict=True) if _is_sent(answer)]
+    outcomes_sent(sent=sent, sender=sender)
+    outcomes.update((message.pk, "sent") for message, _ in sent)
+    for message, answer in zip(paced, answers, strict=True):
+        if not _is_sent(answer):
+            outcomes[message.pk] = outcome_failure(message=message, error=answer)
+    return outcomes
+
+
+def _is_sent(answer) -> bool:
+    return isinstance(answer, SendResult)
+
+
+def _calls_make(transport, calls: list[tuple]) -> list[SendResult | TransportError]:
+    """Concurrently for a transport whose calls touch no database (Twilio), else in turn."""
+    if len(calls) > 1 and getattr(transport, "calls_in_threads", False):
+        with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(calls))) as pool:
+            return list(pool.map(lambda call: _call_at_slot(*call), calls))
+    return [_call_at_slot(*call) for call in calls]
+
+
+def _call_at_slot(
+    transport, message, slot, status_callback, validity
+) -> SendResult | TransportError:
+    wait = (slot - timezone.now()).total_seconds()
+    if wait > 0:
+        time.sleep(wait)
+    try:
+        return transport.send(message, status_callback=status_callback, validity_seconds=validity)
+    except TransportError as error:
+        return error
 
 
 def message_requeue(*, message: OutboundMessage, at, reason: str, attempted: bool = True) -> None:
-    """Hands a claimed message back to the queue: a short countdown brings it back near
-    `at`, and the sweep catches it if that enqueue is lost."""
-    from apps.sends.tasks import message_dispatch_task
+    messages_requeue(messages=[message], at=at, reason=reason, attempted=attempted)
 
+
+def messages_requeue(
+    *, messages: list[OutboundMessage], at, reason: str, attempted: bool = True, early=0.0
+) -> None:
+    """Hands claimed messages back to the queue: a short countdown brings them back near
+    `at` (`early` seconds before: paced ones then wait for their slot, so the sender's
+    schedule never idles while their task travels), and the sweep catches them if that
+    enqueue is lost."""
+    if not messages:
+        return
     uncount = {} if attempted else {"attempts": F("attempts") - 1}
+    ids = [message.pk for message in messages]
     with transaction.atomic():
-        OutboundMessage.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(
+        OutboundMessage.objects.filter(pk__in=ids, status=MessageStatus.SENDING).update(
             status=MessageStatus.QUEUED, next_attempt_at=at, **uncount
         )
-        MessageEvent.objects.create(
-            message=message,
-            kind=MessageEvent.Kind.TRANSITION,
-            status=MessageStatus.QUEUED,
-            detail={"reason": reason, "next_attempt_at": at.isoformat()},
+        MessageEvent.objects.bulk_create(
+            MessageEvent(
+                message_id=pk,
+                kind=MessageEvent.Kind.TRANSITION,
+                status=MessageStatus.QUEUED,
+                detail={"reason": reason, "next_attempt_at": at.isoformat()},
+            )
+            for pk in ids
         )
-    countdown = max(0.0, min((at - timezone.now()).total_seconds(), 60.0))
-    try:
-        message_dispatch_task.apply_async((message.pk,), countdown=countdown)
-    except Exception:  # broker down: the sweep re-enqueues it when due
-        logger.warning("Re-enqueue of message %s left to the sweep", message.pk, exc_info=True)
+    countdown = max(0.0, min((at - timezone.now()).total_seconds() - early, 60.0))
+    messages_enqueue(message_ids=ids, countdown=countdown)
+
+
+def messages_enqueue(*, message_ids: list[int], countdown: float = 0.0) -> int:
+    """Sends dispatch tasks of up to DISPATCH_BATCH messages each and marks the messages
+    until when their task lives. Answers how many were enqueued; a chunk the broker refused
+    keeps no mark, so the sweep enqueues it again when due."""
+    from apps.sends.tasks import messages_dispatch_task
+
+    enqueued = 0
+    for start in range(0, len(message_ids), DISPATCH_BATCH):
+        chunk = message_ids[start : start + DISPATCH_BATCH]
+        expires = timezone.now() + timedelta(seconds=countdown) + DISPATCH_TASK_LIVES
+        try:
+            messages_dispatch_task.apply_async((chunk,), countdown=countdown, expires=expires)
+        except Exception:  # kombu raises many kinds: connection, timeout, DNS, auth
+            logger.warning("Enqueue of %d messages left to the sweep", len(chunk), exc_info=True)
+            continue
+        OutboundMessage.objects.filter(
+            Q(dispatch_task_expires_at=None) | Q(dispatch_task_expires_at__lt=expires),
+            pk__in=chunk,
+            status=MessageStatus.QUEUED,
+        ).update(dispatch_task_expires_at=expires)
+        enqueued += len(chunk)
+    return enqueued
 
 
 def _status_callback(message: OutboundMessage) -> str:
     return f"{settings.PUBLIC_BASE_URL}{reverse('twilio-status')}?m={message.pk}"
 
 
-def _validity(message: OutboundMessage) -> int | None:
+def _validity(message: OutboundMessage, at: datetime) -> int | None:
     """Twilio's ValidityPeriod: the same recipient window the gate just allowed, so a text
     still queued at Twilio when the window closes fails instead of landing in quiet time."""
     if not quiet_hours_cover(message):
         return None
     recipient = Recipient.of(message.contact, message.to_address)
-    return recipient_validity_seconds(recipient=recipient, at=timezone.now())
+    return recipient_validity_seconds(recipient=recipient, at=max(at, timezone.now()))
 
 
 def retry_at(attempts: int):

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from apps.consent.models import Channel
 from apps.contacts.models import Contact
-from apps.core.queue import task_send
 from apps.library.encoding import sms_analyze
 from apps.sends.errors import SendsError
 from apps.sends.gate_batch import gates_evaluate
@@ -295,13 +294,38 @@ def _decisions_follow(messages: list[OutboundMessage]) -> None:
 
 
 def message_enqueue_after_commit(message_id: int) -> None:
-    transaction.on_commit(lambda: _enqueue(message_id))
+    """Enqueues the message's dispatch once the transaction commits, together with every
+    other message the same transaction queued: a batch of messages becomes a few batch
+    dispatch tasks instead of one task each."""
+    connection = transaction.get_connection()
+    pending = getattr(connection, "cue_dispatch_pending", None)
+    if pending is None or pending.done or not pending.registered(connection):
+        pending = connection.cue_dispatch_pending = _PendingDispatch()
+    pending.message_ids.append(message_id)
+    # Registered with each message, so that it runs whichever savepoint survives; the
+    # first run enqueues them all and the others find nothing left to do.
+    transaction.on_commit(pending)
 
 
-def _enqueue(message_id: int) -> None:
-    from apps.sends.tasks import message_dispatch_task
+class _PendingDispatch:
+    """The messages queued in the current transaction; enqueued when it commits (lost: the
+    sweep re-enqueues queued ones)."""
 
-    task_send(message_dispatch_task, message_id)  # lost: the sweep re-enqueues queued ones
+    def __init__(self):
+        self.message_ids: list[int] = []
+        self.done = False
+
+    def registered(self, connection) -> bool:
+        """False once the transaction that registered it rolled back (searched from the end:
+        it was registered with the latest message)."""
+        return any(callback is self for _, callback, _ in reversed(connection.run_on_commit))
+
+    def __call__(self) -> None:
+        from apps.sends.services.dispatch import messages_enqueue
+
+        if not self.done:
+            self.done = True
+            messages_enqueue(message_ids=self.message_ids)
 
 
 @transaction.atomic

@@ -4,6 +4,8 @@ only ever moving a message's status forward."""
 import logging
 
 from django.db import transaction
+from django.db.models import Case, CharField, DecimalField, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from apps.consent.models import Channel, ConsentSource, Suppression
@@ -25,9 +27,13 @@ _TIMESTAMP_FOR = {
 }
 
 
+def _lower_than(status: str) -> list[str]:
+    return [s for s in MessageStatus.values if MessageStatus.rank(s) < MessageStatus.rank(status)]
+
+
 def status_forward(*, message_id: int, status: str, **fields) -> bool:
     """Moves the status forward only: a late `sent` never overwrites `delivered`."""
-    lower = [s for s in MessageStatus.values if MessageStatus.rank(s) < MessageStatus.rank(status)]
+    lower = _lower_than(status)
     stamp = _TIMESTAMP_FOR.get(status)
     if stamp:
         fields.setdefault(stamp, timezone.now())
@@ -59,6 +65,51 @@ def outcome_sent(*, message: OutboundMessage, result: SendResult, sender: str) -
         status=MessageStatus.SENT,
         detail={"provider_sid": result.provider_sid, "provider_status": result.status},
     )
+
+
+@transaction.atomic
+def outcomes_sent(*, sent: list[tuple[OutboundMessage, SendResult]], sender: str) -> None:
+    """outcome_sent for a batch: one UPDATE moves every message not already further on to
+    sent with its provider id and price, one INSERT records the provider events."""
+    if not sent:
+        return
+    results = {message.pk: result for message, result in sent}
+    moved = list(
+        OutboundMessage.objects.select_for_update()
+        .filter(pk__in=results, status__in=_lower_than(MessageStatus.SENT))
+        .values_list("pk", flat=True)
+    )
+    OutboundMessage.objects.filter(pk__in=moved).update(
+        status=MessageStatus.SENT,
+        sent_at=timezone.now(),
+        sender=sender,
+        needs_reconciliation=False,
+        provider_sid=_per_message(results, moved, "provider_sid", CharField()),
+        price=_per_message(results, moved, "price", DecimalField(max_digits=10, decimal_places=5)),
+        price_unit=_per_message(results, moved, "price_unit", CharField()),
+    )
+    message_outcomes_fire(moved)
+    for pk, result in results.items():
+        if result.status != MessageStatus.SENT:
+            status_forward(message_id=pk, status=result.status)
+    secrets = [message.pk for message, _ in sent if message.is_secret]
+    OutboundMessage.objects.filter(pk__in=secrets).update(body=SECRET_BODY)
+    MessageEvent.objects.bulk_create(
+        MessageEvent(
+            message=message,
+            kind=MessageEvent.Kind.PROVIDER,
+            status=MessageStatus.SENT,
+            detail={"provider_sid": result.provider_sid, "provider_status": result.status},
+        )
+        for message, result in sent
+    )
+
+
+def _per_message(results: dict[int, SendResult], ids: list[int], field: str, output_field):
+    """A CASE giving each message its own value, cast to the column's type: PostgreSQL
+    takes a CASE whose values are all NULL (no price yet) for text."""
+    whens = [When(pk=pk, then=Value(getattr(results[pk], field))) for pk in ids]
+    return Cast(Case(*whens, default=Value(None)), output_field=output_field)
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from apps.sends.models import MessageEvent, MessageStatus, OutboundMessage
 from apps.sends.services.inbound import inbound_unhandled_hand_on
-from apps.sends.services.messages import _enqueue, contact_lock, message_gate, messages_cancel
+from apps.sends.services.messages import contact_lock, message_gate, messages_cancel
 from apps.sends.services.outcomes import outcome_sent
 from apps.sends.transports import transport_for
 from apps.sends.transports.base import SendResult, TransportError
@@ -107,18 +107,21 @@ def _gate_again(message_id: int, status: str, *, stage: str) -> bool:
 
 
 def _queued_enqueue() -> int:
+    """Queued messages that are due and have no live dispatch task: their enqueue was lost,
+    or their task expired unrun. One waiting in a long queue is left to its task."""
+    from apps.sends.services.dispatch import messages_enqueue
+
     now = timezone.now()
     due = Q(next_attempt_at__lte=now) | Q(
         next_attempt_at=None, queued_at__lt=now - LOST_ENQUEUE_AFTER
     )
+    no_live_task = Q(dispatch_task_expires_at=None) | Q(dispatch_task_expires_at__lt=now)
     ids = list(
-        OutboundMessage.objects.filter(due, status=MessageStatus.QUEUED).values_list(
-            "pk", flat=True
-        )[:BATCH]
+        OutboundMessage.objects.filter(due, no_live_task, status=MessageStatus.QUEUED)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:BATCH]
     )
-    for pk in ids:
-        _enqueue(pk)
-    return len(ids)
+    return messages_enqueue(message_ids=ids)
 
 
 def _in_flight_reconcile() -> int:

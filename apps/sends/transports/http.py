@@ -2,6 +2,7 @@
 
 from urllib.parse import urlsplit, urlunsplit
 
+from requests.adapters import HTTPAdapter
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -51,12 +52,23 @@ class CueTwilioHttpClient(TwilioHttpClient):
     Twilio server or a proxy can stand in without patching the SDK.
     """
 
-    def __init__(self, base_url: str | None, timeout: float, *, pool_connections: bool = True):
+    def __init__(
+        self,
+        base_url: str | None,
+        timeout: float,
+        *,
+        pool_connections: bool = True,
+        pool_size: int | None = None,
+    ):
         if timeout is None or timeout <= 0:
             # The SDK default is no timeout at all, which can hang a worker forever.
             raise ValueError(f"Twilio HTTP timeout must be a positive number, got {timeout!r}")
         super().__init__(pool_connections=pool_connections, timeout=timeout)
         self.base_url = base_url_check(base_url)
+        if self.session is not None and pool_size:
+            # Keep as many connections open as calls run at once, for http:// base URLs too.
+            for scheme in ("http://", "https://"):
+                self.session.mount(scheme, HTTPAdapter(pool_maxsize=pool_size))
 
     def request(
         self,
@@ -87,9 +99,10 @@ def twilio_client_build(
     auth_token: str,
     base_url: str | None = None,
     timeout: float = 10.0,
+    pool_size: int | None = None,
 ) -> Client:
     """Build a real twilio REST client that talks to base_url (or Twilio) with a timeout."""
-    http_client = CueTwilioHttpClient(base_url=base_url, timeout=timeout)
+    http_client = CueTwilioHttpClient(base_url=base_url, timeout=timeout, pool_size=pool_size)
     return Client(
         username=account_sid,
         password=auth_token,
