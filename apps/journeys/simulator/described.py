@@ -185,13 +185,14 @@ def described_gate(message, at: datetime, description: ContactDescription) -> Ga
     same order, except that consent comes from the description and the caps and the
     duplicate check find nothing (the contact has never been sent anything)."""
     overrides = {
-        "consent": lambda m, when: _described_consent(m, description),
-        "pending_consent": lambda m, when: _described_pending(m, description),
-        "caps": lambda m, when: None,
-        "duplicate": lambda m, when: None,
+        "consent": lambda m, when, facts: _described_consent(m, description),
+        "pending_consent": lambda m, when, facts: _described_pending(m, description),
+        "caps": lambda m, when, facts: None,
+        "duplicate": lambda m, when, facts: None,
     }
+    facts = policy.GateFacts()
     for name in policy._CHECKS_BY_ORIGIN[message.origin]:
-        result = overrides.get(name, policy._CHECKS[name])(message, at or timezone.now())
+        result = overrides.get(name, policy._CHECKS[name])(message, at or timezone.now(), facts)
         if result is not None:
             return result
     return policy.ALLOW
