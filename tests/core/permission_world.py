@@ -207,6 +207,7 @@ def _people(world: World) -> None:
     world.objects["accounts.user"] = world.extra["author"]
     world.objects["accounts.team"] = east
     brand, _ = Brand.objects.get_or_create(pk=BRAND_ID, defaults=DEMO_BRAND)
+    brand.save()  # a history row, as an edit leaves (the migration's seed leaves none)
     world.objects["accounts.brand"] = brand
     world.objects["accounts.program"] = Program.objects.create(name="Fleet tips")
     world.objects["auth.group"] = Group.objects.get(name=roles.MARKETER)
