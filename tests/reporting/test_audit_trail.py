@@ -67,7 +67,10 @@ def test_it_shows_approvals_and_the_consent_ledger(make_user):
     version = approved_sms_version(name="Trail template")
     approval = version.approvals.get()
     (approved,) = entries(model="library.templateapproval")
-    assert (approved.action, approved.who) == ("Approved as approver", approval.reviewer.display_name)
+    assert (approved.action, approved.who) == (
+        "Approved as approver",
+        approval.reviewer.display_name,
+    )
     contact = ContactFactory()
     booth = Evidence(note="signed up at the booth")
     consent_opt_in(
