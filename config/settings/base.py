@@ -272,22 +272,6 @@ CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 150
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_TIMEZONE = TIME_ZONE
-
-PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", default="US")
-
-# Twilio. Without TWILIO_ACCOUNT_SID, messages go to the console transport.
-TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
-TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
-TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
-TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
-TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="")
-TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
-# The senders' pacing schedules live in Redis when Cue has it (unset: the broker's, if it is
-# Redis): no database row every send must lock. Otherwise one database row per sender.
-CUE_PACING_REDIS_URL = env("CUE_PACING_REDIS_URL", default="") or (
-    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
-)
 # Four queues, so one kind of work never starves another (advancing a big journey step
 # used to hold every pool process while the sends behind it waited). The Procfile runs a
 # worker per queue; scale "engine" for enrollment advance, "dispatch" for provider calls.
@@ -308,6 +292,17 @@ CELERY_TASK_ROUTES = {
     "routing.webhook_deliver": {"queue": "dispatch"},
     "routing.webhook_deliveries_send": {"queue": "dispatch"},
 }
+CELERY_TIMEZONE = TIME_ZONE
+
+PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", default="US")
+
+# Twilio. Without TWILIO_ACCOUNT_SID, messages go to the console transport.
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
+TWILIO_API_BASE_URL = env("TWILIO_API_BASE_URL", default="")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 
 # CRM connectors (apps/crm). A connection is configured when its credentials are set;
 # secrets live only in the environment, never in the database or the logs.
@@ -457,6 +452,11 @@ EVENTS_BATCH_LIMIT = 1000
 CUE_QUIET_HOURS_DEFAULT = (time(8), time(21))
 CUE_DUPLICATE_WINDOW_HOURS = 24
 CUE_SEND_RATES = {"default": 1.0}
+# The senders' pacing schedules live in Redis when Cue has it (unset: the broker's, if it is
+# Redis): no database row every send must lock. Otherwise one database row per sender.
+CUE_PACING_REDIS_URL = env("CUE_PACING_REDIS_URL", default="") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
+)
 # A message held because the recipient's zone (or country rule) is unknown is gated again
 # when the contact changes; one still held this many hours after it was created expires.
 CUE_HELD_MESSAGE_EXPIRY_HOURS = env.int("CUE_HELD_MESSAGE_EXPIRY_HOURS", default=72)
