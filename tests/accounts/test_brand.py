@@ -53,7 +53,9 @@ def reply_bodies(kind: str) -> list[str]:
 def brand_form(**changes) -> dict:
     values = {
         "name": "Cue Demo",
-        "help_reply": "{brand}: Help at {support}. Msg & data rates may apply. Reply STOP to opt out.",
+        "help_reply": (
+            "{brand}: Help at {support}. Msg & data rates may apply. Reply STOP to opt out."
+        ),
         "support_email": "support@example.com",
         "support_phone": "1-800-555-0100",
         "optin_program_name": "",
