@@ -189,7 +189,10 @@ def _phone_verified(*, user: User, verification: PhoneVerification) -> User:
 def brand_save(*, changed_by: User | None = None, reason: str = "", **fields) -> Brand:
     """Sets the account's brand (the one row), recorded in its history with who and why.
     Nothing caches it: the next lint run and keyword reply read the new values."""
-    brand = Brand.objects.select_for_update().filter(pk=BRAND_ID).first() or Brand(pk=BRAND_ID)
+    stored = Brand.objects.select_for_update().filter(pk=BRAND_ID).first()
+    if stored is not None and all(getattr(stored, n) == v for n, v in fields.items()):
+        return stored  # nothing changes: no history row saying so (seed_demo runs twice)
+    brand = stored or Brand(pk=BRAND_ID)
     for name, value in fields.items():
         setattr(brand, name, value)
     brand.full_clean()
