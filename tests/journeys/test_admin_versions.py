@@ -16,6 +16,7 @@ from apps.journeys.versions import (
     version_step_save,
     version_submit,
 )
+from tests.html_forms import form_as_submitted
 from tests.journeys.builders import journey_build
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +247,28 @@ def test_a_marketer_may_not_publish_and_a_get_changes_nothing(
     ]
     draft.refresh_from_db()
     assert draft.status == "approved"
+
+
+def test_the_blank_step_form_left_untouched_does_not_stop_a_save(client, marketer):
+    """The builder's spare step form, posted as the browser sends it (empty boxes for the
+    list fields: events, variants), is no step: changing the wait alone saves the draft."""
+    journey = journey_build(
+        steps=[("pause", "wait", {"hours": 1, "next": "done"}), ("done", "exit", {})]
+    )
+    client.force_login(marketer)
+    url = reverse("admin:journeys_journey_change", args=[journey.pk])
+    data = form_as_submitted(client.get(url).content.decode(), "journey_form")
+    blank = {name for name in data if name.startswith("steps-2-")}
+    assert {"steps-2-events", "steps-2-variants", "steps-2-key"} <= blank
+    data["steps-0-wait_amount"] = ["3"]
+
+    response = client.post(url, {**data, "_continue": ["1"]})
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    draft = journey.versions.get(number=2)
+    assert sorted(draft.steps.values_list("key", flat=True)) == ["done", "pause"]
+    assert draft.steps.get(key="pause").config == {"hours": 3, "next": "done"}
+    assert journey.steps.get(key="pause", version=journey.live_version).config == {
+        "hours": 1,
+        "next": "done",
+    }

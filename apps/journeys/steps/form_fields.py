@@ -28,7 +28,19 @@ class StepKeyField(forms.CharField):
             raise ValidationError("A step key has letters, digits, - and _ only.")
 
 
-class EventTypesField(forms.CharField):
+class ListTextField(forms.CharField):
+    """A list typed as text. Changed means a different list: an empty box is no change to a
+    form that had none (Django's own comparison sees [] against "", so a blank step form
+    would be validated and refused for its missing key)."""
+
+    def has_changed(self, initial, data) -> bool:
+        try:
+            return self.to_python(initial or []) != self.to_python(data)
+        except ValidationError:
+            return True
+
+
+class EventTypesField(ListTextField):
     """Event types, comma-separated in the form, a list in the model."""
 
     def prepare_value(self, value):

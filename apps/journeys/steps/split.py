@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from apps.journeys.models import Activity, Step, StepKind
 from apps.journeys.steps.base import Move, StepConfig, StepSpec, edge_move, number
-from apps.journeys.steps.form_fields import STEP_KEY
+from apps.journeys.steps.form_fields import STEP_KEY, ListTextField
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def split_choose(enrollment_id: int, step_key: str, variants: list[dict]) -> str
     return variants[-1].get("name")
 
 
-class VariantsField(forms.CharField):
+class VariantsField(ListTextField):
     """One variant per line: name, percent, next step (e.g. `A, 50, offer_a`)."""
 
     widget = forms.Textarea(attrs={"rows": 3, "cols": 40})
