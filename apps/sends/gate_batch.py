@@ -33,6 +33,17 @@ def gates_evaluate(*, messages: list, at: datetime) -> list[GateResult]:
     return [gate_decide(message=message, at=at, facts=facts) for message in messages]
 
 
+def one_per_contact(items: list, contact_id) -> tuple[list, list]:
+    """(the first item of each contact, the others), in order: what one gate batch may hold,
+    and what must wait for the next. Items without a contact all go in the first."""
+    first, rest, seen = [], [], set()
+    for item in items:
+        key = contact_id(item)
+        (rest if key is not None and key in seen else first).append(item)
+        seen.add(key)
+    return first, rest
+
+
 class BatchFacts(GateFacts):
     """GateFacts answered from per-batch reads, each made the first time it is asked."""
 
@@ -149,4 +160,4 @@ class BatchFacts(GateFacts):
         return twins
 
 
-__all__ = ["BatchFacts", "gates_evaluate"]
+__all__ = ["BatchFacts", "gates_evaluate", "one_per_contact"]

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from apps.consent.models import Channel, ConsentSource
 from apps.consent.services import consent_revoke_channel
-from apps.sends.models import MessageEvent, OutboundMessage
+from apps.sends.models import FrequencyCap, MessageEvent, OutboundMessage
 from apps.sends.services.dispatch import (
     DISPATCH_BATCH,
     DISPATCH_TASK_LIVES,
@@ -209,3 +209,37 @@ def test_a_batch_takes_consecutive_slots_within_reach(store, settings):
     # 0.3 is 0.3 s away, beyond reach: nothing taken, the schedule unchanged
     assert (second.taken, seconds([second.next_free_at])) == ([], [0.3])
     assert seconds(later.taken) == [10.0, 10.1]
+
+
+def test_a_contacts_two_messages_in_one_batch_are_gated_one_after_the_other(
+    fake_twilio, opted_in_contact
+):
+    # Given two marketing texts queued for one contact while no cap applied, then the
+    # "1 a day" cap in force again
+    FrequencyCap.objects.update(is_active=False)
+    contact = opted_in_contact()
+    first, second = (
+        message_create(
+            send_key=f"pair:{n}",
+            origin="journey",
+            category="marketing",
+            contact=contact,
+            body=f"{BODY} ({n})",
+        )
+        for n in (1, 2)
+    )
+    assert (first.status, second.status) == ("queued", "queued")
+    FrequencyCap.objects.filter(name="Marketing SMS: 1 a day").update(is_active=True)
+
+    # When one batch dispatches both
+    outcomes = messages_dispatch(message_ids=[first.pk, second.pk])
+
+    # Then the cap holds inside the batch: one is sent, the other refused by the cap
+    statuses = sorted(
+        OutboundMessage.objects.filter(pk__in=[first.pk, second.pk]).values_list(
+            "status", "reason_code"
+        )
+    )
+    assert statuses == [("sent", "allowed"), ("suppressed", "frequency_cap")]
+    assert sorted(outcomes.values()) == ["sent", "suppressed"]
+    assert [p["To"] for p in fake_twilio.messages_sent()] == [str(contact.phone)]

@@ -1,5 +1,5 @@
 """Dispatch in batches: claim many queued messages by one conditional UPDATE, gate them again
-under their contacts' locks, take their pacing slots in one step, call the transport for
+as a batch under their contacts' locks, take their pacing slots in one step, call the transport for
 each concurrently through one reused client, and record what happened in bulk. Each message
 is still sent at most once; a send whose outcome is unknown is reconciled with the provider,
 never sent again blindly."""
@@ -16,12 +16,12 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.contacts.models import Contact
+from apps.sends.gate_batch import gates_evaluate, one_per_contact
 from apps.sends.models import Decision, MessageEvent, MessageStatus, OutboundMessage
-from apps.sends.policy import gate_evaluate, quiet_hours_cover
+from apps.sends.policy import quiet_hours_cover
 from apps.sends.quiet_hours import Recipient, recipient_validity_seconds
 from apps.sends.selectors.senders import sender_for_message
-from apps.sends.services.messages import decision_apply
+from apps.sends.services.messages import contacts_lock, decision_apply
 from apps.sends.services.outcomes import outcome_failure, outcomes_sent
 from apps.sends.services.pacing import pace_slots_take, sender_rate
 from apps.sends.transports import transport_for
@@ -62,17 +62,10 @@ def messages_dispatch(*, message_ids: list[int]) -> dict[int, str]:
 def _claim(message_ids: list[int]) -> list[OutboundMessage]:
     """queued → sending, only for the caller that wins each; the gate runs again in the same
     transaction under the contacts' locks, so a STOP that landed since creation wins."""
-    contact_ids = (
+    contacts_lock(
         OutboundMessage.objects.filter(pk__in=message_ids, status=MessageStatus.QUEUED)
         .exclude(contact=None)
         .values_list("contact_id", flat=True)
-    )
-    # In id order, so two batches sharing contacts wait on each other instead of deadlocking.
-    list(
-        Contact.objects.select_for_update()
-        .filter(pk__in=set(contact_ids))
-        .order_by("pk")
-        .values_list("pk")
     )
     now = timezone.now()
     won = _claim_update(message_ids, now)
@@ -81,13 +74,7 @@ def _claim(message_ids: list[int]) -> list[OutboundMessage]:
         .filter(pk__in=won)
         .order_by("pk")
     )
-    allowed = []
-    for message in messages:
-        result = gate_evaluate(message=message, at=now)
-        if result.decision != Decision.ALLOW:
-            decision_apply(message=message, result=result, at=now, stage="dispatch")
-        else:
-            allowed.append(message)
+    allowed = _gate_again(messages, now)
     MessageEvent.objects.bulk_create(
         MessageEvent(
             message=message,
@@ -98,6 +85,21 @@ def _claim(message_ids: list[int]) -> list[OutboundMessage]:
         for message in allowed
     )
     return messages
+
+
+def _gate_again(messages: list[OutboundMessage], now: datetime) -> list[OutboundMessage]:
+    """The allowed among `messages`, gated as a batch: in rounds of one message per contact,
+    each round's refusals applied before the next, so a contact's later message is gated
+    against her earlier ones exactly as one by one."""
+    allowed, pending = [], messages
+    while pending:
+        batch, pending = one_per_contact(pending, lambda message: message.contact_id)
+        for message, result in zip(batch, gates_evaluate(messages=batch, at=now), strict=True):
+            if result.decision == Decision.ALLOW:
+                allowed.append(message)
+            else:
+                decision_apply(message=message, result=result, at=now, stage="dispatch")
+    return allowed
 
 
 def _claim_update(message_ids: list[int], now: datetime) -> list[int]:

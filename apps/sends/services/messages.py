@@ -15,7 +15,7 @@ from apps.consent.models import Channel
 from apps.contacts.models import Contact
 from apps.library.encoding import sms_analyze
 from apps.sends.errors import SendsError
-from apps.sends.gate_batch import gates_evaluate
+from apps.sends.gate_batch import gates_evaluate, one_per_contact
 from apps.sends.hooks import message_outcomes_fire
 from apps.sends.models import (
     Decision,
@@ -115,22 +115,15 @@ def messages_create_batch(*, intents: list[dict], at: datetime) -> dict[str, Out
     gated against the ones before it."""
     keys = [intent["send_key"] for intent in intents]
     made = {m.send_key: m for m in OutboundMessage.objects.filter(send_key__in=keys)}
-    first, rest = _one_per_contact([i for i in intents if i["send_key"] not in made])
+    first, rest = one_per_contact(
+        [i for i in intents if i["send_key"] not in made], lambda intent: intent["contact"].pk
+    )
     if first:
         contacts_lock(intent["contact"].pk for intent in first)
         made.update(_batch_create(first, at))
     for intent in rest:
         made[intent["send_key"]] = message_create(**intent, at=at)
     return made
-
-
-def _one_per_contact(intents: list[dict]) -> tuple[list[dict], list[dict]]:
-    first, rest, seen = [], [], set()
-    for intent in intents:
-        contact_id = intent["contact"].pk
-        (rest if contact_id in seen else first).append(intent)
-        seen.add(contact_id)
-    return first, rest
 
 
 def _batch_create(intents: list[dict], at: datetime) -> dict[str, OutboundMessage]:
