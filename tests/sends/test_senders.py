@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 
 from apps.accounts.models import Program
 from apps.sends.models import KeywordRule, OutboundMessage, Sender, SenderPool
-from apps.sends.selectors.senders import sender_choose
+from apps.sends.selectors.senders import sender_choose, senders_choose
 from apps.sends.services.dispatch import message_dispatch
 from apps.sends.services.messages import message_create
 from apps.sends.services.pacing import sender_rate
@@ -245,7 +245,9 @@ def test_keywords_and_help_answer_per_sender_and_program_while_stop_stays_global
     assert queued_from_service.status == "canceled"  # STOP to one sender binds the number
     assert replies() == [
         (phone, "Tip: check tyres.", local.pk),
-        (phone, "Tips for all.", None),
+        # no sender row for the number texted: chosen as for any text (nothing sent to
+        # this number yet, so the default sender)
+        (phone, "Tips for all.", service.pk),
         (
             "+14155550123",
             "Fleet tips by Cue Demo: support@example.com or 1-800-555-0100. Reply STOP to opt out.",
@@ -258,3 +260,23 @@ def test_keywords_and_help_answer_per_sender_and_program_while_stop_stays_global
             local.pk,
         ),
     ]
+
+
+def test_a_text_is_made_with_its_sender_chosen_once_for_a_batch(
+    service, local, opted_in_contact, django_assert_max_num_queries
+):
+    """The sender is chosen when the message is made (one look-up for a batch of numbers),
+    so the gate's sender rule, pacing and the transport read it from the message."""
+    heard = opted_in_contact()
+    OutboundMessage.objects.create(
+        contact=heard, to_address=str(heard.phone), body=BODY, category="transactional",
+        origin="journey", send_key="earlier", status="sent", sent_at=MIDDAY, sender=LOCAL,
+    )  # fmt: skip
+    numbers = [str(heard.phone), "+14155550170", "+14155550171"]
+
+    with django_assert_max_num_queries(3):
+        chosen = senders_choose(to_addresses=numbers)
+
+    assert chosen == {numbers[0]: local, numbers[1]: service, numbers[2]: service}
+    made = create(opted_in_contact(), "fresh", category="transactional")
+    assert made.from_sender == service

@@ -21,34 +21,55 @@ def sender_choose(
     """The sender the number last heard from, so replies thread, unless it is gone; else
     the one a step names, or one of the pool it names; else the default sender. None when
     no sender is set up: the environment's (TWILIO_*) is used."""
+    return senders_choose(to_addresses=[to_address], sender=sender, pool=pool)[to_address]
+
+
+def senders_choose(
+    *, to_addresses: list[str], sender: Sender | None = None, pool: SenderPool | None = None
+) -> dict[str, Sender | None]:
+    """sender_choose for many numbers, by number, in a query or two whatever their count."""
+    heard = senders_last_heard(to_addresses=to_addresses)
     named = sender if sender is not None and sender.is_active else None
-    pooled = sender_of_pool(pool=pool, to_address=to_address) if pool is not None else None
-    return sender_last_heard(to_address=to_address) or named or pooled or sender_default()
+    pooled = _pool_senders(pool) if pool is not None else []
+    default = None
+    if len(heard) < len(set(to_addresses)) and named is None and not pooled:
+        default = sender_default()
+    return {
+        address: heard.get(address) or named or _of_pool(pooled, address) or default
+        for address in to_addresses
+    }
 
 
-def sender_last_heard(*, to_address: str) -> Sender | None:
-    """The active sender of the newest text sent to this number (by the address recorded
-    when it went out)."""
-    last = (
-        OutboundMessage.objects.filter(to_address=to_address, sent_at__isnull=False)
+def senders_last_heard(*, to_addresses: list[str]) -> dict[str, Sender]:
+    """The active sender of the newest text sent to each number (by the address recorded
+    when it went out), by number; a number whose newest sender is gone is left out."""
+    if not to_addresses:
+        return {}
+    newest: dict[str, str] = {}
+    sent = (
+        OutboundMessage.objects.filter(to_address__in=set(to_addresses), sent_at__isnull=False)
         .exclude(sender="")
-        .order_by("-sent_at", "-pk")
-        .values_list("sender", flat=True)
-        .first()
+        .order_by("to_address", "-sent_at", "-pk")
+        .values_list("to_address", "sender")
     )
-    if last is None:
-        return None
-    return Sender.objects.filter(address=last, is_active=True).select_related("program").first()
+    for address, sender_address in sent:
+        newest.setdefault(address, sender_address)
+    if not newest:
+        return {}
+    active = Sender.objects.filter(address__in=set(newest.values()), is_active=True)
+    by_address = {row.address: row for row in active.select_related("program")}
+    return {number: by_address[used] for number, used in newest.items() if used in by_address}
 
 
 def sender_default() -> Sender | None:
     return Sender.objects.filter(is_default=True, is_active=True).select_related("program").first()
 
 
-def sender_of_pool(*, pool: SenderPool, to_address: str) -> Sender | None:
-    """The same active sender of the pool for the same number every time (until the
-    number has one it last heard from, which wins)."""
-    senders = list(pool.senders.filter(is_active=True).order_by("pk"))
+def _pool_senders(pool: SenderPool) -> list[Sender]:
+    return list(pool.senders.filter(is_active=True).select_related("program").order_by("pk"))
+
+
+def _of_pool(senders: list[Sender], to_address: str) -> Sender | None:
     if not senders:
         return None
     return senders[crc32(to_address.encode()) % len(senders)]

@@ -27,6 +27,7 @@ from apps.sends.models import (
     TrackedLink,
 )
 from apps.sends.policy import GateResult, gate_evaluate
+from apps.sends.selectors.senders import senders_choose
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def message_create(
 
     `render_contact` fills the placeholders instead of `contact` (a test send renders for
     a sample contact but goes to its composer). `from_sender` is the sender a step chose
-    (apps.sends.selectors.senders.sender_choose); without one, dispatch chooses."""
+    (apps.sends.selectors.senders.sender_choose); without one, it is chosen here."""
     existing = OutboundMessage.objects.filter(send_key=send_key).first()
     if existing:
         return existing
@@ -92,6 +93,7 @@ def message_create(
         step_id=step_id,
         from_sender=from_sender,
     )
+    _senders_set([message])
     links = _content_render(message, body, contact if render_contact is None else render_contact)
     result = gate_evaluate(message=message, at=at)
     _decision_set(message, result, at)
@@ -138,6 +140,7 @@ def _batch_create(intents: list[dict], at: datetime) -> dict[str, OutboundMessag
         message = OutboundMessage(**intent, to_address=_address(contact, None, intent["channel"]))
         links.append(_content_render(message, None, contact, version_checked=True))
         messages.append(message)
+    _senders_set(messages)
     results = gates_evaluate(messages=messages, at=at)
     for message, result in zip(messages, results, strict=True):
         _decision_set(message, result, at)
@@ -157,6 +160,17 @@ def _batch_create(intents: list[dict], at: datetime) -> dict[str, OutboundMessag
     )
     _decisions_follow(messages)
     return {message.send_key: message for message in messages}
+
+
+def _senders_set(messages: list[OutboundMessage]) -> None:
+    """Chooses the sender of each text that has none (in one look-up for the batch), so the
+    gate's sender rule, pacing and the transport all read the same one from the message."""
+    unsent = [m for m in messages if m.channel == Channel.SMS and m.from_sender_id is None]
+    if not unsent:
+        return
+    chosen = senders_choose(to_addresses=[m.to_address for m in unsent])
+    for message in unsent:
+        message.from_sender = chosen[message.to_address]
 
 
 def _address(contact, user, channel: str) -> str:
