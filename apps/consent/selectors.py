@@ -23,6 +23,7 @@ def consent_status(*, contact: Contact, channel: str, purpose: str) -> str:
 class AddressConsent:
     status: str
     given_for: str | None  # the address an opt-in (or pending one) was given for
+    latest: ConsentRecord | None = None  # the newest ledger row the status rests on
 
 
 def consent_for_address(*, contact: Contact, channel: str, purpose: str, address: str) -> str:
@@ -44,7 +45,7 @@ def consent_of_ledger(*, contact: Contact, channel: str, purpose: str) -> Addres
         .order_by("occurred_at", "id")
     )
     status, _ = consent_status_after(records)
-    return AddressConsent(status, consent_given_for(records))
+    return AddressConsent(status, consent_given_for(records), records[-1] if records else None)
 
 
 def consents_of_ledger(
@@ -64,7 +65,11 @@ def consents_of_ledger(
         ):
             by_contact[record.contact_id].append(record)
     return {
-        pk: AddressConsent(consent_status_after(records)[0], consent_given_for(records))
+        pk: AddressConsent(
+            consent_status_after(records)[0],
+            consent_given_for(records),
+            records[-1] if records else None,
+        )
         for pk, records in by_contact.items()
     }
 

@@ -13,6 +13,7 @@ its inputs so anyone can later ask "why did (or didn't) she get this?".
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Q
@@ -78,6 +79,9 @@ class GateFacts:
 
     def __init__(self):
         self.store: dict = {}  # the extra checks' own answers (filled by a batch prefetch)
+        # What each check found for the message at hand when it let it through: an allowed
+        # message's "why sent" names every rule with its input, not only "every rule allows".
+        self.passed: list[dict] = []
 
     def erased(self, message) -> bool:
         """Read from the row, not the caller's copy: the caller holds the contact's lock,
@@ -163,11 +167,14 @@ def gate_decide(*, message, at: datetime, facts: GateFacts) -> GateResult:
     """The checks of the message's origin in order, reading through `facts`."""
     if facts.erased(message):
         return ERASED
+    facts.passed = []
     for name in _CHECKS_BY_ORIGIN[message.origin]:
         result = _CHECKS[name](message, at, facts)
         if result is not None:
             return result
-    return ALLOW
+    return GateResult(
+        ALLOW.decision, ALLOW.reason_code, ALLOW.reason, inputs={"passed": facts.passed}
+    )
 
 
 def gate_checks(origin: str) -> tuple[str, ...]:
@@ -179,6 +186,7 @@ def _suppression(message, at, facts: GateFacts) -> GateResult | None:
     binds the number (or email) it came from."""
     entry = facts.suppression(message)
     if entry is None:
+        facts.passed.append({"rule": "suppression"})
         return None
     return GateResult(
         Decision.SUPPRESS,
@@ -213,12 +221,26 @@ def _consent(message, at, facts: GateFacts) -> GateResult | None:
         if _given_elsewhere(message, found.given_for):
             return _other_address(message, found.given_for)
         if found.status == ConsentStatus.OPTED_IN:
+            facts.passed.append(_consent_passed(Purpose.MARKETING, found))
             return None
         return _no_consent(message, found.status, "Marketing needs an active, confirmed opt-in")
     status = _consent_status(message, Purpose.TRANSACTIONAL, facts)
     if status != ConsentStatus.OPTED_OUT:
+        facts.passed.append({"rule": "consent", "purpose": Purpose.TRANSACTIONAL, "status": status})
         return None
     return _no_consent(message, status, "Transactional messages stop after an opt-out")
+
+
+def _consent_passed(purpose: str, found: AddressConsent) -> dict:
+    latest = found.latest
+    return {
+        "rule": "consent",
+        "purpose": purpose,
+        "status": found.status,
+        "record_id": latest.pk if latest else None,
+        "recorded_at": latest.occurred_at.isoformat() if latest else None,
+        "source": latest.source if latest else None,
+    }
 
 
 def _given_elsewhere(message, given_for: str | None) -> bool:
@@ -274,15 +296,18 @@ def _preferences(message, at, facts: GateFacts) -> GateResult | None:
     topics, when they named some, admit only marketing tagged with one of them."""
     preference = facts.preference(message)
     if preference is None:
+        facts.passed.append({"rule": "preferences", "set": False})
         return None
     switch, code, why = _PREFERENCE_SWITCHES[message.channel]
     if not getattr(preference, switch):
         return GateResult(Decision.SUPPRESS, code, f"{why} in their preferences.")
     wanted = {topic.strip().casefold() for topic in preference.topics or [] if topic.strip()}
     if not wanted or message.category != MessageCategory.MARKETING:
+        facts.passed.append({"rule": "preferences", "set": True, "topics": []})
         return None
     tags = _message_topics(message)
     if tags & wanted:
+        facts.passed.append({"rule": "preferences", "set": True, "topics": sorted(tags & wanted)})
         return None
     return GateResult(
         Decision.SUPPRESS,
@@ -305,6 +330,7 @@ def _extra(message, at, facts: GateFacts) -> GateResult | None:
         result = check(message, at, facts.store)
         if result is not None:
             return result
+    facts.passed.append({"rule": "extra", "checks": list(_extra_checks)})
     return None
 
 
@@ -328,6 +354,8 @@ def _quiet_hours(message, at, facts: GateFacts) -> GateResult | None:
         "window_rule": decision.window_rule,
     }
     if decision.allowed:
+        local = [f"{at.astimezone(ZoneInfo(zone)):%H:%M}" for zone in decision.zones]
+        facts.passed.append({"rule": "quiet_hours", **inputs, "local_times": local})
         return None
     if decision.held:
         return GateResult(
@@ -358,7 +386,7 @@ def contact_states(contact: Contact, phone: str) -> set[str]:
 
 
 def _caps(message, at, facts: GateFacts) -> GateResult | None:
-    states = None
+    states, counted = None, []
     for cap in facts.caps(message):
         if cap.region:
             states = (
@@ -376,6 +404,8 @@ def _caps(message, at, facts: GateFacts) -> GateResult | None:
                 f"Frequency cap reached: {used} of {cap} already sent or reserved.",
                 inputs={"cap_id": cap.pk, "used": used},
             )
+        counted.append({"cap": cap.name, "used": used, "max": cap.max_messages})
+    facts.passed.append({"rule": "caps", "counts": counted})
     return None
 
 
@@ -396,6 +426,7 @@ def _duplicate(message, at, facts: GateFacts) -> GateResult | None:
         return None
     twin = facts.twin(message, duplicate_since(at))
     if twin is None:
+        facts.passed.append({"rule": "duplicate", "hours": settings.CUE_DUPLICATE_WINDOW_HOURS})
         return None
     return GateResult(
         Decision.SUPPRESS,

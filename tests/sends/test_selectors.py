@@ -35,6 +35,28 @@ TUESDAY_0800_NEW_YORK = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 BODY = "Acme: your webinar starts in 1 hour. Reply STOP to opt out."
 
 
+MARKETING_CAPS = "caps: 0 of 1 (Marketing SMS: 1 a day), 0 of 3 (Marketing SMS: 3 a week)"
+
+
+def gate_found(
+    stage: str, contact, *, local: str, rule: str = "default", caps: str, row=None
+) -> str:
+    """The line naming each rule an allowed message passed, with the input it read (`row`:
+    the ledger row the consent rested on then; the newest by default)."""
+    marketing = contact.consent_records.filter(purpose=Purpose.MARKETING)
+    row = row or marketing.order_by("occurred_at", "pk").last()
+    consent = (
+        f"marketing consent opted in (ledger row {row.pk}: API on {row.occurred_at:%d %b %Y})"
+        if row
+        else "no opt-out of transactional messages on record"
+    )
+    return (
+        f"What the gate found {stage}: the number is on no suppression list; {consent}; the "
+        "contact set no preferences; the sender registration and journeys checks pass; "
+        f"{local} is inside the sending window ({rule}); {caps}."
+    )
+
+
 LONG_BODY = (
     "Acme: the recording of Tuesday's webinar is ready, with the slides and the Q&A. "
     "Reply STOP to opt out."
@@ -112,6 +134,13 @@ def test_it_explains_a_stop_that_landed_between_creation_and_dispatch(
 
     assert message_explain(message) == [
         "Allowed at creation: every rule allows it.",
+        gate_found(
+            "at creation",
+            contact,
+            local="11:02 in America/Chicago",
+            caps=MARKETING_CAPS,
+            row=contact.consent_records.order_by("pk").first(),  # the opt-in, before the STOP
+        ),
         "Held back at dispatch: Marketing needs an active, confirmed opt-in; "
         "the contact opted out of SMS.",
     ]
@@ -169,6 +198,12 @@ def test_it_explains_a_cancellation():
 
     assert message_explain(message) == [
         "Allowed at creation: every rule allows it.",
+        gate_found(
+            "at creation",
+            contact,
+            local="11:02 in America/Chicago",
+            caps="no frequency cap applies",
+        ),
         "Canceled before sending: The recipient replied 'STOP'.",
     ]
 
@@ -199,6 +234,9 @@ def test_it_explains_a_delivered_message(fake_twilio, opted_in_contact):
     assert message.status == "delivered"
     assert message_explain(message) == [
         "Allowed at creation and again at dispatch: every rule allows it.",
+        gate_found(
+            "at dispatch", message.contact, local="11:02 in America/Chicago", caps=MARKETING_CAPS
+        ),
         "Sent 16:02, delivered 16:02.",
     ]
     assert message_explain_title(message) == "Why was this sent?"
@@ -214,6 +252,13 @@ def test_it_explains_a_deferral_then_the_release_and_the_delivery(fake_twilio, f
     assert message_explain(message) == [
         "Deferred to 08:00 in America/New_York (Tue 12:00 UTC) by quiet hours (state:FL).",
         "Allowed when its deferral ended and again at dispatch: every rule allows it.",
+        gate_found(
+            "at dispatch",
+            florida_contact,
+            local="08:00 in America/New_York",
+            rule="state:FL",
+            caps=f"{MARKETING_CAPS}, 0 of 3 (Florida: 3 a day)",
+        ),
         "Sent 12:00, delivered 12:00.",
     ]
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from apps.consent.models import ConsentSource, Purpose
 from apps.sends.models import Decision, MessageEvent, MessageStatus, OutboundMessage
 from apps.sends.services.outcomes import CARRIER_OPT_OUT, INVALID_NUMBERS
 
@@ -36,16 +37,18 @@ def message_explain(message: OutboundMessage, *, events: list | None = None) -> 
 def _decision_lines(message: OutboundMessage, events: list[MessageEvent]) -> list[str]:
     lines: list[str] = []
     allowed: list[str] = []
+    passed: list[dict] = []  # what the checks found, the last time the gate allowed it
     deferred_before = False
     for event in events:
         if stage := _allowed_stage(event):
             allowed.append(stage)
+            passed = (event.detail.get("inputs") or {}).get("passed") or passed
         elif event.kind == MessageEvent.Kind.DECISION:
-            lines += _allowed_line(allowed)
-            allowed = []
+            lines += _allowed_line(allowed, passed)
+            allowed, passed = [], []
             lines.append(_refusal_line(message, event.detail, again=deferred_before))
             deferred_before |= event.detail.get("decision") == Decision.DEFER
-    return lines + _allowed_line(allowed)
+    return lines + _allowed_line(allowed, passed)
 
 
 def _allowed_stage(event: MessageEvent) -> str | None:
@@ -57,11 +60,59 @@ def _allowed_stage(event: MessageEvent) -> str | None:
     return None
 
 
-def _allowed_line(stages: list[str]) -> list[str]:
+def _allowed_line(stages: list[str], passed: list[dict]) -> list[str]:
     phrases = [stage_phrase(stage) for stage in dict.fromkeys(stages)]
     if not phrases:
         return []
-    return [f"Allowed {' and again '.join(phrases)}: every rule allows it."]
+    lines = [f"Allowed {' and again '.join(phrases)}: every rule allows it."]
+    found = [words for note in passed if (words := _passed_words(note))]
+    if found:
+        lines.append(f"What the gate found {phrases[-1]}: {'; '.join(found)}.")
+    return lines
+
+
+def _passed_words(note: dict) -> str:
+    """One rule the gate passed, with the input it read."""
+    rule = note.get("rule")
+    if rule == "suppression":
+        return "the number is on no suppression list"
+    if rule == "consent":
+        return _consent_words(note)
+    if rule == "preferences":
+        if not note.get("set"):
+            return "the contact set no preferences"
+        topics = note.get("topics") or []
+        wanted = f" and asked for {', '.join(topics)}" if topics else ""
+        return f"the contact's preferences allow this channel{wanted}"
+    if rule == "extra":
+        names = [name.replace("_", " ") for name in note.get("checks") or []]
+        return f"the {' and '.join(names)} checks pass" if names else ""
+    if rule == "quiet_hours":
+        return _window_words(note)
+    if rule == "caps":
+        counts = note.get("counts") or []
+        used = [f"{c['used']} of {c['max']} ({c['cap']})" for c in counts]
+        return f"caps: {', '.join(used)}" if used else "no frequency cap applies"
+    if rule == "duplicate":
+        return f"no copy of this template version in the last {note.get('hours')} h"
+    return ""
+
+
+def _consent_words(note: dict) -> str:
+    if note.get("purpose") != Purpose.MARKETING:
+        return "no opt-out of transactional messages on record"
+    when = parse_datetime(note["recorded_at"]) if note.get("recorded_at") else None
+    source = note.get("source")
+    label = ConsentSource(source).label if source in ConsentSource.values else "unrecorded"
+    on = f" on {when:%d %b %Y}" if when else ""
+    return f"marketing consent opted in (ledger row {note.get('record_id')}: {label}{on})"
+
+
+def _window_words(note: dict) -> str:
+    zones, times = note.get("zones") or [], note.get("local_times") or []
+    rule = note.get("window_rule", "default")
+    places = ", ".join(f"{at} in {zone}" for zone, at in zip(zones, times, strict=False))
+    return f"{places or 'the local time'} is inside the sending window ({rule})"
 
 
 def stage_phrase(stage: str) -> str:

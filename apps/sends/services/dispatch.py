@@ -70,7 +70,9 @@ def _claim(message_ids: list[int]) -> list[OutboundMessage]:
     now = timezone.now()
     won = _claim_update(message_ids, now)
     messages = list(
-        OutboundMessage.objects.select_related("contact", "template_version")
+        OutboundMessage.objects.select_related(
+            "contact", "template_version", "from_sender__program"
+        )
         .filter(pk__in=won)
         .order_by("pk")
     )
@@ -80,23 +82,27 @@ def _claim(message_ids: list[int]) -> list[OutboundMessage]:
             message=message,
             kind=MessageEvent.Kind.TRANSITION,
             status=MessageStatus.SENDING,
-            detail={"attempt": message.attempts, "gate": "allowed at dispatch"},
+            detail={
+                "attempt": message.attempts,
+                "gate": "allowed at dispatch",
+                "inputs": result.inputs,
+            },
         )
-        for message in allowed
+        for message, result in allowed
     )
     return messages
 
 
-def _gate_again(messages: list[OutboundMessage], now: datetime) -> list[OutboundMessage]:
-    """The allowed among `messages`, gated as a batch: in rounds of one message per contact,
-    each round's refusals applied before the next, so a contact's later message is gated
-    against her earlier ones exactly as one by one."""
+def _gate_again(messages: list[OutboundMessage], now: datetime) -> list[tuple]:
+    """The allowed among `messages` with their gate results, gated as a batch: in rounds of
+    one message per contact, each round's refusals applied before the next, so a contact's
+    later message is gated against her earlier ones exactly as one by one."""
     allowed, pending = [], messages
     while pending:
         batch, pending = one_per_contact(pending, lambda message: message.contact_id)
         for message, result in zip(batch, gates_evaluate(messages=batch, at=now), strict=True):
             if result.decision == Decision.ALLOW:
-                allowed.append(message)
+                allowed.append((message, result))
             else:
                 decision_apply(message=message, result=result, at=now, stage="dispatch")
     return allowed
