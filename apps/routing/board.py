@@ -1,5 +1,6 @@
 """The manager's board: the team's open follow-ups grouped by team and rep (the team queue
-as its own group), filtered by team, rep, priority and SLA state, with a count per group.
+as its own group) or by contact, filtered by team, rep, priority, SLA state and status,
+sorted by due time or priority, with a count per group.
 Reads only; the tasks come from `tasks_for_page`, so a manager sees only their teams'."""
 
 from dataclasses import dataclass, field
@@ -21,18 +22,31 @@ class SlaState(models.TextChoices):
     OK = "ok", "OK"
 
 
+class GroupBy(models.TextChoices):
+    REP = "rep", "Team and rep"
+    CONTACT = "contact", "Contact"
+
+
+class SortBy(models.TextChoices):
+    DUE = "due", "Due time"
+    PRIORITY = "priority", "Priority, then due time"
+
+
 @dataclass(frozen=True)
 class BoardFilters:
     team_id: int | None = None
     owner_id: int | None = None  # QUEUE: the unassigned ones
     priority: int | None = None
     sla: str = ""
+    status: str = ""  # one of the open statuses; empty: both
+    group_by: str = GroupBy.REP
+    sort: str = SortBy.DUE
 
 
 @dataclass
 class BoardGroup:
-    team: str
-    owner: str  # the rep's name, or "Team queue"
+    team: str  # by contact: the contact's name
+    owner: str  # the rep's name, or "Team queue"; by contact: how many reps work them
     tasks: list[FollowUpTask] = field(default_factory=list)
 
     @property
@@ -72,16 +86,37 @@ def board_tasks(user: User, filters: BoardFilters, now: datetime) -> QuerySet[Fo
         tasks = tasks.filter(priority=filters.priority)
     if filters.sla:
         tasks = tasks.filter(sla_state_q(filters.sla, now))
+    if filters.status:
+        tasks = tasks.filter(status=filters.status)
+    if filters.sort == SortBy.PRIORITY:
+        tasks = tasks.order_by("priority", "due_at", "pk")
     return tasks
 
 
-def board_groups(tasks: list[FollowUpTask], now: datetime) -> list[BoardGroup]:
-    """The tasks (most urgent first) in groups by team, then rep; each team's queue first."""
-    groups: dict[tuple, BoardGroup] = {}
+def board_groups(
+    tasks: list[FollowUpTask], now: datetime, group_by: str = GroupBy.REP
+) -> list[BoardGroup]:
+    """The tasks, in their order within each group: by team, then rep (each team's queue
+    first); or by contact, the contact whose first task comes first leading."""
     for task in tasks:
         task.sla_now = task_sla_now(task, now)
+    if group_by == GroupBy.CONTACT:
+        return _by_contact(tasks)
+    groups: dict[tuple, BoardGroup] = {}
+    for task in tasks:
         team = task.team.name if task.team else "No team"
         owner = task.owner.display_name if task.owner else "Team queue"
         key = (team, task.owner is not None, owner)
         groups.setdefault(key, BoardGroup(team=team, owner=owner)).tasks.append(task)
     return [groups[key] for key in sorted(groups)]
+
+
+def _by_contact(tasks: list[FollowUpTask]) -> list[BoardGroup]:
+    groups: dict[int, BoardGroup] = {}
+    for task in tasks:
+        group = groups.setdefault(task.contact_id, BoardGroup(team=str(task.contact), owner=""))
+        group.tasks.append(task)
+    for group in groups.values():
+        owners = {task.owner.display_name if task.owner else "Team queue" for task in group.tasks}
+        group.owner = ", ".join(sorted(owners))
+    return list(groups.values())  # dicts keep the order of each contact's first task

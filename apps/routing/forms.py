@@ -8,8 +8,9 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from apps.accounts.models import User
 from apps.contacts.models import Contact
-from apps.routing.board import QUEUE, BoardFilters, SlaState
+from apps.routing.board import QUEUE, BoardFilters, GroupBy, SlaState, SortBy
 from apps.routing.models import (
+    OPEN_STATUSES,
     Intent,
     Outcome,
     Priority,
@@ -184,6 +185,9 @@ class BoardFilterForm(forms.Form):
     rep = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     priority = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     sla = forms.ChoiceField(required=False, label="SLA")
+    status = forms.ChoiceField(required=False)
+    group_by = forms.ChoiceField(required=False, label="Group by", choices=GroupBy.choices)
+    sort = forms.ChoiceField(required=False, label="Sort by", choices=SortBy.choices)
 
     def __init__(self, *args, teams, **kwargs):
         super().__init__(*args, **kwargs)
@@ -196,6 +200,8 @@ class BoardFilterForm(forms.Form):
         ]
         self.fields["priority"].choices = [("", "Any priority"), *Priority.choices]
         self.fields["sla"].choices = [("", "Any SLA state"), *SlaState.choices]
+        open_statuses = [(s.value, s.label) for s in OPEN_STATUSES]
+        self.fields["status"].choices = [("", "Open or in progress"), *open_statuses]
 
     def filters(self) -> BoardFilters:
         if not self.is_bound or not self.is_valid():
@@ -206,4 +212,7 @@ class BoardFilterForm(forms.Form):
             owner_id=data["rep"],
             priority=data["priority"],
             sla=data["sla"],
+            status=data["status"],
+            group_by=data["group_by"] or GroupBy.REP,
+            sort=data["sort"] or SortBy.DUE,
         )

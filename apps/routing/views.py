@@ -87,12 +87,14 @@ def task_list(request):
 
 
 def _board(request, now) -> dict:
-    """The manager's board: the filtered tasks, their groups by team and rep, the form."""
+    """The manager's board: the filtered tasks, their groups (by rep or contact), the form."""
     user = request.user
     teams = Team.objects.all() if user.is_superuser else teams_managed_by(user)
     form = BoardFilterForm(request.GET or None, teams=teams.order_by("name"))
-    tasks = list(board_tasks(user, form.filters(), now))
-    return {"tasks": tasks, "board_form": form, "groups": board_groups(tasks, now)}
+    filters = form.filters()
+    tasks = list(board_tasks(user, filters, now))
+    groups = board_groups(tasks, now, filters.group_by)
+    return {"tasks": tasks, "board_form": form, "groups": groups}
 
 
 @require_GET

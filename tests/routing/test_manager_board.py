@@ -151,3 +151,48 @@ def test_a_rep_gets_no_board(board, sam):
 
     assert "board_form" not in response.context
     assert sorted(t.contact.first_name for t in response.context["tasks"]) == ["Ada", "Bea"]
+
+
+def contacts_of(response) -> list[tuple[str, str, list[str]]]:
+    return [
+        (g.team, g.owner, [t.owner.username if t.owner else "queue" for t in g.tasks])
+        for g in response.context["groups"]
+    ]
+
+
+def test_it_groups_by_contact_with_every_rep_who_works_them(board, manager, riley):
+    second = board["breached"]  # Ada's task, worked by Sam; Riley works her too
+    second.pk, second.owner = None, riley
+    second.save()
+
+    response = signed_in(manager).get("/tasks/", {"group_by": "contact"})
+
+    assert contacts_of(response) == [
+        ("Ada Natarajan", "Riley Rep, Sam Rep", ["sam", "riley"]),
+        ("Bea Natarajan", "Sam Rep", ["sam"]),
+        ("Cy Natarajan", "Riley Rep", ["riley"]),
+        ("Di Natarajan", "Team queue", ["queue"]),
+    ]
+    assert b"Ada Natarajan \xc2\xb7 Riley Rep, Sam Rep" in response.content
+
+
+def test_it_sorts_by_priority_then_due_time(board, manager):
+    by_due = signed_in(manager).get("/tasks/", {"group_by": "contact"})
+    by_priority = signed_in(manager).get("/tasks/", {"group_by": "contact", "sort": "priority"})
+
+    assert [g.team for g in by_due.context["groups"]][:3] == [
+        "Ada Natarajan", "Bea Natarajan", "Cy Natarajan",
+    ]  # fmt: skip
+    assert [g.team for g in by_priority.context["groups"]] == [
+        "Cy Natarajan", "Ada Natarajan", "Bea Natarajan", "Di Natarajan",
+    ]  # fmt: skip
+
+
+def test_it_filters_by_status(board, manager):
+    FollowUpTask.objects.filter(pk=board["due_soon"].pk).update(status="in_progress")
+
+    in_progress = signed_in(manager).get("/tasks/", {"status": "in_progress"})
+    done = signed_in(manager).get("/tasks/", {"status": "done"})
+
+    assert groups_of(in_progress) == [("East Coast Sales", "Sam Rep", ["Bea"])]
+    assert sorted(done.context["board_form"].errors) == ["status"]  # the board is open work
