@@ -13,6 +13,7 @@ class _FormFields(HTMLParser):
         self.fields: list[tuple[str, str]] = []
         self._select: str | None = None
         self._options: list[tuple[str, bool]] = []
+        self._multiple = False
         self._textarea: str | None = None
         self._text = ""
 
@@ -27,6 +28,7 @@ class _FormFields(HTMLParser):
             self._input(name, attrs)
         elif tag == "select" and name:
             self._select, self._options = name, []
+            self._multiple = "multiple" in attrs
         elif tag == "option" and self._select:
             self._options.append((attrs.get("value") or "", "selected" in attrs))
         elif tag == "textarea" and name:
@@ -48,9 +50,9 @@ class _FormFields(HTMLParser):
         if tag == "form":
             self.inside = False
         elif tag == "select" and self._select:
-            chosen = [value for value, selected in self._options if selected] or [
-                value for value, _ in self._options[:1]
-            ]
+            chosen = [value for value, selected in self._options if selected]
+            if not chosen and not self._multiple:  # a single select sends its first option
+                chosen = [value for value, _ in self._options[:1]]
             self.fields += [(self._select, value) for value in chosen]
             self._select = None
         elif tag == "textarea" and self._textarea:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import phonenumbers
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -106,9 +107,28 @@ def _phone_e164(query: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def event_types_seen(*, days: int = 90, limit: int = 200) -> list[str]:
-    """The event types recorded in the last `days`, by name (the builders' pickers offer
-    them next to Cue's own types)."""
-    since = timezone.now() - timedelta(days=days)
+SEEN_EVENTS_DAYS = 90
+SEEN_EVENTS_MAX = 200
+SEEN_EVENTS_CACHE_KEY = "contacts:event-types-seen"
+SEEN_EVENTS_CACHE_SECONDS = 300
+
+
+def known_event_types() -> list[tuple[str, str]]:
+    """(type, label) of Cue's own event types and every type seen lately, by label: what
+    every picker of event types offers (segments, triggers, goals, the simulator)."""
+    labels = {kind: event_type_label(kind) for kind in event_types_seen()}
+    labels.update(EventType.choices)
+    return sorted(labels.items(), key=lambda item: item[1].lower())
+
+
+def event_types_seen() -> list[str]:
+    """The event types recorded in the last SEEN_EVENTS_DAYS, by name. A distinct read of a
+    large events table is not free: once per few minutes is enough for pickers that also
+    take a type typed in."""
+    return cache.get_or_set(SEEN_EVENTS_CACHE_KEY, _event_types_seen, SEEN_EVENTS_CACHE_SECONDS)
+
+
+def _event_types_seen() -> list[str]:
+    since = timezone.now() - timedelta(days=SEEN_EVENTS_DAYS)
     seen = Event.objects.filter(occurred_at__gte=since).order_by("type")
-    return list(seen.values_list("type", flat=True).distinct()[:limit])
+    return list(seen.values_list("type", flat=True).distinct()[:SEEN_EVENTS_MAX])

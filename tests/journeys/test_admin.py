@@ -57,7 +57,7 @@ def journey_data(*steps: dict, initial: int = 0, **fields) -> dict:
     data = {
         "name": "Pricing follow-up", "goal_description": "", "trigger_kind": "event",
         "trigger_event_type": "pricing_view", "trigger_filters": "",
-        "exit_event_types": "meeting_booked, demo_request", "exit_lifecycle_stage": "",
+        "exit_event_types": ["meeting_booked", "demo_request"], "exit_lifecycle_stage": "",
         "reentry": "never", "reentry_days": "", "cap_messages": "", "cap_hours": "",
         "holdout_percent": "0", "start_step": "", "steps-TOTAL_FORMS": str(len(steps)),
         "steps-INITIAL_FORMS": str(initial), "steps-MIN_NUM_FORMS": "0",
@@ -247,7 +247,7 @@ def live_post(journey, *steps: dict, **fields) -> dict:
     """The builder's form of a live journey as it stands, with these steps."""
     given = {"name": "Test journey", "trigger_event_type": "webinar_registered", **fields}
     saved = sum(1 for step in steps for name in step if name.endswith("-id"))
-    return journey_data(*steps, initial=saved, exit_event_types="", **given)
+    return journey_data(*steps, initial=saved, exit_event_types=[], **given)
 
 
 def test_a_step_changed_on_a_live_journey_goes_into_a_draft_while_the_live_one_runs(
@@ -429,6 +429,7 @@ def test_it_shows_the_counts_on_the_journey_page_in_a_bounded_number_of_queries(
 ):
     client = signed_in(client, marketer)
     few, many = enrolled_journey(opted_in_contact, 1), None
+    client.get(change_url(few))  # the pickers' event types seen lately are cached a while
     with CaptureQueriesContext(connection) as for_few:
         client.get(change_url(few))
     Journey.objects.filter(pk=few.pk).update(name="Other")
@@ -522,3 +523,39 @@ def test_it_shows_compliance_the_journey_read_only(client, make_user):
 
 def test_it_shows_a_contact_of_another_kind_no_timeline_entry(opted_in_contact):
     assert [e for e in contact_timeline(contact=ContactFactory()) if e.kind == "journey"] == []
+
+
+def test_goal_events_are_picked_and_a_new_one_is_typed_as_a_checked_slug(client, marketer):
+    client = signed_in(client, marketer)
+    add = reverse("admin:journeys_journey_add")
+    page = client.get(add)
+    offered = dict(page.context["adminform"].form.fields["exit_event_types"].choices)
+    assert offered["meeting_booked"] == "Booked a meeting (meeting_booked)"
+    exit_step = step_data(0, "done", "exit")
+
+    typo = client.post(add, journey_data(exit_step, exit_event_types=["meeting_bokked"]))
+    bad_new = client.post(add, journey_data(exit_step, exit_event_types_new="Trial Converted!"))
+    saved = client.post(
+        add,
+        journey_data(
+            exit_step,
+            exit_event_types=["meeting_booked"],
+            exit_event_types_new="trial_converted, meeting_booked",
+        ),
+    )
+
+    assert "exit_event_types" in typo.context["adminform"].form.errors
+    assert "exit_event_types_new" in bad_new.context["adminform"].form.errors
+    assert Journey.objects.count() == 1 and saved.status_code == 302
+    assert Journey.objects.get().exit_event_types == ["meeting_booked", "trial_converted"]
+
+
+def test_a_goal_type_nobody_sent_lately_stays_chosen(client, marketer):
+    journey = Journey.objects.create(name="Old goal", exit_event_types=["trial_converted"])
+
+    page = signed_in(client, marketer).get(change_url(journey))
+
+    form = page.context["adminform"].form
+    assert ("trial_converted", "trial_converted") in form.fields["exit_event_types"].choices
+    assert form["exit_event_types"].value() == ["trial_converted"]
+    assert '<option value="trial_converted" selected>' in page.content.decode()

@@ -8,18 +8,12 @@ Condition kinds registered by higher apps (consent) describe themselves here thr
 """
 
 from collections.abc import Callable
-from datetime import timedelta
-
-from django.core.cache import cache
-from django.utils import timezone
 
 from apps.contacts.models import (
     AttributeDefinition,
     AttributeObject,
     BuyingRole,
     ContactKind,
-    Event,
-    EventType,
     IntentBand,
     LifecycleMeaning,
     Pipeline,
@@ -29,6 +23,7 @@ from apps.contacts.models import (
 from apps.contacts.segments.attributes import OPS as ATTRIBUTE_OPS
 from apps.contacts.segments.attributes import RULE_KEYS
 from apps.contacts.segments.fields import FIELDS
+from apps.contacts.selectors import known_event_types
 from apps.contacts.stages import lifecycle_choices
 
 OP_LABELS = {
@@ -84,11 +79,6 @@ _ATTRIBUTE_GROUPS = {
     AttributeObject.COMPANY: "Company attributes",
     AttributeObject.OPPORTUNITY: "Opportunity attributes",
 }
-# Event types seen lately join the known ones; a window keeps the read off old history.
-SEEN_EVENTS_DAYS = 90
-SEEN_EVENTS_MAX = 200
-SEEN_EVENTS_CACHE_KEY = "segments:catalogue:event-types"
-SEEN_EVENTS_CACHE_SECONDS = 300
 
 CatalogueDescribe = Callable[[], dict]
 _described: dict[str, CatalogueDescribe] = {}
@@ -151,19 +141,7 @@ def _attributes() -> list[dict]:
 
 
 def _events() -> list[dict]:
-    # A distinct read of a large events table is not free: once per few minutes is enough
-    # for a picker that also takes any type typed in.
-    seen = cache.get_or_set(SEEN_EVENTS_CACHE_KEY, _event_types_seen, SEEN_EVENTS_CACHE_SECONDS)
-    known = dict(EventType.choices)
-    labels = {**known, **{kind: kind.replace("_", " ").capitalize() for kind in seen}}
-    labels.update(known)
-    return _options(sorted(labels.items(), key=lambda item: item[1].lower()))
-
-
-def _event_types_seen() -> list[str]:
-    since = timezone.now() - timedelta(days=SEEN_EVENTS_DAYS)
-    types = Event.objects.filter(occurred_at__gte=since).order_by("type")
-    return list(types.values_list("type", flat=True).distinct()[:SEEN_EVENTS_MAX])
+    return _options(known_event_types())
 
 
 def _opportunity() -> dict:

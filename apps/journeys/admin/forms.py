@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from apps.contacts.models import validate_event_type
+from apps.contacts.selectors import known_event_types
 from apps.journeys.models import Journey, JourneyVersionStatus, Step
-from apps.journeys.simulator.properties import known_event_types
 from apps.journeys.steps import SPECS, step_form_fields, step_form_initial
 from apps.journeys.steps.form_fields import EventTypesField, JSONTextField
 from apps.journeys.steps.set_stage import stage_choices
@@ -64,10 +64,17 @@ class JourneyForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text='Event properties that must match, e.g. {"form": "demo"}.',
     )
-    exit_event_types = EventTypesField(
+    # Picked, as the trigger is: a mistyped goal would never end anyone's journey.
+    exit_event_types = forms.MultipleChoiceField(
         required=False,
         label="Goal events",
-        help_text="Comma-separated, e.g. meeting_booked, demo_request. Any one ends the journey.",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text="Any one ends the journey. Ctrl- or ⌘-click to choose several.",
+    )
+    exit_event_types_new = EventTypesField(
+        required=False,
+        label="New goal events",
+        help_text="Only for types Cue has never seen: comma-separated slugs, e.g. trial_converted.",
     )
     exit_lifecycle_stage = forms.ChoiceField(
         required=False,
@@ -98,7 +105,9 @@ class JourneyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["trigger_event_type"].choices = self._event_type_choices()
+        known = known_event_types()
+        self.fields["trigger_event_type"].choices = self._event_type_choices(known)
+        self.fields["exit_event_types"].choices = self._goal_choices(known)
         self.fields["start_step"].choices = self._first_step_choices()
         self.initial["start_step"] = start_key(self._shown)
 
@@ -116,12 +125,12 @@ class JourneyForm(forms.ModelForm):
         keys += [key for key in posted if key and key not in keys]
         return [("", "— the step listed first —"), *((key, key) for key in keys)]
 
-    def _event_type_choices(self) -> list[tuple[str, str]]:
-        choices = [("", "—"), *((kind, f"{label} ({kind})") for kind, label in known_event_types())]
-        current = self.instance.trigger_event_type
-        if current and current not in dict(choices):
-            choices.append((current, current))  # kept: a journey's own type stays choosable
+    def _event_type_choices(self, known: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        choices = [("", "—"), *_labelled(known, [self.instance.trigger_event_type])]
         return [*choices, (NEW_EVENT_TYPE, "New event type…")]
+
+    def _goal_choices(self, known: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return _labelled(known, self.instance.exit_event_types or [])
 
     def clean(self):
         cleaned = super().clean()
@@ -131,8 +140,19 @@ class JourneyForm(forms.ModelForm):
                 cleaned["trigger_event_type"] = new
             elif "trigger_event_type_new" not in self.errors:
                 self.add_error("trigger_event_type_new", "Name the new event type.")
+        cleaned["exit_event_types"] = self._goals_chosen(cleaned)
         self._live_settings_refuse(cleaned)
         return cleaned
+
+    def _goals_chosen(self, cleaned: dict) -> list[str]:
+        """The goal types picked and typed; those the journey had keep their order."""
+        picked = [
+            *(cleaned.get("exit_event_types") or []),
+            *(cleaned.get("exit_event_types_new") or []),
+        ]
+        chosen = list(dict.fromkeys(picked))
+        had = [kind for kind in self.instance.exit_event_types or [] if kind in chosen]
+        return had + [kind for kind in chosen if kind not in had]
 
     def _live_settings_refuse(self, cleaned: dict) -> None:
         """A published journey's behaviour stays as its live version runs it."""
@@ -151,6 +171,14 @@ class JourneyForm(forms.ModelForm):
         if not isinstance(value, dict):
             raise ValidationError('Give an object, e.g. {"form": "demo"}.')
         return value
+
+
+def _labelled(known: list[tuple[str, str]], own: list[str]) -> list[tuple[str, str]]:
+    """(type, "Label (type)") of the known types, and the journey's own types kept
+    choosable (one it uses that nobody has sent lately)."""
+    choices = [(kind, f"{label} ({kind})") for kind, label in known]
+    seen = {kind for kind, _ in known}
+    return choices + [(kind, kind) for kind in own if kind and kind not in seen]
 
 
 class StepForm(forms.ModelForm):

@@ -121,7 +121,16 @@ class JourneyAdmin(JourneyToolViews, JourneyVersionViews, HistoryAdmin):
         ("Trigger", {"fields": ["trigger_kind", ("trigger_event_type", "trigger_event_type_new"),
                                 "trigger_filters",
                                 "entry_segment"]}),
-        ("Goal", {"fields": ["exit_event_types", "exit_lifecycle_stage", "exit_on_opportunity"]}),
+        (
+            "Goal",
+            {
+                "fields": [
+                    ("exit_event_types", "exit_event_types_new"),
+                    "exit_lifecycle_stage",
+                    "exit_on_opportunity",
+                ]
+            },
+        ),
         ("Rules", {"fields": [("reentry", "reentry_days"), ("cap_messages", "cap_hours"),
                               "send_weekdays", "holdout_percent"]}),
         ("Steps", {"fields": ["start_step"]}),

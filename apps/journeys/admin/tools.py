@@ -8,13 +8,14 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from apps.contacts.selectors import known_event_types
 from apps.journeys.admin.simulate import SimulateForm
 from apps.journeys.blueprints import BLUEPRINTS, blueprint_get, blueprint_load
 from apps.journeys.graph import journey_problems
 from apps.journeys.models import Journey, JourneyStatus
 from apps.journeys.services import JourneyError, journey_activate, journey_pause
 from apps.journeys.simulator import journey_simulate
-from apps.journeys.simulator.properties import event_property_names, known_event_types
+from apps.journeys.simulator.properties import event_property_names
 
 
 def tool_urls(model_admin) -> list:

@@ -3,7 +3,6 @@ journey itself reads (its trigger filters, the times its waits read), what Cue's
 types carry, and what the newest events of the type on file held."""
 
 from apps.contacts.models import Event, EventType
-from apps.contacts.selectors import event_type_label, event_types_seen
 from apps.journeys.models import Journey
 
 # What Cue's own intake, forms and webhooks put on the events it records.
@@ -51,10 +50,3 @@ def _seen(event_type: str) -> list[str]:
         if isinstance(properties, dict):
             keys += properties.keys()
     return keys
-
-
-def known_event_types() -> list[tuple[str, str]]:
-    """(type, label) of Cue's own event types and every type seen lately, by label."""
-    labels = {kind: event_type_label(kind) for kind in event_types_seen()}
-    labels.update(EventType.choices)
-    return sorted(labels.items(), key=lambda item: item[1].lower())
