@@ -161,7 +161,7 @@ def test_it_has_no_way_to_change_or_delete_a_ledger_row(make_user, ada, role):
             {
                 "source": [
                     '"rumour" is not one of: web_form, keyword, import, api, admin, rep_verbal, '
-                    "carrier."
+                    "carrier, email_provider."
                 ]
             },
         ),

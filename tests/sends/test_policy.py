@@ -40,7 +40,37 @@ def test_it_queues_a_marketing_message_to_a_confirmed_opt_in(opted_in_contact):
     assert message.queued_at == MIDDAY
     decision = MessageEvent.objects.get(message=message, kind="decision")
     assert decision.detail["stage"] == "create"
-    assert decision.detail["inputs"] == {}
+    ledger_row = message.contact.consent_records.get()
+    # An allowed message keeps what each rule found, for "why sent"
+    assert decision.detail["inputs"] == {
+        "passed": [
+            {"rule": "suppression"},
+            {
+                "rule": "consent",
+                "purpose": "marketing",
+                "status": "opted_in",
+                "record_id": ledger_row.pk,
+                "recorded_at": ledger_row.occurred_at.isoformat(),
+                "source": "api",
+            },
+            {"rule": "preferences", "set": False},
+            {"rule": "extra", "checks": ["sender_registration", "journeys"]},
+            {
+                "rule": "quiet_hours",
+                "zones": ["America/Chicago"],
+                "zone_source": "contact",
+                "window_rule": "default",
+                "local_times": ["11:00"],
+            },
+            {
+                "rule": "caps",
+                "counts": [
+                    {"cap": "Marketing SMS: 1 a day", "used": 0, "max": 1},
+                    {"cap": "Marketing SMS: 3 a week", "used": 0, "max": 3},
+                ],
+            },
+        ]
+    }
 
 
 def test_it_suppresses_a_number_on_the_suppression_list_before_anything_else(opted_in_contact):
