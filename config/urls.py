@@ -18,7 +18,6 @@ api_v1 = [
 
 urlpatterns = [
     # Before the admin's own URLs, which would otherwise answer for every admin/ address.
-    path("admin/sends/", include("apps.sends.admin_urls")),
     path("admin/", admin.site.urls),
     path("account/two-factor/", include("apps.accounts.two_factor.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

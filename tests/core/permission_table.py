@@ -334,10 +334,14 @@ def _custom_admin_samples() -> list[Sample]:
         *_app_list_samples(),
         s("admin/(?P<url>.*)$", "/admin/no/such/page/", admin_page(ALL_STAFF, NOT_FOUND)),
         # Staff prove their own phone, and send themselves a test of a version they may read.
-        s("admin/sends/verify-phone/", "/admin/sends/verify-phone/", admin_page(ALL_STAFF)),
         s(
-            "admin/sends/test-send/<int:version_id>/",
-            "/admin/sends/test-send/{approved.pk}/",
+            "admin/sends/outboundmessage/verify-phone/",
+            "/admin/sends/outboundmessage/verify-phone/",
+            admin_page(ALL_STAFF),
+        ),
+        s(
+            "admin/sends/outboundmessage/test-send/<int:version_id>/",
+            "/admin/sends/outboundmessage/test-send/{approved.pk}/",
             admin_page(READERS, NOT_ALLOWED),
         ),
         s(

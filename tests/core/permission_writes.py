@@ -251,14 +251,14 @@ def _admin_writes() -> list[Write]:
         # (nor a phone), so nothing goes out.
         w(
             "test send",
-            "/admin/sends/test-send/{approved.pk}/",
+            "/admin/sends/outboundmessage/test-send/{approved.pk}/",
             admin_page(READERS, redirect(TEMPLATE_PAGE % "approved")),
             count(OutboundMessage),
         ),
         w(
             "phone code",
-            "/admin/sends/verify-phone/",
-            admin_page(ALL_STAFF, redirect("/admin/sends/verify-phone/")),
+            "/admin/sends/outboundmessage/verify-phone/",
+            admin_page(ALL_STAFF, redirect("/admin/sends/outboundmessage/verify-phone/")),
             count(OutboundMessage),
             data={"action": "start"},
         ),

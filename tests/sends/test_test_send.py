@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
 PHONE = "+14155550123"
-VERIFY_URL = reverse("sends-verify-phone")
+VERIFY_URL = reverse("admin:sends_verify_phone")
 CODE_TEXT = re.compile(r"Your Cue verification code is (\d{6})\. It expires in 10 minutes\.")
 
 
@@ -61,7 +61,7 @@ def signed_in(client, user):
 
 
 def send_test_url(version) -> str:
-    return reverse("sends-test-send", args=[version.pk])
+    return reverse("admin:sends_test_send", args=[version.pk])
 
 
 def change_url(version) -> str:

@@ -20,6 +20,8 @@ from apps.sends.selectors import (
     message_timeline,
     messages_search,
 )
+from apps.sends.views.self_test import version_test_send_view
+from apps.sends.views.verification import phone_verify_view
 
 SEARCH_HELP = "An exact phone number (any common format) or email, a Twilio SID, or a contact id."
 
@@ -101,6 +103,14 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
                 "conversation/number/<str:phone>/",
                 wrap(self.conversation_number_view),
                 name="sends_outboundmessage_conversation_number",
+            ),
+            # Staff pages of the send pipeline about no one message: a staff member proves
+            # their own phone, and texts themselves a test of a version they may read.
+            path("verify-phone/", wrap(phone_verify_view), name="sends_verify_phone"),
+            path(
+                "test-send/<int:version_id>/",
+                wrap(version_test_send_view),
+                name="sends_test_send",
             ),
             *super().get_urls(),
         ]

@@ -1,2 +1,2 @@
-"""Staff pages of the send pipeline that are about no one model, served under
-/admin/sends/ inside the admin (see apps.sends.admin_urls)."""
+"""Staff pages of the send pipeline that are about no one message, served inside the admin
+by the message admin's get_urls (apps/sends/admin/messages.py), as every custom page is."""
