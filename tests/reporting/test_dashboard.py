@@ -59,6 +59,8 @@ def test_it_shows_the_dashboard_to_the_roles_that_read_reports(
     assert 'id="kpi-opt-outs">25.00%<' in html
     assert 'id="kpi-meetings">1<' in html
     assert "app-reporting" in html or 'id="content-main"' in html  # the app list stays below
+    # The index view builds the dashboard, as a page's view builds its context
+    assert 'id="cue-dashboard"' in page.context["dashboard"]
 
 
 @pytest.mark.parametrize("role", [roles.SALES_REP, roles.SALES_MANAGER])
