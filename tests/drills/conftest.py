@@ -89,11 +89,15 @@ def tasks_to(queue: str):
     """This process's tasks go to the drill's worker through the real broker, as the web
     app's do, instead of running eagerly here."""
     eager, default_queue = app.conf.task_always_eager, app.conf.task_default_queue
+    routes = app.conf.task_routes
     app.conf.task_always_eager, app.conf.task_default_queue = False, queue
+    # Cue's routes name queues no drill worker consumes; update() rebuilds Celery's router
+    app.conf.update(task_routes={})
     try:
         yield
     finally:
         app.conf.task_always_eager, app.conf.task_default_queue = eager, default_queue
+        app.conf.update(task_routes=routes)
 
 
 def minutes_pass(minutes: float, messages=None) -> None:
