@@ -88,6 +88,10 @@ def _empty(connection) -> None:
         connection.ops.execute_sql_flush(sql_flush(no_style(), connection))
     # As `manage.py flush` does: the roles and other rows migrations made come back.
     emit_post_migrate_signal(verbosity=0, interactive=False, db=connection.alias)
+    # The brand a data migration seeded went with the flush; lint and replies need one.
+    from apps.accounts.demo import brand_seed_demo
+
+    brand_seed_demo()
 
 
 def _leftover_drop(connection, name: str) -> None:
