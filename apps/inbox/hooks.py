@@ -3,10 +3,9 @@ rep sent to a contact from anywhere (a follow-up task's reply box too), which an
 contact's waiting conversations."""
 
 from apps.inbox.models import Conversation
-from apps.inbox.services import conversation_reply_record, conversations_answered
+from apps.inbox.services import conversations_answered, replies_file
 from apps.sends.hooks import (
     MessageOutcome,
-    ReplyReceived,
     message_outcome_handler_register,
     reply_handler_register,
 )
@@ -24,18 +23,6 @@ def _anyone_waiting() -> bool:
     """Only a conversation waiting for an answer cares what a rep's text did: otherwise a
     message's outcome is not even read for the inbox."""
     return Conversation.objects.filter(waiting_since__isnull=False).exists()
-
-
-def replies_file(replies: list[ReplyReceived]) -> None:
-    for reply in replies:
-        conversation_reply_record(
-            from_address=reply.from_address,
-            to_address=reply.to_address,
-            contact_id=reply.contact_id,
-            body=reply.body,
-            keyword_kind=reply.keyword_kind,
-            received_at=reply.received_at,
-        )
 
 
 def rep_texts_answer(outcomes: list[MessageOutcome]) -> None:

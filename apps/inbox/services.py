@@ -120,7 +120,14 @@ def replies_unfiled_file(*, since: datetime) -> int:
     back) is filed now, oldest first, so it makes its conversation as the hook would have.
     Running it again files nothing. Returns how many texts it filed."""
     unfiled = list(replies_unfiled(since=since))
-    for reply in unfiled:
+    replies_file(unfiled)
+    return len(unfiled)
+
+
+def replies_file(replies) -> None:
+    """Files each reply (a hand-off's ReplyReceived, or a stored inbound text: the same
+    fields) in its conversation, in order."""
+    for reply in replies:
         conversation_reply_record(
             from_address=reply.from_address,
             to_address=reply.to_address,
@@ -129,7 +136,6 @@ def replies_unfiled_file(*, since: datetime) -> int:
             keyword_kind=reply.keyword_kind,
             received_at=reply.received_at,
         )
-    return len(unfiled)
 
 
 # --- A rep at work ----------------------------------------------------------------------

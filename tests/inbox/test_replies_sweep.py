@@ -4,7 +4,7 @@ conversation, once, and the beat runs the sweep."""
 import pytest
 
 from apps.core.schedules import declared_periodic_tasks
-from apps.inbox import hooks
+from apps.inbox import services
 from apps.inbox.models import Conversation, ResponseWait
 from apps.inbox.tasks import replies_sweep_task
 from apps.sends.models import InboundMessage
@@ -21,7 +21,7 @@ def test_it_files_a_reply_whose_inbox_hook_failed_once(text_in, sam, monkeypatch
     # Given Priya's text arrived while the inbox's hook failed
     priya = ContactFactory(owner=sam, first_name="Priya")
     with monkeypatch.context() as patch:
-        patch.setattr(hooks, "conversation_reply_record", _hook_broken)
+        patch.setattr(services, "conversation_reply_record", _hook_broken)
         assert text_in(priya, "Can someone call me?").status_code == 200
     assert (InboundMessage.objects.count(), Conversation.objects.count()) == (1, 0)
 
