@@ -429,6 +429,7 @@ class EventType(models.TextChoices):
     MEETING_BOOKED = "meeting_booked", "Booked a meeting"
     EMAIL_OPEN = "email_open", "Opened an email"
     EMAIL_CLICK = "email_click", "Clicked an email"
+    EMAIL_REPLY = "email_reply", "Replied to an email"
     SMS_CLICK = "sms_click", "Clicked an SMS link"
     SMS_REPLY = "sms_reply", "Replied to an SMS"
     OPPORTUNITY_CREATED = "opportunity_created", "Opportunity created"

@@ -26,10 +26,14 @@ class SingletonAdmin(HistoryAdmin):
 class AttributionSettingsAdmin(SingletonAdmin):
     readonly_fields = ["updated_at"]
     fieldsets = [
-        ("Touches that count", {"fields": [
+        ("SMS touches that count", {"fields": [
             ("count_clicks", "click_window_hours"),
             ("count_replies", "reply_window_hours"),
             ("count_deliveries", "delivery_window_hours"),
+        ]}),
+        ("Email touches that count (opens never do)", {"fields": [
+            ("count_email_clicks", "email_click_window_hours"),
+            ("count_email_replies", "email_reply_window_hours"),
         ]}),
         ("Credit", {"fields": ["model"]}),
         ("What is attributed", {"fields": [

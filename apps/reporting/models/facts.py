@@ -13,10 +13,12 @@ class TouchType(models.TextChoices):
     CLICK = "click", "Human click"
     REPLY = "reply", "Reply"
     DELIVERY = "delivery", "Delivery"
+    EMAIL_CLICK = "email_click", "Human email click"
+    EMAIL_REPLY = "email_reply", "Email reply"
 
 
 class Attribution(models.Model):
-    """One share of one conversion credited to one SMS touch, as the attribution rule
+    """One share of one conversion credited to one SMS or email touch, as the attribution rule
     (AttributionSettings) decided when this range was last computed. Rebuilt per range by
     reporting.attribution; never edited by hand."""
 

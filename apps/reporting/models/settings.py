@@ -27,8 +27,10 @@ class AttributionModel(models.TextChoices):
 
 
 class AttributionSettings(SingletonModel):
-    """The one attribution rule every report uses: which SMS touches count, for how long
-    after each a conversion is still theirs, how credit is shared, and what is attributed.
+    """The one attribution rule every report uses: which touches count (SMS clicks, replies
+    and deliveries; email clicks and replies, never opens: mail clients open emails nobody
+    read), for how long after each a conversion is still theirs, how credit is shared, and
+    what is attributed.
 
     Changing it changes history: recompute the attribution for the range you care about
     (Reporting → Attribution → Recompute), or wait for the nightly rebuild of the recent days.
@@ -47,6 +49,18 @@ class AttributionSettings(SingletonModel):
     reply_window_hours = models.PositiveIntegerField(default=120, validators=[MinValueValidator(1)])
     delivery_window_hours = models.PositiveIntegerField(
         default=12, validators=[MinValueValidator(1)]
+    )
+    count_email_clicks = models.BooleanField(
+        "count human email clicks",
+        default=True,
+        help_text="A person's click on a tracked link in an email (bots and scanners never count).",
+    )
+    count_email_replies = models.BooleanField("count email replies", default=True)
+    email_click_window_hours = models.PositiveIntegerField(
+        default=168, validators=[MinValueValidator(1)], help_text="7 days = 168 hours."
+    )
+    email_reply_window_hours = models.PositiveIntegerField(
+        default=168, validators=[MinValueValidator(1)]
     )
     model = models.CharField(
         max_length=16, choices=AttributionModel.choices, default=AttributionModel.LAST_TOUCH
@@ -82,6 +96,8 @@ class AttributionSettings(SingletonModel):
             "click": (self.count_clicks, self.click_window_hours),
             "reply": (self.count_replies, self.reply_window_hours),
             "delivery": (self.count_deliveries, self.delivery_window_hours),
+            "email_click": (self.count_email_clicks, self.email_click_window_hours),
+            "email_reply": (self.count_email_replies, self.email_reply_window_hours),
         }
         return {kind: hours for kind, (counts, hours) in windows.items() if counts}
 
