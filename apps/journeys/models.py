@@ -23,15 +23,12 @@ class ReentryPolicy(models.TextChoices):
     AFTER_DAYS = "after_days", "After a number of days"
 
 
-class Journey(models.Model):
-    """An event-triggered path for a contact: each message has a role, and the journey ends
-    the moment its goal is met."""
+class JourneySettings(models.Model):
+    """What a journey does besides its steps: its trigger and entry, its goal, its rules.
+    A version holds them with its steps (what is published never changes in place); the
+    journey keeps a copy of its live version's, written only by journey_settings_follow, for
+    the indexed trigger look-up and the entry decisions."""
 
-    name = models.CharField(max_length=200, unique=True)
-    goal_description = models.TextField(blank=True)
-    status = models.CharField(
-        max_length=16, choices=JourneyStatus.choices, default=JourneyStatus.DRAFT, db_index=True
-    )
     trigger_kind = models.CharField(
         max_length=16, choices=TriggerKind.choices, default=TriggerKind.EVENT
     )
@@ -46,7 +43,7 @@ class Journey(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="entry_journeys",
+        related_name="entry_%(class)ss",
         help_text="Only contacts in this segment enter (the CRM gate).",
     )
     exit_event_types = models.JSONField(
@@ -73,6 +70,48 @@ class Journey(models.Model):
     )
     holdout_percent = models.PositiveSmallIntegerField(
         default=0, help_text="A random share of entrants that is never messaged (lift control)."
+    )
+
+    class Meta:
+        abstract = True
+
+    def settings(self) -> dict:
+        """{field: value}, the segment by its id: what settings_take copies."""
+        return {name: getattr(self, name) for name in SETTINGS_ATTRIBUTES}
+
+    def settings_take(self, source: "JourneySettings") -> list[str]:
+        """Takes `source`'s settings (in memory: the caller saves); returns the fields."""
+        for name, value in source.settings().items():
+            setattr(self, name, value)
+        return [*SETTINGS_FIELDS]
+
+
+SETTINGS_FIELDS = [
+    "trigger_kind", "trigger_event_type", "trigger_filters", "entry_segment",
+    "exit_event_types", "exit_lifecycle_stage", "exit_on_opportunity", "reentry",
+    "reentry_days", "cap_messages", "cap_hours", "send_weekdays", "holdout_percent",
+]  # fmt: skip
+SETTINGS_ATTRIBUTES = [
+    name + "_id" if name == "entry_segment" else name for name in SETTINGS_FIELDS
+]
+
+
+def holdout_at_most_half(model_name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(holdout_percent__lte=50),
+        name=f"{model_name}_holdout_at_most_half",
+        violation_error_message="Hold out at most half of the entrants.",
+    )
+
+
+class Journey(JourneySettings):
+    """An event-triggered path for a contact: each message has a role, and the journey ends
+    the moment its goal is met."""
+
+    name = models.CharField(max_length=200, unique=True)
+    goal_description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=JourneyStatus.choices, default=JourneyStatus.DRAFT, db_index=True
     )
     first_step = models.ForeignKey(
         "journeys.Step", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -102,13 +141,7 @@ class Journey(models.Model):
                 name="journey_active_trigger",
             )
         ]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(holdout_percent__lte=50),
-                name="journey_holdout_at_most_half",
-                violation_error_message="Hold out at most half of the entrants.",
-            )
-        ]
+        constraints = [holdout_at_most_half("journey")]
 
     def __str__(self) -> str:
         return self.name
@@ -135,10 +168,11 @@ class JourneyVersionStatus(models.TextChoices):
         return [cls.DRAFT, cls.SUBMITTED, cls.APPROVED]
 
 
-class JourneyVersion(models.Model):
-    """One version of a journey's steps. A draft is edited, submitted, approved by someone
-    other than its author and published; what is published never changes in place, and its
-    enrollments keep running on it after a newer version is published."""
+class JourneyVersion(JourneySettings):
+    """One version of a journey: its steps and its settings. A draft is edited, submitted,
+    approved by someone other than its author and published; what is published never changes
+    in place, and its enrollments keep running on it (steps and settings) after a newer
+    version is published."""
 
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -191,6 +225,7 @@ class JourneyVersion(models.Model):
                 name="journey_one_open_version",
                 violation_error_message="This journey already has a version in the works.",
             ),
+            holdout_at_most_half("journey_version"),
         ]
 
     def __str__(self) -> str:
@@ -219,13 +254,15 @@ class JourneyVersion(models.Model):
         if found is not None:
             return found
         runs = journey.status != JourneyStatus.DRAFT
-        version = cls.objects.create(
+        version = cls(
             journey=journey,
             number=1,
             status=JourneyVersionStatus.PUBLISHED if runs else JourneyVersionStatus.DRAFT,
             author=journey.owner,
             published_at=journey.activated_at if runs else None,
         )
+        version.settings_take(journey)  # the settings the journey was made with
+        version.save()
         if runs:
             Journey.objects.filter(pk=journey.pk).update(live_version=version)
             journey.live_version = version
@@ -347,6 +384,13 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} in {self.journey} ({self.state})"
+
+    @property
+    def settings(self) -> JourneySettings:
+        """The settings it runs with (goal, cap, sending days): its version's, kept when a
+        newer version is published. One made before versions had none runs with the
+        journey's."""
+        return self.version if self.version_id is not None else self.journey
 
 
 class Activity(models.Model):
