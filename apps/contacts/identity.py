@@ -27,6 +27,7 @@ from django.db import connection
 
 from apps.contacts.errors import ContactsError
 from apps.contacts.models import Contact, ExternalIdSource
+from apps.contacts.nanp import nanp_e164
 
 KEY_KINDS = ("id", "external_id", "email", "phone")  # strongest first
 KEY_NOUNS = {"id": "id", "external_id": "external id", "email": "email", "phone": "phone"}
@@ -122,6 +123,9 @@ class InvalidPhone(ContactsError, ValueError):
 
 @lru_cache(maxsize=8192)  # validating a number costs ~50 µs; batches repeat numbers
 def _phone_e164(value: str, region: str) -> str | None:
+    read = nanp_e164(value, region)  # the common North American forms, the same answer
+    if read is not False:
+        return read
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
