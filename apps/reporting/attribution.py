@@ -5,16 +5,19 @@ opportunity stage progression (a move forward in its pipeline: to a later open s
 won one), or closed-won revenue (the opportunity's amount on a move into a won stage; stages
 and their meanings are the customer's, apps/contacts/stages.py), each at the moment it
 happened in the source system (not when Cue heard of it) and for the contact it belongs to.
-A touch is an SMS a journey sent to that contact: a person's click on one of its tracked
-links (bots and link previewers never count), a reply to it, or its delivery, at the
-moment of the click, the reply or the delivery report. A touch qualifies for a conversion
-when it happened no later than the conversion and at most its type's window before it (by
-default 5 days for clicks and replies, 12 hours for deliveries; both edges inclusive). Among
-the qualifying touches, each (message, touch type) pair counts once, at its latest moment
-for last touch and its earliest for first touch. Last touch gives all the credit to the
-latest pair, first touch to the earliest (ties go to click, then reply, then delivery, then
-the later message), and linear gives each pair 1/n. A conversion with no qualifying touch is
-not attributed to SMS at all. Revenue influenced is the closed-won amount times the credit.
+A touch is an SMS or an email a journey sent to that contact: a person's click on one of
+its tracked links (bots and link previewers never count), a reply to it, or (SMS only) its
+delivery, at the moment of the click, the reply or the delivery report. Email opens never
+count: mail clients fetch images for the reader. Each touch type has its own window
+(AttributionSettings): a touch qualifies for a conversion when it happened no later than
+the conversion and at most its type's window before it (by default 5 days for SMS clicks
+and replies, 12 hours for SMS deliveries, 7 days for email clicks and replies; both edges
+inclusive). Among the qualifying touches, each (message, touch type) pair counts once, at
+its latest moment for last touch and its earliest for first touch. Last touch gives all the
+credit to the latest pair, first touch to the earliest (ties go to SMS click, SMS reply,
+email click, email reply, then SMS delivery, then the later message), and linear gives each
+pair 1/n. A conversion with no qualifying touch is not attributed to Cue's messages at
+all. Revenue influenced is the closed-won amount times the credit.
 
 Everything here is set-based SQL, the same on SQLite and PostgreSQL: `attribution_insert`
 writes the Attribution rows of the conversions in a time range in one INSERT … SELECT.
@@ -30,7 +33,8 @@ from django.utils import timezone
 from apps.reporting.models import AttributionModel, AttributionSettings, ConversionKind
 from apps.reporting.sql import at_most_seconds_apart, datetime_param, json_bigint
 
-TOUCH_PRIORITY = {"click": 1, "reply": 2, "delivery": 3}
+TOUCH_PRIORITY = {"click": 1, "reply": 2, "email_click": 3, "email_reply": 4, "delivery": 5}
+REPLY_EVENTS = {"sms": "sms_reply", "email": "email_reply"}
 
 
 @dataclass(frozen=True)
@@ -118,41 +122,65 @@ _TOUCH_COLUMNS = (
     "c.kind, c.conversion_id, c.contact_id, c.converted_at, c.value, m.id AS message_id, "
     "m.journey_id, m.template_version_id, m.step_id"
 )
-_JOURNEY_SMS = "m.journey_id IS NOT NULL AND m.channel = 'sms'"
+
+
+def _journey_message(channel: str) -> str:
+    return f"m.journey_id IS NOT NULL AND m.channel = '{channel}'"
+
+
+def _click_sql(touch_type: str, channel: str, window: int) -> str:
+    """A person's clicks on the tracked links of a journey's message of the channel."""
+    return (
+        f"SELECT {_TOUCH_COLUMNS}, '{touch_type}' AS touch_type, k.at AS touched_at, "
+        f"{TOUCH_PRIORITY[touch_type]} AS priority "
+        "FROM conversions c "
+        "JOIN sends_outboundmessage m ON m.contact_id = c.contact_id "
+        "JOIN sends_trackedlink l ON l.message_id = m.id "
+        "JOIN sends_linkclick k ON k.link_id = l.id "
+        f"WHERE {_journey_message(channel)} AND k.is_bot = FALSE AND k.at <= c.converted_at "
+        f"AND {at_most_seconds_apart('c.converted_at', 'k.at', window)}"
+    )
+
+
+def _reply_sql(touch_type: str, channel: str, window: int) -> str:
+    """The contact's reply events that name a journey's message of the channel."""
+    return (
+        f"SELECT {_TOUCH_COLUMNS}, '{touch_type}', r.occurred_at, {TOUCH_PRIORITY[touch_type]} "
+        "FROM conversions c "
+        "JOIN contacts_event r ON r.contact_id = c.contact_id "
+        f"AND r.type = '{REPLY_EVENTS[channel]}' "
+        f"JOIN sends_outboundmessage m ON m.id = {json_bigint('r.properties', 'message_id')} "
+        f"WHERE {_journey_message(channel)} AND m.contact_id = c.contact_id "
+        "AND r.occurred_at <= c.converted_at "
+        f"AND {at_most_seconds_apart('c.converted_at', 'r.occurred_at', window)}"
+    )
+
+
+def _delivery_sql(window: int) -> str:
+    return (
+        f"SELECT {_TOUCH_COLUMNS}, 'delivery', m.delivered_at, {TOUCH_PRIORITY['delivery']} "
+        "FROM conversions c "
+        "JOIN sends_outboundmessage m ON m.contact_id = c.contact_id "
+        f"WHERE {_journey_message('sms')} AND m.delivered_at IS NOT NULL "
+        "AND m.delivered_at <= c.converted_at "
+        f"AND {at_most_seconds_apart('c.converted_at', 'm.delivered_at', window)}"
+    )
+
+
+# Each touch type's query, given its window in seconds (an email's delivery says nothing
+# about a reader, so only an SMS delivery is a touch; an email open never is).
+_TOUCH_SQL = {
+    "click": lambda window: _click_sql("click", "sms", window),
+    "reply": lambda window: _reply_sql("reply", "sms", window),
+    "email_click": lambda window: _click_sql("email_click", "email", window),
+    "email_reply": lambda window: _reply_sql("email_reply", "email", window),
+    "delivery": _delivery_sql,
+}
 
 
 def _touches_sql(windows: dict[str, int]) -> str:
     """Every (conversion, touch) pair within the touch type's window."""
-    parts = []
-    if "click" in windows:
-        parts.append(
-            f"SELECT {_TOUCH_COLUMNS}, 'click' AS touch_type, k.at AS touched_at, 1 AS priority "
-            "FROM conversions c "
-            "JOIN sends_outboundmessage m ON m.contact_id = c.contact_id "
-            "JOIN sends_trackedlink l ON l.message_id = m.id "
-            "JOIN sends_linkclick k ON k.link_id = l.id "
-            f"WHERE {_JOURNEY_SMS} AND k.is_bot = FALSE AND k.at <= c.converted_at "
-            f"AND {at_most_seconds_apart('c.converted_at', 'k.at', windows['click'])}"
-        )
-    if "reply" in windows:
-        parts.append(
-            f"SELECT {_TOUCH_COLUMNS}, 'reply', r.occurred_at, 2 "
-            "FROM conversions c "
-            "JOIN contacts_event r ON r.contact_id = c.contact_id AND r.type = 'sms_reply' "
-            f"JOIN sends_outboundmessage m ON m.id = {json_bigint('r.properties', 'message_id')} "
-            f"WHERE {_JOURNEY_SMS} AND m.contact_id = c.contact_id "
-            "AND r.occurred_at <= c.converted_at "
-            f"AND {at_most_seconds_apart('c.converted_at', 'r.occurred_at', windows['reply'])}"
-        )
-    if "delivery" in windows:
-        parts.append(
-            f"SELECT {_TOUCH_COLUMNS}, 'delivery', m.delivered_at, 3 "
-            "FROM conversions c "
-            "JOIN sends_outboundmessage m ON m.contact_id = c.contact_id "
-            f"WHERE {_JOURNEY_SMS} AND m.delivered_at IS NOT NULL "
-            "AND m.delivered_at <= c.converted_at "
-            f"AND {at_most_seconds_apart('c.converted_at', 'm.delivered_at', windows['delivery'])}"
-        )
+    parts = [query(windows[kind]) for kind, query in _TOUCH_SQL.items() if kind in windows]
     return " UNION ALL ".join(parts)
 
 

@@ -5,12 +5,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import ExpressionWrapper, F, FloatField, Q, QuerySet, Sum
+from django.db.models import ExpressionWrapper, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from apps.core.db_router import replica_reads
 from apps.journeys.models import Journey, Step
-from apps.library.models import MessageTemplate
+from apps.library.models import Channel, MessageTemplate
 from apps.reporting.lift import Lift, holdout_lift
 from apps.reporting.models import Attribution, ConversionKind, DailyRollup
 from apps.reporting.models.facts import ROLLUP_COUNTERS, ROLLUP_CREDITS
@@ -71,6 +71,20 @@ class TableRow:
     figures: Figures
 
 
+@dataclass(frozen=True)
+class ChannelFigures:
+    """What one channel's messages did: sent, delivered, clicked by a person, replied, and
+    the stage moves (progressions) attributed to them."""
+
+    channel: str
+    label: str
+    sent: int = 0
+    delivered: int = 0
+    clicked: int = 0
+    replied: int = 0
+    stage_moves: float = 0.0
+
+
 @dataclass
 class Dashboard:
     filters: DashboardFilters
@@ -80,6 +94,7 @@ class Dashboard:
     template_opt_outs: list[tuple[str, float, int]]
     lifts: list[tuple[str, Lift | None, int]]
     computed_at: object = None
+    channels: list[ChannelFigures] = field(default_factory=list)
 
 
 def _rate(part, whole) -> float | None:
@@ -147,7 +162,39 @@ def dashboard(filters: DashboardFilters) -> Dashboard:
         template_opt_outs=_template_opt_outs(rows),
         lifts=_lifts(rows),
         computed_at=rows.order_by("-computed_at").values_list("computed_at", flat=True).first(),
+        channels=channel_figures(rows),
     )
+
+
+CHANNEL_SUMS = {
+    "sent": "sent",
+    "delivered": "delivered",
+    "clicked": "human_clicks",
+    "replied": "replies",
+    "stage_moves": "progressions",
+}
+
+
+def channel_figures(rows: QuerySet) -> list[ChannelFigures]:
+    """SMS and email side by side, in one GROUP BY over the rollup rows: a row's channel is
+    its template's (rows with no template, such as enrollments, belong to neither)."""
+    channel = Subquery(MessageTemplate.objects.filter(pk=OuterRef("template_id")).values("channel"))
+    grouped = (
+        rows.exclude(template_id=0)
+        .annotate(channel=channel)
+        .values("channel")
+        .annotate(**{name: Sum(column) for name, column in CHANNEL_SUMS.items()})
+        .order_by()
+    )
+    found = {row.pop("channel"): row for row in grouped}
+    return [
+        ChannelFigures(
+            channel=value,
+            label=label,
+            **{name: (found.get(value) or {}).get(name) or 0 for name in CHANNEL_SUMS},
+        )
+        for value, label in Channel.choices
+    ]
 
 
 def _histograms(rows, group: str, totals: Figures, table: dict) -> None:

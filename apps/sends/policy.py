@@ -58,17 +58,24 @@ ERASED = GateResult(Decision.SUPPRESS, "contact_erased", "The contact's data was
 # Journeys (a higher app) register a check here: (message, at, store) -> GateResult | None,
 # and optionally a prefetch (messages, at, store) the batch form calls once per batch; the
 # check reads the store when it holds the answer and asks the database when it does not.
+# A check runs for the origins it names (journeys' messages unless it says more).
 ExtraCheck = Callable[[object, datetime, dict], GateResult | None]
 ExtraPrefetch = Callable[[list, datetime, dict], None]
-_extra_checks: dict[str, tuple[ExtraCheck, ExtraPrefetch | None]] = {}
+_extra_checks: dict[str, tuple[ExtraCheck, ExtraPrefetch | None, frozenset[str]]] = {}
 
 
-def gate_check_register(name: str, check: ExtraCheck, prefetch: ExtraPrefetch | None = None):
-    _extra_checks[name] = (check, prefetch)
+def gate_check_register(
+    name: str,
+    check: ExtraCheck,
+    prefetch: ExtraPrefetch | None = None,
+    *,
+    origins: tuple[str, ...] = (MessageOrigin.JOURNEY,),
+):
+    _extra_checks[name] = (check, prefetch, frozenset(origins))
 
 
 def gate_extra_prefetch(messages: list, at: datetime, store: dict) -> None:
-    for _, prefetch in _extra_checks.values():
+    for _, prefetch, _ in _extra_checks.values():
         if prefetch is not None:
             prefetch(messages, at, store)
 
@@ -150,10 +157,12 @@ _CHECKS_BY_ORIGIN = {
         "caps",
         "duplicate",
     ),
-    MessageOrigin.REP_REPLY: ("suppression", "consent", "preferences", "quiet_hours"),
-    MessageOrigin.DOUBLE_OPT_IN: ("suppression", "pending_consent", "quiet_hours"),
-    MessageOrigin.TEST_SEND: ("suppression",),
-    MessageOrigin.NOTIFICATION: ("suppression",),
+    # "extra" runs the registered checks that name the origin: the sender rule names every
+    # origin but keyword replies, so no marketing text leaves from an unregistered sender.
+    MessageOrigin.REP_REPLY: ("suppression", "consent", "preferences", "extra", "quiet_hours"),
+    MessageOrigin.DOUBLE_OPT_IN: ("suppression", "pending_consent", "extra", "quiet_hours"),
+    MessageOrigin.TEST_SEND: ("suppression", "extra"),
+    MessageOrigin.NOTIFICATION: ("suppression", "extra"),
     MessageOrigin.KEYWORD_REPLY: (),
 }
 
@@ -326,11 +335,15 @@ def _message_topics(message) -> set[str]:
 
 
 def _extra(message, at, facts: GateFacts) -> GateResult | None:
-    for check, _ in _extra_checks.values():
+    ran = []
+    for name, (check, _, origins) in _extra_checks.items():
+        if message.origin not in origins:
+            continue
         result = check(message, at, facts.store)
         if result is not None:
             return result
-    facts.passed.append({"rule": "extra", "checks": list(_extra_checks)})
+        ran.append(name)
+    facts.passed.append({"rule": "extra", "checks": ran})
     return None
 
 

@@ -1,7 +1,7 @@
-from anymail.webhooks.amazon_ses import AmazonSESTrackingWebhookView
-from anymail.webhooks.mailgun import MailgunTrackingWebhookView
-from anymail.webhooks.postmark import PostmarkTrackingWebhookView
-from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
+from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView, AmazonSESTrackingWebhookView
+from anymail.webhooks.mailgun import MailgunInboundWebhookView, MailgunTrackingWebhookView
+from anymail.webhooks.postmark import PostmarkInboundWebhookView, PostmarkTrackingWebhookView
+from anymail.webhooks.sendgrid import SendGridInboundWebhookView, SendGridTrackingWebhookView
 from django.conf import settings
 from django.urls import path
 
@@ -30,5 +30,18 @@ EMAIL_TRACKING_ALWAYS = ("postmark", "sendgrid")
 urlpatterns += [
     path(f"webhooks/email/{esp}/tracking/", view.as_view(), name=f"email-tracking-{esp}")
     for esp, view in EMAIL_TRACKING_VIEWS.items()
+    if esp in EMAIL_TRACKING_ALWAYS or esp == settings.ANYMAIL_ESP
+]
+
+# Their inbound webhooks (replies to Cue's emails), verified and served the same way.
+EMAIL_INBOUND_VIEWS = {
+    "postmark": PostmarkInboundWebhookView,
+    "sendgrid": SendGridInboundWebhookView,
+    "mailgun": MailgunInboundWebhookView,
+    "amazon_ses": AmazonSESInboundWebhookView,
+}
+urlpatterns += [
+    path(f"webhooks/email/{esp}/inbound/", view.as_view(), name=f"email-inbound-{esp}")
+    for esp, view in EMAIL_INBOUND_VIEWS.items()
     if esp in EMAIL_TRACKING_ALWAYS or esp == settings.ANYMAIL_ESP
 ]

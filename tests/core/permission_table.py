@@ -775,6 +775,16 @@ def _public_samples() -> list[Sample]:
             )
             for esp in ("postmark", "sendgrid")  # mailgun, amazon_ses: only when ANYMAIL_ESP
         ),
+        # Their inbound webhooks (replies to Cue's emails), the same way
+        # (tests/sends/test_email_replies.py).
+        *(
+            s(
+                f"webhooks/email/{esp}/inbound/",
+                f"/webhooks/email/{esp}/inbound/",
+                everyone(NOT_ALLOWED),
+            )
+            for esp in ("postmark", "sendgrid")  # mailgun, amazon_ses: only when ANYMAIL_ESP
+        ),
         s(
             "l/<str:token>",
             "/l/{trackedlink.token}",

@@ -83,7 +83,7 @@ def test_it_reads_the_same_figures_as_the_rollups(traffic):
 def test_it_renders_the_index_from_rollups_in_a_few_queries(
     admin_client, traffic, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(25):
+    with django_assert_max_num_queries(26):
         admin_client.get(reverse("admin:index"), RANGE)
 
 

@@ -31,6 +31,8 @@ from apps.sends.models import (
 
 CARRIER_OPT_OUT = "21610"  # Twilio: the recipient unsubscribed at the carrier
 CAP_REASONS = ("frequency_cap", "journey_cap")
+# A reply to a journey's text or to its email (each names the message it answers).
+REPLY_EVENT_TYPES = (EventType.SMS_REPLY, EventType.EMAIL_REPLY)
 
 
 def message_counts(rows: Rows, start, end) -> None:
@@ -70,7 +72,7 @@ def clicks(rows: Rows, start, end) -> None:
 
 def replies(rows: Rows, start, end) -> None:
     message_id = RawSQL(json_bigint('"contacts_event"."properties"', "message_id"), [])
-    replies = Event.objects.filter(type=EventType.SMS_REPLY).annotate(
+    replies = Event.objects.filter(type__in=REPLY_EVENT_TYPES).annotate(
         mid=ExpressionWrapper(message_id, output_field=BigIntegerField())
     )
     per_message(rows, by_day(replies, "occurred_at", start, end, "mid", n=Count("id")), "replies")

@@ -15,6 +15,7 @@ from apps.consent.models import Suppression
 from apps.contacts.models import Event, EventType
 from apps.journeys.models import Activity, Enrollment
 from apps.reporting.models import AttributionSettings
+from apps.reporting.rollups.messages import REPLY_EVENT_TYPES
 from apps.routing.models import FollowUpTask
 from apps.sends.models import (
     InboundMessage,
@@ -74,9 +75,7 @@ def _message_events(new) -> set[date]:
 
 
 def _events(new) -> set[date]:
-    days = _days(
-        new.filter(type__in=[EventType.SMS_REPLY, EventType.MEETING_BOOKED]), "occurred_at"
-    )
+    days = _days(new.filter(type__in=[*REPLY_EVENT_TYPES, EventType.MEETING_BOOKED]), "occurred_at")
     meetings = new.filter(type=EventType.MEETING_BOOKED)
     earliest = meetings.order_by("occurred_at").values_list("occurred_at", flat=True).first()
     if earliest is not None:

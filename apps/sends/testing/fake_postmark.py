@@ -127,6 +127,28 @@ class FakePostmark:
         [email] = [email for email in self.sent if email.message_id == message_id]
         return email
 
+    def post_reply(self, url: str, message_id: str, text: str, **fields) -> int:
+        """Posts the inbound webhook of the recipient's reply to an email the fake sent, in
+        Postmark's inbound JSON shape. Returns the HTTP status Cue answered."""
+        return _post_json(url, self.reply_payload(message_id, text, **fields))
+
+    def reply_payload(self, message_id: str, text: str, **fields) -> dict[str, Any]:
+        email = self.email(message_id)
+        sender = _addr_spec(email.sender)
+        return {
+            "FromName": "", "From": email.to, "FromFull": {"Email": email.to, "Name": ""},
+            "To": sender, "ToFull": [{"Email": sender, "Name": ""}],
+            "CcFull": [], "BccFull": [], "OriginalRecipient": sender, "ReplyTo": "",
+            "Subject": f"Re: {email.subject}", "MessageID": str(uuid.uuid4()),
+            "Date": datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            "MailboxHash": "", "TextBody": text, "HtmlBody": "", "StrippedTextReply": text,
+            "Tag": "", "MessageStream": "inbound", "Attachments": [],
+            "Headers": [
+                {"Name": "X-Spam-Status", "Value": "No"},
+                {"Name": "In-Reply-To", "Value": f"<{email.message_id}@mtasv.net>"},
+            ],
+        } | fields  # fmt: skip
+
 
 def _addr_spec(address: str) -> str:
     return address.rsplit("<", 1)[-1].rstrip(">").strip().lower()

@@ -1,10 +1,13 @@
-"""anymail's tracking signal, its integration API for every ESP's webhooks: anymail's own
-views verify each request (basic auth, the ESP's signature) and normalise the event; this
-receiver only names what it means to Cue and hands it to the service."""
+"""anymail's tracking and inbound signals, its integration API for every ESP's webhooks:
+anymail's own views verify each request (basic auth, the ESP's signature) and normalise the
+event; these receivers only name what it means to Cue and hand it to the services."""
 
-from anymail.signals import AnymailTrackingEvent, EventType
+import hashlib
+
+from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, EventType
 
 from apps.sends.services.email_events import EmailEvent, EmailEventKind, email_event_record
+from apps.sends.services.email_replies import EmailReply, email_reply_record
 from apps.sends.transports.email import METADATA_KEY
 
 KINDS = {
@@ -49,3 +52,31 @@ def email_event_kind(event: AnymailTrackingEvent, esp_name: str) -> EmailEventKi
 def _cue_message_id(metadata: dict | None) -> int | None:
     value = (metadata or {}).get(METADATA_KEY)
     return int(value) if str(value or "").isdigit() else None
+
+
+def email_inbound_receive(sender, event: AnymailInboundEvent, esp_name: str, **kwargs) -> None:
+    """A reply to one of Cue's emails (an inbound email with no sender is nobody's, and one
+    the ESP marked as spam is nobody's reply)."""
+    message = event.message
+    sender_address = message.from_email.addr_spec if message and message.from_email else ""
+    if not sender_address or getattr(message, "spam_detected", False):
+        return
+    email_reply_record(
+        reply=EmailReply(
+            esp=esp_name,
+            from_address=sender_address,
+            event_id=_inbound_id(event),
+            received_at=event.timestamp,
+            subject=message.subject or "",
+        )
+    )
+
+
+def _inbound_id(event: AnymailInboundEvent) -> str:
+    """The ESP's id for the email, else its Message-ID header, else a digest of the mail."""
+    if event.event_id:
+        return str(event.event_id)
+    header = event.message.get("Message-ID") if event.message else None
+    if header:
+        return str(header)
+    return hashlib.sha256(event.message.as_bytes()).hexdigest()
