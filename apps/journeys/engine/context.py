@@ -6,6 +6,7 @@ from datetime import datetime
 from apps.contacts.models import Event
 from apps.journeys.activity import activity_log
 from apps.journeys.models import Enrollment, Step
+from apps.journeys.steps.send import step_senders_set
 from apps.journeys.steps.split import split_choose
 
 
@@ -54,7 +55,8 @@ class LiveContext:
         if made := self.made.get(self.send_key(step)):
             return made
         template = MessageTemplate.objects.select_related("current_version").get(pk=template_id)
-        return message_create(**self.message_intent(step, template), at=self.now)
+        [intent] = step_senders_set(step, [self.message_intent(step, template)])
+        return message_create(**intent, at=self.now)
 
     def message_intent(self, step: Step, template) -> dict:
         """What message_create (or a batch of them) needs for this step's message."""

@@ -1,5 +1,6 @@
 """A send step run for a whole batch of enrollments: the template and its version loaded
-once, the messages created by one batch gate and a few multi-row INSERTs. Each enrollment's
+once, the sender the step names chosen once, the messages created by one batch gate and a
+few multi-row INSERTs. Each enrollment's
 run then finds its message by send key, so the step's own logic (steps/send.py) decides
 what follows exactly as it does for one."""
 
@@ -9,7 +10,7 @@ from datetime import datetime
 from apps.journeys.engine.context import LiveContext
 from apps.journeys.models import Enrollment, JourneyStatus
 from apps.journeys.steps import SPECS
-from apps.journeys.steps.send import SendSpec
+from apps.journeys.steps.send import SendSpec, step_senders_set
 from apps.library.models import MessageTemplate
 from apps.sends.models import OutboundMessage
 from apps.sends.services.messages import messages_create_batch
@@ -26,7 +27,7 @@ def messages_for_sends(enrollments: list[Enrollment], now: datetime) -> dict[str
             continue  # each run meets the problem itself, and records it
         step = group[0].current_step
         intents = [LiveContext(e, now).message_intent(step, template) for e in group]
-        made.update(messages_create_batch(intents=intents, at=now))
+        made.update(messages_create_batch(intents=step_senders_set(step, intents), at=now))
     return made
 
 

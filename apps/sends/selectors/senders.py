@@ -18,9 +18,11 @@ def sender_for_message(message) -> Sender | None:
 def sender_choose(
     *, to_address: str, sender: Sender | None = None, pool: SenderPool | None = None
 ) -> Sender | None:
-    """The sender the number last heard from, so replies thread, unless it is gone; else
-    the one a step names, or one of the pool it names; else the default sender. None when
-    no sender is set up: the environment's (TWILIO_*) is used."""
+    """The sender a step names, if it is active: naming one is explicit, so it wins over
+    the number's history. Otherwise the sender the number last heard from, so replies
+    thread, unless it is gone; else one of the pool the step names (always the same one for
+    a number); else the default sender. None when no sender is set up: the environment's
+    (TWILIO_*) is used."""
     return senders_choose(to_addresses=[to_address], sender=sender, pool=pool)[to_address]
 
 
@@ -28,14 +30,16 @@ def senders_choose(
     *, to_addresses: list[str], sender: Sender | None = None, pool: SenderPool | None = None
 ) -> dict[str, Sender | None]:
     """sender_choose for many numbers, by number, in a query or two whatever their count."""
-    heard = senders_last_heard(to_addresses=to_addresses)
     named = sender if sender is not None and sender.is_active else None
+    if named is not None:
+        return dict.fromkeys(to_addresses, named)
+    heard = senders_last_heard(to_addresses=to_addresses)
     pooled = _pool_senders(pool) if pool is not None else []
     default = None
-    if len(heard) < len(set(to_addresses)) and named is None and not pooled:
+    if len(heard) < len(set(to_addresses)) and not pooled:
         default = sender_default()
     return {
-        address: heard.get(address) or named or _of_pool(pooled, address) or default
+        address: heard.get(address) or _of_pool(pooled, address) or default
         for address in to_addresses
     }
 
