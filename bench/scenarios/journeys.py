@@ -6,18 +6,14 @@ import statistics
 import time
 from datetime import UTC, datetime
 
-from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
-from apps.accounts import roles
-from apps.accounts.services import user_role_set
 from apps.contacts.events import events_handle, record_event
 from apps.contacts.models import Contact, Segment
 from apps.journeys import services as journey_services
 from apps.journeys.engine.advance import enrollment_advance_now, enrollments_advance_due
 from apps.journeys.models import Journey, JourneyStatus, Step
 from apps.journeys.segment_entry import HOLDOUT_SQL, segment_enroll
-from apps.library.services import template_create, version_approve, version_submit
 from apps.sends.models import OutboundMessage
 from bench.generators import (
     consent_generate,
@@ -27,6 +23,7 @@ from bench.generators import (
     table_clear,
 )
 from bench.harness import Figure, best_of, percentile, scaled
+from bench.journey_worlds import journey_make, sms_template_approved
 
 ENTRY_STAGES = ["subscriber", "lead", "mql", "sql", "opportunity", "customer"]  # not churned
 BATCH = 500
@@ -46,7 +43,7 @@ def _segment_entry() -> Figure:
         name="Not churned",
         rules={"all": [{"field": "lifecycle_stage", "op": "in", "value": ENTRY_STAGES}]},
     )
-    journey = _journey("Segment entry", trigger_kind="segment_entry", entry_segment=segment)
+    journey = journey_make("Segment entry", trigger_kind="segment_entry", entry_segment=segment)
     _analyze()
     entered = segment_enroll(journey=journey)
     enroll = best_of(lambda: segment_enroll(journey=journey), runs=3, setup=_enrollments_clear)
@@ -96,7 +93,7 @@ def _advance() -> Figure:
     low, high = contact_id_range()
     if high - low + 1 < count:
         contacts_generate(count - (high - low + 1), start=high + 1)
-    journey = _journey(
+    journey = journey_make(
         "Advance",
         steps=[("pause", "wait", {"days": 1, "next": "done"}), ("done", "exit", {})],
     )
@@ -152,9 +149,9 @@ def _first_send_latency() -> list[Figure]:
     if high - low + 1 < 2 * samples + 100:
         contacts_generate(2 * samples + 100, start=high + 1)
     consent_generate(every=1)
-    journey = _journey("Signed up", trigger_event_type="bench_signup", steps=_welcome_steps(0))
+    journey = journey_make("Signed up", trigger_event_type="bench_signup", steps=_welcome_steps(0))
     others = [
-        _journey(f"Other {i}", trigger_event_type=f"bench_other_{i}", steps=_welcome_steps(i))
+        journey_make(f"Other {i}", trigger_event_type=f"bench_other_{i}", steps=_welcome_steps(i))
         for i in range(1, 100)
     ]
     _analyze()
@@ -181,7 +178,7 @@ def _first_send_latency() -> list[Figure]:
 
 
 def _welcome_steps(i: int) -> list[tuple[str, str, dict]]:
-    template = _approved_sms(f"Welcome {i}")
+    template = sms_template_approved(f"Welcome {i}")
     return [
         ("welcome", "send_sms", {"template": template.pk, "next": "pause"}),
         ("pause", "wait", {"days": 1, "next": "done"}),
@@ -219,45 +216,6 @@ def _latency_figure(timings: dict[int, list[float]], name: str, measure) -> Figu
 
 
 # --- shared ------------------------------------------------------------------------------
-
-
-def _journey(name: str, *, steps=None, **fields) -> Journey:
-    journey = Journey.objects.create(name=name, status=JourneyStatus.ACTIVE, **fields)
-    made = [
-        Step.objects.create(journey=journey, key=key, kind=kind, config=config, position=i)
-        for i, (key, kind, config) in enumerate(steps or [("done", "exit", {})])
-    ]
-    journey.first_step = made[0]
-    journey.save(update_fields=["first_step"])
-    return journey
-
-
-def _approved_sms(name: str):
-    author, approver = (
-        _user("bench-marketer", roles.MARKETER),
-        _user("bench-approver", roles.APPROVER),
-    )
-    template = template_create(
-        actor=author,
-        name=name,
-        channel="sms",
-        purpose="onboard",
-        category="marketing",
-        body='Cue Demo: welcome aboard, {{ contact.first_name | "there" }}. Reply STOP to opt out.',
-    )
-    version = template.versions.get()
-    version_submit(actor=author, version=version, notify=False)
-    version_approve(actor=approver, version=version, notify=False)
-    if template.needs_compliance_approval:
-        version_approve(
-            actor=_user("bench-compliance", roles.COMPLIANCE), version=version, notify=False
-        )
-    return template
-
-
-def _user(username: str, role: str):
-    user, created = get_user_model().objects.get_or_create(username=username)
-    return user_role_set(user=user, role=role) if created else user
 
 
 def _analyze() -> None:

@@ -14,6 +14,10 @@ from bench.harness import Figure
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURE_LINE = re.compile(r"^.+: [\d.e+-]+ \S+ \([\d.e+-]+x .+: [\d.e+-]+ \S+\)$")
+CAMPAIGN_SENT_ONCE = re.compile(
+    r"^[24] processes: messages accepted of (\d+) enrolled "
+    r"\(\1 provider calls, 0 duplicate, 0 time-limit hits\): \1 messages \(1\.00x"
+)
 
 
 @pytest.mark.worker
@@ -44,6 +48,11 @@ def test_it_prints_each_figure_as_a_ratio_and_writes_results(tmp_path):
     results = (tmp_path / "results.md").read_text()
     assert "| figure | value | baseline | ratio | target |" in results
     assert len(list(tmp_path.glob("results-*.json"))) == 1
+    # The campaign's real workers sent every message once, with 2 processes and with 4.
+    campaign = [line for line in figures if " messages accepted of " in line]
+    assert [CAMPAIGN_SENT_ONCE.match(line) is not None for line in campaign] == [True, True], (
+        campaign
+    )
 
 
 def test_a_partial_run_keeps_the_other_scenarios_results(tmp_path, monkeypatch):
