@@ -17,7 +17,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     steps().forEach(sync);
     document.addEventListener("change", function (event) {
-      if (event.target.matches("select[name$='-kind']")) {
+      if (event.target.matches && event.target.matches("select[name$='-kind']")) {
         sync(event.target.closest(".inline-related"));
       }
     });

@@ -187,5 +187,6 @@
     document.addEventListener("change", later);
     document.addEventListener("formset:added", later);
     document.addEventListener("formset:removed", later);
+    document.addEventListener("cue:diagram-redrawn", check);  // new boxes to mark
   });
 })();

@@ -1,18 +1,21 @@
 """The journey's tools: Activate and Pause (POST, permission-checked by the services), the
-Simulate page (GET, reads only) and the blueprint page (load one as a draft)."""
+Simulate page (GET, reads only), the builder's live diagram (POST of the unsaved form, reads
+only) and the blueprint page (load one as a draft)."""
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from apps.contacts.selectors import known_event_types
+from apps.journeys.admin.diagram_preview import posted_diagram_svg
 from apps.journeys.admin.simulate import SimulateForm
 from apps.journeys.blueprints import BLUEPRINTS, blueprint_get, blueprint_load
 from apps.journeys.graph import journey_problems
 from apps.journeys.models import Journey, JourneyStatus
+from apps.journeys.selectors import journey_enrollment_counts
 from apps.journeys.services import JourneyError, journey_activate, journey_pause
 from apps.journeys.simulator import journey_simulate
 from apps.journeys.simulator.properties import event_property_names
@@ -22,6 +25,12 @@ def tool_urls(model_admin) -> list:
     view = model_admin.admin_site.admin_view
     return [
         path("blueprints/", view(model_admin.blueprints_view), name="journeys_journey_blueprints"),
+        path("diagram/", view(model_admin.diagram_view), name="journeys_journey_diagram_new"),
+        path(
+            "<path:object_id>/diagram/",
+            view(model_admin.diagram_view),
+            name="journeys_journey_diagram",
+        ),
         path(
             "blueprints/<slug:slug>/load/",
             view(model_admin.blueprint_load_view),
@@ -96,6 +105,19 @@ class JourneyToolViews:
         )
         for problem in problems:
             self.message_user(request, problem, messages.ERROR)
+
+    def diagram_view(self, request, object_id=None):
+        """The diagram of the builder's form as posted (POST, reads only): the page redraws
+        it as the author edits, before Save."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        counts = None
+        if object_id is not None:
+            journey = self._journey_for(request, object_id)
+            counts = journey_enrollment_counts(journey=journey).running_by_step
+        elif not (self.has_add_permission(request) or self.has_view_or_change_permission(request)):
+            raise PermissionDenied
+        return JsonResponse({"svg": posted_diagram_svg(request.POST, counts=counts)})
 
     def simulate_view(self, request, object_id):
         journey = self._journey_for(request, object_id)

@@ -95,6 +95,22 @@ class SplitSpec(StepSpec):
             )
         }
 
+    def form_errors(self, cleaned: dict) -> dict[str, list[str]]:
+        """A split is saved only whole: its variants named apart and adding up to 100 (a
+        draft may have none yet; the activation checks ask for two)."""
+        variants = cleaned.get("variants") or []
+        if not variants:
+            return {}
+        errors = []
+        names = [v.get("name") for v in variants]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            errors.append(f"Two variants are named {', '.join(repeated)}: name each apart.")
+        total = sum(number(v.get("percent")) for v in variants)
+        if total != 100:
+            errors.append(f"The variants' percentages add up to {total}: make them 100.")
+        return {"variants": errors} if errors else {}
+
     def config_from_form(self, cleaned: dict) -> SplitConfig:
         return SplitConfig(variants=cleaned.get("variants") or [])
 

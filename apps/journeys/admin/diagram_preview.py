@@ -1,0 +1,74 @@
+"""The diagram of the steps as the builder's form holds them, before anything is saved: the
+page posts its form as it stands and gets the SVG back, drawn by diagram.py as the saved
+diagram is. Each step form is read by the builder's own StepForm fields and its kind's spec, so
+a half-filled step is drawn from the fields that are valid so far. Nothing is written."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+
+from apps.journeys.admin.forms import StepForm
+from apps.journeys.diagram import journey_diagram_svg
+from apps.journeys.models import Step
+from apps.journeys.steps import SPECS, step_template_id
+
+_STEP_PREFIX = re.compile(r"^(?P<prefix>steps-\d+)-key$")
+
+
+def posted_steps(data: QueryDict) -> list[Step]:
+    """The unsaved steps the posted builder form holds, in its order (deleted ones and
+    forms with no key or kind left out)."""
+    prefixes = [m["prefix"] for name in data if (m := _STEP_PREFIX.match(name))]
+    form_class = _form_class()
+    ordered = sorted(prefixes, key=_form_index)
+    steps = [_posted_step(data, prefix, form_class) for prefix in ordered]
+    return sorted((step for step in steps if step is not None), key=lambda s: s.position)
+
+
+def _form_index(prefix: str) -> int:
+    return int(prefix.rsplit("-", 1)[1])
+
+
+def _posted_step(data: QueryDict, prefix: str, form_class: type[StepForm]) -> Step | None:
+    key, kind = data.get(f"{prefix}-key", "").strip(), data.get(f"{prefix}-kind", "")
+    if not key or kind not in SPECS or data.get(f"{prefix}-DELETE"):
+        return None
+    values = _valid_values(form_class(data, prefix=prefix))
+    config = SPECS[kind].config_from_form(values).stored()
+    return Step(key=key, kind=kind, config=config, position=values.get("position") or 0)
+
+
+def _valid_values(form) -> dict:
+    """Each field's value where that field alone is valid: a split not adding up to 100 or
+    a step missing a field is drawn as given (the checks say what is wrong with it)."""
+    values = {}
+    for name, field in form.fields.items():
+        try:
+            values[name] = field.clean(form[name].data)
+        except ValidationError:
+            continue
+    return values
+
+
+def _form_class() -> type[StepForm]:
+    """The builder's step form with this request's template choices, as the page has it."""
+    from apps.journeys.admin.journeys import template_choices  # the page's module imports this
+
+    return type("StepForm", (StepForm,), {"template_choices": template_choices()})
+
+
+def posted_diagram_svg(data: QueryDict, *, counts: dict[str, int] | None = None) -> str:
+    """The SVG of the posted steps, first step as posted (else the one listed first)."""
+    from apps.library.models import MessageTemplate
+
+    steps = posted_steps(data)
+    ids = [pk for step in steps if (pk := step_template_id(step)) is not None]
+    names = dict(MessageTemplate.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return journey_diagram_svg(
+        steps,
+        first_key=data.get("start_step") or None,
+        template_names=names,
+        counts=counts,
+        title="Diagram of the steps as they stand (not saved yet)",
+    )

@@ -1,0 +1,58 @@
+// The diagram follows the form: after each edit to the steps (a kind, an edge, a label, a
+// template, a step added, removed or connected) the page posts the form as it stands and
+// the server draws it as it draws the saved diagram (nothing is saved). Answers that
+// arrive out of order are dropped, so the last edit wins. Then the live checks mark the
+// new boxes ("cue:diagram-redrawn").
+(function () {
+  "use strict";
+
+  var asked = 0;  // the number of the last redraw asked for
+  var pending = null;
+
+  function form(diagram) {
+    return diagram.closest("form");
+  }
+
+  function redraw(diagram) {
+    var number = ++asked;
+    var body = new FormData(form(diagram));
+    fetch(diagram.dataset.redrawUrl, { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("The diagram could not be drawn (" + response.status + ").");
+        return response.json();
+      })
+      .then(function (drawn) {
+        if (number !== asked) return;  // a later edit's drawing is on its way
+        diagram.innerHTML = drawn.svg;  // drawn by the server, every text escaped
+        diagram.dataset.drawn = String(number);
+        document.dispatchEvent(new CustomEvent("cue:diagram-redrawn"));
+      })
+      .catch(function (error) {
+        var detail = document.getElementById("cue-diagram-detail");
+        if (detail) detail.textContent = error.message + " Save to see it.";
+      });
+  }
+
+  function later(diagram) {
+    clearTimeout(pending);
+    pending = setTimeout(function () { redraw(diagram); }, 120);
+  }
+
+  function aboutSteps(event) {
+    var target = event.target;
+    if (!target || !target.closest) return true;  // a script's edit, dispatched on document
+    return !!target.closest(".inline-group") || target.name === "start_step";
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var diagram = document.getElementById("cue-diagram");
+    if (!diagram || !diagram.dataset.redrawUrl || !form(diagram)) return;
+    ["input", "change"].forEach(function (type) {
+      document.addEventListener(type, function (event) {
+        if (aboutSteps(event)) later(diagram);
+      });
+    });
+    document.addEventListener("formset:added", function () { later(diagram); });
+    document.addEventListener("formset:removed", function () { later(diagram); });
+  });
+})();
