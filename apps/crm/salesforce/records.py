@@ -14,6 +14,7 @@ unchanged is dropped, a row committed late is handed over once. A quiet org re-r
 nothing: its newest row is older than the window.
 """
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -173,7 +174,17 @@ def soql_datetime(stamp: str) -> str:
     return datetime_parse(stamp).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Salesforce's own form, which fromisoformat reads alike at a tenth of strptime's cost (a
+# full sync reads two times a record); any other text goes through strptime, as before.
+_SALESFORCE_DATETIME_SHAPE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-9]{2}:[0-9]{2}\.[0-9]{3}"
+    r"[+-](?:[01][0-9]|2[0-3])[0-5][0-9]"
+)
+
+
 def datetime_parse(value: str) -> datetime:
+    if isinstance(value, str) and _SALESFORCE_DATETIME_SHAPE.fullmatch(value):
+        return datetime.fromisoformat(value)
     return datetime.strptime(value, SALESFORCE_DATETIME)
 
 

@@ -2,9 +2,11 @@
 
 Each page's rows and the cursor after it are committed together, so a crash loses
 nothing and re-reads at most one page, and re-reading a page changes nothing (every
-applier writes only what differs). One run per CRM at a time: a lease on the
-Connection row, taken by a conditional UPDATE and renewed with each page, so a run
-killed mid-page lets the next one start once the lease lapses.
+applier writes only what differs). The CRM's pages are stored a few at a time (up to
+STORE_RECORDS records): HubSpot hands over 100 a page, and every stored page costs the
+same twenty-odd statements however few records it holds. One run per CRM at a time: a
+lease on the Connection row, taken by a conditional UPDATE and renewed with each page,
+so a run killed mid-page lets the next one start once the lease lapses.
 """
 
 import logging
@@ -29,6 +31,9 @@ from apps.crm.sync.tasks import tasks_apply
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
+# The most records stored in one transaction: Salesforce's largest page. The CRM's pages
+# are gathered up to it (never splitting one), so a crash re-reads at most this many.
+STORE_RECORDS = 2000
 APPLIERS: dict[str, Callable[[SyncContext, str, list], Tally]] = {
     adapters.OWNER: owners_apply,
     adapters.COMPANY: companies_apply,
@@ -87,14 +92,55 @@ def _object_type_sync(adapter, run, object_type, full, page_size, progress) -> N
     stored = SyncCursor.objects.filter(system=adapter.system, object_type=object_type)
     cursor = None if full else stored.values_list("cursor", flat=True).first()
     context = SyncContext(adapter.system)
+    gathered = _Gathered()
+
+    def store() -> None:
+        if gathered.pages:
+            _page_store(context, run, object_type, gathered.take())
+            if progress:
+                progress(object_type, run.counts.get(object_type, {}))
+
     while True:
-        page = adapter.changes(object_type, cursor, page_size=page_size)
-        _page_store(context, run, object_type, page)
-        if progress:
-            progress(object_type, run.counts.get(object_type, {}))
+        try:
+            page = adapter.changes(object_type, cursor, page_size=page_size)
+        except CrmError:
+            store()  # what was read before the CRM failed is kept, its cursor with it
+            raise
+        if not gathered.fits(page):
+            store()
+        gathered.add(page)
         cursor = page.cursor
+        if page.done or len(gathered.records) >= STORE_RECORDS:
+            store()
         if page.done:
             return
+
+
+class _Gathered:
+    """The CRM's pages read and not stored yet, stored as one page: their records in
+    order, the last one's cursor. A record read twice (changed while the sync runs)
+    starts a new one, so each stored page holds a record once, as the CRM's pages do."""
+
+    def __init__(self) -> None:
+        self.pages: list[Page] = []
+        self.records: list = []
+        self.ids: set[str] = set()
+
+    def fits(self, page: Page) -> bool:
+        return not any(record.id in self.ids for record in page.records) and (
+            len(self.records) + len(page.records) <= STORE_RECORDS
+        )
+
+    def add(self, page: Page) -> None:
+        self.pages.append(page)
+        self.records += page.records
+        self.ids.update(record.id for record in page.records)
+
+    def take(self) -> Page:
+        last = self.pages[-1]
+        page = Page(self.records, last.cursor, last.done)
+        self.pages, self.records, self.ids = [], [], set()
+        return page
 
 
 def _page_store(context: SyncContext, run: SyncRun, object_type: str, page: Page) -> None:
