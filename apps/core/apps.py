@@ -10,4 +10,5 @@ class CoreConfig(AppConfig):
 
     periodic_tasks = {
         "worker heartbeat": {"task": "core.heartbeat", "every": 60, "kwargs": {"name": "worker"}},
+        "monthly partitions ahead": {"task": "core.partitions_extend", "every": 24 * 3600},
     }

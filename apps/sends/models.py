@@ -5,6 +5,7 @@ from simple_history.models import HistoricalRecords
 
 from apps.consent.models import Channel
 from apps.contacts.models import Contact
+from apps.core.partitions import Partitioned
 from apps.library.models import TemplateVersion
 from apps.sends.keywords import match as keyword_rules
 from apps.sends.senders import Sender, SenderPool  # noqa: F401  (models of this app)
@@ -166,6 +167,11 @@ class OutboundMessage(models.Model):
         return SECRET_BODY if self.is_secret else self.body
 
 
+# On PostgreSQL, by month (apps.core.partitions): retention drops a month at a time.
+PARTITIONED_TABLES = (
+    Partitioned("sends_outboundmessage", "created_at", ("send_key", "provider_sid")),
+)
+
 SECRET_SEND_KEY_PREFIXES = ("verify:",)
 SECRET_BODY = "(a one-time code: not shown, and erased once sent)"
 
@@ -180,7 +186,10 @@ class MessageEvent(models.Model):
         PROVIDER = "provider", "Provider callback"
         ERROR = "error", "Error"
 
-    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="log")
+    # No database constraint: messages are partitioned on PostgreSQL (apps.core.partitions).
+    message = models.ForeignKey(
+        OutboundMessage, on_delete=models.CASCADE, related_name="log", db_constraint=False
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     status = models.CharField(max_length=16, blank=True)
     detail = models.JSONField(default=dict, blank=True)
@@ -237,7 +246,10 @@ class TrackedLink(models.Model):
     destination declared on the template version."""
 
     token = models.CharField(max_length=32, unique=True)
-    message = models.ForeignKey(OutboundMessage, on_delete=models.CASCADE, related_name="links")
+    # No database constraint: messages are partitioned on PostgreSQL (apps.core.partitions).
+    message = models.ForeignKey(
+        OutboundMessage, on_delete=models.CASCADE, related_name="links", db_constraint=False
+    )
     key = models.CharField(max_length=64)
     destination = models.URLField(max_length=2000)
     is_key_link = models.BooleanField(default=False)

@@ -1,6 +1,7 @@
 """The Simulate page's form: a contact from the CRM found by name, email or phone (or one
 described in a few fields), and the event to try with a field per property it is known to
-carry (JSON only as an option)."""
+carry (JSON only as an option), and whether to follow every way the path divides or one way,
+the outcome at each step that asks chosen by the marketer."""
 
 import json
 import math
@@ -25,7 +26,9 @@ from apps.journeys.admin.forms import JSONTextField
 from apps.journeys.simulator import ContactDescription
 
 PROPERTY_PREFIX = "property__"
+CHOICE_PREFIX = "choose__"  # choose__<step key>=<the edge to follow there>
 MAX_MATCHES = 10
+FOLLOW_EVERY, FOLLOW_CHOSEN = "every", "chosen"
 
 
 class SimulateForm(forms.Form):
@@ -46,6 +49,16 @@ class SimulateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 50}),
         label="Or all the properties as JSON",
         help_text='e.g. {"form": "pricing-guide"}; a property field above wins over the same key.',
+    )
+    follow = forms.ChoiceField(
+        required=False,
+        choices=[
+            (FOLLOW_EVERY, "Every way the path can go"),
+            (FOLLOW_CHOSEN, "One way: I choose what happens at each step that asks"),
+        ],
+        initial=FOLLOW_EVERY,
+        widget=forms.RadioSelect,
+        label="Follow",
     )
     lifecycle_stage = forms.ChoiceField(required=False, choices=lifecycle_choices, initial="lead")
     kind = forms.ChoiceField(required=False, choices=ContactKind.choices, initial="prospect")
@@ -155,6 +168,17 @@ class SimulateForm(forms.Form):
                 properties[field.name.removeprefix(PROPERTY_PREFIX)] = _typed(value)
         return properties
 
+    def choices_given(self) -> dict[str, str] | None:
+        """{step key: edge} when one way is followed (a choice naming no step or edge of
+        the journey is ignored by the walk); None when every way is."""
+        if self.cleaned_data.get("follow") != FOLLOW_CHOSEN:
+            return None
+        return {
+            name.removeprefix(CHOICE_PREFIX)[:64]: value[:64]
+            for name, value in self.data.items()
+            if name.startswith(CHOICE_PREFIX) and isinstance(value, str)
+        }
+
     def simulation_kwargs(self) -> dict:
         contact = self.cleaned_data.get("contact")
         return {
@@ -162,6 +186,7 @@ class SimulateForm(forms.Form):
             "description": None if contact is not None else self.description(),
             "event_type": self.cleaned_data.get("event_type") or "",
             "event_properties": self.properties_given(),
+            "choices": self.choices_given(),
         }
 
 

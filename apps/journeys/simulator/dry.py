@@ -1,7 +1,9 @@
 """The simulator's step context: the engine's runs, dry. It answers what can be known now
 (the contact's segment rules, the send gate's decision on an UNSAVED message) and writes
 nothing: no message, no task, no stage, no activity. What only the future can answer (will
-the event happen, will the message be clicked) comes back as UNKNOWN."""
+the event happen, will the message be clicked) comes back as UNKNOWN, unless the marketer
+chose the outcome to follow at that step (the walk's `choices`): then the answer is the one
+that leads along the chosen edge (a yes leads along a step's first edge)."""
 
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -45,14 +47,26 @@ class DrySend:
 
 
 @dataclass(frozen=True)
+class DryEvent:
+    """The event a chosen path says happened, when the step asked."""
+
+    type: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
 class DryContext:
-    """`run` is the walk's shared state (journey, subject, templates, gate); `now` moves
-    only to ask a waiting step where it goes once its wait is over (`resumed`)."""
+    """`run` is the walk's shared state (journey, subject, templates, gate, choices); `now`
+    moves to ask a waiting step where it goes once its wait is over (`resumed`), and along
+    a chosen path to when each step runs (`at`)."""
 
     run: object
     now: datetime
     waited: bool = False
     dry: bool = True
+    step_key: str = ""  # the step being run
+    step_edges: tuple[str, ...] = ()  # its edges' labels, first one first
+    entered: datetime | None = None  # when the chosen path reaches the step
 
     @property
     def holdout(self) -> bool:
@@ -69,8 +83,25 @@ class DryContext:
     def resumed(self, until: datetime) -> "DryContext":
         return replace(self, now=until, waited=True)
 
+    def at(self, step: Step, edges: tuple[str, ...], now: datetime) -> "DryContext":
+        """The context for running `step`, reached at `now`."""
+        return replace(self, step_key=step.key, step_edges=edges, now=now, entered=now)
+
     def entered_at(self) -> datetime:
-        return self.run.subject.now
+        return self.entered or self.run.subject.now
+
+    def _choosing(self) -> bool:
+        """One path is followed, by the marketer's choices (else every way is)."""
+        return self.run.choices is not None
+
+    def _yes(self, known: bool | None = None) -> bool:
+        """The answer leading along the edge chosen at this step: the known answer, else
+        the first edge, when nothing was chosen here."""
+        self.run.asked.add(self.step_key)
+        chosen = self.run.choices.get(self.step_key)
+        if chosen not in self.step_edges:
+            return True if known is None else known
+        return chosen == self.step_edges[0]
 
     def visit(self, step: Step) -> int:
         return 1
@@ -90,7 +121,7 @@ class DryContext:
         if self.waited:  # asked again after waiting for it: it has gone out by then
             return DrySend("sent", "", "", None, name)
         message = self._message(step, template, version)
-        result = self.run.gate(message)
+        result = self.run.gate(message, self.now)
         preview = template_render(version=version, contact=message.contact)
         text = f"{preview.subject}\n\n{preview.body}" if preview.subject else preview.body
         return DrySend(
@@ -125,23 +156,33 @@ class DryContext:
         )
 
     def event_since(self, types: list[str], since: datetime):
-        return UNKNOWN
+        if not self._choosing():
+            return UNKNOWN
+        if not self._yes():
+            return None
+        return DryEvent(type=(types or ["the event"])[0], occurred_at=self.now)
 
     def rules_hold(self, rules: dict) -> bool:
         try:
-            return self.run.subject.rules_hold(rules)
+            holds = self.run.subject.rules_hold(rules)
         except SegmentRulesError as error:
             raise DryFailure(
                 f"Its rules are invalid: {error}", "The engine would fail here."
             ) from error
+        return self._yes(known=holds) if self._choosing() else holds
 
     def step_outcome(self, step_key: str, outcome: str):
-        return UNKNOWN
+        return self._yes() if self._choosing() else UNKNOWN
 
     def variant_choose(self, step: Step, variants: list[dict]) -> str:
         if not variants:
             raise DryFailure("A split with no variants.", "The engine would end the journey here.")
-        return variants[0].get("name")
+        names = [variant.get("name") for variant in variants]
+        if self._choosing():
+            self.run.asked.add(step.key)
+            chosen = self.run.choices.get(step.key)
+            return chosen if chosen in names else names[0]
+        return names[0]
 
     def task_create(self, step: Step, reason: str) -> None:
         return None

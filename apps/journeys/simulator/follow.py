@@ -7,6 +7,11 @@ the marketer sees what happens if the contact does not match, draws the other va
 never attends. An edge back to a step already on the path is shown, not followed again (a
 loop would otherwise divide at every turn), and all forks together follow at most
 MAX_FOLLOWED steps.
+
+When the marketer chooses the outcomes instead (the walk's `choices`), one path is followed:
+at each step that asks what happened (a condition, a split, a wait until an event) the way
+chosen there, else the first; each step runs at the time the path reaches it (after a wait,
+when the wait ends), and carries the ways it could go for the marketer to choose from.
 """
 
 from dataclasses import dataclass
@@ -49,6 +54,9 @@ class SimulatedStep:
     preview: str = ""
     wakes_at: datetime | None = None  # a wait's: when the contact moves on
     forks: tuple[Fork, ...] = ()
+    at: datetime | None = None  # on a chosen path: when the step runs
+    options: tuple[tuple[str, str], ...] = ()  # on a chosen path: (edge, outcome) to choose
+    chosen: str = ""  # the edge followed from it
 
 
 class Walker:
@@ -57,6 +65,8 @@ class Walker:
     def __init__(self, steps: dict[str, Step], context: DryContext):
         self.steps, self.context = steps, context
         self.budget = MAX_FOLLOWED
+        self.choosing = context.run.choices is not None
+        self.clock = context.now  # on a chosen path, when the next step runs
 
     def follow(
         self, key: str | None, *, number: int = 1, before: tuple[str, ...] = ()
@@ -87,19 +97,37 @@ class Walker:
         """(the step as recorded, the next key, the ending if the path ends here)."""
         spec = SPECS[step.kind]
         config = spec.config(step)
+        edges = spec.edges(config)
+        reached = self.clock
+        context = self.context.at(step, tuple(label for label, _ in edges), reached)
         try:
-            move = spec.run(self.context, step, config)
+            move = spec.run(context, step, config)
             after = move
             if move.sleep_until:  # the engine runs a waiting step again when its wait is over
-                after = spec.run(self.context.resumed(move.sleep_until), step, config)
+                after = spec.run(context.resumed(move.sleep_until), step, config)
         except DryFailure as failure:
             return _record(number, step, Move(said=failure.said)), None, failure.ending
         ending = _ending(step, move, after)
+        if self.choosing:
+            self.clock = move.sleep_until or reached
+            chosen = self._chosen(step, spec, config, edges, after)
+            record = _record(number, step, move, wakes_at=move.sleep_until, at=reached, **chosen)
+            return record, None if ending else after.to, ending
         forks = ()
         if step.key not in before:  # a step met again forks the same way: shown once
-            forks = self._forks(step, spec.edges(config), move, after, number, before)
+            forks = self._forks(step, edges, move, after, number, before)
         record = _record(number, step, move, forks, wakes_at=move.sleep_until)
         return record, None if ending else after.to, ending
+
+    def _chosen(self, step: Step, spec, config, edges, after: Move) -> dict:
+        """The ways out to choose from, for a step that asked what happened."""
+        if step.key not in self.context.run.asked:
+            return {}
+        labels = [label for label, _ in edges]
+        options = tuple(zip(labels, spec.outcome_labels(config), strict=False))
+        followed = next((label for label, target in edges if target == after.to), "")
+        chosen = self.context.run.choices.get(step.key)
+        return {"options": options, "chosen": chosen if chosen in labels else followed}
 
     def _forks(self, step, edges, move: Move, after: Move, number: int, before) -> tuple:
         if len(edges) < 2:
@@ -142,7 +170,9 @@ def _ending(step: Step, move: Move, after: Move) -> str:
     return COMPLETED if after.to is None else ""
 
 
-def _record(number: int, step: Step, move: Move, forks=(), wakes_at=None) -> SimulatedStep:
+def _record(
+    number: int, step: Step, move: Move, forks=(), wakes_at=None, at=None, options=(), chosen=""
+) -> SimulatedStep:
     gate = move.gate
     return SimulatedStep(
         number=number,
@@ -158,4 +188,7 @@ def _record(number: int, step: Step, move: Move, forks=(), wakes_at=None) -> Sim
         preview=move.preview,
         wakes_at=wakes_at,
         forks=forks,
+        at=at,
+        options=options,
+        chosen=chosen,
     )

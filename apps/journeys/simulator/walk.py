@@ -47,8 +47,11 @@ def journey_simulate(
     event_type: str = "",
     event_properties: dict | None = None,
     now: datetime | None = None,
+    choices: dict[str, str] | None = None,
 ) -> Simulation:
-    """The path a saved `contact`, or one built from `description`, would take now."""
+    """The path a saved `contact`, or one built from `description`, would take now.
+    With `choices` ({step key: the edge to follow there}, may be empty) one path is
+    followed, each step at the time it would run; without, every way a path divides."""
     if (contact is None) == (description is None):
         raise ValueError("Simulate a saved contact or a described one.")
     now = now or timezone.now()
@@ -73,7 +76,7 @@ def journey_simulate(
         failed = next(check for check in checks if not check.passed)
         simulation.ending = f"Does not enter: {failed.detail}"
         return simulation
-    _walk(simulation, _Run(journey, subject, holdout))
+    _walk(simulation, _Run(journey, subject, holdout, choices))
     return simulation
 
 
@@ -107,18 +110,20 @@ def _notes(journey: Journey, subject: Subject) -> list[str]:
 class _Run:
     """What the step simulations share: the journey's steps and templates, the subject."""
 
-    def __init__(self, journey: Journey, subject: Subject, holdout: bool):
+    def __init__(self, journey: Journey, subject: Subject, holdout: bool, choices=None):
         self.journey, self.subject, self.holdout = journey, subject, holdout
+        self.choices = None if choices is None else dict(choices)
+        self.asked: set[str] = set()  # the steps whose way out was (or may be) chosen
         # The live version's steps: what would happen now (a draft's are not what runs).
         version = journey.live_version or journey.version_shown()
         self.steps = {step.key: step for step in (version.steps.all() if version else [])}
         ids = [pk for step in self.steps.values() if (pk := step_template_id(step)) is not None]
         self.templates = MessageTemplate.objects.select_related("current_version").in_bulk(ids)
 
-    def gate(self, message):
+    def gate(self, message, at: datetime):
         if self.subject.saved:
-            return gate_evaluate(message=message, at=self.subject.now)
-        return described_gate(message, self.subject.now, self.subject.description)
+            return gate_evaluate(message=message, at=at)
+        return described_gate(message, at, self.subject.description)
 
 
 def _walk(simulation: Simulation, run: _Run) -> None:

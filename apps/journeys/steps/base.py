@@ -97,6 +97,7 @@ class StepContext(Protocol):
     def trigger_properties(self) -> dict | None: ...
     def log(self, step: Step, kind: str, reason: str, **detail) -> None: ...
     def message_send(self, step: Step, template_id) -> Any: ...
+    # A yes to a question below leads along the step's first edge (then, the event).
     def event_since(self, types: list[str], since: datetime) -> Any: ...
     def rules_hold(self, rules: dict) -> bool: ...
     def step_outcome(self, step_key: str, outcome: str) -> Any: ...
@@ -124,6 +125,11 @@ class StepSpec(ABC):
     @abstractmethod
     def edges(self, config) -> list[tuple[str, str | None]]:
         """(label, target key) of every edge leaving the step."""
+
+    def outcome_labels(self, config) -> list[str]:
+        """Each edge as the outcome that takes it ("clicked", "no reply within 48 h"), for
+        the simulator's choice of which way to follow; by default the edges' own labels."""
+        return [label for label, _ in self.edges(config)]
 
     def problems(self, step: Step, config) -> list[str]:
         """What keeps a step of this kind from being activated, besides dangling edges."""

@@ -55,6 +55,13 @@ class BranchSpec(StepSpec):
     def edges(self, config: BranchConfig) -> list[tuple[str, str | None]]:
         return [("then", config.then), ("else", config.otherwise)]
 
+    def outcome_labels(self, config: BranchConfig) -> list[str]:
+        outcome = (config.condition or {}).get("step_outcome")
+        if isinstance(outcome, dict):
+            happened = str(outcome.get("is", "?"))
+            return [happened, f"not {happened}"]
+        return ["matches the rules", "does not match the rules"]
+
     def problems(self, step: Step, config: BranchConfig) -> list[str]:
         problems = [
             f'set where "{edge}" leads.' for edge, target in self.edges(config) if not target

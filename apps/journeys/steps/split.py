@@ -77,6 +77,9 @@ class SplitSpec(StepSpec):
     def edges(self, config: SplitConfig) -> list[tuple[str, str | None]]:
         return [(v.get("name", "?"), v.get("next")) for v in config.variants]
 
+    def outcome_labels(self, config: SplitConfig) -> list[str]:
+        return [f"variant {v.get('name', '?')}" for v in config.variants]
+
     def problems(self, step: Step, config: SplitConfig) -> list[str]:
         variants = config.variants or []
         if len(variants) < 2:

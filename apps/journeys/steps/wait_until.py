@@ -37,6 +37,10 @@ class WaitUntilSpec(StepSpec):
     def edges(self, config: WaitUntilConfig) -> list[tuple[str, str | None]]:
         return [("event", config.next), ("timeout", config.on_timeout)]
 
+    def outcome_labels(self, config: WaitUntilConfig) -> list[str]:
+        events = " or ".join(config.events or []) or "(no event set)"
+        return [f"{events} happens", f"no {events} within {number(config.within_hours):g} h"]
+
     def problems(self, step: Step, config: WaitUntilConfig) -> list[str]:
         problems = []
         if not config.events:

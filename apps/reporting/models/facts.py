@@ -31,8 +31,12 @@ class Attribution(models.Model):
     value = models.DecimalField(
         max_digits=14, decimal_places=2, default=0, help_text="Closed-won amount; 0 otherwise."
     )
+    # No database constraint: messages are partitioned on PostgreSQL (apps.core.partitions).
     message = models.ForeignKey(
-        "sends.OutboundMessage", on_delete=models.CASCADE, related_name="attributions"
+        "sends.OutboundMessage",
+        on_delete=models.CASCADE,
+        related_name="attributions",
+        db_constraint=False,
     )
     touch_type = models.CharField(max_length=16, choices=TouchType.choices)
     touched_at = models.DateTimeField()
