@@ -139,7 +139,8 @@ def enrollments_generate(
     n: int, *, journey_id: int, step_id: int, step_key: str, waited_days: int = 2
 ) -> None:
     """n enrollments (one per contact, in id order) waiting at one step, entered `waited_days`
-    ago and due now: what the beat finds once a long wait runs out."""
+    ago and due now: what the beat finds once a long wait runs out. They run on the step's
+    version, as enrollment_start puts them."""
     ops = connection.ops
     now = datetime.now(UTC)
     entered = ops.adapt_datetimefield_value(now - timedelta(days=waited_days))
@@ -148,11 +149,22 @@ def enrollments_generate(
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO journeys_enrollment (journey_id, contact_id, current_step_id, state,
-                next_run_at, step_entered_at, visits, is_holdout, variants, claim_token,
-                entered_at)
-            SELECT %s, id, %s, 'waiting', %s, %s, %s{jsonb}, %s, %s{jsonb}, '', %s
+            INSERT INTO journeys_enrollment (journey_id, contact_id, current_step_id,
+                version_id, state, next_run_at, step_entered_at, visits, is_holdout, variants,
+                claim_token, entered_at)
+            SELECT %s, id, %s, (SELECT version_id FROM journeys_step WHERE id = %s), 'waiting',
+                %s, %s, %s{jsonb}, %s, %s{jsonb}, '', %s
             FROM (SELECT id FROM contacts_contact ORDER BY id LIMIT {int(n)}) c
             """,
-            [journey_id, step_id, due, entered, json.dumps({step_key: 1}), False, "{}", entered],
+            [
+                journey_id,
+                step_id,
+                step_id,
+                due,
+                entered,
+                json.dumps({step_key: 1}),
+                False,
+                "{}",
+                entered,
+            ],
         )

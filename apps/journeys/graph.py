@@ -2,7 +2,7 @@
 step, no dangling edge, every kind's own checks (apps/journeys/steps/), and no loop without
 a wait. A missing edge ends the journey (completed)."""
 
-from apps.journeys.models import Journey, JourneyVersion, Step, TriggerKind
+from apps.journeys.models import Journey, JourneySettings, JourneyVersion, Step, TriggerKind
 from apps.journeys.steps import SPECS, step_edges
 
 __all__ = ["journey_problems", "step_edges"]
@@ -17,14 +17,15 @@ def journey_problems(
     if steps is None:
         steps = list(version.steps.all()) if version is not None else []
     by_key = {step.key: step for step in steps}
-    problems = _trigger_problems(journey)
+    settings = version or journey  # the trigger the version would go live with
+    problems = _trigger_problems(settings)
     first_id = getattr(version, "first_step_id", None) or journey.first_step_id
     if first_id is None or first_id not in {s.pk for s in steps}:
         problems.append("Choose the first step.")
     for step in steps:
         problems += [f"Step {step.key}: {p}" for p in _step_problems(step, by_key)]
     problems += _loop_problems(by_key)
-    if journey.trigger_kind != TriggerKind.EVENT:
+    if settings.trigger_kind != TriggerKind.EVENT:
         problems += _segment_entry_problems(steps)
     return problems
 
@@ -38,10 +39,10 @@ def _segment_entry_problems(steps: list[Step]) -> list[str]:
     return problems
 
 
-def _trigger_problems(journey: Journey) -> list[str]:
-    if journey.trigger_kind == TriggerKind.EVENT and not journey.trigger_event_type:
+def _trigger_problems(settings: JourneySettings) -> list[str]:
+    if settings.trigger_kind == TriggerKind.EVENT and not settings.trigger_event_type:
         return ["Set the event that starts the journey."]
-    if journey.trigger_kind == TriggerKind.SEGMENT_ENTRY and journey.entry_segment_id is None:
+    if settings.trigger_kind == TriggerKind.SEGMENT_ENTRY and settings.entry_segment_id is None:
         return ["Set the segment whose new members enter the journey."]
     return []
 

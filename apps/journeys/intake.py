@@ -19,7 +19,14 @@ from django.utils import timezone
 
 from apps.contacts.models import Event, EventType
 from apps.contacts.stages import lifecycle_reached, stage_is_forward
-from apps.journeys.models import Enrollment, EnrollmentState, Journey, JourneyStatus, TriggerKind
+from apps.journeys.models import (
+    Enrollment,
+    EnrollmentState,
+    Journey,
+    JourneySettings,
+    JourneyStatus,
+    TriggerKind,
+)
 from apps.journeys.services import enrollment_goal_reach, enrollment_start
 from apps.journeys.steps import SPECS
 
@@ -37,15 +44,16 @@ def journeys_on_events(events: list[Event]) -> None:
     _enroll(events)
 
 
-def goal_met(journey: Journey, event: Event) -> str | None:
-    """Why the event meets the journey's goal, or None."""
-    if event.type in (journey.exit_event_types or []):
+def goal_met(settings: JourneySettings, event: Event) -> str | None:
+    """Why the event meets the goal of these settings (an enrollment's: its version's), or
+    None."""
+    if event.type in (settings.exit_event_types or []):
         return f"{event.type} at {event.occurred_at:%Y-%m-%d %H:%M}"
-    if journey.exit_on_opportunity and _opportunity_advanced(event):
+    if settings.exit_on_opportunity and _opportunity_advanced(event):
         return f"opportunity {event.type.replace('_', ' ')}"
-    if journey.exit_lifecycle_stage and event.type == "lifecycle_stage_changed":
+    if settings.exit_lifecycle_stage and event.type == "lifecycle_stage_changed":
         stage = (event.properties or {}).get("to", "")
-        if lifecycle_reached(stage, journey.exit_lifecycle_stage):
+        if lifecycle_reached(stage, settings.exit_lifecycle_stage):
             return f"lifecycle stage reached {stage}"
     return None
 
@@ -73,7 +81,7 @@ def _running_for(events: list[Event]):
     contact_ids = {event.contact_id for event in events}
     return Enrollment.objects.filter(
         contact_id__in=contact_ids, state__in=EnrollmentState.running()
-    ).select_related("journey", "current_step")
+    ).select_related("journey", "version", "current_step")
 
 
 def _goals_check(events: list[Event]) -> None:
@@ -82,7 +90,7 @@ def _goals_check(events: list[Event]) -> None:
         by_contact[event.contact_id].append(event)
     for enrollment in _running_for(events):
         for event in by_contact[enrollment.contact_id]:
-            reason = goal_met(enrollment.journey, event)
+            reason = goal_met(enrollment.settings, event)
             if reason:
                 enrollment_goal_reach(enrollment=enrollment, reason=reason, event=event)
                 break
@@ -91,7 +99,7 @@ def _goals_check(events: list[Event]) -> None:
 
 def _finished_journeys_messages_stop(by_contact: dict) -> None:
     """A journey that already ran to its end may still have a message waiting (queued or
-    deferred): the goal stops that too."""
+    deferred): the goal of the version its enrollment ran on stops that too."""
     from apps.sends.models import MessageStatus, OutboundMessage
     from apps.sends.services.messages import messages_cancel
 
@@ -101,18 +109,21 @@ def _finished_journeys_messages_stop(by_contact: dict) -> None:
             journey_id__isnull=False,
             status__in=MessageStatus.cancellable(),
         )
-        .values_list("journey_id", "contact_id")
+        .values_list("journey_id", "contact_id", "enrollment_id")
         .distinct()
     )
-    journeys = Journey.objects.in_bulk({journey_id for journey_id, _ in waiting})
-    for journey_id, contact_id in waiting:
-        reason = next(
-            (r for e in by_contact[contact_id] if (r := goal_met(journeys[journey_id], e))), None
-        )
+    journeys = Journey.objects.in_bulk({journey_id for journey_id, _, _ in waiting})
+    enrollments = Enrollment.objects.select_related("version", "journey").in_bulk(
+        {enrollment_id for _, _, enrollment_id in waiting if enrollment_id is not None}
+    )
+    for journey_id, contact_id, enrollment_id in waiting:
+        enrollment = enrollments.get(enrollment_id)
+        settings = enrollment.settings if enrollment else journeys[journey_id]
+        reason = next((r for e in by_contact[contact_id] if (r := goal_met(settings, e))), None)
         if reason:
             messages_cancel(
                 queryset=OutboundMessage.objects.filter(
-                    journey_id=journey_id, contact_id=contact_id
+                    journey_id=journey_id, contact_id=contact_id, enrollment_id=enrollment_id
                 ),
                 reason_code="journey_goal",
                 reason=f"The journey's goal was met: {reason}",

@@ -61,17 +61,20 @@ def journey_enrollment_counts(*, journey: Journey) -> EnrollmentCounts:
     return EnrollmentCounts(by_state=by_state, running_by_step=by_step)
 
 
+def _journey_names(settings: Q) -> list[str]:
+    """The journeys whose settings match, in any of their versions (a draft, the live one,
+    one that enrollments still run on) or in their live copy."""
+    names = set(Journey.objects.filter(settings).values_list("name", flat=True))
+    names |= set(JourneyVersion.objects.filter(settings).values_list("journey__name", flat=True))
+    return sorted(names)
+
+
 def journeys_naming_lifecycle_stage(key: str) -> list[str]:
     """Each journey part that names this lifecycle stage: a goal, a trigger filter, a
     set-stage step or a branch's rules (a stage deleted under them would break them)."""
-    named = [
-        f"Journey “{name}” (its goal)"
-        for name in Journey.objects.filter(exit_lifecycle_stage=key).values_list("name", flat=True)
-    ]
-    triggers = Journey.objects.filter(
-        trigger_event_type=EventType.LIFECYCLE_STAGE_CHANGED, trigger_filters__to=key
-    )
-    named += [f"Journey “{name}” (its trigger)" for name in triggers.values_list("name", flat=True)]
+    named = [f"Journey “{name}” (its goal)" for name in _journey_names(Q(exit_lifecycle_stage=key))]
+    triggers = Q(trigger_event_type=EventType.LIFECYCLE_STAGE_CHANGED, trigger_filters__to=key)
+    named += [f"Journey “{name}” (its trigger)" for name in _journey_names(triggers)]
     steps = Step.objects.filter(kind=StepKind.SET_LIFECYCLE_STAGE, config__stage=key)
     named += [
         f"Journey “{journey}” (step {step} sets it)"
@@ -83,14 +86,11 @@ def journeys_naming_lifecycle_stage(key: str) -> list[str]:
 def journeys_naming_pipeline_stage(stage: PipelineStage) -> list[str]:
     """Each journey part that names this stage of its pipeline: a stage_changed trigger's
     "to" (in any pipeline, unless it names another) or a branch's rules."""
-    triggers = Journey.objects.filter(
-        trigger_event_type=EventType.STAGE_CHANGED, trigger_filters__to=stage.key
+    trigger = Q(trigger_event_type=EventType.STAGE_CHANGED, trigger_filters__to=stage.key)
+    in_pipeline = ~Q(trigger_filters__has_key="pipeline_id") | Q(
+        trigger_filters__pipeline_id=stage.pipeline_id
     )
-    named = [
-        f"Journey “{journey.name}” (its trigger)"
-        for journey in triggers.only("name", "trigger_filters")
-        if journey.trigger_filters.get("pipeline_id", stage.pipeline_id) == stage.pipeline_id
-    ]
+    named = [f"Journey “{name}” (its trigger)" for name in _journey_names(trigger & in_pipeline)]
     pipeline_key = stage.pipeline.key
     return named + _branches_naming(
         lambda rules: rules_name_pipeline_stage(

@@ -15,6 +15,7 @@ from apps.journeys.models import (
     Enrollment,
     EnrollmentState,
     Journey,
+    JourneySettings,
     JourneyStatus,
     JourneyVersionStatus,
     ReentryPolicy,
@@ -23,6 +24,13 @@ from apps.journeys.models import (
 
 class JourneyError(CueError):
     pass
+
+
+def journey_settings_follow(journey: Journey, version: JourneySettings) -> list[str]:
+    """The only writer of a journey's copy of its settings (the copy the trigger look-up and
+    the entry decisions read): it takes the version going live, or the draft of a journey
+    that never ran. In memory: the caller saves these fields in the same transaction."""
+    return journey.settings_take(version)
 
 
 def holdout_for(contact_id: int, journey: Journey) -> bool:
@@ -171,6 +179,7 @@ def _first_version_publish(journey: Journey, version, actor) -> None:
     version.approved_at = version.published_at = now
     version.first_step_id = version.first_step_id or journey.first_step_id
     journey.first_step_id = version.first_step_id  # new entrants start on this version
+    journey_settings_follow(journey, version)  # saved with the journey by journey_activate
     version._history_user, version._change_reason = actor, f"Published by {actor.username}"
     version.save()
     journey.live_version = version

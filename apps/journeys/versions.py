@@ -6,12 +6,14 @@ recorded on the new version), or rejected back to a draft.
 Invariant 14: what is live never changes in place."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
 from apps.journeys.graph import journey_problems
 from apps.journeys.models import (
+    SETTINGS_FIELDS,
     Enrollment,
     EnrollmentState,
     Journey,
@@ -20,7 +22,7 @@ from apps.journeys.models import (
     JourneyVersionStatus,
     Step,
 )
-from apps.journeys.services import JourneyError
+from apps.journeys.services import JourneyError, journey_settings_follow
 from apps.journeys.steps import SPECS
 
 EDIT_PERMISSION = "journeys.change_journeyversion"
@@ -50,7 +52,8 @@ def _version_lock(version: JourneyVersion) -> JourneyVersion:
 @transaction.atomic
 def journey_draft_start(*, actor, journey: Journey, summary: str = "") -> JourneyVersion:
     """The journey's version in the works, or a new draft copied from the live version
-    (same keys, kinds, settings and first step). The live version is not touched."""
+    (same steps, keys, kinds, step settings, first step and journey settings). The live
+    version is not touched."""
     _permission_require(actor, EDIT_PERMISSION, "You may not edit journeys.")
     journey = Journey.objects.select_for_update().get(pk=journey.pk)
     open_version = journey.versions.filter(status__in=JourneyVersionStatus.open()).first()
@@ -59,6 +62,7 @@ def journey_draft_start(*, actor, journey: Journey, summary: str = "") -> Journe
     source = journey.live_version or journey.versions.order_by("-number").first()
     number = (journey.versions.aggregate(top=Max("number"))["top"] or 0) + 1
     draft = JourneyVersion(journey=journey, number=number, author=actor, change_summary=summary)
+    draft.settings_take(source or journey)  # a journey's first version: what it was made with
     _audited_save(draft, actor=actor, reason=f"Draft v{number} started")
     if source is not None:
         _steps_copy(source, draft, actor)
@@ -86,8 +90,75 @@ def _draft_require(version: JourneyVersion) -> None:
     if version.status != JourneyVersionStatus.DRAFT:
         raise JourneyError(
             f"Version {version.number} is {version.get_status_display().lower()}: only a "
-            "draft's steps can be changed. Start a new draft to change the journey.",
+            "draft's steps and settings can be changed. Start a new draft to change the "
+            "journey.",
             field="status",
+        )
+
+
+@transaction.atomic
+def version_settings_save(*, actor, version: JourneyVersion, values: dict) -> list[str]:
+    """Writes the given journey settings (trigger, entry, goal, rules) into the draft and
+    returns the fields that changed. They go live when the draft is published; a journey
+    that never ran shows its draft's at once (journey_settings_follow)."""
+    _permission_require(actor, EDIT_PERMISSION, "You may not edit journeys.")
+    unknown = sorted(set(values) - set(SETTINGS_FIELDS))
+    if unknown:
+        raise JourneyError(f"Not a journey setting: {', '.join(unknown)}.", field=unknown[0])
+    version = _version_lock(version)
+    _draft_require(version)
+    before = version.settings()
+    for name, value in values.items():
+        setattr(version, name, value)
+    _settings_validate(version)
+    changed = [
+        n for n in SETTINGS_FIELDS if getattr(version, _attribute(n)) != before[_attribute(n)]
+    ]
+    if changed:
+        _audited_save(
+            version, actor=actor, reason=f"Settings of v{version.number}: {', '.join(changed)}"
+        )
+        _unpublished_settings_follow(version, actor)
+    return changed
+
+
+def _attribute(field: str) -> str:
+    return "entry_segment_id" if field == "entry_segment" else field
+
+
+def _settings_validate(version: JourneyVersion) -> None:
+    """The fields' own types and limits (the model's), and the JSON fields' shapes."""
+    others = [f.name for f in JourneyVersion._meta.fields if f.name not in SETTINGS_FIELDS]
+    try:
+        version.full_clean(exclude=others, validate_unique=False)
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise JourneyError(" ".join(messages), field=field) from error
+    problem = _settings_shape_problem(version)
+    if problem:
+        raise JourneyError(problem[1], field=problem[0])
+
+
+def _settings_shape_problem(version: JourneyVersion) -> tuple[str, str] | None:
+    if not isinstance(version.trigger_filters, dict):
+        return "trigger_filters", 'Give an object, e.g. {"form": "demo"}.'
+    types = version.exit_event_types
+    if not isinstance(types, list) or not all(isinstance(t, str) and t for t in types):
+        return "exit_event_types", "Give a list of event types."
+    days = version.send_weekdays
+    if not isinstance(days, list) or not all(type(d) is int and 0 <= d <= 6 for d in days):
+        return "send_weekdays", "Give weekdays as numbers from 0 (Monday) to 6 (Sunday)."
+    return None
+
+
+def _unpublished_settings_follow(version: JourneyVersion, actor) -> None:
+    """A journey that never ran shows its draft's settings (its list, simulator and first
+    activation read the journey's); a published journey's change only with a publish."""
+    journey = version.journey
+    if journey.live_version_id is None:
+        fields = journey_settings_follow(journey, version)
+        _audited_save(
+            journey, actor=actor, reason=f"Settings as in v{version.number}", update_fields=fields
         )
 
 
@@ -321,6 +392,7 @@ def _publish(actor, version: JourneyVersion, move_enrollments: bool) -> JourneyV
 
 def _journey_point(journey: Journey, version: JourneyVersion, actor, now) -> None:
     journey.live_version, journey.first_step_id = version, version.first_step_id
+    journey_settings_follow(journey, version)  # new entrants enter by the version's rules
     if journey.status == JourneyStatus.DRAFT:  # a first publish starts the journey
         journey.status, journey.activated_at = JourneyStatus.ACTIVE, now
     _audited_save(journey, actor=actor, reason=f"v{version.number} is live")

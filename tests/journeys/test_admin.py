@@ -355,9 +355,13 @@ def test_a_broken_or_busy_step_changes_only_the_draft(client, marketer, opted_in
     ]
 
 
-def test_it_refuses_to_change_what_a_published_journey_does_besides_its_steps(client, marketer):
+def test_a_published_journeys_settings_changed_go_into_its_draft_while_the_live_one_runs(
+    client, marketer
+):
+    # Given a live journey (v1) with no draft
     journey = journey_build(steps=[("pause", "wait", {"hours": 1})])
-    step = journey.steps.get()
+    live, step = journey.live_version, journey.steps.get()
+    # When the marketer changes its trigger and holdout in the builder
     data = live_post(
         journey,
         step_data(0, "pause", "wait", pk=step.pk, wait_amount="1"),
@@ -365,22 +369,88 @@ def test_it_refuses_to_change_what_a_published_journey_does_besides_its_steps(cl
         holdout_percent="10",
     )
     response = signed_in(client, marketer).post(change_url(journey), data)
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
-    refusal = (
-        "v1 is published: its trigger, entry, goal and rules run as they are and cannot "
-        "change in place (a version holds steps only). Steps change in a draft version below."
-    )
-    assert errors == {"trigger_event_type": [refusal], "holdout_percent": [refusal]}
+    # Then they are saved in a new draft v2, and v1 and the journey's live copy stay
+    assert response.status_code == 302
+    draft = journey.versions.get(number=2)
+    assert (draft.status, draft.trigger_event_type, draft.holdout_percent) == (
+        "draft", "pricing_view", 10,
+    )  # fmt: skip
+    assert list(draft.steps.values_list("key", "kind", "config")) == [
+        ("pause", "wait", step.config)
+    ]
+    live.refresh_from_db()
     journey.refresh_from_db()
+    assert (live.status, live.trigger_event_type, live.holdout_percent) == (
+        "published", "webinar_registered", 0,
+    )  # fmt: skip
     assert (journey.trigger_event_type, journey.holdout_percent) == ("webinar_registered", 0)
-    assert journey.versions.count() == 1
-    # Its name and description are not behaviour: they change
-    data = live_post(journey, step_data(0, "pause", "wait", pk=step.pk, wait_amount="1"))
-    data["name"] = "Webinar follow-up"
-    assert client.post(change_url(journey), data).status_code == 302
+    assert journey.live_version == live
+    assert flashed(response) == [
+        "Your changes to Trigger event, Holdout percent are saved in draft v2: v1 keeps "
+        "running with its settings. They go live when an approver approves and publishes v2; "
+        "submit it for review on the Versions page.",
+        _changed(journey, "Test journey"),
+    ]
+    # And the builder now shows the draft's settings
+    form = client.get(change_url(journey)).context["adminform"].form
+    assert (form["trigger_event_type"].value(), form["holdout_percent"].value()) == (
+        "pricing_view", 10,
+    )  # fmt: skip
+    # Its name is not a setting of a version: it changes at once, and makes no other draft
+    data = live_post(
+        journey,
+        step_data(0, "pause", "wait", pk=draft.steps.get().pk, wait_amount="1"),
+        trigger_event_type="pricing_view",
+        holdout_percent="10",
+        name="Webinar follow-up",
+    )
+    response = client.post(change_url(journey), data)
+    assert response.status_code == 302
+    assert flashed(response) == [_changed(journey, "Webinar follow-up")]
     journey.refresh_from_db()
-    assert (journey.name, journey.versions.count()) == ("Webinar follow-up", 1)
+    assert (journey.name, journey.versions.count()) == ("Webinar follow-up", 2)
+
+
+def _changed(journey, name: str) -> str:
+    link = f'<a href="/admin/journeys/journey/{journey.pk}/change/">{name}</a>'
+    return f"The journey “{link}” was changed successfully."
+
+
+def test_a_never_published_journeys_settings_change_in_its_draft_and_show_on_the_journey(
+    client, marketer
+):
+    journey = journey_build(steps=[("pause", "wait", {"hours": 1})], status="draft")
+    draft, step = journey.versions.get(), journey.steps.get()
+    data = live_post(
+        journey,
+        step_data(0, "pause", "wait", pk=step.pk, wait_amount="1"),
+        cap_messages="2",
+        cap_hours="24",
+    )
+    response = signed_in(client, marketer).post(change_url(journey), data)
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    journey.refresh_from_db()
+    assert (draft.number, draft.cap_messages, draft.cap_hours) == (1, 2, 24)
+    assert (journey.cap_messages, journey.cap_hours, journey.versions.count()) == (2, 24, 1)
+
+
+def test_it_refuses_setting_changes_while_a_version_is_under_review(client, marketer):
+    journey = journey_build(steps=[("done", "exit", {})])
+    draft = journey_draft_start(actor=marketer, journey=journey)
+    version_submit(actor=marketer, version=draft)
+    step = draft.steps.get()
+    data = live_post(journey, step_data(0, "done", "exit", pk=step.pk), cap_messages="1")
+    response = signed_in(client, marketer).post(change_url(journey), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "cap_messages": [
+            "Version 2 is submitted for review: its settings cannot change now. An approver "
+            "can reject it back to a draft, or publish it and you edit the next one."
+        ]
+    }
+    draft.refresh_from_db()
+    assert (draft.status, draft.cap_messages, journey.versions.count()) == ("submitted", None, 2)
 
 
 def test_it_refuses_step_changes_while_a_version_is_under_review(client, marketer):

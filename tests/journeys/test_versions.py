@@ -149,13 +149,13 @@ def test_it_keeps_a_running_enrollment_on_the_version_it_entered(
 
 def test_it_refuses_a_change_to_a_published_or_submitted_version(clock, marketer, approver):
     journey = live_journey()
-    with pytest.raises(JourneyError, match="only a draft's steps can be changed"):
+    with pytest.raises(JourneyError, match="only a draft's steps and settings can be changed"):
         version_step_save(
             actor=marketer, version=journey.live_version, key="done", kind="exit", config={}
         )
     draft = draft_with_nudge(journey, marketer)
     version_submit(actor=marketer, version=draft)
-    with pytest.raises(JourneyError, match="only a draft's steps can be changed"):
+    with pytest.raises(JourneyError, match="only a draft's steps and settings can be changed"):
         version_step_delete(actor=marketer, version=draft, key="nudge")
     assert draft.steps.count() == 4
 

@@ -1,31 +1,26 @@
 """The builder's forms: a journey's settings, and each step's settings as plain fields that
-its kind's spec (apps/journeys/steps/) turns into Step.config and back. The steps are saved
-into the journey's draft version (JourneyAdmin.save_formset): what is live never changes in
-place (invariant 14), and neither do a published journey's settings."""
+its kind's spec (apps/journeys/steps/) turns into Step.config and back. The steps and the
+settings shown are the version in the works (else the live one), and both are saved into
+the journey's draft version (JourneyAdmin): what is live never changes in place
+(invariant 14)."""
 
 import re
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.functional import cached_property
 
 from apps.contacts.models import validate_event_type
 from apps.contacts.selectors import known_event_types
-from apps.journeys.models import Journey, JourneyVersionStatus, Step
+from apps.journeys.models import SETTINGS_FIELDS, Journey, JourneyVersionStatus, Step
 from apps.journeys.steps import SPECS, step_form_fields, step_form_initial
 from apps.journeys.steps.form_fields import EventTypesField, JSONTextField
 from apps.journeys.steps.set_stage import stage_choices
 
-# What a published journey does besides its steps: these run with its live version, which
-# never changes in place, and versions hold steps only.
-BEHAVIOUR_FIELDS = [
-    "trigger_kind", "trigger_event_type", "trigger_filters", "entry_segment",
-    "exit_event_types", "exit_lifecycle_stage", "exit_on_opportunity", "reentry",
-    "reentry_days", "cap_messages", "cap_hours", "send_weekdays", "holdout_percent",
-]  # fmt: skip
-LIVE_SETTING_REFUSED = (
-    "v{number} is published: its trigger, entry, goal and rules run as they are and cannot "
-    "change in place (a version holds steps only). Steps change in a draft version below."
+SETTINGS_UNDER_REVIEW = (
+    "Version {number} is {status}: its settings cannot change now. An approver can reject "
+    "it back to a draft, or publish it and you edit the next one."
 )
 _POSTED_STEP_KEY = re.compile(r"^steps-\d+-key$")
 
@@ -100,18 +95,22 @@ class JourneyForm(forms.ModelForm):
 
     class Meta:
         model = Journey
-        fields = ["name", "goal_description", *BEHAVIOUR_FIELDS]
+        fields = ["name", "goal_description", *SETTINGS_FIELDS]
         widgets = {"goal_description": forms.Textarea(attrs={"rows": 2, "cols": 60})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The settings of the version being edited, not the live copy on the journey.
+        self.settings_source = self._shown or self.instance
+        self.initial.update(_settings_initial(self.settings_source))
+        self.settings_changed: dict = {}  # {field: value} this post changes (set by clean)
         known = known_event_types()
         self.fields["trigger_event_type"].choices = self._event_type_choices(known)
         self.fields["exit_event_types"].choices = self._goal_choices(known)
         self.fields["start_step"].choices = self._first_step_choices()
         self.initial["start_step"] = start_key(self._shown)
 
-    @property
+    @cached_property
     def _shown(self):
         return self.instance.version_shown() if self.instance.pk else None
 
@@ -126,11 +125,11 @@ class JourneyForm(forms.ModelForm):
         return [("", "— the step listed first —"), *((key, key) for key in keys)]
 
     def _event_type_choices(self, known: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        choices = [("", "—"), *_labelled(known, [self.instance.trigger_event_type])]
+        choices = [("", "—"), *_labelled(known, [self.settings_source.trigger_event_type])]
         return [*choices, (NEW_EVENT_TYPE, "New event type…")]
 
     def _goal_choices(self, known: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        return _labelled(known, self.instance.exit_event_types or [])
+        return _labelled(known, self.settings_source.exit_event_types or [])
 
     def clean(self):
         cleaned = super().clean()
@@ -141,7 +140,8 @@ class JourneyForm(forms.ModelForm):
             elif "trigger_event_type_new" not in self.errors:
                 self.add_error("trigger_event_type_new", "Name the new event type.")
         cleaned["exit_event_types"] = self._goals_chosen(cleaned)
-        self._live_settings_refuse(cleaned)
+        self.settings_changed = self._settings_changes(cleaned)
+        self._under_review_refuse()
         return cleaned
 
     def _goals_chosen(self, cleaned: dict) -> list[str]:
@@ -151,18 +151,33 @@ class JourneyForm(forms.ModelForm):
             *(cleaned.get("exit_event_types_new") or []),
         ]
         chosen = list(dict.fromkeys(picked))
-        had = [kind for kind in self.instance.exit_event_types or [] if kind in chosen]
+        had = [kind for kind in self.settings_source.exit_event_types or [] if kind in chosen]
         return had + [kind for kind in chosen if kind not in had]
 
-    def _live_settings_refuse(self, cleaned: dict) -> None:
-        """A published journey's behaviour stays as its live version runs it."""
-        live = self.instance.live_version if self.instance.pk else None
-        if live is None:
+    def _settings_changes(self, cleaned: dict) -> dict:
+        """The settings this post changes from the version being edited (none for a new
+        journey: it is made with them)."""
+        if self.instance.pk is None:
+            return {}
+        was = _settings_initial(self.settings_source)
+        return {
+            name: cleaned[name]
+            for name in SETTINGS_FIELDS
+            if name in cleaned and _comparable(cleaned[name]) != was[name]
+        }
+
+    def _under_review_refuse(self) -> None:
+        """A version under review is what its approver reads: it does not change under them."""
+        shown = self._shown
+        if not self.settings_changed or shown is None:
             return
-        message = LIVE_SETTING_REFUSED.format(number=live.number)
-        for name in BEHAVIOUR_FIELDS:
-            if name in cleaned and cleaned[name] != getattr(self.instance, name):
-                self.add_error(name, message)
+        if shown.status not in (JourneyVersionStatus.SUBMITTED, JourneyVersionStatus.APPROVED):
+            return
+        message = SETTINGS_UNDER_REVIEW.format(
+            number=shown.number, status=shown.get_status_display().lower()
+        )
+        for name in self.settings_changed:
+            self.add_error(name, message)
 
     def clean_trigger_filters(self):
         value = self.cleaned_data["trigger_filters"]
@@ -171,6 +186,19 @@ class JourneyForm(forms.ModelForm):
         if not isinstance(value, dict):
             raise ValidationError('Give an object, e.g. {"form": "demo"}.')
         return value
+
+
+def _settings_initial(source) -> dict:
+    """{field: value} of a journey's or a version's settings, as the form shows them."""
+    return {
+        name: getattr(source, name + "_id" if name == "entry_segment" else name)
+        for name in SETTINGS_FIELDS
+    }
+
+
+def _comparable(value):
+    """A chosen segment by its id, as _settings_initial gives it."""
+    return getattr(value, "pk", value)
 
 
 def _labelled(known: list[tuple[str, str]], own: list[str]) -> list[tuple[str, str]]:

@@ -1,8 +1,9 @@
 """The journey builder: the journey's settings with its steps inline (plain fields per kind),
 its problems shown next to the steps they name, a diagram of its graph, where its
-enrollments stand, and the Activate / Pause / Simulate / Versions tools. The steps shown are
-the version in the works (else the live one); saving them writes to the journey's draft,
-started from the live version when there is none: the live version runs untouched."""
+enrollments stand, and the Activate / Pause / Simulate / Versions tools. The steps and
+settings shown are the version in the works (else the live one); saving them writes to the
+journey's draft, started from the live version when there is none: the live version runs
+untouched."""
 
 import re
 
@@ -18,10 +19,14 @@ from apps.journeys.admin.tools import JourneyToolViews, tool_urls
 from apps.journeys.admin.versions import JourneyVersionViews, version_urls, versions_url
 from apps.journeys.diagram import journey_diagram_svg
 from apps.journeys.graph import journey_problems
-from apps.journeys.models import Journey, JourneyStatus, Step
+from apps.journeys.models import Journey, JourneyStatus, JourneyVersion, Step
 from apps.journeys.selectors import journey_enrollment_counts, journeys_with_counts
 from apps.journeys.steps import SPECS, step_template_id
-from apps.journeys.versions import journey_draft_start, version_steps_replace
+from apps.journeys.versions import (
+    journey_draft_start,
+    version_settings_save,
+    version_steps_replace,
+)
 
 _STEP_PROBLEM = re.compile(r"^Step (?P<key>[-\w]+): (?P<text>.*)$")
 _LOOP_PROBLEM = re.compile(r"^Steps (?P<keys>.+) loop without a wait\.$")
@@ -184,7 +189,20 @@ class JourneyAdmin(JourneyToolViews, JourneyVersionViews, HistoryAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.owner = request.user
+        else:  # the journey's copy of its settings changes only with a publish
+            obj.settings_take(Journey.objects.get(pk=obj.pk))
         super().save_model(request, obj, form, change)
+        if change and form.settings_changed:
+            self._settings_to_draft(request, obj, form)
+
+    def _settings_to_draft(self, request, journey: Journey, form) -> None:
+        """Invariant 14: the settings go into the journey's draft, never into its live
+        version; they go live when the draft is approved and published."""
+        draft = journey_draft_start(actor=request.user, journey=journey)
+        version_settings_save(actor=request.user, version=draft, values=form.settings_changed)
+        if journey.live_version_id is not None:
+            labels = [str(form[name].label) for name in form.settings_changed]
+            self.message_user(request, _settings_saved_message(journey, draft, labels))
 
     def save_formset(self, request, form, formset, change):
         if isinstance(formset, StepFormSet):
@@ -249,6 +267,15 @@ class JourneyAdmin(JourneyToolViews, JourneyVersionViews, HistoryAdmin):
             "steps_with_counts": [(s.key, counts.running_by_step.get(s.key, 0)) for s in steps],
             **self.tool_context(request, journey),
         }
+
+
+def _settings_saved_message(journey: Journey, draft: JourneyVersion, labels: list[str]) -> str:
+    live = journey.live_version.number
+    return (
+        f"Your changes to {', '.join(labels)} are saved in draft v{draft.number}: v{live} "
+        f"keeps running with its settings. They go live when an approver approves and "
+        f"publishes v{draft.number}; submit it for review on the Versions page."
+    )
 
 
 def _template_names(steps: list[Step]) -> dict[int, str]:

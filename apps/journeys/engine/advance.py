@@ -135,7 +135,7 @@ def _locked(enrollments):
     # behind one another.
     return (
         enrollments.select_for_update(of=("self",))
-        .select_related("journey", "contact", "current_step")
+        .select_related("journey", "version", "contact", "current_step")
         .order_by("pk")
     )
 

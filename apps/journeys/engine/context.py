@@ -28,6 +28,11 @@ class LiveContext:
         return self.enrollment.journey
 
     @property
+    def settings(self):
+        """The goal and rules it runs with: its version's (Enrollment.settings)."""
+        return self.enrollment.settings
+
+    @property
     def contact(self):
         return self.enrollment.contact
 

@@ -77,6 +77,11 @@ class DryContext:
         return self.run.journey
 
     @property
+    def settings(self):
+        """The goal and rules of the version walked (the live one)."""
+        return self.run.version or self.run.journey
+
+    @property
     def contact(self):
         return self.run.subject.contact
 

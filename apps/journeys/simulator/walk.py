@@ -116,6 +116,7 @@ class _Run:
         self.asked: set[str] = set()  # the steps whose way out was (or may be) chosen
         # The live version's steps: what would happen now (a draft's are not what runs).
         version = journey.live_version or journey.version_shown()
+        self.version = version
         self.steps = {step.key: step for step in (version.steps.all() if version else [])}
         ids = [pk for step in self.steps.values() if (pk := step_template_id(step)) is not None]
         self.templates = MessageTemplate.objects.select_related("current_version").in_bulk(ids)

@@ -53,7 +53,7 @@ class SetStageSpec(StepSpec):
     def run(self, context, step: Step, config: SetStageConfig) -> Move:
         stage = config.stage
         context.stage_set(stage)
-        goal = context.journey.exit_lifecycle_stage
+        goal = context.settings.exit_lifecycle_stage
         if goal and lifecycle_reached(stage, goal):
             # The goal is met now: the steps after this one must not run (a message would go
             # out before the stage-change event reaches the journeys' handler).
