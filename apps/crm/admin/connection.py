@@ -14,14 +14,16 @@ from django.urls import path, reverse
 from apps.crm.adapters import CrmError
 from apps.crm.connections import adapter_for, connection_configured, connection_missing
 from apps.crm.dry_run import RECORDS, mapping_dry_run
-from apps.crm.forms import DryRunForm
-from apps.crm.models import Connection, Direction, RecordError, System
-from apps.crm.selectors import connection_page
+from apps.crm.field_suggestions import field_suggestions
+from apps.crm.forms import MAPPED_OBJECT_TYPES, DryRunForm, FieldMappingForm
+from apps.crm.models import Connection, Direction, ObjectType, RecordError, System
+from apps.crm.selectors import connection_page, crm_fields_read
 from apps.crm.services import crm_sync_enqueue, record_error_try, record_errors_retry
 from apps.crm.sync.tally import KINDS
 
 MANAGE = "crm.change_connection"  # sync now and retry: an admin's
 MAP = "crm.change_fieldmapping"  # the dry run tries the mappings: whoever edits them
+MAP_ADD = "crm.add_fieldmapping"  # "use this mapping" adds one
 
 
 @admin.register(Connection)
@@ -35,6 +37,11 @@ class ConnectionAdmin(admin.ModelAdmin):
             path("<slug:system>/sync/", wrap(self.sync_view), name="crm_connection_sync"),
             path("<slug:system>/retry/", wrap(self.retry_view), name="crm_connection_retry"),
             path("<slug:system>/dry-run/", wrap(self.dry_run_view), name="crm_connection_dry_run"),
+            path(
+                "<slug:system>/field-suggestions/",
+                wrap(self.field_suggestions_view),
+                name="crm_connection_field_suggestions",
+            ),
             *super().get_urls(),
         ]
 
@@ -148,6 +155,49 @@ class ConnectionAdmin(admin.ModelAdmin):
         except CrmError as error:
             form.add_error(None, str(error))
             return None
+
+    def field_suggestions_view(self, request, system):
+        """The CRM's unmapped fields with the Cue field each plainly fills (GET); "use this
+        mapping" (POST) saves one through the field mapping form's own checks."""
+        system = _system(system)
+        if not request.user.has_perm(MAP):
+            raise PermissionDenied
+        if request.method == "POST":
+            return self._suggestion_use(request, system)
+        sections = []
+        for object_type in MAPPED_OBJECT_TYPES[system]:
+            read = crm_fields_read(system, object_type)
+            suggestions = field_suggestions(system, object_type, read.value or [])
+            label = ObjectType(object_type).label
+            sections.append((object_type, label, suggestions, read.problem))
+        context = {
+            **self._context(request, f"{System(system).label} field mapping suggestions"),
+            "system": system,
+            "label": System(system).label,
+            "sections": sections,
+            "may_add": request.user.has_perm(MAP_ADD),
+        }
+        return TemplateResponse(request, "admin/crm/connection/field_suggestions.html", context)
+
+    def _suggestion_use(self, request, system: str):
+        if not request.user.has_perm(MAP_ADD):
+            raise PermissionDenied
+        data = {name: request.POST.get(name, "") for name in ("object_type", "crm_field")}
+        data.update(system=system, cue_field=request.POST.get("cue_field", ""), direction="in")
+        form = FieldMappingForm(data)
+        if form.is_valid():
+            saved = form.save()
+            text = f"Mapped {System(system).label} {saved.object_type} {saved.crm_field} → "
+            self.message_user(request, f"{text}{saved.cue_field}.", messages.SUCCESS)
+            if form.unchecked:
+                self.message_user(request, form.unchecked, messages.WARNING)
+        else:
+            reasons = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+            what = f"{data['crm_field'][:100]} → {data['cue_field'][:100]}"
+            self.message_user(request, f"Not mapped: {what}: {reasons}", messages.ERROR)
+        return HttpResponseRedirect(
+            reverse("admin:crm_connection_field_suggestions", args=[system])
+        )
 
     def _manage(self, request, system: str) -> str:
         """The system of a button only an admin may press."""
