@@ -331,6 +331,9 @@ def partition_ids(partition: Partition, *, after: int, limit: int) -> list[int]:
 def partition_drop(spec: Partitioned, partition: Partition) -> int:
     """DETACH and DROP one month, and release its rows' unique keys; returns its rows."""
     with transaction.atomic(), default_connection.cursor() as cursor:
+        # A table with deferred foreign-key checks pending in this transaction cannot be
+        # dropped: run them now (Django's foreign keys are all INITIALLY DEFERRED).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"SELECT count(*) FROM {partition.name}")
         rows = cursor.fetchone()[0]
         cursor.execute(f"ALTER TABLE {spec.table} DETACH PARTITION {partition.name}")
@@ -340,4 +343,5 @@ def partition_drop(spec: Partitioned, partition: Partition) -> int:
                 [partition.start, partition.end],
             )
         cursor.execute(f"DROP TABLE {partition.name}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return rows

@@ -515,6 +515,9 @@ CUE_WEBHOOK_BACKOFF_MAX = 3600
 # beat task, which records each prune. The consent ledger is evidence: the prune never
 # touches it, so it is kept longer than the 5 years the design asks for.
 CUE_RETENTION_MESSAGE_DAYS = env.int("CUE_RETENTION_MESSAGE_DAYS", default=400)
+# Whole messages (with their log, links, clicks and attributions) are deleted after this
+# many days; 0 keeps them. On PostgreSQL whole months go as partitions (apps.core.partitions).
+CUE_RETENTION_MESSAGE_ROW_DAYS = env.int("CUE_RETENTION_MESSAGE_ROW_DAYS", default=0)
 CUE_RETENTION_CLICK_IP_DAYS = env.int("CUE_RETENTION_CLICK_IP_DAYS", default=90)
 # Segment messages Cue rejected are kept, with why, this long for the team to look into.
 CUE_RETENTION_SEGMENT_REJECTION_DAYS = env.int("CUE_RETENTION_SEGMENT_REJECTION_DAYS", default=90)

@@ -3,7 +3,11 @@ a setting (README, Security and privacy): message bodies and reply text, click I
 user agents, event properties, closed tasks' notes, the Segment messages Cue rejected, and
 (apps/crm/retention.py) the CRM sync error log. Consent evidence is kept: the ledger is
 never pruned, whatever the settings say. Each prune runs in batches of ids and is itself
-recorded, by the system actor, even when nothing was old enough."""
+recorded, by the system actor, even when nothing was old enough.
+
+Whole messages go only when CUE_RETENTION_MESSAGE_ROW_DAYS is set: on PostgreSQL a month
+older than that is dropped as a partition (apps.core.partitions), and the rest (the month
+the cutoff falls in, the DEFAULT partition, SQLite) is deleted in batches as other rows."""
 
 from datetime import datetime, timedelta
 
@@ -14,10 +18,15 @@ from django.utils import timezone
 from apps.accounts.services import system_user
 from apps.contacts.models import Event, EventType
 from apps.core.errors import CueError
+from apps.core.partitions import (
+    partition_drop,
+    partition_ids,
+    partitions_ending_by,
+)
 from apps.reporting.models import RetentionRun
 from apps.routing.models import OPEN_STATUSES, FollowUpTask
 from apps.segment_intake.models import SegmentRejection
-from apps.sends.models import InboundMessage, LinkClick, OutboundMessage
+from apps.sends.models import PARTITIONED_TABLES, InboundMessage, LinkClick, OutboundMessage
 
 BATCH = 5000
 
@@ -68,6 +77,7 @@ def retention_prune(*, now: datetime | None = None) -> list[RetentionRun]:
         ),
         _event_properties_clear(now, actor),
         _task_notes_clear(now, actor),
+        *_message_rows_delete(now, actor),
     ]
 
 
@@ -96,6 +106,38 @@ def _task_notes_clear(now: datetime, actor) -> RetentionRun:
     return retention_recorded(RetentionRun.Target.TASK_NOTES, cutoff, detail, now, actor)
 
 
+def _message_rows_delete(now: datetime, actor) -> list[RetentionRun]:
+    """Messages older than CUE_RETENTION_MESSAGE_ROW_DAYS go whole, with every row that
+    points at them (their log, links and clicks, attributions); nothing when it is 0."""
+    if not settings.CUE_RETENTION_MESSAGE_ROW_DAYS:
+        return []
+    cutoff = now - timedelta(days=retention_days("CUE_RETENTION_MESSAGE_ROW_DAYS"))
+    (messages,) = PARTITIONED_TABLES
+    dropped = 0  # rows of whole months dropped as partitions (PostgreSQL)
+    for partition in partitions_ending_by(messages, cutoff):
+        _dependants_delete(OutboundMessage, partition)
+        dropped += partition_drop(messages, partition)
+    detail = {
+        "dropped": dropped,
+        "deleted": retention_deleted_batched(OutboundMessage.objects.filter(created_at__lt=cutoff)),
+    }
+    return [retention_recorded(RetentionRun.Target.MESSAGE_ROWS, cutoff, detail, now, actor)]
+
+
+def _dependants_delete(model, partition) -> None:
+    """What points at the partition's rows goes first, as Django's on_delete would have it
+    (dropping a partition runs no ORM cascade), a batch of ids at a time."""
+    after = 0
+    while ids := partition_ids(partition, after=after, limit=BATCH):
+        with transaction.atomic():
+            for relation in model._meta.related_objects:
+                if relation.on_delete.__name__ != "CASCADE":
+                    raise CueError(f"{relation} must cascade to drop {partition.name}.")
+                related = relation.related_model._base_manager
+                related.filter(**{f"{relation.field.name}__in": ids}).delete()
+        after = ids[-1]
+
+
 def retention_days(name: str) -> int:
     days = getattr(settings, name)
     if not isinstance(days, int) or days < 1:
@@ -115,14 +157,16 @@ def retention_updated_batched(queryset, **values) -> int:
 
 
 def retention_deleted_batched(queryset) -> int:
-    """DELETE … in batches of ids, each in its own short transaction."""
+    """DELETE … in batches of ids, each in its own short transaction; returns the rows of
+    the queryset's model (not those its on_delete took with them)."""
     total = 0
     while True:
         with transaction.atomic():
             ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:BATCH])
             if not ids:
                 return total
-            total += queryset.model.objects.filter(pk__in=ids).delete()[0]
+            _, per_model = queryset.model.objects.filter(pk__in=ids).delete()
+            total += per_model[queryset.model._meta.label]
 
 
 def _reply_bodies_clear(cutoff: datetime) -> int:
