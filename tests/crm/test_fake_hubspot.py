@@ -265,3 +265,28 @@ def test_it_serves_a_deals_stage_history_newest_first_as_hubspot_documents_it(fa
             ("appointmentscheduled", "2026-01-05T12:00:00.000Z", "CRM_UI"),
         ]
     assert too_many.status_code == 400
+
+
+def test_it_reads_at_most_50_records_by_id_with_their_property_history(fake):
+    deals = fake.records_seed("deals", 51, properties=lambda i: {"dealname": f"D{i}"})
+    headers = {"Authorization": f"Bearer {fake.token}", "Content-Type": "application/json"}
+    url = f"{fake.base_url}/crm/v3/objects/deals/batch/read"
+    inputs = [{"id": deal} for deal in deals]
+
+    with_history = requests.post(
+        url, json={"inputs": inputs, "propertiesWithHistory": ["dealstage"]}, headers=headers,
+        timeout=5,
+    )  # fmt: skip
+    fifty = requests.post(
+        url, json={"inputs": inputs[:50], "propertiesWithHistory": ["dealstage"]},
+        headers=headers, timeout=5,
+    )  # fmt: skip
+    without = requests.post(url, json={"inputs": inputs}, headers=headers, timeout=5)
+
+    assert with_history.status_code == 400
+    assert with_history.json()["message"] == (
+        "The maximum number of inputs supported in a batch request for property histories "
+        "is 50. Please reduce the number of items and try again"
+    )
+    assert (fifty.status_code, len(fifty.json()["results"])) == (200, 50)
+    assert (without.status_code, len(without.json()["results"])) == (200, 51)

@@ -414,3 +414,21 @@ def test_a_deals_stage_history_lists_every_move_re_entries_too(fake, adapter):
         if r.path == "/crm/v3/objects/deals" and r.query["archived"][0].lower() == "false"
     ]
     assert [(q["propertiesWithHistory"], q["limit"]) for q in lists] == [(["dealstage"], ["50"])]
+
+
+def test_changed_deals_stage_histories_are_read_fifty_at_a_time_as_hubspot_allows(fake, adapter):
+    deals = fake.records_seed(
+        "deals", 120, properties=lambda i: {"dealname": f"D{i}"}, modified_at=at(0)
+    )
+    _, cursor, _ = drain(adapter, DEAL, None)
+    for index, deal in enumerate(deals):
+        fake.deal_stage_enter(deal, "qualifiedtobuy", at=at(100 + index))
+    before = len(fake.requests)
+
+    records, _, _ = drain(adapter, DEAL, cursor, page_size=200)
+
+    reads = [r for r in fake.requests[before:] if r.path == "/crm/v3/objects/deals/batch/read"]
+    assert [len(r.body["inputs"]) for r in reads] == [50, 50, 20]
+    assert all(r.status == 200 for r in reads)
+    assert len(records) == 120
+    assert {record.stage_history[-1].stage for record in records} == {"qualifiedtobuy"}

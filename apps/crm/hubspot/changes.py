@@ -47,7 +47,6 @@ from .records import (
 
 LIST_MAX_LIMIT = 100
 LIST_WITH_HISTORY_MAX_LIMIT = 50
-BATCH_READ_MAX_INPUTS = 100
 SEARCH_MAX_LIMIT = 200
 # hs_object_id is a positive number: every id is greater than this.
 BEFORE_EVERY_ID = "0"
@@ -252,8 +251,9 @@ class ChangeReader:
         """The search answers no property history: the deals' dealstage histories are read
         by id, a batch at a time."""
         histories = {}
-        for start in range(0, len(ids), BATCH_READ_MAX_INPUTS):
-            chunk = ids[start : start + BATCH_READ_MAX_INPUTS]
+        # A batch read asking for property history takes 50 ids, not the usual 100.
+        for start in range(0, len(ids), LIST_WITH_HISTORY_MAX_LIMIT):
+            chunk = ids[start : start + LIST_WITH_HISTORY_MAX_LIMIT]
             request = {
                 "inputs": [{"id": record_id} for record_id in chunk],
                 "properties": [],

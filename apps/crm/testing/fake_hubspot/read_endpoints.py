@@ -18,7 +18,8 @@ from .store import (
 )
 
 LIST_MAX_LIMIT = 100
-# A list read that asks for property history hands over at most this many records.
+# A list read that asks for property history hands over at most this many records, and a
+# batch read asking for it takes at most this many ids.
 LIST_WITH_HISTORY_MAX_LIMIT = 50
 BATCH_READ_MAX_INPUTS = 100
 OWNERS_MAX_LIMIT = 500
@@ -109,6 +110,14 @@ def object_batch_read(fake: "FakeHubSpot", request: ApiRequest, type: str) -> Re
     if not isinstance(inputs, list) or not 1 <= len(inputs) <= BATCH_READ_MAX_INPUTS:
         return error_reply(
             400, f"inputs: 1 to {BATCH_READ_MAX_INPUTS} are required", "VALIDATION_ERROR"
+        )
+    if body.get("propertiesWithHistory") and len(inputs) > LIST_WITH_HISTORY_MAX_LIMIT:
+        return error_reply(
+            400,
+            "The maximum number of inputs supported in a batch request for property "
+            f"histories is {LIST_WITH_HISTORY_MAX_LIMIT}. Please reduce the number of items "
+            "and try again",
+            "VALIDATION_ERROR",
         )
     archived = request.param("archived", "false").lower() == "true"
     results = []
