@@ -1,8 +1,10 @@
 """A campaign end to end: N opted-in contacts enter a one-text journey, and real Celery workers
 (2 processes, then 4) and beat decide and send every message through the fake Twilio.
 
-The workers consume Cue's four queues (intake, engine, dispatch, housekeeping) with the
-project's time limits, from a Redis broker (BENCH_REDIS_URL, else the configured one if it
+As the Procfile runs them, there is a worker per queue (intake, engine, dispatch,
+housekeeping), with the project's task time limits; the engine's and dispatch's each have
+2 pool processes in the first run and 4 in the second (intake and housekeeping 1). They
+share a Redis broker (BENCH_REDIS_URL, else the configured one if it
 is Redis) or, failing that, the filesystem transport in a folder of the run's own; beat runs
 the project's periodic tasks from the database scheduler. The fake Twilio answers at once
 from a process of its own and never calls back, so "delivered" here is "accepted by the
@@ -57,7 +59,8 @@ from bench.journey_worlds import journey_make, sms_template_approved
 ACCOUNT, TOKEN = "AC" + "e" * 32, "bench-campaign-token"
 SERVICE_SID = "MG" + "e" * 32
 PROCESS_COUNTS = (2, 4)
-QUEUES = ("intake", "engine", "dispatch", "housekeeping")
+# Pool processes of each queue's worker; None: the run's process count.
+QUEUE_PROCESSES = {"intake": 1, "engine": None, "dispatch": None, "housekeeping": 1}
 UNPACED_MPS = Decimal("99999")  # the most a sender's rate can hold: pacing never waits
 STALL_SECONDS = 180  # no message decided or sent for this long: the run has stopped
 CLIENT_FLOOR_MAX = 20_000  # calls of the client floor (a rate: more would only take longer)
@@ -69,7 +72,8 @@ TIME_LIMIT_LINE = re.compile(r"(Soft|Hard) time limit \(")
 
 @dataclass(frozen=True)
 class CampaignRun:
-    """What one run with `processes` worker processes measured, with its floors."""
+    """What one run with `processes` engine and dispatch processes measured, with its
+    floors."""
 
     processes: int
     entered: int
@@ -103,7 +107,7 @@ def run() -> list[Figure]:
     two, four = runs
     figures.append(
         Figure(
-            f"end to end with {four.processes} worker processes "
+            f"end to end with {four.processes} engine and {four.processes} dispatch processes "
             f"({four.entered / four.end_to_end_s:.0f} contacts/s)",
             four.end_to_end_s,
             "s",
@@ -116,7 +120,7 @@ def run() -> list[Figure]:
 
 
 def _figures(run: CampaignRun) -> list[Figure]:
-    n, p = run.entered, run.processes
+    n, p = run.entered, f"{run.processes} engine and {run.processes} dispatch processes"
     floor_cpu_ms = (run.sql_floor_cpu_s + run.client_floor_cpu_s / run.client_floor_calls * n) / n
     client_floor_s = run.client_floor_s / run.client_floor_calls * n
     refused = ", ".join(f"{count} {status}" for status, count in sorted(run.refused.items()))
@@ -135,7 +139,7 @@ def _figures(run: CampaignRun) -> list[Figure]:
             f"({run.accepted / run.accepted_s:.0f}/s)",
             run.accepted_s,
             "s",
-            f"the twilio client alone, {p} processes × {SEND_THREADS} threads "
+            f"the twilio client alone, {run.processes} processes × {SEND_THREADS} threads "
             f"({n / client_floor_s:.0f}/s, {run.client_floor_calls} calls scaled to {n})",
             client_floor_s,
             target="≤ 3x",
@@ -230,17 +234,24 @@ def _campaign(journey: Journey, count: int, processes: int, fake: FakeProcess) -
     prefix = f"bench-{uuid.uuid4().hex[:8]}-"
     with ExitStack() as stack:
         broker, env = _broker(stack, prefix, fake.call(_fake_url))
-        worker = stack.enter_context(_celery(_worker_command(prefix, processes), env, prefix))
-        _ready_wait(worker)
+        workers = [
+            stack.enter_context(
+                _celery(_worker_command(prefix, queue, pool or processes), env, prefix + queue)
+            )
+            for queue, pool in QUEUE_PROCESSES.items()
+        ]
+        for worker in workers:
+            _ready_wait(worker)
         entered = segment_enroll(journey=journey)
         if entered != count:
             raise RuntimeError(f"{entered} of {count} contacts entered the journey")
-        meter = stack.enter_context(_CpuMeter([worker.process.pid], _database_name()))
+        groups = [worker.process.pid for worker in workers]
+        meter = stack.enter_context(_CpuMeter(groups, _database_name()))
         started = time.time()
         _advance_due_now()  # as if beat had been ticking: its first advance is due at once
-        beat = stack.enter_context(_celery(_beat_command(), env, prefix + "beat-"))
+        beat = stack.enter_context(_celery(_beat_command(), env, prefix + "beat"))
         meter.groups.append(beat.process.pid)
-        _done_wait(journey, entered)
+        _done_wait(journey, entered, lambda: all(w.process.poll() is None for w in workers))
         cpu = meter.stop()
         _broker_clear(broker, prefix)
     decisions = _decisions(journey)
@@ -262,7 +273,7 @@ def _campaign(journey: Journey, count: int, processes: int, fake: FakeProcess) -
         cpu_s=cpu,
         provider_calls=tally["posts"],
         duplicate_calls=tally["duplicates"],
-        time_limit_hits=_time_limit_hits(worker.log),
+        time_limit_hits=sum(_time_limit_hits(worker.log) for worker in workers),
         refused=decisions["refused"],
         sql_floor_s=sql_floor_s,
         sql_floor_cpu_s=sql_floor_cpu_s,
@@ -280,11 +291,14 @@ def _advance_due_now() -> None:
     )
 
 
-def _done_wait(journey: Journey, entered: int) -> None:
-    """Until every message is decided and none is queued or being sent; a run that makes no
-    progress for STALL_SECONDS is reported as it stands."""
+def _done_wait(journey: Journey, entered: int, worker_alive) -> None:
+    """Until every message is decided and none is queued or being sent; a run where a worker
+    died, or that makes no progress for STALL_SECONDS, is reported as it stands."""
     last, progress_at = None, time.monotonic()
     while time.monotonic() - progress_at < STALL_SECONDS:
+        if not worker_alive():
+            print("# campaign: a worker died; see its log under var/", flush=True)
+            return
         state = OutboundMessage.objects.filter(journey_id=journey.pk).aggregate(
             made=Count("pk"),
             open=Count("pk", filter=Q(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])),
@@ -507,13 +521,12 @@ def _database_name() -> str | None:
     return connection.settings_dict["NAME"] if connection.vendor == "postgresql" else None
 
 
-def _worker_command(prefix: str, processes: int) -> list[str]:
+def _worker_command(prefix: str, queue: str, processes: int) -> list[str]:
     return [
         *(sys.executable, "-m", "celery", "-A", "bench.worker_app", "worker"),
-        *("-Q", ",".join(prefix + queue for queue in QUEUES)),
-        *("-P", "prefork", f"--concurrency={processes}"),
+        *("-Q", prefix + queue, "-P", "prefork", f"--concurrency={processes}"),
         *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-        *("--loglevel=INFO", "-n", f"{prefix}worker@%h"),
+        *("--loglevel=INFO", "-n", f"{prefix}{queue}@%h"),
     ]
 
 
@@ -528,7 +541,7 @@ def _beat_command() -> list[str]:
 def _celery(command: list[str], env: dict[str, str], name: str):
     """A celery process in a process group of its own, logged to var/; always stopped, and
     its pool's children with it."""
-    log = ROOT / "var" / f"{name}{command[5]}.log"
+    log = ROOT / "var" / f"{name}-{command[5]}.log"
     with log.open("w") as output:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
@@ -613,7 +626,8 @@ class _CpuMeter:
 
 
 def _pid_cpu(pid: int | None) -> float:
-    if pid is None:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    """utime+stime of one process; 0 when it is not on this machine (a remote database)."""
+    with suppress(OSError, TypeError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return 0.0
