@@ -1,6 +1,7 @@
 """The journeys' part of the send gate (rule 3): a message from a journey goes out unless
 its enrollment was stopped (goal, exit, failure), within the journey's own cap and sending
-days."""
+days. The goal, the cap and the sending days are those of the version the enrollment runs
+on (Enrollment.settings): publishing a newer version does not change them under it."""
 
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +12,13 @@ from django.utils import timezone
 
 from apps.contacts.models import Event, EventType
 from apps.journeys.intake import goal_met
-from apps.journeys.models import Enrollment, EnrollmentState, Journey, JourneyStatus
+from apps.journeys.models import (
+    Enrollment,
+    EnrollmentState,
+    Journey,
+    JourneySettings,
+    JourneyStatus,
+)
 from apps.journeys.services import enrollment_goal_reach
 from apps.sends.models import Decision, MessageStatus, OutboundMessage
 from apps.sends.policy import GateResult, counts_since
@@ -36,42 +43,46 @@ def journey_gate_check(message, at: datetime, store: dict) -> GateResult | None:
             Decision.SUPPRESS, "journey_ended", f"The contact's journey has ended ({state})."
         )
     return _goal_check(enrollment, at, store) or journey_rules_check(
-        message, enrollment.journey, at, store
+        message, enrollment.journey, at, store, settings=enrollment.settings
     )
 
 
 def _enrollment_of(message, store: dict) -> Enrollment | None:
     if "enrollments" in store:
         return store["enrollments"].get(message.enrollment_id)
-    return Enrollment.objects.select_related("journey").filter(pk=message.enrollment_id).first()
+    return (
+        Enrollment.objects.select_related("journey", "version")
+        .filter(pk=message.enrollment_id)
+        .first()
+    )
 
 
 def journey_gate_prefetch(messages: list, at: datetime, store: dict) -> None:
     """The batch form's reads: every enrollment, the goal-type events of their contacts
     since the earliest entry, and each journey's count per contact over its cap window."""
     ids = {m.enrollment_id for m in messages if m.enrollment_id is not None}
-    enrollments = Enrollment.objects.select_related("journey").filter(pk__in=ids)
+    enrollments = Enrollment.objects.select_related("journey", "version").filter(pk__in=ids)
     store["enrollments"] = {enrollment.pk: enrollment for enrollment in enrollments}
     store["goal_events"] = _goal_events_of(list(store["enrollments"].values()))
     store["journey_counts"] = _journey_counts_of(messages, store["enrollments"], at)
 
 
-def _goal_types(journey: Journey) -> set[str]:
-    types = set(journey.exit_event_types or [])
-    if journey.exit_on_opportunity:
+def _goal_types(settings: JourneySettings) -> set[str]:
+    types = set(settings.exit_event_types or [])
+    if settings.exit_on_opportunity:
         types |= {EventType.OPPORTUNITY_CREATED, EventType.STAGE_CHANGED}
-    if journey.exit_lifecycle_stage:
+    if settings.exit_lifecycle_stage:
         types.add(EventType.LIFECYCLE_STAGE_CHANGED)
     return types
 
 
 def _goal_events_of(enrollments: list[Enrollment]) -> dict[int, list[Event]]:
     """Candidate goal events by contact, in the order the single form reads them."""
-    watching = [e for e in enrollments if _goal_types(e.journey)]
+    watching = [e for e in enrollments if _goal_types(e.settings)]
     by_contact: dict[int, list[Event]] = {e.contact_id: [] for e in watching}
     if not watching:
         return by_contact
-    types = set().union(*(_goal_types(e.journey) for e in watching))
+    types = set().union(*(_goal_types(e.settings) for e in watching))
     events = Event.objects.filter(
         contact_id__in=list(by_contact),
         type__in=types,
@@ -83,28 +94,36 @@ def _goal_events_of(enrollments: list[Enrollment]) -> dict[int, list[Event]]:
 
 
 def _journey_counts_of(messages: list, enrollments: dict, at: datetime) -> dict:
-    """(journey id, contact id) → messages counting against the journey's cap."""
+    """(journey id, cap hours, contact id) → the journey's messages counting against a cap
+    of that window: one query per journey and window (versions may differ in theirs)."""
+    windows: dict[tuple[int, int], list[int]] = {}
+    for message in messages:
+        enrollment = enrollments.get(message.enrollment_id)
+        if enrollment is not None and _capped(enrollment.settings):
+            key = (enrollment.journey_id, enrollment.settings.cap_hours)
+            windows.setdefault(key, []).append(message.contact_id)
     counts: dict = {}
-    journeys = {e.journey.pk: e.journey for e in enrollments.values() if e.journey.cap_messages}
-    for journey in journeys.values():
-        if not journey.cap_hours:
-            continue
-        contacts = [m.contact_id for m in messages if m.journey_id == journey.pk]
+    for (journey_id, hours), contacts in windows.items():
         rows = (
-            _journey_reserving(journey, at)
+            _journey_reserving(journey_id, hours, at)
             .filter(contact_id__in=contacts)
             .exclude(pk__in=[m.pk for m in messages if m.pk])
             .values("contact_id")
             .annotate(used=Count("pk"))
         )
-        counts.update({(journey.pk, row["contact_id"]): row["used"] for row in rows})
+        counts.update({(journey_id, hours, row["contact_id"]): row["used"] for row in rows})
     return counts
 
 
-def _journey_reserving(journey: Journey, at: datetime):
+def _capped(settings: JourneySettings) -> bool:
+    return bool(settings.cap_messages and settings.cap_hours)
+
+
+def _journey_reserving(journey_id: int, hours: int, at: datetime):
+    """The journey's messages (from any of its versions) that count in the last `hours`."""
     return OutboundMessage.objects.filter(
-        journey_id=journey.pk, status__in=MessageStatus.reserving()
-    ).filter(counts_since(at - timedelta(hours=journey.cap_hours)))
+        journey_id=journey_id, status__in=MessageStatus.reserving()
+    ).filter(counts_since(at - timedelta(hours=hours)))
 
 
 def _goal_check(enrollment: Enrollment, at: datetime, store: dict) -> GateResult | None:
@@ -124,12 +143,12 @@ def _goal_check(enrollment: Enrollment, at: datetime, store: dict) -> GateResult
 
 
 def _goal_recorded(enrollment: Enrollment, store: dict) -> tuple[Event | None, str]:
-    journey = enrollment.journey
-    types = _goal_types(journey)
+    settings = enrollment.settings
+    types = _goal_types(settings)
     if not types:
         return None, ""
     for event in _goal_candidates(enrollment, types, store):
-        reason = goal_met(journey, event)
+        reason = goal_met(settings, event)
         if reason:
             return event, reason
     return None, ""
@@ -173,9 +192,15 @@ def _enrollment_end_on_goal(enrollment: Enrollment, reason: str, event: Event) -
 
 
 def journey_rules_check(
-    message, journey: Journey, at: datetime, store: dict | None = None
+    message,
+    journey: Journey,
+    at: datetime,
+    store: dict | None = None,
+    *,
+    settings: JourneySettings | None = None,
 ) -> GateResult | None:
-    """The journey's own rules: not archived or paused, within its cap and sending days."""
+    """The journey's own rules: not archived or paused, within the cap and sending days of
+    `settings` (the enrollment's version's; the journey's live copy when there is none)."""
     if journey.status == JourneyStatus.ARCHIVED:
         return GateResult(Decision.SUPPRESS, "journey_archived", f"{journey.name} is archived.")
     if journey.status == JourneyStatus.PAUSED:
@@ -185,36 +210,43 @@ def journey_rules_check(
             f"{journey.name} is paused.",
             until=at + timedelta(hours=1),
         )
-    return _cap(message, journey, at, store or {}) or _weekday(journey, message, at)
+    settings = settings or journey
+    return _cap(message, journey, settings, at, store or {}) or _weekday(
+        journey, settings, message, at
+    )
 
 
-def _cap(message, journey: Journey, at: datetime, store: dict) -> GateResult | None:
-    if not journey.cap_messages or not journey.cap_hours or message.contact_id is None:
+def _cap(
+    message, journey: Journey, settings: JourneySettings, at: datetime, store: dict
+) -> GateResult | None:
+    if not _capped(settings) or message.contact_id is None:
         return None
+    hours = settings.cap_hours
     if "journey_counts" in store:
-        used = store["journey_counts"].get((journey.pk, message.contact_id), 0)
+        used = store["journey_counts"].get((journey.pk, hours, message.contact_id), 0)
     else:
         used = (
-            _journey_reserving(journey, at)
+            _journey_reserving(journey.pk, hours, at)
             .filter(contact_id=message.contact_id)
             .exclude(pk=message.pk)
             .count()
         )
-    if used < journey.cap_messages:
+    if used < settings.cap_messages:
         return None
     return GateResult(
         Decision.SUPPRESS,
         "journey_cap",
-        f"{journey.name} already sent {used} in {journey.cap_hours} h "
-        f"(its cap is {journey.cap_messages}).",
+        f"{journey.name} already sent {used} in {hours} h (its cap is {settings.cap_messages}).",
         inputs={"used": used},
     )
 
 
-def _weekday(journey: Journey, message, at: datetime) -> GateResult | None:
+def _weekday(
+    journey: Journey, settings: JourneySettings, message, at: datetime
+) -> GateResult | None:
     """Sending days are the recipient's own days, like quiet hours: Monday 00:30 UTC is still
     Sunday evening in Chicago. Every zone the contact could be in must be on a sending day."""
-    days = journey.send_weekdays or []
+    days = settings.send_weekdays or []
     if not days:
         return None
     zones = _zones(message, at)
