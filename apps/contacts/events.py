@@ -17,7 +17,6 @@ events handled at the first try). An event whose hand-off never ran (broker down
 died) keeps `handled_at` empty and is picked up by the same sweep, so nothing is lost.
 """
 
-import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from django.utils import timezone
 from apps.contacts.errors import ContactsError, contact_erased_refusal
 from apps.contacts.intent import intent_on_events
 from apps.contacts.models import Contact, Event, EventHandlerFailure, validate_event_type
+from apps.core.jsonio import json_dumps_bytes
 from apps.core.queue import task_send
 
 logger = logging.getLogger(__name__)
@@ -159,11 +159,12 @@ def event_input_check(item: EventInput, *, now: datetime | None = None) -> None:
     if not isinstance(item.properties, dict):
         raise ContactsError("properties must be a JSON object.", field="properties")
     try:
-        item.properties_json = json.dumps(item.properties)
+        encoded = json_dumps_bytes(item.properties)
     except (TypeError, ValueError) as error:
         raise ContactsError("properties must be plain JSON.", field="properties") from error
-    if len(item.properties_json) > MAX_PROPERTIES_BYTES:
+    if len(encoded) > MAX_PROPERTIES_BYTES:
         raise ContactsError("properties is larger than 16 KB.", field="properties")
+    item.properties_json = encoded.decode()
 
 
 @lru_cache(maxsize=1024)
@@ -215,7 +216,7 @@ def _event_rows(items: list[EventInput]) -> list[tuple]:
             item.type,
             adapt(item.occurred_at),
             received_at,
-            item.properties_json or json.dumps(item.properties),
+            item.properties_json or json_dumps_bytes(item.properties).decode(),
             item.source,
             item.idempotency_key,
         )

@@ -1,12 +1,10 @@
 """Parsers for which any body is a 400 at worst, never a 500, and any text is storable."""
 
-import json
-import math
-
 from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
 
+from apps.core.jsonio import json_strict_loads
 from apps.core.text import data_storable, querydict_storable
 
 
@@ -24,7 +22,7 @@ class StrictJSONParser(JSONParser):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = stream.read().decode(encoding)
-            data = json.loads(text, parse_constant=_constant_refuse, parse_float=_float_finite)
+            data = json_strict_loads(text)
         except (ValueError, RecursionError) as error:
             raise ParseError(f"JSON parse error - {error}") from error
         # NUL and surrogates can only arrive as \u escapes, so most bodies skip the walk.
@@ -44,14 +42,3 @@ class StorableMultiPartParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
         return DataAndFiles(querydict_storable(parsed.data), parsed.files)
-
-
-def _constant_refuse(name: str):
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _float_finite(literal: str) -> float:
-    value = float(literal)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {literal[:20]} is out of range")
-    return value
