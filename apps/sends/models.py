@@ -209,6 +209,11 @@ class InboundMessage(models.Model):
     provider_sid = models.CharField(max_length=64, unique=True)
     from_address = models.CharField(max_length=32, db_index=True)
     to_address = models.CharField(max_length=32)
+    messaging_service_sid = models.CharField(
+        max_length=34,
+        blank=True,
+        help_text="The Twilio Messaging Service the text came in through (MessagingServiceSid).",
+    )
     body = models.TextField(blank=True)
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"

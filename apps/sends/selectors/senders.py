@@ -4,7 +4,10 @@ and pacing alike."""
 from decimal import Decimal
 from zlib import crc32
 
+from django.db.models import Q
+
 from apps.sends.models import OutboundMessage, Sender, SenderPool
+from apps.sends.senders import SenderKind
 
 
 def sender_for_message(message) -> Sender | None:
@@ -79,9 +82,15 @@ def _of_pool(senders: list[Sender], to_address: str) -> Sender | None:
     return senders[crc32(to_address.encode()) % len(senders)]
 
 
-def sender_for_address(address: str) -> Sender | None:
-    """The sender a text came in on (Twilio's To), if it is one of ours."""
-    return Sender.objects.filter(address=address).select_related("program").first()
+def sender_for_inbound(*, to_address: str, messaging_service_sid: str = "") -> Sender | None:
+    """The sender a text came in on: the row of its number (Twilio's To), else, for a number
+    that is one of a Messaging Service's, the service's row (its MessagingServiceSid), so
+    that the service's keywords and HELP answer and the reply goes from the service."""
+    wanted = Q(address=to_address)
+    if messaging_service_sid:
+        wanted |= Q(address=messaging_service_sid, kind=SenderKind.MESSAGING_SERVICE)
+    found = {row.address: row for row in Sender.objects.filter(wanted).select_related("program")}
+    return found.get(to_address) or found.get(messaging_service_sid)
 
 
 def sender_mps(key: str) -> Decimal | None:

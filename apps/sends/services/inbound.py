@@ -42,7 +42,7 @@ from apps.sends.models import (
     OutboundMessage,
     Sender,
 )
-from apps.sends.selectors.senders import sender_for_address
+from apps.sends.selectors.senders import sender_for_inbound
 from apps.sends.services.messages import message_create, messages_cancel_to_address
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ class InboundText:
     from_address: str
     to_address: str
     body: str
+    messaging_service_sid: str = ""  # when To is one of a Messaging Service's numbers
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,13 @@ class KeywordRules:
     replies: dict[str, tuple[int, str]]  # case-folded keyword -> (rule id, auto-reply)
 
     @classmethod
-    def active(cls, to_address: str) -> "KeywordRules":
+    def active(cls, sender: Sender | None) -> "KeywordRules":
         kinds = {"opt_out": keywords.OPT_OUT, "opt_in": keywords.OPT_IN, "help": keywords.HELP}
         custom, replies = {}, {}
         # Plain rows, not model instances: this runs in every inbound webhook.
         rows = (
             KeywordRule.objects.filter(is_active=True)
-            .filter(_rules_of(sender_for_address(to_address)))
+            .filter(_rules_of(sender))
             # Every sender's first, then the program's, then the sender's own: the last wins.
             .order_by(F("sender").asc(nulls_first=True), F("program").asc(nulls_first=True))
             .values_list("pk", "keyword", "kind", "reply")
@@ -116,7 +117,10 @@ def inbound_receive(*, text: InboundText) -> InboundMessage:
     """Stores the text once (a repeated webhook changes nothing) and acts on it: a keyword
     in this same request, so that an opt-out holds before the webhook answers; any other
     reply right after, in a worker (`inbound_reply_handle`)."""
-    rules = KeywordRules.active(text.to_address)
+    sender = sender_for_inbound(
+        to_address=text.to_address, messaging_service_sid=text.messaging_service_sid
+    )
+    rules = KeywordRules.active(sender)
     match = keywords.keyword_classify(text.body, custom=rules.custom)
     if match.kind == keywords.NONE:
         return _reply_store(text, match)
@@ -155,7 +159,7 @@ def inbound_reply_handle(*, inbound_id: int) -> str | None:
         if not claimed:
             return None
         inbound = InboundMessage.objects.select_related("contact").get(pk=inbound_id)
-        inbound.outcome = _reply(inbound, None, KeywordRules.active(inbound.to_address))
+        inbound.outcome = _reply(inbound, None, KeywordRules.active(_sender_of(inbound)))
         InboundMessage.objects.filter(pk=inbound_id).update(outcome=inbound.outcome)
         reply_fire(inbound, lambda: _last_outbound(inbound))
     return inbound.outcome
@@ -191,6 +195,7 @@ def _inbound_insert(
         provider_sid=text.sid,
         from_address=text.from_address,
         to_address=text.to_address,
+        messaging_service_sid=text.messaging_service_sid,
         body=text.body[:1600],
         keyword_kind=match.kind,
         keyword=match.keyword[:160],
@@ -201,7 +206,8 @@ def _inbound_insert(
         received_at=now,
         handled_at=now if handled else None,
     )
-    columns = ["provider_sid", "from_address", "to_address", "body", "keyword_kind", "keyword"]
+    columns = ["provider_sid", "from_address", "to_address", "messaging_service_sid", "body"]
+    columns += ["keyword_kind", "keyword"]
     columns += ["classification_rule", "classification_language", "classification_detail"]
     values = [getattr(inbound, column) for column in columns]
     ops = connection.ops
@@ -347,7 +353,7 @@ def _confirm(inbound: InboundMessage, match, rules: KeywordRules) -> str:
 
 
 def _help(inbound: InboundMessage, match, rules: KeywordRules) -> str:
-    sender = sender_for_address(inbound.to_address)
+    sender = _sender_of(inbound)
     program = sender.program if sender is not None else None
     help_text = brand_current().help_text(program) or _signed("Reply STOP to opt out.")
     _reply_once(inbound, "help", help_text)
@@ -409,7 +415,13 @@ def _reply_once(inbound: InboundMessage, kind: str, body: str) -> None:
         contact=inbound.contact,
         to_address=inbound.from_address,
         body=body,
-        from_sender=sender_for_address(inbound.to_address),  # the reply threads
+        from_sender=_sender_of(inbound),  # the reply threads
+    )
+
+
+def _sender_of(inbound: InboundMessage) -> Sender | None:
+    return sender_for_inbound(
+        to_address=inbound.to_address, messaging_service_sid=inbound.messaging_service_sid
     )
 
 

@@ -411,9 +411,10 @@ class FakeTwilio:
         return signed_form_post(callback_url, params, headers)
 
     def signed_inbound(
-        self, url: str, from_: str, to: str, body: str
+        self, url: str, from_: str, to: str, body: str, messaging_service_sid: str = ""
     ) -> tuple[dict[str, str], dict[str, str]]:
-        """Build (params, headers) of an inbound SMS webhook, signed for `url`.
+        """Build (params, headers) of an inbound SMS webhook, signed for `url`. A text to a
+        number in a Messaging Service carries the service's MessagingServiceSid, as Twilio's.
 
         The signature covers the exact URL, so with Django's test client sign
         "http://testserver/<path>" and post with headers=headers.
@@ -432,11 +433,15 @@ class FakeTwilio:
             "SmsStatus": "received",
             "To": to,
         }
+        if messaging_service_sid:
+            params["MessagingServiceSid"] = messaging_service_sid
         return params, self._signature_headers(url, params)
 
-    def send_inbound(self, url: str, from_: str, to: str, body: str) -> int:
+    def send_inbound(
+        self, url: str, from_: str, to: str, body: str, messaging_service_sid: str = ""
+    ) -> int:
         """POST a signed inbound SMS webhook to `url`; answer the HTTP status received."""
-        params, headers = self.signed_inbound(url, from_, to, body)
+        params, headers = self.signed_inbound(url, from_, to, body, messaging_service_sid)
         return signed_form_post(url, params, headers)
 
     def _signature_headers(self, url: str, params: Mapping[str, str]) -> dict[str, str]:

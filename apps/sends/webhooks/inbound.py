@@ -24,6 +24,7 @@ def twilio_inbound(request):
             from_address=sender[:32],
             to_address=params.get("To", "")[:32],
             body=params.get("Body", ""),
+            messaging_service_sid=params.get("MessagingServiceSid", "")[:34],
         )
     )
     # Replies go out through the send pipeline (gated, logged), not as TwiML.
