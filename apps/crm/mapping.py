@@ -6,9 +6,11 @@ a date attribute) is never stored half-right: the record is taken without that f
 the problem is reported with the record (RecordError), so the rest of it is not lost.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -109,28 +111,52 @@ class Plan:
 
     def apply(self, properties: dict[str, Any]) -> Mapped:
         mapped = Mapped()
-        for crm_field, cue_field in self.rules:
+        for crm_field, cue_field, take in self._takers:
             if crm_field in properties:
-                self._take(mapped, crm_field, cue_field, properties[crm_field])
+                try:
+                    take(mapped, properties[crm_field])
+                except ValueError as error:
+                    mapped.problems.append(f"{crm_field} → {cue_field}: {error}")
         return mapped
 
-    def _take(self, mapped: Mapped, crm_field: str, cue_field: str, value: Any) -> None:
-        try:
-            if cue_field.startswith(ATTRIBUTE_PREFIX):
-                key = cue_field.removeprefix(ATTRIBUTE_PREFIX)
+    @cached_property
+    def _takers(self) -> tuple[tuple[str, str, Callable[[Mapped, Any], None]], ...]:
+        """Each rule's way of taking a value, worked out once per run, not per record."""
+        return tuple((crm, cue, self._taker(crm, cue)) for crm, cue in self.rules)
+
+    def _taker(self, crm_field: str, cue_field: str) -> Callable[[Mapped, Any], None]:
+        if cue_field.startswith(ATTRIBUTE_PREFIX):
+            key = cue_field.removeprefix(ATTRIBUTE_PREFIX)
+
+            def attribute(mapped: Mapped, value: Any) -> None:
                 mapped.attributes[key] = self._attribute(key, value)
-            elif cue_field == EVIDENCE:
+
+            return attribute
+        if cue_field == EVIDENCE:
+
+            def evidence(mapped: Mapped, value: Any) -> None:
                 if _present(value):
                     mapped.evidence[crm_field] = str(value)[:200]
-            elif cue_field in (OPT_OUT, OPT_IN):
+
+            return evidence
+        if cue_field in (OPT_OUT, OPT_IN):
+
+            def consent(mapped: Mapped, value: Any) -> None:
                 mapped.roles[cue_field] = boolean_read(value)
-            elif cue_field in (OWNER, LIFECYCLE):
+
+            return consent
+        if cue_field in (OWNER, LIFECYCLE):
+
+            def role(mapped: Mapped, value: Any) -> None:
                 mapped.roles[cue_field] = str(value).strip() if _present(value) else None
-            else:
-                kind, max_length = BUILT_IN[self.object_type][cue_field]
-                mapped.fields[cue_field] = value_read(kind, value, max_length)
-        except ValueError as error:
-            mapped.problems.append(f"{crm_field} → {cue_field}: {error}")
+
+            return role
+
+        def built_in(mapped: Mapped, value: Any) -> None:
+            kind, max_length = BUILT_IN[self.object_type][cue_field]
+            mapped.fields[cue_field] = value_read(kind, value, max_length)
+
+        return built_in
 
     def _attribute(self, key: str, value: Any) -> Any:
         definition = self.definitions.get(key)
