@@ -23,7 +23,9 @@
       })
       .then(function (drawn) {
         if (number !== asked) return;  // a later edit's drawing is on its way
+        var focused = focusedKey(diagram);
         diagram.innerHTML = drawn.svg;  // drawn by the server, every text escaped
+        refocus(diagram, focused);
         diagram.dataset.drawn = String(number);
         document.dispatchEvent(new CustomEvent("cue:diagram-redrawn"));
       })
@@ -31,6 +33,21 @@
         var detail = document.getElementById("cue-diagram-detail");
         if (detail) detail.textContent = error.message + " Save to see it.";
       });
+  }
+
+  // A keyboard user on a box stays on it when the diagram is redrawn.
+  function focusedKey(diagram) {
+    var active = document.activeElement;
+    var box = active && diagram.contains(active) ? active.closest("g.cue-step") : null;
+    return box ? box.dataset.key : null;
+  }
+
+  function refocus(diagram, key) {
+    if (key === null) return;
+    var box = Array.prototype.find.call(diagram.querySelectorAll("g.cue-step"), function (g) {
+      return g.dataset.key === key;
+    });
+    if (box) box.focus({ preventScroll: true });
   }
 
   function later(diagram) {

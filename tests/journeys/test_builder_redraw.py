@@ -173,3 +173,75 @@ def test_a_split_adding_up_to_100_is_saved_as_given(client, marketer):
             {"name": "C", "percent": 33},
         ]
     }
+
+
+CLICKED = {"step": "text", "is": "clicked"}
+
+
+def _branch_journey():
+    return journey_build(
+        steps=[("text", "send_sms", {"template": sms_template().pk, "next": "check"}),
+               ("check", "branch", {"condition": {"step_outcome": CLICKED},
+                                    "then": "done", "else": "done"}),
+               ("done", "exit", {})],
+        status=JourneyStatus.DRAFT,
+    )  # fmt: skip
+
+
+def test_a_branch_on_a_messages_outcome_is_picked_not_written_as_json(client, marketer):
+    # Given a branch on whether the text was clicked: the page shows it picked
+    journey = _branch_journey()
+    client.force_login(marketer)
+    data = _page_form(client, journey)
+    assert (data["steps-1-outcome_step"], data["steps-1-outcome_is"]) == (["text"], ["clicked"])
+    assert data["steps-1-condition"] == [""]
+
+    # When the author picks "replied" instead and saves
+    data["steps-1-outcome_is"] = ["replied"]
+    response = client.post(
+        reverse("admin:journeys_journey_change", args=[journey.pk]), {**data, "_continue": ["1"]}
+    )
+
+    # Then the draft's branch asks whether the text was replied to
+    assert response.status_code == 302
+    assert journey.version_shown().steps.get(key="check").config == {
+        "condition": {"step_outcome": {"step": "text", "is": "replied"}},
+        "then": "done",
+        "else": "done",
+    }
+
+
+@pytest.mark.parametrize(
+    ("given", "errors"),
+    [
+        (
+            {"steps-1-condition": ['{"rules": {"all": []}}']},
+            {"condition": ["Pick the message's outcome above or write a condition, not both."]},
+        ),
+        (
+            {"steps-1-outcome_step": [""]},
+            {"outcome_step": ["Choose the step whose message it is."]},
+        ),
+        (
+            {"steps-1-outcome_step": ["no such!"]},
+            {"outcome_step": ["A step key has letters, digits, - and _ only."]},
+        ),
+        (
+            {"steps-1-outcome_is": ["read"]},
+            {"outcome_is": ["Select a valid choice. read is not one of the available choices."]},
+        ),
+    ],
+)
+def test_a_picked_outcome_that_does_not_hold_together_is_refused(client, marketer, given, errors):
+    journey = _branch_journey()
+    saved = _saved(journey)
+    client.force_login(marketer)
+    data = {**_page_form(client, journey), **given}
+
+    response = client.post(
+        reverse("admin:journeys_journey_change", args=[journey.pk]), {**data, "_continue": ["1"]}
+    )
+
+    assert response.status_code == 200
+    assert response.context["inline_admin_formsets"][0].formset.forms[1].errors == errors
+    assert _saved(journey) == saved

@@ -9,7 +9,8 @@ from apps.journeys.models import Activity, Step, StepKind
 from apps.journeys.steps.base import UNKNOWN, Move, StepConfig, StepSpec, edge_move
 from apps.journeys.steps.form_fields import STEP_KEY, JSONTextField, StepKeyField
 
-OUTCOMES = {"delivered", "clicked", "replied", "opened", "bounced"}
+OUTCOME_ORDER = ("clicked", "replied", "delivered", "opened", "bounced")
+OUTCOMES = set(OUTCOME_ORDER)
 # Shown wherever a branch on "opened" is built or read: an open is no proof of reading.
 OPENED_CAVEAT = (
     "Opens are unreliable: mail clients such as Apple Mail fetch images for the reader, so many "
@@ -44,12 +45,21 @@ def condition_errors(condition) -> list[str]:
     return errors
 
 
+def _picked_outcome(cleaned: dict) -> dict | None:
+    """The condition picked in the builder: what became of a step's message."""
+    if not cleaned.get("outcome_is"):
+        return None
+    return {
+        "step_outcome": {"step": cleaned.get("outcome_step") or "", "is": cleaned["outcome_is"]}
+    }
+
+
 class BranchSpec(StepSpec):
     kind = StepKind.BRANCH
     badge, colour = "IF", "#dcfce7"
     Config = BranchConfig
     fieldset = "Branch"
-    layout = ["condition", ("then_step", "else_step")]
+    layout = [("outcome_step", "outcome_is"), "condition", ("then_step", "else_step")]
     follows_next = False
 
     def edges(self, config: BranchConfig) -> list[tuple[str, str | None]]:
@@ -93,32 +103,62 @@ class BranchSpec(StepSpec):
 
     def form_fields(self) -> dict[str, forms.Field]:
         return {
+            # What became of a message, picked (the builder offers the steps as a list).
+            "outcome_step": forms.RegexField(
+                regex=STEP_KEY,
+                required=False,
+                max_length=64,
+                label="If the message of step",
+                widget=forms.TextInput(attrs={"size": 16, "class": "cue-step-pick"}),
+                error_messages={"invalid": "A step key has letters, digits, - and _ only."},
+            ),
+            "outcome_is": forms.ChoiceField(
+                required=False,
+                choices=[("", "—"), *((o, o) for o in OUTCOME_ORDER)],
+                label="was",
+                help_text=OPENED_CAVEAT,
+            ),
             "condition": JSONTextField(
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 4, "cols": 60, "class": "cue-json"}),
+                label="Or a condition",
                 help_text='{"rules": <segment rules>} or {"step_outcome": {"step": "<key>", '
-                '"is": "delivered" | "clicked" | "replied" | "opened" | "bounced"}}. '
-                + OPENED_CAVEAT,
+                '"is": "delivered" | "clicked" | "replied" | "opened" | "bounced"}}.',
             ),
             "then_step": StepKeyField(label="If it holds, go to"),
             "else_step": StepKeyField(label="Otherwise, go to"),
         }
 
     def form_errors(self, cleaned: dict) -> dict[str, list[str]]:
-        condition = cleaned.get("condition")
-        if condition in (None, ""):
+        condition, picked = cleaned.get("condition"), _picked_outcome(cleaned)
+        if condition not in (None, "") and picked:
+            return {
+                "condition": ["Pick the message's outcome above or write a condition, not both."]
+            }
+        if picked and cleaned.get("outcome_step") == "":  # (absent: refused as no key)
+            return {"outcome_step": ["Choose the step whose message it is."]}
+        if picked or condition in (None, ""):
             return {}
         errors = condition_errors(condition)
         return {"condition": errors} if errors else {}
 
     def config_from_form(self, cleaned: dict) -> BranchConfig:
         return BranchConfig(
-            condition=cleaned.get("condition") or None,
+            condition=_picked_outcome(cleaned) or cleaned.get("condition") or None,
             then=cleaned.get("then_step") or None,
             otherwise=cleaned.get("else_step") or None,
         )
 
     def form_initial(self, config: BranchConfig, *, own: bool) -> dict:
+        outcome = (config.condition or {}).get("step_outcome")
+        if isinstance(outcome, dict) and set(outcome) == {"step", "is"}:  # shown picked
+            return {
+                "outcome_step": outcome["step"],
+                "outcome_is": outcome["is"],
+                "condition": None,
+                "then_step": config.then or "",
+                "else_step": config.otherwise or "",
+            }
         return {
             "condition": config.condition,
             "then_step": config.then or "",
