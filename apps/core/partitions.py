@@ -227,10 +227,17 @@ def _key_table_create(cursor, spec: Partitioned, key: str) -> None:
           END IF;
           RETURN NEW;
         END $$""")
-    cursor.execute(
-        f"CREATE TRIGGER {kt}_keep BEFORE INSERT OR UPDATE OF {key} OR DELETE ON {t}"
-        f" FOR EACH ROW EXECUTE FUNCTION {kt}_keep()"
-    )
+    # WHEN clauses, so a row whose key is empty or unchanged costs no function call (a
+    # message is inserted without a provider sid, and updated many times).
+    for event, condition in (
+        ("INSERT", f"NEW.{key} IS NOT NULL"),
+        (f"UPDATE OF {key}", f"OLD.{key} IS DISTINCT FROM NEW.{key}"),
+        ("DELETE", f"OLD.{key} IS NOT NULL"),
+    ):
+        cursor.execute(
+            f"CREATE TRIGGER {kt}_{event.split()[0].lower()} BEFORE {event} ON {t}"
+            f" FOR EACH ROW WHEN ({condition}) EXECUTE FUNCTION {kt}_keep()"
+        )
     cursor.execute(
         f"CREATE FUNCTION {kt}_empty() RETURNS trigger LANGUAGE plpgsql AS $$"
         f" BEGIN TRUNCATE {kt}; RETURN NULL; END $$"
