@@ -9,7 +9,7 @@ import time_machine
 from apps.consent.models import Channel, ConsentRecord, ConsentSource, ConsentState, Suppression
 from apps.consent.services import consent_revoke_channel
 from apps.sends.models import MessageStatus, OutboundMessage, SenderPace
-from apps.sends.services.dispatch import message_dispatch
+from apps.sends.services.dispatch import PACED_RETURN_EARLY, message_dispatch
 from apps.sends.services.messages import message_create
 from apps.sends.services.sweep import message_reconcile
 from apps.sends.tasks import messages_dispatch_task
@@ -76,10 +76,11 @@ def test_it_uses_up_no_attempt_when_pacing_hands_the_message_back(
     with time_machine.travel(slot, tick=False):
         on_time = message_dispatch(message_id=message.pk)
 
-    # Then the three were handed back without a call, and the one send is its first attempt
-    assert (early, handed_back) == (["repaced"] * 3, ("queued", 0, slot))
-    # Each comes back a second before its slot (half the pacing wait), so it is there in time
-    assert [options["countdown"] for options in enqueued] == [59.0] * 3
+    # Then the three went back to the broker without a claim or a call (the batch only
+    # looked at the schedule), and the one send is its first attempt
+    assert (early, handed_back) == (["repaced"] * 3, ("queued", 0, None))
+    # Each comes back PACED_RETURN_EARLY before its slot: time to claim and gate it first
+    assert [options["countdown"] for options in enqueued] == [60 - PACED_RETURN_EARLY] * 3
     assert on_time == "sent"
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 1)

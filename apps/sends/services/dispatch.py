@@ -8,6 +8,7 @@ import logging
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,14 +24,19 @@ from apps.sends.quiet_hours import Recipient, recipient_validity_seconds
 from apps.sends.selectors.senders import sender_for_message
 from apps.sends.services.messages import contacts_lock, decision_apply
 from apps.sends.services.outcomes import outcome_failure, outcomes_sent
-from apps.sends.services.pacing import pace_slots_take, sender_rate
+from apps.sends.services.pacing import pace_next_free, pace_slots_take, sender_rate
 from apps.sends.transports import transport_for
 from apps.sends.transports.base import SendResult, TransportError
 from apps.sends.transports.twilio import SEND_THREADS
 
 logger = logging.getLogger(__name__)
 
-MAX_PACING_SLEEP = 2.0
+MAX_PACING_SLEEP = 4.0  # a batch takes the slots of this many seconds ahead at most
+# A batch handed back comes this long before its senders' next free slot: time to claim and
+# gate it again before that slot, so the schedule never idles meanwhile. A batch finding
+# every sender's schedule taken further ahead goes back without a claim, and one whose
+# claim finds it so takes no slot: it would hold a worker process only to wait for them.
+PACED_RETURN_EARLY = 1.5
 DISPATCH_BATCH = 50  # messages one dispatch task claims: a batch's slots fit one pacing wait
 # A dispatch task not run by then is dropped by the worker; until then the sweep leaves its
 # messages alone, so a long queue never collects a second task for the same message.
@@ -46,16 +52,48 @@ def messages_dispatch(*, message_ids: list[int]) -> dict[int, str]:
     """Sends each queued message among `message_ids` at most once; answers what happened
     to each ("not_claimed" for those another run has, or that are no longer queued)."""
     outcomes = dict.fromkeys(message_ids, "not_claimed")
-    allowed_by_channel = defaultdict(list)
+    if early := _too_early(message_ids):
+        ids, seconds = early
+        messages_enqueue(message_ids=ids, countdown=seconds)
+        return {**outcomes, **dict.fromkeys(ids, "repaced")}
+    by_sender = defaultdict(list)
     for message in _claim(message_ids):
         if message.status != MessageStatus.SENDING:
             outcomes[message.pk] = message.status
         else:
             # One batch per sender too: each is paced at its own rate and sent from it.
-            allowed_by_channel[(message.channel, sender_for_message(message))].append(message)
-    for messages in allowed_by_channel.values():
-        outcomes.update(_send_paced(transport_for(messages[0]), messages))
+            by_sender[(message.channel, sender_for_message(message))].append(message)
+    # Every sender's slots are taken before any call is made, and the calls of all of them
+    # are made together in slot order: one sender's batch never waits behind another's
+    # while its schedule runs idle.
+    batches = [_slots_take(transport_for(messages[0]), messages) for messages in by_sender.values()]
+    _repaced_hand_back(batches)
+    for batch in batches:
+        outcomes.update(dict.fromkeys((m.pk for m in batch.repaced), "repaced"))
+    answers = _calls_make([call for batch in batches for call in batch.calls])
+    for batch in batches:
+        outcomes.update(_outcomes_record(batch, answers))
     return outcomes
+
+
+def _too_early(message_ids: list[int]) -> tuple[list[int], float] | None:
+    """When every sender of the queued messages among `message_ids` has its schedule taken
+    further ahead than PACED_RETURN_EARLY: those messages, and how long until the first
+    sender's free slot is that near. Read without a claim or a lock, so a batch that comes
+    round too early costs a look, not a claim and a gate."""
+    queued = list(
+        OutboundMessage.objects.filter(pk__in=message_ids, status=MessageStatus.QUEUED)
+        .select_related("from_sender__program")
+        .order_by("pk")
+    )
+    if not queued:
+        return None
+    now = timezone.now()
+    senders = {transport_for(message).sender for message in queued}
+    lead = min((pace_next_free(sender=sender, at=now) - now).total_seconds() for sender in senders)
+    if lead <= PACED_RETURN_EARLY + 0.1:  # a timer's tenth of a second early is on time
+        return None
+    return [message.pk for message in queued], lead - PACED_RETURN_EARLY
 
 
 @transaction.atomic
@@ -124,35 +162,76 @@ def _claim_update(message_ids: list[int], now: datetime) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _send_paced(transport, messages: list[OutboundMessage]) -> dict[int, str]:
-    """Takes the batch's slots in one step; those without a slot in reach go back to the
-    queue without a call, the rest are sent each at its slot."""
+@dataclass(frozen=True)
+class PacedCall:
+    """One provider call to make at its pacing slot."""
+
+    transport: object
+    message: OutboundMessage
+    slot: datetime
+    status_callback: str
+    validity: int | None
+
+
+@dataclass(frozen=True)
+class SenderBatch:
+    """One sender's claimed messages: the calls with a slot in reach, the messages left
+    over for later slots, and when the first of those begins."""
+
+    transport: object
+    calls: list[PacedCall]
+    repaced: list[OutboundMessage]
+    next_free_at: datetime
+
+
+def _slots_take(transport, messages: list[OutboundMessage]) -> SenderBatch:
+    """Takes the batch's slots in one step; those without a slot in reach are left over."""
     sender = transport.sender
     slots = pace_slots_take(
-        sender=sender, rate=sender_rate(sender), count=len(messages), max_wait=MAX_PACING_SLEEP
+        sender=sender,
+        rate=sender_rate(sender),
+        count=len(messages),
+        max_wait=MAX_PACING_SLEEP,
+        max_lead=PACED_RETURN_EARLY,
     )
     paced, unpaced = messages[: len(slots.taken)], messages[len(slots.taken) :]
+    calls = [
+        PacedCall(transport, message, slot, _status_callback(message), _validity(message, slot))
+        for message, slot in zip(paced, slots.taken, strict=True)
+    ]
+    return SenderBatch(transport, calls, unpaced, slots.next_free_at)
+
+
+def _repaced_hand_back(batches: list[SenderBatch]) -> None:
+    """The messages without a slot in reach go back to the queue without a call, every
+    sender's together in one task due shortly before the first of their next free slots:
+    one process then takes the next slots of every sender, instead of a task per sender
+    each holding a process while it waits for its own."""
+    waiting = [batch for batch in batches if batch.repaced]
+    if not waiting:
+        return
     # No call was made: the claim's attempt is given back, so that pacing never uses up
     # the attempts (MAX_ATTEMPTS) or lengthens the backoff meant for provider errors.
     messages_requeue(
-        messages=unpaced,
-        at=slots.next_free_at,
+        messages=[message for batch in waiting for message in batch.repaced],
+        at=min(batch.next_free_at for batch in waiting),
         reason="paced",
         attempted=False,
-        early=MAX_PACING_SLEEP / 2,
+        early=PACED_RETURN_EARLY,
     )
-    outcomes = dict.fromkeys((message.pk for message in unpaced), "repaced")
-    calls = [
-        (transport, message, slot, _status_callback(message), _validity(message, slot))
-        for message, slot in zip(paced, slots.taken, strict=True)
-    ]
-    answers = _calls_make(transport, calls)
-    sent = [(m, answer) for m, answer in zip(paced, answers, strict=True) if _is_sent(answer)]
-    outcomes_sent(sent=sent, sender=sender)
+
+
+def _outcomes_record(batch: SenderBatch, answers: dict) -> dict[int, str]:
+    """What the provider answered for the batch's calls, recorded in bulk for the sent."""
+    outcomes = {}
+    sent = [(c.message, answers[c.message.pk]) for c in batch.calls]
+    sent = [(message, answer) for message, answer in sent if _is_sent(answer)]
+    outcomes_sent(sent=sent, sender=batch.transport.sender)
     outcomes.update((message.pk, "sent") for message, _ in sent)
-    for message, answer in zip(paced, answers, strict=True):
+    for call in batch.calls:
+        answer = answers[call.message.pk]
         if not _is_sent(answer):
-            outcomes[message.pk] = outcome_failure(message=message, error=answer)
+            outcomes[call.message.pk] = outcome_failure(message=call.message, error=answer)
     return outcomes
 
 
@@ -160,22 +239,33 @@ def _is_sent(answer) -> bool:
     return isinstance(answer, SendResult)
 
 
-def _calls_make(transport, calls: list[tuple]) -> list[SendResult | TransportError]:
-    """Concurrently for a transport whose calls touch no database (Twilio), else in turn."""
-    if len(calls) > 1 and getattr(transport, "calls_in_threads", False):
-        with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(calls))) as pool:
-            return list(pool.map(lambda call: _call_at_slot(*call), calls))
-    return [_call_at_slot(*call) for call in calls]
+def _calls_make(calls: list[PacedCall]) -> dict[int, SendResult | TransportError]:
+    """Each call at its slot, by message: the calls of transports that touch no database
+    (Twilio) concurrently, whatever their sender, in slot order so that no thread waits for
+    a late slot while an earlier one is due; the others in turn meanwhile."""
+    threaded = sorted(
+        (c for c in calls if getattr(c.transport, "calls_in_threads", False)),
+        key=lambda call: call.slot,
+    )
+    in_turn = [c for c in calls if not getattr(c.transport, "calls_in_threads", False)]
+    if len(threaded) < 2:
+        in_turn, threaded = threaded + in_turn, []
+    answers = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(SEND_THREADS, len(threaded)))) as pool:
+        made = pool.map(_call_at_slot, threaded)
+        answers.update((call.message.pk, _call_at_slot(call)) for call in in_turn)
+        answers.update(zip((call.message.pk for call in threaded), made, strict=True))
+    return answers
 
 
-def _call_at_slot(
-    transport, message, slot, status_callback, validity
-) -> SendResult | TransportError:
-    wait = (slot - timezone.now()).total_seconds()
+def _call_at_slot(call: PacedCall) -> SendResult | TransportError:
+    wait = (call.slot - timezone.now()).total_seconds()
     if wait > 0:
         time.sleep(wait)
     try:
-        return transport.send(message, status_callback=status_callback, validity_seconds=validity)
+        return call.transport.send(
+            call.message, status_callback=call.status_callback, validity_seconds=call.validity
+        )
     except TransportError as error:
         return error
 
