@@ -128,18 +128,20 @@ def _attribute(field: str) -> str:
 
 def _settings_validate(version: JourneyVersion) -> None:
     """The fields' own types and limits (the model's), and the JSON fields' shapes."""
+    problem = _settings_shape_problem(version)
+    if problem:
+        raise JourneyError(problem[1], field=problem[0])
     others = [f.name for f in JourneyVersion._meta.fields if f.name not in SETTINGS_FIELDS]
     try:
         version.full_clean(exclude=others, validate_unique=False)
     except ValidationError as error:
         field, messages = next(iter(error.message_dict.items()))
         raise JourneyError(" ".join(messages), field=field) from error
-    problem = _settings_shape_problem(version)
-    if problem:
-        raise JourneyError(problem[1], field=problem[0])
 
 
 def _settings_shape_problem(version: JourneyVersion) -> tuple[str, str] | None:
+    if type(version.holdout_percent) is int and version.holdout_percent > 50:
+        return "holdout_percent", "Hold out at most half of the entrants."
     if not isinstance(version.trigger_filters, dict):
         return "trigger_filters", 'Give an object, e.g. {"form": "demo"}.'
     types = version.exit_event_types

@@ -1,6 +1,7 @@
 """Journeys through the API, with their versions: read them, start a draft from the live
-version, replace a draft's steps, submit, approve or reject, publish (optionally moving
-running enrollments), pause and resume. The same services as the admin, so the same rules:
+version, replace a draft's steps or change its settings (trigger, entry, goal, rules: a
+published journey's go live with the draft), submit, approve or reject, publish (optionally
+moving running enrollments), pause and resume. The same services as the admin, so the same rules:
 a marketer's token cannot approve or publish and nobody approves a version they wrote or
 edited (403 with the reason); a broken rule in the content is a 400 naming the step and
 field."""
@@ -14,9 +15,19 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.contacts.models import Segment, validate_event_type
+from apps.contacts.stages import lifecycle_choices
 from apps.core.api.parsers import StrictJSONParser
 from apps.journeys.graph import journey_problems
-from apps.journeys.models import Journey, JourneyVersion, Step, StepKind
+from apps.journeys.models import (
+    SETTINGS_FIELDS,
+    Journey,
+    JourneyVersion,
+    ReentryPolicy,
+    Step,
+    StepKind,
+    TriggerKind,
+)
 from apps.journeys.services import JourneyError, journey_activate, journey_pause
 from apps.journeys.steps import SPECS
 from apps.journeys.steps.base import _stored_keys
@@ -28,6 +39,7 @@ from apps.journeys.versions import (
     version_approve,
     version_publish,
     version_reject,
+    version_settings_save,
     version_steps_replace,
     version_submit,
 )
@@ -65,7 +77,8 @@ class VersionSerializer(serializers.ModelSerializer):
         fields = [
             "id", "journey", "number", "status", "change_summary", "changes", "rejection_reason",
             "author", "created_at", "submitted_at", "approver", "approved_at", "published_by",
-            "published_at", "retired_at", "enrollments_moved", "first_step", "steps",
+            "published_at", "retired_at", "enrollments_moved", *SETTINGS_FIELDS, "first_step",
+            "steps",
         ]  # fmt: skip
 
     def get_changes(self, version: JourneyVersion) -> list[str]:
@@ -95,6 +108,47 @@ class JourneyDetailSerializer(JourneySerializer):
 
     class Meta(JourneySerializer.Meta):
         fields = [*JourneySerializer.Meta.fields, "versions"]
+
+
+class SettingsInSerializer(serializers.Serializer):
+    """A draft's settings to change: only those given change. Unknown names are refused."""
+
+    trigger_kind = serializers.ChoiceField(choices=TriggerKind.choices)
+    trigger_event_type = serializers.CharField(
+        max_length=64, allow_blank=True, validators=[validate_event_type]
+    )
+    trigger_filters = serializers.DictField()
+    entry_segment = serializers.PrimaryKeyRelatedField(
+        queryset=Segment.objects.all(), allow_null=True
+    )
+    exit_event_types = serializers.ListField(
+        child=serializers.CharField(max_length=64, validators=[validate_event_type]),
+        max_length=50,
+    )
+    exit_lifecycle_stage = serializers.CharField(max_length=64, allow_blank=True)
+    exit_on_opportunity = serializers.BooleanField()
+    reentry = serializers.ChoiceField(choices=ReentryPolicy.choices)
+    reentry_days = serializers.IntegerField(min_value=0, max_value=3650, allow_null=True)
+    cap_messages = serializers.IntegerField(min_value=1, max_value=1000, allow_null=True)
+    cap_hours = serializers.IntegerField(min_value=1, max_value=24 * 366, allow_null=True)
+    send_weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6), max_length=7
+    )
+    holdout_percent = serializers.IntegerField(min_value=0, max_value=50)
+
+    def validate(self, data):
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise ValidationError({name: ["Not a journey setting."] for name in unknown})
+        return data
+
+    def validate_exit_lifecycle_stage(self, value: str) -> str:
+        if value and value not in {key for key, _ in lifecycle_choices()}:
+            raise ValidationError(f"{value!r} is not one of the lifecycle stages.")
+        return value
+
+    def validate_send_weekdays(self, value: list[int]) -> list[int]:
+        return sorted(set(value))
 
 
 class StepInSerializer(serializers.Serializer):
@@ -292,6 +346,26 @@ class VersionStepsView(JourneyActionView):
             first_step=first,
         )  # fmt: skip
         return Response(VersionSerializer(version).data)
+
+
+class VersionSettingsView(JourneyActionView):
+    """Changes a draft's settings (only those given): a published journey's trigger, entry,
+    goal and rules change only in a draft, and go live when it is approved and published."""
+
+    @extend_schema(
+        request=SettingsInSerializer, responses={200: VersionSerializer, 400: FIELD_ERRORS}
+    )
+    def patch(self, request, pk: int):
+        version = self.version(pk)
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": ["Give the settings as an object."]})
+        given = SettingsInSerializer(data=request.data, partial=True)
+        given.is_valid(raise_exception=True)
+        _refused_as_403(
+            version_settings_save, actor=request.user, version=version,
+            values=given.validated_data,
+        )  # fmt: skip
+        return Response(VersionSerializer(self.version(pk)).data)
 
 
 class VersionSubmitView(JourneyActionView):

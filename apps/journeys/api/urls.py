@@ -14,6 +14,11 @@ urlpatterns = [
         views.VersionStepsView.as_view(),
         name="journey-version-steps",
     ),
+    path(
+        "journeys/versions/<int:pk>/settings/",
+        views.VersionSettingsView.as_view(),
+        name="journey-version-settings",
+    ),
     *(
         path(
             f"journeys/versions/<int:pk>/{action}/",
