@@ -57,12 +57,23 @@ def _enrollment_of(message, store: dict) -> Enrollment | None:
     )
 
 
+def journey_gate_known(enrollments: list[Enrollment]) -> dict:
+    """What the engine hands the batch gate (messages_create_batch's `gate_known`): the
+    enrollments it is advancing, loaded and locked with their journeys, so the prefetch
+    does not read them again. Dispatch's re-check has none: it reads them afresh."""
+    return {"enrollments": {enrollment.pk: enrollment for enrollment in enrollments}}
+
+
 def journey_gate_prefetch(messages: list, at: datetime, store: dict) -> None:
-    """The batch form's reads: every enrollment, the goal-type events of their contacts
-    since the earliest entry, and each journey's count per contact over its cap window."""
+    """The batch form's reads: every enrollment (only those the caller did not hand over),
+    the goal-type events of their contacts since the earliest entry, and each journey's
+    count per contact over its cap window."""
     ids = {m.enrollment_id for m in messages if m.enrollment_id is not None}
-    enrollments = Enrollment.objects.select_related("journey", "version").filter(pk__in=ids)
-    store["enrollments"] = {enrollment.pk: enrollment for enrollment in enrollments}
+    known = store.get("enrollments", {})
+    store["enrollments"] = {pk: known[pk] for pk in ids if pk in known}
+    if missing := ids - set(known):
+        enrollments = Enrollment.objects.select_related("journey", "version").filter(pk__in=missing)
+        store["enrollments"].update((enrollment.pk, enrollment) for enrollment in enrollments)
     store["goal_events"] = _goal_events_of(list(store["enrollments"].values()))
     store["journey_counts"] = _journey_counts_of(messages, store["enrollments"], at)
 

@@ -140,9 +140,7 @@ class MessageTemplate(models.Model):
 
 
 # What a version says. Once a version leaves draft, none of these may change again.
-CONTENT_FIELDS = (
-    "template_id", "number", "body", "html", "subject", "links", "defaults", "author_id",
-)  # fmt: skip
+CONTENT_FIELDS = ("template_id", "number", "body", "subject", "links", "defaults", "author_id")
 
 
 class TemplateVersion(models.Model):
@@ -152,13 +150,7 @@ class TemplateVersion(models.Model):
 
     template = models.ForeignKey(MessageTemplate, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    body = models.TextField(
-        blank=True,
-        help_text="The text: an SMS, or an email's text part (blank: derived from the HTML).",
-    )
-    html = models.TextField(
-        blank=True, help_text="Email only: the HTML part, sanitised when saved."
-    )
+    body = models.TextField()
     subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
     links = models.JSONField(
         default=dict,
@@ -236,9 +228,8 @@ class TemplateVersion(models.Model):
 
     def clean(self) -> None:
         errors = placeholders_errors(
-            body=self.body, subject=self.subject, links=self.links, defaults=self.defaults,
-            html=self.html,
-        )  # fmt: skip
+            body=self.body, subject=self.subject, links=self.links, defaults=self.defaults
+        )
         if errors:
             raise ValidationError(errors)
 

@@ -24,12 +24,15 @@ from apps.sends.policy import (
 )
 
 
-def gates_evaluate(*, messages: list, at: datetime) -> list[GateResult]:
-    """gate_evaluate for each message (one per contact), in order."""
+def gates_evaluate(*, messages: list, at: datetime, known: dict | None = None) -> list[GateResult]:
+    """gate_evaluate for each message (one per contact), in order. `known` holds what the
+    caller already loaded under its locks for the extra checks' store (the journeys' engine:
+    the enrollments it is advancing), so their prefetch does not read it again; dispatch
+    passes nothing, and reads every fact afresh."""
     contacts = {m.contact_id for m in messages if m.contact_id is not None}
     if len(contacts) != len([m for m in messages if m.contact_id is not None]):
         raise ValueError("A gate batch holds at most one message per contact.")
-    facts = BatchFacts(messages, at)
+    facts = BatchFacts(messages, at, known)
     return [gate_decide(message=message, at=at, facts=facts) for message in messages]
 
 
@@ -47,8 +50,9 @@ def one_per_contact(items: list, contact_id) -> tuple[list, list]:
 class BatchFacts(GateFacts):
     """GateFacts answered from per-batch reads, each made the first time it is asked."""
 
-    def __init__(self, messages: list, at: datetime):
+    def __init__(self, messages: list, at: datetime, known: dict | None = None):
         super().__init__()
+        self.store.update(known or {})
         self.messages, self.at = messages, at
         self.own_ids = [m.pk for m in messages if m.pk is not None]
         self.loaded: dict = {}

@@ -524,10 +524,8 @@
 
   function previewQuestion(form, config, textarea) {
     const subject = form && form.querySelector("[name=subject]");
-    const html = form && form.querySelector("[name=html]");
     const question = {
       body: textarea.value,
-      html: html && channelOf(form, config) === "email" ? html.value : "",
       links: jsonField(form, "links"),
       defaults: jsonField(form, "defaults"),
       channel: channelOf(form, config),
@@ -570,8 +568,6 @@
       if (data === null) return lintFailed(lint);
       if (channelOf(form, config) === "sms") worstCaseShow(parts, data);
       lintShow(lint, data.lint);
-      // The email preview (email_preview.js) draws the same answer at two widths.
-      if (form) form.dispatchEvent(new CustomEvent("cue:preview", { detail: data }));
     }
 
     function refresh() {
@@ -593,10 +589,8 @@
       const field = form && form.querySelector("[name=" + name + "]");
       if (field) field.addEventListener("change", refresh);
     });
-    ["subject", "html"].forEach((name) => {
-      const field = form && form.querySelector("[name=" + name + "]");
-      if (field) field.addEventListener("input", refresh);
-    });
+    const subject = form && form.querySelector("[name=subject]");
+    if (subject) subject.addEventListener("input", refresh);
     refresh();
   }
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from apps.journeys.engine.context import LiveContext
+from apps.journeys.gate import journey_gate_known
 from apps.journeys.models import Enrollment, JourneyStatus
 from apps.journeys.steps import SPECS
 from apps.journeys.steps.send import SendSpec, step_senders_set
@@ -27,7 +28,13 @@ def messages_for_sends(enrollments: list[Enrollment], now: datetime) -> dict[str
             continue  # each run meets the problem itself, and records it
         step = group[0].current_step
         intents = [LiveContext(e, now).message_intent(step, template) for e in group]
-        made.update(messages_create_batch(intents=step_senders_set(step, intents), at=now))
+        made.update(
+            messages_create_batch(
+                intents=step_senders_set(step, intents),
+                at=now,
+                gate_known=journey_gate_known(group),
+            )
+        )
     return made
 
 

@@ -17,12 +17,10 @@ from apps.library.placeholders.rendering import (
     placeholders_worst_case,
     template_render,
     tracked_link_length,
-    version_text,
 )
 from apps.library.placeholders.syntax import (
     PLACEHOLDERS,
     TRACKED_LINK_TOKEN_LENGTH,
-    UNSUBSCRIBE_LINK,
     Invalid,
     Link,
     Placeholder,
@@ -42,7 +40,6 @@ from apps.library.placeholders.validation import (
 __all__ = [
     "PLACEHOLDERS",
     "TRACKED_LINK_TOKEN_LENGTH",
-    "UNSUBSCRIBE_LINK",
     "Invalid",
     "Link",
     "Placeholder",
@@ -60,5 +57,4 @@ __all__ = [
     "placeholders_worst_case",
     "template_render",
     "tracked_link_length",
-    "version_text",
 ]

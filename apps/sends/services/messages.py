@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.consent.models import Channel
-from apps.contacts.models import Company, Contact
+from apps.contacts.models import Contact
 from apps.library.encoding import sms_analyze
-from apps.library.placeholders import UNSUBSCRIBE_LINK, template_render
 from apps.sends.errors import SendsError
 from apps.sends.gate_batch import gates_evaluate, one_per_contact
 from apps.sends.hooks import message_outcomes_fire
@@ -29,7 +28,6 @@ from apps.sends.models import (
 )
 from apps.sends.policy import GateResult, gate_evaluate
 from apps.sends.selectors.senders import senders_choose
-from apps.sends.unsubscribe_links import unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
@@ -111,12 +109,15 @@ def message_create(
 
 
 @transaction.atomic
-def messages_create_batch(*, intents: list[dict], at: datetime) -> dict[str, OutboundMessage]:
+def messages_create_batch(
+    *, intents: list[dict], at: datetime, gate_known: dict | None = None
+) -> dict[str, OutboundMessage]:
     """message_create for many intents (its keyword arguments, each with a contact and a
     template version), by send key: the contacts locked in one statement, one gate batch,
     the messages, their links and their decisions each one multi-row INSERT. A contact
     with several intents has the others made one at a time after the batch, so each is
-    gated against the ones before it."""
+    gated against the ones before it. `gate_known`: what the caller already loaded for the
+    gate's extra checks (gates_evaluate's `known`)."""
     keys = [intent["send_key"] for intent in intents]
     made = {m.send_key: m for m in OutboundMessage.objects.filter(send_key__in=keys)}
     first, rest = one_per_contact(
@@ -124,13 +125,15 @@ def messages_create_batch(*, intents: list[dict], at: datetime) -> dict[str, Out
     )
     if first:
         contacts_lock(intent["contact"].pk for intent in first)
-        made.update(_batch_create(first, at))
+        made.update(_batch_create(first, at, gate_known))
     for intent in rest:
         made[intent["send_key"]] = message_create(**intent, at=at)
     return made
 
 
-def _batch_create(intents: list[dict], at: datetime) -> dict[str, OutboundMessage]:
+def _batch_create(
+    intents: list[dict], at: datetime, gate_known: dict | None = None
+) -> dict[str, OutboundMessage]:
     messages, links = [], []
     for version in {intent["template_version"] for intent in intents}:
         if not version.is_sendable:  # asked once per version, not per message
@@ -143,7 +146,7 @@ def _batch_create(intents: list[dict], at: datetime) -> dict[str, OutboundMessag
         links.append(_content_render(message, None, contact, version_checked=True))
         messages.append(message)
     _senders_set(messages)
-    results = gates_evaluate(messages=messages, at=at)
+    results = gates_evaluate(messages=messages, at=at, known=gate_known)
     for message, result in zip(messages, results, strict=True):
         _decision_set(message, result, at)
     try:
@@ -201,11 +204,12 @@ def _content_render(
             raise SendsError(
                 "Only an approved template version can be sent.", field="template_version"
             )
-        # The HTML part is rendered too, so its tracked links are minted with the text's.
+        from apps.library.placeholders import template_render
+
         rendered = template_render(
             version=version,
             contact=contact,
-            link_url=lambda key: _link_url(message, version, key, links),
+            link_url=lambda key: _link_mint(version, key, links),
         )
         message.body, message.subject = rendered.body, rendered.subject or message.subject
     elif body is not None:
@@ -220,36 +224,6 @@ def _content_render(
         analysis = sms_analyze(message.body)
         message.encoding, message.segments = analysis.encoding, analysis.segments
     return links
-
-
-def message_html(message: OutboundMessage) -> str:
-    """The HTML part of an email made from a template version with one: rendered again when
-    it is sent (the message stores its text), with the tracked links minted when it was
-    made and its own unsubscribe link. A test send renders for the sample contact."""
-    version = message.template_version
-    if message.channel != Channel.EMAIL or version is None or not version.html.strip():
-        return ""
-    tokens = dict(message.links.values_list("key", "token"))
-    contact = message.contact if message.contact is not None else sample_contact()
-
-    def link_url(key: str) -> str:
-        if key == UNSUBSCRIBE_LINK:
-            return unsubscribe_url(send_key=message.send_key)
-        token = tokens.get(key, "")
-        return f"{settings.PUBLIC_BASE_URL}{reverse('link-redirect', args=[token])}"
-
-    return template_render(version=version, contact=contact, link_url=link_url).html
-
-
-def sample_contact() -> Contact:
-    """Who a test send is written for when no contact is chosen. Never saved."""
-    return Contact(first_name="Alex", company=Company(name="Acme"))
-
-
-def _link_url(message: OutboundMessage, version, key: str, links: list[dict]) -> str:
-    if key == UNSUBSCRIBE_LINK:
-        return unsubscribe_url(send_key=message.send_key)
-    return _link_mint(version, key, links)
 
 
 def _link_mint(version, key: str, links: list[dict]) -> str:
