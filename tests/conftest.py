@@ -63,7 +63,9 @@ def demo_brand(request):
     from apps.accounts.demo import DEMO_BRAND
     from apps.accounts.models import BRAND_ID, Brand
 
-    Brand.objects.get_or_create(pk=BRAND_ID, defaults=DEMO_BRAND)
+    brand, _ = Brand.objects.get_or_create(pk=BRAND_ID, defaults=DEMO_BRAND)
+    if not brand.postal_address:  # the migration that seeds the brand predates the address
+        Brand.objects.filter(pk=BRAND_ID).update(postal_address=DEMO_BRAND["postal_address"])
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ DEMO_BRAND = {
     "support_email": "support@example.com",
     "support_phone": "1-800-555-0100",
     "optin_message_frequency": "Up to 4 msgs/month",
+    "postal_address": "Cue Demo Inc., 100 Market Street, Suite 300, Springfield, IL 62701",
 }
 
 

@@ -200,6 +200,11 @@ class Brand(models.Model):
     )
     optin_privacy_url = models.URLField(blank=True)
     optin_terms_url = models.URLField(blank=True)
+    postal_address = models.TextField(
+        max_length=500,
+        blank=True,
+        help_text="The physical postal address every marketing email must show (CAN-SPAM).",
+    )
     history = HistoricalRecords()
 
     class Meta:

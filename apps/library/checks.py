@@ -5,18 +5,29 @@ One function answers it for both, so the editor's live lint and the submission a
 
 from typing import Any
 
+from apps.library.email_html import html_sanitize
+from apps.library.errors import LibraryError
 from apps.library.lint import ERROR, Finding, LintInput, template_lint
 from apps.library.models import Channel
 from apps.library.placeholders import placeholders_errors
-from apps.library.preview import sms_preview, sms_worst_case
+from apps.library.preview import email_preview, sms_preview, sms_worst_case
 
 
 def content_lint(
-    *, channel: str, category: str, body: str, subject: str = "", links: Any, defaults: Any
+    *,
+    channel: str,
+    category: str,
+    body: str,
+    subject: str = "",
+    links: Any,
+    defaults: Any,
+    html: str = "",
 ) -> list[Finding]:
     """Placeholder errors when there are any (the lint reads valid placeholders only),
     else every compliance finding, errors first."""
-    errors = placeholders_errors(body=body, subject=subject, links=links, defaults=defaults)
+    errors = placeholders_errors(
+        body=body, subject=subject, links=links, defaults=defaults, html=html
+    )
     if errors:
         return [
             Finding("placeholders", ERROR, message, field)
@@ -27,7 +38,7 @@ def content_lint(
     return template_lint(
         LintInput(
             channel=channel, category=category, body=body, subject=subject, links=links,
-            defaults=defaults, worst_case=worst,
+            defaults=defaults, worst_case=worst, html=html,
         )
     )  # fmt: skip
 
@@ -40,16 +51,32 @@ def editor_preview(
     channel: str = Channel.SMS,
     category: str | None = None,
     subject: str = "",
+    html: str = "",
 ) -> dict:
     """The SMS size figures and, once the category is known, the findings Submit would
-    report for this text (None before: the brand and opt-out rules depend on it)."""
+    report for this text (None before: the brand and opt-out rules depend on it). For an
+    email, also the email as the sample contact would get it."""
     links = {} if links is None else links
     defaults = {} if defaults is None else defaults
     lint = None
     if category is not None:
         findings = content_lint(
             channel=channel, category=category, body=body, subject=subject, links=links,
-            defaults=defaults,
+            defaults=defaults, html=_html_as_stored(html),
         )  # fmt: skip
         lint = [finding.as_dict() for finding in findings]
-    return {**sms_preview(body=body, links=links, defaults=defaults), "lint": lint}
+    answer = {**sms_preview(body=body, links=links, defaults=defaults), "lint": lint}
+    if channel == Channel.EMAIL:
+        answer["email"] = email_preview(
+            html=html, body=body, subject=subject, links=links, defaults=defaults
+        )
+    return answer
+
+
+def _html_as_stored(html: str) -> str:
+    """What the lint reads: the HTML as saving would store it (its refusal, such as a NUL,
+    is reported by the email preview)."""
+    try:
+        return html_sanitize(html)
+    except LibraryError:
+        return ""

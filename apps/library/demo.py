@@ -30,9 +30,13 @@ class DemoTemplate:
     subject: str = ""
     links: dict = field(default_factory=dict)
     tags: str = ""
+    html: str = ""
 
     def content(self) -> dict:
-        return {"body": self.body, "subject": self.subject, "links": self.links, "defaults": {}}
+        return {
+            "body": self.body, "html": self.html, "subject": self.subject, "links": self.links,
+            "defaults": {},
+        }  # fmt: skip
 
 
 def _link(path: str, key: bool = False) -> dict:
@@ -40,7 +44,7 @@ def _link(path: str, key: bool = False) -> dict:
 
 
 def demo_templates() -> list[DemoTemplate]:
-    brand = brand_current().name
+    brand, address = brand_current().name, brand_current().postal_address
     return [
         DemoTemplate(
             "webinar-reminder", "Webinar reminder, 1 hour before", "remind", "marketing",
@@ -83,10 +87,8 @@ def demo_templates() -> list[DemoTemplate]:
         ),
         DemoTemplate(
             "webinar-recording-email", "Webinar recording (email)", "progress", "marketing",
-            'Hi {{ contact.first_name | "there" }},\n\nThanks for joining "Route planning '
-            '101". The recording and slides are here: {link:recording}\n\nWhen you are ready '
-            "to map it to your own fleet, reply to this email and we will set up a working "
-            f"session.\n\nThe {brand} team",
+            "",  # the text part is derived from the HTML
+            html=_recording_html(brand, address),
             channel="email",
             subject='Your webinar recording, {{ contact.first_name | "there" }}',
             links={"recording": _link("/webinars/route-planning-101/recording")},
@@ -133,3 +135,18 @@ def _make_live(template, spec: DemoTemplate, author, approver, compliance) -> No
     if template.needs_compliance_approval:
         version_approve(actor=compliance, version=draft, notify=False)
     template.refresh_from_db()
+
+
+def _recording_html(brand: str, address: str) -> str:
+    return (
+        "<style>h1 { color: #1f4e79; font-size: 22px; } .foot { color: #666; "
+        "font-size: 12px; }</style>"
+        '<h1>Your recording of "Route planning 101"</h1>'
+        '<p>Hi {{ contact.first_name | "there" }},</p>'
+        '<p>Thanks for joining. <a href="{link:recording}">Watch the recording and get the '
+        "slides</a>.</p>"
+        "<p>When you are ready to map it to your own fleet, reply to this email and we will "
+        f"set up a working session.</p><p>The {brand} team</p>"
+        f'<p class="foot">{brand}, {address}<br>'
+        '<a href="{link:unsubscribe}">Unsubscribe</a> from these emails.</p>'
+    )

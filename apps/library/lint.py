@@ -15,8 +15,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from apps.accounts.selectors import brand_current
+from apps.library.email_html import html_to_text
 from apps.library.encoding import SmsAnalysis
 from apps.library.placeholders import (
+    UNSUBSCRIBE_LINK,
+    Link,
     Text,
     link_keys,
     placeholders_parse,
@@ -53,6 +56,20 @@ class LintInput:
     links: dict
     defaults: dict
     worst_case: SmsAnalysis | None  # SMS only: the body rendered at its longest
+    html: str = ""  # email only: the sanitised HTML part
+
+    @property
+    def text(self) -> str:
+        """The text part as sent: the body, or derived from the HTML when left blank."""
+        if self.body.strip() or not self.html.strip():
+            return self.body
+        return html_to_text(self.html)
+
+    def parts(self) -> list[tuple[str, str, str]]:
+        """(field, name, content) of each part a recipient may read."""
+        if not self.html.strip():
+            return [("body", "text", self.body)]
+        return [("html", "HTML", html_to_text(self.html)), ("body", "text", self.text)]
 
 
 def template_lint(item: LintInput) -> list[Finding]:
@@ -63,7 +80,7 @@ def template_lint(item: LintInput) -> list[Finding]:
 
 def _content_findings(item: LintInput) -> list[Finding]:
     findings = []
-    if not item.body.strip():
+    if not item.body.strip() and not (item.channel == "email" and item.html.strip()):
         findings.append(Finding("body_required", ERROR, "Write the message body."))
     if item.channel == "email" and not item.subject.strip():
         findings.append(
@@ -75,12 +92,72 @@ def _content_findings(item: LintInput) -> list[Finding]:
 
 
 def _channel_findings(item: LintInput) -> list[Finding]:
-    if item.channel != "sms":
-        return []
-    findings = _shorteners(item)
+    if item.channel == "email":
+        return _email_findings(item)
+    findings = _shorteners(item) + _sms_only(item)
     if item.category == "marketing" and _config()["MARKETING_SMS"]:
         findings += [*_brand(item), *_opt_out(item), *_segments(item)]
     return findings
+
+
+def _sms_only(item: LintInput) -> list[Finding]:
+    findings = []
+    if item.html.strip():
+        findings.append(Finding("html_sms", ERROR, "An SMS has no HTML part.", "html"))
+    if any(
+        isinstance(t, Link) and t.key == UNSUBSCRIBE_LINK for t in placeholders_parse(item.body)
+    ):
+        message = "{link:unsubscribe} is an email's link; an SMS opts out by reply (STOP)."
+        findings.append(Finding("unsubscribe_sms", ERROR, message))
+    return findings
+
+
+def _email_findings(item: LintInput) -> list[Finding]:
+    """A marketing email names its sender (PECR), shows the postal address (CAN-SPAM) and
+    carries the one-click unsubscribe link, in every part a recipient may read."""
+    if item.category != "marketing":
+        return []
+    brand = brand_current()
+    if not brand.name or not brand.postal_address.strip():
+        return [
+            Finding(
+                "brand_address_unset",
+                ERROR,
+                "The brand needs its name and postal address first: an admin sets them "
+                "under Accounts → Brand.",
+            )
+        ]
+    findings = []
+    for field, part, content in item.parts():
+        findings += _email_part_findings(field, part, content, brand)
+    return findings
+
+
+def _email_part_findings(field: str, part: str, content: str, brand) -> list[Finding]:
+    findings = []
+    written = _words(literal_text(content))
+    if _words(brand.name) not in written:
+        message = f'Say who is sending: the {part} part must name "{brand.name}".'
+        findings.append(Finding("sender_missing", ERROR, message, field))
+    if _words(brand.postal_address) not in written:
+        message = (
+            f"The {part} part must show the postal address: "
+            f'"{" ".join(brand.postal_address.split())}".'
+        )
+        findings.append(Finding("address_missing", ERROR, message, field))
+    if not any(
+        isinstance(token, Link) and token.key == UNSUBSCRIBE_LINK
+        for token in placeholders_parse(content)
+    ):
+        message = f"The {part} part needs the unsubscribe link: {{link:unsubscribe}}."
+        findings.append(Finding("unsubscribe_missing", ERROR, message, field))
+    return findings
+
+
+def _words(text: str) -> str:
+    """Text compared word by word: case, punctuation and line breaks aside, so an address
+    written over several lines or with other commas still counts."""
+    return " " + " ".join(re.findall(r"[^\W_]+", text.casefold())) + " "
 
 
 def _config() -> dict:
@@ -179,7 +256,7 @@ def _shorteners(item: LintInput) -> list[Finding]:
 
 
 def _promotional(item: LintInput) -> list[Finding]:
-    written = literal_text(f"{item.subject}\n{item.body}")
+    written = literal_text(f"{item.subject}\n{item.text}\n{html_to_text(item.html)}")
     for phrase in _config().get("NOT_PROMOTIONAL", []):  # "feel free to reply" sells nothing
         written = _word(phrase).sub(_TAG_GAP, written)
     found = [word for word in _config()["PROMOTIONAL_WORDS"] if _word(word).search(written)]
@@ -214,10 +291,10 @@ def _advice(item: LintInput) -> list[Finding]:
             f"{source} has no default, so it renders empty when the value is missing.",
         )
         for source in placeholders_without_default(
-            text=f"{item.subject}\n{item.body}", defaults=item.defaults
+            text=f"{item.subject}\n{item.text}\n{item.html}", defaults=item.defaults
         )
     ]
-    used = set(link_keys(item.body))
+    used = set(link_keys(item.body)) | set(link_keys(item.html))
     findings += [
         Finding("unused_link", WARNING, f'Link "{key}" is declared but not used.', "links")
         for key in item.links

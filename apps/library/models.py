@@ -140,7 +140,9 @@ class MessageTemplate(models.Model):
 
 
 # What a version says. Once a version leaves draft, none of these may change again.
-CONTENT_FIELDS = ("template_id", "number", "body", "subject", "links", "defaults", "author_id")
+CONTENT_FIELDS = (
+    "template_id", "number", "body", "html", "subject", "links", "defaults", "author_id",
+)  # fmt: skip
 
 
 class TemplateVersion(models.Model):
@@ -150,7 +152,13 @@ class TemplateVersion(models.Model):
 
     template = models.ForeignKey(MessageTemplate, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    body = models.TextField()
+    body = models.TextField(
+        blank=True,
+        help_text="The text: an SMS, or an email's text part (blank: derived from the HTML).",
+    )
+    html = models.TextField(
+        blank=True, help_text="Email only: the HTML part, sanitised when saved."
+    )
     subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
     links = models.JSONField(
         default=dict,
@@ -228,8 +236,9 @@ class TemplateVersion(models.Model):
 
     def clean(self) -> None:
         errors = placeholders_errors(
-            body=self.body, subject=self.subject, links=self.links, defaults=self.defaults
-        )
+            body=self.body, subject=self.subject, links=self.links, defaults=self.defaults,
+            html=self.html,
+        )  # fmt: skip
         if errors:
             raise ValidationError(errors)
 

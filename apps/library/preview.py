@@ -1,12 +1,27 @@
-"""What an SMS body costs: as typed, and rendered at its longest (the worst case)."""
+"""What an SMS body costs: as typed, and rendered at its longest (the worst case); and how
+an email looks, rendered for the sample contact."""
 
+from types import SimpleNamespace
 from typing import Any
 
+from apps.library.email_html import html_sanitize
 from apps.library.encoding import SmsAnalysis, gsm_normalize, gsm_replacements, sms_analyze
+from apps.library.errors import LibraryError
 from apps.library.placeholders import (
+    placeholders_errors,
     placeholders_validate,
     placeholders_worst_case,
+    template_render,
     tracked_link_length,
+)
+
+# Who previews render for when no contact is chosen. Never saved.
+SAMPLE_CONTACT = SimpleNamespace(
+    first_name="Jordan",
+    last_name="Rivera",
+    company=SimpleNamespace(name="Northwind Health"),
+    owner=SimpleNamespace(first_name="Sam", phone="+12025550105"),
+    attributes={},
 )
 
 
@@ -54,4 +69,31 @@ def sms_preview(*, body: str, links: Any = None, defaults: Any = None) -> dict:
             links={} if links is None else links,
             defaults={} if defaults is None else defaults,
         ),
+    }
+
+
+def email_preview(
+    *, html: str, body: str, subject: str = "", links: Any = None, defaults: Any = None
+) -> dict:
+    """The email as the sample contact would get it: the HTML as it would be stored
+    (sanitised) and sent (CSS inlined), the text part and whether it is derived from the
+    HTML, and any error in either."""
+    try:
+        stored = html_sanitize(html)
+    except LibraryError as error:
+        return {"html": "", "sanitised_html": "", "text": "", "text_derived": False,
+                "errors": error.messages}  # fmt: skip
+    links = links if isinstance(links, dict) else {}
+    defaults = defaults if isinstance(defaults, dict) else {}
+    errors = placeholders_errors(
+        body=body, subject=subject, links=links, defaults=defaults, html=stored
+    )
+    version = SimpleNamespace(body=body, html=stored, subject=subject, defaults=defaults)
+    rendered = template_render(version=version, contact=SAMPLE_CONTACT)
+    return {
+        "html": rendered.html,
+        "sanitised_html": stored,
+        "text": rendered.body,
+        "text_derived": bool(stored.strip()) and not body.strip(),
+        "errors": [message for messages in errors.values() for message in messages],
     }

@@ -1,16 +1,15 @@
-"""One-click email unsubscribe (RFC 8058): the List-Unsubscribe link of every email.
+"""One-click email unsubscribe (RFC 8058): the List-Unsubscribe link of every email, and
+the {link:unsubscribe} in its text and HTML.
 
-The link carries a signed message id, never a guessable key. GET asks for confirmation
-(mail scanners follow links and must not unsubscribe anyone); POST unsubscribes, whether it
-comes from our page or from the mail client's one-click button.
+The link carries the message's signed send key (apps/sends/unsubscribe_links.py), never a
+guessable key. GET asks for confirmation (mail scanners follow links and must not
+unsubscribe anyone); POST unsubscribes, whether it comes from our page or from the mail
+client's one-click button.
 """
 
-from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -18,21 +17,16 @@ from apps.consent.models import Channel, ConsentSource, Suppression
 from apps.consent.services import Evidence, consent_revoke_channel, suppression_add
 from apps.sends.models import OutboundMessage
 from apps.sends.services.messages import messages_cancel_to_address
+from apps.sends.unsubscribe_links import SALT, unsubscribe_lookup, unsubscribe_url
 
-SALT = "cue.email-unsubscribe"
-
-
-def unsubscribe_url(message: OutboundMessage) -> str:
-    token = signing.dumps(message.pk, salt=SALT)
-    return f"{settings.PUBLIC_BASE_URL}{reverse('email-unsubscribe', args=[token])}"
+__all__ = ["SALT", "email_unsubscribe", "email_unsubscribe_view", "unsubscribe_url"]
 
 
 def _message_for(token: str) -> OutboundMessage:
-    try:
-        message_id = signing.loads(token, salt=SALT)
-    except signing.BadSignature as error:
-        raise Http404("Unknown unsubscribe link") from error
-    message = OutboundMessage.objects.select_related("contact").filter(pk=message_id).first()
+    lookup = unsubscribe_lookup(token)
+    if lookup is None:
+        raise Http404("Unknown unsubscribe link")
+    message = OutboundMessage.objects.select_related("contact").filter(**lookup).first()
     if message is None or message.channel != Channel.EMAIL:
         raise Http404("Unknown unsubscribe link")
     return message

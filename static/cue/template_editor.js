@@ -524,8 +524,10 @@
 
   function previewQuestion(form, config, textarea) {
     const subject = form && form.querySelector("[name=subject]");
+    const html = form && form.querySelector("[name=html]");
     const question = {
       body: textarea.value,
+      html: html && channelOf(form, config) === "email" ? html.value : "",
       links: jsonField(form, "links"),
       defaults: jsonField(form, "defaults"),
       channel: channelOf(form, config),
@@ -568,6 +570,8 @@
       if (data === null) return lintFailed(lint);
       if (channelOf(form, config) === "sms") worstCaseShow(parts, data);
       lintShow(lint, data.lint);
+      // The email preview (email_preview.js) draws the same answer at two widths.
+      if (form) form.dispatchEvent(new CustomEvent("cue:preview", { detail: data }));
     }
 
     function refresh() {
@@ -589,8 +593,10 @@
       const field = form && form.querySelector("[name=" + name + "]");
       if (field) field.addEventListener("change", refresh);
     });
-    const subject = form && form.querySelector("[name=subject]");
-    if (subject) subject.addEventListener("input", refresh);
+    ["subject", "html"].forEach((name) => {
+      const field = form && form.querySelector("[name=" + name + "]");
+      if (field) field.addEventListener("input", refresh);
+    });
     refresh();
   }
 

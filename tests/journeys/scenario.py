@@ -19,6 +19,8 @@ MORNING = datetime(2026, 3, 10, 13, 0, tzinfo=UTC)
 
 EMAIL_BODY = (
     'Hi {{ contact.first_name | "there" }}, here is 20% off your first year: {link:offer}\nCue Demo'
+    "\nCue Demo Inc., 100 Market Street, Suite 300, Springfield, IL 62701"
+    "\nUnsubscribe: {link:unsubscribe}"
 )
 EMAIL_LINKS = {"offer": {"url": "https://www.example.com/offer", "key": True}}
 

@@ -10,6 +10,7 @@ from apps.library.preview import sms_worst_case
 pytestmark = pytest.mark.django_db  # the brand lint demands is data
 
 STOP = "Reply STOP to opt out."
+ADDRESS = "Cue Demo Inc., 100 Market Street, Suite 300, Springfield, IL 62701"
 CLEAN = f'Cue Demo: {{{{ contact.first_name | "Hi" }}}}, your webinar starts soon. {STOP}'
 
 
@@ -244,13 +245,14 @@ def test_marketing_sms_rules_do_not_apply_to_transactional_sms():
 
 
 def test_it_requires_a_subject_for_email():
-    assert lint("Hello", channel="email") == [
+    assert lint("Hello", channel="email", category="transactional") == [
         Finding("subject_required", "error", "An email template needs a subject.", "subject")
     ]
 
 
-def test_marketing_email_needs_no_sms_opt_out_or_brand():
-    assert lint("The recording is ready.", channel="email", subject="Your recording") == []
+def test_marketing_email_needs_no_sms_opt_out():
+    body = f"Cue Demo: the recording is ready.\n{ADDRESS}\nUnsubscribe: {{link:unsubscribe}}"
+    assert lint(body, channel="email", subject="Your recording") == []
 
 
 def test_it_requires_a_body():

@@ -64,7 +64,8 @@ def blueprint_templates() -> list[DemoTemplate]:
             'Hi {{ contact.first_name | "there" }},\n\nHere is the pricing guide you asked '
             "for: {link:guide}\n\nIt walks through each plan with real fleet sizes, so you "
             "can see what yours would cost. If a quick call is easier, reply to this email."
-            f"\n\nThe {brand} team",
+            f"\n\nThe {brand} team\n\n{brand_current().postal_address}\n"
+            "Unsubscribe: {link:unsubscribe}",
             channel="email",
             subject="Your pricing guide",
             links={"guide": {"url": f"{DEMO_SITE}/pricing-guide", "key": True}},

@@ -1,11 +1,11 @@
 from django import forms
 
 from apps.core.text import StorableJSONField
-from apps.library.models import MessageTemplate, TemplateVersion
+from apps.library.models import Channel, MessageTemplate, TemplateVersion
 from apps.library.placeholders import placeholders_errors
 from apps.library.selectors import working_version
 
-CONTENT_FIELDS = ("body", "subject", "links", "defaults")
+CONTENT_FIELDS = ("body", "html", "subject", "links", "defaults")
 
 
 class JSONObjectField(StorableJSONField):
@@ -22,9 +22,21 @@ class MessageTemplateForm(forms.ModelForm):
     was edited."""
 
     body = forms.CharField(
+        required=False,  # an email's text part may be left blank: derived from the HTML
         strip=False,
         widget=forms.Textarea(attrs={"rows": 6, "cols": 80, "class": "cue-template-body"}),
-        help_text='Placeholders: {{ contact.first_name | "there" }}; tracked links: {link:book}.',
+        help_text='Placeholders: {{ contact.first_name | "there" }}; tracked links: {link:book}. '
+        "For an email this is the text part: leave it blank to derive it from the HTML.",
+    )
+    html = forms.CharField(
+        required=False,
+        strip=False,
+        label="HTML",
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 80, "class": "cue-template-html"}),
+        help_text="Email only. Paragraphs, headings, lists, links, images, simple tables, and "
+        "a <style> block (inlined when sent). Scripts, event handlers and javascript: links "
+        "are removed when saved. A marketing email needs the brand's name, its postal "
+        "address and {link:unsubscribe} in both the HTML and the text.",
     )
     subject = forms.CharField(required=False, max_length=200, help_text="Email only.")
     links = JSONObjectField(
@@ -63,11 +75,17 @@ class MessageTemplateForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        channel = self.instance.channel if self.instance.pk else cleaned.get("channel")
+        if channel == Channel.SMS and not cleaned.get("body", "").strip():
+            self.add_error("body", "Write the message body.")
+        if channel == Channel.EMAIL and not (cleaned.get("body") or cleaned.get("html")):
+            self.add_error("body", "Write the text part, the HTML part, or both.")
         errors = placeholders_errors(
             body=cleaned.get("body", ""),
             subject=cleaned.get("subject", ""),
             links=cleaned.get("links", {}),
             defaults=cleaned.get("defaults", {}),
+            html=cleaned.get("html", ""),
         )
         for field, messages in errors.items():
             for message in messages:

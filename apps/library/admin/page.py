@@ -2,7 +2,6 @@
 user may do with it, and a preview for a chosen or sample contact."""
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 from django.urls import reverse
 
@@ -11,15 +10,9 @@ from apps.library.encoding import sms_analyze
 from apps.library.errors import LibraryError
 from apps.library.models import MessageTemplate, TemplateVersion, VersionStatus
 from apps.library.placeholders import template_render
+from apps.library.preview import SAMPLE_CONTACT
 from apps.library.selectors import may_review_templates, working_version
 from apps.library.services import SELF_REVIEW, review_role
-
-SAMPLE_CONTACT = SimpleNamespace(
-    first_name="Jordan",
-    last_name="Rivera",
-    company=SimpleNamespace(name="Northwind Health"),
-    owner=SimpleNamespace(first_name="Sam", phone="+12025550105"),
-)
 
 
 def template_page_context(request, model_admin, template: MessageTemplate) -> dict:
@@ -88,7 +81,10 @@ def _refusal(user, version: TemplateVersion) -> LibraryError | None:
 def _preview(request, version: TemplateVersion) -> dict:
     contact, label = _preview_contact(request)
     rendered = template_render(version=version, contact=contact)
-    preview = {"contact_label": label, "body": rendered.body, "subject": rendered.subject}
+    preview = {
+        "contact_label": label, "body": rendered.body, "subject": rendered.subject,
+        "html": rendered.html,
+    }  # fmt: skip
     if version.template.channel == "sms":
         preview["size"] = sms_analyze(rendered.body)
     preview["contact_id"] = request.GET.get("preview_contact", "")

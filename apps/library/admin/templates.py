@@ -17,7 +17,8 @@ from apps.library.selectors import (
 )
 from apps.library.services import template_content_edit, template_create, template_update
 
-TEXT_FIELDS = ["body", "subject", "links", "defaults"]
+TEXT_FIELDS = ["body", "html", "subject", "links", "defaults"]
+EMAIL_ONLY = ("subject", "html")
 
 
 class ReviewStateFilter(admin.SimpleListFilter):
@@ -74,7 +75,7 @@ class MessageTemplateAdmin(WorkflowViews, HistoryAdmin):
         ]
         if self._text_editable(request, obj):
             fields = [
-                f for f in TEXT_FIELDS if not (obj and obj.channel == "sms" and f == "subject")
+                f for f in TEXT_FIELDS if not (obj and obj.channel == "sms" and f in EMAIL_ONLY)
             ]
             fieldsets.append(("Text", {"fields": fields, "classes": ["cue-template-text"]}))
         return fieldsets

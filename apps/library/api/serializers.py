@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.library.email_html import MAX_HTML_LENGTH
 from apps.library.models import Category, Channel
 
 MAX_BODY_LENGTH = 5000
@@ -29,6 +30,14 @@ class TemplatePreviewInputSerializer(serializers.Serializer):
         help_text="With it the answer carries `lint`: what Submit would report for this text.",
     )
     subject = StrictCharField(max_length=200, required=False, default="", allow_blank=True)
+    html = StrictCharField(
+        max_length=MAX_HTML_LENGTH,
+        required=False,
+        default="",
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Email only: the HTML part; the answer carries `email`, the rendered preview.",
+    )
 
 
 class SizeSerializer(serializers.Serializer):
@@ -55,6 +64,14 @@ class FindingSerializer(serializers.Serializer):
     field = serializers.CharField()
 
 
+class EmailPreviewSerializer(serializers.Serializer):
+    html = serializers.CharField(help_text="Rendered for the sample contact, CSS inlined.")
+    sanitised_html = serializers.CharField(help_text="The HTML as saving would store it.")
+    text = serializers.CharField(help_text="The text part, rendered for the sample contact.")
+    text_derived = serializers.BooleanField(help_text="True when derived from the HTML.")
+    errors = serializers.ListField(child=serializers.CharField())
+
+
 class TemplatePreviewSerializer(SizeSerializer):
     units_per_segment = serializers.IntegerField()
     non_gsm_characters = serializers.ListField(child=serializers.CharField())
@@ -68,3 +85,4 @@ class TemplatePreviewSerializer(SizeSerializer):
         help_text="Null without a category; else the findings Submit would report (an error "
         "blocks it), placeholder errors alone while there are any.",
     )
+    email = EmailPreviewSerializer(required=False, help_text="Email only.")

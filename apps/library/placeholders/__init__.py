@@ -17,10 +17,12 @@ from apps.library.placeholders.rendering import (
     placeholders_worst_case,
     template_render,
     tracked_link_length,
+    version_text,
 )
 from apps.library.placeholders.syntax import (
     PLACEHOLDERS,
     TRACKED_LINK_TOKEN_LENGTH,
+    UNSUBSCRIBE_LINK,
     Invalid,
     Link,
     Placeholder,
@@ -40,6 +42,7 @@ from apps.library.placeholders.validation import (
 __all__ = [
     "PLACEHOLDERS",
     "TRACKED_LINK_TOKEN_LENGTH",
+    "UNSUBSCRIBE_LINK",
     "Invalid",
     "Link",
     "Placeholder",
@@ -57,4 +60,5 @@ __all__ = [
     "placeholders_worst_case",
     "template_render",
     "tracked_link_length",
+    "version_text",
 ]

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.utils.html import escape
 
+from apps.library.email_html import html_inline_css, html_to_text
 from apps.library.placeholders.syntax import (
     ATTRIBUTE_WORST_CASE_LENGTH,
     PLACEHOLDERS,
@@ -28,6 +30,7 @@ class RenderedMessage:
     body: str
     subject: str
     link_keys: tuple[str, ...]
+    html: str = ""  # an email's HTML part, CSS inlined; "" for text only
 
 
 def tracked_link_length() -> int:
@@ -40,33 +43,59 @@ def placeholder_link_url(key: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}/l/{'x' * TRACKED_LINK_TOKEN_LENGTH}"
 
 
+def version_text(version: Any) -> str:
+    """The text a version sends: its body, or for an email whose text part was left blank,
+    the text derived from its HTML."""
+    html = getattr(version, "html", "") or ""
+    if (version.body or "").strip() or not html.strip():
+        return version.body or ""
+    return html_to_text(html)
+
+
 def template_render(
     *, version: Any, contact: Any, link_url: Callable[[str], str] | None = None
 ) -> RenderedMessage:
-    """The version's body and subject for one contact.
+    """The version's text, subject and HTML part for one contact.
 
-    Values are inserted literally (braces, emoji, markup and all); a missing value falls
-    back to the inline default, then the version's `defaults`, then "". `link_url(key)`
-    gives the tracked URL for `{link:key}`; without it a same-length stand-in is used.
+    Values are inserted literally into the text (braces, emoji, markup and all) and escaped
+    into the HTML; a missing value falls back to the inline default, then the version's
+    `defaults`, then "". `link_url(key)` gives the tracked URL for `{link:key}`; without
+    it a same-length stand-in is used.
     """
     defaults = version.defaults if isinstance(version.defaults, dict) else {}
     link_url = link_url or placeholder_link_url
-    body = _render(version.body, contact, defaults, link_url)
+    text = version_text(version)
+    body = _render(text, contact, defaults, link_url)
     subject = _render(version.subject, contact, defaults, link_url)
-    return RenderedMessage(body=body, subject=subject, link_keys=tuple(link_keys(version.body)))
+    html_source = getattr(version, "html", "") or ""
+    html = ""
+    if html_source.strip():
+        html = html_inline_css(_render(html_source, contact, defaults, link_url, escape))
+    keys = tuple(dict.fromkeys([*link_keys(text), *link_keys(html_source)]))
+    return RenderedMessage(body=body, subject=subject, link_keys=keys, html=html)
 
 
-def _render(text: str, contact: Any, defaults: dict, link_url: Callable[[str], str]) -> str:
+def _render(
+    text: str,
+    contact: Any,
+    defaults: dict,
+    link_url: Callable[[str], str],
+    quote: Callable[[str], str] = str,
+) -> str:
+    """`quote` makes a value safe where it lands: HTML-escaping for the HTML part. An
+    inline default is written in the text itself (and in HTML was sanitised with it)."""
     parts = []
     for token in placeholders_parse(text or ""):
         if isinstance(token, Text):
             parts.append(token.text)
         elif isinstance(token, Value):
-            parts.append(
-                _value_of(contact, token.name) or token.default or _text(defaults.get(token.name))
-            )
+            value = _value_of(contact, token.name)
+            if value:
+                parts.append(quote(value))
+            else:
+                parts.append(token.default or quote(_text(defaults.get(token.name))))
         elif isinstance(token, Link):
-            parts.append(link_url(token.key))
+            parts.append(quote(link_url(token.key)))
         else:  # unreachable for a validated version; shown as written, never evaluated
             parts.append(token.source)
     return "".join(parts)

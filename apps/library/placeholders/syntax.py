@@ -67,6 +67,9 @@ def placeholder_is_known(name: str) -> bool:
 # Tracked links are PUBLIC_BASE_URL/l/<token>; the sends app mints tokens this long.
 TRACKED_LINK_TOKEN_LENGTH = 22
 LINK_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
+# {link:unsubscribe} is the email's own one-click unsubscribe link: never declared, never
+# tracked (a click must unsubscribe, not count), filled in by the sends app per message.
+UNSUBSCRIBE_LINK = "unsubscribe"
 MAX_DEFAULT_LENGTH = 100
 
 # --- tokens ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from apps.contacts.models import AttributeDefinition, AttributeObject
 from apps.library.placeholders.syntax import (
     LINK_KEY,
     MAX_DEFAULT_LENGTH,
+    UNSUBSCRIBE_LINK,
     Invalid,
     Link,
     Value,
@@ -29,17 +30,22 @@ def placeholders_validate(*, body: str, links: Any, defaults: Any) -> list[str]:
     return [message for messages in errors.values() for message in messages]
 
 
-def placeholders_errors(*, body: str, subject: str, links: Any, defaults: Any) -> dict:
-    """{field: [messages]} for body, subject, links and defaults; empty when all is well."""
-    declared = set(links) if isinstance(links, dict) else set()
+def placeholders_errors(
+    *, body: str, subject: str, links: Any, defaults: Any, html: str = ""
+) -> dict:
+    """{field: [messages]} for body, subject, html, links and defaults; empty when all is
+    well."""
+    declared = {*links, UNSUBSCRIBE_LINK} if isinstance(links, dict) else {UNSUBSCRIBE_LINK}
     errors = {
         "body": _text_errors(body, declared),
         "subject": _text_errors(subject, declared, links_allowed=False),
+        "html": _text_errors(html, declared),
         "links": links_errors(links),
         "defaults": defaults_errors(defaults),
     }
     errors["body"] += _attribute_errors(_value_names(body))
     errors["subject"] += _attribute_errors(_value_names(subject))
+    errors["html"] += _attribute_errors(_value_names(html))
     errors["defaults"] += _attribute_errors(list(defaults) if isinstance(defaults, dict) else [])
     return {field: messages for field, messages in errors.items() if messages}
 
@@ -66,6 +72,11 @@ def links_errors(links: Any) -> list[str]:
     for key, spec in links.items():
         if not LINK_KEY.fullmatch(str(key)):
             errors.append(f'Link key "{key}" must be lowercase letters, digits and underscores.')
+        elif key == UNSUBSCRIBE_LINK:
+            errors.append(
+                f'"{key}" is the one-click unsubscribe link, filled in by Cue: '
+                "use {link:unsubscribe} without declaring it."
+            )
         elif not isinstance(spec, dict) or not isinstance(spec.get("url"), str):
             errors.append(f'Link "{key}" needs a "url".')
         else:
@@ -133,6 +144,10 @@ def placeholders_without_default(*, text: str, defaults: dict) -> list[str]:
 
 
 def link_keys(text: str) -> list[str]:
-    """The tracked links a text uses, in order of first use."""
-    keys = [token.key for token in placeholders_parse(text) if isinstance(token, Link)]
+    """The tracked links a text uses, in order of first use (not the unsubscribe link)."""
+    keys = [
+        token.key
+        for token in placeholders_parse(text)
+        if isinstance(token, Link) and token.key != UNSUBSCRIBE_LINK
+    ]
     return list(dict.fromkeys(keys))

@@ -7,8 +7,9 @@ from django.db import transaction
 from django.db.models import Max
 
 from apps.accounts.models import User
+from apps.library.email_html import html_sanitize
 from apps.library.errors import LibraryError
-from apps.library.models import MessageTemplate, TemplateVersion, VersionStatus
+from apps.library.models import Channel, MessageTemplate, TemplateVersion, VersionStatus
 from apps.library.selectors import open_version
 from apps.library.services.common import (
     audited_save,
@@ -17,7 +18,7 @@ from apps.library.services.common import (
     version_lock,
 )
 
-CONTENT_FIELDS = ("body", "subject", "links", "defaults")
+CONTENT_FIELDS = ("body", "html", "subject", "links", "defaults")
 # Channel and category are fixed once a template exists: lint and consent depend on them.
 TEMPLATE_FIELDS = ("name", "purpose", "owner", "tags")
 
@@ -32,6 +33,7 @@ def template_create(
     category: str,
     body: str,
     subject: str = "",
+    html: str = "",
     links: dict | None = None,
     defaults: dict | None = None,
     owner: User | None = None,
@@ -46,7 +48,7 @@ def template_create(
     audited_save(template, actor=actor, reason="Created")
     draft = TemplateVersion(
         template=template, number=1, author=actor, body=body, subject=subject,
-        links=links or {}, defaults=defaults or {},
+        html=_html_checked(template, html), links=links or {}, defaults=defaults or {},
     )  # fmt: skip
     audited_save(draft, actor=actor, reason="First draft")
     return template
@@ -81,6 +83,8 @@ def version_update(*, actor: User, version: TemplateVersion, **content) -> Templ
             f"Version {version.number} is {version.status}, so it can no longer change.",
             code="immutable",
         )
+    if "html" in content:
+        content["html"] = _html_checked(version.template, content["html"])
     changed = {name: value for name, value in content.items() if getattr(version, name) != value}
     if changed:
         for name, value in changed.items():
@@ -145,7 +149,18 @@ def template_content_edit(
 
 
 def _same_content(version: TemplateVersion, content: dict) -> bool:
+    if "html" in content:  # compared as it would be stored
+        content = {**content, "html": _html_checked(version.template, content["html"])}
     return all(getattr(version, name) == value for name, value in content.items())
+
+
+def _html_checked(template: MessageTemplate, html: str) -> str:
+    """The HTML part as stored: sanitised, and only on an email template."""
+    if not html:
+        return ""
+    if template.channel != Channel.EMAIL:
+        raise LibraryError("Only an email template has an HTML part.", field="html")
+    return html_sanitize(html)
 
 
 def _draft_from(
@@ -154,7 +169,7 @@ def _draft_from(
     number = (template.versions.aggregate(last=Max("number"))["last"] or 0) + 1
     draft = TemplateVersion(
         template=template, number=number, author=actor, body=source.body,
-        subject=source.subject, links=copy.deepcopy(source.links),
+        html=source.html, subject=source.subject, links=copy.deepcopy(source.links),
         defaults=copy.deepcopy(source.defaults),
     )  # fmt: skip
     audited_save(draft, actor=actor, reason=f"Draft copied from v{source.number}")

@@ -34,7 +34,7 @@ def version_lint(version: TemplateVersion) -> list[Finding]:
     return content_lint(
         channel=version.template.channel, category=version.template.category,
         body=version.body, subject=version.subject, links=version.links,
-        defaults=version.defaults,
+        defaults=version.defaults, html=version.html,
     )  # fmt: skip
 
 

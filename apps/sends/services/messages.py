@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.consent.models import Channel
-from apps.contacts.models import Contact
+from apps.contacts.models import Company, Contact
 from apps.library.encoding import sms_analyze
+from apps.library.placeholders import UNSUBSCRIBE_LINK, template_render
 from apps.sends.errors import SendsError
 from apps.sends.gate_batch import gates_evaluate, one_per_contact
 from apps.sends.hooks import message_outcomes_fire
@@ -28,6 +29,7 @@ from apps.sends.models import (
 )
 from apps.sends.policy import GateResult, gate_evaluate
 from apps.sends.selectors.senders import senders_choose
+from apps.sends.unsubscribe_links import unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
@@ -204,12 +206,11 @@ def _content_render(
             raise SendsError(
                 "Only an approved template version can be sent.", field="template_version"
             )
-        from apps.library.placeholders import template_render
-
+        # The HTML part is rendered too, so its tracked links are minted with the text's.
         rendered = template_render(
             version=version,
             contact=contact,
-            link_url=lambda key: _link_mint(version, key, links),
+            link_url=lambda key: _link_url(message, version, key, links),
         )
         message.body, message.subject = rendered.body, rendered.subject or message.subject
     elif body is not None:
@@ -224,6 +225,36 @@ def _content_render(
         analysis = sms_analyze(message.body)
         message.encoding, message.segments = analysis.encoding, analysis.segments
     return links
+
+
+def message_html(message: OutboundMessage) -> str:
+    """The HTML part of an email made from a template version with one: rendered again when
+    it is sent (the message stores its text), with the tracked links minted when it was
+    made and its own unsubscribe link. A test send renders for the sample contact."""
+    version = message.template_version
+    if message.channel != Channel.EMAIL or version is None or not version.html.strip():
+        return ""
+    tokens = dict(message.links.values_list("key", "token"))
+    contact = message.contact if message.contact is not None else sample_contact()
+
+    def link_url(key: str) -> str:
+        if key == UNSUBSCRIBE_LINK:
+            return unsubscribe_url(send_key=message.send_key)
+        token = tokens.get(key, "")
+        return f"{settings.PUBLIC_BASE_URL}{reverse('link-redirect', args=[token])}"
+
+    return template_render(version=version, contact=contact, link_url=link_url).html
+
+
+def sample_contact() -> Contact:
+    """Who a test send is written for when no contact is chosen. Never saved."""
+    return Contact(first_name="Alex", company=Company(name="Acme"))
+
+
+def _link_url(message: OutboundMessage, version, key: str, links: list[dict]) -> str:
+    if key == UNSUBSCRIBE_LINK:
+        return unsubscribe_url(send_key=message.send_key)
+    return _link_mint(version, key, links)
 
 
 def _link_mint(version, key: str, links: list[dict]) -> str:

@@ -12,12 +12,12 @@ from django.utils import timezone
 from apps.accounts.models import PhoneVerification, User
 from apps.accounts.services import phone_verification_start
 from apps.consent.models import Channel
-from apps.contacts.models import Company, Contact
+from apps.contacts.models import Contact
 from apps.library.models import TemplateVersion
 from apps.library.placeholders import placeholders_errors
 from apps.sends.errors import SendsError
 from apps.sends.models import MessageCategory, MessageOrigin, OutboundMessage
-from apps.sends.services.messages import message_create
+from apps.sends.services.messages import message_create, sample_contact
 
 TEST_SEND_INTERVAL = timedelta(seconds=30)
 
@@ -35,11 +35,6 @@ def phone_verification_send(*, user: User) -> tuple[PhoneVerification, OutboundM
         send_key=f"verify:{verification.pk}",
     )
     return verification, message
-
-
-def sample_contact() -> Contact:
-    """Who a test send is written for when no contact is chosen. Never saved."""
-    return Contact(first_name="Alex", company=Company(name="Acme"))
 
 
 @transaction.atomic
@@ -66,8 +61,9 @@ def version_test_send(
 
 def _placeholders_check(version: TemplateVersion) -> None:
     errors = placeholders_errors(
-        body=version.body, subject=version.subject, links=version.links, defaults=version.defaults
-    )
+        body=version.body, subject=version.subject, links=version.links,
+        defaults=version.defaults, html=version.html,
+    )  # fmt: skip
     if errors:
         found = " ".join(message for messages in errors.values() for message in messages)
         raise SendsError(

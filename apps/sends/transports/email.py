@@ -1,11 +1,14 @@
 """Email through Django's configured backend: an ESP through django-anymail (ANYMAIL_ESP), or
 SMTP / the console (EMAIL_URL). Every email carries a one-click List-Unsubscribe header and
-Cue's message id as ESP metadata, which the ESP's tracking webhooks hand back."""
+Cue's message id as ESP metadata, which the ESP's tracking webhooks hand back; one made from
+a template with an HTML part carries it as the text/html alternative."""
 
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.core.mail import EmailMultiAlternatives
 
+from apps.sends.services.messages import message_html
 from apps.sends.transports.base import ProviderMessage, SendResult, TransportError
+from apps.sends.unsubscribe_links import unsubscribe_url
 
 # An ESP that answers these is busy or broken for now; any other answer is about the email.
 TRANSIENT_HTTP_STATUSES = {408, 429, 500, 502, 503, 504}
@@ -33,9 +36,7 @@ class EmailTransport:
 
 
 def _email_for(message) -> EmailMultiAlternatives:
-    from apps.sends.unsubscribe import unsubscribe_url
-
-    unsubscribe = unsubscribe_url(message)
+    unsubscribe = unsubscribe_url(send_key=message.send_key)
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body,
@@ -47,6 +48,9 @@ def _email_for(message) -> EmailMultiAlternatives:
         },
     )
     email.metadata = {METADATA_KEY: str(message.pk)}  # anymail's ESP metadata; SMTP ignores it
+    html = message_html(message)
+    if html:
+        email.attach_alternative(html, "text/html")
     return email
 
 
