@@ -132,6 +132,7 @@ def test_it_draws_an_empty_form_and_refuses_what_is_not_a_post_or_not_allowed(
         ("A, 60, done\nB, 50, done", "The variants' percentages add up to 110: make them 100."),
         ("A, 50, done\nB, 40", "The variants' percentages add up to 90: make them 100."),
         ("A, 50, done\nA, 50", "Two variants are named A: name each apart."),
+        (", 50, done\nB, 50", "Name every variant."),
     ],
 )
 def test_a_split_not_adding_up_to_100_is_refused_with_a_form_error(

@@ -106,6 +106,8 @@ class SplitSpec(StepSpec):
             return {}
         errors = []
         names = [v.get("name") for v in variants]
+        if not all(names):
+            errors.append("Name every variant.")
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             errors.append(f"Two variants are named {', '.join(repeated)}: name each apart.")
