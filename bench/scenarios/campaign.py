@@ -126,7 +126,7 @@ def _figures(run: CampaignRun) -> list[Figure]:
     refused = ", ".join(f"{count} {status}" for status, count in sorted(run.refused.items()))
     return [
         Figure(
-            f"{p} processes: {n} messages decided, enrolled → message with its decision "
+            f"{p}: {n} messages decided, enrolled → message with its decision "
             f"({n / run.decided_s:.0f}/s; the first after {run.first_decided_s:.1f} s)",
             run.decided_s,
             "s",
@@ -135,7 +135,7 @@ def _figures(run: CampaignRun) -> list[Figure]:
             target="≤ 5x",
         ),
         Figure(
-            f"{p} processes: {run.accepted} messages accepted by the fake Twilio, first to last "
+            f"{p}: {run.accepted} messages accepted by the fake Twilio, first to last "
             f"({run.accepted / run.accepted_s:.0f}/s)",
             run.accepted_s,
             "s",
@@ -145,7 +145,7 @@ def _figures(run: CampaignRun) -> list[Figure]:
             target="≤ 3x",
         ),
         Figure(
-            f"{p} processes: CPU per contact end to end (workers, beat and database)",
+            f"{p}: CPU per contact end to end (workers, beat and database)",
             run.cpu_s / n * 1e3,
             "ms",
             "the two floors' CPU (database backend of the INSERT, client processes)",
@@ -153,7 +153,7 @@ def _figures(run: CampaignRun) -> list[Figure]:
             target=f"≤ {CPU_TARGET_MS:g} ms per contact (was ~50)",
         ),
         Figure(
-            f"{p} processes: messages accepted of {n} enrolled ({run.provider_calls} provider "
+            f"{p}: messages accepted of {n} enrolled ({run.provider_calls} provider "
             f"calls, {run.duplicate_calls} duplicate, {run.time_limit_hits} time-limit hits"
             f"{'; refused: ' + refused if refused else ''})",
             run.accepted,
