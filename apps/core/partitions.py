@@ -283,7 +283,8 @@ def _start(month: date) -> str:
 def partitions_extend(*, today: date) -> list[str]:
     """Creates the coming months' partitions of every declared table ahead of time (the
     housekeeping task, daily); returns the names created. A month whose rows already sit
-    in the DEFAULT partition cannot be created: that is left for the next run to report."""
+    in the DEFAULT partition cannot be created: PostgreSQL refuses, and the task fails
+    loudly rather than move rows under a running system (those rows stay in DEFAULT)."""
     if not is_partitioning():
         return []
     created = []
