@@ -181,8 +181,8 @@ def test_a_published_version_cannot_be_edited_through_the_api(clock, marketer):
     assert response.status_code == 400
     assert response.json() == {
         "status": [
-            "Version 1 is published: only a draft's steps can be changed. Start a new draft "
-            "to change the journey."
+            "Version 1 is published: only a draft's steps and settings can be changed. Start "
+            "a new draft to change the journey."
         ]
     }
 
