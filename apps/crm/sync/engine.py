@@ -1,9 +1,9 @@
 """CRM → Cue: one sync run, object type by object type, page by page.
 
-Each page's rows and the cursor after it are committed together, so a crash loses
-nothing and re-reads at most one page, and re-reading a page changes nothing (every
-applier writes only what differs). The CRM's pages are stored a few at a time (up to
-STORE_RECORDS records): HubSpot hands over 100 a page, and every stored page costs the
+Each stored page's rows and the cursor after it are committed together, so a crash
+loses nothing and re-reads at most one stored page, and re-reading a page changes nothing
+(every applier writes only what differs). The CRM's pages are stored a few at a time (up
+to STORE_RECORDS records): HubSpot hands over 100 a page, and every stored page costs the
 same twenty-odd statements however few records it holds. One run per CRM at a time: a
 lease on the Connection row, taken by a conditional UPDATE and renewed with each page,
 so a run killed mid-page lets the next one start once the lease lapses.
