@@ -33,8 +33,9 @@ class MessageTemplateForm(forms.ModelForm):
         strip=False,
         label="HTML",
         widget=forms.Textarea(attrs={"rows": 14, "cols": 80, "class": "cue-template-html"}),
+        # The admin shows help text as HTML: the tag is written escaped.
         help_text="Email only. Paragraphs, headings, lists, links, images, simple tables, and "
-        "a <style> block (inlined when sent). Scripts, event handlers and javascript: links "
+        "a &lt;style&gt; block (inlined when sent). Scripts, event handlers and javascript: links "
         "are removed when saved. A marketing email needs the brand's name, its postal "
         "address and {link:unsubscribe} in both the HTML and the text.",
     )
