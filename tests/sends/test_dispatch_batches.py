@@ -111,30 +111,30 @@ def test_one_batch_sends_each_allowed_message_once_and_lets_a_stop_win(
 def test_a_batch_takes_only_the_slots_in_reach_and_hands_the_rest_back_unattempted(
     fake_twilio, opted_in_contact, settings, enqueued
 ):
-    # Given twenty queued messages and a sender paced at 4 a second (4 s of slots: 17)
+    # Given 28 queued messages and a sender paced at 4 a second (6 s of slots: 25)
     settings.CUE_SEND_RATES = {"default": 4.0}
-    messages = queued_messages(opted_in_contact, 20)
+    messages = queued_messages(opted_in_contact, 28)
 
     # When one batch dispatches them
     outcomes = messages_dispatch(message_ids=[m.pk for m in messages])
 
-    # Then seventeen are sent at their slots and three go back to the queue with no attempt
+    # Then 25 are sent at their slots and three go back to the queue with no attempt
     # used, due when the sender's next slot is free, in one enqueued batch
-    assert list(outcomes.values()) == ["sent"] * 17 + ["repaced"] * 3
-    assert len(fake_twilio.messages_sent()) == 17
-    handed_back = OutboundMessage.objects.filter(pk__in=[m.pk for m in messages[17:]])
+    assert list(outcomes.values()) == ["sent"] * 25 + ["repaced"] * 3
+    assert len(fake_twilio.messages_sent()) == 25
+    handed_back = OutboundMessage.objects.filter(pk__in=[m.pk for m in messages[25:]])
     assert set(handed_back.values_list("status", "attempts", "next_attempt_at")) == {
-        ("queued", 0, MIDDAY + timedelta(seconds=4.25))
+        ("queued", 0, MIDDAY + timedelta(seconds=6.25))
     }
-    assert enqueued == [[m.pk for m in messages[17:]]]
+    assert enqueued == [[m.pk for m in messages[25:]]]
 
     # And when that batch comes round before its slot is near, it goes back unclaimed
-    assert messages_dispatch(message_ids=[m.pk for m in messages[17:]]) == dict.fromkeys(
-        [m.pk for m in messages[17:]], "repaced"
+    assert messages_dispatch(message_ids=[m.pk for m in messages[25:]]) == dict.fromkeys(
+        [m.pk for m in messages[25:]], "repaced"
     )
     assert set(handed_back.values_list("status", "attempts")) == {("queued", 0)}
-    assert enqueued == [[m.pk for m in messages[17:]]] * 2
-    assert len(fake_twilio.messages_sent()) == 17
+    assert enqueued == [[m.pk for m in messages[25:]]] * 2
+    assert len(fake_twilio.messages_sent()) == 25
 
 
 def test_every_send_goes_through_one_reused_client(fake_twilio):

@@ -31,12 +31,13 @@ from apps.sends.transports.twilio import SEND_THREADS
 
 logger = logging.getLogger(__name__)
 
-MAX_PACING_SLEEP = 4.0  # a batch takes the slots of this many seconds ahead at most
+MAX_PACING_SLEEP = 6.0  # a batch takes the slots of this many seconds ahead at most
 # A batch handed back comes this long before its senders' next free slot: time to claim and
-# gate it again before that slot, so the schedule never idles meanwhile. A batch finding
-# every sender's schedule taken further ahead goes back without a claim, and one whose
-# claim finds it so takes no slot: it would hold a worker process only to wait for them.
-PACED_RETURN_EARLY = 1.5
+# gate it again before that slot, so the schedule never idles meanwhile (a claim and gate
+# of 50 took up to 2 s on a loaded 2-core machine). A batch finding every sender's schedule
+# taken further ahead goes back without a claim, and one whose claim finds it so takes no
+# slot: it would hold a worker process only to wait for them.
+PACED_RETURN_EARLY = 3.0
 DISPATCH_BATCH = 50  # messages one dispatch task claims: a batch's slots fit one pacing wait
 # A dispatch task not run by then is dropped by the worker; until then the sweep leaves its
 # messages alone, so a long queue never collects a second task for the same message.
