@@ -123,7 +123,8 @@ class BranchSpec(StepSpec):
                 widget=forms.Textarea(attrs={"rows": 4, "cols": 60, "class": "cue-json"}),
                 label="Or a condition",
                 help_text='{"rules": <segment rules>} or {"step_outcome": {"step": "<key>", '
-                '"is": "delivered" | "clicked" | "replied" | "opened" | "bounced"}}.',
+                '"is": "delivered" | "clicked" | "replied" | "opened" | "bounced"}}. '
+                + OPENED_CAVEAT,
             ),
             "then_step": StepKeyField(label="If it holds, go to"),
             "else_step": StepKeyField(label="Otherwise, go to"),
