@@ -10,6 +10,7 @@ block is inlined, so that mail clients that drop <style> still show the styling.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html.parser import HTMLParser
 
 import css_inline
@@ -88,6 +89,7 @@ def html_inline_css(html: str) -> str:
         return html
 
 
+@lru_cache(maxsize=64)  # a batch of emails from one version derives its text once
 def html_to_text(html: str) -> str:
     """A readable text part for HTML: paragraphs and headings as blank-line blocks, list
     items as "- ", a link as its text and its address, an image as its alt text.

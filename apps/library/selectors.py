@@ -121,7 +121,7 @@ class FieldDiff:
     runs: list[tuple[str, str]]
 
 
-DIFF_FIELDS = ("subject", "body", "links", "defaults")
+DIFF_FIELDS = ("subject", "body", "html", "links", "defaults")
 
 
 def version_diff(*, old: TemplateVersion, new: TemplateVersion) -> list[FieldDiff]:

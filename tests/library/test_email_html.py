@@ -318,3 +318,24 @@ def test_the_preview_api_strips_a_nul_byte_at_the_edge(client, marketer):
     assert (email["sanitised_html"], email["text"], email["errors"]) == (
         "<p>Hi there</p>", "Hi there", [],
     )  # fmt: skip
+
+
+def test_the_version_diff_shows_what_changed_in_the_html(marketer, approver):
+    from apps.library.selectors import version_diff
+    from apps.library.services import template_content_edit, version_approve
+
+    template = email_template(marketer)
+    first = version_submit(actor=marketer, version=template.versions.get(), notify=False)
+    first = version_approve(actor=approver, version=first, notify=False)
+    second = template_content_edit(
+        actor=marketer, template=template, html=HTML.replace("Watch it", "Watch the recording")
+    )
+
+    [diff] = version_diff(old=first, new=second)
+    changed = {
+        kind: "".join(text for k, text in diff.runs if k == kind) for kind in ("delete", "insert")
+    }
+    assert (diff.field, changed) == (
+        "html",
+        {"delete": "it</a></p><p>Cue", "insert": "the recording</a></p><p>Cue"},
+    )
