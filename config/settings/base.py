@@ -328,6 +328,9 @@ CRM_TIMEOUT_SECONDS = env.float("CRM_TIMEOUT_SECONDS", default=20.0)
 # The longest a sync waits in one go when a CRM asks it to (429 Retry-After); a longer
 # wait ends the run with its cursor kept, and the next scheduled run resumes.
 CRM_MAX_RETRY_WAIT_SECONDS = env.float("CRM_MAX_RETRY_WAIT_SECONDS", default=120.0)
+# The most records a sync writes in one transaction (the CRM's pages gathered up to it): a
+# crash re-reads at most this many.
+CRM_SYNC_STORE_RECORDS = env.int("CRM_SYNC_STORE_RECORDS", default=2000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,5 +1,5 @@
-"""The sync stores the CRM's pages a few at a time (up to STORE_RECORDS records in one
-transaction): what was read before the CRM failed is still stored with its cursor, and a
+"""The sync stores the CRM's pages a few at a time (up to CRM_SYNC_STORE_RECORDS records in
+one transaction): what was read before the CRM failed is still stored with its cursor, and a
 record read twice in one run (changed while the sync ran) is taken twice, in order."""
 
 from datetime import UTC, datetime, timedelta
@@ -10,7 +10,6 @@ from apps.contacts.models import Contact, Opportunity, PipelineStage
 from apps.crm.adapters import CONTACT, DEAL
 from apps.crm.connections import adapter_for
 from apps.crm.models import StageMapping, SyncCursor, SyncRun
-from apps.crm.sync import engine
 from apps.crm.sync.engine import sync_in
 
 pytestmark = pytest.mark.django_db
@@ -88,8 +87,8 @@ def test_pages_read_before_the_crm_fails_are_stored_with_their_cursor(hubspot):
     assert Contact.objects.count() == 250
 
 
-def test_a_deal_changed_while_the_sync_runs_is_taken_twice_in_order(hubspot, monkeypatch):
-    monkeypatch.setattr(engine, "STORE_RECORDS", 500)
+def test_a_deal_changed_while_the_sync_runs_is_taken_twice_in_order(hubspot, settings):
+    settings.CRM_SYNC_STORE_RECORDS = 500
     stages_map()
     deals = hubspot.records_seed(
         "deals", 60, properties=lambda i: {"dealname": f"D{i}"}, modified_at=T0
@@ -113,3 +112,24 @@ def test_a_deal_changed_while_the_sync_runs_is_taken_twice_in_order(hubspot, mon
         ("discovery", T0 + timedelta(days=1)),
         ("demo", T0 + timedelta(days=2)),
     ]
+
+
+def test_it_stores_no_more_records_at_once_than_the_setting_allows(hubspot, settings):
+    settings.CRM_SYNC_STORE_RECORDS = 250
+    hubspot.records_seed(
+        "contacts", 1000, properties=lambda i: {"email": f"p{i}@x.test"}, modified_at=T0
+    )
+    created = []
+
+    run = sync_in(
+        adapter=adapter_for("hubspot"),
+        full=True,
+        progress=lambda object_type, counts: (
+            created.append(counts["created"]) if object_type == CONTACT else None
+        ),
+    )
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    # Pages of 100 gathered while they fit in 250: 200 a transaction, the last with the
+    # search for changes and the archived records.
+    assert created == [200, 400, 600, 800, 1000]

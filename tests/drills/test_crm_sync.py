@@ -40,6 +40,7 @@ from tests.workers import ROOT, celery_process, wait_for
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
 PAGE = 50  # HubSpot's list page of deals with their stage history, a full sync's first phase
+STORED = 10 * PAGE  # records the killed sync writes in one transaction
 PEOPLE, DEALS = 300, 1500
 HUBSPOT_STAGES = [("appointmentscheduled", "discovery"), ("qualifiedtobuy", "demo")]
 SALESFORCE_STAGES = [("Prospecting", "discovery"), ("Qualification", "demo")]
@@ -127,8 +128,10 @@ def test_a_sync_killed_inside_a_page_is_finished_by_the_next_run_with_each_recor
     with FakeHubSpot() as fake, psycopg.connect(workers.test_database_url()) as blocker:
         hubspot_world(fake, PEOPLE, DEALS)
         command = [sys.executable, "manage.py", "crm_sync", "hubspot", "--full"]
+        # Ten deal pages a transaction: the kill falls between two of its three.
+        env = {**hubspot_env(fake), "CRM_SYNC_STORE_RECORDS": str(STORED)}
         with celery_process(
-            command, queue="crm-drill", env=hubspot_env(fake), log_name="test-crm-sync-killed"
+            command, queue="crm-drill", env=env, log_name="test-crm-sync-killed"
         ) as process:
             deal_cursor = SyncCursor.objects.filter(system="hubspot", object_type="deal")
             assert wait_for(deal_cursor.exists, timeout=120, interval=0.01), "no deal page"
@@ -146,7 +149,7 @@ def test_a_sync_killed_inside_a_page_is_finished_by_the_next_run_with_each_recor
 
         # The killed page's rows are gone with its transaction: only whole pages were kept.
         assert Opportunity.objects.count() == committed < DEALS
-        assert committed % PAGE == 0
+        assert committed % STORED == 0
         assert SyncRun.objects.get().status == SyncRun.Status.RUNNING  # it never said so
         # Ten minutes later its lease has lapsed, and the next scheduled run starts.
         Connection.objects.filter(system="hubspot").update(

@@ -2,9 +2,10 @@
 
 Each stored page's rows and the cursor after it are committed together, so a crash
 loses nothing and re-reads at most one stored page, and re-reading a page changes nothing
-(every applier writes only what differs). The CRM's pages are stored a few at a time (up
-to STORE_RECORDS records): HubSpot hands over 100 a page, and every stored page costs the
-same twenty-odd statements however few records it holds. One run per CRM at a time: a
+(every applier writes only what differs). The CRM's pages are stored a few at a time
+(up to the CRM_SYNC_STORE_RECORDS setting, 2,000 records by default): HubSpot hands over
+100 a page, and every stored page costs the same twenty-odd statements however few
+records it holds. One run per CRM at a time: a
 lease on the Connection row, taken by a conditional UPDATE and renewed with each page,
 so a run killed mid-page lets the next one start once the lease lapses.
 """
@@ -13,6 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -31,9 +33,6 @@ from apps.crm.sync.tasks import tasks_apply
 logger = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
-# The most records stored in one transaction: Salesforce's largest page. The CRM's pages
-# are gathered up to it (never splitting one), so a crash re-reads at most this many.
-STORE_RECORDS = 2000
 APPLIERS: dict[str, Callable[[SyncContext, str, list], Tally]] = {
     adapters.OWNER: owners_apply,
     adapters.COMPANY: companies_apply,
@@ -92,7 +91,8 @@ def _object_type_sync(adapter, run, object_type, full, page_size, progress) -> N
     stored = SyncCursor.objects.filter(system=adapter.system, object_type=object_type)
     cursor = None if full else stored.values_list("cursor", flat=True).first()
     context = SyncContext(adapter.system)
-    gathered = _Gathered()
+    # The CRM's pages are gathered up to this many records (never splitting one).
+    gathered = _Gathered(settings.CRM_SYNC_STORE_RECORDS)
 
     def store() -> None:
         if gathered.pages:
@@ -110,7 +110,7 @@ def _object_type_sync(adapter, run, object_type, full, page_size, progress) -> N
             store()
         gathered.add(page)
         cursor = page.cursor
-        if page.done or len(gathered.records) >= STORE_RECORDS:
+        if page.done or gathered.full():
             store()
         if page.done:
             return
@@ -121,15 +121,19 @@ class _Gathered:
     order, the last one's cursor. A record read twice (changed while the sync runs)
     starts a new one, so each stored page holds a record once, as the CRM's pages do."""
 
-    def __init__(self) -> None:
+    def __init__(self, most: int) -> None:
+        self.most = most
         self.pages: list[Page] = []
         self.records: list = []
         self.ids: set[str] = set()
 
     def fits(self, page: Page) -> bool:
         return not any(record.id in self.ids for record in page.records) and (
-            len(self.records) + len(page.records) <= STORE_RECORDS
+            len(self.records) + len(page.records) <= self.most
         )
+
+    def full(self) -> bool:
+        return len(self.records) >= self.most
 
     def add(self, page: Page) -> None:
         self.pages.append(page)
