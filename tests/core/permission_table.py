@@ -640,7 +640,7 @@ def _journeys_api_samples() -> list[Sample]:
                 f"/api/v1/journeys/versions/{{journey_submitted.pk}}/{action}/",
                 api(READERS, NOT_ALLOWED),
             )
-            for action in ("steps", "submit", "approve", "reject")
+            for action in ("steps", "settings", "submit", "approve", "reject")
         ),
         s(
             f"{versions}publish/",

@@ -793,6 +793,10 @@ def _journey_steps(world: World) -> list[str]:
     return sorted(Step.objects.filter(version_id=version.pk).values_list("key", flat=True))
 
 
+def _journey_draft_cap(world: World) -> int | None:
+    return JourneyVersion.objects.get(pk=world.extra["journey_draft"].pk).cap_messages
+
+
 def _journeys_api_writes() -> list[Write]:
     """Journeys through the API: marketers write and submit drafts; approvers (never the
     author) approve, reject, publish and pause; everyone else gets a 403."""
@@ -814,6 +818,16 @@ def _journeys_api_writes() -> list[Write]:
             changes=AUTHORS,
             data={"steps": [{"key": "done", "kind": "exit"}, {"key": "bye", "kind": "exit"}]},
             method="put",
+            as_json=True,
+        ),
+        w(
+            "change draft settings (API)",
+            version % ("journey_draft", "settings"),
+            api(AUTHORS),
+            _journey_draft_cap,
+            changes=AUTHORS,
+            data={"cap_messages": 3},
+            method="patch",
             as_json=True,
         ),
         w(
