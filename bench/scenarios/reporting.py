@@ -230,9 +230,9 @@ def _responses() -> None:
             FROM {m} WHERE id % 200 = 0 AND sent_at IS NOT NULL""",
         f"""INSERT INTO sends_inboundmessage (provider_sid, from_address, to_address, body,
                 contact_id, keyword_kind, keyword, outcome, received_at, classification_rule,
-                classification_language, classification_detail)
+                classification_language, classification_detail, messaging_service_sid)
             SELECT 'SMstop' || {_text("id")}, to_address, '+13125550000', 'STOP', contact_id,
-                'opt_out', 'STOP', 'opted out', sent_at, 'keyword', 'en', 'stop'
+                'opt_out', 'STOP', 'opted out', sent_at, 'keyword', 'en', 'stop', ''
             FROM {m} WHERE id % 333 = 0 AND sent_at IS NOT NULL""",
         f"""INSERT INTO sends_messageevent (message_id, kind, status, detail, at)
             SELECT id, 'decision', 'queued',
