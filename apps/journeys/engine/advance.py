@@ -16,6 +16,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.bulk import rows_update
 from apps.journeys.activity import activity_batched, activity_log
 from apps.journeys.engine.claims import enrollment_claim_one, enrollments_claim
 from apps.journeys.engine.sends import messages_for_sends
@@ -91,7 +92,7 @@ def _chunk_run_together(ids: list[int], token: str) -> int:
         steps: dict[int, dict] = {}
         for enrollment in running:
             _steps_run(enrollment, now, steps, made)
-        Enrollment.objects.bulk_update(running, RUN_FIELDS)
+        rows_update(running, RUN_FIELDS)
         return len(running)
 
 

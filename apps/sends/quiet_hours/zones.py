@@ -8,6 +8,8 @@ that straddle a zone line, and that one zone is not enough to keep a text out of
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -68,10 +70,10 @@ def _region_key(region: str | None, country: str) -> tuple[str, str] | None:
 
 def phone_zones(phone_e164: str | None, rules: QuietHoursRules | None = None) -> list[ZoneInfo]:
     """libphonenumber's zones for the number, united with its split area code's zones."""
-    number = _parse_phone(phone_e164)
-    if number is None:
+    facts = _phone_facts(phone_e164) if phone_e164 else None
+    if facts is None:
         return []
-    names = [n for n in phone_timezone.time_zones_for_number(number) if n != _PHONE_UNKNOWN_ZONE]
+    names = list(facts.zone_names)
     split = split_area_code(phone_e164, rules or load_rules())
     if split is not None:
         names += split.zones
@@ -85,19 +87,30 @@ def split_area_code(phone_e164: str | None, rules: QuietHoursRules):
 
 
 def _area_code(phone_e164: str | None) -> str | None:
-    number = _parse_phone(phone_e164)
-    if number is None or number.country_code != 1:
-        return None
-    return str(number.national_number)[:3]
+    facts = _phone_facts(phone_e164) if phone_e164 else None
+    return facts.area_code if facts else None
 
 
-def _parse_phone(phone_e164: str | None) -> phonenumbers.PhoneNumber | None:
-    if not phone_e164:
-        return None
+class _PhoneFacts(NamedTuple):
+    zone_names: tuple[str, ...]  # libphonenumber's zones for the number
+    area_code: str | None  # a North American number's, else None
+    region: str | None  # the country it is dialled in
+
+
+@lru_cache(maxsize=65_536)
+def _phone_facts(phone_e164: str) -> _PhoneFacts | None:
+    """What the number itself says, read once: a gate decision asks it several questions,
+    and parsing costs more than the rest of the quiet hours check."""
     try:
-        return phonenumbers.parse(phone_e164, None)
+        number = phonenumbers.parse(phone_e164, None)
     except phonenumbers.NumberParseException:
         return None
+    zones = phone_timezone.time_zones_for_number(number)
+    return _PhoneFacts(
+        tuple(name for name in zones if name != _PHONE_UNKNOWN_ZONE),
+        str(number.national_number)[:3] if number.country_code == 1 else None,
+        phonenumbers.region_code_for_number(number),
+    )
 
 
 # --- Which rules apply -------------------------------------------------------------------
@@ -107,8 +120,8 @@ def recipient_countries(*, country: str | None, phone_e164: str | None) -> list[
     """The contact's country and the phone number's, when they differ: both countries' rules
     apply, since either may be where the phone is when the text lands."""
     stated = (country or "US").strip().upper()
-    number = _parse_phone(phone_e164)
-    dialled = phonenumbers.region_code_for_number(number) if number else None
+    facts = _phone_facts(phone_e164) if phone_e164 else None
+    dialled = facts.region if facts else None
     return list(dict.fromkeys(c for c in (stated, dialled) if c and c != "ZZ" and c != "001"))
 
 

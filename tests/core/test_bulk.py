@@ -1,0 +1,87 @@
+"""rows_update saves what bulk_update saves, in one statement, for every kind of column."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.contacts.models import Contact
+from apps.core.bulk import rows_update
+from tests.factories import CompanyFactory, ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = [
+    "first_name", "phone", "company", "intent_score", "lifecycle_stage_changed_at",
+    "erased_at", "attributes", "region",
+]  # fmt: skip
+
+
+def _changed(contacts, company, tail="9"):
+    values = [
+        ("Zoë", f"+1415555099{tail}", company, 12.5, datetime(2026, 3, 1, 9, 30, tzinfo=UTC), None,
+         {"plan": "pro", "tags": ["a", "b"], "n": None}, "FL"),
+        ("", "", None, 0.0, None, datetime(2026, 1, 2, tzinfo=UTC), {}, ""),
+        ("O'Brien; DROP", f"+44207183875{tail}", company, -1.0, None, None, {"q": "it's"}, "TX"),
+    ]  # fmt: skip
+    for contact, row in zip(contacts, values, strict=True):
+        for name, value in zip(FIELDS, row, strict=True):
+            setattr(contact, name, value)
+    return values
+
+
+def _stored(contacts):
+    rows = Contact.objects.filter(pk__in=[c.pk for c in contacts]).order_by("pk")
+    return [
+        tuple(str(getattr(c, n)) if n == "phone" else getattr(c, n) for n in FIELDS) for c in rows
+    ]
+
+
+def test_it_saves_each_row_its_own_values_in_one_statement():
+    company = CompanyFactory()
+    contacts = sorted(ContactFactory.create_batch(3), key=lambda c: c.pk)
+    untouched = ContactFactory(first_name="Else")
+    values = _changed(contacts, company)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert rows_update(contacts, FIELDS) == 3
+
+    assert len(queries) == 1
+    expected = [
+        tuple(str(v) if n == "phone" else v for n, v in zip(FIELDS, row, strict=True))
+        for row in values
+    ]
+    assert _stored(contacts) == expected
+    untouched.refresh_from_db()
+    assert untouched.first_name == "Else"
+
+
+def test_it_stores_what_bulk_update_stores():
+    company = CompanyFactory()
+    ours = sorted(ContactFactory.create_batch(3), key=lambda c: c.pk)
+    theirs = sorted(ContactFactory.create_batch(3), key=lambda c: c.pk)
+    _changed(ours, company)
+    _changed(theirs, company, tail="8")
+
+    rows_update(ours, FIELDS)
+    Contact.objects.bulk_update(theirs, FIELDS)
+
+    assert [row[:1] + row[2:] for row in _stored(ours)] == [
+        row[:1] + row[2:] for row in _stored(theirs)
+    ]
+
+
+def test_nothing_to_save_is_no_statement():
+    with CaptureQueriesContext(connection) as queries:
+        assert rows_update([], FIELDS) == 0
+    assert len(queries) == 0
+
+
+def test_a_row_deleted_meanwhile_is_not_counted():
+    contacts = ContactFactory.create_batch(2)
+    Contact.objects.filter(pk=contacts[0].pk).delete()
+    contacts[1].first_name = "Kept"
+
+    assert rows_update(contacts, ["first_name"]) == 1
+    assert Contact.objects.get(pk=contacts[1].pk).first_name == "Kept"
