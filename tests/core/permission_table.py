@@ -457,6 +457,13 @@ def _custom_admin_samples() -> list[Sample]:
             "/admin/journeys/journey/{live_journey.pk}/pause/",
             POST_ONLY,
         ),
+        # The builder's diagram of its unsaved form: a POST that reads only (GET is a 405).
+        s(f"{JOURNEY}diagram/", "/admin/journeys/journey/diagram/", POST_ONLY),
+        s(
+            f"{JOURNEY}<path:object_id>/diagram/",
+            "/admin/journeys/journey/{journey.pk}/diagram/",
+            POST_ONLY,
+        ),
         s(
             f"{JOURNEY}<path:object_id>/simulate/",
             "/admin/journeys/journey/{journey.pk}/simulate/",
