@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0009_compliance_sign_in_logs_only'),
+        ("accounts", "0009_compliance_sign_in_logs_only"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='brand',
-            name='postal_address',
-            field=models.TextField(blank=True, help_text='The physical postal address every marketing email must show (CAN-SPAM).', max_length=500),
+            model_name="brand",
+            name="postal_address",
+            field=models.TextField(
+                blank=True,
+                help_text="The physical postal address every marketing email must show (CAN-SPAM).",
+                max_length=500,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalbrand',
-            name='postal_address',
-            field=models.TextField(blank=True, help_text='The physical postal address every marketing email must show (CAN-SPAM).', max_length=500),
+            model_name="historicalbrand",
+            name="postal_address",
+            field=models.TextField(
+                blank=True,
+                help_text="The physical postal address every marketing email must show (CAN-SPAM).",
+                max_length=500,
+            ),
         ),
     ]
