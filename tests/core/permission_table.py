@@ -490,6 +490,11 @@ def _custom_admin_samples() -> list[Sample]:
         s(f"{CRM}sync/", "/admin/crm/connection/hubspot/sync/", POST_ONLY),
         s(f"{CRM}retry/", "/admin/crm/connection/hubspot/retry/", POST_ONLY),
         s(f"{CRM}dry-run/", "/admin/crm/connection/hubspot/dry-run/", admin_page(ADMIN_ONLY)),
+        s(
+            f"{CRM}field-suggestions/",
+            "/admin/crm/connection/hubspot/field-suggestions/",
+            admin_page(ADMIN_ONLY),  # like the dry run: whoever edits the mappings
+        ),
         s("admin/crm/stagemapping/suggest/", "/admin/crm/stagemapping/suggest/", POST_ONLY),
         # Running an audit is Compliance's (a POST); the exports follow who reads what.
         s(
