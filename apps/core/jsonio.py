@@ -9,12 +9,14 @@ through the standard library as before, so the fast path changes speed, never ou
 
 import json
 import math
-import re
 
 import orjson
 
-# orjson reads an integer past 64 bits as a float: a run of this many digits may be one.
-_LONG_DIGITS = re.compile(r"\d{19}")
+# orjson reads an integer past 64 bits as a float: a run of 19 digits may be one. Found by
+# mapping every digit to one and searching for the run: a regular expression takes about
+# fifteen times longer over a 500 KB body, and longer than orjson takes to parse it.
+_DIGITS_AS_NINES = str.maketrans("0123456789", "9" * 10)
+_LONG_DIGITS = "9" * 19
 # How Python code hands properties in: keys need not be strings (json.dumps writes 1 as
 # "1"); datetimes and dataclasses are refused, as the standard encoder refuses them.
 _DUMPS_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
@@ -25,7 +27,7 @@ def json_strict_loads(text: str) -> object:
     """The value of a JSON text; raises ValueError (or RecursionError, for nesting deeper
     than Python's stack) for what is not plain JSON: NaN, Infinity, numbers that overflow
     to infinity."""
-    if not _LONG_DIGITS.search(text):
+    if _LONG_DIGITS not in text.translate(_DIGITS_AS_NINES):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
