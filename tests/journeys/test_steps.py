@@ -20,6 +20,7 @@ from apps.journeys.steps.split import split_choose
 from apps.sends.links import link_click_record
 from apps.sends.models import InboundMessage, OutboundMessage, TrackedLink
 from apps.sends.services.sweep import messages_sweep
+from apps.sends.unsubscribe_links import unsubscribe_lookup
 from tests.factories import ContactFactory
 from tests.journeys.builders import journey_build, sms_template
 from tests.journeys.conftest import MIDDAY
@@ -205,10 +206,15 @@ def test_it_sends_an_email_from_an_approved_email_template(
     assert (link.key, link.destination) == ("offer", "https://www.example.com/offer")
     [email] = mail.outbox
     assert (email.subject, email.to) == ("Your offer", [contact.email])
-    assert email.body == (
+    text, unsubscribe = email.body.rsplit("\nUnsubscribe: ", 1)
+    assert text == (
         f"Hi Ada, here is 20% off your first year: {settings.PUBLIC_BASE_URL}/l/{link.token}\n"
-        "Cue Demo"
+        "Cue Demo\nCue Demo Inc., 100 Market Street, Suite 300, Springfield, IL 62701"
     )
+    unsubscribe_prefix = f"{settings.PUBLIC_BASE_URL}/unsubscribe/"
+    assert unsubscribe.startswith(unsubscribe_prefix)
+    token = unsubscribe.removeprefix(unsubscribe_prefix).rstrip("/")
+    assert unsubscribe_lookup(token) == {"send_key": message.send_key}
     assert enrollment.state == "completed"
 
 
