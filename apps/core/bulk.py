@@ -56,4 +56,6 @@ def _placeholder(connection, field) -> str:
     quoted strings has none: each value is cast to its column's type. SQLite needs no type."""
     if connection.vendor == "sqlite":
         return "%s"
-    return f"CAST(%s AS {field.cast_db_type(connection)})"
+    # Without its length or precision: an explicit CAST to varchar(16) would cut a longer
+    # value short in silence, where assigning it to the column refuses it, as bulk_update does.
+    return f"CAST(%s AS {field.cast_db_type(connection).split('(')[0]})"

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.contacts.models import Contact
@@ -85,3 +85,14 @@ def test_a_row_deleted_meanwhile_is_not_counted():
 
     assert rows_update(contacts, ["first_name"]) == 1
     assert Contact.objects.get(pk=contacts[1].pk).first_name == "Kept"
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="SQLite keeps no lengths")
+def test_a_value_too_long_for_its_column_is_refused_not_cut_short():
+    contact = ContactFactory(first_name="Short")
+    contact.first_name = "x" * 101  # the column holds 100
+
+    with pytest.raises(DataError), transaction.atomic():
+        rows_update([contact], ["first_name"])
+
+    assert Contact.objects.get(pk=contact.pk).first_name == "Short"
