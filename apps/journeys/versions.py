@@ -187,12 +187,23 @@ def version_step_save(
     if position is None:
         position = step.position if step.pk else _position_next(version)
     step.kind, step.position = kind, position
-    step.config = SPECS[kind].Config.read(config).stored()
+    step.config = _config_checked(SPECS[kind], key, config)
     _audited_save(step, actor=actor, reason=f"Step {key} saved in v{version.number}")
     if version.start_step_id is None:
         version.first_step = step
         _audited_save(version, actor=actor, reason=f"Starts at {key}")
     return step
+
+
+def _config_checked(spec, key: str, raw: dict) -> dict:
+    """The config as stored, once the kind's rules hold (the API and the builder ask the
+    same rules first, to name every field; this refuses what reaches here anyway)."""
+    config = spec.Config.read(raw)
+    errors = spec.config_errors(config)
+    if errors:
+        where, messages = next(iter(errors.items()))
+        raise JourneyError(messages[0], field=f"steps.{key}.config.{where}")
+    return config.stored()
 
 
 def _position_next(version: JourneyVersion) -> int:

@@ -143,7 +143,7 @@ def test_the_diagram_and_problems_follow_the_form_before_save(live_server, page)
     # When she saves anyway, the server refuses the split with a form error; nothing saved
     page.click('input[name="_continue"]')
     expect(page.locator("#steps-2 .field-variants ul.errorlist")).to_have_text(
-        "The variants' percentages add up to 60: make them 100."
+        "The variants' percentages add up to 60, not 100."
     )
     assert {s.key: s.config for s in Step.objects.filter(journey=journey)} == saved
     assert JourneyVersion.objects.filter(journey=journey).count() == 1

@@ -129,10 +129,11 @@ def test_it_draws_an_empty_form_and_refuses_what_is_not_a_post_or_not_allowed(
 @pytest.mark.parametrize(
     ("variants", "error"),
     [
-        ("A, 60, done\nB, 50, done", "The variants' percentages add up to 110: make them 100."),
-        ("A, 50, done\nB, 40", "The variants' percentages add up to 90: make them 100."),
+        ("A, 60, done\nB, 50, done", "The variants' percentages add up to 110, not 100."),
+        ("A, 50, done\nB, 40", "The variants' percentages add up to 90, not 100."),
         ("A, 50, done\nA, 50", "Two variants are named A: name each apart."),
-        (", 50, done\nB, 50", "Name every variant."),
+        (", 50, done\nB, 50", "Variant #1 has no name."),
+        ("A, 100, done", "An A/B split needs at least two variants."),
     ],
 )
 def test_a_split_not_adding_up_to_100_is_refused_with_a_form_error(

@@ -158,12 +158,16 @@ class StepInSerializer(serializers.Serializer):
     position = serializers.IntegerField(required=False, min_value=0, max_value=100_000)
 
     def validate(self, data):
-        known = {key for _, key in _stored_keys(SPECS[data["kind"]].Config)}
+        spec = SPECS[data["kind"]]
+        known = {key for _, key in _stored_keys(spec.Config)}
         unknown = sorted(set(data["config"]) - known)
         if unknown:
             raise ValidationError(
                 {"config": [f"Not a setting of a {data['kind']} step: {', '.join(unknown)}."]}
             )
+        errors = spec.config_errors(spec.Config.read(data["config"]))
+        if errors:
+            raise ValidationError({f"config.{where}": found for where, found in errors.items()})
         return data
 
 

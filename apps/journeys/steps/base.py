@@ -135,6 +135,11 @@ class StepSpec(ABC):
         """What keeps a step of this kind from being activated, besides dangling edges."""
         return []
 
+    def config_errors(self, config) -> dict[str, list[str]]:
+        """What keeps a config from being saved at all, even in a draft, by where it is in
+        the config (e.g. "variants.#2.percent"): the API and the service refuse it."""
+        return {}
+
     def segment_entry_problems(self, config) -> list[str]:
         """What is wrong with this step in a journey a segment entry starts (no event)."""
         return []
