@@ -3,6 +3,9 @@
 // focused, so the diagram is reachable and usable from the keyboard. "Add a step after it"
 // adds a step on the opened step's edge (between it and what followed); "Delete it…" asks,
 // then marks the step for deletion. Both take effect on Save, like every other edit.
+// A split's variants are edges like the others: each is offered under "Its edge", and
+// Connect, Disconnect and Add work on its row's "then go to" (the rows write the variants).
+// Clicking an edge's label in the diagram opens its step with that edge chosen.
 (function () {
   "use strict";
 
@@ -26,18 +29,65 @@
     return JSON.parse(document.getElementById("cue-builder-checks").textContent).kinds;
   }
 
+  // The rows of a split's variants (journey_split_editor.js), in the variants' order.
+  function variantRows(form) {
+    return Array.prototype.slice.call(form.querySelectorAll(".cue-variants tbody tr"));
+  }
+
+  function offered(pick, key) {
+    return Array.prototype.some.call(pick.options, function (o) { return o.value === key; });
+  }
+
+  // Every edge of a step as {value, label, get(), set(key)}: its kind's edge fields, then
+  // one per variant of a split. A variant's edge is its row's "then go to" picker: setting
+  // it tells the row, which writes the variants field (and so the diagram and the checks).
+  function edgesOf(form) {
+    var kind = kinds()[input(form, "kind").value] || { edges: {} };
+    var found = Object.keys(kind.edges).map(function (name) {
+      var field = input(form, name);
+      return {
+        value: name,
+        label: kind.edges[name],
+        get: function () { return field.value.trim(); },
+        set: function (key) { field.value = key; },
+      };
+    });
+    if (!kind.variants) return found;
+    return found.concat(variantRows(form).map(function (row, index) {
+      var pick = row.querySelector(".cue-variant-next");
+      // As the row writes it into the variants field (and so as the diagram labels it).
+      var name = row.querySelector(".cue-variant-name").value.replace(/[,\s]+/g, "_") ||
+        "#" + (index + 1);
+      return {
+        value: "variant-" + index,
+        label: name,
+        title: "variant " + name,
+        get: function () { return pick.value; },
+        set: function (key) {
+          if (key && !offered(pick, key)) {
+            var option = document.createElement("option");
+            option.value = option.textContent = key;
+            pick.appendChild(option);
+          }
+          pick.value = key;
+          pick.dispatchEvent(new Event("change", { bubbles: true }));
+        },
+      };
+    }));
+  }
+
   // The opened step's edges, to choose the one Connect, Disconnect and Add work on.
   function edgeChoices(form) {
     var choice = document.getElementById("cue-edge-choice");
-    var kind = kinds()[input(form, "kind").value] || { edges: {} };
+    var edges = edgesOf(form);
     var was = choice.value;
-    choice.replaceChildren.apply(choice, Object.keys(kind.edges).map(function (name) {
+    choice.replaceChildren.apply(choice, edges.map(function (edge) {
       var option = document.createElement("option");
-      option.value = name;
-      option.textContent = kind.edges[name] + " → " + (input(form, name).value.trim() || "the end");
+      option.value = edge.value;
+      option.textContent = (edge.title || edge.label) + " → " + (edge.get() || "the end");
       return option;
     }));
-    if (was && kind.edges[was]) choice.value = was;
+    if (edges.some(function (edge) { return edge.value === was; })) choice.value = was;
   }
 
   function connectTo(box) {
@@ -45,11 +95,28 @@
     var edge = form && edgeOf(form);
     connecting = false;
     if (!edge) return;
-    edge.value = box.dataset.key;
+    edge.set(box.dataset.key);
     edgeChoices(form);
     document.getElementById("cue-diagram-detail").textContent =
-      selected + " now leads to " + box.dataset.key + " (saved when you save).";
+      selected + " now leads to " + box.dataset.key + " along " + (edge.title || edge.label) +
+      " (saved when you save).";
     document.dispatchEvent(new Event("change"));
+  }
+
+  // A click on an edge (its label or line) opens the step it leaves, that edge chosen.
+  function openEdge(line) {
+    var box = Array.prototype.find.call(
+      document.querySelectorAll("#cue-diagram g.cue-step"),
+      function (g) { return g.dataset.key === line.dataset.from; }
+    );
+    if (!box) return;
+    connecting = false;
+    open(box);
+    var form = stepForm(line.dataset.from);
+    var edge = form && edgesOf(form).find(function (one) {
+      return one.label === line.dataset.label && one.get() === line.dataset.to;
+    });
+    if (edge) document.getElementById("cue-edge-choice").value = edge.value;
   }
 
   function open(box) {
@@ -88,16 +155,17 @@
     return "step_" + n;
   }
 
-  // The edge of the opened step the new step goes on: its "Then go to", else its first
-  // empty edge (a branch's "otherwise", a wait's timeout), else its first edge.
+  // The edge of the opened step the new step goes on: the one chosen, else its "Then go
+  // to", else its first empty edge (a branch's "otherwise", a wait's timeout, a variant),
+  // else its first edge.
   function edgeOf(form) {
+    var edges = edgesOf(form);
     var chosen = document.getElementById("cue-edge-choice").value;
-    if (chosen && input(form, chosen)) return input(form, chosen);
-    var kind = kinds()[input(form, "kind").value] || { edges: {} };
-    var names = Object.keys(kind.edges);
-    var empty = names.filter(function (name) { return !input(form, name).value.trim(); });
-    var name = names.indexOf("next_step") >= 0 ? "next_step" : empty[0] || names[0];
-    return name ? input(form, name) : null;
+    var named = function (value) {
+      return edges.find(function (edge) { return edge.value === value; });
+    };
+    var empty = edges.filter(function (edge) { return !edge.get(); });
+    return named(chosen) || named("next_step") || empty[0] || edges[0] || null;
   }
 
   function allForms() {
@@ -125,8 +193,8 @@
     input(added, "key").value = key;
     input(added, "position").value = Array.prototype.indexOf.call(allForms(), added);
     if (edge) {
-      input(added, "next_step").value = edge.value.trim();
-      edge.value = key;
+      input(added, "next_step").value = edge.get();
+      edge.set(key);
       edgeChoices(source);
     }
     added.classList.add("cue-step-open");
@@ -165,7 +233,7 @@
       var form = selected && stepForm(selected);
       var edge = form && edgeOf(form);
       if (!edge) return;
-      edge.value = "";
+      edge.set("");
       edgeChoices(form);
       document.dispatchEvent(new Event("change"));
     });
@@ -173,7 +241,14 @@
     if (deleteButton) deleteButton.addEventListener("click", remove);
     diagram.addEventListener("click", function (event) {
       var box = event.target.closest("g.cue-step");
+      var line = event.target.closest("g.cue-edge");
       if (box) open(box);
+      else if (line) openEdge(line);
+    });
+    // New rows, renamed variants, edges set in the panel: the choices say them as they are.
+    document.addEventListener("cue:diagram-redrawn", function () {
+      var form = selected && stepForm(selected);
+      if (form) edgeChoices(form);
     });
     diagram.addEventListener("keydown", function (event) {
       var box = event.target.closest("g.cue-step");
