@@ -10,12 +10,12 @@ from apps.accounts.demo import DEMO_PASSWORD
 from apps.core.demo import demo_seed
 from apps.journeys.models import Journey
 from apps.sends.models import OutboundMessage
-from tests.browser import ARTIFACTS, browser, login, new_page, page  # noqa: F401
+from tests.browser import ARTIFACTS, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_it_shows_a_blueprints_diagram_and_simulates_a_demo_contact(live_server, page):  # noqa: F811
+def test_it_shows_a_blueprints_diagram_and_simulates_a_demo_contact(live_server, page):
     from playwright.sync_api import expect
 
     # Given the demo workspace, with the six blueprints live

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.accounts import roles
 from apps.journeys.models import Enrollment, EnrollmentState, Step
-from tests.browser import browser, login, new_page  # noqa: F401
+from tests.browser import login
 from tests.factories import ContactFactory, UserFactory
 from tests.journeys.builders import journey_build
 
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_a_live_journey_changes_through_a_draft_approved_by_someone_else(
     live_server,
-    new_page,  # noqa: F811
+    new_page,
 ):
     from playwright.sync_api import expect
 
