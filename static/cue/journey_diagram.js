@@ -113,9 +113,13 @@
     connecting = false;
     open(box);
     var form = stepForm(line.dataset.from);
-    var edge = form && edgesOf(form).find(function (one) {
-      return one.label === line.dataset.label && one.get() === line.dataset.to;
-    });
+    var leading = form ? edgesOf(form).filter(function (one) {
+      return one.get() === line.dataset.to;
+    }) : [];
+    // By its label; else the one edge to that step (a kind may label an edge otherwise in
+    // the diagram, e.g. a wait for an event's "event" is its "next").
+    var edge = leading.find(function (one) { return one.label === line.dataset.label; }) ||
+      (leading.length === 1 ? leading[0] : null);
     if (edge) document.getElementById("cue-edge-choice").value = edge.value;
   }
 

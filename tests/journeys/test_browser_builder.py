@@ -73,12 +73,19 @@ def test_it_shows_a_blueprints_diagram_and_simulates_a_demo_contact(live_server,
 
 
 def _screenshot(shown) -> None:
-    """The builder at 1366×768 as a marketer sees it, for the README's tour
+    """The builder at 1366×768 as a marketer sees it: the diagram, a step opened from it
+    (Tab, Enter) with its edge chosen for Connect to…, for the README's tour
     (docs/screenshots/journey-builder.png is a copy)."""
+    from playwright.sync_api import expect
+
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / "journey-builder.png"
     shown.set_viewport_size({"width": 1366, "height": 768})
-    shown.locator("#cue-diagram").scroll_into_view_if_needed()
     shown.locator('#cue-diagram g.cue-step[data-key="attend"]').focus()
-    shown.screenshot(path=str(path))
+    shown.keyboard.press("Enter")
+    expect(shown.locator("#cue-edge-choice option")).to_have_text(
+        ["next → recording", "timeout → missed"]
+    )
+    shown.select_option("#cue-edge-choice", "on_timeout")
+    shown.locator(".cue-journey-map").screenshot(path=str(path))
     assert path.stat().st_size > 0

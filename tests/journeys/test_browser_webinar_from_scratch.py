@@ -70,6 +70,9 @@ def test_a_new_marketer_builds_a_webinar_journey_and_an_approver_puts_it_live(
     page.select_option("#id_steps-0-kind", "send_sms")
     expect(page.locator("#id_steps-0-key")).to_have_value("sms_1")
     page.select_option("#id_steps-0-sms_template", str(reminder.pk))
+    # (a text step offers SMS templates and senders, no email template)
+    expect(page.locator("#steps-0 .form-row.field-email_template")).to_be_hidden()
+    expect(page.locator("#steps-0 .form-row.field-sms_sender")).to_be_visible()
     expect(page.locator('#cue-diagram g.cue-step[data-key="sms_1"]')).to_have_count(1)
 
     # And adds, from the diagram, a two-day wait after it

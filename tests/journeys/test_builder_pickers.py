@@ -66,6 +66,9 @@ def test_a_journeys_own_unseen_type_stays_choosable(clock):
     assert choices["legacy_signup"] == "legacy_signup"
 
 
+BRANCH_FIELDS = ["then_step", "else_step", "outcome_step", "outcome_is", "condition"]
+
+
 def test_the_live_checks_read_the_kinds_and_the_approved_templates():
     approved = sms_template(name="Reminder")
     draft = draft_sms_version(name="Unreviewed").template
@@ -76,11 +79,19 @@ def test_the_live_checks_read_the_kinds_and_the_approved_templates():
         "waits": False,
         "variants": "",
         "template": "",
+        "fields": BRANCH_FIELDS,
     }
     assert data["kinds"]["wait_until"]["edges"] == {"next_step": "next", "on_timeout": "timeout"}
     assert data["kinds"]["wait_until"]["waits"] is True
     assert data["kinds"]["split"]["variants"] == "variants"
     assert data["kinds"]["send_email"]["template"] == "email_template"
+    # A fieldset both send kinds share shows each only its channel's template (and sender)
+    assert data["kinds"]["send_sms"]["fields"] == [
+        "next_step", "sms_template", "sms_sender", "on_suppressed", "on_deferred",
+    ]  # fmt: skip
+    assert data["kinds"]["send_email"]["fields"] == [
+        "next_step", "email_template", "on_suppressed", "on_deferred",
+    ]  # fmt: skip
     assert data["approved_templates"] == [approved.pk]
     version = approved.current_version
     assert data["previews"] == {approved.pk: version.body}

@@ -10,7 +10,8 @@ from apps.journeys.steps.split import VariantsField
 
 
 def builder_kinds() -> dict:
-    """{kind: {"edges": {field: label}, "waits", "variants", "template"}} for the script."""
+    """{kind: {"edges": {field: label}, "waits", "variants", "template", "fields"}} for the
+    script ("fields": the builder fields a step of the kind shows)."""
     return {kind: _kind(spec) for kind, spec in SPECS.items()}
 
 
@@ -24,6 +25,7 @@ def _kind(spec: StepSpec) -> dict:
         "waits": spec.waits,
         "variants": next((n for n, f in fields.items() if isinstance(f, VariantsField)), ""),
         "template": f"{channel}_template" if channel else "",
+        "fields": list(dict.fromkeys([*edges, *spec.builder_fields()])),
     }
 
 

@@ -155,6 +155,11 @@ class StepSpec(ABC):
         """The builder's fields this kind adds (fresh instances)."""
         return {}
 
+    def builder_fields(self) -> list[str]:
+        """The builder fields a step of this kind shows (kinds sharing a fieldset may each
+        use only some of its fields)."""
+        return list(self.form_fields())
+
     def form_errors(self, cleaned: dict) -> dict[str, list[str]]:
         """Errors across this kind's fields, by field name."""
         return {}

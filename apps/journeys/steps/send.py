@@ -97,6 +97,11 @@ class SendSpec(StepSpec):
             ),
         }
 
+    def builder_fields(self) -> list[str]:
+        """A text step shows no email template, an email step no SMS template or sender."""
+        other = "email" if self.channel == "sms" else "sms"
+        return [name for name in self.form_fields() if not name.startswith(f"{other}_")]
+
     def config_from_form(self, cleaned: dict) -> SendConfig:
         kind, _, chosen = (cleaned.get("sms_sender") or "").partition(":")
         picked = int(chosen) if self.channel == "sms" and chosen.isdigit() else None
