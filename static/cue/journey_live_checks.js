@@ -2,11 +2,13 @@
 // (an edge to no step, a loop without a wait, a template with no approved version, a split
 // whose percentages do not add up to 100) and its box in the diagram is marked. What each
 // kind's edges and fields are comes from the server (#cue-builder-checks, read from the
-// kinds' specs); the server checks again on save and on activation.
+// kinds' specs); the server checks again on save and on activation. A split's variants
+// are judged by the server's one rule, whose answer comes with each redrawn diagram.
 (function () {
   "use strict";
 
   var data = null;
+  var variantProblems = {};  // {step key: [problem]}: the server's, with the last drawing
 
   function field(step, name) {
     return step.querySelector("[name$='-" + name + "']");
@@ -35,7 +37,7 @@
       .map(function (line) {
         var parts = (line.indexOf(",") >= 0 ? line.split(",") : line.split(/\s+/))
           .map(function (part) { return part.trim(); });
-        return { name: parts[0], percent: parseInt(parts[1], 10) || 0, next: parts[2] || "" };
+        return { name: parts[0], next: parts[2] || "" };
       });
   }
 
@@ -66,12 +68,7 @@
       }
     });
     if (spec.variants) {
-      var list = variants(value(node.el, spec.variants));
-      var total = list.reduce(function (sum, v) { return sum + v.percent; }, 0);
-      if (list.length < 2) problems.push("an A/B split needs at least two variants.");
-      else if (total !== 100) {
-        problems.push("the variants' percentages add up to " + total + ", not 100.");
-      }
+      problems = problems.concat(variantProblems[node.key] || []);
     }
     if (spec.template) {
       var select = field(node.el, spec.template);
@@ -187,6 +184,11 @@
     document.addEventListener("change", later);
     document.addEventListener("formset:added", later);
     document.addEventListener("formset:removed", later);
-    document.addEventListener("cue:diagram-redrawn", check);  // new boxes to mark
+    document.addEventListener("cue:diagram-redrawn", function (event) {
+      if (event.detail && event.detail.variant_problems) {
+        variantProblems = event.detail.variant_problems;
+      }
+      check();  // and new boxes to mark
+    });
   });
 })();

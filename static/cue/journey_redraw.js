@@ -2,7 +2,8 @@
 // template, a step added, removed or connected) the page posts the form as it stands and
 // the server draws it as it draws the saved diagram (nothing is saved). Answers that
 // arrive out of order are dropped, so the last edit wins. Then the live checks mark the
-// new boxes ("cue:diagram-redrawn").
+// new boxes and show each split's problems as the server's rule found them
+// ("cue:diagram-redrawn", the answer as its detail).
 (function () {
   "use strict";
 
@@ -27,7 +28,7 @@
         diagram.innerHTML = drawn.svg;  // drawn by the server, every text escaped
         refocus(diagram, focused);
         diagram.dataset.drawn = String(number);
-        document.dispatchEvent(new CustomEvent("cue:diagram-redrawn"));
+        document.dispatchEvent(new CustomEvent("cue:diagram-redrawn", { detail: drawn }));
       })
       .catch(function (error) {
         var detail = document.getElementById("cue-diagram-detail");
@@ -71,5 +72,9 @@
     });
     document.addEventListener("formset:added", function () { later(diagram); });
     document.addEventListener("formset:removed", function () { later(diagram); });
+    // A split's problems come with a drawing (the server's rule): ask for one at once.
+    if (document.querySelector(".inline-related:not(.empty-form) textarea[name$='-variants']")) {
+      later(diagram);
+    }
   });
 })();

@@ -247,3 +247,32 @@ def test_a_picked_outcome_that_does_not_hold_together_is_refused(client, markete
     assert response.status_code == 200
     assert response.context["inline_admin_formsets"][0].formset.forms[1].errors == errors
     assert _saved(journey) == saved
+
+
+@pytest.mark.parametrize(
+    ("variants", "problems"),
+    [
+        ("A, 50, done\nB, 50, pause", []),
+        ("A, 60, done\nB, 50", ["the variants' percentages add up to 110, not 100."]),
+        ("A, 100, done", ["an A/B split needs at least two variants."]),
+        ("", ["an A/B split needs at least two variants."]),
+        ("A, 50\nA, 50", ["two variants are named A: name each apart."]),
+        (
+            "A, 50.5, done\nB, 49.5",
+            ["Line 1: write name, percent, next step — e.g. A, 50, offer_a."],
+        ),
+    ],
+)
+def test_a_split_s_problems_come_with_the_drawing_in_the_rule_s_words(
+    client, marketer, variants, problems
+):
+    """The live checks show what the server's one rule says of the variants as they stand
+    (split_variants_problems, through the split's activation check), not a copy of it."""
+    journey = _journey()
+    client.force_login(marketer)
+    data = _page_form(client, journey)
+    data["steps-1-variants"] = [variants]
+
+    response = client.post(reverse("admin:journeys_journey_diagram", args=[journey.pk]), data)
+
+    assert response.json()["variant_problems"] == {"ab": problems}

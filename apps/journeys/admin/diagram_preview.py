@@ -1,7 +1,9 @@
 """The diagram of the steps as the builder's form holds them, before anything is saved: the
 page posts its form as it stands and gets the SVG back, drawn by diagram.py as the saved
 diagram is. Each step form is read by the builder's own StepForm fields and its kind's spec, so
-a half-filled step is drawn from the fields that are valid so far. Nothing is written."""
+a half-filled step is drawn from the fields that are valid so far. With it come the problems
+of each split's variants, in the rule's own words, for the live checks to show. Nothing is
+written."""
 
 import re
 
@@ -12,6 +14,7 @@ from apps.journeys.admin.forms import StepForm
 from apps.journeys.diagram import journey_diagram_svg
 from apps.journeys.models import Step
 from apps.journeys.steps import SPECS, step_template_id
+from apps.journeys.steps.split import VariantsField
 
 _STEP_PREFIX = re.compile(r"^(?P<prefix>steps-\d+)-key$")
 
@@ -72,3 +75,32 @@ def posted_diagram_svg(data: QueryDict, *, counts: dict[str, int] | None = None)
         counts=counts,
         title="Diagram of the steps as they stand (not saved yet)",
     )
+
+
+def posted_variant_problems(data: QueryDict) -> dict[str, list[str]]:
+    """{step key: its problems} for each posted step of a kind with variants (a split): the
+    variants field's own error when its lines do not read, else the kind's activation
+    check, which is the one rule of split_variants_problems. The live checks show these
+    instead of checking the variants again in the page."""
+    found = {}
+    for match in filter(None, map(_STEP_PREFIX.match, data)):
+        prefix = match["prefix"]
+        key, kind = data.get(f"{prefix}-key", "").strip(), data.get(f"{prefix}-kind", "")
+        spec = SPECS.get(kind)
+        name = _variants_field(spec) if spec else None
+        if key and name and not data.get(f"{prefix}-DELETE"):
+            found[key] = _variants_problems(spec, name, data.get(f"{prefix}-{name}", ""))
+    return found
+
+
+def _variants_field(spec) -> str | None:
+    return next((n for n, f in spec.form_fields().items() if isinstance(f, VariantsField)), None)
+
+
+def _variants_problems(spec, name: str, text: str) -> list[str]:
+    try:
+        variants = VariantsField(required=False).clean(text)
+    except ValidationError as error:
+        return error.messages
+    config = spec.config_from_form({name: variants})
+    return spec.problems(Step(kind=spec.kind, config=config.stored()), config)

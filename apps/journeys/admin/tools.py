@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from apps.contacts.selectors import known_event_types
-from apps.journeys.admin.diagram_preview import posted_diagram_svg
+from apps.journeys.admin.diagram_preview import posted_diagram_svg, posted_variant_problems
 from apps.journeys.admin.simulate import SimulateForm
 from apps.journeys.blueprints import BLUEPRINTS, blueprint_get, blueprint_load
 from apps.journeys.graph import journey_problems
@@ -117,7 +117,12 @@ class JourneyToolViews:
             counts = journey_enrollment_counts(journey=journey).running_by_step
         elif not (self.has_add_permission(request) or self.has_view_or_change_permission(request)):
             raise PermissionDenied
-        return JsonResponse({"svg": posted_diagram_svg(request.POST, counts=counts)})
+        return JsonResponse(
+            {
+                "svg": posted_diagram_svg(request.POST, counts=counts),
+                "variant_problems": posted_variant_problems(request.POST),
+            }
+        )
 
     def simulate_view(self, request, object_id):
         journey = self._journey_for(request, object_id)
