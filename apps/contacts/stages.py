@@ -114,6 +114,19 @@ def stage_is_forward(*, pipeline_id: int | None, from_key: str, to_key: str) -> 
     return was is None or was.meaning == StageMeaning.LOST or to.order > was.order
 
 
+def pipeline_stage_reached(*, pipeline_id: int | None, key: str, goal: PipelineStage) -> bool:
+    """Whether an opportunity at stage `key` of its pipeline (None: the default one) has
+    reached the goal stage: the goal's pipeline, at the goal's order or later, and not lost
+    (a lost deal reaches no goal, however far along its lost stage is listed)."""
+    stage = pipeline_stage(pipeline_id=pipeline_id, key=key)
+    return (
+        stage is not None
+        and stage.pipeline_id == goal.pipeline_id
+        and stage.meaning != StageMeaning.LOST
+        and stage.order >= goal.order
+    )
+
+
 # Stages Cue itself writes: a new contact starts as a lead, an opt-in form's as a subscriber.
 LIFECYCLE_KEYS_CUE_WRITES = frozenset({LifecycleStage.LEAD, LifecycleStage.SUBSCRIBER})
 

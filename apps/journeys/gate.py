@@ -82,6 +82,8 @@ def _goal_types(settings: JourneySettings) -> set[str]:
     types = set(settings.exit_event_types or [])
     if settings.exit_on_opportunity:
         types |= {EventType.OPPORTUNITY_CREATED, EventType.STAGE_CHANGED}
+    if settings.exit_pipeline_stage_id:
+        types.add(EventType.STAGE_CHANGED)
     if settings.exit_lifecycle_stage:
         types.add(EventType.LIFECYCLE_STAGE_CHANGED)
     return types

@@ -18,7 +18,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from apps.contacts.models import Event, EventType
-from apps.contacts.stages import lifecycle_reached, stage_is_forward
+from apps.contacts.stages import lifecycle_reached, pipeline_stage_reached, stage_is_forward
 from apps.journeys.models import (
     Enrollment,
     EnrollmentState,
@@ -51,11 +51,29 @@ def goal_met(settings: JourneySettings, event: Event) -> str | None:
         return f"{event.type} at {event.occurred_at:%Y-%m-%d %H:%M}"
     if settings.exit_on_opportunity and _opportunity_advanced(event):
         return f"opportunity {event.type.replace('_', ' ')}"
+    if settings.exit_pipeline_stage_id and _pipeline_stage_reached(settings, event):
+        return f"opportunity reached {settings.exit_pipeline_stage}"
     if settings.exit_lifecycle_stage and event.type == "lifecycle_stage_changed":
         stage = (event.properties or {}).get("to", "")
         if lifecycle_reached(stage, settings.exit_lifecycle_stage):
             return f"lifecycle stage reached {stage}"
     return None
+
+
+def _pipeline_stage_reached(settings: JourneySettings, event: Event) -> bool:
+    """A deal moved to the goal stage or past it (a new deal's first stage arrives as a move
+    too, from no stage)."""
+    if event.type != EventType.STAGE_CHANGED:
+        return False
+    properties = event.properties or {}
+    to, pipeline = properties.get("to"), properties.get("pipeline_id")
+    if not to or not isinstance(to, str):
+        return False
+    return pipeline_stage_reached(
+        pipeline_id=pipeline if isinstance(pipeline, int) else None,
+        key=to,
+        goal=settings.exit_pipeline_stage,
+    )
 
 
 def _opportunity_advanced(event: Event) -> bool:

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from apps.contacts.models import Contact, Event, Segment
+from apps.contacts.models import Contact, Event, Segment, StageMeaning
 
 
 class JourneyStatus(models.TextChoices):
@@ -55,6 +55,16 @@ class JourneySettings(models.Model):
     exit_on_opportunity = models.BooleanField(
         default=False, help_text="The goal is met when an opportunity is created or advances."
     )
+    exit_pipeline_stage = models.ForeignKey(
+        "contacts.PipelineStage",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="goal_of_%(class)ss",
+        limit_choices_to=~Q(meaning=StageMeaning.LOST),
+        help_text="The goal is met once an opportunity of the contact reaches this stage of "
+        "its pipeline, or a later stage that is not lost.",
+    )
     reentry = models.CharField(
         max_length=16, choices=ReentryPolicy.choices, default=ReentryPolicy.NEVER
     )
@@ -88,12 +98,19 @@ class JourneySettings(models.Model):
 
 SETTINGS_FIELDS = [
     "trigger_kind", "trigger_event_type", "trigger_filters", "entry_segment",
-    "exit_event_types", "exit_lifecycle_stage", "exit_on_opportunity", "reentry",
-    "reentry_days", "cap_messages", "cap_hours", "send_weekdays", "holdout_percent",
+    "exit_event_types", "exit_lifecycle_stage", "exit_on_opportunity", "exit_pipeline_stage",
+    "reentry", "reentry_days", "cap_messages", "cap_hours", "send_weekdays", "holdout_percent",
 ]  # fmt: skip
-SETTINGS_ATTRIBUTES = [
-    name + "_id" if name == "entry_segment" else name for name in SETTINGS_FIELDS
-]
+# Settings that name a row: compared and copied by the row's id.
+_SETTINGS_NAMING_ROWS = frozenset({"entry_segment", "exit_pipeline_stage"})
+
+
+def settings_attribute(name: str) -> str:
+    """The attribute holding a setting's value as stored: a row's id for a foreign key."""
+    return name + "_id" if name in _SETTINGS_NAMING_ROWS else name
+
+
+SETTINGS_ATTRIBUTES = [settings_attribute(name) for name in SETTINGS_FIELDS]
 
 
 def holdout_at_most_half(model_name: str) -> models.CheckConstraint:

@@ -85,12 +85,15 @@ def journeys_naming_lifecycle_stage(key: str) -> list[str]:
 
 def journeys_naming_pipeline_stage(stage: PipelineStage) -> list[str]:
     """Each journey part that names this stage of its pipeline: a stage_changed trigger's
-    "to" (in any pipeline, unless it names another) or a branch's rules."""
+    "to" (in any pipeline, unless it names another), a goal or a branch's rules."""
     trigger = Q(trigger_event_type=EventType.STAGE_CHANGED, trigger_filters__to=stage.key)
     in_pipeline = ~Q(trigger_filters__has_key="pipeline_id") | Q(
         trigger_filters__pipeline_id=stage.pipeline_id
     )
     named = [f"Journey “{name}” (its trigger)" for name in _journey_names(trigger & in_pipeline)]
+    named += [
+        f"Journey “{name}” (its goal)" for name in _journey_names(Q(exit_pipeline_stage=stage))
+    ]
     pipeline_key = stage.pipeline.key
     return named + _branches_naming(
         lambda rules: rules_name_pipeline_stage(

@@ -58,6 +58,7 @@ def settings_said(settings: JourneySettings, segments: dict[int, str]) -> dict[s
         "Goal events": ", ".join(s.exit_event_types or []) or "none",
         "Goal stage": s.exit_lifecycle_stage or "none",
         "Goal on an opportunity": "yes" if s.exit_on_opportunity else "no",
+        "Goal deal stage": str(s.exit_pipeline_stage) if s.exit_pipeline_stage_id else "none",
         "Re-entry": "never"
         if s.reentry == ReentryPolicy.NEVER
         else f"after {s.reentry_days or 0} days",

@@ -21,6 +21,7 @@ from apps.journeys.models import (
     JourneyVersion,
     JourneyVersionStatus,
     Step,
+    settings_attribute,
 )
 from apps.journeys.services import JourneyError, journey_settings_follow
 from apps.journeys.steps import SPECS
@@ -112,7 +113,9 @@ def version_settings_save(*, actor, version: JourneyVersion, values: dict) -> li
         setattr(version, name, value)
     _settings_validate(version)
     changed = [
-        n for n in SETTINGS_FIELDS if getattr(version, _attribute(n)) != before[_attribute(n)]
+        n
+        for n in SETTINGS_FIELDS
+        if getattr(version, settings_attribute(n)) != before[settings_attribute(n)]
     ]
     if changed:
         _audited_save(
@@ -120,10 +123,6 @@ def version_settings_save(*, actor, version: JourneyVersion, values: dict) -> li
         )
         _unpublished_settings_follow(version, actor)
     return changed
-
-
-def _attribute(field: str) -> str:
-    return "entry_segment_id" if field == "entry_segment" else field
 
 
 def _settings_validate(version: JourneyVersion) -> None:

@@ -133,3 +133,18 @@ def test_a_pipeline_a_segment_names_is_kept(admin_client):
     assert refused.context["protected"] == ["Segment “Enterprise wins” names Enterprise"]
     assert Pipeline.objects.filter(key="enterprise").exists()
     assert PipelineStage.objects.filter(pipeline=enterprise).count() == 4
+
+
+def test_a_journeys_deal_stage_goal_keeps_its_stage(admin_client):
+    enterprise = enterprise_pipeline()
+    journey_build(
+        name="Until negotiation", steps=WAIT, exit_pipeline_stage=enterprise.stages.get(key="nego")
+    )
+
+    refused = pipeline_stage_delete(admin_client, "enterprise", "nego")
+
+    # The database's own protection names the journey and its version; the words say why.
+    protected = refused.context["protected"]
+    assert "Journey “Until negotiation” (its goal) names Enterprise: Negotiation" in protected
+    assert len(protected) == 3, protected
+    assert PipelineStage.objects.filter(pipeline=enterprise, key="nego").exists()

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from apps.contacts.models import Event, LifecycleStageDefinition
+from apps.contacts.models import Event, LifecycleStageDefinition, Pipeline, PipelineStage
 from apps.contacts.services import contact_update, opportunity_upsert
 from apps.journeys.intake import STAGE_TRIGGER_WINDOW
 from apps.journeys.models import Enrollment
@@ -176,3 +176,53 @@ def test_the_admin_keeps_a_stage_a_journey_names(admin_client, journey_fields):
             "key", flat=True
         )
     ) == ["evaluating"]
+
+
+@pytest.mark.parametrize(
+    ("moves", "state"),
+    [
+        (["disc"], "waiting"),  # before the goal stage
+        (["nego"], "goal_reached"),  # the goal stage itself
+        (["disc", "signed"], "goal_reached"),  # past it: won
+        (["dropped"], "waiting"),  # lost is listed later, and reaches no goal
+    ],
+)
+def test_a_deal_stage_goal_ends_once_a_deal_reaches_that_stage_of_its_pipeline(
+    clock, on_commit, enterprise, moves, state
+):
+    goal = enterprise.stages.get(key="nego")
+    contact = ContactFactory()
+    enrollment = enrolled(on_commit, contact, exit_pipeline_stage=goal)
+
+    for stage in moves:
+        on_commit(deal_move, contact, enterprise, stage)
+
+    enrollment.refresh_from_db()
+    assert enrollment.state == state
+    goals = list(enrollment.activity.filter(kind="goal").values_list("reason", flat=True))
+    reached = ["Goal reached: opportunity reached Enterprise: Negotiation"]
+    assert goals == (reached if state == "goal_reached" else [])
+
+
+def test_a_deal_stage_goal_is_not_reached_by_the_same_stage_of_another_pipeline(
+    clock, on_commit, enterprise
+):
+    partner = Pipeline.objects.create(key="partner", label="Partner")
+    for stage in enterprise.stages.all():
+        PipelineStage.objects.create(
+            pipeline=partner, key=stage.key, label=stage.label, order=stage.order,
+            meaning=stage.meaning,
+        )  # fmt: skip
+    contact = ContactFactory()
+    enrollment = enrolled(on_commit, contact, exit_pipeline_stage=enterprise.stages.get(key="disc"))
+
+    on_commit(deal_move, contact, partner, "signed")
+
+    enrollment.refresh_from_db()
+    assert enrollment.state == "waiting"
+    on_commit(
+        opportunity_upsert, external_id="e-2", name="Fleet 2", stage="disc", contact=contact,
+        pipeline=enterprise,
+    )  # fmt: skip
+    enrollment.refresh_from_db()
+    assert enrollment.state == "goal_reached"  # a new deal's first stage is a move to it

@@ -24,6 +24,7 @@ from apps.sends.models import MessageStatus, OutboundMessage
 from tests.journeys.builders import journey_build, sms_template
 from tests.journeys.scenario import advance, happen
 from tests.journeys.test_journeys_api import token_client
+from tests.stages import enterprise_pipeline
 
 pytestmark = pytest.mark.django_db
 
@@ -321,3 +322,27 @@ def test_the_migration_gives_every_version_and_its_history_the_journeys_settings
         (row.trigger_event_type, row.cap_messages, row.reentry_days)
         for row in JourneyVersion.history.all()
     } == {("demo_request", 2, 30)}
+
+
+def test_the_api_sets_a_deal_stage_goal_says_it_in_words_and_refuses_a_lost_stage(marketer):
+    enterprise = enterprise_pipeline()
+    journey = three_texts_an_hour_apart()
+    author = token_client(marketer)
+    draft = author.post(f"/api/v1/journeys/{journey.pk}/draft/", format="json").json()
+    url = f"/api/v1/journeys/versions/{draft['id']}/settings/"
+    dropped = enterprise.stages.get(key="dropped")
+
+    for refused_value in (dropped.pk, 999999, "nego"):
+        refused = author.patch(url, {"exit_pipeline_stage": refused_value}, format="json")
+        assert refused.status_code == 400, refused_value
+        assert list(refused.json()) == ["exit_pipeline_stage"]
+    nego = enterprise.stages.get(key="nego")
+    response = author.patch(url, {"exit_pipeline_stage": nego.pk}, format="json")
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["exit_pipeline_stage"] == nego.pk
+    assert "Goal deal stage: none → Enterprise: Negotiation." in body["changes"]
+    assert journey.versions.get(pk=draft["id"]).exit_pipeline_stage_id == nego.pk
+    journey.refresh_from_db()
+    assert journey.exit_pipeline_stage_id is None  # live until published

@@ -11,9 +11,15 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.functional import cached_property
 
-from apps.contacts.models import validate_event_type
+from apps.contacts.models import PipelineStage, StageMeaning, validate_event_type
 from apps.contacts.selectors import known_event_types
-from apps.journeys.models import SETTINGS_FIELDS, Journey, JourneyVersionStatus, Step
+from apps.journeys.models import (
+    SETTINGS_FIELDS,
+    Journey,
+    JourneyVersionStatus,
+    Step,
+    settings_attribute,
+)
 from apps.journeys.steps import SPECS, step_form_fields, step_form_initial
 from apps.journeys.steps.form_fields import EventTypesField, JSONTextField
 from apps.journeys.steps.set_stage import stage_choices
@@ -76,6 +82,16 @@ class JourneyForm(forms.ModelForm):
         label="Goal stage",
         choices=stage_choices,
         help_text="The goal is met once the contact reaches this stage (or a later one).",
+    )
+    # Each stage says its pipeline ("Sales: Demo"): two pipelines may share a stage's name.
+    exit_pipeline_stage = forms.ModelChoiceField(
+        required=False,
+        queryset=PipelineStage.objects.exclude(meaning=StageMeaning.LOST).select_related(
+            "pipeline"
+        ),
+        label="Goal deal stage",
+        help_text="The goal is met once an opportunity of the contact reaches this stage of "
+        "its pipeline, or a later one that is not lost.",
     )
     send_weekdays = forms.TypedMultipleChoiceField(
         required=False,
@@ -190,10 +206,7 @@ class JourneyForm(forms.ModelForm):
 
 def _settings_initial(source) -> dict:
     """{field: value} of a journey's or a version's settings, as the form shows them."""
-    return {
-        name: getattr(source, name + "_id" if name == "entry_segment" else name)
-        for name in SETTINGS_FIELDS
-    }
+    return {name: getattr(source, settings_attribute(name)) for name in SETTINGS_FIELDS}
 
 
 def _comparable(value):

@@ -133,6 +133,7 @@ class JourneyAdmin(JourneyToolViews, JourneyVersionViews, HistoryAdmin):
                     ("exit_event_types", "exit_event_types_new"),
                     "exit_lifecycle_stage",
                     "exit_on_opportunity",
+                    "exit_pipeline_stage",
                 ]
             },
         ),

@@ -15,7 +15,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.contacts.models import Segment, validate_event_type
+from apps.contacts.models import PipelineStage, Segment, StageMeaning, validate_event_type
 from apps.contacts.stages import lifecycle_choices
 from apps.core.api.parsers import StrictJSONParser
 from apps.journeys.graph import journey_problems
@@ -99,7 +99,7 @@ class JourneySerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "status", "trigger_kind", "trigger_event_type", "trigger_filters",
             "entry_segment", "exit_event_types", "exit_lifecycle_stage", "exit_on_opportunity",
-            "live_version", "activated_at",
+            "exit_pipeline_stage", "live_version", "activated_at",
         ]  # fmt: skip
 
 
@@ -127,6 +127,12 @@ class SettingsInSerializer(serializers.Serializer):
     )
     exit_lifecycle_stage = serializers.CharField(max_length=64, allow_blank=True)
     exit_on_opportunity = serializers.BooleanField()
+    exit_pipeline_stage = serializers.PrimaryKeyRelatedField(
+        queryset=PipelineStage.objects.exclude(meaning=StageMeaning.LOST),
+        allow_null=True,
+        help_text="A stage of a pipeline (not a lost one), by id: the goal is met once an "
+        "opportunity of the contact reaches it or a later stage that is not lost.",
+    )
     reentry = serializers.ChoiceField(choices=ReentryPolicy.choices)
     reentry_days = serializers.IntegerField(min_value=0, max_value=3650, allow_null=True)
     cap_messages = serializers.IntegerField(min_value=1, max_value=1000, allow_null=True)
