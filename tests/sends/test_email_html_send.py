@@ -206,3 +206,18 @@ def test_a_text_only_email_and_a_text_store_no_html(fake_postmark, ada):
     )  # fmt: skip
 
     assert OutboundMessage.objects.get(send_key="plain").html == ""
+
+
+def test_the_message_page_shows_the_html_sent_as_text_never_rendered(
+    fake_postmark, ada, admin_client
+):
+    message = sent_to(ada, approved_email())
+
+    page = admin_client.get(f"/admin/sends/outboundmessage/{message.pk}/change/")
+
+    assert page.status_code == 200
+    assert (
+        "&lt;p class=&quot;lead&quot; style=&quot;color: #1f4e79;&quot;&gt;Hi Ada &amp;amp; Co"
+        in (page.content.decode())
+    )
+    assert '<p class="lead" style="color: #1f4e79;">' not in page.content.decode()
