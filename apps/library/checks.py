@@ -13,6 +13,33 @@ from apps.library.placeholders import placeholders_errors
 from apps.library.preview import email_preview, sms_preview, sms_worst_case
 
 
+def content_errors(
+    *, channel: str, body: str, subject: str, html: str, links: Any, defaults: Any
+) -> dict[str, list[str]]:
+    """{field: [messages]} for content that may not be saved as a draft, empty when it may:
+    the part the channel needs, HTML only on an email and only what the sanitiser can store,
+    valid placeholders. The admin's form and the API ask this (through the services), so a
+    draft is refused for the same reasons whichever way it comes."""
+    errors: dict[str, list[str]] = {}
+    if channel == Channel.SMS and not (body or "").strip():
+        errors["body"] = ["Write the message body."]
+    if channel == Channel.EMAIL and not (body or html):
+        errors["body"] = ["Write the text part, the HTML part, or both."]
+    if html and channel != Channel.EMAIL:
+        errors["html"] = ["Only an email template has an HTML part."]
+    elif html:
+        try:
+            html_sanitize(html)
+        except LibraryError as error:
+            errors["html"] = error.messages
+    found = placeholders_errors(
+        body=body, subject=subject, links=links, defaults=defaults, html=html
+    )
+    for field, messages in found.items():
+        errors.setdefault(field, []).extend(messages)
+    return errors
+
+
 def content_lint(
     *,
     channel: str,

@@ -77,7 +77,7 @@ def _outbound_erase(contact: Contact, context: ErasureContext) -> int:
     changed = 0
     for row in messages.values("pk", "to_address"):
         changed += OutboundMessage.objects.filter(pk=row["pk"]).update(
-            to_address=address_erased_key(row["to_address"]), body="", subject=""
+            to_address=address_erased_key(row["to_address"]), body="", subject="", html=""
         )
     rows_scrub(messages, ["reason", "error_message"], context.traces)
     return changed

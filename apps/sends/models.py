@@ -96,6 +96,10 @@ class OutboundMessage(models.Model):
     )
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField()
+    # An email's HTML part as it is sent (tracked links, unsubscribe link, CSS inlined),
+    # rendered with the text when the message is made: a contact edited before dispatch
+    # changes neither part. "" for a text and a text-only email.
+    html = models.TextField(blank=True)
     encoding = models.CharField(max_length=8, blank=True)
     segments = models.PositiveSmallIntegerField(default=0)
     category = models.CharField(max_length=16, choices=MessageCategory.choices)

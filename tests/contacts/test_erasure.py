@@ -205,6 +205,19 @@ def test_a_queued_message_is_cancelled_and_never_claimed(person, officer):
     assert (queued.status, queued.reason_code, queued.body) == ("canceled", "contact_erased", "")
 
 
+def test_an_emails_stored_html_is_erased_with_its_text(person, officer):
+    email = OutboundMessage.objects.create(
+        contact=person.contact, to_address="ada@example.com", channel="email", subject="Hi Ada",
+        body="Hi Ada", html="<p>Hi Ada</p>", category="marketing", origin="journey",
+        send_key="zq-email", status=MessageStatus.SENT,
+    )  # fmt: skip
+
+    contact_erase(contact=person.contact, actor=officer, reason=REASON)
+
+    email.refresh_from_db()
+    assert (email.body, email.subject, email.html) == ("", "", "")
+
+
 def test_a_message_being_handed_to_the_provider_makes_the_erasure_wait(person, officer):
     # given a message claimed by dispatch (status sending: the provider call is under way)
     sending = OutboundMessage.objects.create(

@@ -124,3 +124,14 @@ def test_it_refuses_a_rejection_period_that_would_delete_everything(db):
     with pytest.raises(CueError, match="CUE_RETENTION_SEGMENT_REJECTION_DAYS must be"):
         retention_prune()
     assert RetentionRun.objects.count() == 0
+
+
+def test_an_emails_stored_html_goes_with_its_body(old_and_new):
+    _, old, kept, *_ = old_and_new
+    OutboundMessage.objects.filter(pk=old.pk).update(body="", html="<p>Hi Ada</p>")
+    OutboundMessage.objects.filter(pk=kept.pk).update(html="<p>Hi Ada</p>")
+    with frozen(NOW):
+        bodies, *_ = retention_prune()
+    assert OutboundMessage.objects.get(pk=old.pk).html == ""
+    assert OutboundMessage.objects.get(pk=kept.pk).html == "<p>Hi Ada</p>"
+    assert bodies.detail["outbound"] == 1

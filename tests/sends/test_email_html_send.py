@@ -14,7 +14,7 @@ from apps.consent.services import consent_opt_in
 from apps.library.services import template_create, version_approve, version_submit
 from apps.sends.models import OutboundMessage, TrackedLink
 from apps.sends.services.dispatch import message_dispatch
-from apps.sends.services.messages import message_create
+from apps.sends.services.messages import message_create, messages_create_batch
 from apps.sends.testing.fake_postmark import FakePostmark
 from tests.factories import UserFactory
 
@@ -146,3 +146,78 @@ def test_a_text_only_email_has_no_html_alternative(fake_postmark, ada):
 
     [email] = fake_postmark.sent
     assert (email.text_body, email.html_body) == ("Just text.", "")
+
+
+def test_the_html_decided_is_the_html_sent_though_the_contact_changed_before_dispatch(
+    fake_postmark, ada
+):
+    message = message_create(
+        send_key="decided", origin="journey", category="marketing", channel="email",
+        contact=ada, template_version=approved_email(),
+    )  # fmt: skip
+    decided = OutboundMessage.objects.get(pk=message.pk).html
+    ada.first_name = "Mallory"
+    ada.save(update_fields=["first_name"])
+
+    message_dispatch(message_id=message.pk)
+
+    [email] = fake_postmark.sent
+    [link] = TrackedLink.objects.filter(message=message)
+    assert "Hi Ada &amp; Co, the recording is ready." in decided
+    assert f'<a href="{BASE}/l/{link.token}">Watch it</a>' in decided
+    assert email.html_body == decided
+    assert "Mallory" not in email.html_body
+    assert email.text_body.startswith("Hi Ada & Co, the recording is ready.")
+
+
+def test_a_batch_of_emails_stores_each_html_as_decided(fake_postmark, ada, opted_in_contact):
+    grace = opted_in_contact(email="grace@example.com", first_name="Grace")
+    consent_opt_in(
+        contact=grace, channel=Channel.EMAIL, purpose=Purpose.MARKETING, source=ConsentSource.API
+    )
+    version = approved_email()
+    intents = [
+        {"send_key": f"batch-{contact.pk}", "contact": contact, "template_version": version}
+        | {"origin": "journey", "category": "marketing", "channel": "email"}
+        for contact in (ada, grace)
+    ]
+    made = messages_create_batch(intents=intents, at=TUESDAY_NOON_CHICAGO)
+    stored = dict(OutboundMessage.objects.values_list("send_key", "html"))
+    ada.first_name = grace.first_name = "Mallory"
+    ada.save(update_fields=["first_name"])
+    grace.save(update_fields=["first_name"])
+
+    for message in made.values():
+        message_dispatch(message_id=message.pk)
+
+    sent = {email.to: email.html_body for email in fake_postmark.sent}
+    assert sent == {
+        "ada@example.com": stored[f"batch-{ada.pk}"],
+        "grace@example.com": stored[f"batch-{grace.pk}"],
+    }
+    assert "Hi Ada &amp; Co," in sent["ada@example.com"]
+    assert "Hi Grace," in sent["grace@example.com"]
+
+
+def test_a_text_only_email_and_a_text_store_no_html(fake_postmark, ada):
+    message_create(
+        send_key="plain", origin="journey", category="marketing", channel="email",
+        contact=ada, subject="Hi", body="Just text.",
+    )  # fmt: skip
+
+    assert OutboundMessage.objects.get(send_key="plain").html == ""
+
+
+def test_the_message_page_shows_the_html_sent_as_text_never_rendered(
+    fake_postmark, ada, admin_client
+):
+    message = sent_to(ada, approved_email())
+
+    page = admin_client.get(f"/admin/sends/outboundmessage/{message.pk}/change/")
+
+    assert page.status_code == 200
+    assert (
+        "&lt;p class=&quot;lead&quot; style=&quot;color: #1f4e79;&quot;&gt;Hi Ada &amp;amp; Co"
+        in (page.content.decode())
+    )
+    assert '<p class="lead" style="color: #1f4e79;">' not in page.content.decode()

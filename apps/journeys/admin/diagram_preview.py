@@ -56,9 +56,9 @@ def _valid_values(form) -> dict:
 
 def _form_class() -> type[StepForm]:
     """The builder's step form with this request's template choices, as the page has it."""
-    from apps.journeys.admin.journeys import template_choices  # the page's module imports this
+    from apps.journeys.admin.journeys import step_form_class  # the page's module imports this
 
-    return type("StepForm", (StepForm,), {"template_choices": template_choices()})
+    return step_form_class()
 
 
 def posted_diagram_svg(data: QueryDict, *, counts: dict[str, int] | None = None) -> str:

@@ -224,10 +224,14 @@ def _labelled(known: list[tuple[str, str]], own: list[str]) -> list[tuple[str, s
 
 class StepForm(forms.ModelForm):
     """A step's settings as fields; `clean` writes them into `config` for the step's kind.
-    The fields are every kind's own (apps/journeys/steps/), added below. Template choices
-    are given per request (one query for all the forms)."""
+    The fields are every kind's own (apps/journeys/steps/), added below. Template and
+    sender choices are given per request (a few queries for all the forms)."""
 
     template_choices: dict = {"sms": [], "email": []}
+    # The sender picker's choices, read once for the page (step_form_class); None: the field
+    # reads them itself, two queries each time a form is drawn.
+    sender_choices: list[tuple[str, str]] | None = None
+    stage_choices: list[tuple[str, str]] | None = None  # the same, for the stage picker
 
     class Meta:
         model = Step
@@ -239,6 +243,10 @@ class StepForm(forms.ModelForm):
         for channel in ("sms", "email"):
             choices = [("", "—"), *self.template_choices.get(channel, [])]
             self.fields[f"{channel}_template"].choices = choices
+        if self.sender_choices is not None:
+            self.fields["sms_sender"].choices = self.sender_choices
+        if self.stage_choices is not None:
+            self.fields["stage"].choices = self.stage_choices
         if self.instance.pk:
             self.initial.update(step_form_initial(self.instance.kind, self.instance.config or {}))
 

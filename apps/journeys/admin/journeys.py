@@ -22,6 +22,8 @@ from apps.journeys.graph import journey_problems
 from apps.journeys.models import Journey, JourneyStatus, JourneyVersion, Step
 from apps.journeys.selectors import journey_enrollment_counts, journeys_with_counts
 from apps.journeys.steps import SPECS, step_template_id
+from apps.journeys.steps.send import sender_picker_choices
+from apps.journeys.steps.set_stage import stage_choices
 from apps.journeys.versions import (
     journey_draft_start,
     version_settings_save,
@@ -60,6 +62,17 @@ def template_choices() -> dict[str, list[tuple[int, str]]]:
     return choices
 
 
+def step_form_class() -> type[StepForm]:
+    """The builder's step form with this request's pickers: the templates, the senders and
+    the lifecycle stages are read once for the page, however many steps it draws."""
+    pickers = {
+        "template_choices": template_choices(),
+        "sender_choices": sender_picker_choices(),
+        "stage_choices": stage_choices(),
+    }
+    return type("StepForm", (StepForm,), pickers)
+
+
 def kind_fieldsets() -> dict[str, tuple[list[str], list]]:
     """{title: (kinds, fields)}: kinds sharing a fieldset title share its fields; the shared
     "Then go to" comes last, for every kind that has it."""
@@ -93,8 +106,7 @@ class StepInline(admin.StackedInline):
     step_problems: dict[str, list[str]] = {}
 
     def get_formset(self, request, obj=None, **kwargs):
-        form = type("StepForm", (StepForm,), {"template_choices": template_choices()})
-        formset = super().get_formset(request, obj, form=form, **kwargs)
+        formset = super().get_formset(request, obj, form=step_form_class(), **kwargs)
         formset.first_key = request.POST.get("start_step", "")  # a class of this request's
         return formset
 

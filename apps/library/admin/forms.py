@@ -1,8 +1,8 @@
 from django import forms
 
 from apps.core.text import StorableJSONField
-from apps.library.models import Channel, MessageTemplate, TemplateVersion
-from apps.library.placeholders import placeholders_errors
+from apps.library.checks import content_errors
+from apps.library.models import MessageTemplate, TemplateVersion
 from apps.library.selectors import working_version
 
 CONTENT_FIELDS = ("body", "html", "subject", "links", "defaults")
@@ -77,16 +77,13 @@ class MessageTemplateForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         channel = self.instance.channel if self.instance.pk else cleaned.get("channel")
-        if channel == Channel.SMS and not cleaned.get("body", "").strip():
-            self.add_error("body", "Write the message body.")
-        if channel == Channel.EMAIL and not (cleaned.get("body") or cleaned.get("html")):
-            self.add_error("body", "Write the text part, the HTML part, or both.")
-        errors = placeholders_errors(
+        errors = content_errors(
+            channel=channel,
             body=cleaned.get("body", ""),
             subject=cleaned.get("subject", ""),
+            html=cleaned.get("html", ""),
             links=cleaned.get("links", {}),
             defaults=cleaned.get("defaults", {}),
-            html=cleaned.get("html", ""),
         )
         for field, messages in errors.items():
             for message in messages:

@@ -1,7 +1,8 @@
-"""Templates through the API: read them, write drafts, submit, approve or reject, by the
-library's services and so by the admin's rules: a marketer's token cannot approve, and
-nobody approves a version they wrote or edited (403 with the reason). A rule the content
-breaks (a placeholder, the lint at submission) is a 400 naming the field."""
+"""Templates through the API: read them, write drafts (an email's text and HTML parts),
+submit, approve or reject, by the library's services and so by the admin's rules: a
+marketer's token cannot approve, and nobody approves a version they wrote or edited (403
+with the reason). A rule the content breaks (a missing part, HTML the sanitiser refuses, a
+placeholder, the lint at submission) is a 400 naming the field."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 
 from apps.core.api.parsers import StrictJSONParser
 from apps.library.api.serializers import MAX_BODY_LENGTH, StrictCharField
+from apps.library.email_html import MAX_HTML_LENGTH
 from apps.library.errors import LibraryError
 from apps.library.models import (
     Category,
@@ -22,6 +24,7 @@ from apps.library.models import (
     TemplateVersion,
     VersionStatus,
 )
+from apps.library.placeholders.rendering import version_text
 from apps.library.selectors import open_version
 from apps.library.services import (
     SELF_REVIEW,
@@ -73,13 +76,24 @@ class TemplateVersionSerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     status = VersionStatusField()
     approvals = TemplateApprovalSerializer(many=True, read_only=True)
+    html = serializers.CharField(
+        read_only=True, help_text="Email only: the HTML part, as stored (sanitised)."
+    )
+    text = serializers.SerializerMethodField(
+        help_text="The text part as sent: `body`, or for an email whose body is blank, the "
+        "text derived from `html`."
+    )
 
     class Meta:
         model = TemplateVersion
         fields = [
-            "id", "template", "number", "status", "body", "subject", "links", "defaults",
-            "author", "created_at", "submitted_at", "decided_at", "lint_findings", "approvals",
+            "id", "template", "number", "status", "body", "html", "text", "subject", "links",
+            "defaults", "author", "created_at", "submitted_at", "decided_at", "lint_findings",
+            "approvals",
         ]  # fmt: skip
+
+    def get_text(self, version: TemplateVersion) -> str:
+        return version_text(version)
 
 
 class TemplateVersionSummarySerializer(serializers.ModelSerializer):
@@ -117,13 +131,40 @@ class TemplateDetailSerializer(TemplateSerializer):
 
 
 class ContentSerializer(serializers.Serializer):
-    body = StrictCharField(max_length=MAX_BODY_LENGTH, trim_whitespace=False)
+    """A version's content. The rules are the admin form's (library.checks.content_errors,
+    asked by the services): a text needs its body; an email its text part, its HTML part or
+    both; the HTML is sanitised when stored; placeholders must be known. A broken rule is a
+    400 naming the field; the lint runs at submission."""
+
+    body = StrictCharField(
+        max_length=MAX_BODY_LENGTH,
+        trim_whitespace=False,
+        required=False,
+        allow_blank=True,
+        help_text="The text, or an email's text part (blank: derived from `html`).",
+    )
+    html = StrictCharField(
+        max_length=MAX_HTML_LENGTH,
+        trim_whitespace=False,
+        required=False,
+        allow_blank=True,
+        help_text="Email only: the HTML part. Stored sanitised (no script, event handler or "
+        "javascript: link; a <style> block that loads nothing), inlined when sent.",
+    )
     subject = StrictCharField(max_length=200, required=False, allow_blank=True)
     links = serializers.DictField(required=False, help_text="Tracked links by name.")
     defaults = serializers.DictField(required=False, help_text="Text for a missing value.")
 
 
 class TemplateCreateSerializer(ContentSerializer):
+    body = StrictCharField(
+        max_length=MAX_BODY_LENGTH,
+        trim_whitespace=False,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The text, or an email's text part (blank: derived from `html`).",
+    )
     name = StrictCharField(max_length=200)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.SMS)
     purpose = PurposeField()
@@ -132,7 +173,7 @@ class TemplateCreateSerializer(ContentSerializer):
 
 
 class DraftSerializer(ContentSerializer):
-    body = StrictCharField(max_length=MAX_BODY_LENGTH, trim_whitespace=False, required=False)
+    """Only the content given changes; the rest is kept from the draft."""
 
 
 class TemplateDecisionSerializer(serializers.Serializer):

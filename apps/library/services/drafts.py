@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from apps.accounts.models import User
+from apps.library.checks import content_errors
 from apps.library.email_html import html_sanitize
 from apps.library.errors import LibraryError
 from apps.library.models import Channel, MessageTemplate, TemplateVersion, VersionStatus
@@ -41,6 +42,9 @@ def template_create(
 ) -> MessageTemplate:
     """A new template with its first draft, written by `actor`."""
     permission_require(actor, "library.add_messagetemplate", "You may not create templates.")
+    _content_require(
+        channel, body=body, subject=subject, html=html, links=links or {}, defaults=defaults or {}
+    )
     template = MessageTemplate(
         name=name, channel=channel, purpose=purpose, category=category,
         owner=owner or actor, tags=tags,
@@ -83,6 +87,10 @@ def version_update(*, actor: User, version: TemplateVersion, **content) -> Templ
             f"Version {version.number} is {version.status}, so it can no longer change.",
             code="immutable",
         )
+    _content_require(
+        version.template.channel,
+        **{name: getattr(version, name) for name in CONTENT_FIELDS} | content,
+    )
     if "html" in content:
         content["html"] = _html_checked(version.template, content["html"])
     changed = {name: value for name, value in content.items() if getattr(version, name) != value}
@@ -152,6 +160,13 @@ def _same_content(version: TemplateVersion, content: dict) -> bool:
     if "html" in content:  # compared as it would be stored
         content = {**content, "html": _html_checked(version.template, content["html"])}
     return all(getattr(version, name) == value for name, value in content.items())
+
+
+def _content_require(channel: str, **content) -> None:
+    """Refuses content a draft may not hold, every problem by its field (checks.py)."""
+    errors = content_errors(channel=channel, **content)
+    if errors:
+        raise LibraryError.from_errors(errors)
 
 
 def _html_checked(template: MessageTemplate, html: str) -> str:

@@ -45,10 +45,11 @@ def retention_prune(*, now: datetime | None = None) -> list[RetentionRun]:
     bodies = {
         "outbound": retention_updated_batched(
             OutboundMessage.objects.filter(created_at__lt=bodies_cutoff).exclude(
-                body="", subject=""
+                body="", subject="", html=""
             ),
             body="",
             subject="",
+            html="",
         ),
         "inbound": retention_updated_batched(
             InboundMessage.objects.filter(received_at__lt=bodies_cutoff).exclude(body=""), body=""

@@ -56,8 +56,8 @@ class OutboundMessageAdmin(ReadOnlyAdmin):
     fieldsets = [
         (None, {"fields": ["status", "contact", "recipient_user", "to_address", "channel",
                            "category", "origin"]}),
-        ("Content", {"fields": ["template_version", "subject", "body_shown", "encoding",
-                                "segments"]}),
+        ("Content", {"fields": ["template_version", "subject", "body_shown", "html",
+                                "encoding", "segments"]}),
         ("Gate", {"fields": ["decision", "reason_code", "reason", "next_attempt_at"]}),
         ("Journey", {"fields": ["journey_id", "enrollment_id", "step_id", "send_key"]}),
         ("Provider", {"fields": ["sender", "provider_sid", "attempts", "needs_reconciliation",

@@ -213,6 +213,8 @@ def _content_render(
             link_url=lambda key: _link_url(message, version, key, links),
         )
         message.body, message.subject = rendered.body, rendered.subject or message.subject
+        if message.channel == Channel.EMAIL:
+            message.html = rendered.html
     elif body is not None:
         message.body = body
     else:
@@ -228,12 +230,20 @@ def _content_render(
 
 
 def message_html(message: OutboundMessage) -> str:
-    """The HTML part of an email made from a template version with one: rendered again when
-    it is sent (the message stores its text), with the tracked links minted when it was
-    made and its own unsubscribe link. A test send renders for the sample contact."""
-    version = message.template_version
-    if message.channel != Channel.EMAIL or version is None or not version.html.strip():
+    """The HTML part an email is sent with: the one stored when it was made. An email made
+    before messages stored their HTML (queued across the upgrade) has it rendered now from
+    its version, with the tracked links minted then and its own unsubscribe link."""
+    if message.channel != Channel.EMAIL:
         return ""
+    if message.html:
+        return message.html
+    version = message.template_version
+    if version is None or not version.html.strip():
+        return ""
+    return _html_rendered_again(message, version)
+
+
+def _html_rendered_again(message: OutboundMessage, version) -> str:
     tokens = dict(message.links.values_list("key", "token"))
     contact = message.contact if message.contact is not None else sample_contact()
 

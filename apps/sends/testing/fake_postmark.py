@@ -133,8 +133,11 @@ class FakePostmark:
         return _post_json(url, self.reply_payload(message_id, text, **fields))
 
     def reply_payload(self, message_id: str, text: str, **fields) -> dict[str, Any]:
+        """The recipient's mail client names the Message-ID the email carried: the sender's
+        own (a Message-ID header it set), else Postmark's `<MessageID@mtasv.net>`."""
         email = self.email(message_id)
         sender = _addr_spec(email.sender)
+        answered = email.headers.get("Message-ID") or f"<{email.message_id}@mtasv.net>"
         return {
             "FromName": "", "From": email.to, "FromFull": {"Email": email.to, "Name": ""},
             "To": sender, "ToFull": [{"Email": sender, "Name": ""}],
@@ -145,7 +148,8 @@ class FakePostmark:
             "Tag": "", "MessageStream": "inbound", "Attachments": [],
             "Headers": [
                 {"Name": "X-Spam-Status", "Value": "No"},
-                {"Name": "In-Reply-To", "Value": f"<{email.message_id}@mtasv.net>"},
+                {"Name": "In-Reply-To", "Value": answered},
+                {"Name": "References", "Value": answered},
             ],
         } | fields  # fmt: skip
 

@@ -1,11 +1,13 @@
 """Email through Django's configured backend: an ESP through django-anymail (ANYMAIL_ESP), or
 SMTP / the console (EMAIL_URL). Every email carries a one-click List-Unsubscribe header and
-Cue's message id as ESP metadata, which the ESP's tracking webhooks hand back; one made from
-a template with an HTML part carries it as the text/html alternative."""
+Cue's message id as ESP metadata, which the ESP's tracking webhooks hand back, and its own
+unguessable Message-ID, which a reply names (apps.sends.email_ids); one made from a template
+with an HTML part carries the part stored on the message as the text/html alternative."""
 
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.core.mail import EmailMultiAlternatives
 
+from apps.sends.email_ids import email_message_id
 from apps.sends.services.messages import message_html
 from apps.sends.transports.base import ProviderMessage, SendResult, TransportError
 from apps.sends.unsubscribe_links import unsubscribe_url
@@ -45,6 +47,7 @@ def _email_for(message) -> EmailMultiAlternatives:
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "X-Cue-Message": str(message.pk),
+            "Message-ID": email_message_id(pk=message.pk, send_key=message.send_key),
         },
     )
     email.metadata = {METADATA_KEY: str(message.pk)}  # anymail's ESP metadata; SMTP ignores it

@@ -68,8 +68,14 @@ def email_inbound_receive(sender, event: AnymailInboundEvent, esp_name: str, **k
             event_id=_inbound_id(event),
             received_at=event.timestamp,
             subject=message.subject or "",
+            in_reply_to=_header_values(message, "In-Reply-To"),
+            references=_header_values(message, "References"),
         )
     )
+
+
+def _header_values(message, name: str) -> tuple[str, ...]:
+    return tuple(str(value) for value in message.get_all(name) or [])
 
 
 def _inbound_id(event: AnymailInboundEvent) -> str:
