@@ -151,7 +151,7 @@ class BrandAdmin(HistoryAdmin):
     list_display = ["name", "support_email", "support_phone"]
     fieldsets = (
         (None, {"fields": ("name", "help_reply", "support_email", "support_phone")}),
-        ("Email", {"fields": ("postal_address",)}),
+        ("Email", {"fields": ("email_from_name", "email_from_address", "postal_address")}),
         (
             "Defaults for a new opt-in form",
             {

@@ -205,6 +205,14 @@ class Brand(models.Model):
         blank=True,
         help_text="The physical postal address every marketing email must show (CAN-SPAM).",
     )
+    email_from_name = models.CharField(
+        max_length=100, blank=True, help_text="The name email comes from. Empty: the brand's name."
+    )
+    email_from_address = models.EmailField(
+        blank=True,
+        help_text="The address email comes from, on a domain the ESP has verified. "
+        "Empty: DEFAULT_FROM_EMAIL from the environment.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -224,6 +232,15 @@ class Brand(models.Model):
         """How HELP points to a person: email, phone, or both."""
         return " or ".join(part for part in (self.support_email, self.support_phone) if part)
 
+    def email_from(self, default: str) -> str:
+        """The From of an email: "Name <address>", from the brand where it sets an address."""
+        if not self.email_from_address:
+            return default
+        name = "".join(c for c in self.email_from_name or self.name if ord(c) >= 32)
+        name = name.replace("\\", "\\\\").replace('"', '\\"')
+        # Quoted as is: the mail library encodes a name that is not ASCII (RFC 2047).
+        return f'"{name}" <{self.email_from_address}>' if name else self.email_from_address
+
     def help_text(self, program: "Program | None" = None) -> str:
         """HELP's answer: the program's own text if it has one, else the brand's."""
         template = (program.help_reply if program else "") or self.help_reply
@@ -232,6 +249,9 @@ class Brand(models.Model):
 
     def clean(self):
         _placeholders_check(self.help_reply, "help_reply")
+        if any(ord(character) < 32 for character in self.email_from_name):
+            message = "A name on one line, without control characters."
+            raise ValidationError({"email_from_name": message})
 
 
 def _placeholders_check(text: str, field: str) -> None:

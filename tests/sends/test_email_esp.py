@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from apps.accounts.models import Brand
 from apps.consent.models import Channel, ConsentSource, ConsentState, Purpose, Suppression
 from apps.consent.services import consent_opt_in
 from apps.contacts.models import Event
@@ -15,6 +16,7 @@ from apps.sends.services.dispatch import message_dispatch
 from apps.sends.services.messages import message_create
 from apps.sends.services.sweep import messages_sweep
 from apps.sends.testing.fake_postmark import FakePostmark
+from tests.accounts.test_brand import CHANGE, brand_form
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +272,69 @@ def test_a_delivery_between_soft_bounces_starts_the_count_again(
     third.refresh_from_db()
     assert third.status == "deferred"
     assert Suppression.objects.count() == 0
+
+
+# --- the brand's From address ---------------------------------------------------------
+# Edited in the admin: the next email carries it (no restart), the edit is in the brand's
+# history, and an empty address falls back to DEFAULT_FROM_EMAIL. A name that is not ASCII,
+# or holds quotes, reaches the ESP intact; a line break is a form error, never a header.
+
+
+def test_the_brands_from_address_holds_for_the_next_email_and_is_in_history(
+    admin_client,
+    admin_user,
+    settings,
+    fake_postmark,
+    email_contact,
+):
+    settings.DEFAULT_FROM_EMAIL = "cue@localhost.example"
+    email_send(email_contact, key="before")
+
+    response = admin_client.post(
+        CHANGE,
+        brand_form(email_from_name='Café "Fleet" Team', email_from_address="news@acme.example"),
+    )
+    email_send(email_contact, key="after")
+
+    assert response.status_code == 302
+    before, after = fake_postmark.sent
+    assert before.sender == "cue@localhost.example"
+    assert after.sender == '"Café \\"Fleet\\" Team" <news@acme.example>'
+    latest = Brand.history.order_by("-history_id").first()
+    assert (latest.email_from_address, latest.history_user) == ("news@acme.example", admin_user)
+
+
+def test_the_brands_name_is_the_from_name_when_none_is_given(
+    admin_client,
+    fake_postmark,
+    email_contact,
+):
+    admin_client.post(CHANGE, brand_form(name="Acme Fleet", email_from_address="a@acme.example"))
+
+    email_send(email_contact)
+
+    assert [email.sender for email in fake_postmark.sent] == ["Acme Fleet <a@acme.example>"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        (
+            {
+                "email_from_name": "Acme\r\nBcc: all@example.com",
+                "email_from_address": "a@acme.example",
+            },
+            "email_from_name",
+        ),
+        ({"email_from_address": "news@acme.example\r\nBcc: x@y.example"}, "email_from_address"),
+        ({"email_from_address": "not an address"}, "email_from_address"),
+    ],
+)
+def test_a_from_that_could_inject_a_header_is_a_form_error_and_changes_nothing(
+    admin_client, changes, field
+):
+    response = admin_client.post(CHANGE, brand_form(**changes))
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == [field]
+    assert Brand.objects.get().email_from_address == ""

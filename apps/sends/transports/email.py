@@ -5,8 +5,10 @@ unguessable Message-ID, which a reply names (apps.sends.email_ids); one made fro
 with an HTML part carries the part stored on the message as the text/html alternative."""
 
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from apps.accounts.selectors import brand_current
 from apps.sends.email_ids import email_message_id
 from apps.sends.services.messages import message_html
 from apps.sends.transports.base import ProviderMessage, SendResult, TransportError
@@ -40,6 +42,7 @@ class EmailTransport:
 def _email_for(message) -> EmailMultiAlternatives:
     unsubscribe = unsubscribe_url(send_key=message.send_key)
     email = EmailMultiAlternatives(
+        from_email=brand_current().email_from(settings.DEFAULT_FROM_EMAIL),
         subject=message.subject,
         body=message.body,
         to=[message.to_address],
