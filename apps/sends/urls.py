@@ -7,6 +7,7 @@ from django.urls import path
 
 from apps.sends.links import link_redirect
 from apps.sends.unsubscribe import email_unsubscribe_view
+from apps.sends.webhooks.email import inbound_view_refusing_unparsable
 from apps.sends.webhooks.inbound import twilio_inbound
 from apps.sends.webhooks.status import twilio_status
 
@@ -41,7 +42,11 @@ EMAIL_INBOUND_VIEWS = {
     "amazon_ses": AmazonSESInboundWebhookView,
 }
 urlpatterns += [
-    path(f"webhooks/email/{esp}/inbound/", view.as_view(), name=f"email-inbound-{esp}")
+    path(
+        f"webhooks/email/{esp}/inbound/",
+        inbound_view_refusing_unparsable(view).as_view(),
+        name=f"email-inbound-{esp}",
+    )
     for esp, view in EMAIL_INBOUND_VIEWS.items()
     if esp in EMAIL_TRACKING_ALWAYS or esp == settings.ANYMAIL_ESP
 ]

@@ -314,3 +314,15 @@ def test_reply_ids_come_in_reply_to_first_then_references_from_the_last():
 
 def post_payload(url: str, payload: dict) -> int:
     return _post_json(url, payload)
+
+
+@pytest.mark.parametrize("value", ["<a@x>\r\nBcc: all@example.com", "line\nbreak"])
+def test_a_header_value_with_a_line_break_is_refused_not_a_server_error(
+    live_server, sent, fake_postmark, value
+):
+    fields = {"Headers": [{"Name": "In-Reply-To", "Value": value}]}
+
+    status = fake_postmark.post_reply(hook_url(live_server), sent.provider_sid, "x", **fields)
+
+    assert status == 400
+    assert replies() == []

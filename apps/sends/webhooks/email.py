@@ -4,6 +4,7 @@ event; these receivers only name what it means to Cue and hand it to the service
 
 import hashlib
 
+from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent, EventType
 
 from apps.sends.services.email_events import EmailEvent, EmailEventKind, email_event_record
@@ -18,6 +19,23 @@ KINDS = {
     EventType.OPENED: EmailEventKind.OPENED,
     EventType.CLICKED: EmailEventKind.CLICKED,
 }
+
+
+def inbound_view_refusing_unparsable(view_class: type) -> type:
+    """anymail's inbound view for an ESP, answering 400 where anymail cannot build the
+    email from the ESP's fields: Python's email package raises ValueError on a header value
+    holding a line break (an injection attempt in the payload), which is a bad request, not a
+    server error. Nothing is recorded for it."""
+
+    def parse_events(self, request):
+        try:
+            return view_class.parse_events(self, request)
+        except ValueError as error:
+            raise AnymailWebhookValidationFailure(f"Unparsable inbound email: {error}") from error
+
+    return type(view_class.__name__, (view_class,), {"parse_events": parse_events})
+
+
 # anymail reports these ESPs' temporary bounces as "bounced"; their own field tells.
 SOFT_BOUNCES = {"Postmark": ("Type", {"SoftBounce"}), "SendGrid": ("type", {"blocked"})}
 
