@@ -60,10 +60,14 @@ Predicate = Callable[[dict[str, Any]], bool]
 @dataclass(frozen=True)
 class Condition:
     """A parsed WHERE node: a predicate plus the least SystemModstamp it can match
-    (None: unbounded), which lets the store start a keyset scan in the middle."""
+    (None: unbounded), which lets the store start a keyset scan in the middle, and the
+    field values every match must hold one of (`field IN (...)`, None: any), which lets
+    it look the rows up by value instead of reading them all, as Salesforce's indexes
+    on Id and lookup fields do."""
 
     matches: Predicate
     modstamp_floor: str | None
+    one_of: tuple[str, frozenset] | None = None
 
 
 @dataclass(frozen=True)
@@ -198,10 +202,12 @@ class _Parser:
         if len(conditions) == 1:
             return conditions[0], 1
         floors = [c.modstamp_floor for c in conditions if c.modstamp_floor is not None]
+        one_of = next((c.one_of for c in conditions if c.one_of is not None), None)
         return (
             Condition(
                 matches=lambda row: all(condition.matches(row) for condition in conditions),
                 modstamp_floor=max(floors) if floors else None,
+                one_of=one_of,
             ),
             len(conditions),
         )
@@ -230,7 +236,7 @@ class _Parser:
         self._expect_punct(")")
         if negated:
             return Condition(lambda row: row.get(name) not in values, None)
-        return Condition(lambda row: row.get(name) in values, None)
+        return Condition(lambda row: row.get(name) in values, None, (name, frozenset(values)))
 
     def _comparison(self, name: str, operator: str, value: Any) -> Condition:
         matches = _COMPARISONS[operator](name, value)
