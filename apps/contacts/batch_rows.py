@@ -148,6 +148,6 @@ def history_rows_copy(
     for start in range(0, len(ids), _IDS_A_STATEMENT):
         chunk = list(ids[start : start + _IDS_A_STATEMENT])
         history_rows_insert(
-            model._base_manager.filter(pk__in=chunk),
+            model._base_manager.filter(pk__one_of=chunk),
             history_type=history_type, reason=reason, user_id=user_id, at=at,
         )  # fmt: skip
