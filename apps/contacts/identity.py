@@ -412,4 +412,6 @@ def _one_of(values: set, type_: str) -> tuple[str, list]:
 
 
 def _ascii_lower(text: str) -> str:
+    if text.isascii():
+        return text.lower()
     return "".join(char.lower() if char.isascii() else char for char in text)
