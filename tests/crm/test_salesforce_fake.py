@@ -177,6 +177,30 @@ def test_a_keyset_page_from_the_middle_of_100000_records(fake, client):
     assert [row["Id"] for row in newest] == [ids[5]]
 
 
+@pytest.mark.parametrize(
+    ("condition", "first"),
+    [
+        ("SystemModstamp = 2026-01-05T12:00:00Z AND Id >= '{id}'", 10),
+        ("SystemModstamp = 2026-01-05T12:00:00Z AND Id > '{id}'", 11),
+        ("(Id > '{id}' AND SystemModstamp = 2026-01-05T12:00:00Z)", 11),
+        ("SystemModstamp >= 2026-01-05T12:00:00Z AND Id > '{id}'", 11),
+        ("SystemModstamp > 2026-01-04T12:00:00Z AND (Id > '{id}' OR LastName = 'n0')", 0),
+        ("SystemModstamp != null AND Id > '{id}'", 11),
+    ],
+)
+def test_a_keyset_page_starts_where_its_position_says(fake, client, condition, first):
+    ids = fake.seed("Contact", [{"LastName": f"n{i}"} for i in range(30)], at=at(0))
+    soql = (
+        f"SELECT Id FROM Contact WHERE {condition.format(id=ids[10])} "
+        "ORDER BY SystemModstamp, Id LIMIT 3"
+    )
+
+    rows = client.query(soql)["records"]
+
+    expected = [ids[0], ids[11], ids[12]] if first == 0 else ids[first : first + 3]
+    assert [row["Id"] for row in rows] == expected
+
+
 def test_rows_named_by_a_field_in_a_list_are_found_as_by_a_scan_and_kept_current(fake, client):
     deals = fake.seed(
         "Opportunity",

@@ -237,8 +237,8 @@ class Store:
 
     def _keyset_scan(self, query: Query, keep: Callable[[dict], bool]) -> list[dict[str, Any]]:
         index = self._index_fresh(query.object_name)
-        floor = query.where.modstamp_floor if query.where else None
-        start = bisect.bisect_left(index, (floor, "")) if floor else 0
+        floor = query.where.key_floor if query.where else None
+        start = bisect.bisect_left(index, floor) if floor else 0
         records = self.records[query.object_name]
         found = []
         for _, record_id in _slice_iter(index, start):
