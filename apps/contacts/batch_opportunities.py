@@ -25,7 +25,7 @@ from simple_history.utils import bulk_update_with_history
 
 from apps.accounts.services import system_user
 from apps.contacts.attributes import attribute_definitions, attributes_merge, attributes_validate
-from apps.contacts.batch_rows import history_rows_copy, instances_insert
+from apps.contacts.batch_rows import history_rows_copy, instances_insert, rows_insert
 from apps.contacts.errors import ContactsError
 from apps.contacts.events import ContactId, EventInput, record_events
 from apps.contacts.models import (
@@ -41,6 +41,7 @@ from apps.contacts.services import opportunity_update
 
 Move = tuple[int, str, datetime]  # (pipeline id, stage key, when it happened in the source)
 _FOREIGN_KEYS = ("contact_id", "company_id", "pipeline_id")
+_STAGE_CHANGE_COLUMNS = ("opportunity_id", "from_stage", "to_stage", "changed_at", "received_at")
 
 
 @dataclass
@@ -186,30 +187,25 @@ class _Plan:
     def _moves_record(self) -> None:
         """Each new deal's moves as stage changes (from the stage before), then their events
         in one call: a deal with a contact is an `opportunity_created` and a `stage_changed`
-        per move, at the source's times, as the services record them one by one."""
+        per move, at the source's times, as the services record them one by one. The
+        changes are stored as plain rows: a model instance per move was a visible share of
+        a full sync."""
         received = timezone.now()
-        rows = []
+        moved, rows = [], []
         for opportunity, moves in self.new:
             was = ""
             for _pipeline_id, stage, at in moves:
-                rows.append(
-                    OpportunityStageChange(
-                        opportunity=opportunity,
-                        from_stage=was,
-                        to_stage=stage,
-                        changed_at=at,
-                        received_at=received,
-                    )
-                )
+                moved.append(opportunity)
+                rows.append((opportunity.pk, was, stage, at, received))
                 was = stage
-        instances_insert(OpportunityStageChange, rows)
+        ids = rows_insert(OpportunityStageChange, _STAGE_CHANGE_COLUMNS, rows)
         events = []
         for opportunity, moves in self.new:
             if opportunity.contact_id is not None:
                 events.append(_created_event(opportunity, moves[0], self.event_source))
-        for change in rows:
-            if change.opportunity.contact_id is not None:
-                events.append(_stage_changed_event(change, self.event_source))
+        for opportunity, row, pk in zip(moved, rows, ids, strict=True):
+            if opportunity.contact_id is not None:
+                events.append(_stage_changed_event(opportunity, pk, row, self.event_source))
         if events:
             record_events(events)
 
@@ -256,18 +252,22 @@ def _created_event(opportunity: Opportunity, first: Move, source: str) -> EventI
     )
 
 
-def _stage_changed_event(change: OpportunityStageChange, source: str) -> EventInput:
-    opportunity = change.opportunity
+def _stage_changed_event(
+    opportunity: Opportunity, change_id: int, change: tuple, source: str
+) -> EventInput:
+    """The `stage_changed` event of a stage change row (_STAGE_CHANGE_COLUMNS) stored as
+    `change_id`."""
+    _opportunity_id, from_stage, to_stage, changed_at, _received = change
     return EventInput(
         ContactId(opportunity.contact_id),
         EventType.STAGE_CHANGED,
-        change.changed_at,
-        f"opportunity:{opportunity.pk}:stage:{change.pk}",
+        changed_at,
+        f"opportunity:{opportunity.pk}:stage:{change_id}",
         {
             "opportunity_id": opportunity.pk,
             "pipeline_id": opportunity.pipeline_id,
-            "from": change.from_stage,
-            "to": change.to_stage,
+            "from": from_stage,
+            "to": to_stage,
             "amount": str(Decimal(opportunity.amount)),
         },
         source,

@@ -17,6 +17,7 @@ through `region_normalize` and `country_normalize`, and an unknown value is an e
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from apps.contacts.errors import ContactsError
 
@@ -164,6 +165,7 @@ COUNTRY_NAMES = {
 _ISO_SUBDIVISION = re.compile(r"([A-Za-z]{2})\s*-\s*([A-Za-z0-9]{1,3})")
 
 
+@lru_cache(maxsize=4096)  # a sync reads the same few places a hundred thousand times
 def _fold(text: str) -> str:
     """ "Québec", " quebec. " and "QUE-BEC" fold alike: no accents, case or punctuation."""
     decomposed = unicodedata.normalize("NFKD", text.replace("&", " and "))

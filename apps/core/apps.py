@@ -12,3 +12,10 @@ class CoreConfig(AppConfig):
         "worker heartbeat": {"task": "core.heartbeat", "every": 60, "kwargs": {"name": "worker"}},
         "monthly partitions ahead": {"task": "core.partitions_extend", "every": 24 * 3600},
     }
+
+    def ready(self) -> None:
+        from django.db.models import Field
+
+        from apps.core.lookups import OneOf
+
+        Field.register_lookup(OneOf)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from apps.contacts.attributes import attribute_definitions
 from apps.crm import mapping
 from apps.crm.adapters import FieldInfo
-from apps.crm.models import FieldMapping
+from apps.crm.models import FieldMapping, ObjectType
 
 # Other names the CRMs give Cue's built-in fields and roles, as _plain writes them.
 _ALSO_CALLED = {
@@ -30,6 +30,9 @@ _ALSO_CALLED = {
 }
 # CRM names that mean a Cue attribute's usual name.
 _CRM_ALIASES = {"title": "jobtitle"}
+# Names that say more on one object type: a Salesforce Lead's "Status" is its lead status
+# (Salesforce labels it so, but an org may relabel it; the name stays).
+_CRM_ALIASES_OF_TYPE = {ObjectType.LEAD: {"status": "leadstatus"}}
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ def _candidates(object_type: str) -> list[tuple[str, set[str], str]]:
 def _fitting(object_type: str, info: FieldInfo, candidates) -> list[tuple[str, str]]:
     crm_names = {_plain(info.name), _plain(info.label)}
     crm_names |= {_CRM_ALIASES[n] for n in crm_names if n in _CRM_ALIASES}
+    of_type = _CRM_ALIASES_OF_TYPE.get(object_type, {})
+    crm_names |= {of_type[n] for n in (_plain(info.name),) if n in of_type}
     crm_names.discard("")
     fitting = []
     for cue_field, names, what in candidates:

@@ -13,12 +13,10 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-
 from apps.contacts.attributes import attribute_definitions, attribute_value_clean
 from apps.contacts.identity import InvalidPhone, phone_e164
 from apps.contacts.models import AttributeDefinition, AttributeObject
+from apps.core.emails import email_address_valid
 from apps.crm.models import FieldMapping, ObjectType
 
 ATTRIBUTE_PREFIX = "attr."
@@ -192,10 +190,8 @@ def value_read(kind: str, value: Any, max_length: int | None = None) -> Any:
         return text
     if kind == "email":
         text = str(value).strip()
-        try:
-            validate_email(text)
-        except ValidationError:
-            raise ValueError("not an email address.") from None
+        if not email_address_valid(text):
+            raise ValueError("not an email address.")
         return text
     if kind == "phone":
         try:

@@ -1,8 +1,10 @@
 """One identity service: normalised keys, a set-based batch look-up, conflicts refused."""
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
+from apps.contacts import identity
 from apps.contacts.errors import ContactsError
 from apps.contacts.identity import (
     ContactKeys,
@@ -11,7 +13,7 @@ from apps.contacts.identity import (
     identity_resolve,
     identity_resolve_many,
 )
-from apps.contacts.models import Contact
+from apps.contacts.models import Contact, ContactExternalId
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +137,67 @@ def test_the_contacts_api_does_not_rekey_a_contact_found_by_email(ada, admin_use
 
     assert response.status_code == 400
     assert Contact.objects.get().external_id == "crm-ada"
+
+
+@pytest.fixture
+def many_contacts():
+    """20,000 contacts (copies of one, each with its own email, phone and id), enough that
+    PostgreSQL's planner would rather read them all than probe an index 2,000 times."""
+    ContactFactory(email="p0@example.com", phone="+16175550000", external_id="x0")
+    columns = [f.column for f in Contact._meta.concrete_fields if not f.primary_key]
+    own = {
+        "email": "'p' || n || '@example.com'",
+        "phone": "'+1617' || (5550000 + n)",
+        "external_id": "'x' || n",
+    }
+    names = ", ".join(f'"{c}"' for c in columns)
+    chosen = ", ".join(own.get(c, f'"{c}"') for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO contacts_contact ({names}) SELECT {chosen}"
+            " FROM contacts_contact, generate_series(1, 20000) AS n"
+        )
+        cursor.execute("ANALYZE contacts_contact")
+    return Contact.objects.order_by("pk").values_list("pk", flat=True)[:2000]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's plans")
+@pytest.mark.parametrize("kind", ["id", "external_id", "email", "phone"])
+def test_a_batch_of_keys_is_looked_up_by_index_however_many_contacts_there_are(many_contacts, kind):
+    values = {
+        "id": set(many_contacts),
+        "external_id": {f"x{n}" for n in range(2000)},
+        "email": {f"p{n}@example.com" for n in range(2000)},
+        "phone": {f"+1617{5550000 + n}" for n in range(2000)},
+    }[kind]
+    sql, params = identity._contacts_by_sql(kind, values)
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+
+    assert "Seq Scan on contacts_contact" not in plan, plan
+    assert len(found) == 2000
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's plans")
+def test_a_batch_of_source_ids_is_looked_up_by_index(many_contacts):
+    contacts = Contact.objects.filter(pk__in=list(many_contacts))
+    ContactExternalId.objects.bulk_create(
+        ContactExternalId(contact=contact, source="hubspot", value=f"h{contact.pk}")
+        for contact in contacts
+    )
+    wanted = {("hubspot", f"h{pk}") for pk in many_contacts} | {("salesforce", "nobody")}
+    sql, params = identity._contacts_by_source_id_sql(wanted)
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+
+    assert "Seq Scan on contacts_contact" not in plan, plan
+    assert sorted(row[0] for row in found) == sorted(many_contacts)
+    assert {(row[4], row[5]) for row in found} == wanted - {("salesforce", "nobody")}

@@ -10,6 +10,7 @@ from django.contrib.messages import get_messages
 
 from apps.accounts import roles
 from apps.contacts.models import AttributeDefinition
+from apps.crm.adapters import FieldInfo
 from apps.crm.field_suggestions import field_suggestions
 from apps.crm.models import FieldMapping
 from apps.crm.selectors import crm_fields_read
@@ -71,9 +72,51 @@ def test_it_suggests_nothing_when_two_cue_fields_fit(hubspot, job_title):
 
 
 def test_it_reads_salesforces_describe_and_knows_a_title_is_a_job_title(salesforce, job_title):
-    assert suggested("salesforce", "lead") == [("Title", "attr.job_title")]
+    # A Lead's Status is its lead status: Cue's lifecycle stage, which no lead mapping fills.
+    assert suggested("salesforce", "lead") == [
+        ("Title", "attr.job_title"),
+        ("Status", "lifecycle_stage"),
+    ]
     assert suggested("salesforce", "contact") == [("Title", "attr.job_title")]
     assert suggested("salesforce", "company") == []
+
+
+def suggested_for(system: str, object_type: str, *fields: FieldInfo) -> list[tuple[str, str]]:
+    return [(s.crm_field, s.cue_field) for s in field_suggestions(system, object_type, fields)]
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        FieldInfo("Status", "Status", "choice"),  # as the fake describes it
+        FieldInfo("Status", "Lead Status", "choice"),  # as Salesforce labels it
+        FieldInfo("Status", "Stage of the lead", "choice"),  # relabelled: the name says it
+        FieldInfo("Qualification__c", "Lead Status", "choice"),  # the label says it
+    ],
+)
+def test_a_leads_status_is_suggested_for_the_lifecycle_by_its_name_or_label(field):
+    assert suggested_for("salesforce", "lead", field) == [(field.name, "lifecycle_stage")]
+
+
+def test_a_status_of_another_kind_is_not_a_lead_status(db):
+    FieldMapping.objects.filter(cue_field="lifecycle_stage").delete()
+
+    # A contact's or a deal's "Status" says nothing of a lead's stage.
+    assert suggested_for("salesforce", "contact", FieldInfo("Status", "Status", "choice")) == []
+    assert suggested_for("hubspot", "contact", FieldInfo("status", "Status", "choice")) == []
+
+
+def test_hubspots_lead_status_is_suggested_by_its_name_whatever_its_label(db):
+    FieldMapping.objects.filter(system="hubspot", cue_field="lifecycle_stage").delete()
+    relabelled = FieldInfo("hs_lead_status", "Where they are", "choice")
+
+    assert suggested_for("hubspot", "contact", relabelled) == [
+        ("hs_lead_status", "lifecycle_stage")
+    ]
+
+
+def test_a_lead_status_that_cannot_hold_a_stage_is_not_suggested(db):
+    assert suggested_for("salesforce", "lead", FieldInfo("Status", "Status", "number")) == []
 
 
 def test_the_page_lists_each_object_types_suggestions_with_a_button(admin_web, hubspot, job_title):

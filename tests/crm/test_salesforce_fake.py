@@ -177,6 +177,68 @@ def test_a_keyset_page_from_the_middle_of_100000_records(fake, client):
     assert [row["Id"] for row in newest] == [ids[5]]
 
 
+@pytest.mark.parametrize(
+    ("condition", "first"),
+    [
+        ("SystemModstamp = 2026-01-05T12:00:00Z AND Id >= '{id}'", 10),
+        ("SystemModstamp = 2026-01-05T12:00:00Z AND Id > '{id}'", 11),
+        ("(Id > '{id}' AND SystemModstamp = 2026-01-05T12:00:00Z)", 11),
+        ("SystemModstamp >= 2026-01-05T12:00:00Z AND Id > '{id}'", 11),
+        ("SystemModstamp > 2026-01-04T12:00:00Z AND (Id > '{id}' OR LastName = 'n0')", 0),
+        ("SystemModstamp != null AND Id > '{id}'", 11),
+    ],
+)
+def test_a_keyset_page_starts_where_its_position_says(fake, client, condition, first):
+    ids = fake.seed("Contact", [{"LastName": f"n{i}"} for i in range(30)], at=at(0))
+    soql = (
+        f"SELECT Id FROM Contact WHERE {condition.format(id=ids[10])} "
+        "ORDER BY SystemModstamp, Id LIMIT 3"
+    )
+
+    rows = client.query(soql)["records"]
+
+    expected = [ids[0], ids[11], ids[12]] if first == 0 else ids[first : first + 3]
+    assert [row["Id"] for row in rows] == expected
+
+
+def test_rows_named_by_a_field_in_a_list_are_found_as_by_a_scan_and_kept_current(fake, client):
+    deals = fake.seed(
+        "Opportunity",
+        [
+            {"Name": f"d{i}", "StageName": "Prospecting", "CloseDate": "2026-03-01"}
+            for i in range(4)
+        ],
+        at=at(0),
+    )
+    fake.modify("Opportunity", deals[2], at=at(1), StageName="Qualification")
+    fake.modify("Opportunity", deals[0], at=at(1), StageName="Qualification")
+    history = (
+        "SELECT OpportunityId, StageName FROM OpportunityHistory "
+        f"WHERE OpportunityId IN ('{deals[2]}', '{deals[0]}', 'no such id') "
+        "ORDER BY CreatedDate"
+    )
+
+    rows = client.query(history)["records"]
+
+    # Ties on CreatedDate keep the order the rows were written in, as a scan would.
+    assert [(row["OpportunityId"], row["StageName"]) for row in rows] == [
+        (deals[0], "Prospecting"),
+        (deals[2], "Prospecting"),
+        (deals[2], "Qualification"),
+        (deals[0], "Qualification"),
+    ]
+    fake.modify("Opportunity", deals[2], at=at(2), StageName="Closed Won")
+    narrowed = history.replace("ORDER BY", "AND StageName != 'Prospecting' ORDER BY")
+    rows = client.query(narrowed)["records"]
+    assert [(row["OpportunityId"], row["StageName"]) for row in rows] == [
+        (deals[2], "Qualification"),
+        (deals[0], "Qualification"),
+        (deals[2], "Closed Won"),
+    ]
+    either = f"SELECT Name FROM Opportunity WHERE Name IN ('d1') OR Id IN ('{deals[3]}')"
+    assert sorted(row["Name"] for row in client.query(either)["records"]) == ["d1", "d3"]
+
+
 def test_an_unknown_query_locator_is_refused(fake, client):
     with pytest.raises(SalesforceMalformedRequest) as raised:
         client.query_more("/services/data/v62.0/query/01gNOPE-2000", identifier_is_url=True)

@@ -4,13 +4,12 @@ A page is written at once through contacts' batch writer for companies."""
 
 from apps.contacts.batch_companies import CompanyWrite, companies_write_many
 from apps.contacts.errors import ContactsError
-from apps.contacts.models import Company
 from apps.contacts.regions import country_normalize, region_normalize
 from apps.crm.adapters import CrmRecord
 from apps.crm.models import Direction, ObjectType, RecordLink
 from apps.crm.sync.context import SyncContext
 from apps.crm.sync.errors import record_error_keep, record_errors_resolve, record_payload
-from apps.crm.sync.links import links_touch
+from apps.crm.sync.links import links_create, links_touch
 from apps.crm.sync.tally import Tally
 
 
@@ -23,7 +22,7 @@ def companies_apply(context: SyncContext, object_type: str, records: list[CrmRec
         for link in RecordLink.objects.filter(
             system=context.system,
             object_type=ObjectType.COMPANY,
-            record_id__in=[r.id for r in records],
+            record_id__one_of=[r.id for r in records],
         ).select_related("company")
     }
     live, problems, writes = [], {}, []
@@ -46,27 +45,20 @@ def companies_apply(context: SyncContext, object_type: str, records: list[CrmRec
             _refuse(context, record, result.refused, tally)
             continue
         if result.created:
-            new_links.append(_link(context, record, result.company))
+            new_links.append((record, result.company.pk))
         else:
             taken.append(record)
         kind = "created" if result.created else "updated" if result.changed else "unchanged"
         tally.add(kind, None if problems[record.id] else record.id)
         if problems[record.id]:
             _refuse(context, record, "; ".join(problems[record.id]), tally, counted=True)
-    RecordLink.objects.bulk_create(new_links)
+    links_create(context.system, ObjectType.COMPANY, new_links)
     links_touch(links, taken)
     record_errors_resolve(
         system=context.system, direction=Direction.IN, object_type=ObjectType.COMPANY,
         record_ids=tally.taken,
     )  # fmt: skip
     return tally
-
-
-def _link(context: SyncContext, record: CrmRecord, company: Company) -> RecordLink:
-    return RecordLink(
-        system=context.system, object_type=ObjectType.COMPANY, record_id=record.id,
-        company=company, modified_at=record.modified_at,
-    )  # fmt: skip
 
 
 def _place(fields: dict, problems: list[str]) -> dict:

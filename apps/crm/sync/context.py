@@ -47,6 +47,6 @@ class SyncContext:
 
     def company_ids(self, record_ids: set[str]) -> dict[str, int]:
         links = RecordLink.objects.filter(
-            system=self.system, object_type=ObjectType.COMPANY, record_id__in=record_ids
+            system=self.system, object_type=ObjectType.COMPANY, record_id__one_of=record_ids
         )
         return dict(links.values_list("record_id", "company_id"))

@@ -13,7 +13,7 @@ from apps.crm.adapters import CrmRecord, StageEntry
 from apps.crm.models import Direction, ObjectType, RecordLink
 from apps.crm.sync.context import SyncContext
 from apps.crm.sync.errors import record_error_keep, record_errors_resolve, record_payload
-from apps.crm.sync.links import links_touch
+from apps.crm.sync.links import links_create, links_touch
 from apps.crm.sync.tally import Tally
 
 # Where each CRM keeps a deal's pipeline and stage. Salesforce has one stage list, which its
@@ -35,7 +35,7 @@ def deals_apply(context: SyncContext, object_type: str, records: list[CrmRecord]
         for link in RecordLink.objects.filter(
             system=context.system,
             object_type=ObjectType.DEAL,
-            record_id__in=[r.id for r in records],
+            record_id__one_of=[r.id for r in records],
         ).select_related("opportunity")
     }
     people = _people(context, records)
@@ -59,12 +59,12 @@ def deals_apply(context: SyncContext, object_type: str, records: list[CrmRecord]
             _refuse(context, record, result.refused, tally)
             continue
         if result.created:
-            new_links.append(_link(context, record, result.opportunity))
+            new_links.append((record, result.opportunity.pk))
         else:
             taken.append(record)
         kind = "created" if result.created else "updated" if result.changed else "unchanged"
         tally.add(kind, record.id)
-    RecordLink.objects.bulk_create(new_links)
+    links_create(context.system, ObjectType.DEAL, new_links)
     links_touch(links, taken)
     record_errors_resolve(
         system=context.system, direction=Direction.IN, object_type=ObjectType.DEAL,
@@ -75,7 +75,7 @@ def deals_apply(context: SyncContext, object_type: str, records: list[CrmRecord]
 
 def _people(context: SyncContext, records: list[CrmRecord]) -> dict[str, int]:
     wanted = {c for r in records for c in r.associations.get("contact", [])}
-    rows = ContactExternalId.objects.filter(source=context.system, value__in=wanted)
+    rows = ContactExternalId.objects.filter(source=context.system, value__one_of=wanted)
     return dict(rows.values_list("value", "contact_id"))
 
 
@@ -97,13 +97,6 @@ def _write_of(context, record, link, people, companies) -> OpportunityWrite:
         moves=moves,
         attributes=mapped.attributes,
     )
-
-
-def _link(context: SyncContext, record: CrmRecord, opportunity) -> RecordLink:
-    return RecordLink(
-        system=context.system, object_type=ObjectType.DEAL, record_id=record.id,
-        opportunity=opportunity, modified_at=record.modified_at,
-    )  # fmt: skip
 
 
 def _archive(context, links: dict, records: list[CrmRecord], tally: Tally) -> None:

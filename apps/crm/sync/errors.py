@@ -40,7 +40,7 @@ def record_errors_resolve(
     # record of the page (thousands of ids a page in a full sync).
     if not open_errors.exists():
         return 0
-    return open_errors.filter(record_id__in=record_ids).update(resolved_at=timezone.now())
+    return open_errors.filter(record_id__one_of=record_ids).update(resolved_at=timezone.now())
 
 
 def record_payload(record: CrmRecord) -> dict:

@@ -55,15 +55,26 @@ class SoqlError(Exception):
 
 
 Predicate = Callable[[dict[str, Any]], bool]
+# Sorts after every record id: (X, this) is past every row stamped X.
+_AFTER_EVERY_ID = "\U0010ffff"
 
 
 @dataclass(frozen=True)
 class Condition:
-    """A parsed WHERE node: a predicate plus the least SystemModstamp it can match
-    (None: unbounded), which lets the store start a keyset scan in the middle."""
+    """A parsed WHERE node: a predicate plus the least (SystemModstamp, Id) it can match
+    (None: unbounded), which lets the store start a keyset scan where the matches start
+    (at the page's own position, even inside a hundred thousand rows sharing one
+    SystemModstamp), and the field values every match must hold one of
+    (`field IN (...)`, None: any), which lets it look the rows up by value instead of
+    reading them all, as Salesforce's indexes on Id and lookup fields do.
+    `stamp_equals` and `id_floor` are what an atom says of each half of the pair, for
+    the AND around it to combine."""
 
     matches: Predicate
-    modstamp_floor: str | None
+    key_floor: tuple[str, str] | None
+    one_of: tuple[str, frozenset] | None = None
+    stamp_equals: str | None = None
+    id_floor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,10 +196,10 @@ class _Parser:
         if any(count > 1 for _, count in terms):
             raise SoqlError("MALFORMED_QUERY", "unexpected token: 'OR' (use parentheses)")
         conditions = [condition for condition, _ in terms]
-        floors = [condition.modstamp_floor for condition in conditions]
+        floors = [condition.key_floor for condition in conditions]
         return Condition(
             matches=lambda row: any(condition.matches(row) for condition in conditions),
-            modstamp_floor=None if None in floors else min(floors),
+            key_floor=None if None in floors else min(floors),
         )
 
     def _and(self) -> tuple[Condition, int]:
@@ -197,11 +208,17 @@ class _Parser:
             conditions.append(self._atom())
         if len(conditions) == 1:
             return conditions[0], 1
-        floors = [c.modstamp_floor for c in conditions if c.modstamp_floor is not None]
+        floors = [c.key_floor for c in conditions if c.key_floor is not None]
+        stamps = [c.stamp_equals for c in conditions if c.stamp_equals is not None]
+        ids = [c.id_floor for c in conditions if c.id_floor is not None]
+        if stamps and ids:  # SystemModstamp = X AND Id > Y: from (X, Y) on
+            floors.append((max(stamps), max(ids)))
+        one_of = next((c.one_of for c in conditions if c.one_of is not None), None)
         return (
             Condition(
                 matches=lambda row: all(condition.matches(row) for condition in conditions),
-                modstamp_floor=max(floors) if floors else None,
+                key_floor=max(floors) if floors else None,
+                one_of=one_of,
             ),
             len(conditions),
         )
@@ -230,12 +247,20 @@ class _Parser:
         self._expect_punct(")")
         if negated:
             return Condition(lambda row: row.get(name) not in values, None)
-        return Condition(lambda row: row.get(name) in values, None)
+        return Condition(lambda row: row.get(name) in values, None, (name, frozenset(values)))
 
     def _comparison(self, name: str, operator: str, value: Any) -> Condition:
         matches = _COMPARISONS[operator](name, value)
-        floor = value if name == "SystemModstamp" and operator in ("=", ">", ">=") else None
-        return Condition(matches, floor)
+        if value is None:  # matches no row, or any row but nulls: no floor either way
+            return Condition(matches, None)
+        if name == "SystemModstamp" and operator in ("=", ">="):
+            return Condition(matches, (value, ""), stamp_equals=value if operator == "=" else None)
+        if name == "SystemModstamp" and operator == ">":
+            return Condition(matches, (value, _AFTER_EVERY_ID))
+        if name == "Id" and operator in (">", ">="):
+            # The least id greater than Y is Y followed by the least character.
+            return Condition(matches, None, id_floor=value + "\x00" if operator == ">" else value)
+        return Condition(matches, None)
 
     def _literal(self, name: str) -> Any:
         assert self.spec is not None

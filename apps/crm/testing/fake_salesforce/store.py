@@ -3,7 +3,10 @@
 Every record is a dict of field values as the REST API returns them (datetimes as
 "2024-05-01T12:00:00.000+0000", dates as "2024-05-01"). Each object type keeps an index
 sorted by (SystemModstamp, Id), so the keyset queries a sync sends answer in time
-proportional to the page, not to the 100,000 records behind it.
+proportional to the page, not to the 100,000 records behind it; a query naming the
+values of a field (`OpportunityId IN (...)`) finds its rows by an index of that field's
+values, built when first asked for, so the stage histories of a page of deals cost the
+same however many deals the org holds (Salesforce indexes Id and lookup fields).
 """
 
 import bisect
@@ -29,6 +32,8 @@ class Store:
         self.rules: list[ValidationRule] = []
         self._index: dict[str, list[tuple[str, str]]] = {name: [] for name in self.schema}
         self._index_stale: set[str] = set()
+        # (object, field) → field value → (position, id); dropped on every write.
+        self._values: dict[tuple[str, str], dict[Any, list[tuple[int, str]]]] = {}
         self._counters: dict[str, int] = dict.fromkeys(self.schema, 0)
 
     # Writes without API validation (tests seeding the org)
@@ -61,7 +66,7 @@ class Store:
             record["IsDeleted"] = False
         _derive(object_name, record, stamp)
         self.records[object_name][record_id] = record
-        self._index_stale.add(object_name)
+        self._changed(object_name)
         if object_name == "Opportunity":
             self._history_add(record, stamp)
         return record
@@ -81,7 +86,7 @@ class Store:
         record["LastModifiedDate"] = stamp
         record["SystemModstamp"] = stamp
         _derive(object_name, record, stamp)
-        self._index_stale.add(object_name)
+        self._changed(object_name)
         if object_name == "Opportunity" and tracked_before != {
             name: record.get(name) for name in HISTORY_TRACKED
         }:
@@ -94,7 +99,7 @@ class Store:
         stamp = self.stamp(at)
         record = self.records[object_name][record_id]
         record |= {"IsDeleted": True, "SystemModstamp": stamp, "LastModifiedDate": stamp}
-        self._index_stale.add(object_name)
+        self._changed(object_name)
 
     def bulk_insert(
         self, object_name: str, rows: Iterable[dict[str, Any]], *, at: datetime | None = None
@@ -115,7 +120,7 @@ class Store:
             _derive(object_name, record, stamp)
             table[record_id] = record
             ids.append(record_id)
-        self._index_stale.add(object_name)
+        self._changed(object_name)
         if object_name == "Opportunity":
             history = [
                 {
@@ -160,6 +165,11 @@ class Store:
             at=at,
         )
         return contact_id
+
+    def _changed(self, object_name: str) -> None:
+        self._index_stale.add(object_name)
+        for key in [key for key in self._values if key[0] == object_name]:
+            del self._values[key]
 
     def _history_add(self, opportunity: dict[str, Any], stamp: str) -> None:
         values = {name: opportunity.get(name) for name in HISTORY_TRACKED}
@@ -220,17 +230,15 @@ class Store:
             rows = self._keyset_scan(query, lambda record: visible(record) and matches(record))
         else:
             found = [
-                record
-                for record in self.records[query.object_name].values()
-                if visible(record) and matches(record)
+                record for record in self._candidates(query) if visible(record) and matches(record)
             ]
             rows = _sorted(found, query.order_by)[: query.limit]
         return [{name: record[name] for name in query.fields} for record in rows]
 
     def _keyset_scan(self, query: Query, keep: Callable[[dict], bool]) -> list[dict[str, Any]]:
         index = self._index_fresh(query.object_name)
-        floor = query.where.modstamp_floor if query.where else None
-        start = bisect.bisect_left(index, (floor, "")) if floor else 0
+        floor = query.where.key_floor if query.where else None
+        start = bisect.bisect_left(index, floor) if floor else 0
         records = self.records[query.object_name]
         found = []
         for _, record_id in _slice_iter(index, start):
@@ -240,6 +248,28 @@ class Store:
                 if query.limit is not None and len(found) >= query.limit:
                     break
         return found
+
+    def _candidates(self, query: Query) -> Iterable[dict[str, Any]]:
+        """The records a query can match, in insertion order: those holding one of the
+        values it names, or all of them."""
+        records = self.records[query.object_name]
+        one_of = query.where.one_of if query.where else None
+        if one_of is None:
+            return records.values()
+        name, values = one_of
+        by_value = self._values_of(query.object_name, name)
+        found = sorted(place for value in values for place in by_value.get(value, ()))
+        return [records[record_id] for _, record_id in found]
+
+    def _values_of(self, object_name: str, name: str) -> dict[Any, list[tuple[int, str]]]:
+        """Field value → (insertion position, id) of the records holding it."""
+        key = (object_name, name)
+        if key not in self._values:
+            by_value: dict[Any, list[tuple[int, str]]] = {}
+            for place, (record_id, record) in enumerate(self.records[object_name].items()):
+                by_value.setdefault(record.get(name), []).append((place, record_id))
+            self._values[key] = by_value
+        return self._values[key]
 
     def _index_fresh(self, object_name: str) -> list[tuple[str, str]]:
         if object_name in self._index_stale:
