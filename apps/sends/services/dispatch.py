@@ -32,6 +32,20 @@ from apps.sends.transports.twilio import SEND_THREADS
 logger = logging.getLogger(__name__)
 
 MAX_PACING_SLEEP = 6.0  # a batch takes the slots of this many seconds ahead at most
+# A batch whose first slot is further ahead than this (it was claimed PACED_RETURN_EARLY
+# ahead of its slots) does not sleep in its pool process until then: its calls go to tasks
+# due at their slots, which Celery keeps in the worker's timer meanwhile. Each task makes
+# the calls of CALLS_GROUP_SPAN of slots, each at its slot, so no task holds a process
+# longer than that while another sender's batch waits for one (a task per call would
+# cost more than a pool process of a loaded machine gets done). The slots are taken at
+# the claim: a task that starts late makes its overdue calls at once, and the schedule
+# after them loses nothing.
+CALLS_HAND_ON_BEYOND = 0.5
+CALLS_GROUP_SPAN = 1.0
+# A calls task run later than this after the claim (a worker restarted, its task restored
+# from the broker) makes no call: the sweep reconciles those messages, and a call it made
+# could race the sweep's hand-back (which waits IN_FLIGHT_TOO_LONG, far longer).
+CALLS_TASK_LIVES = timedelta(minutes=2)
 # A batch handed back comes this long before its senders' next free slot: time to claim and
 # gate it again before that slot, so the schedule never idles meanwhile (a claim and gate
 # of 50 took up to 2 s on a loaded 2-core machine). A batch finding every sender's schedule
@@ -71,10 +85,100 @@ def messages_dispatch(*, message_ids: list[int]) -> dict[int, str]:
     _repaced_hand_back(batches)
     for batch in batches:
         outcomes.update(dict.fromkeys((m.pk for m in batch.repaced), "repaced"))
+    handed_on = _calls_hand_on(batches)
+    return {**outcomes, **(_batches_send(batches) if handed_on is None else handed_on)}
+
+
+def messages_call(*, slots: dict[int, datetime], claimed_at: datetime) -> dict[int, str]:
+    """Makes the calls a dispatch claimed and handed on (`slots`: each message's pacing
+    slot), each at its slot, once: the messages still in the claim of `claimed_at` are taken
+    by one conditional UPDATE, so a second run of the task calls nothing."""
+    outcomes = dict.fromkeys(slots, "not_claimed")
+    by_sender = defaultdict(list)
+    for message in _calls_claim(list(slots), claimed_at):
+        by_sender[(message.channel, sender_for_message(message))].append(message)
+    batches = []
+    for messages in by_sender.values():
+        transport = transport_for(messages[0])
+        calls = _paced_calls(transport, messages, [slots[message.pk] for message in messages])
+        batches.append(SenderBatch(transport, calls, [], max(call.slot for call in calls)))
+    return {**outcomes, **_batches_send(batches)}
+
+
+def _batches_send(batches: list["SenderBatch"]) -> dict[int, str]:
     answers = _calls_make([call for batch in batches for call in batch.calls])
+    outcomes = {}
     for batch in batches:
         outcomes.update(_outcomes_record(batch, answers))
     return outcomes
+
+
+def _calls_hand_on(batches: list["SenderBatch"]) -> dict[int, str] | None:
+    """Hands the batch's calls on to tasks due at their slots (CALLS_GROUP_SPAN) when the
+    first slot is more than CALLS_HAND_ON_BEYOND away, and answers what became of each
+    message ("handed_on"; "repaced" when the broker refused its task: it goes back to the
+    queue with no attempt used). None when the batch makes its calls itself."""
+    from apps.sends.tasks import messages_call_task
+
+    calls = sorted((call for batch in batches for call in batch.calls), key=lambda c: c.slot)
+    now = timezone.now()
+    if not calls or (calls[0].slot - now).total_seconds() <= CALLS_HAND_ON_BEYOND:
+        return None
+    claimed_at = calls[0].message.claimed_at  # one claim: the same moment for every message
+    outcomes = {}
+    for group in _calls_grouped(calls):
+        slots = [[call.message.pk, call.slot.isoformat()] for call in group]
+        try:
+            messages_call_task.apply_async(
+                (slots, claimed_at.isoformat()),
+                countdown=(group[0].slot - now).total_seconds(),
+                expires=claimed_at + CALLS_TASK_LIVES,
+            )
+        except Exception:  # kombu raises many kinds: connection, timeout, DNS, auth
+            logger.warning("%d calls handed back to the queue", len(group), exc_info=True)
+            messages = [call.message for call in group]
+            messages_requeue(messages=messages, at=group[0].slot, reason="paced", attempted=False)
+            outcomes.update((message.pk, "repaced") for message in messages)
+        else:
+            outcomes.update((call.message.pk, "handed_on") for call in group)
+    return outcomes
+
+
+def _calls_grouped(calls: list["PacedCall"]) -> list[list["PacedCall"]]:
+    """`calls` (in slot order) in runs of less than CALLS_GROUP_SPAN from first to last."""
+    groups = []
+    for call in calls:
+        if groups and (call.slot - groups[-1][0].slot).total_seconds() < CALLS_GROUP_SPAN:
+            groups[-1].append(call)
+        else:
+            groups.append([call])
+    return groups
+
+
+def _calls_claim(message_ids: list[int], claimed_at: datetime) -> list[OutboundMessage]:
+    """The messages among `message_ids` still sending under the claim of `claimed_at`,
+    taken by one conditional UPDATE that moves their claim to now (the sweep's clock for
+    an unknown outcome starts again at the call). None once CALLS_TASK_LIVES has passed."""
+    now = timezone.now()
+    if not message_ids or claimed_at < now - CALLS_TASK_LIVES:
+        return []
+    table = OutboundMessage._meta.db_table
+    marks = ", ".join(["%s"] * len(message_ids))
+    sql = (
+        f"UPDATE {table} SET claimed_at = %s "
+        f"WHERE id IN ({marks}) AND status = %s AND claimed_at = %s RETURNING id"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(now), *message_ids, MessageStatus.SENDING, adapt(claimed_at)])
+        won = [row[0] for row in cursor.fetchall()]
+    return list(
+        OutboundMessage.objects.select_related(
+            "contact", "template_version", "from_sender__program"
+        )
+        .filter(pk__in=won)
+        .order_by("pk")
+    )
 
 
 def _too_early(message_ids: list[int]) -> tuple[list[int], float] | None:
@@ -196,11 +300,15 @@ def _slots_take(transport, messages: list[OutboundMessage]) -> SenderBatch:
         max_lead=PACED_RETURN_EARLY,
     )
     paced, unpaced = messages[: len(slots.taken)], messages[len(slots.taken) :]
-    calls = [
-        PacedCall(transport, message, slot, _status_callback(message), _validity(message, slot))
-        for message, slot in zip(paced, slots.taken, strict=True)
-    ]
+    calls = _paced_calls(transport, paced, slots.taken)
     return SenderBatch(transport, calls, unpaced, slots.next_free_at)
+
+
+def _paced_calls(transport, messages: list[OutboundMessage], slots: list[datetime]):
+    return [
+        PacedCall(transport, message, slot, _status_callback(message), _validity(message, slot))
+        for message, slot in zip(messages, slots, strict=True)
+    ]
 
 
 def _repaced_hand_back(batches: list[SenderBatch]) -> None:
