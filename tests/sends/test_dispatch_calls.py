@@ -49,8 +49,10 @@ def queued(opted_in_contact, count: int) -> list[OutboundMessage]:
 
 
 def claimed_ahead(settings, opted_in_contact, count: int, *, rate: float):
-    """`count` messages dispatched while their sender's next free slot is 2 s away."""
+    """`count` messages dispatched while their sender's next free slot is 2 s away, with
+    Redis as the broker (the filesystem broker's single process keeps its calls)."""
     settings.CUE_SEND_RATES = {"default": rate}
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"  # no task reaches it here
     SenderPace.objects.create(sender=SERVICE_SID, next_slot_at=MIDDAY + timedelta(seconds=2))
     messages = queued(opted_in_contact, count)
     return messages, messages_dispatch(message_ids=[m.pk for m in messages])
@@ -145,6 +147,23 @@ def test_a_calls_task_run_after_its_life_calls_nothing_and_leaves_the_message_to
     assert fake_twilio.requests == []
     message.refresh_from_db()
     assert (message.status, message.claimed_at, message.attempts) == ("sending", MIDDAY, 1)
+
+
+def test_a_batch_claimed_ahead_on_the_filesystem_broker_makes_its_calls_itself(
+    fake_twilio, opted_in_contact, settings, handed_on
+):
+    # Given the default filesystem broker (read once a second, one worker process)
+    settings.CUE_SEND_RATES = {"default": 4.0}
+    SenderPace.objects.create(sender=SERVICE_SID, next_slot_at=MIDDAY + timedelta(seconds=0.8))
+    [message] = queued(opted_in_contact, 1)
+
+    # When a batch claimed ahead of its slot dispatches it (the clock runs to the slot)
+    with time_machine.travel(MIDDAY, tick=True):
+        outcomes = messages_dispatch(message_ids=[message.pk])
+
+    # Then the batch waits for the slot and makes the call itself, handing nothing on
+    assert (outcomes, handed_on) == ({message.pk: "sent"}, [])
+    assert len(fake_twilio.messages_sent()) == 1
 
 
 def test_calls_the_broker_refuses_go_back_to_the_queue_with_no_attempt_used(

@@ -5,6 +5,7 @@ is still sent at most once; a send whose outcome is unknown is reconciled with t
 never sent again blindly."""
 
 import logging
+import math
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -67,10 +68,11 @@ def messages_dispatch(*, message_ids: list[int]) -> dict[int, str]:
     """Sends each queued message among `message_ids` at most once; answers what happened
     to each ("not_claimed" for those another run has, or that are no longer queued)."""
     outcomes = dict.fromkeys(message_ids, "not_claimed")
-    if early := _too_early(message_ids):
-        ids, seconds = early
-        messages_enqueue(message_ids=ids, countdown=seconds)
-        return {**outcomes, **dict.fromkeys(ids, "repaced")}
+    if unclaimed := _beyond_reach(message_ids):
+        _unclaimed_hand_back(unclaimed)
+        handed_back = {pk for leftover in unclaimed for pk in leftover.ids}
+        outcomes.update(dict.fromkeys(handed_back, "repaced"))
+        message_ids = [pk for pk in message_ids if pk not in handed_back]
     by_sender = defaultdict(list)
     for message in _claim(message_ids):
         if message.status != MessageStatus.SENDING:
@@ -123,6 +125,10 @@ def _calls_hand_on(batches: list["SenderBatch"]) -> dict[int, str] | None:
     calls = sorted((call for batch in batches for call in batch.calls), key=lambda c: c.slot)
     now = timezone.now()
     if not calls or (calls[0].slot - now).total_seconds() <= CALLS_HAND_ON_BEYOND:
+        return None
+    if not settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        # The filesystem broker is read once a second (a task would start up to a second
+        # after its slot) and runs the single-process default, which gains no free process.
         return None
     claimed_at = calls[0].message.claimed_at  # one claim: the same moment for every message
     outcomes = {}
@@ -181,24 +187,60 @@ def _calls_claim(message_ids: list[int], claimed_at: datetime) -> list[OutboundM
     )
 
 
-def _too_early(message_ids: list[int]) -> tuple[list[int], float] | None:
-    """When every sender of the queued messages among `message_ids` has its schedule taken
-    further ahead than PACED_RETURN_EARLY: those messages, and how long until the first
-    sender's free slot is that near. Read without a claim or a lock, so a batch that comes
-    round too early costs a look, not a claim and a gate."""
+@dataclass(frozen=True)
+class Unclaimed:
+    """Queued messages of one sender a batch leaves alone, and when that sender's first
+    slot for them begins; `excess` when the sender is in reach but has fewer slots in
+    reach than messages (these are due at that slot, as a handed-back message is)."""
+
+    ids: list[int]
+    at: datetime
+    excess: bool
+
+
+def _beyond_reach(message_ids: list[int]) -> list[Unclaimed]:
+    """The queued messages among `message_ids` the batch's slots cannot reach: all of a
+    sender whose schedule is taken further ahead than PACED_RETURN_EARLY, and those past
+    the slots of MAX_PACING_SLEEP for the others. Read without a claim or a lock, so they
+    cost a look, not a claim and a gate that would only hand them back."""
     queued = list(
         OutboundMessage.objects.filter(pk__in=message_ids, status=MessageStatus.QUEUED)
         .select_related("from_sender__program")
         .order_by("pk")
     )
-    if not queued:
-        return None
+    by_sender = defaultdict(list)
+    for message in queued:
+        by_sender[transport_for(message).sender].append(message.pk)
     now = timezone.now()
-    senders = {transport_for(message).sender for message in queued}
-    lead = min((pace_next_free(sender=sender, at=now) - now).total_seconds() for sender in senders)
-    if lead <= PACED_RETURN_EARLY + 0.1:  # a timer's tenth of a second early is on time
-        return None
-    return [message.pk for message in queued], lead - PACED_RETURN_EARLY
+    unclaimed = []
+    for sender, ids in by_sender.items():
+        free = pace_next_free(sender=sender, at=now)
+        lead = (free - now).total_seconds()
+        if lead > PACED_RETURN_EARLY + 0.1:  # a timer's tenth of a second early is on time
+            unclaimed.append(Unclaimed(ids, free, excess=False))
+            continue
+        interval = 1 / sender_rate(sender)
+        fit = math.floor((MAX_PACING_SLEEP - lead) / interval + 1e-9) + 1
+        if len(ids) > fit:
+            at = free + timedelta(seconds=fit * interval)
+            unclaimed.append(Unclaimed(ids[fit:], at, excess=True))
+    return unclaimed
+
+
+def _unclaimed_hand_back(unclaimed: list[Unclaimed]) -> None:
+    """Sends the messages a batch left alone back to the broker, every sender's together
+    in one task due PACED_RETURN_EARLY before the first of their slots (as
+    _repaced_hand_back does for claimed ones); the excess is marked due at its slot."""
+    for leftover in unclaimed:
+        if leftover.excess:
+            OutboundMessage.objects.filter(pk__in=leftover.ids, status=MessageStatus.QUEUED).update(
+                next_attempt_at=leftover.at
+            )
+    first = min(leftover.at for leftover in unclaimed)
+    messages_enqueue(
+        message_ids=sorted(pk for leftover in unclaimed for pk in leftover.ids),
+        countdown=max(0.0, (first - timezone.now()).total_seconds() - PACED_RETURN_EARLY),
+    )
 
 
 @transaction.atomic
