@@ -1,6 +1,8 @@
 """Dispatch in batches: claim many queued messages by one conditional UPDATE, gate them again
 as a batch under their contacts' locks, take their pacing slots in one step, call the transport for
-each concurrently through one reused client, and record what happened in bulk. Each message
+each concurrently through one reused client, and record what happened in bulk. Messages the
+batch's slots cannot reach go back to the broker unclaimed; a batch claimed ahead of its slots
+hands its calls on to tasks due at them rather than sleep in a pool process. Each message
 is still sent at most once; a send whose outcome is unknown is reconciled with the provider,
 never sent again blindly."""
 
