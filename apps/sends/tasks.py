@@ -1,6 +1,8 @@
+from datetime import datetime
+
 from celery import shared_task
 
-from apps.sends.services.dispatch import message_dispatch, messages_dispatch
+from apps.sends.services.dispatch import message_dispatch, messages_call, messages_dispatch
 from apps.sends.services.inbound import inbound_reply_handle
 from apps.sends.services.sweep import messages_sweep
 
@@ -15,6 +17,16 @@ def message_dispatch_task(message_id: int) -> str:
 def messages_dispatch_task(message_ids: list[int]) -> dict[int, str]:
     """Sends a batch of queued messages; safe to run twice (each claim lets one run through)."""
     return messages_dispatch(message_ids=message_ids)
+
+
+@shared_task(name="sends.messages_call")
+def messages_call_task(slots: list[list], claimed_at: str) -> dict[int, str]:
+    """Makes the calls a dispatch claimed and handed on ([message id, slot] pairs); safe to
+    run twice (one conditional UPDATE lets one run through)."""
+    return messages_call(
+        slots={pk: datetime.fromisoformat(at) for pk, at in slots},
+        claimed_at=datetime.fromisoformat(claimed_at),
+    )
 
 
 @shared_task(name="sends.messages_sweep")

@@ -286,6 +286,7 @@ CELERY_TASK_ROUTES = {
     "journeys.*": {"queue": "engine"},
     "sends.message_dispatch": {"queue": "dispatch"},
     "sends.messages_dispatch": {"queue": "dispatch"},
+    "sends.messages_call": {"queue": "dispatch"},
     "crm.push": {"queue": "dispatch"},
     "crm.push_all": {"queue": "dispatch"},
     "routing.notifications_send": {"queue": "dispatch"},

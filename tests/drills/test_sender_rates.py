@@ -2,13 +2,17 @@
 sender is paced at the MPS on its own row, from its own address, each message once.
 
 The rate is the one the provider saw: per sender, the accepted requests' arrival times at
-the fake Twilio. The schedule has no burst (its bucket holds one token: a sender's first
-message goes at once and each later one 1/MPS after the one before), so the steady state is
-the whole run minus its start-up: from the sender's request that took the first slot after
-the first batch's reach (MAX_PACING_SLEEP after its first request; until then the worker is
-still taking the first tasks off the broker) to its last request,
-achieved = (requests in that window - 1) / (last - first). The bucket is the limiter, so a
-loaded machine can make the achieved rate lower, never higher: the assertion is two-sided."""
+the fake Twilio. The schedule has no burst (a sender's first slot is at once and each
+later one 1/MPS after the one before), so the steady state is the whole run minus its
+start-up: from the sender's request that took the first slot after the first batch's reach
+(MAX_PACING_SLEEP after its first request; until then the worker is still taking the first
+tasks off the broker) to its last request,
+achieved = (requests in that window - 1) / (last - first). A batch takes its slots when it
+is claimed, ahead of them, and no call goes before its slot; a call a busy worker makes
+late goes as soon as it can, with the overdue ones after it. So a loaded machine can make
+the rate lower (a schedule that ran dry) or, over a window that opens on a late call,
+higher (the calls caught up inside it): the assertion is two-sided, and the longest gaps
+printed show where a sender waited."""
 
 import os
 from collections import Counter
@@ -138,12 +142,14 @@ def rates_report(seen: dict, rates: dict) -> dict[str, float]:
     connection.vendor != "postgresql" or BROKER != "redis",
     reason="the Redis schedule with two processes runs on PostgreSQL + Redis (CI's second pass)",
 )
-# Measured on PostgreSQL + Redis at a load average of 14-18 on 2 cores: 9.74/s for the 10/s
-# sender and 3.80/s for the 4/s one (2.6 % and 5 % short), each message once. Headroom at
-# that load (CUE_DRILL_MPS_SCALE=10): 34.0/s + 13.6/s, 3.4 times the 14/s asked, so the
-# shortfall is not throughput: it is 0.7-1.5 s gaps where both processes slept on one
-# sender's slots while the other sender's batch waited for a process. Strict once it holds.
-@pytest.mark.xfail(strict=False, reason="under load a sender idles between batches (see above)")
+# Measured on PostgreSQL + Redis at a load average of 10-15 on 2 cores, each message once:
+# within 2 % in most runs (10.00/s and 3.98/s, 9.97 and 4.00, 9.88 and 3.94), but not all:
+# 9.69/s and 3.91/s once, after a 2.3 s gap where a claim came too late and the schedule ran
+# dry, and 10.94/s and 4.39/s once (before batches left unreachable messages unclaimed),
+# over a window that opened on calls 2 s late. Before the calls were handed on to tasks due
+# at their slots: 9.74/s and 3.80/s at a load of 14-18, 8.55/s and 3.88/s at 5-9.
+# Strict once it holds under load in every run.
+@pytest.mark.xfail(strict=False, reason="under load a claim can come late (see above)")
 def test_two_senders_each_keep_their_own_rate_within_2_percent_once_each(fake_twilio, sms_contact):
     # Given two approved senders at 10 and 4 a second, each with SECONDS of messages queued
     # together, interleaved, and a worker of two processes

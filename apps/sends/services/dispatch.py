@@ -1,10 +1,13 @@
 """Dispatch in batches: claim many queued messages by one conditional UPDATE, gate them again
 as a batch under their contacts' locks, take their pacing slots in one step, call the transport for
-each concurrently through one reused client, and record what happened in bulk. Each message
+each concurrently through one reused client, and record what happened in bulk. Messages the
+batch's slots cannot reach go back to the broker unclaimed; a batch claimed ahead of its slots
+hands its calls on to tasks due at them rather than sleep in a pool process. Each message
 is still sent at most once; a send whose outcome is unknown is reconciled with the provider,
 never sent again blindly."""
 
 import logging
+import math
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +35,20 @@ from apps.sends.transports.twilio import SEND_THREADS
 logger = logging.getLogger(__name__)
 
 MAX_PACING_SLEEP = 6.0  # a batch takes the slots of this many seconds ahead at most
+# A batch whose first slot is further ahead than this (it was claimed PACED_RETURN_EARLY
+# ahead of its slots) does not sleep in its pool process until then: its calls go to tasks
+# due at their slots, which Celery keeps in the worker's timer meanwhile. Each task makes
+# the calls of CALLS_GROUP_SPAN of slots, each at its slot, so no task holds a process
+# longer than that while another sender's batch waits for one (a task per call would
+# cost more than a pool process of a loaded machine gets done). The slots are taken at
+# the claim: a task that starts late makes its overdue calls at once, and the schedule
+# after them loses nothing.
+CALLS_HAND_ON_BEYOND = 0.5
+CALLS_GROUP_SPAN = 1.0
+# A calls task run later than this after the claim (a worker restarted, its task restored
+# from the broker) makes no call: the sweep reconciles those messages, and a call it made
+# could race the sweep's hand-back (which waits IN_FLIGHT_TOO_LONG, far longer).
+CALLS_TASK_LIVES = timedelta(minutes=2)
 # A batch handed back comes this long before its senders' next free slot: time to claim and
 # gate it again before that slot, so the schedule never idles meanwhile (a claim and gate
 # of 50 took up to 2 s on a loaded 2-core machine). A batch finding every sender's schedule
@@ -53,10 +70,11 @@ def messages_dispatch(*, message_ids: list[int]) -> dict[int, str]:
     """Sends each queued message among `message_ids` at most once; answers what happened
     to each ("not_claimed" for those another run has, or that are no longer queued)."""
     outcomes = dict.fromkeys(message_ids, "not_claimed")
-    if early := _too_early(message_ids):
-        ids, seconds = early
-        messages_enqueue(message_ids=ids, countdown=seconds)
-        return {**outcomes, **dict.fromkeys(ids, "repaced")}
+    if unclaimed := _beyond_reach(message_ids):
+        _unclaimed_hand_back(unclaimed)
+        handed_back = {pk for leftover in unclaimed for pk in leftover.ids}
+        outcomes.update(dict.fromkeys(handed_back, "repaced"))
+        message_ids = [pk for pk in message_ids if pk not in handed_back]
     by_sender = defaultdict(list)
     for message in _claim(message_ids):
         if message.status != MessageStatus.SENDING:
@@ -71,30 +89,160 @@ def messages_dispatch(*, message_ids: list[int]) -> dict[int, str]:
     _repaced_hand_back(batches)
     for batch in batches:
         outcomes.update(dict.fromkeys((m.pk for m in batch.repaced), "repaced"))
+    handed_on = _calls_hand_on(batches)
+    return {**outcomes, **(_batches_send(batches) if handed_on is None else handed_on)}
+
+
+def messages_call(*, slots: dict[int, datetime], claimed_at: datetime) -> dict[int, str]:
+    """Makes the calls a dispatch claimed and handed on (`slots`: each message's pacing
+    slot), each at its slot, once: the messages still in the claim of `claimed_at` are taken
+    by one conditional UPDATE, so a second run of the task calls nothing."""
+    outcomes = dict.fromkeys(slots, "not_claimed")
+    by_sender = defaultdict(list)
+    for message in _calls_claim(list(slots), claimed_at):
+        by_sender[(message.channel, sender_for_message(message))].append(message)
+    batches = []
+    for messages in by_sender.values():
+        transport = transport_for(messages[0])
+        calls = _paced_calls(transport, messages, [slots[message.pk] for message in messages])
+        batches.append(SenderBatch(transport, calls, [], max(call.slot for call in calls)))
+    return {**outcomes, **_batches_send(batches)}
+
+
+def _batches_send(batches: list["SenderBatch"]) -> dict[int, str]:
     answers = _calls_make([call for batch in batches for call in batch.calls])
+    outcomes = {}
     for batch in batches:
         outcomes.update(_outcomes_record(batch, answers))
     return outcomes
 
 
-def _too_early(message_ids: list[int]) -> tuple[list[int], float] | None:
-    """When every sender of the queued messages among `message_ids` has its schedule taken
-    further ahead than PACED_RETURN_EARLY: those messages, and how long until the first
-    sender's free slot is that near. Read without a claim or a lock, so a batch that comes
-    round too early costs a look, not a claim and a gate."""
+def _calls_hand_on(batches: list["SenderBatch"]) -> dict[int, str] | None:
+    """Hands the batch's calls on to tasks due at their slots (CALLS_GROUP_SPAN) when the
+    first slot is more than CALLS_HAND_ON_BEYOND away, and answers what became of each
+    message ("handed_on"; "repaced" when the broker refused its task: it goes back to the
+    queue with no attempt used). None when the batch makes its calls itself."""
+    from apps.sends.tasks import messages_call_task
+
+    calls = sorted((call for batch in batches for call in batch.calls), key=lambda c: c.slot)
+    now = timezone.now()
+    if not calls or (calls[0].slot - now).total_seconds() <= CALLS_HAND_ON_BEYOND:
+        return None
+    if not settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        # The filesystem broker is read once a second (a task would start up to a second
+        # after its slot) and runs the single-process default, which gains no free process.
+        return None
+    claimed_at = calls[0].message.claimed_at  # one claim: the same moment for every message
+    outcomes = {}
+    for group in _calls_grouped(calls):
+        slots = [[call.message.pk, call.slot.isoformat()] for call in group]
+        try:
+            messages_call_task.apply_async(
+                (slots, claimed_at.isoformat()),
+                countdown=(group[0].slot - now).total_seconds(),
+                expires=claimed_at + CALLS_TASK_LIVES,
+            )
+        except Exception:  # kombu raises many kinds: connection, timeout, DNS, auth
+            logger.warning("%d calls handed back to the queue", len(group), exc_info=True)
+            messages = [call.message for call in group]
+            messages_requeue(messages=messages, at=group[0].slot, reason="paced", attempted=False)
+            outcomes.update((message.pk, "repaced") for message in messages)
+        else:
+            outcomes.update((call.message.pk, "handed_on") for call in group)
+    return outcomes
+
+
+def _calls_grouped(calls: list["PacedCall"]) -> list[list["PacedCall"]]:
+    """`calls` (in slot order) in runs of less than CALLS_GROUP_SPAN from first to last."""
+    groups = []
+    for call in calls:
+        if groups and (call.slot - groups[-1][0].slot).total_seconds() < CALLS_GROUP_SPAN:
+            groups[-1].append(call)
+        else:
+            groups.append([call])
+    return groups
+
+
+def _calls_claim(message_ids: list[int], claimed_at: datetime) -> list[OutboundMessage]:
+    """The messages among `message_ids` still sending under the claim of `claimed_at`,
+    taken by one conditional UPDATE that moves their claim to now (the sweep's clock for
+    an unknown outcome starts again at the call). None once CALLS_TASK_LIVES has passed."""
+    now = timezone.now()
+    if not message_ids or claimed_at < now - CALLS_TASK_LIVES:
+        return []
+    table = OutboundMessage._meta.db_table
+    marks = ", ".join(["%s"] * len(message_ids))
+    sql = (
+        f"UPDATE {table} SET claimed_at = %s "
+        f"WHERE id IN ({marks}) AND status = %s AND claimed_at = %s RETURNING id"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(now), *message_ids, MessageStatus.SENDING, adapt(claimed_at)])
+        won = [row[0] for row in cursor.fetchall()]
+    return list(
+        OutboundMessage.objects.select_related(
+            "contact", "template_version", "from_sender__program"
+        )
+        .filter(pk__in=won)
+        .order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class Unclaimed:
+    """Queued messages of one sender a batch leaves alone, and when that sender's first
+    slot for them begins; `excess` when the sender is in reach but has fewer slots in
+    reach than messages (these are due at that slot, as a handed-back message is)."""
+
+    ids: list[int]
+    at: datetime
+    excess: bool
+
+
+def _beyond_reach(message_ids: list[int]) -> list[Unclaimed]:
+    """The queued messages among `message_ids` the batch's slots cannot reach: all of a
+    sender whose schedule is taken further ahead than PACED_RETURN_EARLY, and those past
+    the slots of MAX_PACING_SLEEP for the others. Read without a claim or a lock, so they
+    cost a look, not a claim and a gate that would only hand them back."""
     queued = list(
         OutboundMessage.objects.filter(pk__in=message_ids, status=MessageStatus.QUEUED)
         .select_related("from_sender__program")
         .order_by("pk")
     )
-    if not queued:
-        return None
+    by_sender = defaultdict(list)
+    for message in queued:
+        by_sender[transport_for(message).sender].append(message.pk)
     now = timezone.now()
-    senders = {transport_for(message).sender for message in queued}
-    lead = min((pace_next_free(sender=sender, at=now) - now).total_seconds() for sender in senders)
-    if lead <= PACED_RETURN_EARLY + 0.1:  # a timer's tenth of a second early is on time
-        return None
-    return [message.pk for message in queued], lead - PACED_RETURN_EARLY
+    unclaimed = []
+    for sender, ids in by_sender.items():
+        free = pace_next_free(sender=sender, at=now)
+        lead = (free - now).total_seconds()
+        if lead > PACED_RETURN_EARLY + 0.1:  # a timer's tenth of a second early is on time
+            unclaimed.append(Unclaimed(ids, free, excess=False))
+            continue
+        interval = 1 / sender_rate(sender)
+        fit = math.floor((MAX_PACING_SLEEP - lead) / interval + 1e-9) + 1
+        if len(ids) > fit:
+            at = free + timedelta(seconds=fit * interval)
+            unclaimed.append(Unclaimed(ids[fit:], at, excess=True))
+    return unclaimed
+
+
+def _unclaimed_hand_back(unclaimed: list[Unclaimed]) -> None:
+    """Sends the messages a batch left alone back to the broker, every sender's together
+    in one task due PACED_RETURN_EARLY before the first of their slots (as
+    _repaced_hand_back does for claimed ones); the excess is marked due at its slot."""
+    for leftover in unclaimed:
+        if leftover.excess:
+            OutboundMessage.objects.filter(pk__in=leftover.ids, status=MessageStatus.QUEUED).update(
+                next_attempt_at=leftover.at
+            )
+    first = min(leftover.at for leftover in unclaimed)
+    messages_enqueue(
+        message_ids=sorted(pk for leftover in unclaimed for pk in leftover.ids),
+        countdown=max(0.0, (first - timezone.now()).total_seconds() - PACED_RETURN_EARLY),
+    )
 
 
 @transaction.atomic
@@ -196,11 +344,15 @@ def _slots_take(transport, messages: list[OutboundMessage]) -> SenderBatch:
         max_lead=PACED_RETURN_EARLY,
     )
     paced, unpaced = messages[: len(slots.taken)], messages[len(slots.taken) :]
-    calls = [
-        PacedCall(transport, message, slot, _status_callback(message), _validity(message, slot))
-        for message, slot in zip(paced, slots.taken, strict=True)
-    ]
+    calls = _paced_calls(transport, paced, slots.taken)
     return SenderBatch(transport, calls, unpaced, slots.next_free_at)
+
+
+def _paced_calls(transport, messages: list[OutboundMessage], slots: list[datetime]):
+    return [
+        PacedCall(transport, message, slot, _status_callback(message), _validity(message, slot))
+        for message, slot in zip(messages, slots, strict=True)
+    ]
 
 
 def _repaced_hand_back(batches: list[SenderBatch]) -> None:
