@@ -8,9 +8,10 @@ through such a constraint. So:
 - the database's primary key is (id, <column>); Django still treats `id` as the key, and
   ids come from one sequence, so an id alone still names one row;
 - each column the model declares unique (a send key, a provider's id) is kept unique
-  through a narrow, unpartitioned key table that a trigger writes on insert and update:
-  a duplicate raises the same unique violation (IntegrityError) a unique index would, and
-  a concurrent insert of the same value waits on the first as it would on the index;
+  through a narrow, unpartitioned key table that triggers write on insert and update (once
+  per INSERT statement, over its new rows): a duplicate raises the same unique violation
+  (IntegrityError) a unique index would, and a concurrent insert of the same value waits
+  on the first as it would on the index;
 - foreign keys to these tables are db_constraint=False (Django emulates on_delete).
 
 The model state keeps `unique=True` and `id` as the primary key (SQLite enforces both as
@@ -130,8 +131,7 @@ def table_unpartition(connection, spec: Partitioned) -> None:
         foreign_keys = _fetch_rows(cursor, _OUTGOING_FOREIGN_KEYS, t)
         for key in spec.keys:
             cursor.execute(f"DROP TABLE {spec.key_table(key)}")
-            cursor.execute(f"DROP FUNCTION {spec.key_table(key)}_keep() CASCADE")
-            cursor.execute(f"DROP FUNCTION {spec.key_table(key)}_empty() CASCADE")
+            _key_triggers_drop(cursor, spec, key)
         cursor.execute(f"ALTER TABLE {t} RENAME TO {t}_partitioned")
         cursor.execute(
             f"CREATE TABLE {t} (LIKE {t}_partitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
@@ -194,50 +194,116 @@ def _refuse_unknown_uniques(cursor, spec: Partitioned) -> None:
 
 
 def _key_table_create(cursor, spec: Partitioned, key: str) -> None:
-    """The key table, filled from the rows, and the triggers that keep it: an insert or a
-    changed value claims the value (a row moved to another month keeps its claim), a
-    delete releases it, a TRUNCATE (the test runner's flush) empties it."""
-    t, kt, column = spec.table, spec.key_table(key), spec.column
+    """The key table, filled from the rows, and the triggers that keep it."""
+    kt, column = spec.key_table(key), spec.column
     cursor.execute(
         f"CREATE TABLE {kt} (value text PRIMARY KEY, row_id bigint NOT NULL,"
         f" partition_at timestamptz NOT NULL)"
     )
     cursor.execute(f"CREATE INDEX {kt}_partition_at ON {kt} (partition_at)")
-    cursor.execute(f"INSERT INTO {kt} SELECT {key}, id, {column} FROM {t} WHERE {key} IS NOT NULL")
+    cursor.execute(
+        f"INSERT INTO {kt} SELECT {key}, id, {column} FROM {spec.table} WHERE {key} IS NOT NULL"
+    )
+    _key_triggers_create(cursor, spec, key)
+
+
+def key_triggers_replace(connection, spec: Partitioned) -> None:
+    """Drops the key tables' triggers, whatever form they have, and creates the current ones
+    (a migration brings an existing database to them)."""
+    if not is_partitioning(connection):
+        return
+    with connection.cursor() as cursor:
+        for key in spec.keys:
+            _key_triggers_drop(cursor, spec, key)
+            _key_triggers_create(cursor, spec, key)
+
+
+_KEY_FUNCTIONS = ("keep", "claim", "release", "empty")
+
+
+def _key_triggers_drop(cursor, spec: Partitioned, key: str) -> None:
+    for function in _KEY_FUNCTIONS:  # CASCADE: with the triggers that call it
+        cursor.execute(f"DROP FUNCTION IF EXISTS {spec.key_table(key)}_{function}() CASCADE")
+
+
+def _key_triggers_create(cursor, spec: Partitioned, key: str) -> None:
+    """The triggers that keep a key table: an INSERT statement claims its rows' values and a
+    DELETE statement releases them, each once per statement over its transition table (a
+    thousand messages inserted cost one trigger call, not a thousand); a row whose value or
+    month changes moves its claim, row by row. A TRUNCATE (the test runner's flush) empties
+    the key table.
+
+    A row that an UPDATE moves to another month's partition is deleted and inserted again
+    underneath, but PostgreSQL fires only the UPDATE triggers for it: its claim stays, and
+    the row trigger on the partition column gives it its new month."""
+    t, kt, column = spec.table, spec.key_table(key), spec.column
+    refusal = (
+        f"RAISE unique_violation USING CONSTRAINT = '{kt}',"
+        f" MESSAGE = 'duplicate key value violates unique constraint \"{kt}\"',"
+        f" DETAIL = format('Key ({key})=(%s) already exists.', taken);"
+    )
+    # Claimed in the values' order, so two statements that share values wait on each other
+    # instead of deadlocking. ON CONFLICT DO NOTHING waits, as a unique index does, for a
+    # transaction that holds the value uncommitted; a value it could not claim (taken, or
+    # twice in the statement) is a unique violation, the same error the index would raise.
+    cursor.execute(f"""
+        CREATE FUNCTION {kt}_claim() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+          claimed bigint;
+          taken text;
+        BEGIN
+          INSERT INTO {kt} (value, row_id, partition_at)
+            SELECT {key}, id, {column} FROM new_rows WHERE {key} IS NOT NULL ORDER BY {key}
+            ON CONFLICT (value) DO NOTHING;
+          GET DIAGNOSTICS claimed = ROW_COUNT;
+          IF claimed < (SELECT count(*) FROM new_rows WHERE {key} IS NOT NULL) THEN
+            SELECT n.{key} INTO taken FROM new_rows n
+              WHERE n.{key} IS NOT NULL AND NOT EXISTS (
+                SELECT FROM {kt} k WHERE k.value = n.{key} AND k.row_id = n.id)
+              ORDER BY n.{key} LIMIT 1;
+            {refusal}
+          END IF;
+          RETURN NULL;
+        END $$""")
+    cursor.execute(
+        f"CREATE TRIGGER {kt}_insert AFTER INSERT ON {t} REFERENCING NEW TABLE AS new_rows"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {kt}_claim()"
+    )
+    cursor.execute(f"""
+        CREATE FUNCTION {kt}_release() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          DELETE FROM {kt} k USING old_rows o WHERE k.value = o.{key} AND k.row_id = o.id;
+          RETURN NULL;
+        END $$""")
+    cursor.execute(
+        f"CREATE TRIGGER {kt}_delete AFTER DELETE ON {t} REFERENCING OLD TABLE AS old_rows"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {kt}_release()"
+    )
     cursor.execute(f"""
         CREATE FUNCTION {kt}_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+          taken text := NEW.{key};
         BEGIN
-          IF TG_OP <> 'INSERT' AND OLD.{key} IS NOT NULL
-             AND (TG_OP = 'DELETE' OR OLD.{key} IS DISTINCT FROM NEW.{key}) THEN
+          IF OLD.{key} IS NOT NULL AND OLD.{key} IS DISTINCT FROM NEW.{key} THEN
             DELETE FROM {kt} WHERE value = OLD.{key} AND row_id = OLD.id;
           END IF;
-          IF TG_OP = 'DELETE' THEN
-            RETURN OLD;
-          END IF;
-          IF NEW.{key} IS NOT NULL
-             AND (TG_OP = 'INSERT' OR OLD.{key} IS DISTINCT FROM NEW.{key}) THEN
+          IF NEW.{key} IS NOT NULL THEN
             INSERT INTO {kt} AS k VALUES (NEW.{key}, NEW.id, NEW.{column})
               ON CONFLICT (value) DO UPDATE SET partition_at = EXCLUDED.partition_at
               WHERE k.row_id = EXCLUDED.row_id;
             IF NOT FOUND THEN
-              RAISE unique_violation USING
-                MESSAGE = 'duplicate key value violates unique constraint "{kt}"',
-                DETAIL = format('Key ({key})=(%s) already exists.', NEW.{key});
+              {refusal}
             END IF;
           END IF;
           RETURN NEW;
         END $$""")
-    # WHEN clauses, so a row whose key is empty or unchanged costs no function call (a
-    # message is inserted without a provider sid, and updated many times).
-    for event, condition in (
-        ("INSERT", f"NEW.{key} IS NOT NULL"),
-        (f"UPDATE OF {key}", f"OLD.{key} IS DISTINCT FROM NEW.{key}"),
-        ("DELETE", f"OLD.{key} IS NOT NULL"),
-    ):
-        cursor.execute(
-            f"CREATE TRIGGER {kt}_{event.split()[0].lower()} BEFORE {event} ON {t}"
-            f" FOR EACH ROW WHEN ({condition}) EXECUTE FUNCTION {kt}_keep()"
-        )
+    # A WHEN clause, so that an update that changes neither (a message's every status
+    # change) costs no function call.
+    cursor.execute(
+        f"CREATE TRIGGER {kt}_update BEFORE UPDATE OF {key}, {column} ON {t} FOR EACH ROW"
+        f" WHEN (OLD.{key} IS DISTINCT FROM NEW.{key}"
+        f" OR OLD.{column} IS DISTINCT FROM NEW.{column}) EXECUTE FUNCTION {kt}_keep()"
+    )
     cursor.execute(
         f"CREATE FUNCTION {kt}_empty() RETURNS trigger LANGUAGE plpgsql AS $$"
         f" BEGIN TRUNCATE {kt}; RETURN NULL; END $$"

@@ -3,6 +3,7 @@
 import threading
 from contextlib import contextmanager
 
+from apps.core.bulk import rows_insert
 from apps.journeys.models import Activity, Enrollment
 
 _batch = threading.local()
@@ -22,7 +23,7 @@ def activity_log(enrollment: Enrollment, kind: str, reason: str, *, step_key: st
 
 @contextmanager
 def activity_batched():
-    """Entries logged inside the block are written in one INSERT when it ends (in the
+    """Entries logged inside the block are written in one COPY when it ends (in the
     caller's transaction). Yields the pending list, so a caller that rolls back part of
     its work can drop that part's entries too."""
     if getattr(_batch, "entries", None) is not None:  # already batching: join it
@@ -31,6 +32,6 @@ def activity_batched():
     _batch.entries = []
     try:
         yield _batch.entries
-        Activity.objects.bulk_create(_batch.entries)
+        rows_insert(_batch.entries)
     finally:
         _batch.entries = None

@@ -1,28 +1,46 @@
 import time
 
 from celery import shared_task
+from django.db import transaction
 
+from apps.core.queue import task_send
 from apps.journeys.engine.advance import enrollment_advance_now, enrollments_advance_due
 from apps.journeys.segment_entry import segment_entries_enroll
 
 # Well inside the 120 s soft time limit: the next beat tick (or this task again) goes on.
 ADVANCE_BUDGET_SECONDS = 45
+ADVANCE_BATCH = 500
+ADVANCE_BATCHES_PER_RUN = 20
 
 
 @shared_task(name="journeys.enrollments_advance")
 def enrollments_advance() -> int:
     """Advances due enrollments in batches until none is due, for at most
-    ADVANCE_BUDGET_SECONDS (a batch started is finished or handed back, never half-run)."""
+    ADVANCE_BUDGET_SECONDS (a batch started is finished or handed back, never half-run).
+
+    A large step does not wait for beat's ticks: the first full batch hands one more run on
+    at once (another engine process joins in), and a run that stops with a full last batch
+    hands on its follow-up. Claims keep any two runs off each other's enrollments, and a
+    run that finds less than a full batch hands nothing on, so the chain ends with the work."""
     total, deadline = 0, time.monotonic() + ADVANCE_BUDGET_SECONDS
-    for _ in range(20):
+    for batch in range(ADVANCE_BATCHES_PER_RUN):
         left = deadline - time.monotonic()
         if left <= 0:
             break
-        advanced = enrollments_advance_due(limit=500, budget=left)
+        advanced = enrollments_advance_due(limit=ADVANCE_BATCH, budget=left)
         total += advanced
-        if advanced < 500:
-            break
+        if advanced < ADVANCE_BATCH:
+            return total
+        if batch == 0:
+            _advance_hand_on()
+    if total:  # stopped by its budget or its batch count, with the last batch full
+        _advance_hand_on()
     return total
+
+
+def _advance_hand_on() -> None:
+    # Lost if the broker is down: beat's next tick goes on instead.
+    transaction.on_commit(lambda: task_send(enrollments_advance))
 
 
 @shared_task(name="journeys.enrollment_advance")

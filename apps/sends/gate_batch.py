@@ -90,14 +90,13 @@ class BatchFacts(GateFacts):
 
     def consent(self, message, purpose: str) -> AddressConsent:
         key = ("consent", message.channel, purpose)
-        contacts = [
-            m.contact for m in self.messages if m.contact_id and m.channel == message.channel
-        ]
-        found = self._once(
-            key,
-            lambda: consents_of_ledger(contacts=contacts, channel=message.channel, purpose=purpose),
-        )
+        found = self._once(key, lambda: self._consent_load(message.channel, purpose))
         return found[message.contact_id]
+
+    def _consent_load(self, channel: str, purpose: str) -> dict[int, AddressConsent]:
+        # The batch's contacts gathered once per question, not once per message asking it.
+        contacts = [m.contact for m in self.messages if m.contact_id and m.channel == channel]
+        return consents_of_ledger(contacts=contacts, channel=channel, purpose=purpose)
 
     def preference(self, message):
         contact = message.contact

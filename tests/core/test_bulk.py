@@ -1,13 +1,15 @@
-"""rows_update saves what bulk_update saves, in one statement, for every kind of column."""
+"""rows_update saves what bulk_update saves, in one statement, for every kind of column;
+rows_insert stores what bulk_create stores (by COPY on PostgreSQL)."""
 
 from datetime import UTC, datetime
 
 import pytest
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.contacts.models import Contact
-from apps.core.bulk import rows_update
+from apps.core.bulk import rows_insert, rows_update
+from apps.sends.models import MessageEvent, OutboundMessage
 from tests.factories import CompanyFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +98,45 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut_short():
         rows_update([contact], ["first_name"])
 
     assert Contact.objects.get(pk=contact.pk).first_name == "Short"
+
+
+def _events(message):
+    details = [{"why": 'it\'s \\ "quoted"\t', "n": 2**40, "zoë": [None, True, 1.5]}, {}]
+    return [
+        MessageEvent(message=message, kind="decision", status="queued", detail=d, dedupe_key=k)
+        for d, k in zip(details, ["k-1", None], strict=True)
+    ]
+
+
+def _message():
+    return OutboundMessage.objects.create(
+        send_key="bulk", to_address="+13125550100", body="Hi", category="marketing",
+        origin="journey",
+    )  # fmt: skip
+
+
+def test_rows_insert_stores_what_bulk_create_stores_and_draws_ids_when_asked():
+    message = _message()
+    copied, created = _events(message), _events(message)
+    for event in created:
+        event.dedupe_key = event.dedupe_key and event.dedupe_key + "-b"
+
+    rows_insert(copied, with_ids=True)
+    MessageEvent.objects.bulk_create(created)
+
+    def stored(events):
+        rows = MessageEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("pk")
+        return [(r.message_id, r.kind, r.status, r.detail, r.at) for r in rows]
+
+    assert [e.pk for e in copied] == sorted(e.pk for e in copied)
+    assert stored(copied) == [(message.pk, "decision", "queued", e.detail, e.at) for e in copied]
+    assert [row[:4] for row in stored(copied)] == [row[:4] for row in stored(created)]
+    assert [e._state.adding for e in copied] == [False, False]
+
+
+def test_rows_insert_refuses_a_duplicate_whole_with_integrity_error():
+    message = _message()
+    rows_insert(_events(message))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows_insert(_events(message))
+    assert MessageEvent.objects.filter(message=message).count() == 2

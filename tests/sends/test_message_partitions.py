@@ -88,6 +88,57 @@ def test_it_refuses_a_second_message_with_a_send_key_or_a_provider_sid_and_frees
     assert _keys("send_key") == [("key-1", again.pk), ("key-2", second.pk)]
 
 
+def _unsaved(key: str) -> OutboundMessage:
+    return OutboundMessage(
+        send_key=key, to_address="+13125550100", body=BODY, category="marketing",
+        origin="journey",
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_a_batch_insert_claims_every_key_and_refuses_whole_if_one_is_taken_or_twice_in_it():
+    made = OutboundMessage.objects.bulk_create([_unsaved(f"b{i}") for i in range(3)])
+    taken, twice = r"Key \(send_key\)=\(b1\) already", r"Key \(send_key\)=\(twice\) already"
+    with pytest.raises(IntegrityError, match=taken), transaction.atomic():
+        OutboundMessage.objects.bulk_create([_unsaved("b9"), _unsaved("b1")])
+    with pytest.raises(IntegrityError, match=twice), transaction.atomic():
+        OutboundMessage.objects.bulk_create([_unsaved("twice"), _unsaved("twice")])
+    assert _keys("send_key") == [(f"b{i}", m.pk) for i, m in enumerate(made)]
+    assert OutboundMessage.objects.count() == 3
+    assert _keys("provider_sid") == []
+
+
+@pytest.mark.django_db
+def test_a_batch_delete_releases_the_keys_of_the_rows_it_deleted_only():
+    made = OutboundMessage.objects.bulk_create([_unsaved(f"d{i}") for i in range(4)])
+    OutboundMessage.objects.filter(pk=made[1].pk).update(provider_sid="SMd1")
+    OutboundMessage.objects.filter(pk__in=[m.pk for m in made[:3]]).delete()
+    assert _keys("send_key") == [("d3", made[3].pk)]
+    assert _keys("provider_sid") == []
+    again = OutboundMessage.objects.bulk_create([_unsaved("d0"), _unsaved("d1")])
+    assert _keys("send_key") == [("d0", again[0].pk), ("d1", again[1].pk), ("d3", made[3].pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_batches_that_share_send_keys_store_each_key_once():
+    def insert(i):
+        keys = [f"shared-{n}" for n in range(20)] + [f"own-{i}-{n}" for n in range(5)]
+        try:
+            with transaction.atomic():
+                OutboundMessage.objects.bulk_create([_unsaved(k) for k in reversed(keys[i:])])
+            return "made"
+        except IntegrityError:
+            return "refused"
+
+    outcomes = in_threads(6, insert)
+    assert outcomes.count("made") == 1
+    (winner,) = [i for i, outcome in enumerate(outcomes) if outcome == "made"]
+    stored = sorted(OutboundMessage.objects.values_list("send_key", flat=True))
+    expected = [f"shared-{n}" for n in range(winner, 20)] + [f"own-{winner}-{n}" for n in range(5)]
+    assert stored == sorted(expected)
+    assert [value for value, _ in _keys("send_key")] == sorted(expected)
+
+
 @pytest.mark.django_db
 def test_a_message_moved_to_another_month_keeps_its_keys():
     partitions_extend(today=date(2026, 1, 1))

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.consent.models import Channel
 from apps.contacts.models import Company, Contact
+from apps.core.bulk import rows_insert
 from apps.library.encoding import sms_analyze
 from apps.library.placeholders import UNSUBSCRIBE_LINK, template_render
 from apps.sends.errors import SendsError
@@ -153,7 +154,7 @@ def _batch_create(
         _decision_set(message, result, at)
     try:
         with transaction.atomic():
-            OutboundMessage.objects.bulk_create(messages)
+            rows_insert(messages, with_ids=True)
     except IntegrityError:  # a send key made meanwhile: one at a time, as message_create does
         return {i["send_key"]: message_create(**i, at=at) for i in intents}
     TrackedLink.objects.bulk_create(
@@ -161,9 +162,11 @@ def _batch_create(
         for message, minted in zip(messages, links, strict=True)
         for link in minted
     )
-    MessageEvent.objects.bulk_create(
-        _decision_event(message, result, at, "create")
-        for message, result in zip(messages, results, strict=True)
+    rows_insert(
+        [
+            _decision_event(message, result, at, "create")
+            for message, result in zip(messages, results, strict=True)
+        ]
     )
     _decisions_follow(messages)
     return {message.send_key: message for message in messages}
