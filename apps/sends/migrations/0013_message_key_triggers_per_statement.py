@@ -75,6 +75,6 @@ def _row_triggers(spec: Partitioned, key: str) -> list[str]:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("sends", "0011_inbound_messaging_service")]
+    dependencies = [("sends", "0012_outboundmessage_html")]
 
     operations = [migrations.RunPython(per_statement, per_row, elidable=False)]
