@@ -46,16 +46,33 @@ class ContactKeys:
     source: str = ExternalIdSource.API  # whose id external_id is
     # Ids in further sources, as (source, value) pairs: each names the contact too.
     other_ids: tuple[tuple[str, str], ...] = ()
+    # `filed()`'s answer, kept: a batch's index asks it of each keys twice (load, resolve).
+    _filed: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def given(self) -> list[tuple[str, object]]:
         """(kind, value) for each key given, strongest first; an id of `other_ids` is an
         external_id whose value is its (source, value) pair."""
-        given = [(kind, value) for kind in KEY_KINDS if (value := getattr(self, kind))]
+        given = []
+        if self.id:
+            given.append(("id", self.id))
+        if self.external_id:
+            given.append(("external_id", self.external_id))
+        if self.email:
+            given.append(("email", self.email))
+        if self.phone:
+            given.append(("phone", self.phone))
         if self.other_ids:
             at = next((n for n, (kind, _) in enumerate(given) if kind in ("email", "phone")), None)
             at = len(given) if at is None else at
             given[at:at] = [("external_id", pair) for pair in self.other_ids]
         return given
+
+    def filed(self) -> tuple[tuple[str, object], ...]:
+        """(kind, value) for each key given, as the index files it (`lookup`)."""
+        if self._filed is None:
+            filed = tuple((kind, self.lookup(kind, value)) for kind, value in self.given())
+            object.__setattr__(self, "_filed", filed)  # frozen: only this cache is ever set
+        return self._filed
 
     def describe(self) -> str:
         return ", ".join(self.key_text(kind, value) for kind, value in self.given())
@@ -186,26 +203,31 @@ class Resolution:
 class IdentityIndex:
     """The contacts a batch's keys name, by each key, loaded with one query per kind of
     key. Callers keep it in step as they create or change contacts (`put`), so later items
-    of the same batch see what earlier ones did."""
+    of the same batch see what earlier ones did.
 
-    def __init__(self) -> None:
-        self._by: dict[str, dict[object, KnownContact]] = {kind: {} for kind in KEY_KINDS}
+    It files its contacts only under the kinds of key the batch gave (a batch naming its
+    contacts by external id alone needs no email or phone look-up), so it answers only
+    for keys of those kinds: the only ones its callers ask about."""
+
+    def __init__(self, kinds: Iterable[str] = KEY_KINDS) -> None:
+        self._by: dict[str, dict[object, KnownContact]] = {kind: {} for kind in kinds}
         self._keys_of: dict[int, KnownContact] = {}
 
     @classmethod
     def load(cls, keys_list: Iterable[ContactKeys]) -> "IdentityIndex":
-        index = cls()
         wanted: dict[str, set] = {kind: set() for kind in KEY_KINDS}
         for keys in keys_list:
-            for kind, value in keys.given():
-                wanted[kind].add(keys.lookup(kind, value))
+            for kind, value in keys.filed():
+                wanted[kind].add(value)
+        index = cls(kind for kind, values in wanted.items() if values)
         api_ids = {value for source, value in wanted["external_id"] if source == API}
         other_ids = wanted["external_id"] - {(API, value) for value in api_ids}
         wanted["external_id"] = api_ids
+        keys_of = index._keys_of
         for kind, values in wanted.items():
             if values:
                 for pk, external_id, email, phone in _contacts_by(kind, values):
-                    if pk not in index._keys_of:
+                    if pk not in keys_of:
                         index._add(KnownContact(pk, external_id, email.lower(), phone))
         if other_ids:
             index._source_ids_load(other_ids)
@@ -235,26 +257,40 @@ class IdentityIndex:
         old = self._keys_of.pop(known.pk, None) if known.pk else None
         if old is not None:
             for kind, value in _keys_of(old):
-                if self._by[kind].get(value) is old:
-                    del self._by[kind][value]
+                filed = self._by.get(kind)
+                if filed is not None and filed.get(value) is old:
+                    del filed[value]
         self._add(known)
 
     def _add(self, known: KnownContact) -> None:
+        by = self._by
         if known.pk:
             self._keys_of[known.pk] = known
-        for kind, value in _keys_of(known):
-            self._by[kind][value] = known
+            if "id" in by:
+                by["id"][known.pk] = known
+        if "external_id" in by:
+            external = by["external_id"]
+            if known.external_id:
+                external[(API, known.external_id)] = known
+            for source_id in known.ids.items():
+                external[source_id] = known
+        if known.email and "email" in by:
+            by["email"][known.email] = known
+        if known.phone and "phone" in by:
+            by["phone"][known.phone] = known
 
     def contact_ids(self) -> list[int]:
         return list(self._keys_of)
 
     def resolve(self, keys: ContactKeys) -> Resolution:
-        given = keys.given()
-        if len(given) == 1:  # most events name their contact by one key: no conflict possible
-            kind, value = given[0]
-            return Resolution(keys, self._by[kind].get(keys.lookup(kind, value)))
+        filed = keys.filed()
+        by = self._by
+        if len(filed) == 1:  # most events name their contact by one key: no conflict possible
+            kind, value = filed[0]
+            return Resolution(keys, by.get(kind, _NOTHING).get(value))
         matches = [
-            (kind, value, self._by[kind].get(keys.lookup(kind, value))) for kind, value in given
+            (kind, value, by.get(kind, _NOTHING).get(lookup))
+            for (kind, value), (_, lookup) in zip(keys.given(), filed, strict=True)
         ]
         found = [(kind, value, known) for kind, value, known in matches if known is not None]
         if not found:
@@ -268,6 +304,9 @@ class IdentityIndex:
                 conflict = _other_external_id(found[0], keys, source, value, theirs)
                 return Resolution(keys, conflict=conflict)
         return Resolution(keys, known)
+
+
+_NOTHING: dict = {}  # what the index knows under a kind of key it does not file
 
 
 def identity_resolve_many(keys_list: Sequence[ContactKeys]) -> list[Resolution]:

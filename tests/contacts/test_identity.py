@@ -8,6 +8,8 @@ from apps.contacts import identity
 from apps.contacts.errors import ContactsError
 from apps.contacts.identity import (
     ContactKeys,
+    IdentityIndex,
+    KnownContact,
     Resolution,
     contact_keys,
     identity_resolve,
@@ -73,6 +75,25 @@ def test_it_looks_a_batch_up_with_one_query_per_kind_of_key(django_assert_num_qu
         found = identity_resolve_many(keys)
 
     assert [r.contact_id for r in found] == [person.pk for person in people]
+
+
+def test_a_batch_index_keeps_contacts_planned_later_under_the_kinds_of_key_it_was_given(
+    ada, django_assert_num_queries
+):
+    # Given a batch that names its contacts by external id alone: one query, by that kind
+    with django_assert_num_queries(1):
+        index = IdentityIndex.load([ContactKeys(external_id="crm-ada")])
+    planned = Contact(external_id="crm-new", email="new@example.com", phone="+16175550142")
+
+    # When a later item of the batch plans a contact with every kind of key
+    index.put(KnownContact(None, "crm-new", "new@example.com", "+16175550142", planned))
+
+    # Then the batch's own kind finds both, and re-filing a contact drops its old key
+    assert index.resolve(ContactKeys(external_id="crm-new")).known.planned is planned
+    assert index.resolve(ContactKeys(external_id="crm-ada")).contact_id == ada.pk
+    index.put(KnownContact(ada.pk, "crm-ada-2", "ada@example.com", "+16175550100"))
+    assert index.resolve(ContactKeys(external_id="crm-ada")).known is None
+    assert index.resolve(ContactKeys(external_id="crm-ada-2")).contact_id == ada.pk
 
 
 def test_it_refuses_keys_that_name_two_contacts_naming_both(ada):
