@@ -4,30 +4,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0010_brand_postal_address'),
+        ("accounts", "0010_brand_postal_address"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='brand',
-            name='email_from_address',
-            field=models.EmailField(blank=True, help_text='The address email comes from, on a domain the ESP has verified. Empty: DEFAULT_FROM_EMAIL from the environment.', max_length=254),
+            model_name="brand",
+            name="email_from_address",
+            field=models.EmailField(
+                blank=True,
+                help_text="The address email comes from, on a domain the ESP has verified. Empty: DEFAULT_FROM_EMAIL from the environment.",
+                max_length=254,
+            ),
         ),
         migrations.AddField(
-            model_name='brand',
-            name='email_from_name',
-            field=models.CharField(blank=True, help_text="The name email comes from. Empty: the brand's name.", max_length=100),
+            model_name="brand",
+            name="email_from_name",
+            field=models.CharField(
+                blank=True,
+                help_text="The name email comes from. Empty: the brand's name.",
+                max_length=100,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalbrand',
-            name='email_from_address',
-            field=models.EmailField(blank=True, help_text='The address email comes from, on a domain the ESP has verified. Empty: DEFAULT_FROM_EMAIL from the environment.', max_length=254),
+            model_name="historicalbrand",
+            name="email_from_address",
+            field=models.EmailField(
+                blank=True,
+                help_text="The address email comes from, on a domain the ESP has verified. Empty: DEFAULT_FROM_EMAIL from the environment.",
+                max_length=254,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalbrand',
-            name='email_from_name',
-            field=models.CharField(blank=True, help_text="The name email comes from. Empty: the brand's name.", max_length=100),
+            model_name="historicalbrand",
+            name="email_from_name",
+            field=models.CharField(
+                blank=True,
+                help_text="The name email comes from. Empty: the brand's name.",
+                max_length=100,
+            ),
         ),
     ]
