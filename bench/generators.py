@@ -125,12 +125,12 @@ def messages_generate(
             INSERT INTO sends_outboundmessage (channel, contact_id, to_address, subject, body,
                 encoding, segments, category, origin, send_key, status, decision, reason_code,
                 reason, attempts, needs_reconciliation, sender, error_code, error_message,
-                price_unit, created_at, queued_at)
+                price_unit, created_at, queued_at, html)
             SELECT 'sms', id, phone, '',
                 'Acme: hello ' || {_text("id")} || '. Reply STOP to opt out.',
                 'GSM-7', 1, 'marketing', '{origin}', '{key_prefix}-' || {_text("id")}, '{status}',
                 'allow', 'allowed', '', 0, {"false" if connection.vendor == "postgresql" else "0"},
-                '', '', '', '', {now}, {now}
+                '', '', '', '', {now}, {now}, ''
             FROM (SELECT id, phone FROM contacts_contact ORDER BY id LIMIT {int(n)}) c
         """)
 

@@ -345,13 +345,13 @@ def _sql_floor(journey: Journey) -> tuple[float, float]:
             encoding, segments, category, origin, send_key, status, decision, reason_code,
             reason, attempts, needs_reconciliation, sender, error_code, error_message,
             price_unit, created_at, queued_at, journey_id, enrollment_id, step_id,
-            template_version_id, from_sender_id)
+            template_version_id, from_sender_id, html)
         SELECT 'sms', c.id, c.phone, '',
             'Cue Demo: welcome aboard, ' || c.first_name || '. Reply STOP to opt out.',
             'GSM-7', 1, 'marketing', 'journey', 'floor-' || CAST(e.id AS TEXT), 'queued',
             'allow', 'allowed', '', 0, {false}, '', '', '', '', %s, %s, e.journey_id, e.id,
             e.current_step_id,
-            (SELECT current_version_id FROM library_messagetemplate WHERE id = %s), s.id
+            (SELECT current_version_id FROM library_messagetemplate WHERE id = %s), s.id, ''
         FROM journeys_enrollment e
         JOIN contacts_contact c ON c.id = e.contact_id
         JOIN consent_consentstate cs ON cs.contact_id = c.id AND cs.channel = 'sms'

@@ -147,7 +147,7 @@ def _messages(n: int, steps: list[tuple[int, int, int]]) -> None:
             subject, body, encoding, segments, category, origin, journey_id, step_id, send_key,
             status, decision, reason_code, reason, attempts, needs_reconciliation, sender,
             error_code, error_message, price_unit, created_at, queued_at, sent_at, delivered_at,
-            finished_at)
+            finished_at, html)
         SELECT 'sms', c, {phone}, {_case("n", [v for _, _, v in steps])}, '',
             'Acme: hi. Reply STOP to opt out.', 'GSM-7', 1, 'marketing', 'journey',
             {_case("n", [j for j, _, _ in steps])}, {_case("n", [s for _, s, _ in steps])},
@@ -155,7 +155,7 @@ def _messages(n: int, steps: list[tuple[int, int, int]]) -> None:
             {error}, '', '', {sent}, {sent},
             CASE WHEN n % 100 < 97 THEN {sent} END,
             CASE WHEN n % 100 < 93 THEN {delivered} END,
-            CASE WHEN n % 100 >= 93 THEN {delivered} END
+            CASE WHEN n % 100 >= 93 THEN {delivered} END, ''
         FROM (SELECT n, {low} + (CAST(n AS BIGINT) * 7919) % {span} AS c FROM {source}) numbered
     """
     _execute(sql)

@@ -152,7 +152,9 @@ def test_a_calls_task_run_after_its_life_calls_nothing_and_leaves_the_message_to
 def test_a_batch_claimed_ahead_on_the_filesystem_broker_makes_its_calls_itself(
     fake_twilio, opted_in_contact, settings, handed_on
 ):
-    # Given the default filesystem broker (read once a second, one worker process)
+    # Given the default filesystem broker (read once a second, one worker process), whatever
+    # broker this test run has
+    settings.CELERY_BROKER_URL = "filesystem://"
     settings.CUE_SEND_RATES = {"default": 4.0}
     SenderPace.objects.create(sender=SERVICE_SID, next_slot_at=MIDDAY + timedelta(seconds=0.8))
     [message] = queued(opted_in_contact, 1)
