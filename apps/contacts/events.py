@@ -32,8 +32,15 @@ from django.utils import timezone
 
 from apps.contacts.errors import ContactsError, contact_erased_refusal
 from apps.contacts.intent import intent_on_events
-from apps.contacts.models import Contact, Event, EventHandlerFailure, validate_event_type
+from apps.contacts.models import (
+    EVENTS,
+    Contact,
+    Event,
+    EventHandlerFailure,
+    validate_event_type,
+)
 from apps.core.jsonio import json_dumps_bytes
+from apps.core.partitions import is_partitioning, key_owners, keyed_insert_sql
 from apps.core.queue import task_send
 
 logger = logging.getLogger(__name__)
@@ -119,11 +126,7 @@ def record_events(items: list[EventInput], *, checked: bool = False) -> list[Eve
     created = _events_insert(_first_of_each_key(items))
     keys = [item.idempotency_key for item in items]
     missing = [key for key in set(keys) if key not in created]
-    existing = (  # most batches are all new: no query to build for nothing
-        dict(Event.objects.filter(idempotency_key__in=missing).values_list("idempotency_key", "pk"))
-        if missing
-        else {}
-    )
+    existing = _key_owners(missing) if missing else {}  # most batches are all new
     if created:
         created_ids = list(created.values())
         transaction.on_commit(lambda: _hand_off(created_ids))
@@ -137,6 +140,13 @@ def record_events(items: list[EventInput], *, checked: bool = False) -> list[Eve
         else EventRecorded(created.get(key) or existing[key], False)
         for index, key in enumerate(keys)
     ]
+
+
+def _key_owners(keys: list[str]) -> dict[str, int]:
+    """{key: id of its stored event}."""
+    if is_partitioning():
+        return key_owners(EVENTS, "idempotency_key", keys)
+    return dict(Event.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "pk"))
 
 
 def event_input_check(item: EventInput, *, now: datetime | None = None) -> None:
@@ -245,26 +255,37 @@ def _insert_by_copy(cursor, rows: list[tuple]) -> list[tuple]:
     with cursor.cursor.copy(f"COPY contacts_event_intake ({_INSERT_COLUMNS}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-    cursor.execute(
-        "WITH batch AS (DELETE FROM contacts_event_intake RETURNING *) "
-        f"INSERT INTO contacts_event ({_INSERT_COLUMNS}) SELECT {_INSERT_COLUMNS} FROM batch "
-        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key"
-    )
+    # COPY is PostgreSQL's, so the table is partitioned: its key table decides.
+    cursor.execute(_keyed_insert("DELETE FROM contacts_event_intake RETURNING *"))
     return cursor.fetchall()
 
 
 def _insert_values(cursor, rows: list[tuple]) -> list[tuple]:
-    cursor.execute(
-        f"INSERT INTO contacts_event ({_INSERT_COLUMNS}) VALUES {_placeholders(len(rows))} "
-        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key",
-        list(chain.from_iterable(rows)),
-    )
+    params = list(chain.from_iterable(rows))
+    if is_partitioning():
+        cursor.execute(_keyed_insert(f"VALUES {_placeholders(len(rows), _TYPED_ROW)}"), params)
+    else:
+        cursor.execute(
+            f"INSERT INTO contacts_event ({_INSERT_COLUMNS}) VALUES {_placeholders(len(rows))} "
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key",
+            params,
+        )
     return cursor.fetchall()
 
 
+def _keyed_insert(rows: str) -> str:
+    """A partitioned table has no unique index on the key to name as the conflict target:
+    the rows whose key is new are inserted through its key table (apps.core.partitions)."""
+    return keyed_insert_sql(EVENTS, "idempotency_key", tuple(_INSERT_COLUMNS.split(", ")), rows)
+
+
 @lru_cache(maxsize=16)
-def _placeholders(count: int) -> str:
-    return ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * count)
+def _placeholders(count: int, row: str = "(%s, %s, %s, %s, %s, %s, %s)") -> str:
+    return ", ".join([row] * count)
+
+
+# Rows read through a WITH would take the client's quoted values as text: typed here.
+_TYPED_ROW = "(%s::bigint, %s, %s::timestamptz, %s::timestamptz, %s::jsonb, %s, %s)"
 
 
 def _hand_off(event_ids: list[int]) -> None:

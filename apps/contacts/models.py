@@ -10,6 +10,8 @@ from django.db.models.functions import Lower
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
+from apps.core.partitions import Partitioned
+
 
 @cache
 def time_zone_names() -> frozenset[str]:
@@ -445,7 +447,11 @@ validate_event_type = RegexValidator(
 
 class Event(models.Model):
     """Something a contact did. Stored once per idempotency key; handed to journeys and
-    routing after commit (handled_at marks that every handler has seen it)."""
+    routing after commit (handled_at marks that every handler has seen it).
+
+    Partitioned by month of `occurred_at` on PostgreSQL (EVENTS, apps.core.partitions): the
+    idempotency key is kept unique by a key table, and what points at an event does so
+    without a database constraint (Django carries out on_delete)."""
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=64, validators=[validate_event_type])
@@ -473,6 +479,13 @@ class Event(models.Model):
         return f"{self.type} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
+# On PostgreSQL, by month (apps.core.partitions): retention drops a month at a time, and a
+# time range is read from its months only. `occurred_at` is never ahead of the clock by more
+# than contacts.events.FUTURE_TOLERANCE, so the months made ahead always take it.
+EVENTS = Partitioned("contacts_event", "occurred_at", ("idempotency_key",))
+PARTITIONED_TABLES = (EVENTS,)
+
+
 class EventHandlerFailure(models.Model):
     """One registered handler that failed on one event: the event stays unhandled, and the
     sweep runs this handler (and no other) on it again, up to MAX_ATTEMPTS times.
@@ -482,7 +495,9 @@ class EventHandlerFailure(models.Model):
 
     MAX_ATTEMPTS = 5
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="handler_failures")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="handler_failures", db_constraint=False
+    )
     handler = models.CharField(max_length=100)
     attempts = models.PositiveIntegerField(default=1)
     last_error = models.TextField()

@@ -218,6 +218,39 @@ def key_triggers_replace(connection, spec: Partitioned) -> None:
             _key_triggers_create(cursor, spec, key)
 
 
+def keyed_insert_sql(spec: Partitioned, key: str, columns: tuple[str, ...], rows: str) -> str:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id, key, for a partitioned table,
+    which has no unique index on `key` to name. The rows of the query `rows` (giving
+    `columns` in that order, the NOT NULL `key` among them) each draw their id and claim
+    their key with it in the key table, in the keys' order (two statements that share keys
+    wait on each other instead of deadlocking; a key held by a transaction still open is
+    waited for, as the index would be); only the rows that claimed theirs are inserted, and
+    the insert trigger finds those keys already theirs. A key taken is skipped, not
+    refused."""
+    t, kt = spec.table, spec.key_table(key)
+    names, values = ", ".join(columns), ", ".join(f"n.{column}" for column in columns)
+    return (
+        f"WITH batch ({names}) AS ({rows}), "
+        f"numbered AS (SELECT nextval('{t}_id_seq') AS id, * FROM batch), "
+        f"claimed AS (INSERT INTO {kt} (value, row_id, partition_at)"
+        f" SELECT {key}, id, {spec.column} FROM numbered ORDER BY {key}"
+        f" ON CONFLICT (value) DO NOTHING RETURNING row_id) "
+        f"INSERT INTO {t} (id, {names}) SELECT n.id, {values}"
+        f" FROM numbered n JOIN claimed c ON c.row_id = n.id ORDER BY n.id "
+        f"RETURNING id, {key}"
+    )
+
+
+def key_owners(spec: Partitioned, key: str, values: list[str]) -> dict[str, int]:
+    """{value: id of the row that holds it} for the values taken, read from the key table:
+    one index probe each, where the table's own index would be probed in every partition."""
+    with default_connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT value, row_id FROM {spec.key_table(key)} WHERE value = ANY(%s)", [values]
+        )
+        return dict(cursor.fetchall())
+
+
 _KEY_FUNCTIONS = ("keep", "claim", "release", "empty")
 
 
@@ -246,6 +279,8 @@ def _key_triggers_create(cursor, spec: Partitioned, key: str) -> None:
     # instead of deadlocking. ON CONFLICT DO NOTHING waits, as a unique index does, for a
     # transaction that holds the value uncommitted; a value it could not claim (taken, or
     # twice in the statement) is a unique violation, the same error the index would raise.
+    # A value already claimed for the very row is its own: keyed_insert_sql claims before
+    # it inserts.
     cursor.execute(f"""
         CREATE FUNCTION {kt}_claim() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
@@ -261,7 +296,9 @@ def _key_triggers_create(cursor, spec: Partitioned, key: str) -> None:
               WHERE n.{key} IS NOT NULL AND NOT EXISTS (
                 SELECT FROM {kt} k WHERE k.value = n.{key} AND k.row_id = n.id)
               ORDER BY n.{key} LIMIT 1;
-            {refusal}
+            IF FOUND THEN
+              {refusal}
+            END IF;
           END IF;
           RETURN NULL;
         END $$""")

@@ -368,8 +368,14 @@ class Enrollment(models.Model):
     next_run_at = models.DateTimeField(null=True, blank=True)
     step_entered_at = models.DateTimeField(null=True, blank=True)
     visits = models.JSONField(default=dict, blank=True, help_text="{step key: times entered}")
+    # No database constraint: events are partitioned on PostgreSQL (apps.core.partitions).
     triggering_event = models.ForeignKey(
-        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Event,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     is_holdout = models.BooleanField(default=False)
     variants = models.JSONField(default=dict, blank=True, help_text="{split step key: variant}")

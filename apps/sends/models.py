@@ -171,10 +171,11 @@ class OutboundMessage(models.Model):
         return SECRET_BODY if self.is_secret else self.body
 
 
-# On PostgreSQL, by month (apps.core.partitions): retention drops a month at a time.
-PARTITIONED_TABLES = (
-    Partitioned("sends_outboundmessage", "created_at", ("send_key", "provider_sid")),
-)
+# On PostgreSQL, by month (apps.core.partitions): retention drops a month at a time. The
+# log by the time of each entry, which is never before its message's creation.
+MESSAGES = Partitioned("sends_outboundmessage", "created_at", ("send_key", "provider_sid"))
+MESSAGE_LOG = Partitioned("sends_messageevent", "at", ("dedupe_key",))
+PARTITIONED_TABLES = (MESSAGES, MESSAGE_LOG)
 
 SECRET_SEND_KEY_PREFIXES = ("verify:",)
 SECRET_BODY = "(a one-time code: not shown, and erased once sent)"
@@ -182,7 +183,10 @@ SECRET_BODY = "(a one-time code: not shown, and erased once sent)"
 
 class MessageEvent(models.Model):
     """The decision and delivery log of one message: every gate decision, transition and
-    provider callback, in order. `dedupe_key` makes a repeated webhook a no-op."""
+    provider callback, in order. `dedupe_key` makes a repeated webhook a no-op.
+
+    Partitioned by month of `at` on PostgreSQL (MESSAGE_LOG): nothing may point at it with
+    a database constraint."""
 
     class Kind(models.TextChoices):
         DECISION = "decision", "Gate decision"

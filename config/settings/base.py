@@ -528,6 +528,10 @@ CUE_RETENTION_SEGMENT_REJECTION_DAYS = env.int("CUE_RETENTION_SEGMENT_REJECTION_
 # Event properties (what a page, form or reply said) are cleared after this many days; the
 # events themselves stay for counts and attribution.
 CUE_RETENTION_EVENT_DAYS = env.int("CUE_RETENTION_EVENT_DAYS", default=730)
+# Whole events (with their handler failures; tasks and enrollments they started forget
+# them) are deleted after this many days of occurred_at; 0 keeps them. On PostgreSQL whole
+# months go as partitions (apps.core.partitions).
+CUE_RETENTION_EVENT_ROW_DAYS = env.int("CUE_RETENTION_EVENT_ROW_DAYS", default=0)
 # A closed follow-up task's notes and context (the reply that made it) are cleared after this.
 CUE_RETENTION_TASK_NOTE_DAYS = env.int("CUE_RETENTION_TASK_NOTE_DAYS", default=365)
 # The CRM sync error log (the records a CRM sent that Cue could not take) is kept this long.

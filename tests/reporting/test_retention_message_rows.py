@@ -12,7 +12,8 @@ from apps.core.partitions import partitions_extend, partitions_list
 from apps.reporting.models import Attribution, RetentionRun
 from apps.reporting.services.retention import retention_prune
 from apps.sends.models import (
-    PARTITIONED_TABLES,
+    MESSAGE_LOG,
+    MESSAGES,
     LinkClick,
     MessageEvent,
     OutboundMessage,
@@ -25,7 +26,6 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 CUTOFF = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)  # 365 days before
 ON_POSTGRESQL = connection.vendor == "postgresql"
-(MESSAGES,) = PARTITIONED_TABLES
 
 
 def at(day: str) -> datetime:
@@ -74,8 +74,28 @@ def test_it_deletes_old_messages_with_everything_that_points_at_them(messages):
         assert _left(model, messages) == kept, model
     assert (run.target, run.rows, run.cutoff) == ("message_rows", 3, CUTOFF)
     # PostgreSQL drops May 2025 whole; the rest goes row by row
-    expected = {"dropped": 1, "deleted": 2} if ON_POSTGRESQL else {"dropped": 0, "deleted": 3}
+    # PostgreSQL drops May 2025 of the log whole too (not counted in the messages' rows)
+    expected = (
+        {"dropped": 1, "deleted": 2, "log_dropped": 1}
+        if ON_POSTGRESQL
+        else {"dropped": 0, "deleted": 3, "log_dropped": 0}
+    )
     assert run.detail == expected
+
+
+@override_settings(CUE_RETENTION_MESSAGE_ROW_DAYS=365)
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="partitions are PostgreSQL's")
+def test_it_keeps_a_month_of_the_log_that_holds_an_entry_of_a_message_that_stays(
+    messages, scenario
+):
+    kept = messages["cutoff_month_newer"]
+    early = scenario.decision(kept, at("2025-05-20"), "allowed")  # a clock that ran behind
+    with frozen(NOW):
+        run = retention_prune()[-1]
+    assert "sends_messageevent_p2025_05" in {p.name for p in partitions_list(MESSAGE_LOG)}
+    assert run.detail["log_dropped"] == 0
+    assert MessageEvent.objects.filter(pk=early.pk).exists()
+    assert _left(MessageEvent, messages) == {"cutoff_month_newer", "recent"}
 
 
 @override_settings(CUE_RETENTION_MESSAGE_ROW_DAYS=365)

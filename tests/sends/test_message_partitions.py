@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from apps.core.partitions import partitions_extend, partitions_list
-from apps.sends.models import PARTITIONED_TABLES, OutboundMessage
+from apps.sends.models import MESSAGES, OutboundMessage
 from apps.sends.services.messages import message_create
 from tests.threads import in_threads
 
@@ -18,7 +18,6 @@ pytestmark = pytest.mark.skipif(
     "connection.vendor != 'postgresql'", reason="partitions are PostgreSQL's"
 )
 
-(MESSAGES,) = PARTITIONED_TABLES
 NOON = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 ALL_DAY = (time(0), time(23, 59, 59))
 BODY = "Acme: new route planner tips inside. Reply STOP to opt out."
@@ -68,7 +67,7 @@ def test_it_creates_the_coming_months_ahead_once():
         created = partitions_extend(today=date(2031, 6, 15))
         again = partitions_extend(today=date(2031, 6, 15))
     expected = [f"sends_outboundmessage_p2031_{m:02d}" for m in (6, 7, 8, 9)]
-    assert created == expected
+    assert [name for name in created if name.startswith("sends_outboundmessage")] == expected
     assert again == []
     months = [(p.start, p.end) for p in partitions_list(MESSAGES) if p.name in expected]
     assert months[0] == (datetime(2031, 6, 1, tzinfo=UTC), datetime(2031, 7, 1, tzinfo=UTC))

@@ -98,6 +98,7 @@ class RetentionRun(models.Model):
         SYNC_LOGS = "sync_logs", "CRM sync error log"
         SYNC_RUNS = "sync_runs", "CRM sync runs"
         MESSAGE_ROWS = "message_rows", "Messages and their logs"
+        EVENT_ROWS = "event_rows", "Events"
 
     target = models.CharField(max_length=24, choices=Target.choices)
     cutoff = models.DateTimeField(help_text="Rows older than this were cleared.")

@@ -5,20 +5,24 @@ user agents, event properties, closed tasks' notes, the Segment messages Cue rej
 never pruned, whatever the settings say. Each prune runs in batches of ids and is itself
 recorded, by the system actor, even when nothing was old enough.
 
-Whole messages go only when CUE_RETENTION_MESSAGE_ROW_DAYS is set: on PostgreSQL a month
-older than that is dropped as a partition (apps.core.partitions), and the rest (the month
-the cutoff falls in, the DEFAULT partition, SQLite) is deleted in batches as other rows."""
+Whole messages go only when CUE_RETENTION_MESSAGE_ROW_DAYS is set, whole events only when
+CUE_RETENTION_EVENT_ROW_DAYS is: on PostgreSQL a month older than that is dropped as a
+partition (apps.core.partitions), of the messages, of their log and of the events, and the
+rest (the month the cutoff falls in, the DEFAULT partition, SQLite) is deleted in batches
+as other rows."""
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import CASCADE, SET_NULL
 from django.utils import timezone
 
 from apps.accounts.services import system_user
-from apps.contacts.models import Event, EventType
+from apps.contacts.models import EVENTS, Event, EventType
 from apps.core.errors import CueError
 from apps.core.partitions import (
+    Partition,
     partition_drop,
     partition_ids,
     partitions_ending_by,
@@ -26,7 +30,13 @@ from apps.core.partitions import (
 from apps.reporting.models import RetentionRun
 from apps.routing.models import OPEN_STATUSES, FollowUpTask
 from apps.segment_intake.models import SegmentRejection
-from apps.sends.models import PARTITIONED_TABLES, InboundMessage, LinkClick, OutboundMessage
+from apps.sends.models import (
+    MESSAGE_LOG,
+    MESSAGES,
+    InboundMessage,
+    LinkClick,
+    OutboundMessage,
+)
 
 BATCH = 5000
 
@@ -79,6 +89,7 @@ def retention_prune(*, now: datetime | None = None) -> list[RetentionRun]:
         _event_properties_clear(now, actor),
         _task_notes_clear(now, actor),
         *_message_rows_delete(now, actor),
+        *_event_rows_delete(now, actor),
     ]
 
 
@@ -113,30 +124,83 @@ def _message_rows_delete(now: datetime, actor) -> list[RetentionRun]:
     if not settings.CUE_RETENTION_MESSAGE_ROW_DAYS:
         return []
     cutoff = now - timedelta(days=retention_days("CUE_RETENTION_MESSAGE_ROW_DAYS"))
-    (messages,) = PARTITIONED_TABLES
+    # The log first: a month of it older than the cutoff is of messages older than that
+    # too (an entry is never written before its message), so it goes whole, not by message.
+    log_dropped = sum(
+        partition_drop(MESSAGE_LOG, partition)
+        for partition in partitions_ending_by(MESSAGE_LOG, cutoff)
+        if not _log_of_messages_since(partition, cutoff)
+    )
     dropped = 0  # rows of whole months dropped as partitions (PostgreSQL)
-    for partition in partitions_ending_by(messages, cutoff):
+    for partition in partitions_ending_by(MESSAGES, cutoff):
         _dependants_delete(OutboundMessage, partition)
-        dropped += partition_drop(messages, partition)
+        dropped += partition_drop(MESSAGES, partition)
     detail = {
         "dropped": dropped,
         "deleted": retention_deleted_batched(OutboundMessage.objects.filter(created_at__lt=cutoff)),
     }
-    return [retention_recorded(RetentionRun.Target.MESSAGE_ROWS, cutoff, detail, now, actor)]
+    # The log's rows that went as whole months are in the detail, not in the messages' rows.
+    noted = {"log_dropped": log_dropped}
+    return [retention_recorded(RetentionRun.Target.MESSAGE_ROWS, cutoff, detail, now, actor, noted)]
 
 
-def _dependants_delete(model, partition) -> None:
-    """What points at the partition's rows goes first, as Django's on_delete would have it
-    (dropping a partition runs no ORM cascade), a batch of ids at a time."""
+def _log_of_messages_since(partition: Partition, cutoff: datetime) -> bool:
+    """Whether a month of the log holds an entry of a message that stays (none should: an
+    entry is written after its message; a clock that ran behind could still make one). Such
+    a month is not dropped: its entries go with their messages, row by row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT FROM {partition.name} e JOIN {MESSAGES.table} m"
+            " ON m.id = e.message_id WHERE m.created_at >= %s)",
+            [cutoff],
+        )
+        return cursor.fetchone()[0]
+
+
+def _event_rows_delete(now: datetime, actor) -> list[RetentionRun]:
+    """Events that occurred before CUE_RETENTION_EVENT_ROW_DAYS go whole, with their handler
+    failures; the follow-up task signals and enrollments they started forget them. Nothing
+    when it is 0."""
+    if not settings.CUE_RETENTION_EVENT_ROW_DAYS:
+        return []
+    cutoff = now - timedelta(days=retention_days("CUE_RETENTION_EVENT_ROW_DAYS"))
+    dropped = 0  # rows of whole months dropped as partitions (PostgreSQL)
+    for partition in partitions_ending_by(EVENTS, cutoff):
+        _dependants_delete(Event, partition)
+        dropped += partition_drop(EVENTS, partition)
+    detail = {
+        "dropped": dropped,
+        "deleted": retention_deleted_batched(Event.objects.filter(occurred_at__lt=cutoff)),
+    }
+    return [retention_recorded(RetentionRun.Target.EVENT_ROWS, cutoff, detail, now, actor)]
+
+
+def _dependants_delete(model, partition: Partition) -> None:
+    """What points at the partition's rows is dealt with first, as Django's on_delete would
+    (dropping a partition runs no ORM cascade): deleted, or its reference cleared, a batch
+    of ids at a time."""
+    relations = [
+        field
+        for field in model._meta.get_fields(include_hidden=True)
+        if field.auto_created and not field.concrete and (field.one_to_many or field.one_to_one)
+    ]
     after = 0
     while ids := partition_ids(partition, after=after, limit=BATCH):
         with transaction.atomic():
-            for relation in model._meta.related_objects:
-                if relation.on_delete.__name__ != "CASCADE":
-                    raise CueError(f"{relation} must cascade to drop {partition.name}.")
-                related = relation.related_model._base_manager
-                related.filter(**{f"{relation.field.name}__in": ids}).delete()
+            for relation in relations:
+                _dependant_release(relation, ids, partition)
         after = ids[-1]
+
+
+def _dependant_release(relation, ids: list[int], partition: Partition) -> None:
+    name = relation.field.name
+    related = relation.related_model._base_manager.filter(**{f"{name}__in": ids})
+    if relation.on_delete is CASCADE:
+        related.delete()
+    elif relation.on_delete is SET_NULL:
+        related.update(**{name: None})
+    else:
+        raise CueError(f"{relation} must cascade or set null to drop {partition.name}.")
 
 
 def retention_days(name: str) -> int:
@@ -193,13 +257,14 @@ def _reply_bodies_clear(cutoff: datetime) -> int:
 
 
 def retention_recorded(
-    target: str, cutoff: datetime, detail: dict, now: datetime, actor
+    target: str, cutoff: datetime, detail: dict, now: datetime, actor, noted: dict | None = None
 ) -> RetentionRun:
+    """Records a prune: its rows are the detail's; `noted` adds figures that are not."""
     return RetentionRun.objects.create(
         target=target,
         cutoff=cutoff,
         rows=sum(detail.values()),
-        detail=detail,
+        detail={**detail, **(noted or {})},
         ran_at=now,
         actor=actor,
     )

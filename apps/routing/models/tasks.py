@@ -145,8 +145,14 @@ class TaskSignal(models.Model):
     confidence = models.FloatField(null=True, blank=True)
     reason = models.CharField(max_length=300)
     context = models.JSONField(default=dict, blank=True)
+    # No database constraint: events are partitioned on PostgreSQL (apps.core.partitions).
     event = models.ForeignKey(
-        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Event,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     journey_id = models.BigIntegerField(null=True, blank=True)
     rule = models.ForeignKey(
@@ -169,9 +175,13 @@ class TaskEscalation(models.Model):
     kind = models.CharField(max_length=16, choices=EscalationKind.choices)
     at = models.DateTimeField()
     owner = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="Who owned the task at that moment.",
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["at", "id"]
