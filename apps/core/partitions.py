@@ -12,7 +12,11 @@ through such a constraint. So:
   per INSERT statement, over its new rows): a duplicate raises the same unique violation
   (IntegrityError) a unique index would, and a concurrent insert of the same value waits
   on the first as it would on the index;
-- foreign keys to these tables are db_constraint=False (Django emulates on_delete).
+- an insert that skips a taken key instead (ON CONFLICT DO NOTHING, which needs a unique
+  index to name) claims the keys first and inserts the rows that got theirs:
+  keyed_insert_sql;
+- foreign keys to these tables are db_constraint=False (Django emulates on_delete; a
+  dropped month first deletes or clears what points at its rows, see retention).
 
 The model state keeps `unique=True` and `id` as the primary key (SQLite enforces both as
 before); a later migration that alters those columns on PostgreSQL must go through this
