@@ -116,8 +116,9 @@ def record_event(
 def record_events(items: list[EventInput], *, checked: bool = False) -> list[EventRecorded]:
     """Stores each event once; a repeated key returns the original and stores nothing.
 
-    Set-based: one INSERT … ON CONFLICT DO NOTHING RETURNING for the batch, so a key
-    raced in by another request is simply not ours, and the unique key decides.
+    Set-based: one INSERT … ON CONFLICT DO NOTHING RETURNING for the batch (on PostgreSQL
+    its equivalent through the key table, the table being partitioned), so a key raced in
+    by another request is simply not ours, and the unique key decides.
     """
     if not checked:  # callers that ran event_input_check on each item say so
         now = timezone.now()
@@ -126,7 +127,7 @@ def record_events(items: list[EventInput], *, checked: bool = False) -> list[Eve
     created = _events_insert(_first_of_each_key(items))
     keys = [item.idempotency_key for item in items]
     missing = [key for key in set(keys) if key not in created]
-    existing = _key_owners(missing) if missing else {}  # most batches are all new
+    existing = event_ids_by_key(missing) if missing else {}  # most batches are all new
     if created:
         created_ids = list(created.values())
         transaction.on_commit(lambda: _hand_off(created_ids))
@@ -142,9 +143,9 @@ def record_events(items: list[EventInput], *, checked: bool = False) -> list[Eve
     ]
 
 
-def _key_owners(keys: list[str]) -> dict[str, int]:
-    """{key: id of its stored event}."""
-    if is_partitioning():
+def event_ids_by_key(keys: list[str]) -> dict[str, int]:
+    """{idempotency key: id of the event stored with it} for the keys stored."""
+    if is_partitioning():  # one probe of the key table, not one per month
         return key_owners(EVENTS, "idempotency_key", keys)
     return dict(Event.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "pk"))
 

@@ -14,10 +14,10 @@ from simple_history.utils import bulk_create_with_history
 
 from apps.contacts.api.event_input import ContactRef, EventItem
 from apps.contacts.errors import ContactsError, contact_erased_refusal
-from apps.contacts.events import ContactId, record_events
+from apps.contacts.events import ContactId, event_ids_by_key, record_events
 from apps.contacts.external_ids import external_ids_create
 from apps.contacts.identity import IdentityIndex, KnownContact, Resolution
-from apps.contacts.models import Contact, ContactKind, Event, ExternalIdSource
+from apps.contacts.models import Contact, ContactKind, ExternalIdSource
 
 CREATED, DUPLICATE, ERROR = "created", "duplicate", "error"
 
@@ -91,7 +91,7 @@ def _items_store(items: list[EventItem], actor, may_create: bool) -> dict:
 def _stored_event_ids(keys: set[str]) -> dict[str, int]:
     if not keys:
         return {}
-    return dict(Event.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "id"))
+    return event_ids_by_key(list(keys))
 
 
 def _fresh_items_store(
