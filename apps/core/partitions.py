@@ -83,12 +83,15 @@ def month_of(moment: datetime | date) -> date:
 # The migration: a plain table becomes a partitioned one, and back.
 
 
-def table_partition(connection, spec: Partitioned, *, today: date) -> None:
+def table_partition(
+    connection, spec: Partitioned, *, today: date, months_back: int | None = None
+) -> None:
     """Converts the plain table into one partitioned by month, in the migration's
-    transaction: partitions for every month its rows fall in and MONTHS_AHEAD more, a
-    DEFAULT partition so an insert never fails, the rows moved with their ids, the
-    sequence continued, the indexes and outgoing foreign keys re-created, and the unique
-    columns' key tables filled."""
+    transaction: partitions for every month its rows fall in (at most `months_back` months
+    before today's: a column a client fills may hold any old time, and older rows go to
+    DEFAULT instead of a partition each) and MONTHS_AHEAD more, a DEFAULT partition so an
+    insert never fails, the rows moved with their ids, the sequence continued, the indexes
+    and outgoing foreign keys re-created, and the unique columns' key tables filled."""
     if not is_partitioning(connection):
         return
     t = spec.table
@@ -109,7 +112,10 @@ def table_partition(connection, spec: Partitioned, *, today: date) -> None:
         )
         # Its id default names the old table's sequence, which goes with that table.
         cursor.execute(f"ALTER TABLE {t} ALTER COLUMN id DROP DEFAULT")
-        _partitions_create(cursor, spec, month_of(oldest or today), today)
+        first = month_of(oldest or today)
+        if months_back is not None:
+            first = max(first, month_add(month_of(today), -months_back))
+        _partitions_create(cursor, spec, first, today)
         cursor.execute(f"INSERT INTO {t} SELECT * FROM {t}_unpartitioned")
         cursor.execute(f"DROP TABLE {t}_unpartitioned")
         cursor.execute(f"CREATE SEQUENCE {t}_id_seq OWNED BY {t}.id")

@@ -143,16 +143,24 @@ def test_the_migration_partitions_a_table_that_holds_rows_across_three_months():
             )
             made[row.pk] = (f"k{i}", at)
         first = min(made)
+        backfilled = old_event.objects.create(
+            contact=contact, type="stage_changed", occurred_at=datetime(2012, 5, 1, tzinfo=UTC),
+            idempotency_key="crm-2012",
+        )  # fmt: skip
         state.get_model("contacts", "EventHandlerFailure").objects.create(
             event_id=first, handler="journeys", last_error="boom", failed_at=NOW
         )
         assert not partitions_list(EVENTS)  # a plain table again
     finally:
         executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        with time_machine.travel(datetime(2026, 12, 7, tzinfo=UTC), tick=False):
+            executor.migrate(executor.loader.graph.leaf_nodes())
     after = {e.pk: (e.idempotency_key, e.occurred_at) for e in Event.objects.all()}
-    assert after == made
+    assert after == {**made, backfilled.pk: ("crm-2012", datetime(2012, 5, 1, tzinfo=UTC))}
+    # 2012 is older than the 24 months made partitions: it waits in DEFAULT
+    assert _partition_of(backfilled.pk) == "contacts_event_default"
     assert {_partition_of(pk)[-7:] for pk in made} == {"2026_08", "2026_09", "2026_10"}
+    made[backfilled.pk] = ("crm-2012", backfilled.occurred_at)
     assert _keys() == sorted((key, pk) for pk, (key, _) in made.items())
     assert list(EventHandlerFailure.objects.values_list("event_id", flat=True)) == [first]
     newer = record_event(
@@ -164,7 +172,9 @@ def test_the_migration_partitions_a_table_that_holds_rows_across_three_months():
     )
     assert (repeat.event_id, repeat.created) == (first + 3, False)
     names = [p.name for p in partitions_list(EVENTS)]
-    assert names[0] == "contacts_event_p2026_08"
+    assert names[0] == "contacts_event_p2024_12"
+    assert names[-2] == "contacts_event_p2027_03"
+    assert len(names) == 24 + 1 + 3 + 1  # back, this month, ahead, DEFAULT
     assert names[-1] == "contacts_event_default"
 
 

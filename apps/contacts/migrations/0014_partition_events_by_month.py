@@ -13,10 +13,14 @@ from apps.core.partitions import Partitioned, table_partition, table_unpartition
 # As the table was when this migration was written (not read from the model, which may
 # change later).
 EVENTS = Partitioned("contacts_event", "occurred_at", ("idempotency_key",))
+# A client says when an event occurred, a CRM when a stage changed, years back: months
+# older than these go to the DEFAULT partition rather than a partition each.
+MONTHS_BACK = 24
 
 
 def partition(apps, schema_editor):
-    table_partition(schema_editor.connection, EVENTS, today=timezone.now().date())
+    today = timezone.now().date()
+    table_partition(schema_editor.connection, EVENTS, today=today, months_back=MONTHS_BACK)
 
 
 def unpartition(apps, schema_editor):
