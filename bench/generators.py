@@ -59,6 +59,20 @@ def contacts_generate(n: int, *, start: int = 1) -> None:
         cursor.execute(sql)
 
 
+def external_ids_generate(*, source: str) -> None:
+    """Gives every contact its external id in `source` too, the same value: the people a
+    source such as Segment names by its own ids are known by them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO contacts_contactexternalid (contact_id, source, value, created_at)
+            SELECT id, %s, external_id, {_now()} FROM contacts_contact
+            WHERE external_id IS NOT NULL
+            """,
+            [source],
+        )
+
+
 def contact_id_range() -> tuple[int, int]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT MIN(id), MAX(id) FROM contacts_contact")

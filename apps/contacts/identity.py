@@ -17,7 +17,7 @@ intake all ask here. The rules:
   the item, an import rejects the row); no caller picks one of the two.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -230,14 +230,21 @@ class IdentityIndex:
                     if pk not in keys_of:
                         index._add(KnownContact(pk, external_id, email.lower(), phone))
         if other_ids:
-            index._source_ids_load(other_ids)
+            # Named by ids in other sources alone, the contacts are asked nothing else.
+            alone = not any(wanted.values())
+            index._source_ids_load(other_ids, keys_read=not alone)
         return index
 
-    def _source_ids_load(self, wanted: set[tuple[str, str]]) -> None:
+    def _source_ids_load(self, wanted: set[tuple[str, str]], *, keys_read: bool) -> None:
         """Ids in sources other than "api": the contacts they name, and the ids in those
-        sources of every contact the batch knows (to see an id that differs)."""
+        sources of every contact the batch knows (to see an id that differs).
+
+        Without `keys_read` the contacts' own keys (api id, email, phone) are not read:
+        a batch that names every contact by such ids alone is filed under them alone, and
+        no keys of it can meet a contact's other keys (a Segment batch of userIds)."""
         sources = {source for source, _ in wanted}
-        for pk, external_id, email, phone, source, value in _contacts_by_source_id(wanted):
+        found = _contacts_by_source_id(wanted) if keys_read else _ids_by_source_id(wanted)
+        for pk, external_id, email, phone, source, value in found:
             if pk not in self._keys_of:
                 self._add(KnownContact(pk, external_id, email.lower(), phone))
             self._source_id_add(pk, source, value)
@@ -433,28 +440,46 @@ def _contacts_by_source_id(wanted: set[tuple[str, str]]) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _contacts_by_source_id_sql(wanted: set[tuple[str, str]]) -> tuple[str, list]:
+def _ids_by_source_id(wanted: set[tuple[str, str]]) -> list[tuple]:
+    """As `_contacts_by_source_id`, the contacts' own keys left unread (None, "", "")."""
+    with connection.cursor() as cursor:
+        cursor.execute(*_contacts_by_source_id_sql(wanted, keys_read=False))
+        return cursor.fetchall()
+
+
+def _contacts_by_source_id_sql(
+    wanted: set[tuple[str, str]], *, keys_read: bool = True
+) -> tuple[str, list]:
     found = (
         "SELECT c.id, c.external_id, c.email, c.phone, x.source, x.value"
         " FROM contacts_contactexternalid x JOIN contacts_contact c ON c.id = x.contact_id"
+        if keys_read
+        else "SELECT x.contact_id AS id, NULL AS external_id, '' AS email, '' AS phone,"
+        " x.source, x.value"
+        " FROM contacts_contactexternalid x"
     )
+    by_source: dict[str, list] = {}
+    for source, value in wanted:
+        by_source.setdefault(source, []).append(value)
     if connection.vendor == "postgresql":
-        sources, values = zip(*wanted, strict=True) if wanted else ((), ())
+        # One array of values per source, the source said once: a batch's ids mostly share
+        # one source, and an array repeating it for every value cost as much to send and
+        # read as the values themselves.
+        each = " UNION ALL ".join(
+            ["SELECT %s::text, value FROM unnest(%s::text[]) AS value"] * len(by_source)
+        )
         sql = (
-            "SELECT found.* FROM unnest(%s::text[], %s::text[]) AS wanted(source, value)"
+            f"SELECT found.* FROM ({each}) AS wanted(source, value)"
             f" CROSS JOIN LATERAL ({found} WHERE x.source = wanted.source"
             f" AND x.value = wanted.value {_ONE_PROBE_EACH}) AS found ORDER BY found.id DESC"
         )
-        return sql, [list(sources), list(values)]
-    by_source: dict[str, set] = {}
-    for source, value in wanted:
-        by_source.setdefault(source, set()).add(value)
+        return sql, [param for pair in by_source.items() for param in pair]
     conditions, params = [], []
     for source, values in by_source.items():
         in_values, value_params = _one_of(values, "text")
         conditions.append(f"(x.source = %s AND x.value {in_values})")
         params += [source, *value_params]
-    return f"{found} WHERE {' OR '.join(conditions)} ORDER BY c.id DESC", params
+    return f"{found} WHERE {' OR '.join(conditions)} ORDER BY 1 DESC", params
 
 
 def _source_ids_of(contact_ids: list[int], sources: set[str]) -> list[tuple]:
@@ -470,7 +495,7 @@ def _source_ids_of(contact_ids: list[int], sources: set[str]) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _one_of(values: set, type_: str) -> tuple[str, list]:
+def _one_of(values: Collection, type_: str) -> tuple[str, list]:
     """SQL for "is one of these values": on PostgreSQL one array parameter, which costs
     less to send than a parameter per value."""
     if connection.vendor == "postgresql":

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from apps.contacts import identity
 from apps.contacts.errors import ContactsError
+from apps.contacts.external_ids import external_id_set
 from apps.contacts.identity import (
     ContactKeys,
     IdentityIndex,
@@ -116,6 +117,55 @@ def test_it_refuses_an_external_id_other_than_the_one_of_the_contact_found(ada):
     assert found.conflict.reason == (
         f"Phone '+16175550100' matches contact #{ada.pk}, whose external id is 'crm-ada',"
         " not 'crm-other'. They are not merged."
+    )
+
+
+def test_a_batch_naming_contacts_by_ids_in_other_sources_alone_reads_those_ids_alone(
+    ada, django_assert_num_queries
+):
+    # Given two contacts with Segment ids, one of them with a HubSpot id too
+    bob = ContactFactory(email="bob@example.com", phone="+16175550199", external_id="crm-bob")
+    external_id_set(contact=ada, source="segment", value="user-1")
+    external_id_set(contact=ada, source="hubspot", value="hs-1")
+    external_id_set(contact=bob, source="segment", value="user-2")
+    keys = [
+        ContactKeys(external_id="user-1", source="segment"),
+        ContactKeys(external_id="user-2", source="segment"),
+        ContactKeys(external_id="user-3", source="segment"),
+        ContactKeys(external_id="user-2", source="segment", other_ids=(("hubspot", "hs-1"),)),
+        ContactKeys(external_id="user-1", source="segment", other_ids=(("hubspot", "hs-2"),)),
+    ]
+
+    # When a batch names them by ids in sources other than "api" alone
+    with django_assert_num_queries(2) as queries:
+        found = identity_resolve_many(keys)
+
+    # Then the ids alone are read (those it named, then bob's HubSpot id, which it did not),
+    # not the contacts' own keys; and an id in one source still conflicts with another
+    # contact's, or with the contact's own id in another source
+    assert [q["sql"].count("contacts_contact ") for q in queries.captured_queries] == [0, 0]
+    assert [r.contact_id for r in found[:3]] == [ada.pk, bob.pk, None]
+    assert found[3].conflict.reason == (
+        f"These keys name different contacts: segment id 'user-2' matches contact #{bob.pk},"
+        f" hubspot id 'hs-1' matches contact #{ada.pk}. They are not merged."
+    )
+    assert found[4].conflict.reason == (
+        f"Segment id 'user-1' matches contact #{ada.pk}, whose hubspot id is 'hs-1', not"
+        " 'hs-2'. They are not merged."
+    )
+
+
+def test_a_batch_naming_a_contact_by_an_api_id_too_still_sees_its_own_api_id(ada):
+    external_id_set(contact=ada, source="segment", value="user-1")
+
+    found = identity_resolve(
+        ContactKeys(external_id="user-1", source="segment", other_ids=(("api", "crm-other"),))
+    )
+
+    assert (found.known, found.conflict.contact_ids) == (None, (ada.pk,))
+    assert found.conflict.reason == (
+        f"Segment id 'user-1' matches contact #{ada.pk}, whose external id is 'crm-ada', not"
+        " 'crm-other'. They are not merged."
     )
 
 
