@@ -16,7 +16,7 @@ REGIONS = ["US", "CA", "GB", "DE", "IN", "MX", "JM"]
 
 
 def random_numbers(seed: int, count: int) -> list[str]:
-    """"+1" and ten digits of any kind (valid, invalid, starting 0 or 1), other country
+    """Numbers: "+1" and ten digits of any kind (valid, invalid, starting 0 or 1), other country
     codes, national forms, national prefixes, spaces, extensions and near misses."""
     rnd = random.Random(seed)
     numbers = []
