@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as phone_timezone
 
+from apps.contacts.nanp import nanp_region
 from apps.sends.quiet_hours.rules import LegalRule, QuietHoursRules, load_rules
 
 # phonenumbers answers "Etc/Unknown" when it cannot place a number; that is no answer at all.
@@ -108,6 +109,9 @@ def _phone_number(phone_e164: str) -> phonenumbers.PhoneNumber | None:
 @lru_cache(maxsize=65_536)
 def _phone_facts(phone_e164: str) -> _PhoneFacts | None:
     """What the number itself says of its country and area code, which every check asks."""
+    region = nanp_region(phone_e164)
+    if region is not False:  # "+1" and ten digits: read without parsing, the same answer
+        return _PhoneFacts(phone_e164[2:5], region)
     number = _phone_number(phone_e164)
     if number is None:
         return None
