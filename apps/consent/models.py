@@ -6,6 +6,7 @@ from simple_history.models import HistoricalRecords
 
 from apps.contacts.erasure.traces import address_erased_key
 from apps.contacts.models import Contact
+from apps.contacts.phones import phone_text
 
 
 class Channel(models.TextChoices):
@@ -58,7 +59,7 @@ class ConsentRecordQuerySet(models.QuerySet):
         the rows a merge brought from another contact only those for the address it has
         now. Consent binds the address: the duplicate's opt-in or opt-out for another
         number says nothing about this one (its number stays on the suppression list)."""
-        current = str(contact.phone or "") if channel == Channel.SMS else contact.email
+        current = phone_text(contact.phone) if channel == Channel.SMS else contact.email
         merged_here = Q(address__iexact=current) if current else Q(pk__in=[])
         return self.filter(contact=contact, channel=channel).filter(
             Q(merged_from=None) | merged_here

@@ -12,6 +12,7 @@ from apps.consent.models import (
 )
 from apps.consent.services import addresses_same, consent_given_for, consent_status_after
 from apps.contacts.models import Contact
+from apps.contacts.phones import phone_text
 
 
 def consent_status(*, contact: Contact, channel: str, purpose: str) -> str:
@@ -75,7 +76,7 @@ def consents_of_ledger(
 
 
 def _current_address(contact: Contact, channel: str) -> str:
-    return str(contact.phone or "") if channel == Channel.SMS else (contact.email or "")
+    return phone_text(contact.phone) if channel == Channel.SMS else (contact.email or "")
 
 
 def consent_ledger(*, contact: Contact) -> QuerySet[ConsentRecord]:

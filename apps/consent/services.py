@@ -4,8 +4,6 @@ state is derived from the ledger in the same transaction."""
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-import phonenumbers
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,6 +23,7 @@ from apps.consent.models import (
     Suppression,
 )
 from apps.contacts.models import Contact
+from apps.contacts.phones import phone_format_e164, phone_text
 from apps.core.errors import CueError
 
 
@@ -231,7 +230,7 @@ def _choices_check(**values: str) -> None:
 
 
 def _address_of(contact: Contact, channel: str) -> str:
-    address = str(contact.phone) if channel == Channel.SMS else contact.email
+    address = phone_text(contact.phone) if channel == Channel.SMS else contact.email
     if not address:
         field = "phone" if channel == Channel.SMS else "email"
         raise ConsentError(f"The contact has no {field} to consent with.", field=field)
@@ -384,11 +383,10 @@ def address_normalize(address: str, channel: str) -> str:
     address = address.strip()
     if channel == Channel.EMAIL:
         return address.lower()
-    try:
-        number = phonenumbers.parse(address, settings.PHONENUMBER_DEFAULT_REGION)
-    except phonenumbers.NumberParseException as error:
-        raise ConsentError(f"{address!r} is not a phone number.", field="address") from error
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phone_format_e164(address)
+    if e164 is None:
+        raise ConsentError(f"{address!r} is not a phone number.", field="address")
+    return e164
 
 
 @transaction.atomic

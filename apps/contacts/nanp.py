@@ -59,6 +59,18 @@ def nanp_e164(value: str, region: str) -> str | bool | None:
     return f"+1{national}" if _prefix_valid(national[:depth]) else None
 
 
+def nanp_region(e164: str) -> str | bool | None:
+    """The region phonenumbers names for a number written "+1" and ten digits from 2-9
+    (region_code_for_number: the first region of code 1 whose patterns the number fits,
+    None when none does), read from its first digits as validity is; False when this fast
+    path does not read it (ask phonenumbers)."""
+    found = _E164.fullmatch(e164)
+    depth = _prefix_digits()
+    if found is None or depth is None:
+        return False
+    return _prefix_region(found.group(1)[:depth])
+
+
 @lru_cache(maxsize=256)  # the regions callers name: a handful
 def _plain_nanp_region(region: str) -> bool:
     """A region of country code 1 whose numbers lose only a leading "1" when read
@@ -78,6 +90,15 @@ def _prefix_valid(prefix: str) -> bool:
     national = prefix + "0" * (NATIONAL_DIGITS - len(prefix))
     number = phonenumbers.PhoneNumber(country_code=1, national_number=int(national))
     return phonenumbers.is_valid_number(number)
+
+
+@lru_cache(maxsize=200_000)
+def _prefix_region(prefix: str) -> str | None:
+    """The region of every number starting so: one of them, asked of phonenumbers. (Which
+    region a number fits is decided by the same patterns as whether it is valid.)"""
+    national = prefix + "0" * (NATIONAL_DIGITS - len(prefix))
+    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(national))
+    return phonenumbers.region_code_for_number(number)
 
 
 @cache

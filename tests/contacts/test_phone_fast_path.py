@@ -106,3 +106,26 @@ def test_it_knows_how_many_leading_digits_decide_a_north_american_number():
     assert nanp._constrained_digits(r"[2-9]\d{9}") == 1
     assert nanp._constrained_digits(r"8(?:00|33)[2-9]\d{6}") == 4
     assert nanp._constrained_digits(r"(?=5)\d{10}") is None  # a look-ahead: not read
+
+
+def phonenumbers_region(e164: str) -> str | None:
+    return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+
+
+def test_it_names_the_region_phonenumbers_names_for_many_random_numbers():
+    rnd = random.Random(20261207)
+    numbers = [f"+1{rnd.randrange(2, 10)}{rnd.randrange(10**9):09d}" for _ in range(20_000)]
+    # Every area code too, with numbers phonenumbers calls invalid (exchange 0xx, 1xx).
+    numbers += [
+        f"+1{area}{rnd.choice('01')}{rnd.randrange(10**6):06d}" for area in range(200, 1000)
+    ]
+
+    answers = [(number, nanp.nanp_region(number)) for number in numbers]
+
+    assert answers == [(number, phonenumbers_region(number)) for number in numbers]
+    assert len({region for _, region in answers}) > 10  # many regions, and None, were asked
+
+
+@pytest.mark.parametrize("value", ["+11155552671", "+1415555267", "+1 4155552671", "+442071838750"])
+def test_it_leaves_the_region_of_every_other_form_to_phonenumbers(value):
+    assert nanp.nanp_region(value) is False

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import phonenumbers
 from django.conf import settings
 
+from apps.contacts.phones import phone_format_e164
+
 ERASED = "[erased]"
 ERASED_PREFIX = "erased:"
 # 25 hex digits (100 bits) fit the narrowest address column (inbound numbers, 32).
@@ -40,11 +42,7 @@ def address_canonical(address: str) -> str:
         return address.lower()
     if address.startswith(ERASED_PREFIX):
         return address
-    try:
-        number = phonenumbers.parse(address, settings.PHONENUMBER_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return address
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return phone_format_e164(address) or address
 
 
 def _hash_key() -> bytes:

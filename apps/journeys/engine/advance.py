@@ -133,10 +133,13 @@ def _one_run(enrollment: Enrollment, steps: dict, entries: list) -> int:
 def _locked(enrollments):
     # Only the enrollment's rows: FOR UPDATE may not reach the nullable side of the step
     # join on PostgreSQL, and locking the shared journey row would queue every worker
-    # behind one another.
+    # behind one another. The journey, version and step a chunk shares are read once
+    # each (one instance for all its enrollments), not built again, JSON and all, from
+    # every joined row.
     return (
         enrollments.select_for_update(of=("self",))
-        .select_related("journey", "version", "contact", "current_step")
+        .select_related("contact")
+        .prefetch_related("journey", "version", "current_step")
         .order_by("pk")
     )
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django import forms
 
+from apps.contacts.phones import phone_text
 from apps.journeys.models import Activity, EnrollmentState, Step, StepKind
 from apps.journeys.steps.base import Move, StepConfig, StepSpec, edge_move
 from apps.sends.models import Sender, SenderPool
@@ -257,7 +258,7 @@ def step_senders_set(step: Step, intents: list[dict]) -> list[dict]:
     )
     if sender is None and pool is None:
         return intents  # gone since activation: the default choice
-    addresses = [str(intent["contact"].phone) for intent in intents]
+    addresses = [phone_text(intent["contact"].phone) for intent in intents]
     chosen = senders_choose(to_addresses=addresses, sender=sender, pool=pool)
     for intent, address in zip(intents, addresses, strict=True):
         intent["from_sender"] = chosen[address]

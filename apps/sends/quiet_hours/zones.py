@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as phone_timezone
 
+from apps.contacts.nanp import nanp_region
 from apps.sends.quiet_hours.rules import LegalRule, QuietHoursRules, load_rules
 
 # phonenumbers answers "Etc/Unknown" when it cannot place a number; that is no answer at all.
@@ -70,10 +71,9 @@ def _region_key(region: str | None, country: str) -> tuple[str, str] | None:
 
 def phone_zones(phone_e164: str | None, rules: QuietHoursRules | None = None) -> list[ZoneInfo]:
     """libphonenumber's zones for the number, united with its split area code's zones."""
-    facts = _phone_facts(phone_e164) if phone_e164 else None
-    if facts is None:
+    if not phone_e164 or _phone_facts(phone_e164) is None:
         return []
-    names = list(facts.zone_names)
+    names = list(_phone_zone_names(phone_e164))
     split = split_area_code(phone_e164, rules or load_rules())
     if split is not None:
         names += split.zones
@@ -92,25 +92,41 @@ def _area_code(phone_e164: str | None) -> str | None:
 
 
 class _PhoneFacts(NamedTuple):
-    zone_names: tuple[str, ...]  # libphonenumber's zones for the number
     area_code: str | None  # a North American number's, else None
     region: str | None  # the country it is dialled in
 
 
 @lru_cache(maxsize=65_536)
-def _phone_facts(phone_e164: str) -> _PhoneFacts | None:
-    """What the number itself says, read once: a gate decision asks it several questions,
-    and parsing costs more than the rest of the quiet hours check."""
+def _phone_number(phone_e164: str) -> phonenumbers.PhoneNumber | None:
+    """The number parsed, once: a gate decision asks it several questions, and parsing
+    costs more than the rest of the quiet hours check. (Read only, never changed.)"""
     try:
-        number = phonenumbers.parse(phone_e164, None)
+        return phonenumbers.parse(phone_e164, None)
     except phonenumbers.NumberParseException:
         return None
-    zones = phone_timezone.time_zones_for_number(number)
+
+
+@lru_cache(maxsize=65_536)
+def _phone_facts(phone_e164: str) -> _PhoneFacts | None:
+    """What the number itself says of its country and area code, which every check asks."""
+    region = nanp_region(phone_e164)
+    if region is not False:  # "+1" and ten digits: read without parsing, the same answer
+        return _PhoneFacts(phone_e164[2:5], region)
+    number = _phone_number(phone_e164)
+    if number is None:
+        return None
     return _PhoneFacts(
-        tuple(name for name in zones if name != _PHONE_UNKNOWN_ZONE),
         str(number.national_number)[:3] if number.country_code == 1 else None,
         phonenumbers.region_code_for_number(number),
     )
+
+
+@lru_cache(maxsize=65_536)
+def _phone_zone_names(phone_e164: str) -> tuple[str, ...]:
+    """libphonenumber's zones for the number: asked only when neither the contact nor its
+    address names one (it costs as much again as the parse)."""
+    zones = phone_timezone.time_zones_for_number(_phone_number(phone_e164))
+    return tuple(name for name in zones if name != _PHONE_UNKNOWN_ZONE)
 
 
 # --- Which rules apply -------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.consent.models import Channel
 from apps.contacts.models import Company, Contact
+from apps.contacts.phones import phone_text
 from apps.core.bulk import rows_insert
 from apps.library.encoding import sms_analyze
 from apps.library.placeholders import UNSUBSCRIBE_LINK, template_render
@@ -187,7 +188,7 @@ def _address(contact, user, channel: str) -> str:
     person = contact or user
     if person is None:
         raise SendsError("A message needs a contact, a user or an address.", field="to_address")
-    address = str(person.phone) if channel == Channel.SMS else person.email
+    address = phone_text(person.phone) if channel == Channel.SMS else person.email
     if not address:
         raise SendsError(
             f"{person} has no {'phone' if channel == Channel.SMS else 'email'}.", field="to_address"
