@@ -16,7 +16,10 @@ messages (one INSERT … SELECT with the consent and suppression joins), and the
 itself sending as many messages with the same number of processes against the same fake.
 CPU comes from /proc: the workers' and beat's processes, and the PostgreSQL backends of the
 bench database (sampled every half second; a backend that ends between two samples loses
-at most that half second)."""
+at most that half second). Each run also prints, to read the figures by, the CPU of each
+part, how many advance runs overlapped, and how far the sends trailed their decisions.
+
+BENCH_SCALE=1 is N = 100,000 (the client floor stays at CLIENT_FLOOR_MAX calls, a rate)."""
 
 import os
 import re
