@@ -443,3 +443,16 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.step_key}: {self.reason[:60]}"
+
+
+class AdvanceSlot(models.Model):
+    """One of the advance runs allowed at once (settings.CUE_ADVANCE_RUNS). A run holds a
+    slot, taken by a conditional UPDATE, for as long as a task can live: a run that died
+    lets its slot go when the lease lapses."""
+
+    number = models.PositiveSmallIntegerField(unique=True)
+    held_by = models.CharField(max_length=32, blank=True)
+    held_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"advance slot {self.number}"

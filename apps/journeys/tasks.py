@@ -5,6 +5,7 @@ from django.db import transaction
 
 from apps.core.queue import task_send
 from apps.journeys.engine.advance import enrollment_advance_now, enrollments_advance_due
+from apps.journeys.engine.slots import advance_slot_release, advance_slot_take
 from apps.journeys.segment_entry import segment_entries_enroll
 
 # Well inside the 120 s soft time limit: the next beat tick (or this task again) goes on.
@@ -20,8 +21,25 @@ def enrollments_advance() -> int:
 
     A large step does not wait for beat's ticks: the first full batch hands one more run on
     at once (another engine process joins in), and a run that stops with a full last batch
-    hands on its follow-up. Claims keep any two runs off each other's enrollments, and a
-    run that finds less than a full batch hands nothing on, so the chain ends with the work."""
+    hands on its follow-up once it has let its slot go. Only CUE_ADVANCE_RUNS runs work at
+    once (engine/slots.py): one that finds every slot held does nothing and hands nothing
+    on, so the runs handed on stop at the bound. Claims keep any two runs off each other's
+    enrollments, and a run that finds less than a full batch hands nothing on, so the chain
+    ends with the work."""
+    slot = advance_slot_take()
+    if slot is None:
+        return 0
+    try:
+        total, last_full = _batches_run()
+    finally:
+        advance_slot_release(slot)
+    if last_full:  # stopped by its budget or its batch count, with work left
+        _advance_hand_on()
+    return total
+
+
+def _batches_run() -> tuple[int, bool]:
+    """Enrollments advanced, and whether the last batch came back full."""
     total, deadline = 0, time.monotonic() + ADVANCE_BUDGET_SECONDS
     for batch in range(ADVANCE_BATCHES_PER_RUN):
         left = deadline - time.monotonic()
@@ -30,12 +48,10 @@ def enrollments_advance() -> int:
         advanced = enrollments_advance_due(limit=ADVANCE_BATCH, budget=left)
         total += advanced
         if advanced < ADVANCE_BATCH:
-            return total
+            return total, False
         if batch == 0:
             _advance_hand_on()
-    if total:  # stopped by its budget or its batch count, with the last batch full
-        _advance_hand_on()
-    return total
+    return total, total > 0
 
 
 def _advance_hand_on() -> None:

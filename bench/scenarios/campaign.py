@@ -16,7 +16,10 @@ messages (one INSERT … SELECT with the consent and suppression joins), and the
 itself sending as many messages with the same number of processes against the same fake.
 CPU comes from /proc: the workers' and beat's processes, and the PostgreSQL backends of the
 bench database (sampled every half second; a backend that ends between two samples loses
-at most that half second)."""
+at most that half second). Each run also prints, to read the figures by, the CPU of each
+part, how many advance runs overlapped, and how far the sends trailed their decisions.
+
+BENCH_SCALE=1 is N = 100,000 (the client floor stays at CLIENT_FLOOR_MAX calls, a rate)."""
 
 import os
 import re
@@ -245,15 +248,17 @@ def _campaign(journey: Journey, count: int, processes: int, fake: FakeProcess) -
         entered = segment_enroll(journey=journey)
         if entered != count:
             raise RuntimeError(f"{entered} of {count} contacts entered the journey")
-        groups = [worker.process.pid for worker in workers]
+        groups = {w.process.pid: q for w, q in zip(workers, QUEUE_PROCESSES, strict=True)}
         meter = stack.enter_context(_CpuMeter(groups, _database_name()))
         started = time.time()
         _advance_due_now()  # as if beat had been ticking: its first advance is due at once
         beat = stack.enter_context(_celery(_beat_command(), env, prefix + "beat"))
-        meter.groups.append(beat.process.pid)
+        meter.groups[beat.process.pid] = "beat"
         _done_wait(journey, entered, lambda: all(w.process.poll() is None for w in workers))
         cpu = meter.stop()
         _broker_clear(broker, prefix)
+    engine_log = workers[list(QUEUE_PROCESSES).index("engine")].log
+    _where_it_went(processes, started, meter.by_part(), engine_log, journey)
     decisions = _decisions(journey)
     tally = fake.call(_fake_tally)
     fake.call(_fake_reset)
@@ -281,6 +286,64 @@ def _campaign(journey: Journey, count: int, processes: int, fake: FakeProcess) -
         client_floor_s=client_floor_s,
         client_floor_cpu_s=client_floor_cpu_s,
     )
+
+
+ADVANCE_RUN_LINE = re.compile(
+    r"^(\S+ \S+) INFO celery.app.trace Task journeys.enrollments_advance\[\S+\] "
+    r"succeeded in ([\d.]+)s: (\d+)"
+)
+
+
+def _where_it_went(processes: int, started: float, cpu: Counter, engine_log: Path, journey):
+    """Prints where the run's CPU went, how many advance runs overlapped, and how far the
+    sends trailed the decisions (to read the figures by, not figures themselves)."""
+    parts = ", ".join(f"{part} {seconds:.1f}" for part, seconds in cpu.most_common())
+    print(f"# campaign {processes}+{processes}: CPU s by part: {parts}", flush=True)
+    runs = _advance_runs(engine_log)
+    useful = [(a, b) for a, b, n in runs if n]
+    print(
+        f"# campaign {processes}+{processes}: {len(runs)} advance runs ({len(useful)} advanced "
+        f"any), at most {_most_at_once(useful)} at once; busy run-seconds "
+        f"{sum(b - a for a, b in useful):.0f}",
+        flush=True,
+    )
+    messages = OutboundMessage.objects.filter(journey_id=journey.pk)
+    span = messages.aggregate(last=Max("created_at"))
+    if span["last"] is None:
+        return
+    decided_at = span["last"].timestamp()
+    sent_by_then = messages.filter(sent_at__lte=span["last"]).count()
+    lags = sorted(
+        (sent - made).total_seconds()
+        for made, sent in messages.exclude(sent_at=None).values_list("created_at", "sent_at")
+    )
+    if lags:
+        p50, p90 = lags[len(lags) // 2], lags[int(len(lags) * 0.9)]
+        print(
+            f"# campaign {processes}+{processes}: decided by {decided_at - started:.1f} s, "
+            f"{sent_by_then} sent by then; made → sent p50 {p50:.1f} s, p90 {p90:.1f} s",
+            flush=True,
+        )
+
+
+def _advance_runs(log: Path) -> list[tuple[float, float, int]]:
+    """(start, end, advanced) of each advance run the engine's log reports."""
+    runs = []
+    with log.open(errors="replace") as lines:
+        for line in lines:
+            if found := ADVANCE_RUN_LINE.search(line):
+                at = datetime.strptime(found[1], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+                runs.append((at - float(found[2]), at, int(found[3])))
+    return runs
+
+
+def _most_at_once(spans: list[tuple[float, float]]) -> int:
+    edges = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
+    most = now = 0
+    for _, step in edges:
+        now += step
+        most = max(most, now)
+    return most
 
 
 def _advance_due_now() -> None:
@@ -579,8 +642,9 @@ class _CpuMeter:
     backends serving `database`, from when it starts to stop(): each process's utime+stime
     as last sampled, less what it had at the start."""
 
-    def __init__(self, groups: list[int], database: str | None):
-        self.groups, self.database = groups, database
+    def __init__(self, groups: dict[int, str], database: str | None):
+        self.groups, self.database = groups, database  # {process group id: part}
+        self.parts: dict[int, str] = {}  # {pid: its part}
         self.excluded = {_backend_pid()}  # the bench's own polling is not the campaign's
         self.start_cpu: dict[int, float] = {}
         self.last_cpu: dict[int, float] = {}
@@ -603,6 +667,13 @@ class _CpuMeter:
         self.last_cpu.update(self._sample())
         return sum(cpu - self.start_cpu.get(pid, 0.0) for pid, cpu in self.last_cpu.items())
 
+    def by_part(self) -> Counter:
+        """CPU seconds by part (each queue's worker, beat, database)."""
+        spent = Counter()
+        for pid, cpu in self.last_cpu.items():
+            spent[self.parts.get(pid, "?")] += cpu - self.start_cpu.get(pid, 0.0)
+        return spent
+
     def _sample_until_stopped(self) -> None:
         while not self._stopping.wait(0.5):
             self.last_cpu.update(self._sample())
@@ -614,8 +685,13 @@ class _CpuMeter:
                 continue
             with suppress(OSError, ValueError, IndexError):
                 fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
-                if int(fields[2]) in self.groups or self._serves_database(entry.path, fields):
-                    found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+                if int(fields[2]) in self.groups:
+                    self.parts[int(entry.name)] = self.groups[int(fields[2])]
+                elif self._serves_database(entry.path, fields):
+                    self.parts[int(entry.name)] = "database"
+                else:
+                    continue
+                found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
         return found
 
     def _serves_database(self, path: str, fields: list[str]) -> bool:

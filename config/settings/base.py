@@ -1,6 +1,7 @@
 """Cue settings. Every variable is read from the environment (see .env.example)."""
 
 import ipaddress
+import os
 from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import available_timezones
@@ -293,6 +294,9 @@ CELERY_TASK_ROUTES = {
     "routing.webhook_deliver": {"queue": "dispatch"},
     "routing.webhook_deliveries_send": {"queue": "dispatch"},
 }
+# Advance runs working at once (apps/journeys/engine/slots.py), whatever the engine's pool:
+# more than the cores would only take them from dispatch and the database.
+CUE_ADVANCE_RUNS = max(1, int(env("CUE_ADVANCE_RUNS", default="") or os.cpu_count() or 1))
 CELERY_TIMEZONE = TIME_ZONE
 
 PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", default="US")
