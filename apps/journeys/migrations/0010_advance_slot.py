@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("journeys", "0008_journey_goal_pipeline_stage"),
+        ("journeys", "0009_enrollment_event_without_db_constraint"),
     ]
 
     operations = [
