@@ -1,12 +1,13 @@
-"""Dispatch in batches: take the batch's pacing slots in one step, claim its messages by one
-conditional UPDATE, gate them again as a batch under their contacts' locks, call the transport
-for each concurrently through one reused client, and record what happened in bulk. Messages
-the batch's slots cannot reach go back to the broker unclaimed; the calls not yet due go on to
-tasks due at their slots rather than sleep in a pool process. Each message is still sent at
-most once; a send whose outcome is unknown is reconciled with the provider, never sent again
-blindly."""
+"""Dispatch in batches: claim many queued messages by one conditional UPDATE, gate them again
+as a batch under their contacts' locks, take their pacing slots in one step, call the transport for
+each concurrently through one reused client, and record what happened in bulk. Messages the
+batch's slots cannot reach go back to the broker unclaimed; a batch claimed ahead of its slots
+hands its calls on to tasks due at them rather than sleep in a pool process. Each message
+is still sent at most once; a send whose outcome is unknown is reconciled with the provider,
+never sent again blindly."""
 
 import logging
+import math
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -26,36 +27,34 @@ from apps.sends.quiet_hours import Recipient, recipient_validity_seconds
 from apps.sends.selectors.senders import sender_for_message
 from apps.sends.services.messages import contacts_lock, decision_apply
 from apps.sends.services.outcomes import outcome_failure, outcomes_sent
-from apps.sends.services.pacing import PaceRequest, pace_slots_take_many, sender_rate
+from apps.sends.services.pacing import pace_next_free, pace_slots_take, sender_rate
 from apps.sends.transports import transport_for
 from apps.sends.transports.base import SendResult, TransportError
 from apps.sends.transports.twilio import SEND_THREADS
 
 logger = logging.getLogger(__name__)
 
-MAX_PACING_SLEEP = 10.0  # a batch takes the slots of this many seconds ahead at most
-# The calls whose slots are further ahead than this when the batch is claimed do not wait
-# in its pool process: they go to tasks due at their slots, which Celery keeps in the
-# worker's timer meanwhile. Each task makes the calls of CALLS_GROUP_SPAN of slots, each at
-# its slot, so no task holds a process longer than that while another batch waits for one
-# (a task per call would cost more than a pool process of a loaded machine gets done). A
-# task that starts late makes its overdue calls at once; the schedule after them loses
-# nothing, as its slots were taken before the claim.
+MAX_PACING_SLEEP = 6.0  # a batch takes the slots of this many seconds ahead at most
+# A batch whose first slot is further ahead than this (it was claimed PACED_RETURN_EARLY
+# ahead of its slots) does not sleep in its pool process until then: its calls go to tasks
+# due at their slots, which Celery keeps in the worker's timer meanwhile. Each task makes
+# the calls of CALLS_GROUP_SPAN of slots, each at its slot, so no task holds a process
+# longer than that while another sender's batch waits for one (a task per call would
+# cost more than a pool process of a loaded machine gets done). The slots are taken at
+# the claim: a task that starts late makes its overdue calls at once, and the schedule
+# after them loses nothing.
 CALLS_HAND_ON_BEYOND = 0.5
 CALLS_GROUP_SPAN = 1.0
 # A calls task run later than this after the claim (a worker restarted, its task restored
 # from the broker) makes no call: the sweep reconciles those messages, and a call it made
 # could race the sweep's hand-back (which waits IN_FLIGHT_TOO_LONG, far longer).
 CALLS_TASK_LIVES = timedelta(minutes=2)
-# A batch takes its slots before its claim, and only while its sender's schedule is taken
-# no further ahead than this; otherwise it goes back to the broker without a claim, due this
-# long before the sender's next free slot. That is the time the claim and gate of its
-# messages have before their slots: a wait for a pool process, then up to 3 s for 50 on a
-# loaded 2-core machine. Taken before the claim, the slots of two batches that came round
-# together follow each other, so neither waits for the other's claim to learn what is free
-# (a batch that took its slots after its claim could find them run out meanwhile).
-PACED_RETURN_EARLY = 6.0
-TIMER_SLACK = 0.1  # a task the worker's timer runs this much early is on time
+# A batch handed back comes this long before its senders' next free slot: time to claim and
+# gate it again before that slot, so the schedule never idles meanwhile (a claim and gate
+# of 50 took up to 2 s on a loaded 2-core machine). A batch finding every sender's schedule
+# taken further ahead goes back without a claim, and one whose claim finds it so takes no
+# slot: it would hold a worker process only to wait for them.
+PACED_RETURN_EARLY = 3.0
 DISPATCH_BATCH = 50  # messages one dispatch task claims: a batch's slots fit one pacing wait
 # A dispatch task not run by then is dropped by the worker; until then the sweep leaves its
 # messages alone, so a long queue never collects a second task for the same message.
@@ -71,19 +70,27 @@ def messages_dispatch(*, message_ids: list[int]) -> dict[int, str]:
     """Sends each queued message among `message_ids` at most once; answers what happened
     to each ("not_claimed" for those another run has, or that are no longer queued)."""
     outcomes = dict.fromkeys(message_ids, "not_claimed")
-    slots, unclaimed = _slots_reserve(message_ids)
-    if unclaimed:
+    if unclaimed := _beyond_reach(message_ids):
         _unclaimed_hand_back(unclaimed)
-        outcomes.update((pk, "repaced") for leftover in unclaimed for pk in leftover.ids)
-    # A message refused by the gate, or claimed by another run, leaves its slot unused.
+        handed_back = {pk for leftover in unclaimed for pk in leftover.ids}
+        outcomes.update(dict.fromkeys(handed_back, "repaced"))
+        message_ids = [pk for pk in message_ids if pk not in handed_back]
     by_sender = defaultdict(list)
-    for message in _claim(list(slots)):
+    for message in _claim(message_ids):
         if message.status != MessageStatus.SENDING:
             outcomes[message.pk] = message.status
         else:
+            # One batch per sender too: each is paced at its own rate and sent from it.
             by_sender[(message.channel, sender_for_message(message))].append(message)
-    due, handed_on = _calls_hand_on(_sender_calls(by_sender, slots))
-    return {**outcomes, **handed_on, **_calls_send(due)}
+    # Every sender's slots are taken before any call is made, and the calls of all of them
+    # are made together in slot order: one sender's batch never waits behind another's
+    # while its schedule runs idle.
+    batches = [_slots_take(transport_for(messages[0]), messages) for messages in by_sender.values()]
+    _repaced_hand_back(batches)
+    for batch in batches:
+        outcomes.update(dict.fromkeys((m.pk for m in batch.repaced), "repaced"))
+    handed_on = _calls_hand_on(batches)
+    return {**outcomes, **(_batches_send(batches) if handed_on is None else handed_on)}
 
 
 def messages_call(*, slots: dict[int, datetime], claimed_at: datetime) -> dict[int, str]:
@@ -94,54 +101,40 @@ def messages_call(*, slots: dict[int, datetime], claimed_at: datetime) -> dict[i
     by_sender = defaultdict(list)
     for message in _calls_claim(list(slots), claimed_at):
         by_sender[(message.channel, sender_for_message(message))].append(message)
-    return {**outcomes, **_calls_send(_sender_calls(by_sender, slots))}
+    batches = []
+    for messages in by_sender.values():
+        transport = transport_for(messages[0])
+        calls = _paced_calls(transport, messages, [slots[message.pk] for message in messages])
+        batches.append(SenderBatch(transport, calls, [], max(call.slot for call in calls)))
+    return {**outcomes, **_batches_send(batches)}
 
 
-def _sender_calls(by_sender: dict, slots: dict[int, datetime]) -> list["PacedCall"]:
-    """Each message's call at its slot, through one transport per sender (each sends from
-    its own)."""
-    return [
-        call
-        for messages in by_sender.values()
-        for call in _paced_calls(
-            transport_for(messages[0]), messages, [slots[m.pk] for m in messages]
-        )
-    ]
-
-
-def _calls_send(calls: list["PacedCall"]) -> dict[int, str]:
-    """Makes `calls`, each at its slot, and records what the provider answered, each
-    sender's sent in bulk."""
-    answers = _calls_make(calls)
-    by_sender = defaultdict(list)
-    for call in calls:
-        by_sender[call.transport.sender].append(call)
+def _batches_send(batches: list["SenderBatch"]) -> dict[int, str]:
+    answers = _calls_make([call for batch in batches for call in batch.calls])
     outcomes = {}
-    for sender, sent_from in by_sender.items():
-        outcomes.update(_outcomes_record(sender, sent_from, answers))
+    for batch in batches:
+        outcomes.update(_outcomes_record(batch, answers))
     return outcomes
 
 
-def _calls_hand_on(calls: list["PacedCall"]) -> tuple[list["PacedCall"], dict[int, str]]:
-    """Hands the calls whose slots are more than CALLS_HAND_ON_BEYOND away on to tasks due
-    at their slots (CALLS_GROUP_SPAN each). Answers the calls left for the batch to make
-    itself, and what became of the others ("handed_on"; "repaced" when the broker refused
-    its task: it goes back to the queue with no attempt used)."""
+def _calls_hand_on(batches: list["SenderBatch"]) -> dict[int, str] | None:
+    """Hands the batch's calls on to tasks due at their slots (CALLS_GROUP_SPAN) when the
+    first slot is more than CALLS_HAND_ON_BEYOND away, and answers what became of each
+    message ("handed_on"; "repaced" when the broker refused its task: it goes back to the
+    queue with no attempt used). None when the batch makes its calls itself."""
     from apps.sends.tasks import messages_call_task
 
-    calls = sorted(calls, key=lambda call: call.slot)
+    calls = sorted((call for batch in batches for call in batch.calls), key=lambda c: c.slot)
+    now = timezone.now()
+    if not calls or (calls[0].slot - now).total_seconds() <= CALLS_HAND_ON_BEYOND:
+        return None
     if not settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         # The filesystem broker is read once a second (a task would start up to a second
         # after its slot) and runs the single-process default, which gains no free process.
-        return calls, {}
-    now = timezone.now()
-    due = [call for call in calls if call.slot <= now + timedelta(seconds=CALLS_HAND_ON_BEYOND)]
-    later = calls[len(due) :]
-    if not later:
-        return due, {}
-    claimed_at = later[0].message.claimed_at  # one claim: the same moment for every message
+        return None
+    claimed_at = calls[0].message.claimed_at  # one claim: the same moment for every message
     outcomes = {}
-    for group in _calls_grouped(later):
+    for group in _calls_grouped(calls):
         slots = [[call.message.pk, call.slot.isoformat()] for call in group]
         try:
             messages_call_task.apply_async(
@@ -156,7 +149,7 @@ def _calls_hand_on(calls: list["PacedCall"]) -> tuple[list["PacedCall"], dict[in
             outcomes.update((message.pk, "repaced") for message in messages)
         else:
             outcomes.update((call.message.pk, "handed_on") for call in group)
-    return due, outcomes
+    return outcomes
 
 
 def _calls_grouped(calls: list["PacedCall"]) -> list[list["PacedCall"]]:
@@ -207,14 +200,12 @@ class Unclaimed:
     excess: bool
 
 
-def _slots_reserve(message_ids: list[int]) -> tuple[dict[int, datetime], list[Unclaimed]]:
-    """Takes the pacing slots of the queued messages among `message_ids`, each sender's in
-    one step, before they are claimed; answers each message's slot, and the messages left
-    unclaimed: all of a sender whose schedule is taken further ahead than
-    PACED_RETURN_EARLY, and those past the slots of MAX_PACING_SLEEP for the others. Read
-    without a claim or a lock, so those cost a look, not a claim and a gate that would only
-    hand them back."""
-    queued = (
+def _beyond_reach(message_ids: list[int]) -> list[Unclaimed]:
+    """The queued messages among `message_ids` the batch's slots cannot reach: all of a
+    sender whose schedule is taken further ahead than PACED_RETURN_EARLY, and those past
+    the slots of MAX_PACING_SLEEP for the others. Read without a claim or a lock, so they
+    cost a look, not a claim and a gate that would only hand them back."""
+    queued = list(
         OutboundMessage.objects.filter(pk__in=message_ids, status=MessageStatus.QUEUED)
         .select_related("from_sender__program")
         .order_by("pk")
@@ -222,26 +213,26 @@ def _slots_reserve(message_ids: list[int]) -> tuple[dict[int, datetime], list[Un
     by_sender = defaultdict(list)
     for message in queued:
         by_sender[transport_for(message).sender].append(message.pk)
-    requests = [
-        PaceRequest(sender, sender_rate(sender), len(ids)) for sender, ids in by_sender.items()
-    ]
-    taken = pace_slots_take_many(
-        requests=requests, max_wait=MAX_PACING_SLEEP, max_lead=PACED_RETURN_EARLY + TIMER_SLACK
-    )
-    slots, unclaimed = {}, []
+    now = timezone.now()
+    unclaimed = []
     for sender, ids in by_sender.items():
-        slots.update(zip(ids, taken[sender].taken, strict=False))
-        if left := ids[len(taken[sender].taken) :]:
-            at = taken[sender].next_free_at
-            unclaimed.append(Unclaimed(left, at, excess=bool(taken[sender].taken)))
-    return slots, unclaimed
+        free = pace_next_free(sender=sender, at=now)
+        lead = (free - now).total_seconds()
+        if lead > PACED_RETURN_EARLY + 0.1:  # a timer's tenth of a second early is on time
+            unclaimed.append(Unclaimed(ids, free, excess=False))
+            continue
+        interval = 1 / sender_rate(sender)
+        fit = math.floor((MAX_PACING_SLEEP - lead) / interval + 1e-9) + 1
+        if len(ids) > fit:
+            at = free + timedelta(seconds=fit * interval)
+            unclaimed.append(Unclaimed(ids[fit:], at, excess=True))
+    return unclaimed
 
 
 def _unclaimed_hand_back(unclaimed: list[Unclaimed]) -> None:
     """Sends the messages a batch left alone back to the broker, every sender's together
-    in one task due PACED_RETURN_EARLY before the first of their slots (one process then
-    takes the next slots of every sender, instead of a task per sender each holding a
-    process while it waits for its own); the excess is marked due at its slot."""
+    in one task due PACED_RETURN_EARLY before the first of their slots (as
+    _repaced_hand_back does for claimed ones); the excess is marked due at its slot."""
     for leftover in unclaimed:
         if leftover.excess:
             OutboundMessage.objects.filter(pk__in=leftover.ids, status=MessageStatus.QUEUED).update(
@@ -331,6 +322,32 @@ class PacedCall:
     validity: int | None
 
 
+@dataclass(frozen=True)
+class SenderBatch:
+    """One sender's claimed messages: the calls with a slot in reach, the messages left
+    over for later slots, and when the first of those begins."""
+
+    transport: object
+    calls: list[PacedCall]
+    repaced: list[OutboundMessage]
+    next_free_at: datetime
+
+
+def _slots_take(transport, messages: list[OutboundMessage]) -> SenderBatch:
+    """Takes the batch's slots in one step; those without a slot in reach are left over."""
+    sender = transport.sender
+    slots = pace_slots_take(
+        sender=sender,
+        rate=sender_rate(sender),
+        count=len(messages),
+        max_wait=MAX_PACING_SLEEP,
+        max_lead=PACED_RETURN_EARLY,
+    )
+    paced, unpaced = messages[: len(slots.taken)], messages[len(slots.taken) :]
+    calls = _paced_calls(transport, paced, slots.taken)
+    return SenderBatch(transport, calls, unpaced, slots.next_free_at)
+
+
 def _paced_calls(transport, messages: list[OutboundMessage], slots: list[datetime]):
     return [
         PacedCall(transport, message, slot, _status_callback(message), _validity(message, slot))
@@ -338,14 +355,33 @@ def _paced_calls(transport, messages: list[OutboundMessage], slots: list[datetim
     ]
 
 
-def _outcomes_record(sender: str, calls: list[PacedCall], answers: dict) -> dict[int, str]:
-    """What the provider answered for one sender's calls, recorded in bulk for the sent."""
+def _repaced_hand_back(batches: list[SenderBatch]) -> None:
+    """The messages without a slot in reach go back to the queue without a call, every
+    sender's together in one task due shortly before the first of their next free slots:
+    one process then takes the next slots of every sender, instead of a task per sender
+    each holding a process while it waits for its own."""
+    waiting = [batch for batch in batches if batch.repaced]
+    if not waiting:
+        return
+    # No call was made: the claim's attempt is given back, so that pacing never uses up
+    # the attempts (MAX_ATTEMPTS) or lengthens the backoff meant for provider errors.
+    messages_requeue(
+        messages=[message for batch in waiting for message in batch.repaced],
+        at=min(batch.next_free_at for batch in waiting),
+        reason="paced",
+        attempted=False,
+        early=PACED_RETURN_EARLY,
+    )
+
+
+def _outcomes_record(batch: SenderBatch, answers: dict) -> dict[int, str]:
+    """What the provider answered for the batch's calls, recorded in bulk for the sent."""
     outcomes = {}
-    sent = [(c.message, answers[c.message.pk]) for c in calls]
+    sent = [(c.message, answers[c.message.pk]) for c in batch.calls]
     sent = [(message, answer) for message, answer in sent if _is_sent(answer)]
-    outcomes_sent(sent=sent, sender=sender)
+    outcomes_sent(sent=sent, sender=batch.transport.sender)
     outcomes.update((message.pk, "sent") for message, _ in sent)
-    for call in calls:
+    for call in batch.calls:
         answer = answers[call.message.pk]
         if not _is_sent(answer):
             outcomes[call.message.pk] = outcome_failure(message=call.message, error=answer)
@@ -392,10 +428,12 @@ def message_requeue(*, message: OutboundMessage, at, reason: str, attempted: boo
 
 
 def messages_requeue(
-    *, messages: list[OutboundMessage], at, reason: str, attempted: bool = True
+    *, messages: list[OutboundMessage], at, reason: str, attempted: bool = True, early=0.0
 ) -> None:
     """Hands claimed messages back to the queue: a short countdown brings them back near
-    `at`, and the sweep catches them if that enqueue is lost."""
+    `at` (`early` seconds before: paced ones then wait for their slot, so the sender's
+    schedule never idles while their task travels), and the sweep catches them if that
+    enqueue is lost."""
     if not messages:
         return
     uncount = {} if attempted else {"attempts": F("attempts") - 1}
@@ -413,7 +451,7 @@ def messages_requeue(
             )
             for pk in ids
         )
-    countdown = max(0.0, min((at - timezone.now()).total_seconds(), 60.0))
+    countdown = max(0.0, min((at - timezone.now()).total_seconds() - early, 60.0))
     messages_enqueue(message_ids=ids, countdown=countdown)
 
 

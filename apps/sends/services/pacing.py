@@ -1,7 +1,7 @@
 """Pacing: each send takes the next free slot of its sender's schedule, shared by every
 worker, so the achieved rate is the configured one. With Redis at hand the schedule lives
 there (one atomic script per batch, no row lock); otherwise in one database row per sender.
-A batch takes all its slots, every sender's, in one step."""
+A batch takes all its slots in one step."""
 
 import math
 from dataclasses import dataclass
@@ -15,40 +15,27 @@ from django.utils import timezone
 from apps.sends.models import SenderPace
 from apps.sends.selectors.senders import sender_mps
 
-# KEYS: the senders' next free slots (epoch seconds). ARGV: now, max_wait, max_lead, then an
-# interval and a count per key. Takes for each sender as many of its `count` consecutive
-# slots as begin within max_wait, none for any sender when the earliest first free slot
-# among them begins later than max_lead; answers each sender's first slot and how many were
-# taken. A key expires a minute after its slot has passed.
+# KEYS[1]: the sender's next free slot (epoch seconds). ARGV: now, interval, count, max_wait,
+# max_lead. Takes as many of `count` consecutive slots as begin within max_wait, none when
+# the first begins later than max_lead; answers the first slot and how many were taken.
+# The key expires a minute after its slot has passed.
 _TAKE_SCRIPT = """
 local now = tonumber(ARGV[1])
-local max_wait = tonumber(ARGV[2])
-local max_lead = tonumber(ARGV[3])
-local firsts = {}
-local lead = nil
-for i, key in ipairs(KEYS) do
-  local first = tonumber(redis.call('GET', key) or ARGV[1])
-  if first < now then first = now end
-  firsts[i] = first
-  if lead == nil or first - now < lead then lead = first - now end
+local interval = tonumber(ARGV[2])
+local count = tonumber(ARGV[3])
+local max_wait = tonumber(ARGV[4])
+local max_lead = tonumber(ARGV[5])
+local first = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
+if first < now then first = now end
+local fit = math.floor((max_wait - (first - now)) / interval + 1e-9) + 1
+if first - now > max_lead + 1e-9 then fit = 0 end
+local taken = math.max(0, math.min(count, fit))
+if taken > 0 then
+  local after = first + taken * interval
+  local ttl = math.ceil((after - now) * 1000) + 60000
+  redis.call('SET', KEYS[1], string.format('%.6f', after), 'PX', ttl)
 end
-local answer = {}
-for i, key in ipairs(KEYS) do
-  local interval = tonumber(ARGV[2 + 2 * i])
-  local count = tonumber(ARGV[3 + 2 * i])
-  local first = firsts[i]
-  local fit = math.floor((max_wait - (first - now)) / interval + 1e-9) + 1
-  if lead > max_lead + 1e-9 then fit = 0 end
-  local taken = math.max(0, math.min(count, fit))
-  if taken > 0 then
-    local after = first + taken * interval
-    local ttl = math.ceil((after - now) * 1000) + 60000
-    redis.call('SET', key, string.format('%.6f', after), 'PX', ttl)
-  end
-  table.insert(answer, string.format('%.6f', first))
-  table.insert(answer, taken)
-end
-return answer
+return {string.format('%.6f', first), taken}
 """
 
 
@@ -76,15 +63,6 @@ class PaceSlots:
     next_free_at: datetime
 
 
-@dataclass(frozen=True)
-class PaceRequest:
-    """Slots one sender's messages want: `count` of them at `rate` per second."""
-
-    sender: str
-    rate: float
-    count: int
-
-
 def pace_slots_take(
     *,
     sender: str,
@@ -99,37 +77,15 @@ def pace_slots_take(
     the achieved rate), and none when the first free one begins later than `max_lead`
     seconds (a caller would hold a worker to wait for a few slots at the end of another's).
     Callers with senders of their own pass their key and rate."""
-    requests = [PaceRequest(sender, rate, count)]
-    slots = pace_slots_take_many(requests=requests, max_wait=max_wait, max_lead=max_lead, at=at)
-    return slots[sender]
-
-
-def pace_slots_take_many(
-    *,
-    requests: list[PaceRequest],
-    max_wait: float,
-    max_lead: float | None = None,
-    at: datetime | None = None,
-) -> dict[str, PaceSlots]:
-    """pace_slots_take for several senders in one step, by sender: none for any of them
-    when the earliest first free slot among them begins later than `max_lead`. A batch's
-    senders then take slots over the same seconds whenever their schedules ran level, so
-    that one task makes the calls of all of them in each second (a task per sender would
-    hold a worker process each while it waits for its slots)."""
-    if not requests:
-        return {}
     now = at or timezone.now()
+    interval = 1 / rate
     lead = max_wait if max_lead is None else max_lead
     if settings.CUE_PACING_REDIS_URL:
-        found = _redis_take(requests, now, max_wait, lead)
+        first, taken = _redis_take(sender, now, interval, count, max_wait, lead)
     else:
-        found = _row_take(requests, now, max_wait, lead)
-    slots = {}
-    for request, (first, taken) in zip(requests, found, strict=True):
-        interval = 1 / request.rate
-        moments = [first + timedelta(seconds=i * interval) for i in range(taken)]
-        slots[request.sender] = PaceSlots(moments, first + timedelta(seconds=taken * interval))
-    return slots
+        first, taken = _row_take(sender, now, interval, count, max_wait, lead)
+    slots = [first + timedelta(seconds=i * interval) for i in range(taken)]
+    return PaceSlots(slots, first + timedelta(seconds=taken * interval))
 
 
 def pace_slot_claim(*, sender: str, max_wait: float, at: datetime | None = None) -> PaceSlot:
@@ -142,41 +98,44 @@ def pace_slot_claim(*, sender: str, max_wait: float, at: datetime | None = None)
     return PaceSlot(slots.next_free_at, claimed=False)
 
 
-def _slots_fitting(first: datetime, now: datetime, interval: float, count: int, max_wait):
+def pace_next_free(*, sender: str, at: datetime | None = None) -> datetime:
+    """When the sender's first free slot begins (now when its schedule has run out), read
+    without taking it."""
+    now = at or timezone.now()
+    if settings.CUE_PACING_REDIS_URL:
+        stored = _redis(settings.CUE_PACING_REDIS_URL).get(f"cue:pace:{sender}")
+        found = datetime.fromtimestamp(float(stored), tz=UTC) if stored else None
+    else:
+        found = SenderPace.objects.filter(sender=sender).values_list("next_slot_at", flat=True)
+        found = found.first()
+    return max(found, now) if found else now
+
+
+def _slots_fitting(first: datetime, now: datetime, interval: float, count: int, max_wait, lead):
+    if (first - now).total_seconds() > lead + 1e-9:
+        return 0
     fit = math.floor((max_wait - (first - now).total_seconds()) / interval + 1e-9) + 1
     return max(0, min(count, fit))
 
 
 @transaction.atomic
-def _row_take(requests, now, max_wait, lead) -> list[tuple[datetime, int]]:
-    """The senders' rows locked in sender order (two batches never wait for each other's
-    rows in turn)."""
-    paces = {}
-    for sender in sorted({request.sender for request in requests}):
-        SenderPace.objects.get_or_create(sender=sender, defaults={"next_slot_at": now})
-        paces[sender] = SenderPace.objects.select_for_update().get(sender=sender)
-    firsts = [max(paces[request.sender].next_slot_at, now) for request in requests]
-    in_reach = (min(firsts) - now).total_seconds() <= lead + 1e-9
-    found = []
-    for request, first in zip(requests, firsts, strict=True):
-        interval = 1 / request.rate
-        taken = _slots_fitting(first, now, interval, request.count, max_wait) if in_reach else 0
-        if taken:
-            pace = paces[request.sender]
-            pace.next_slot_at = first + timedelta(seconds=taken * interval)
-            pace.save(update_fields=["next_slot_at"])
-        found.append((first, taken))
-    return found
+def _row_take(sender, now, interval, count, max_wait, lead) -> tuple[datetime, int]:
+    SenderPace.objects.get_or_create(sender=sender, defaults={"next_slot_at": now})
+    pace = SenderPace.objects.select_for_update().get(sender=sender)
+    first = max(pace.next_slot_at, now)
+    taken = _slots_fitting(first, now, interval, count, max_wait, lead)
+    if taken:
+        pace.next_slot_at = first + timedelta(seconds=taken * interval)
+        pace.save(update_fields=["next_slot_at"])
+    return first, taken
 
 
-def _redis_take(requests, now, max_wait, lead) -> list[tuple[datetime, int]]:
+def _redis_take(sender, now, interval, count, max_wait, lead) -> tuple[datetime, int]:
     script = _take_script(settings.CUE_PACING_REDIS_URL)
-    args = [now.timestamp(), max_wait, lead]
-    for request in requests:
-        args += [1 / request.rate, request.count]
-    answer = script(keys=[f"cue:pace:{request.sender}" for request in requests], args=args)
-    pairs = zip(answer[::2], answer[1::2], strict=True)
-    return [(datetime.fromtimestamp(float(first), tz=UTC), int(taken)) for first, taken in pairs]
+    first, taken = script(
+        keys=[f"cue:pace:{sender}"], args=[now.timestamp(), interval, count, max_wait, lead]
+    )
+    return datetime.fromtimestamp(float(first), tz=UTC), int(taken)
 
 
 @lru_cache(maxsize=4)
