@@ -26,7 +26,7 @@ PLACES = [
     ("whole_old_month", "2025-05-10"),
     ("cutoff_month_older", "2025-06-10"),
     ("cutoff_month_newer", "2025-06-20"),
-    ("default_partition_old", "2025-03-01"),
+    ("default_partition_old", "2019-03-01"),  # before any month a migration test makes
     ("recent", "2026-06-01"),
 ]
 
