@@ -23,6 +23,7 @@ from apps.contacts.models import EVENTS, Event, EventType
 from apps.core.errors import CueError
 from apps.core.partitions import (
     Partition,
+    Partitioned,
     partition_drop,
     partition_ids,
     partitions_ending_by,
@@ -131,14 +132,7 @@ def _message_rows_delete(now: datetime, actor) -> list[RetentionRun]:
         for partition in partitions_ending_by(MESSAGE_LOG, cutoff)
         if not _log_of_messages_since(partition, cutoff)
     )
-    dropped = 0  # rows of whole months dropped as partitions (PostgreSQL)
-    for partition in partitions_ending_by(MESSAGES, cutoff):
-        _dependants_delete(OutboundMessage, partition)
-        dropped += partition_drop(MESSAGES, partition)
-    detail = {
-        "dropped": dropped,
-        "deleted": retention_deleted_batched(OutboundMessage.objects.filter(created_at__lt=cutoff)),
-    }
+    detail = _rows_expire(OutboundMessage, MESSAGES, cutoff)
     # The log's rows that went as whole months are in the detail, not in the messages' rows.
     noted = {"log_dropped": log_dropped}
     return [retention_recorded(RetentionRun.Target.MESSAGE_ROWS, cutoff, detail, now, actor, noted)]
@@ -164,15 +158,20 @@ def _event_rows_delete(now: datetime, actor) -> list[RetentionRun]:
     if not settings.CUE_RETENTION_EVENT_ROW_DAYS:
         return []
     cutoff = now - timedelta(days=retention_days("CUE_RETENTION_EVENT_ROW_DAYS"))
-    dropped = 0  # rows of whole months dropped as partitions (PostgreSQL)
-    for partition in partitions_ending_by(EVENTS, cutoff):
-        _dependants_delete(Event, partition)
-        dropped += partition_drop(EVENTS, partition)
-    detail = {
-        "dropped": dropped,
-        "deleted": retention_deleted_batched(Event.objects.filter(occurred_at__lt=cutoff)),
-    }
+    detail = _rows_expire(Event, EVENTS, cutoff)
     return [retention_recorded(RetentionRun.Target.EVENT_ROWS, cutoff, detail, now, actor)]
+
+
+def _rows_expire(model, spec: Partitioned, cutoff: datetime) -> dict[str, int]:
+    """Rows of `model` from before `cutoff`: whole months dropped as partitions
+    (PostgreSQL), then the rest deleted in batches (what a month still open holds, and
+    every row on SQLite)."""
+    dropped = 0
+    for partition in partitions_ending_by(spec, cutoff):
+        _dependants_delete(model, partition)
+        dropped += partition_drop(spec, partition)
+    older = model.objects.filter(**{f"{spec.column}__lt": cutoff})
+    return {"dropped": dropped, "deleted": retention_deleted_batched(older)}
 
 
 def _dependants_delete(model, partition: Partition) -> None:
