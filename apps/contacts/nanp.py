@@ -71,6 +71,14 @@ def nanp_region(e164: str) -> str | bool | None:
     return _prefix_region(found.group(1)[:depth])
 
 
+def nanp_written_as_e164(text: str) -> bool:
+    """Whether `text` is "+1" and ten digits from 2-9 that phonenumbers writes back as they
+    are (the main region of code 1 strips only a plain "1" prefix, with no rewriting)."""
+    return _E164.fullmatch(text) is not None and _plain_nanp_region(
+        COUNTRY_CODE_TO_REGION_CODE[1][0]
+    )
+
+
 @lru_cache(maxsize=256)  # the regions callers name: a handful
 def _plain_nanp_region(region: str) -> bool:
     """A region of country code 1 whose numbers lose only a leading "1" when read

@@ -7,14 +7,12 @@ the country code in turn. These give exactly its answers, reading the text as it
 that text already is the answer.
 """
 
-import re
 from functools import lru_cache
 
 import phonenumbers
 from django.conf import settings
-from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
-_NANP_E164 = re.compile(r"\+1[2-9][0-9]{9}")  # ASCII digits only: see nanp.py
+from apps.contacts.nanp import nanp_written_as_e164
 
 
 def phone_text(phone) -> str:
@@ -49,24 +47,10 @@ def phone_format_e164(text: str) -> str | None:
 
 @lru_cache(maxsize=65_536)  # one message asks of its number up to four times
 def _format_e164(text: str, region: str) -> str | None:
-    if _NANP_E164.fullmatch(text) and _nanp_prefix_kept():
-        return text  # "+1", then ten digits from 2-9: libphonenumber writes them as they are
+    if nanp_written_as_e164(text):
+        return text
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-@lru_cache(maxsize=1)
-def _nanp_prefix_kept() -> bool:
-    """Whether a number given with "+1" keeps its ten digits when they start with 2-9: the
-    national prefix libphonenumber strips for country code 1 (from its main region's
-    metadata) is a plain "1", with no rewriting rule."""
-    main = COUNTRY_CODE_TO_REGION_CODE[1][0]
-    metadata = PhoneMetadata.metadata_for_region(main, None)
-    return (
-        metadata is not None
-        and metadata.national_prefix_for_parsing in (None, "1")
-        and metadata.national_prefix_transform_rule is None
-    )
